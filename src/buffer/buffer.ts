@@ -1,0 +1,102 @@
+/**
+ * The event buffer behind ingest and the consumer: a durable, ordered log with a consumer group.
+ *
+ * Two implementations share this interface: Redis Streams (production) and an in-process
+ * memory buffer (non-durable, for `npm start` on a machine with no Redis). Key names and the
+ * reader stay behind it so that partitioning by processor can arrive without touching the
+ * pipeline.
+ */
+
+/** One event to append: the dedup key (already canonical and compact) and the stored JSON. */
+export interface AppendItem {
+  readonly dedupKey: string;
+  readonly payload: string;
+}
+
+/** Per item, in order: stored now, or already stored within the dedup window. */
+export type AppendOutcome = 'accepted' | 'duplicate';
+
+/** A stream entry as read by the consumer group. */
+export interface StreamEntry {
+  readonly id: string;
+  /** The stored event JSON; undefined when the entry has no payload field (foreign or corrupt). */
+  readonly payload: string | undefined;
+  /** When ingest stored it, epoch ms; 0 when unknown. */
+  readonly ingestedAtMs: number;
+  /** Times delivered to the group, this delivery included. */
+  readonly deliveries: number;
+}
+
+export interface DeadLetterItem {
+  readonly id: string;
+  readonly data: string | undefined;
+  readonly reason: string;
+}
+
+/** An entry of the dead-letter stream: `data, original_id, reason, timestamp`. */
+export interface DlqEntry {
+  readonly dlqId: string;
+  readonly originalId: string;
+  readonly data: string;
+  readonly reason: string;
+  readonly timestamp: string;
+}
+
+export interface BufferStats {
+  readonly length: number;
+  readonly pending: number;
+  /** Entries not yet delivered to the group (XINFO GROUPS `lag`). */
+  readonly lag: number;
+  readonly dlqDepth: number;
+}
+
+/** The consumer's side: one per consumer, on its own connection (blocking reads). */
+export interface StreamReader {
+  readonly consumer: string;
+  /** New entries for this consumer; resolves empty after `blockMs` with nothing new. */
+  read(count: number, blockMs: number): Promise<StreamEntry[]>;
+  /** Entries idle in any consumer's pending list for over `idleMs`, now claimed by this one. */
+  reclaim(idleMs: number, count: number): Promise<StreamEntry[]>;
+  ack(ids: readonly string[]): Promise<void>;
+  /** Append to the DLQ and acknowledge, atomically. */
+  deadLetter(items: readonly DeadLetterItem[]): Promise<void>;
+  /** Interrupt a blocked read and release the connection. */
+  close(): Promise<void>;
+}
+
+export interface EventBuffer {
+  readonly kind: 'redis' | 'memory';
+  /** Whether appends can be attempted right now (connected and ready). */
+  readonly available: boolean;
+  /** Dedup and append, atomically per item; all items of one call in one round trip. */
+  append(items: readonly AppendItem[]): Promise<AppendOutcome[]>;
+  ping(): Promise<void>;
+  stats(): Promise<BufferStats>;
+  openReader(consumer: string): Promise<StreamReader>;
+  /** Remove consumers of the group that have no pending entries and have been idle for `idleMs`. */
+  removeIdleConsumers(idleMs: number, except: string): Promise<string[]>;
+  /** Trim by retention without ever removing an undelivered or unacknowledged entry. */
+  trim(nowMs: number): Promise<TrimResult>;
+  /** Entries stored since `sinceMs` (event log order), for `payflux replay`. */
+  range(sinceMs: number, afterId: string | undefined, count: number): Promise<StreamEntry[]>;
+  dlqList(count: number): Promise<DlqEntry[]>;
+  /** Move DLQ entries back to the stream (fresh ids) and delete them from the DLQ. */
+  dlqReplay(count: number): Promise<number>;
+  dlqPurge(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface TrimResult {
+  /** Entries removed by this call. */
+  readonly trimmed: number;
+  /** Entries over `maxLen` that could not be removed because they are not yet acknowledged. */
+  readonly overCap: number;
+}
+
+/** Thrown when the buffer cannot take or give events right now (Redis down, overloaded). */
+export class BufferUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BufferUnavailableError';
+  }
+}

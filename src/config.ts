@@ -1,0 +1,470 @@
+/**
+ * Configuration: the only reader of the environment.
+ *
+ * `loadConfig(env)` validates every variable once with one zod schema keyed by the variables'
+ * own names, so each problem names the variable that caused it. All problems are reported
+ * together (`ConfigError.issues`); `main.ts` prints them and exits 78 (EX_CONFIG).
+ * The result is deep-frozen: nothing downstream can change configuration at run time.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Band } from './pipeline/types.js';
+
+export const BUFFER_KINDS = ['auto', 'redis', 'memory'] as const;
+export const ROLES = ['all', 'ingest', 'consumer'] as const;
+export const ACK_MODES = ['after_export', 'before_export'] as const;
+export const EXPORT_MODES = ['stdout', 'file', 'both'] as const;
+export const RISK_MODELS = ['adaptive', 'classic'] as const;
+export const TIERS = ['tier1', 'tier2'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export type BufferKind = (typeof BUFFER_KINDS)[number];
+export type Role = (typeof ROLES)[number];
+export type AckMode = (typeof ACK_MODES)[number];
+export type ExportMode = (typeof EXPORT_MODES)[number];
+export type RiskModelName = (typeof RISK_MODELS)[number];
+export type Tier = (typeof TIERS)[number];
+
+/** Keys nobody should run production with (the seed's examples and obvious placeholders). */
+export const PLACEHOLDER_KEYS: readonly string[] = [
+  'changeme',
+  'change-me',
+  'secret',
+  'password',
+  'test',
+  'test-key',
+  'dev-key',
+  'your-api-key',
+  'your-api-key-here',
+  'payflux-dev-key',
+  'replace-me',
+  'example',
+];
+
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration:\n  - ${issues.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+// ---- field builders: strings from the environment to typed values ---------------------------
+
+const blankToUndefined = (v: unknown): unknown =>
+  typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v;
+
+function int(def: number, min: number, max: number) {
+  return z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^-?\d+$/, { message: 'must be a whole number' })
+      .transform(Number)
+      .pipe(z.number().min(min, { message: `must be ≥ ${min}` }).max(max, { message: `must be ≤ ${max}` }))
+      .default(def),
+  );
+}
+
+function bool(def: boolean) {
+  return z.preprocess(
+    (v) => {
+      const s = blankToUndefined(v);
+      return typeof s === 'string' ? s.toLowerCase() : s;
+    },
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'must be one of true, false, 1, 0' })
+      .transform((s) => s === 'true' || s === '1')
+      .default(def),
+  );
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, def: T[number]) {
+  return z.preprocess(blankToUndefined, z.enum(values, { message: `must be one of ${values.join(', ')}` }).default(def));
+}
+
+function optionalString() {
+  return z.preprocess(blankToUndefined, z.string().optional());
+}
+
+function csv(def: string) {
+  return z.preprocess(
+    (v) => blankToUndefined(v) ?? def,
+    z.string().transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    ),
+  );
+}
+
+function optionalUrl() {
+  return z.preprocess(blankToUndefined, z.url({ message: 'must be an http(s) URL', protocol: /^https?$/ }).optional());
+}
+
+// ---- the schema, keyed by variable name -------------------------------------------------------
+
+const EnvSchema = z.object({
+  HTTP_ADDR: z.preprocess(blankToUndefined, z.string().default(':8080')),
+  PAYFLUX_ENV: oneOf(['dev', 'prod'] as const, 'dev'),
+  PAYFLUX_ROLE: oneOf(ROLES, 'all'),
+  PAYFLUX_BUFFER: oneOf(BUFFER_KINDS, 'auto'),
+  PAYFLUX_LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+  PAYFLUX_PANIC_MODE: oneOf(['crash', 'recover'] as const, 'crash'),
+  PAYFLUX_SHUTDOWN_TIMEOUT_SEC: int(30, 1, 600),
+
+  PAYFLUX_API_KEYS: csv(''),
+  PAYFLUX_API_KEY: optionalString(),
+  PAYFLUX_REVOKED_KEYS: csv(''),
+  PAYFLUX_RATELIMIT_RPS: int(100, 0, 10_000_000),
+  PAYFLUX_RATELIMIT_BURST: int(500, 0, 10_000_000),
+  PAYFLUX_RATELIMIT_MAX_KEYS: int(10_000, 1, 10_000_000),
+
+  PAYFLUX_PROCESSORS: csv('stripe,adyen,checkout,internal'),
+  PAYFLUX_MAX_BODY_BYTES: int(1_048_576, 1024, 64 * 1_048_576),
+  PAYFLUX_MAX_BATCH: int(1000, 1, 100_000),
+  PAYFLUX_MAX_BATCH_BODY_BYTES: int(8 * 1_048_576, 1024, 256 * 1_048_576),
+  PAYFLUX_MAX_CLOCK_SKEW_SEC: int(300, 0, 86_400),
+  PAYFLUX_DEDUP_WINDOW_SEC: int(86_400, 1, 30 * 86_400),
+  PAYFLUX_APPEND_MAX_BATCH: int(2000, 1, 100_000),
+  PAYFLUX_APPEND_MAX_PENDING: int(50_000, 1, 10_000_000),
+  PAYFLUX_APPEND_TIMEOUT_MS: int(800, 50, 60_000),
+  PAYFLUX_INGEST_ENABLED: bool(true),
+
+  REDIS_ADDR: optionalString(),
+  REDIS_URL: optionalString(),
+  REDIS_PASSWORD: optionalString(),
+  REDIS_TLS: bool(false),
+  PAYFLUX_KEY_PREFIX: z.preprocess(blankToUndefined, z.string().default('payflux:')),
+  PAYFLUX_STREAM: z.preprocess(blankToUndefined, z.string().default('events_stream')),
+  PAYFLUX_CONSUMER_GROUP: z.preprocess(blankToUndefined, z.string().default('payment_consumers')),
+  PAYFLUX_DLQ_STREAM: z.preprocess(blankToUndefined, z.string().default('events_stream_dlq')),
+  PAYFLUX_STREAM_MAXLEN: int(200_000, 0, 1_000_000_000),
+  PAYFLUX_RAW_EVENT_TTL_DAYS: int(7, 1, 3650),
+  PAYFLUX_RETENTION_INTERVAL_MS: int(1000, 100, 3_600_000),
+
+  PAYFLUX_CONSUMER_NAME: optionalString(),
+  PAYFLUX_READ_COUNT: int(500, 1, 100_000),
+  PAYFLUX_READ_BLOCK_MS: int(1000, 1, 60_000),
+  PAYFLUX_CLAIM_IDLE_MS: int(30_000, 100, 86_400_000),
+  PAYFLUX_MAX_DELIVERIES: int(5, 1, 1000),
+  PAYFLUX_ACK_MODE: oneOf(ACK_MODES, 'after_export'),
+
+  PAYFLUX_EXPORT_MODE: oneOf(EXPORT_MODES, 'stdout'),
+  PAYFLUX_EXPORT_FILE: optionalString(),
+  PAYFLUX_EXPORT_STALE_SEC: int(30, 1, 86_400),
+
+  PAYFLUX_RISK_MODEL: oneOf(RISK_MODELS, 'adaptive'),
+  PAYFLUX_RISK_SCORE_WINDOW_SEC: int(300, 30, 3600),
+  PAYFLUX_ALLOWED_LATENESS_SEC: int(30, 0, 3600),
+  PAYFLUX_RISK_SCORE_THRESHOLDS: csv('0.3,0.6,0.8'),
+  PAYFLUX_TIER: oneOf(TIERS, 'tier1'),
+
+  PAYFLUX_PILOT_MODE: bool(false),
+  PAYFLUX_WARNINGS_ENABLED: bool(true),
+  PAYFLUX_WARNING_COOLDOWN_SEC: int(120, 0, 86_400),
+  PAYFLUX_WARNING_RETENTION_DAYS: int(90, 1, 3650),
+  PAYFLUX_WARNING_MAX: int(10_000, 10, 10_000_000),
+  PAYFLUX_ALERT_SLACK_WEBHOOK_URL: optionalUrl(),
+  PAYFLUX_ALERT_WEBHOOK_URL: optionalUrl(),
+  PAYFLUX_ALERT_MIN_BAND: oneOf(['elevated', 'high', 'critical'] as const, 'elevated'),
+  PAYFLUX_ALERT_MAX_PER_HOUR: int(30, 0, 100_000),
+
+  STRIPE_WEBHOOK_SECRET: optionalString(),
+  STRIPE_API_KEY: optionalString(),
+  PRICE_CENTS: int(9900, 50, 100_000_000),
+  PRODUCT_NAME: z.preprocess(blankToUndefined, z.string().default('PayFlux Early Access')),
+  SITE_URL: z.preprocess(blankToUndefined, z.string().default('http://localhost:8080')),
+
+  PAYFLUX_RISK_API_ENABLED: bool(true),
+  PAYFLUX_RISK_API_KEYS: csv(''),
+  PAYFLUX_TRUST_PROXY: bool(false),
+  PAYFLUX_RISK_ALLOW_HOSTS: csv(''),
+});
+
+type Env = z.infer<typeof EnvSchema>;
+
+// ---- the typed, nested configuration ---------------------------------------------------------
+
+export interface Config {
+  readonly env: 'dev' | 'prod';
+  readonly role: Role;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly panicMode: 'crash' | 'recover';
+  readonly shutdownTimeoutMs: number;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly auth: {
+    readonly keys: readonly string[];
+    readonly revokedKeys: readonly string[];
+    readonly rateLimitRps: number;
+    readonly rateLimitBurst: number;
+    readonly rateLimitMaxKeys: number;
+  };
+  readonly ingest: {
+    readonly enabled: boolean;
+    readonly processors: readonly string[];
+    readonly maxBodyBytes: number;
+    readonly maxBatch: number;
+    readonly maxBatchBodyBytes: number;
+    readonly maxClockSkewSec: number;
+    readonly dedupWindowSec: number;
+    readonly appendMaxBatch: number;
+    readonly appendMaxPending: number;
+    readonly appendTimeoutMs: number;
+  };
+  readonly buffer: {
+    readonly kind: BufferKind;
+    /** Where Redis is; `explicit` is false when neither REDIS_ADDR nor REDIS_URL was set. */
+    readonly redis: {
+      readonly url: string;
+      readonly explicit: boolean;
+      readonly password: string | undefined;
+      readonly tls: boolean;
+    };
+    readonly keyPrefix: string;
+    readonly stream: string;
+    readonly group: string;
+    readonly dlqStream: string;
+    readonly maxLen: number;
+    readonly rawEventTtlDays: number;
+    readonly retentionIntervalMs: number;
+  };
+  readonly consumer: {
+    readonly name: string;
+    readonly readCount: number;
+    readonly readBlockMs: number;
+    readonly claimIdleMs: number;
+    readonly maxDeliveries: number;
+    readonly ackMode: AckMode;
+  };
+  readonly export: {
+    readonly mode: ExportMode;
+    readonly file: string | undefined;
+    readonly staleSec: number;
+  };
+  readonly risk: {
+    readonly model: RiskModelName;
+    readonly windowSec: number;
+    readonly allowedLatenessSec: number;
+    /** [elevated, high, critical] lower bounds, ascending. */
+    readonly thresholds: readonly [number, number, number];
+    readonly tier: Tier;
+  };
+  readonly pilot: {
+    readonly enabled: boolean;
+    readonly warningsEnabled: boolean;
+    readonly cooldownSec: number;
+    readonly retentionDays: number;
+    readonly maxWarnings: number;
+  };
+  readonly alerts: {
+    readonly slackWebhookUrl: string | undefined;
+    readonly webhookUrl: string | undefined;
+    readonly minBand: Exclude<Band, 'low'>;
+    readonly maxPerHour: number;
+  };
+  readonly stripe: {
+    readonly webhookSecret: string | undefined;
+    readonly apiKey: string | undefined;
+    readonly priceCents: number;
+    readonly productName: string;
+    readonly siteUrl: string;
+  };
+  readonly riskApi: {
+    readonly enabled: boolean;
+    readonly keys: readonly string[];
+    readonly trustProxy: boolean;
+    readonly allowHosts: readonly string[];
+  };
+}
+
+/** Parse `host:port`, `:port` or `[v6]:port`. */
+export function parseHostPort(addr: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(addr.trim());
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65_535) return undefined;
+  const host = m[1] ?? m[2] ?? '';
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+function redisUrlFrom(e: Env, problems: string[]): string {
+  if (e.REDIS_URL !== undefined) {
+    if (!/^rediss?:\/\//.test(e.REDIS_URL)) problems.push('REDIS_URL: must start with redis:// or rediss://');
+    return e.REDIS_URL;
+  }
+  const addr = e.REDIS_ADDR ?? 'localhost:6379';
+  const hp = parseHostPort(addr);
+  if (!hp) {
+    problems.push(`REDIS_ADDR: must be host:port (got "${addr}")`);
+    return 'redis://localhost:6379';
+  }
+  const host = hp.host.includes(':') ? `[${hp.host}]` : hp.host;
+  return `${e.REDIS_TLS ? 'rediss' : 'redis'}://${host}:${hp.port}`;
+}
+
+function thresholdsFrom(raw: readonly string[], problems: string[]): readonly [number, number, number] {
+  const nums = raw.map(Number);
+  const [a, b, c] = nums;
+  if (
+    nums.length !== 3 ||
+    a === undefined ||
+    b === undefined ||
+    c === undefined ||
+    nums.some((n) => !Number.isFinite(n) || n <= 0 || n > 1) ||
+    !(a < b && b < c)
+  ) {
+    problems.push('PAYFLUX_RISK_SCORE_THRESHOLDS: must be three ascending numbers in (0, 1], e.g. 0.3,0.6,0.8');
+    return [0.3, 0.6, 0.8];
+  }
+  return [a, b, c];
+}
+
+function apiKeysFrom(e: Env, problems: string[]): readonly string[] {
+  const keys = e.PAYFLUX_API_KEYS.length > 0 ? [...e.PAYFLUX_API_KEYS] : [];
+  if (e.PAYFLUX_API_KEY !== undefined && !keys.includes(e.PAYFLUX_API_KEY)) keys.push(e.PAYFLUX_API_KEY);
+  if (e.PAYFLUX_ENV === 'prod') {
+    for (const k of keys) {
+      // Never echo the key itself into an error: at most its length.
+      if (k.length < 16) problems.push(`PAYFLUX_API_KEYS: a key of ${k.length} chars is too short for PAYFLUX_ENV=prod (min 16)`);
+      else if (PLACEHOLDER_KEYS.includes(k.toLowerCase())) problems.push('PAYFLUX_API_KEYS: a placeholder key is not allowed with PAYFLUX_ENV=prod');
+    }
+    if (keys.length === 0) problems.push('PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod');
+  }
+  return keys;
+}
+
+/** The default consumer name: unique per process, stable for its lifetime. */
+export function defaultConsumerName(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Validate `env` and build the frozen configuration.
+ * @throws ConfigError listing every problem, each prefixed with the variable's name.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const http = parseHostPort(e.HTTP_ADDR);
+  if (!http) problems.push(`HTTP_ADDR: must be host:port or :port (got "${e.HTTP_ADDR}")`);
+  const redisUrl = redisUrlFrom(e, problems);
+  const thresholds = thresholdsFrom(e.PAYFLUX_RISK_SCORE_THRESHOLDS, problems);
+  const keys = apiKeysFrom(e, problems);
+
+  if (e.PAYFLUX_PROCESSORS.length === 0) problems.push('PAYFLUX_PROCESSORS: at least one processor is required');
+  if (e.PAYFLUX_EXPORT_MODE !== 'stdout' && e.PAYFLUX_EXPORT_FILE === undefined) {
+    problems.push(`PAYFLUX_EXPORT_FILE: required when PAYFLUX_EXPORT_MODE=${e.PAYFLUX_EXPORT_MODE}`);
+  }
+  if (e.STRIPE_API_KEY !== undefined && !/^(sk|rk)_/.test(e.STRIPE_API_KEY)) {
+    problems.push('STRIPE_API_KEY: must be a Stripe secret key (sk_…)');
+  }
+  for (const k of e.PAYFLUX_RISK_API_KEYS) {
+    if (!/^pf_(test|live)_[A-Za-z0-9_-]{8,}$/.test(k)) {
+      problems.push('PAYFLUX_RISK_API_KEYS: each key must look like pf_test_… or pf_live_… (8+ chars after the prefix)');
+      break;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const config: Config = {
+    env: e.PAYFLUX_ENV,
+    role: e.PAYFLUX_ROLE,
+    logLevel: e.PAYFLUX_LOG_LEVEL,
+    panicMode: e.PAYFLUX_PANIC_MODE,
+    shutdownTimeoutMs: e.PAYFLUX_SHUTDOWN_TIMEOUT_SEC * 1000,
+    http: http ?? { host: '0.0.0.0', port: 8080 },
+    auth: {
+      keys,
+      revokedKeys: e.PAYFLUX_REVOKED_KEYS,
+      rateLimitRps: e.PAYFLUX_RATELIMIT_RPS,
+      rateLimitBurst: e.PAYFLUX_RATELIMIT_BURST,
+      rateLimitMaxKeys: e.PAYFLUX_RATELIMIT_MAX_KEYS,
+    },
+    ingest: {
+      enabled: e.PAYFLUX_INGEST_ENABLED,
+      processors: e.PAYFLUX_PROCESSORS,
+      maxBodyBytes: e.PAYFLUX_MAX_BODY_BYTES,
+      maxBatch: e.PAYFLUX_MAX_BATCH,
+      maxBatchBodyBytes: e.PAYFLUX_MAX_BATCH_BODY_BYTES,
+      maxClockSkewSec: e.PAYFLUX_MAX_CLOCK_SKEW_SEC,
+      dedupWindowSec: e.PAYFLUX_DEDUP_WINDOW_SEC,
+      appendMaxBatch: e.PAYFLUX_APPEND_MAX_BATCH,
+      appendMaxPending: e.PAYFLUX_APPEND_MAX_PENDING,
+      appendTimeoutMs: e.PAYFLUX_APPEND_TIMEOUT_MS,
+    },
+    buffer: {
+      kind: e.PAYFLUX_BUFFER,
+      redis: {
+        url: redisUrl,
+        explicit: e.REDIS_ADDR !== undefined || e.REDIS_URL !== undefined,
+        password: e.REDIS_PASSWORD,
+        tls: e.REDIS_TLS || redisUrl.startsWith('rediss://'),
+      },
+      keyPrefix: e.PAYFLUX_KEY_PREFIX,
+      stream: e.PAYFLUX_STREAM,
+      group: e.PAYFLUX_CONSUMER_GROUP,
+      dlqStream: e.PAYFLUX_DLQ_STREAM,
+      maxLen: e.PAYFLUX_STREAM_MAXLEN,
+      rawEventTtlDays: e.PAYFLUX_RAW_EVENT_TTL_DAYS,
+      retentionIntervalMs: e.PAYFLUX_RETENTION_INTERVAL_MS,
+    },
+    consumer: {
+      name: e.PAYFLUX_CONSUMER_NAME ?? defaultConsumerName(),
+      readCount: e.PAYFLUX_READ_COUNT,
+      readBlockMs: e.PAYFLUX_READ_BLOCK_MS,
+      claimIdleMs: e.PAYFLUX_CLAIM_IDLE_MS,
+      maxDeliveries: e.PAYFLUX_MAX_DELIVERIES,
+      ackMode: e.PAYFLUX_ACK_MODE,
+    },
+    export: { mode: e.PAYFLUX_EXPORT_MODE, file: e.PAYFLUX_EXPORT_FILE, staleSec: e.PAYFLUX_EXPORT_STALE_SEC },
+    risk: {
+      model: e.PAYFLUX_RISK_MODEL,
+      windowSec: e.PAYFLUX_RISK_SCORE_WINDOW_SEC,
+      allowedLatenessSec: e.PAYFLUX_ALLOWED_LATENESS_SEC,
+      thresholds,
+      tier: e.PAYFLUX_TIER,
+    },
+    pilot: {
+      enabled: e.PAYFLUX_PILOT_MODE,
+      warningsEnabled: e.PAYFLUX_WARNINGS_ENABLED,
+      cooldownSec: e.PAYFLUX_WARNING_COOLDOWN_SEC,
+      retentionDays: e.PAYFLUX_WARNING_RETENTION_DAYS,
+      maxWarnings: e.PAYFLUX_WARNING_MAX,
+    },
+    alerts: {
+      slackWebhookUrl: e.PAYFLUX_ALERT_SLACK_WEBHOOK_URL,
+      webhookUrl: e.PAYFLUX_ALERT_WEBHOOK_URL,
+      minBand: e.PAYFLUX_ALERT_MIN_BAND,
+      maxPerHour: e.PAYFLUX_ALERT_MAX_PER_HOUR,
+    },
+    stripe: {
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      apiKey: e.STRIPE_API_KEY,
+      priceCents: e.PRICE_CENTS,
+      productName: e.PRODUCT_NAME,
+      siteUrl: e.SITE_URL,
+    },
+    riskApi: {
+      enabled: e.PAYFLUX_RISK_API_ENABLED,
+      keys: e.PAYFLUX_RISK_API_KEYS,
+      trustProxy: e.PAYFLUX_TRUST_PROXY,
+      allowHosts: e.PAYFLUX_RISK_ALLOW_HOSTS,
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

@@ -1,0 +1,56 @@
+/**
+ * Every error PayFlux answers with: a stable `PF_ERR_*` code and its HTTP status.
+ * The README's error table is pinned against this list by a test; add a row there too.
+ */
+export const ERRORS = {
+  PF_ERR_BAD_JSON: { status: 400, message: 'request body is not valid JSON' },
+  PF_ERR_VALIDATION: { status: 400, message: 'a field failed validation' },
+  PF_ERR_BATCH_TOO_LARGE: { status: 400, message: 'too many events in one batch' },
+  PF_ERR_UNAUTHORIZED: { status: 401, message: 'missing or invalid API key' },
+  PF_ERR_FORBIDDEN: { status: 403, message: 'the target is not allowed' },
+  PF_ERR_NOT_FOUND: { status: 404, message: 'no such resource' },
+  PF_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
+  PF_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body is too large' },
+  PF_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
+  PF_ERR_UNPROCESSABLE: { status: 422, message: 'the request cannot be processed' },
+  PF_ERR_RATE_LIMITED: { status: 429, message: 'rate limit exceeded' },
+  PF_ERR_INTERNAL: { status: 500, message: 'internal error' },
+  PF_ERR_UPSTREAM: { status: 502, message: 'the upstream target could not be reached' },
+  PF_ERR_BUFFER_UNAVAILABLE: { status: 503, message: 'the event buffer is unavailable' },
+  PF_ERR_INGEST_DISABLED: { status: 503, message: 'ingest is disabled on this node' },
+  PF_ERR_OVERLOADED: { status: 503, message: 'too many events in flight' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODES = Object.keys(ERRORS) as readonly ErrorCode[];
+
+/** The wire shape of every error body. */
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string; readonly field?: string };
+}
+
+/** An error that knows its code, HTTP status and (for validation) the field at fault. */
+export class PayFluxError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string = ERRORS[code].message,
+    readonly field?: string,
+    /** Seconds the client should wait, for 429 and 503. */
+    readonly retryAfterSec?: number,
+  ) {
+    super(message);
+    this.name = 'PayFluxError';
+    this.status = ERRORS[code].status;
+  }
+
+  toBody(): ErrorBody {
+    return this.field === undefined
+      ? { error: { code: this.code, message: this.message } }
+      : { error: { code: this.code, message: this.message, field: this.field } };
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string = ERRORS[code].message, field?: string): ErrorBody {
+  return new PayFluxError(code, message, field).toBody();
+}
