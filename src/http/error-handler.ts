@@ -1,0 +1,72 @@
+/**
+ * The error contract for every route: a JSON body `{"error":{"code","message","field?"}}`, the
+ * status from `errors.ts`, `Retry-After` where it applies, and `x-request-id` on every response.
+ * Nothing unexpected ever leaves as a bare 500 with a stack; request bodies never reach the log.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PayFluxError, type ErrorCode } from '../errors.js';
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Honour a sane incoming `x-request-id`, otherwise mint one. Passed to Fastify as `genReqId`. */
+export function requestIdFor(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID_RE.test(incoming) ? incoming : randomUUID();
+}
+
+/** Fastify's own error codes that are the client's fault, mapped onto ours. */
+const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PF_ERR_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'PF_ERR_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'PF_ERR_BAD_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'PF_ERR_BAD_JSON',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'PF_ERR_BAD_JSON',
+  FST_ERR_VALIDATION: 'PF_ERR_VALIDATION',
+};
+
+/** Render any error as our contract; anything not ours and not a known client error is a 500. */
+export function toPayFluxError(err: FastifyError | Error): PayFluxError {
+  if (err instanceof PayFluxError) return err;
+  const fe = err as FastifyError;
+  const mapped = fe.code !== undefined ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped !== undefined) return new PayFluxError(mapped, clientMessage(mapped, fe));
+  if (err instanceof SyntaxError || fe.statusCode === 400) return new PayFluxError('PF_ERR_BAD_JSON', 'request body is not valid JSON');
+  if (fe.statusCode === 413) return new PayFluxError('PF_ERR_BODY_TOO_LARGE');
+  if (fe.statusCode === 415) return new PayFluxError('PF_ERR_UNSUPPORTED_MEDIA_TYPE');
+  if (fe.statusCode === 404) return new PayFluxError('PF_ERR_NOT_FOUND');
+  if (fe.statusCode === 405) return new PayFluxError('PF_ERR_METHOD_NOT_ALLOWED');
+  return new PayFluxError('PF_ERR_INTERNAL');
+}
+
+function clientMessage(code: ErrorCode, fe: FastifyError): string {
+  switch (code) {
+    case 'PF_ERR_BODY_TOO_LARGE':
+      return 'request body is larger than the configured limit';
+    case 'PF_ERR_UNSUPPORTED_MEDIA_TYPE':
+      return 'content-type must be application/json (or application/x-ndjson for the batch endpoint)';
+    case 'PF_ERR_VALIDATION':
+      return fe.message;
+    default:
+      return 'request body is not valid JSON';
+  }
+}
+
+export function sendError(reply: FastifyReply, err: PayFluxError): FastifyReply {
+  if (err.retryAfterSec !== undefined) void reply.header('retry-after', String(err.retryAfterSec));
+  return reply.code(err.status).type('application/json; charset=utf-8').send(err.toBody());
+}
+
+/** Install the error and not-found handlers and the `x-request-id` echo on `app`. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done) => {
+    void reply.header('x-request-id', req.id);
+    done();
+  });
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const pf = toPayFluxError(err);
+    if (pf.status >= 500) req.log.error({ err: { message: err.message, code: (err as FastifyError).code, stack: err.stack } }, 'request_failed');
+    return sendError(reply, pf);
+  });
+  app.setNotFoundHandler((_req, reply) => sendError(reply, new PayFluxError('PF_ERR_NOT_FOUND')));
+}
