@@ -87,8 +87,10 @@ export interface EventBuffer {
 }
 
 export interface TrimResult {
-  /** Entries removed by this call. */
-  readonly trimmed: number;
+  /** Entries removed because the stream was over `maxLen`. */
+  readonly trimmedByLength: number;
+  /** Entries removed because they were older than the raw-event retention. */
+  readonly trimmedByAge: number;
   /** Entries over `maxLen` that could not be removed because they are not yet acknowledged. */
   readonly overCap: number;
 }

@@ -1,0 +1,105 @@
+/**
+ * Lua scripts run atomically inside Redis. Each is loaded once (EVALSHA, with ioredis falling
+ * back to EVAL after a restart flushed the script cache).
+ */
+
+/**
+ * Dedup + append for a micro-batch.
+ * KEYS[1] the stream; KEYS[2..n] one dedup key per event.
+ * ARGV[1] dedup TTL (s); ARGV[2] ingest time (ms); ARGV[3..n+1] the event payloads.
+ * Returns one integer per event: 1 appended, 0 duplicate.
+ *
+ * The mark is set first (SET NX is the check), then the entry is appended; if the append fails
+ * the mark is deleted before the error is returned, so a failed append never leaves a mark
+ * behind and the client's retry is accepted. Entries appended earlier in the same call stay:
+ * the retry sees them as duplicates, which is still exactly one stored copy.
+ */
+export const APPEND_SCRIPT = `
+local ttl = ARGV[1]
+local t = ARGV[2]
+local out = {}
+for i = 2, #KEYS do
+  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ttl) then
+    local r = redis.pcall('XADD', KEYS[1], '*', 'e', ARGV[i + 1], 't', t)
+    if type(r) == 'table' and r.err then
+      redis.call('DEL', KEYS[i])
+      return r
+    end
+    out[i - 1] = 1
+  else
+    out[i - 1] = 0
+  end
+end
+return out
+`;
+
+/**
+ * Retention that never removes an entry the group has not delivered and acknowledged.
+ * KEYS[1] the stream. ARGV[1] group; ARGV[2] max length (0 = no cap); ARGV[3] TTL floor id.
+ * Returns {trimmed by length, trimmed by age, entries over the cap kept because unacked}.
+ *
+ *   oldest ─────────────── safe ──────────── last-delivered ─────── newest
+ *   [ acked: may be trimmed ) [ pending or acked ]  [ lag: undelivered ]
+ *
+ * `safe` is the oldest pending id, or the id right after last-delivered when nothing is
+ * pending. Everything at or after `safe` is protected. Trimming is approximate (~): it removes
+ * whole radix-tree nodes only, so it can keep a few extra entries but never removes more than
+ * asked, which keeps the protected range intact.
+ */
+export const TRIM_SCRIPT = `
+local stream = KEYS[1]
+local group = ARGV[1]
+local maxlen = tonumber(ARGV[2])
+local ttlFloor = ARGV[3]
+if redis.call('EXISTS', stream) == 0 then return {0, 0, 0} end
+local lastDelivered, lag, pending
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+  local f = {}
+  for j = 1, #g, 2 do f[g[j]] = g[j + 1] end
+  if f['name'] == group then
+    lastDelivered = f['last-delivered-id']
+    lag = f['lag']
+    pending = tonumber(f['pending'])
+  end
+end
+if not lastDelivered then return {0, 0, 0} end
+
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function less(a, b)
+  local am, as = parse(a)
+  local bm, bs = parse(b)
+  return am < bm or (am == bm and as < bs)
+end
+
+local safe
+if pending > 0 then
+  safe = redis.call('XPENDING', stream, group)[2]
+else
+  local ms, seq = parse(lastDelivered)
+  safe = string.format('%d-%d', ms, seq + 1)
+end
+
+local byLength, overCap = 0, 0
+local len = redis.call('XLEN', stream)
+if maxlen > 0 and len > maxlen then
+  local protected
+  if type(lag) == 'number' and pending == 0 then
+    protected = lag
+  else
+    protected = #redis.call('XRANGE', stream, safe, '+', 'COUNT', maxlen + 1)
+  end
+  if protected <= maxlen then
+    byLength = redis.call('XTRIM', stream, 'MAXLEN', '~', maxlen)
+  else
+    byLength = redis.call('XTRIM', stream, 'MINID', '~', safe)
+    overCap = protected - maxlen
+  end
+end
+local floor = ttlFloor
+if less(safe, floor) then floor = safe end
+local byAge = redis.call('XTRIM', stream, 'MINID', '~', floor)
+return {byLength, byAge, overCap}
+`;

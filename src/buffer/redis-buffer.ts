@@ -1,0 +1,230 @@
+/**
+ * The production buffer: Redis Streams with one consumer group and a dead-letter stream.
+ *
+ * Connections: one shared command connection (appends, acks, stats) with the offline queue off,
+ * so that while Redis is down every command fails at once and ingest answers 503 instead of
+ * queueing; and one dedicated connection per reader, because XREADGROUP BLOCK holds its
+ * connection for up to a second.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { APPEND_SCRIPT, TRIM_SCRIPT } from './lua.js';
+import { createRedisReader } from './redis-reader.js';
+import {
+  BufferUnavailableError,
+  type AppendItem,
+  type AppendOutcome,
+  type BufferStats,
+  type DlqEntry,
+  type EventBuffer,
+  type StreamEntry,
+  type StreamReader,
+  type TrimResult,
+} from './buffer.js';
+import { toStreamEntries, type RawEntry } from './redis-entries.js';
+
+export interface RedisBufferOptions {
+  readonly url: string;
+  readonly password: string | undefined;
+  readonly tls: boolean;
+  readonly keyPrefix: string;
+  readonly stream: string;
+  readonly group: string;
+  readonly dlqStream: string;
+  readonly dedupWindowSec: number;
+  readonly maxLen: number;
+  readonly rawEventTtlDays: number;
+  readonly logger: Logger;
+  /** Give up connecting at start after this long (ms); later disconnects retry forever. */
+  readonly connectTimeoutMs?: number;
+}
+
+const MIN_VERSION: readonly [number, number] = [6, 2];
+
+type AppendFn = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
+type TrimFn = (stream: string, group: string, maxLen: number, floor: string) => Promise<[number, number, number]>;
+
+export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls'>): RedisOptions {
+  return {
+    password: o.password,
+    tls: o.tls ? {} : undefined,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    // Back off to at most 2 s between reconnect attempts; never give up.
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    connectionName: 'payflux',
+  };
+}
+
+/** Connect, check the server version, create the group; throws a clear error on a wrong key type. */
+export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuffer> {
+  const redis = new Redis(o.url, redisOptions(o));
+  redis.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'redis_error'));
+  redis.defineCommand('pfAppend', { lua: APPEND_SCRIPT });
+  redis.defineCommand('pfTrim', { numberOfKeys: 1, lua: TRIM_SCRIPT });
+  await redis.connect();
+  try {
+    await checkVersion(redis);
+    await ensureGroup(redis, o.stream, o.group);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  const dedupPrefix = `${o.keyPrefix}d:`;
+  const pfAppend = (redis as unknown as { pfAppend: AppendFn }).pfAppend.bind(redis);
+  const pfTrim = (redis as unknown as { pfTrim: TrimFn }).pfTrim.bind(redis);
+  const readers = new Set<StreamReader>();
+
+  const buffer: EventBuffer = {
+    kind: 'redis',
+    get available() {
+      return redis.status === 'ready';
+    },
+
+    async append(items: readonly AppendItem[]): Promise<AppendOutcome[]> {
+      if (redis.status !== 'ready') throw new BufferUnavailableError(`redis is ${redis.status}`);
+      const args: (string | number)[] = new Array<string | number>(2 * items.length + 3);
+      args[0] = o.stream;
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i] as AppendItem;
+        args[i + 1] = dedupPrefix + item.dedupKey;
+        args[items.length + 3 + i] = item.payload;
+      }
+      args[items.length + 1] = o.dedupWindowSec;
+      args[items.length + 2] = Date.now();
+      let res: number[];
+      try {
+        res = await pfAppend(items.length + 1, ...args);
+      } catch (err) {
+        throw new BufferUnavailableError(`append failed: ${(err as Error).message}`);
+      }
+      return res.map((r) => (r === 1 ? 'accepted' : 'duplicate'));
+    },
+
+    async ping() {
+      await redis.ping();
+    },
+
+    async stats(): Promise<BufferStats> {
+      const [len, groups, dlq] = (await redis
+        .pipeline()
+        .xlen(o.stream)
+        .xinfo('GROUPS', o.stream)
+        .xlen(o.dlqStream)
+        .exec()) as [[Error | null, number], [Error | null, unknown[][]], [Error | null, number]];
+      let pending = 0;
+      let lag = 0;
+      for (const g of groups[1] ?? []) {
+        const f = fieldsOf(g);
+        if (f.get('name') === o.group) {
+          pending = Number(f.get('pending') ?? 0);
+          lag = Number(f.get('lag') ?? 0);
+        }
+      }
+      return { length: len[1] ?? 0, pending, lag, dlqDepth: dlq[1] ?? 0 };
+    },
+
+    async openReader(consumer: string): Promise<StreamReader> {
+      const reader = await createRedisReader(redis, { stream: o.stream, group: o.group, dlqStream: o.dlqStream, consumer, logger: o.logger });
+      readers.add(reader);
+      return reader;
+    },
+
+    async removeIdleConsumers(idleMs: number, except: string): Promise<string[]> {
+      const consumers = (await redis.xinfo('CONSUMERS', o.stream, o.group)) as unknown[][];
+      const removed: string[] = [];
+      for (const c of consumers) {
+        const f = fieldsOf(c);
+        const name = String(f.get('name'));
+        if (name !== except && Number(f.get('pending')) === 0 && Number(f.get('idle')) > idleMs) {
+          await redis.xgroup('DELCONSUMER', o.stream, o.group, name);
+          removed.push(name);
+        }
+      }
+      return removed;
+    },
+
+    async trim(nowMs: number): Promise<TrimResult> {
+      const floor = `${nowMs - o.rawEventTtlDays * 86_400_000}-0`;
+      const [byLength, byAge, overCap] = await pfTrim(o.stream, o.group, o.maxLen, floor);
+      return { trimmedByLength: byLength, trimmedByAge: byAge, overCap };
+    },
+
+    async range(sinceMs: number, afterId: string | undefined, count: number): Promise<StreamEntry[]> {
+      const start = afterId === undefined ? `${sinceMs}-0` : `(${afterId}`;
+      const raw = (await redis.xrange(o.stream, start, '+', 'COUNT', count)) as RawEntry[];
+      return toStreamEntries(raw, 0);
+    },
+
+    async dlqList(count: number): Promise<DlqEntry[]> {
+      const raw = (await redis.xrange(o.dlqStream, '-', '+', 'COUNT', count)) as RawEntry[];
+      return raw.map(([dlqId, fields]) => {
+        const f = fieldsOf(fields ?? []);
+        return {
+          dlqId,
+          originalId: String(f.get('original_id') ?? ''),
+          data: String(f.get('data') ?? ''),
+          reason: String(f.get('reason') ?? ''),
+          timestamp: String(f.get('timestamp') ?? ''),
+        };
+      });
+    },
+
+    async dlqReplay(count: number): Promise<number> {
+      const entries = await buffer.dlqList(count);
+      if (entries.length === 0) return 0;
+      const now = Date.now();
+      const tx = redis.multi();
+      for (const e of entries) {
+        tx.xadd(o.stream, '*', 'e', e.data, 't', now);
+        tx.xdel(o.dlqStream, e.dlqId);
+      }
+      await tx.exec();
+      return entries.length;
+    },
+
+    async dlqPurge(): Promise<number> {
+      const [[, n]] = (await redis.multi().xlen(o.dlqStream).del(o.dlqStream).exec()) as [[Error | null, number]];
+      return n;
+    },
+
+    async close() {
+      await Promise.allSettled([...readers].map((r) => r.close()));
+      readers.clear();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+  return buffer;
+}
+
+/** XINFO replies are flat [name, value, …] arrays. */
+export function fieldsOf(flat: readonly unknown[]): Map<string, unknown> {
+  const m = new Map<string, unknown>();
+  for (let i = 0; i + 1 < flat.length; i += 2) m.set(String(flat[i]), flat[i + 1]);
+  return m;
+}
+
+async function checkVersion(redis: Redis): Promise<void> {
+  const info = await redis.info('server');
+  const m = /redis_version:(\d+)\.(\d+)/.exec(info);
+  const major = Number(m?.[1] ?? 0);
+  const minor = Number(m?.[2] ?? 0);
+  if (major < MIN_VERSION[0] || (major === MIN_VERSION[0] && minor < MIN_VERSION[1])) {
+    throw new Error(`Redis ${major}.${minor} is too old: PayFlux needs Redis ≥ ${MIN_VERSION.join('.')} (XAUTOCLAIM, XTRIM MINID)`);
+  }
+}
+
+async function ensureGroup(redis: Redis, stream: string, group: string): Promise<void> {
+  try {
+    // From 0, not $: entries already in the stream before the group existed are not skipped.
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (msg.startsWith('BUSYGROUP')) return;
+    if (msg.startsWith('WRONGTYPE')) {
+      throw new Error(`Redis key "${stream}" exists and is not a stream: rename it or set PAYFLUX_STREAM to another name`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * One consumer's reader on its own connection.
+ *
+ * A watchdog guards the blocking read: if XREADGROUP BLOCK n has not answered within
+ * n + WATCHDOG_GRACE_MS (a half-open socket, a stalled server), the connection is dropped and
+ * re-established, the read fails, and the caller retries with backoff. Without it a dead TCP
+ * peer would stall the consumer until the kernel gives up, minutes later.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { DeadLetterItem, StreamEntry, StreamReader } from './buffer.js';
+import { toStreamEntries, type RawEntry } from './redis-entries.js';
+
+const WATCHDOG_GRACE_MS = 5000;
+
+export interface RedisReaderOptions {
+  readonly stream: string;
+  readonly group: string;
+  readonly dlqStream: string;
+  readonly consumer: string;
+  readonly logger: Logger;
+}
+
+type ReadReply = [string, RawEntry[]][] | null;
+type ClaimReply = [string, RawEntry[], string[]?];
+type PendingReply = [string, string, number, number][];
+
+export async function createRedisReader(shared: Redis, o: RedisReaderOptions): Promise<StreamReader> {
+  // Blocking reads get their own connection; an offline queue would only hide outages here.
+  const conn = shared.duplicate({ connectionName: `payflux-reader-${o.consumer}`, enableOfflineQueue: false });
+  conn.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'redis_reader_error'));
+  await conn.connect();
+  let claimCursor = '0-0';
+  let closed = false;
+
+  return {
+    consumer: o.consumer,
+
+    async read(count: number, blockMs: number): Promise<StreamEntry[]> {
+      const watchdog = setTimeout(() => {
+        o.logger.warn({ blockMs }, 'redis_read_watchdog_reconnect');
+        conn.disconnect(true);
+      }, blockMs + WATCHDOG_GRACE_MS);
+      try {
+        const reply = (await conn.xreadgroup(
+          'GROUP', o.group, o.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', o.stream, '>',
+        )) as ReadReply;
+        const first = reply?.[0];
+        return first === undefined ? [] : toStreamEntries(first[1], 1);
+      } finally {
+        clearTimeout(watchdog);
+      }
+    },
+
+    async reclaim(idleMs: number, count: number): Promise<StreamEntry[]> {
+      const [next, raw] = (await conn.xautoclaim(o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count)) as ClaimReply;
+      claimCursor = next;
+      const live = raw.filter(([, fields]) => fields !== null);
+      const first = live[0];
+      const last = live[live.length - 1];
+      if (first === undefined || last === undefined) return [];
+      // XAUTOCLAIM does not say how often each entry was delivered; XPENDING does.
+      const pending = (await conn.xpending(o.stream, o.group, first[0], last[0], live.length, o.consumer)) as PendingReply;
+      const deliveries = new Map(pending.map(([id, , , n]) => [id, n]));
+      return toStreamEntries(live, 1).map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? 1 }));
+    },
+
+    async ack(ids: readonly string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await shared.xack(o.stream, o.group, ...ids);
+    },
+
+    async deadLetter(items: readonly DeadLetterItem[]): Promise<void> {
+      if (items.length === 0) return;
+      const now = new Date().toISOString();
+      const tx = shared.multi();
+      for (const it of items) {
+        tx.xadd(o.dlqStream, '*', 'data', it.data ?? '', 'original_id', it.id, 'reason', it.reason, 'timestamp', now);
+      }
+      tx.xack(o.stream, o.group, ...items.map((it) => it.id));
+      const res = await tx.exec();
+      const failed = res?.find(([err]) => err !== null);
+      if (res === null || failed !== undefined) throw failed?.[0] ?? new Error('dead-letter transaction aborted');
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      // disconnect(), not quit(): QUIT would queue behind a blocked XREADGROUP for up to a second.
+      conn.disconnect(false);
+    },
+  };
+}

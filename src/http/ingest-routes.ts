@@ -1,0 +1,147 @@
+/**
+ * Ingest: `POST /v1/events/payment_exhaust` (one event) and `POST /v1/events/batch` (a JSON
+ * array or NDJSON). Validation is the precompiled schema; storage is the micro-batched,
+ * atomic dedup-and-append. A request is answered only once its events are stored.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { BufferUnavailableError, type AppendItem } from '../buffer/buffer.js';
+import type { AppendBatcher } from '../buffer/append-batcher.js';
+import { dedupKeyFor } from '../buffer/dedup-key.js';
+import { PayFluxError, type ErrorBody } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import type { EventValidator } from './validate-event.js';
+
+export interface IngestRoutesOptions {
+  readonly enabled: boolean;
+  readonly guard: onRequestHookHandler;
+  readonly validate: EventValidator;
+  readonly batcher: AppendBatcher;
+  readonly metrics: Metrics;
+  readonly maxBodyBytes: number;
+  readonly maxBatch: number;
+  readonly maxBatchBodyBytes: number;
+  readonly now?: () => number;
+}
+
+/** One NDJSON line that did not parse; kept in place so that indexes match the input lines. */
+class BadLine {
+  constructor(readonly message: string) {}
+}
+
+interface BatchResult {
+  accepted: number;
+  duplicates: number;
+  rejected: { index: number; error: ErrorBody['error'] }[];
+}
+
+const RETRY_AFTER_SEC = 1;
+
+export function unavailable(err: unknown): PayFluxError {
+  if (err instanceof BufferUnavailableError) {
+    const code = err.name === 'OverloadedError' ? 'PF_ERR_OVERLOADED' : 'PF_ERR_BUFFER_UNAVAILABLE';
+    return new PayFluxError(code, `the event buffer cannot store events right now (${err.message}); retry later`, undefined, RETRY_AFTER_SEC);
+  }
+  return new PayFluxError('PF_ERR_BUFFER_UNAVAILABLE', 'the event buffer cannot store events right now; retry later', undefined, RETRY_AFTER_SEC);
+}
+
+export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions): Promise<void> {
+  const now = o.now ?? Date.now;
+  const m = o.metrics;
+
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {
+    const lines = (body as string).split('\n');
+    const items: unknown[] = [];
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      try {
+        items.push(JSON.parse(line));
+      } catch {
+        items.push(new BadLine('line is not valid JSON'));
+      }
+    }
+    done(null, items);
+  });
+
+  const disabled: onRequestHookHandler = (_req, _reply, done) => done(new PayFluxError('PF_ERR_INGEST_DISABLED', 'ingest is disabled on this node (PAYFLUX_ROLE=consumer or PAYFLUX_INGEST_ENABLED=false)', undefined, 30));
+  const onRequest = o.enabled ? o.guard : disabled;
+  const observe = (route: string) => (_req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    m.ingestDuration.observe({ route }, reply.elapsedTime / 1000);
+    done();
+  };
+
+  app.post('/v1/events/payment_exhaust', { bodyLimit: o.maxBodyBytes, onRequest, onResponse: observe('single') }, async (req, reply) => {
+    const v = o.validate(req.body, now());
+    if (!v.ok) {
+      m.ingestRejected.inc({ reason: 'validation' });
+      throw v.error;
+    }
+    let outcome;
+    try {
+      [outcome] = await o.batcher.submit([{ dedupKey: dedupKeyFor(v.event.event_id), payload: JSON.stringify(v.event) }]);
+    } catch (err) {
+      m.ingestRejected.inc({ reason: 'unavailable' });
+      throw unavailable(err);
+    }
+    if (outcome === 'duplicate') {
+      m.ingestDuplicate.inc();
+      void reply.header('payflux-duplicate', 'true');
+    } else {
+      m.ingestAccepted.inc();
+      m.eventsByProcessor.inc({ processor: v.event.processor });
+    }
+    return reply.code(202).send();
+  });
+
+  app.post('/v1/events/batch', { bodyLimit: o.maxBatchBodyBytes, onRequest, onResponse: observe('batch') }, async (req) => {
+    const body = req.body;
+    if (!Array.isArray(body)) {
+      m.ingestRejected.inc({ reason: 'validation' });
+      throw new PayFluxError('PF_ERR_VALIDATION', 'the batch must be a JSON array of events (or NDJSON with application/x-ndjson)');
+    }
+    if (body.length > o.maxBatch) {
+      m.ingestRejected.inc({ reason: 'batch_too_large' });
+      throw new PayFluxError('PF_ERR_BATCH_TOO_LARGE', `a batch holds at most ${o.maxBatch} events (PAYFLUX_MAX_BATCH); got ${body.length}`);
+    }
+    const t = now();
+    const result: BatchResult = { accepted: 0, duplicates: 0, rejected: [] };
+    const items: AppendItem[] = [];
+    const processors: string[] = [];
+    for (let i = 0; i < body.length; i++) {
+      const raw: unknown = body[i];
+      if (raw instanceof BadLine) {
+        result.rejected.push({ index: i, error: { code: 'PF_ERR_BAD_JSON', message: raw.message } });
+        continue;
+      }
+      const v = o.validate(raw, t);
+      if (!v.ok) {
+        result.rejected.push({ index: i, error: v.error.toBody().error });
+        continue;
+      }
+      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload: JSON.stringify(v.event) });
+      processors.push(v.event.processor);
+    }
+    if (result.rejected.length > 0) m.ingestRejected.inc({ reason: 'validation' }, result.rejected.length);
+    if (items.length > 0) {
+      let outcomes;
+      try {
+        outcomes = await o.batcher.submit(items);
+      } catch (err) {
+        m.ingestRejected.inc({ reason: 'unavailable' }, items.length);
+        throw unavailable(err);
+      }
+      // Count per processor first: one labelled increment per processor, not per event.
+      const byProcessor = new Map<string, number>();
+      for (let i = 0; i < outcomes.length; i++) {
+        if (outcomes[i] === 'accepted') {
+          result.accepted++;
+          const p = processors[i] ?? 'unknown';
+          byProcessor.set(p, (byProcessor.get(p) ?? 0) + 1);
+        } else result.duplicates++;
+      }
+      for (const [processor, n] of byProcessor) m.eventsByProcessor.inc({ processor }, n);
+      if (result.accepted > 0) m.ingestAccepted.inc(result.accepted);
+      if (result.duplicates > 0) m.ingestDuplicate.inc(result.duplicates);
+    }
+    return result;
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * Prometheus metrics: one registry of our own (never the global one), created once by the
+ * composition root and handed to whoever records. Label values come from small fixed sets:
+ * never merchant ids, event ids or keys.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly ingestAccepted: Counter;
+  readonly ingestRejected: Counter<'reason'>;
+  readonly ingestDuplicate: Counter;
+  readonly ingestDuration: Histogram<'route'>;
+  readonly eventsByProcessor: Counter<'processor'>;
+  readonly authDenied: Counter<'reason'>;
+  readonly ingestRateLimited: Counter;
+  readonly appendBatchSize: Histogram;
+  readonly appendPending: Gauge;
+  readonly consumerProcessed: Counter;
+  readonly consumerDlq: Counter<'reason'>;
+  readonly consumerBatches: Counter;
+  readonly consumerReclaimed: Counter;
+  readonly consumerErrors: Counter<'stage'>;
+  readonly streamLength: Gauge;
+  readonly pendingMessages: Gauge;
+  readonly consumerLag: Gauge;
+  readonly dlqDepth: Gauge;
+  readonly streamEvictions: Counter<'reason'>;
+  readonly streamOverCap: Gauge;
+  readonly eventsExported: Counter<'destination'>;
+  readonly exportErrors: Counter<'destination' | 'reason'>;
+  readonly exportLastSuccess: Gauge<'destination'>;
+  readonly endToEndLatency: Histogram;
+  readonly riskScoreLast: Gauge<'processor'>;
+  readonly riskEvents: Counter<'processor' | 'band'>;
+  readonly riskLateEvents: Counter<'processor'>;
+}
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'payflux_process_' });
+  const r = [registry];
+  return {
+    registry,
+    ingestAccepted: new Counter({ name: 'payflux_ingest_accepted_total', help: 'Events accepted and stored in the buffer.', registers: r }),
+    ingestRejected: new Counter({ name: 'payflux_ingest_rejected_total', help: 'Events or requests rejected, by reason.', labelNames: ['reason'], registers: r }),
+    ingestDuplicate: new Counter({ name: 'payflux_ingest_duplicate_total', help: 'Events answered as duplicates within the dedup window.', registers: r }),
+    ingestDuration: new Histogram({
+      name: 'payflux_ingest_duration_seconds',
+      help: 'Ingest request duration, from arrival to answer.',
+      labelNames: ['route'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: r,
+    }),
+    eventsByProcessor: new Counter({ name: 'payflux_events_by_processor_total', help: 'Accepted events by processor.', labelNames: ['processor'], registers: r }),
+    authDenied: new Counter({ name: 'payflux_auth_denied_total', help: 'Requests denied by auth, by reason.', labelNames: ['reason'], registers: r }),
+    ingestRateLimited: new Counter({ name: 'payflux_ingest_rate_limited_total', help: 'Requests answered 429 by the per-key rate limit.', registers: r }),
+    appendBatchSize: new Histogram({
+      name: 'payflux_append_batch_events',
+      help: 'Events per micro-batched append round trip.',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+      registers: r,
+    }),
+    appendPending: new Gauge({ name: 'payflux_append_pending_events', help: 'Events waiting for or inside an append round trip.', registers: r }),
+    consumerProcessed: new Counter({ name: 'payflux_consumer_processed_total', help: 'Entries processed by the consumer and acknowledged.', registers: r }),
+    consumerDlq: new Counter({ name: 'payflux_consumer_dlq_total', help: 'Entries moved to the dead-letter stream, by reason.', labelNames: ['reason'], registers: r }),
+    consumerBatches: new Counter({ name: 'payflux_consumer_batches_total', help: 'Batches read by the consumer.', registers: r }),
+    consumerReclaimed: new Counter({ name: 'payflux_consumer_reclaimed_total', help: 'Entries reclaimed from idle consumers with XAUTOCLAIM.', registers: r }),
+    consumerErrors: new Counter({ name: 'payflux_consumer_errors_total', help: 'Consumer errors that were retried, by stage.', labelNames: ['stage'], registers: r }),
+    streamLength: new Gauge({ name: 'payflux_stream_length', help: 'Entries in the event stream (XLEN).', registers: r }),
+    pendingMessages: new Gauge({ name: 'payflux_pending_messages', help: 'Entries delivered but not yet acknowledged.', registers: r }),
+    consumerLag: new Gauge({ name: 'payflux_consumer_lag_messages', help: 'Entries not yet delivered to the group (XINFO GROUPS lag).', registers: r }),
+    dlqDepth: new Gauge({ name: 'payflux_dlq_depth', help: 'Entries in the dead-letter stream.', registers: r }),
+    streamEvictions: new Counter({ name: 'payflux_stream_evictions_total', help: 'Entries removed by retention, by reason.', labelNames: ['reason'], registers: r }),
+    streamOverCap: new Gauge({
+      name: 'payflux_stream_over_cap_messages',
+      help: 'Entries above PAYFLUX_STREAM_MAXLEN kept because they are not yet acknowledged.',
+      registers: r,
+    }),
+    eventsExported: new Counter({ name: 'payflux_events_exported_total', help: 'Export lines written, by destination.', labelNames: ['destination'], registers: r }),
+    exportErrors: new Counter({
+      name: 'payflux_export_errors_total',
+      help: 'Export write failures, by destination and reason.',
+      labelNames: ['destination', 'reason'],
+      registers: r,
+    }),
+    exportLastSuccess: new Gauge({
+      name: 'payflux_exports_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful export write, by destination.',
+      labelNames: ['destination'],
+      registers: r,
+    }),
+    endToEndLatency: new Histogram({
+      name: 'payflux_end_to_end_latency_seconds',
+      help: 'From ingest storing an event to its export line being written.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: r,
+    }),
+    riskScoreLast: new Gauge({ name: 'payflux_processor_risk_score_last', help: 'Latest risk score per processor.', labelNames: ['processor'], registers: r }),
+    riskEvents: new Counter({ name: 'payflux_processor_risk_events_total', help: 'Scored events by processor and band.', labelNames: ['processor', 'band'], registers: r }),
+    riskLateEvents: new Counter({
+      name: 'payflux_risk_late_events_total',
+      help: 'Events later than the allowed lateness, scored in the current bucket.',
+      labelNames: ['processor'],
+      registers: r,
+    }),
+  };
+}
