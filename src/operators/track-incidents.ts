@@ -1,0 +1,236 @@
+/**
+ * `trackIncidents`: per-processor risk incidents from per-event risk (SPEC §9). One incident per
+ * processor at a time, never one warning per event:
+ *
+ *   low ──(band ≥ elevated)──▶ OPEN ──(band above peak)──▶ escalate ─┐
+ *                               │  ▲                                 │
+ *                               │  └──(band ≥ elevated: update) ◀────┘
+ *                               └──(band stays low for cooldownSec of event time)──▶ RESOLVED
+ *
+ * Pure over event time: the only wall clock is the injected `now()`, read once per opened
+ * incident for `processed_at`.
+ */
+import { defer, map, type OperatorFunction } from 'rxjs';
+import type { Band, Batch, Envelope, RiskAssessment, RiskDriverOrStatus } from '../pipeline/types.js';
+
+export const INCIDENT_STATUSES = ['open', 'resolved'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export const INCIDENT_TRANSITION_KINDS = ['open', 'escalate', 'update', 'resolve'] as const;
+export type IncidentTransitionKind = (typeof INCIDENT_TRANSITION_KINDS)[number];
+
+/** The incident part of a warning (SPEC §9), in wire order. The store adds the `outcome_*` fields. */
+export interface Incident {
+  readonly warning_id: string;
+  /** The event that opened the incident. */
+  readonly event_id: string;
+  readonly processor: string;
+  readonly merchant_id_hash: string | null;
+  /** Wall-clock time the incident was opened by PayFlux (ISO 8601). */
+  readonly processed_at: string;
+  /** The opener's `event_timestamp`, verbatim. */
+  readonly event_timestamp: string;
+  /** Score, band and drivers of the latest elevated-or-worse event. */
+  readonly processor_risk_score: number;
+  readonly processor_risk_band: Band;
+  readonly processor_risk_drivers: readonly RiskDriverOrStatus[];
+  /** Tier 2 only (undefined, hence absent from JSON, on tier 1). */
+  readonly processor_playbook_context: string | undefined;
+  readonly risk_trajectory: string | undefined;
+  readonly status: IncidentStatus;
+  /** Event time of the opener (ISO 8601). */
+  readonly opened_at: string;
+  /** Event time at which the cooldown completed (ISO 8601), null while open. */
+  readonly resolved_at: string | null;
+  readonly peak_score: number;
+  readonly peak_band: Band;
+  /** Elevated-or-worse events seen while open. */
+  readonly event_count: number;
+}
+
+/** One state change, with a snapshot of the incident right after it. */
+export interface IncidentTransition {
+  readonly kind: IncidentTransitionKind;
+  readonly incident: Incident;
+}
+
+export interface IncidentBatch {
+  readonly batch: Batch;
+  /** In the order they happened; at most one `update` per incident, after its other transitions. */
+  readonly transitions: readonly IncidentTransition[];
+}
+
+export interface TrackIncidentsOptions {
+  /** Seconds of event time the band must stay `low` before an incident resolves. */
+  readonly cooldownSec: number;
+  /** Wall clock (epoch ms) for `processed_at`. */
+  readonly now: () => number;
+  /** Incidents open at start (the store's `loadOpen()`), so a restart continues them. */
+  readonly seed?: readonly Incident[];
+}
+
+const RANK: Readonly<Record<Band, number>> = { low: 0, elevated: 1, high: 2, critical: 3 };
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+interface OpenIncident {
+  readonly w: Mutable<Incident>;
+  /** Event time of the first `low` event of the current quiet spell; -1 while not quiet. */
+  lowSinceMs: number;
+  /** Changed since the last transition emitted for it. */
+  dirty: boolean;
+}
+
+/** A fixed-shape copy: snapshots must not change when the live incident does. */
+function copy(i: Incident): Mutable<Incident> {
+  return {
+    warning_id: i.warning_id,
+    event_id: i.event_id,
+    processor: i.processor,
+    merchant_id_hash: i.merchant_id_hash,
+    processed_at: i.processed_at,
+    event_timestamp: i.event_timestamp,
+    processor_risk_score: i.processor_risk_score,
+    processor_risk_band: i.processor_risk_band,
+    processor_risk_drivers: i.processor_risk_drivers,
+    processor_playbook_context: i.processor_playbook_context,
+    risk_trajectory: i.risk_trajectory,
+    status: i.status,
+    opened_at: i.opened_at,
+    resolved_at: i.resolved_at,
+    peak_score: i.peak_score,
+    peak_band: i.peak_band,
+    event_count: i.event_count,
+  };
+}
+
+/**
+ * The state behind `trackIncidents`: the open incident of each processor. Plain class, no RxJS.
+ * Memory: one entry per processor with an open incident (processors are a configured, closed
+ * set); resolved incidents are dropped at once.
+ */
+export class IncidentBook {
+  private readonly open = new Map<string, OpenIncident>();
+
+  constructor(
+    private readonly cooldownMs: number,
+    private readonly now: () => number,
+    seed: readonly Incident[] = [],
+  ) {
+    for (const s of seed) if (s.status === 'open') this.open.set(s.processor, { w: copy(s), lowSinceMs: -1, dirty: false });
+  }
+
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** Feed one batch in stream order; returns the transitions it caused. */
+  apply(entries: readonly Envelope[]): IncidentTransition[] {
+    const out: IncidentTransition[] = [];
+    let watermark = -1;
+    for (const env of entries) {
+      const risk = env.risk;
+      if (risk === undefined) continue;
+      const t = env.eventTimeMs;
+      if (t > watermark) watermark = t;
+      const cur = this.open.get(env.event.processor);
+      if (risk.band === 'low') {
+        if (cur !== undefined) this.quiet(cur, t, out);
+        continue;
+      }
+      if (cur === undefined) {
+        this.openIncident(env, risk, out);
+        continue;
+      }
+      const w = cur.w;
+      cur.lowSinceMs = -1;
+      w.processor_risk_score = risk.score;
+      w.processor_risk_band = risk.band;
+      w.processor_risk_drivers = risk.drivers;
+      w.processor_playbook_context = env.tier?.playbookContext;
+      w.risk_trajectory = env.tier?.riskTrajectory;
+      w.event_count += 1;
+      if (risk.score > w.peak_score) w.peak_score = risk.score;
+      if (RANK[risk.band] > RANK[w.peak_band]) {
+        w.peak_band = risk.band;
+        out.push({ kind: 'escalate', incident: copy(w) });
+        cur.dirty = false;
+      } else {
+        cur.dirty = true;
+      }
+    }
+    // A processor that went quiet and then silent still resolves: the batch's newest event time
+    // stands in for its own clock.
+    for (const cur of this.open.values()) {
+      if (cur.lowSinceMs >= 0 && watermark - cur.lowSinceMs >= this.cooldownMs) this.resolve(cur, watermark, out);
+    }
+    for (const cur of this.open.values()) {
+      if (cur.dirty) {
+        out.push({ kind: 'update', incident: copy(cur.w) });
+        cur.dirty = false;
+      }
+    }
+    return out;
+  }
+
+  private openIncident(env: Envelope, risk: RiskAssessment, out: IncidentTransition[]): void {
+    const e = env.event;
+    const openedAt = new Date(env.eventTimeMs).toISOString();
+    const w: Mutable<Incident> = {
+      // Deterministic: a batch redelivered after a crash re-opens under the same id (idempotent upsert).
+      warning_id: `${e.processor}:${e.event_id}`,
+      event_id: e.event_id,
+      processor: e.processor,
+      merchant_id_hash: e.merchant_id_hash ?? null,
+      processed_at: new Date(this.now()).toISOString(),
+      event_timestamp: e.event_timestamp,
+      processor_risk_score: risk.score,
+      processor_risk_band: risk.band,
+      processor_risk_drivers: risk.drivers,
+      processor_playbook_context: env.tier?.playbookContext,
+      risk_trajectory: env.tier?.riskTrajectory,
+      status: 'open',
+      opened_at: openedAt,
+      resolved_at: null,
+      peak_score: risk.score,
+      peak_band: risk.band,
+      event_count: 1,
+    };
+    this.open.set(e.processor, { w, lowSinceMs: -1, dirty: false });
+    out.push({ kind: 'open', incident: copy(w) });
+  }
+
+  private quiet(cur: OpenIncident, t: number, out: IncidentTransition[]): void {
+    if (cur.lowSinceMs < 0) cur.lowSinceMs = t;
+    if (t - cur.lowSinceMs >= this.cooldownMs) this.resolve(cur, t, out);
+  }
+
+  private resolve(cur: OpenIncident, atMs: number, out: IncidentTransition[]): void {
+    cur.w.status = 'resolved';
+    cur.w.resolved_at = new Date(atMs).toISOString();
+    cur.dirty = false;
+    this.open.delete(cur.w.processor);
+    out.push({ kind: 'resolve', incident: copy(cur.w) });
+  }
+}
+
+/**
+ * Turn scored batches into incident transitions, one `IncidentBatch` per input batch, in order.
+ *
+ * - Emits exactly one value per batch (with an empty `transitions` list when nothing changed).
+ * - Events without `risk` are ignored. Every subscription has its own state, started from `seed`.
+ * - Completes when the source completes; source errors pass through; an error thrown by `now()`
+ *   errors the stream.
+ * - Resolution after a restart: the quiet spell restarts at the first `low` event seen, so a
+ *   seeded incident may resolve up to one cooldown later than without the restart.
+ */
+export function trackIncidents(options: TrackIncidentsOptions): OperatorFunction<Batch, IncidentBatch> {
+  const cooldownMs = options.cooldownSec * 1000;
+  if (!Number.isFinite(cooldownMs) || cooldownMs < 0) throw new RangeError('cooldownSec must be a finite number ≥ 0');
+  const { now, seed = [] } = options;
+  return (source$) =>
+    defer(() => {
+      const book = new IncidentBook(cooldownMs, now, seed);
+      return source$.pipe(map((batch): IncidentBatch => ({ batch, transitions: book.apply(batch.entries) })));
+    });
+}

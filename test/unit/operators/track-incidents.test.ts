@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { Subject, firstValueFrom, from, lastValueFrom, throwError, toArray, concat } from 'rxjs';
+import { IncidentBook, trackIncidents, type Incident, type IncidentBatch } from '../../../src/operators/track-incidents.js';
+import type { Band, Batch, Envelope } from '../../../src/pipeline/types.js';
+
+const T0 = Date.parse('2024-05-01T09:00:00Z');
+const NOW = Date.parse('2024-05-01T09:00:03Z');
+let seq = 0;
+
+function env(processor: string, atSec: number, score: number, band: Band, tier = false): Envelope {
+  seq += 1;
+  const t = T0 + atSec * 1000;
+  return {
+    id: `${t}-${seq}`,
+    event: {
+      event_id: `evt_${seq}`,
+      event_timestamp: new Date(t).toISOString(),
+      event_type: 'payment_failed',
+      processor,
+      merchant_id_hash: 'm1',
+      payment_intent_id_hash: undefined,
+      failure_category: 'card_declined',
+      geo_bucket: undefined,
+      retry_count: 0,
+      amount_bucket: undefined,
+      system_source: undefined,
+      payment_method_bucket: undefined,
+      channel: undefined,
+      retry_result: undefined,
+      failure_origin: undefined,
+    },
+    eventTimeMs: t,
+    ingestedAtMs: t,
+    deliveries: 1,
+    risk: { score, band, drivers: band === 'low' ? ['nominal_behavior'] : ['high_failure_rate'], trajectory: 'stable', trajectoryRatio: 1 },
+    tier: tier ? { playbookContext: `context ${score}`, riskTrajectory: 'Pattern accelerating.' } : undefined,
+  };
+}
+
+const batch = (...entries: Envelope[]): Batch => ({ entries, dead: [], ackIds: entries.map((e) => e.id) });
+const kinds = (b: IncidentBatch): string[] => b.transitions.map((t) => `${t.kind}:${t.incident.processor}`);
+
+async function run(batches: Batch[], cooldownSec = 120, seed: Incident[] = []): Promise<IncidentBatch[]> {
+  return lastValueFrom(from(batches).pipe(trackIncidents({ cooldownSec, now: () => NOW, seed }), toArray()));
+}
+
+describe('trackIncidents', () => {
+  it('opens one incident when the band reaches elevated, with the opener as the warning', async () => {
+    const opener = env('stripe', 0, 0.31, 'elevated', true);
+    const [out] = await run([batch(env('stripe', -1, 0.1, 'low'), opener)]);
+    expect(kinds(out!)).toEqual(['open:stripe']);
+    expect(out!.transitions[0]!.incident).toEqual({
+      warning_id: `stripe:${opener.event.event_id}`,
+      event_id: opener.event.event_id,
+      processor: 'stripe',
+      merchant_id_hash: 'm1',
+      processed_at: '2024-05-01T09:00:03.000Z',
+      event_timestamp: '2024-05-01T09:00:00.000Z',
+      processor_risk_score: 0.31,
+      processor_risk_band: 'elevated',
+      processor_risk_drivers: ['high_failure_rate'],
+      processor_playbook_context: 'context 0.31',
+      risk_trajectory: 'Pattern accelerating.',
+      status: 'open',
+      opened_at: '2024-05-01T09:00:00.000Z',
+      resolved_at: null,
+      peak_score: 0.31,
+      peak_band: 'elevated',
+      event_count: 1,
+    });
+  });
+
+  it('does not flood: 500 elevated events give one open and one coalesced update per batch', async () => {
+    const first = Array.from({ length: 500 }, (_, i) => env('stripe', i / 10, 0.4, 'elevated'));
+    const second = Array.from({ length: 500 }, (_, i) => env('stripe', 50 + i / 10, 0.45, 'elevated'));
+    const [a, b] = await run([batch(...first), batch(...second)]);
+    expect(kinds(a!)).toEqual(['open:stripe', 'update:stripe']);
+    expect(a!.transitions[1]!.incident.event_count).toBe(500);
+    expect(kinds(b!)).toEqual(['update:stripe']);
+    expect(b!.transitions[0]!.incident).toMatchObject({ event_count: 1000, peak_score: 0.45, warning_id: a!.transitions[0]!.incident.warning_id });
+  });
+
+  it('escalates when the band passes its peak, and only then', async () => {
+    const [out] = await run([
+      batch(env('adyen', 0, 0.35, 'elevated'), env('adyen', 1, 0.65, 'high'), env('adyen', 2, 0.5, 'elevated'), env('adyen', 3, 0.85, 'critical'), env('adyen', 4, 0.62, 'high')),
+    ]);
+    expect(kinds(out!)).toEqual(['open:adyen', 'escalate:adyen', 'escalate:adyen', 'update:adyen']);
+    expect(out!.transitions[1]!.incident).toMatchObject({ processor_risk_band: 'high', peak_band: 'high', peak_score: 0.65, event_count: 2 });
+    expect(out!.transitions[3]!.incident).toMatchObject({ processor_risk_band: 'high', processor_risk_score: 0.62, peak_band: 'critical', peak_score: 0.85, event_count: 5 });
+  });
+
+  it('snapshots do not change when the incident does afterwards', async () => {
+    const [out] = await run([batch(env('stripe', 0, 0.35, 'elevated'), env('stripe', 1, 0.9, 'critical'))]);
+    expect(out!.transitions[0]!.incident.peak_band).toBe('elevated');
+  });
+
+  it('stays open through a quiet spell shorter than the cooldown, resolves once it reaches it', async () => {
+    const [a, b, c] = await run([
+      batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 10, 0.1, 'low'), env('stripe', 129, 0.1, 'low')),
+      batch(env('stripe', 129.5, 0.2, 'low')),
+      batch(env('stripe', 130, 0.1, 'low'), env('stripe', 131, 0.1, 'low')),
+    ]);
+    expect(kinds(a!)).toEqual(['open:stripe']);
+    expect(kinds(b!)).toEqual([]);
+    expect(kinds(c!)).toEqual(['resolve:stripe']);
+    expect(c!.transitions[0]!.incident).toMatchObject({ status: 'resolved', resolved_at: '2024-05-01T09:02:10.000Z', event_count: 1 });
+  });
+
+  it('restarts the cooldown when the band rises again during it, without a new incident', async () => {
+    const [a] = await run([
+      batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 100, 0.1, 'low'), env('stripe', 110, 0.4, 'elevated'), env('stripe', 230, 0.1, 'low'), env('stripe', 349, 0.1, 'low')),
+    ]);
+    expect(kinds(a!)).toEqual(['open:stripe', 'update:stripe']);
+  });
+
+  it('resolves a processor that went quiet and then silent, by the batch watermark', async () => {
+    const [, b] = await run([batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 5, 0.1, 'low')), batch(env('adyen', 125, 0.1, 'low'))]);
+    expect(kinds(b!)).toEqual(['resolve:stripe']);
+    expect(b!.transitions[0]!.incident.resolved_at).toBe('2024-05-01T09:02:05.000Z');
+  });
+
+  it('with cooldown 0, resolves on the first low event and a new incident gets a new id', async () => {
+    const [a] = await run([batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 1, 0.1, 'low'), env('stripe', 2, 0.4, 'elevated'))], 0);
+    expect(kinds(a!)).toEqual(['open:stripe', 'resolve:stripe', 'open:stripe']);
+    expect(a!.transitions[0]!.incident.warning_id).not.toBe(a!.transitions[2]!.incident.warning_id);
+  });
+
+  it('keeps processors independent', async () => {
+    const [a] = await run([batch(env('stripe', 0, 0.4, 'elevated'), env('adyen', 0, 0.7, 'high'), env('stripe', 1, 0.1, 'low'))]);
+    expect(kinds(a!)).toEqual(['open:stripe', 'open:adyen']);
+  });
+
+  it('continues a seeded incident after a restart instead of opening a new one', async () => {
+    const [before] = await run([batch(env('stripe', 0, 0.4, 'elevated'))]);
+    const seeded = before!.transitions[0]!.incident;
+    const [after] = await run([batch(env('stripe', 60, 0.7, 'high'))], 120, [seeded]);
+    expect(kinds(after!)).toEqual(['escalate:stripe']);
+    expect(after!.transitions[0]!.incident).toMatchObject({ warning_id: seeded.warning_id, processed_at: seeded.processed_at, event_count: 2, peak_band: 'high' });
+  });
+
+  it('ignores resolved incidents in the seed and envelopes without risk', async () => {
+    const [before] = await run([batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 1, 0.1, 'low'))], 0);
+    const unscored = { ...env('stripe', 2, 0.9, 'critical'), risk: undefined };
+    const [after] = await run([batch(unscored, env('stripe', 3, 0.1, 'low'))], 0, [before!.transitions[1]!.incident]);
+    expect(kinds(after!)).toEqual([]);
+  });
+
+  it('keeps state per subscription', async () => {
+    const tracked$ = from([batch(env('stripe', 0, 0.4, 'elevated'))]).pipe(trackIncidents({ cooldownSec: 120, now: () => NOW }));
+    expect(kinds(await firstValueFrom(tracked$))).toEqual(['open:stripe']);
+    expect(kinds(await firstValueFrom(tracked$))).toEqual(['open:stripe']);
+  });
+
+  it('emits one value per batch, even an empty one, and completes with the source', async () => {
+    const out = await run([batch(), batch(env('stripe', 0, 0.1, 'low'))]);
+    expect(out.map((b) => b.transitions.length)).toEqual([0, 0]);
+  });
+
+  it('passes source errors through after the values before them', () => {
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const failing$ = concat(from([batch(env('stripe', 0, 0.4, 'elevated'))]), throwError(() => new Error('boom')));
+    failing$.pipe(trackIncidents({ cooldownSec: 1, now: () => NOW })).subscribe({ next: (b) => seen.push(...kinds(b)), error: (e: unknown) => errors.push(e) });
+    expect(seen).toEqual(['open:stripe']);
+    expect(errors).toEqual([new Error('boom')]);
+  });
+
+  it('completes when the source completes', () => {
+    const source = new Subject<Batch>();
+    let completed = false;
+    source.pipe(trackIncidents({ cooldownSec: 1, now: () => NOW })).subscribe({ complete: () => (completed = true) });
+    expect(completed).toBe(false);
+    source.complete();
+    expect(completed).toBe(true);
+  });
+
+  it('errors the stream when now() throws, and stops consuming the source', () => {
+    const source = new Subject<Batch>();
+    const errors: unknown[] = [];
+    source.pipe(trackIncidents({ cooldownSec: 1, now: () => { throw new Error('clock'); } })).subscribe({ error: (e: unknown) => errors.push(e) });
+    source.next(batch(env('stripe', 0, 0.4, 'elevated')));
+    expect(errors).toHaveLength(1);
+    expect(source.observed).toBe(false);
+  });
+
+  it('rejects a negative cooldown up front', () => {
+    expect(() => trackIncidents({ cooldownSec: -1, now: () => NOW })).toThrow(RangeError);
+  });
+});
+
+describe('IncidentBook memory bound', () => {
+  it('holds one entry per processor with an open incident and drops resolved ones', () => {
+    const book = new IncidentBook(0, () => NOW);
+    for (let i = 0; i < 1000; i += 1) {
+      book.apply([env(`p${i % 4}`, i, 0.4, 'elevated')]);
+      expect(book.openCount).toBeLessThanOrEqual(4);
+    }
+    expect(book.openCount).toBe(4);
+    book.apply([0, 1, 2, 3].map((p) => env(`p${p}`, 2000, 0.1, 'low')));
+    expect(book.openCount).toBe(0);
+  });
+});
