@@ -97,8 +97,8 @@ export interface TrimResult {
 
 /** Thrown when the buffer cannot take or give events right now (Redis down, overloaded). */
 export class BufferUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'BufferUnavailableError';
   }
 }

@@ -63,8 +63,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   redis.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'redis_error'));
   redis.defineCommand('pfAppend', { lua: APPEND_SCRIPT });
   redis.defineCommand('pfTrim', { numberOfKeys: 1, lua: TRIM_SCRIPT });
-  await redis.connect();
   try {
+    await redis.connect();
     await checkVersion(redis);
     await ensureGroup(redis, o.stream, o.group);
   } catch (err) {
@@ -97,7 +97,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       try {
         res = await pfAppend(items.length + 1, ...args);
       } catch (err) {
-        throw new BufferUnavailableError(`append failed: ${(err as Error).message}`);
+        throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
       }
       return res.map((r) => (r === 1 ? 'accepted' : 'duplicate'));
     },
@@ -163,10 +163,10 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         const f = fieldsOf(fields ?? []);
         return {
           dlqId,
-          originalId: String(f.get('original_id') ?? ''),
-          data: String(f.get('data') ?? ''),
-          reason: String(f.get('reason') ?? ''),
-          timestamp: String(f.get('timestamp') ?? ''),
+          originalId: text(f.get('original_id')),
+          data: text(f.get('data')),
+          reason: text(f.get('reason')),
+          timestamp: text(f.get('timestamp')),
         };
       });
     },
@@ -198,6 +198,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   return buffer;
 }
 
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
 /** XINFO replies are flat [name, value, …] arrays. */
 export function fieldsOf(flat: readonly unknown[]): Map<string, unknown> {
   const m = new Map<string, unknown>();
@@ -223,7 +225,7 @@ async function ensureGroup(redis: Redis, stream: string, group: string): Promise
     const msg = (err as Error).message;
     if (msg.startsWith('BUSYGROUP')) return;
     if (msg.startsWith('WRONGTYPE')) {
-      throw new Error(`Redis key "${stream}" exists and is not a stream: rename it or set PAYFLUX_STREAM to another name`);
+      throw new Error(`Redis key "${stream}" exists and is not a stream: rename it or set PAYFLUX_STREAM to another name`, { cause: err });
     }
     throw err;
   }

@@ -21,7 +21,6 @@ export interface RedisReaderOptions {
   readonly logger: Logger;
 }
 
-type ReadReply = [string, RawEntry[]][] | null;
 type ClaimReply = [string, RawEntry[], string[]?];
 type PendingReply = [string, string, number, number][];
 
@@ -44,7 +43,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
       try {
         const reply = (await conn.xreadgroup(
           'GROUP', o.group, o.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', o.stream, '>',
-        )) as ReadReply;
+        ));
         const first = reply?.[0];
         return first === undefined ? [] : toStreamEntries(first[1], 1);
       } finally {

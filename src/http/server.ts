@@ -2,7 +2,7 @@
  * The HTTP server, built but not listening: `main.ts` listens, tests may `inject()` or listen on
  * port 0. Route groups are plugins registered here; each owns one file.
  */
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandling, requestIdFor } from './error-handler.js';
 import { ingestRoutes, type IngestRoutesOptions } from './ingest-routes.js';
@@ -25,7 +25,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: d.logger,
     // Nothing per request at info: at 50k req/s a log line per request would be the bottleneck.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdFor,
     // While closing, new requests get 503 and keep-alive sockets are told to go away.
     return503OnClosing: true,

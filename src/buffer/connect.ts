@@ -1,0 +1,88 @@
+/**
+ * Choosing and connecting the buffer (SPEC §2):
+ * - `redis`, or `auto` with REDIS_ADDR/REDIS_URL set: Redis, retried with backoff until it
+ *   answers; never a silent fallback.
+ * - `auto` with nothing set: Redis on localhost:6379 if it answers at once, otherwise the memory
+ *   buffer with a loud warning.
+ * - `memory`: the memory buffer.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { EventBuffer } from './buffer.js';
+import { createMemoryBuffer } from './memory-buffer.js';
+import { createRedisBuffer } from './redis-buffer.js';
+import { sleep } from '../backoff.js';
+
+export interface ConnectOptions {
+  readonly logger: Logger;
+  /** Stop retrying (shutdown while Redis never came up). */
+  readonly signal?: AbortSignal;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+export async function connectBuffer(config: Config, o: ConnectOptions): Promise<EventBuffer> {
+  const b = config.buffer;
+  if (b.kind === 'memory') return memory(config, o.logger, 'PAYFLUX_BUFFER=memory');
+  const redis = () =>
+    createRedisBuffer({
+      url: b.redis.url,
+      password: b.redis.password,
+      tls: b.redis.tls,
+      keyPrefix: b.keyPrefix,
+      stream: b.stream,
+      group: b.group,
+      dlqStream: b.dlqStream,
+      dedupWindowSec: config.ingest.dedupWindowSec,
+      maxLen: b.maxLen,
+      rawEventTtlDays: b.rawEventTtlDays,
+      logger: o.logger,
+    });
+
+  if (b.kind === 'auto' && !b.redis.explicit) {
+    try {
+      return await redis();
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      return memory(config, o.logger, `no Redis answered at ${redactUrl(b.redis.url)} (${(err as Error).message})`);
+    }
+  }
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const buffer = await redis();
+      if (attempt > 1) o.logger.info({ attempt }, 'redis_connected');
+      return buffer;
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(attempt, 5));
+      o.logger.warn({ redis: redactUrl(b.redis.url), attempt, retryInMs: delay, err: (err as Error).message }, 'redis_unreachable');
+      await sleep(delay, o.signal);
+      if (o.signal?.aborted === true) throw new Error('shutdown before Redis became reachable', { cause: err });
+    }
+  }
+}
+
+function memory(config: Config, logger: Logger, why: string): EventBuffer {
+  logger.warn(
+    { buffer: 'memory', reason: why },
+    'USING THE IN-MEMORY BUFFER: events are NOT durable and are lost on restart. Set REDIS_ADDR for production.',
+  );
+  return createMemoryBuffer({
+    dedupWindowSec: config.ingest.dedupWindowSec,
+    maxLen: config.buffer.maxLen,
+    maxBacklog: config.buffer.maxLen > 0 ? config.buffer.maxLen : 1_000_000,
+    maxDedupKeys: 1_000_000,
+    rawEventTtlDays: config.buffer.rawEventTtlDays,
+  });
+}
+
+/** Wrong key type or too old a server: retrying cannot help. */
+function isFatal(err: unknown): boolean {
+  const msg = (err as Error).message;
+  return msg.includes('is not a stream') || msg.includes('is too old');
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * The `payflux` command.
+ *
+ *   payflux [serve]                      run ingest + consumer (PAYFLUX_ROLE splits them)
+ *   payflux dlq list [--count N]         print dead-letter entries as JSON lines
+ *   payflux dlq replay [--count N]       move dead-letter entries back to the stream
+ *   payflux dlq purge                    delete the dead-letter stream
+ *   payflux replay --since <time>        re-export stored events since <time> to stdout
+ *
+ * Configuration is the same environment as `serve`. Exit codes: 0 ok, 1 failure, 64 usage,
+ * 78 bad configuration.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { connectBuffer } from './buffer/connect.js';
+import { createLogger, environment, main } from './main.js';
+import { parseSince, runReplay } from './pipeline/replay.js';
+
+const USAGE = `usage: payflux [serve]
+       payflux dlq list|replay|purge [--count N]
+       payflux replay --since <RFC3339 time | duration like 2h> [--count N]`;
+
+function config(): Config {
+  try {
+    return loadConfig(environment());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`payflux: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}
+
+function usage(message?: string): never {
+  if (message !== undefined) process.stderr.write(`payflux: ${message}\n`);
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(64);
+}
+
+async function dlq(action: string | undefined, count: number): Promise<void> {
+  const cfg = config();
+  const logger = createLogger(cfg.logLevel);
+  const buffer = await connectBuffer({ ...cfg, buffer: { ...cfg.buffer, kind: cfg.buffer.kind === 'auto' ? 'redis' : cfg.buffer.kind } }, { logger });
+  try {
+    switch (action) {
+      case 'list':
+        for (const e of await buffer.dlqList(count)) {
+          process.stdout.write(`${JSON.stringify({ dlq_id: e.dlqId, original_id: e.originalId, reason: e.reason, timestamp: e.timestamp, data: e.data })}\n`);
+        }
+        break;
+      case 'replay':
+        process.stderr.write(`replayed ${await buffer.dlqReplay(count)} entries into the stream\n`);
+        break;
+      case 'purge':
+        process.stderr.write(`purged ${await buffer.dlqPurge()} entries\n`);
+        break;
+      default:
+        usage(`unknown dlq action "${action ?? ''}"`);
+    }
+  } finally {
+    await buffer.close();
+  }
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { since: { type: 'string' }, count: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const count = values.count === undefined ? 1000 : Number(values.count);
+  if (!Number.isInteger(count) || count <= 0) usage('--count must be a positive integer');
+  const [command = 'serve', sub] = positionals;
+  switch (command) {
+    case 'serve':
+      await main();
+      return;
+    case 'dlq':
+      await dlq(sub, count);
+      return;
+    case 'replay': {
+      if (values.since === undefined) usage('replay needs --since');
+      const since = parseSince(values.since, Date.now());
+      if (since === undefined) usage(`--since "${values.since}" is neither an RFC 3339 time nor a duration like 2h`);
+      const cfg = config();
+      const n = await runReplay(cfg, { sinceMs: since, logger: createLogger(cfg.logLevel), out: process.stdout });
+      process.stderr.write(`re-exported ${n} events\n`);
+      return;
+    }
+    default:
+      usage(`unknown command "${command}"`);
+  }
+}
+
+run(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`payflux: ${(err as Error).message}\n`);
+  process.exit(1);
+});

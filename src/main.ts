@@ -1,0 +1,257 @@
+/**
+ * Composition root: config → resources → pipeline → listen → signals → close.
+ * The only module that knows every folder. `start()` is what tests and the CLI call;
+ * `main()` adds the process concerns (env, signals, exit codes).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import pino, { type Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createAppendBatcher } from './buffer/append-batcher.js';
+import type { EventBuffer } from './buffer/buffer.js';
+import { connectBuffer } from './buffer/connect.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createApiKeys } from './http/api-keys.js';
+import { createGuard } from './http/guard.js';
+import { buildServer } from './http/server.js';
+import { createTokenBuckets } from './http/token-bucket.js';
+import { createEventValidator } from './http/validate-event.js';
+import { startMaintenance } from './pipeline/maintenance.js';
+import { startConsumer, type RunningConsumer } from './pipeline/consumer.js';
+import { createExporter, type Exporter } from './sinks/exporter.js';
+import { exportHealthRoutes } from './http/export-health-routes.js';
+
+export interface StartOptions {
+  readonly logger?: Logger;
+  /** Where export lines go for `stdout` mode (tests pass their own stream). */
+  readonly stdout?: NodeJS.WritableStream;
+  /** Listen at all (false: build only, for inject()). Default true. */
+  readonly listen?: boolean;
+}
+
+export interface Running {
+  readonly config: Config;
+  readonly url: string;
+  readonly port: number;
+  readonly buffer: EventBuffer;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** SIGHUP: reload keys from `env`, reopen the export file. */
+  reload(env?: Readonly<Record<string, string | undefined>>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createLogger(level: Config['logLevel']): Logger {
+  // Logs go to stderr: stdout carries export lines only.
+  return pino(
+    {
+      level,
+      base: { service: 'payflux' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: ['req.headers.authorization', 'req.headers["x-payflux-key"]', 'headers.authorization', 'body', 'req.body'], remove: true },
+    },
+    pino.destination({ fd: 2, sync: false }),
+  );
+}
+
+export async function start(config: Config, o: StartOptions = {}): Promise<Running> {
+  const logger = o.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const abort = new AbortController();
+  const buffer = await connectBuffer(config, { logger, signal: abort.signal });
+
+  const ingestOn = config.role !== 'consumer' && config.ingest.enabled;
+  const consumerOn = config.role !== 'ingest';
+  const batcher = createAppendBatcher(buffer, {
+    maxBatch: config.ingest.appendMaxBatch,
+    maxPending: config.ingest.appendMaxPending,
+    timeoutMs: config.ingest.appendTimeoutMs,
+    onFlush: (n) => {
+      metrics.appendBatchSize.observe(n);
+      metrics.appendPending.set(batcher.pending);
+    },
+  });
+
+  const exporter: Exporter | undefined = consumerOn ? await createExporter(config, { metrics, logger, stdout: o.stdout ?? process.stdout }) : undefined;
+  const consumer: RunningConsumer | undefined =
+    consumerOn && exporter ? await startConsumer(config, { buffer, exporter, metrics, logger }) : undefined;
+  const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
+
+  const apiKeys = createApiKeys(config.auth.keys, config.auth.revokedKeys);
+  if (apiKeys.size === 0) logger.warn('no API keys configured (PAYFLUX_API_KEYS): every authenticated request will be refused');
+  const guard = createGuard({
+    apiKeys,
+    buckets: createTokenBuckets({ rps: config.auth.rateLimitRps, burst: config.auth.rateLimitBurst, maxKeys: config.auth.rateLimitMaxKeys }),
+    metrics,
+  });
+
+  const app = buildServer({
+    logger,
+    ops: {
+      registry: metrics.registry,
+      health: async () => {
+        try {
+          await withTimeout(buffer.ping(), 500);
+          return { ok: true };
+        } catch (err) {
+          return { ok: false, reason: `buffer unavailable: ${(err as Error).message}` };
+        }
+      },
+      ready: async () => {
+        const stats = maintenance.lastStats();
+        const exportState = exporter?.health();
+        const bufferUp = buffer.available;
+        const ready = bufferUp && (consumer === undefined || consumer.running()) && exportState?.healthy !== false;
+        return {
+          ready,
+          role: config.role,
+          buffer: buffer.kind,
+          redis: buffer.kind === 'redis' ? { connected: bufferUp } : undefined,
+          ingest: { enabled: ingestOn, pending: batcher.pending },
+          consumer: consumer === undefined ? { enabled: false } : { enabled: true, name: consumer.name, running: consumer.running(), ack_mode: config.consumer.ackMode },
+          lag: stats?.lag,
+          pending: stats?.pending,
+          stream_length: stats?.length,
+          dlq_depth: stats?.dlqDepth,
+          export: exportState,
+        };
+      },
+    },
+    ingest: {
+      enabled: ingestOn,
+      guard,
+      validate: createEventValidator({
+        processors: config.ingest.processors,
+        maxClockSkewSec: config.ingest.maxClockSkewSec,
+        maxAgeSec: config.buffer.rawEventTtlDays * 86_400,
+      }),
+      batcher,
+      metrics,
+      maxBodyBytes: config.ingest.maxBodyBytes,
+      maxBatch: config.ingest.maxBatch,
+      maxBatchBodyBytes: config.ingest.maxBatchBodyBytes,
+    },
+    routes: exporter ? [{ plugin: exportHealthRoutes, options: { exporter } }] : [],
+  });
+
+  let url = '';
+  let port = 0;
+  if (o.listen !== false) {
+    url = await app.listen({ host: config.http.host, port: config.http.port });
+    const addr = app.server.address();
+    port = typeof addr === 'object' && addr !== null ? addr.port : config.http.port;
+    logger.info({ address: url, buffer: buffer.kind, role: config.role }, 'server_listening');
+  } else await app.ready();
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    url,
+    port,
+    buffer,
+    metrics,
+    logger,
+    async reload(env = process.env) {
+      try {
+        const next = loadConfig(env);
+        apiKeys.reload(next.auth.keys, next.auth.revokedKeys);
+        logger.info({ keys: apiKeys.size }, 'api_keys_reloaded');
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'reload_failed_keeping_old_keys');
+      }
+      await exporter?.reopen();
+    },
+    close() {
+      closing ??= (async () => {
+        abort.abort();
+        // Order: stop taking requests (in-flight ones are answered), let queued appends land,
+        // finish the batch in flight and ack it, flush the sinks, then close Redis.
+        await app.close();
+        await batcher.drain();
+        await consumer?.stop();
+        maintenance.stop();
+        await exporter?.close();
+        await buffer.close();
+        logger.info('shutdown_complete');
+        logger.flush();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** `.env` in the working directory, under the real environment (which wins). */
+export function environment(): Record<string, string | undefined> {
+  const file = '.env';
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...process.env };
+}
+
+/** `payflux serve`: run until SIGTERM/SIGINT; exit 78 on bad config. */
+export async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(environment());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`payflux: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  const running = await start(config, { logger });
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutdown_started');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown_timed_out');
+      logger.flush();
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err: (err as Error).message }, 'shutdown_failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGHUP', () => void running.reload(environment()));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught_exception');
+    if (config.panicMode === 'crash') {
+      logger.flush();
+      process.exit(1);
+    }
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: String(reason) }, 'unhandled_rejection');
+    if (config.panicMode === 'crash') {
+      logger.flush();
+      process.exit(1);
+    }
+  });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

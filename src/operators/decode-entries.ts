@@ -1,0 +1,72 @@
+/**
+ * `decodeEntries`: raw stream entries → a `Batch` of envelopes and dead letters.
+ *
+ * Emits one Batch per input array, in order; completes and errors with its source. An entry
+ * that cannot be decoded, or that has been delivered more than `maxDeliveries` times, becomes
+ * a dead letter (a value, never an exception: one poison entry must not end the stream).
+ */
+import { map, type OperatorFunction } from 'rxjs';
+import { toPaymentEvent } from '../events.js';
+import type { Batch, DeadLetter, Envelope } from '../pipeline/types.js';
+
+/** What a source hands over: the stored payload and its delivery bookkeeping. */
+export interface EncodedEntry {
+  readonly id: string;
+  readonly payload: string | undefined;
+  readonly ingestedAtMs: number;
+  readonly deliveries: number;
+}
+
+export interface DecodeOptions {
+  readonly maxDeliveries: number;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/** Decode one stored payload; undefined when it is not a usable event. */
+export function decodeEnvelope(e: EncodedEntry): Envelope | undefined {
+  if (e.payload === undefined) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(e.payload);
+  } catch {
+    return undefined;
+  }
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const o = raw as Record<string, unknown>;
+  if (!isString(o.event_id) || !isString(o.event_timestamp) || !isString(o.processor) || !isString(o.event_type)) return undefined;
+  if (o.retry_count !== undefined && typeof o.retry_count !== 'number') return undefined;
+  const eventTimeMs = Date.parse(o.event_timestamp);
+  if (Number.isNaN(eventTimeMs)) return undefined;
+  return {
+    id: e.id,
+    event: toPaymentEvent(o),
+    eventTimeMs,
+    ingestedAtMs: e.ingestedAtMs,
+    deliveries: e.deliveries,
+    risk: undefined,
+    tier: undefined,
+  };
+}
+
+export function decodeEntries(o: DecodeOptions): OperatorFunction<readonly EncodedEntry[], Batch> {
+  return map((raw) => {
+    const entries: Envelope[] = [];
+    const dead: DeadLetter[] = [];
+    const ackIds: string[] = [];
+    for (const e of raw) {
+      if (e.deliveries > o.maxDeliveries) {
+        dead.push({ id: e.id, data: e.payload, reason: 'max_deliveries' });
+        continue;
+      }
+      const env = decodeEnvelope(e);
+      if (env === undefined) {
+        dead.push({ id: e.id, data: e.payload, reason: 'decode_error' });
+        continue;
+      }
+      entries.push(env);
+      ackIds.push(e.id);
+    }
+    return { entries, dead, ackIds };
+  });
+}

@@ -1,0 +1,159 @@
+/**
+ * The consumer pipeline, composed:
+ *
+ *   demand$ ─▶ streamBatches ─▶ decodeEntries ─▶ …stages (risk, tier, incidents) ─▶ deliver ─┐
+ *      ▲                                                                                     │
+ *      └──────────────── next read only after export + ack of this batch ◀──────────────────┘
+ *
+ * One batch in flight: the unit of backpressure, ack, metrics and logs. `deliver` exports and
+ * acknowledges according to PAYFLUX_ACK_MODE, retrying a failing sink or Redis with backoff
+ * (reported through metrics and /export/health) until it succeeds or the consumer stops;
+ * in `after_export` mode nothing is acknowledged before every destination has the batch.
+ */
+import { BehaviorSubject, concatMap, from, tap, type Observable, type OperatorFunction } from 'rxjs';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { EventBuffer, StreamReader } from '../buffer/buffer.js';
+import { backoffMs, sleep } from '../backoff.js';
+import type { Metrics } from '../metrics.js';
+import { decodeEntries } from '../operators/decode-entries.js';
+import type { Exporter } from '../sinks/exporter.js';
+import { streamBatches } from '../sources/stream-batches.js';
+import type { Batch } from './types.js';
+
+export interface ConsumerDeps {
+  readonly buffer: EventBuffer;
+  readonly exporter: Exporter;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Stages between decode and the sinks, in order (risk scoring, tier enrichment, incidents). */
+  readonly stages?: readonly OperatorFunction<Batch, Batch>[];
+  /** Called after a batch is exported and acknowledged (incident store, alerts). */
+  readonly afterBatch?: (batch: Batch) => Promise<void>;
+}
+
+export interface RunningConsumer {
+  readonly name: string;
+  running(): boolean;
+  /** Finish the batch in flight (export + ack), then stop reading. */
+  stop(): Promise<void>;
+}
+
+export async function startConsumer(config: Config, d: ConsumerDeps): Promise<RunningConsumer> {
+  const { metrics, logger, exporter } = d;
+  const c = config.consumer;
+  const reader: StreamReader = await d.buffer.openReader(c.name);
+  const abort = new AbortController();
+  const demand$ = new BehaviorSubject<void>(undefined);
+  let stopping = false;
+  let inFlight = false;
+  let running = true;
+
+  /** Retry `op` with backoff until it succeeds; false if the consumer stopped first. */
+  const persist = async (stage: string, op: () => Promise<void>): Promise<boolean> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await op();
+        return true;
+      } catch (err) {
+        metrics.consumerErrors.inc({ stage });
+        if (attempt === 0) logger.warn({ stage, err: (err as Error).message }, 'consumer_stage_failed_retrying');
+        if (abort.signal.aborted) return false;
+        await sleep(backoffMs(attempt, 100, 5000), abort.signal);
+        if (abort.signal.aborted) return false;
+      }
+    }
+  };
+
+  const deliver = async (batch: Batch): Promise<void> => {
+    const processedAt = new Date().toISOString();
+    const ack = async (): Promise<void> => {
+      if (batch.dead.length > 0) {
+        await reader.deadLetter(batch.dead);
+        for (const dl of batch.dead) metrics.consumerDlq.inc({ reason: dl.reason });
+      }
+      await reader.ack(batch.ackIds);
+    };
+    const exported = async (): Promise<void> => {
+      await exporter.write(batch, processedAt);
+      const t = Date.now();
+      for (const e of batch.entries) if (e.ingestedAtMs > 0) metrics.endToEndLatency.observe((t - e.ingestedAtMs) / 1000);
+    };
+    if (c.ackMode === 'before_export') {
+      if (!(await persist('ack', ack))) return;
+      await persist('export', exported);
+    } else {
+      if (!(await persist('export', exported))) return;
+      if (!(await persist('ack', ack))) return;
+    }
+    metrics.consumerProcessed.inc(batch.entries.length + batch.dead.length);
+    if (d.afterBatch) await persist('after_batch', () => d.afterBatch?.(batch) ?? Promise.resolve());
+  };
+
+  const source$ = streamBatches(reader, demand$, {
+    count: c.readCount,
+    blockMs: c.readBlockMs,
+    claimIdleMs: c.claimIdleMs,
+    stopped: () => stopping,
+    signal: abort.signal,
+    onError: (err, attempt) => {
+      metrics.consumerErrors.inc({ stage: 'read' });
+      if (attempt === 0) logger.warn({ err: err.message }, 'consumer_read_failed_retrying');
+    },
+    onReclaimed: (n) => {
+      metrics.consumerReclaimed.inc(n);
+      logger.info({ reclaimed: n }, 'consumer_reclaimed_idle_entries');
+    },
+  });
+
+  const decoded$: Observable<Batch> = source$.pipe(
+    tap(() => {
+      inFlight = true;
+    }),
+    decodeEntries({ maxDeliveries: c.maxDeliveries }),
+  );
+  const staged$ = (d.stages ?? []).reduce<Observable<Batch>>((batches$, stage) => batches$.pipe(stage), decoded$);
+
+  const done = new Promise<void>((resolve) => {
+    staged$
+      .pipe(
+        concatMap((batch) => {
+          if (batch.entries.length + batch.dead.length > 0) metrics.consumerBatches.inc();
+          return from(deliver(batch));
+        }),
+      )
+      .subscribe({
+        next: () => {
+          inFlight = false;
+          if (stopping) demand$.complete();
+          else demand$.next();
+        },
+        error: (err: unknown) => {
+          running = false;
+          logger.fatal({ err: (err as Error).message }, 'consumer_pipeline_failed');
+          resolve();
+        },
+        complete: () => {
+          running = false;
+          resolve();
+        },
+      });
+  });
+  logger.info({ consumer: c.name, ackMode: c.ackMode }, 'consumer_started');
+
+  return {
+    name: c.name,
+    running: () => running,
+    async stop() {
+      if (stopping) return done;
+      stopping = true;
+      if (!inFlight) demand$.complete();
+      // Interrupt a blocked XREADGROUP; a batch being delivered finishes first.
+      await reader.close();
+      const grace = setTimeout(() => abort.abort(), Math.max(1000, config.shutdownTimeoutMs - 5000));
+      await done;
+      clearTimeout(grace);
+      logger.info({ consumer: c.name }, 'consumer_stopped');
+    },
+  };
+}

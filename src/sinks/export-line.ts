@@ -1,0 +1,86 @@
+/**
+ * The export line (SPEC §8): one JSON object per event, serialised by a precompiled
+ * fast-json-stringify schema. Field order is the contract's: identity, event fields, stream
+ * bookkeeping, then risk and tier fields. Absent optional fields are omitted.
+ */
+import fastJson from 'fast-json-stringify';
+import { OPTIONAL_STRING_FIELDS } from '../events.js';
+import type { Envelope } from '../pipeline/types.js';
+
+export const SCHEMA_VERSION = '1.0';
+
+const str = { type: 'string' } as const;
+
+const schema = {
+  title: 'PaymentEventExport',
+  type: 'object',
+  // No `required`: fast-json-stringify writes required properties first, which would break
+  // the contract's field order. The literal below always sets the mandatory ones.
+  properties: {
+    type: str,
+    schema_version: str,
+    event_id: str,
+    event_type: str,
+    event_timestamp: str,
+    processor: str,
+    merchant_id_hash: str,
+    payment_intent_id_hash: str,
+    failure_category: str,
+    geo_bucket: str,
+    retry_count: { type: 'integer' },
+    ...Object.fromEntries(OPTIONAL_STRING_FIELDS.filter((f) => !['merchant_id_hash', 'payment_intent_id_hash', 'failure_category'].includes(f)).map((f) => [f, str])),
+    stream_message_id: str,
+    consumer_name: str,
+    processed_at: str,
+    processor_risk_score: { type: 'number' },
+    processor_risk_band: str,
+    processor_risk_drivers: { type: 'array', items: str },
+    processor_playbook_context: str,
+    risk_trajectory: str,
+  },
+} as const;
+
+/** Serialise envelopes of one batch into newline-terminated lines (one string per batch). */
+export type LineSerializer = (entries: readonly Envelope[], processedAt: string) => string;
+
+export function createLineSerializer(consumerName: string): LineSerializer {
+  const stringify = fastJson(schema);
+  return (entries, processedAt) => {
+    let out = '';
+    for (const env of entries) {
+      const e = env.event;
+      const r = env.risk;
+      const t = env.tier;
+      // A fixed-shape literal per event: every record shares one hidden class (STYLE.md).
+      out +=
+        stringify({
+          type: 'payment_event',
+          schema_version: SCHEMA_VERSION,
+          event_id: e.event_id,
+          event_type: e.event_type,
+          event_timestamp: e.event_timestamp,
+          processor: e.processor,
+          merchant_id_hash: e.merchant_id_hash,
+          payment_intent_id_hash: e.payment_intent_id_hash,
+          failure_category: e.failure_category,
+          geo_bucket: e.geo_bucket,
+          retry_count: e.retry_count,
+          amount_bucket: e.amount_bucket,
+          system_source: e.system_source,
+          payment_method_bucket: e.payment_method_bucket,
+          channel: e.channel,
+          retry_result: e.retry_result,
+          failure_origin: e.failure_origin,
+          stream_message_id: env.id,
+          consumer_name: consumerName,
+          processed_at: processedAt,
+          processor_risk_score: r?.score,
+          processor_risk_band: r?.band,
+          processor_risk_drivers: r?.drivers,
+          processor_playbook_context: t?.playbookContext,
+          risk_trajectory: t?.riskTrajectory,
+        }) + '\n';
+    }
+    return out;
+  };
+}

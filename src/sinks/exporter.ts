@@ -1,0 +1,134 @@
+/**
+ * The NDJSON exporter: stdout, a file, or both (SPEC §8).
+ *
+ * - One write per batch per destination: the batch's lines as one string.
+ * - `both`: a batch that reached one destination and failed on the other is retried on the
+ *   failed one only, so the side that succeeded gets no duplicate lines.
+ * - The file is opened in append mode and reopened on SIGHUP (logrotate moves it away, we
+ *   create it anew) and after any error, so a destination that recovers is picked up.
+ * - Health per destination: last success and error; unhealthy once a destination has been
+ *   failing for longer than PAYFLUX_EXPORT_STALE_SEC.
+ */
+import type { Logger } from 'pino';
+import type { Config, ExportMode } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import type { Batch } from '../pipeline/types.js';
+import { createFileDestination, createStreamDestination, type Destination, type DestinationName } from './destinations.js';
+import { createLineSerializer } from './export-line.js';
+
+export interface DestinationHealth {
+  healthy: boolean;
+  last_success_at: string | null;
+  last_error_at: string | null;
+  last_error: string | null;
+  failing_since: string | null;
+  lines_written: number;
+}
+
+export interface ExportHealth {
+  readonly enabled: true;
+  readonly export_mode: ExportMode;
+  readonly healthy: boolean;
+  readonly destinations: Partial<Record<DestinationName, DestinationHealth>>;
+}
+
+export interface Exporter {
+  /** Write the batch to every destination not yet written for it; throws if any failed. */
+  write(batch: Batch, processedAt: string): Promise<void>;
+  reopen(): Promise<void>;
+  health(): ExportHealth;
+  close(): Promise<void>;
+}
+
+export interface ExporterDeps {
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly stdout: NodeJS.WritableStream;
+  readonly consumerName?: string;
+  readonly now?: () => number;
+}
+
+export async function createExporter(config: Config, d: ExporterDeps): Promise<Exporter> {
+  const now = d.now ?? Date.now;
+  const mode = config.export.mode;
+  const destinations: Destination[] = [];
+  if (mode !== 'file') destinations.push(createStreamDestination('stdout', d.stdout));
+  if (mode !== 'stdout' && config.export.file !== undefined) destinations.push(await createFileDestination(config.export.file, d.logger));
+  const serialize = createLineSerializer(d.consumerName ?? config.consumer.name);
+  const state = new Map<DestinationName, DestinationHealth & { failingSinceMs: number | undefined }>();
+  for (const dest of destinations) {
+    state.set(dest.name, { healthy: true, last_success_at: null, last_error_at: null, last_error: null, failing_since: null, lines_written: 0, failingSinceMs: undefined });
+  }
+  // Which destinations already hold a batch: a retry skips them. Weak, so batches are not kept.
+  const written = new WeakMap<Batch, Set<DestinationName>>();
+  const staleMs = config.export.staleSec * 1000;
+
+  return {
+    async write(batch, processedAt) {
+      if (batch.entries.length === 0) return;
+      let done = written.get(batch);
+      if (done === undefined) {
+        done = new Set();
+        written.set(batch, done);
+      }
+      const lines = serialize(batch.entries, processedAt);
+      let firstError: Error | undefined;
+      for (const dest of destinations) {
+        if (done.has(dest.name)) continue;
+        const s = state.get(dest.name);
+        if (s === undefined) continue;
+        const t = now();
+        try {
+          await dest.write(lines);
+          done.add(dest.name);
+          s.last_success_at = new Date(t).toISOString();
+          s.failing_since = null;
+          s.failingSinceMs = undefined;
+          s.lines_written += batch.entries.length;
+          d.metrics.eventsExported.inc({ destination: dest.name }, batch.entries.length);
+          d.metrics.exportLastSuccess.set({ destination: dest.name }, t / 1000);
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          const reason = e.code ?? 'write_error';
+          d.metrics.exportErrors.inc({ destination: dest.name, reason });
+          if (s.failingSinceMs === undefined) {
+            s.failingSinceMs = t;
+            s.failing_since = new Date(t).toISOString();
+            d.logger.error({ destination: dest.name, reason, err: e.message }, 'export_destination_failing');
+          }
+          s.last_error_at = new Date(t).toISOString();
+          s.last_error = `${reason}: ${e.message}`;
+          firstError ??= e;
+        }
+      }
+      if (firstError !== undefined) throw firstError;
+    },
+
+    async reopen() {
+      for (const dest of destinations) await dest.reopen();
+    },
+
+    health(): ExportHealth {
+      const t = now();
+      const out: Partial<Record<DestinationName, DestinationHealth>> = {};
+      let healthy = true;
+      for (const [name, s] of state) {
+        s.healthy = s.failingSinceMs === undefined || t - s.failingSinceMs <= staleMs;
+        healthy &&= s.healthy;
+        out[name] = {
+          healthy: s.healthy,
+          last_success_at: s.last_success_at,
+          last_error_at: s.last_error_at,
+          last_error: s.last_error,
+          failing_since: s.failing_since,
+          lines_written: s.lines_written,
+        };
+      }
+      return { enabled: true, export_mode: mode, healthy, destinations: out };
+    },
+
+    async close() {
+      for (const dest of destinations) await dest.close();
+    },
+  };
+}
