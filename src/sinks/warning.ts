@@ -1,0 +1,97 @@
+/**
+ * The warning as users see it (SPEC §9): an incident plus the outcome someone observed.
+ * Shared by the warning store, the pilot and Stripe routes and the outcome recorder.
+ */
+import type { Incident } from '../operators/track-incidents.js';
+
+export const OUTCOME_TYPES = ['throttle', 'review', 'hold', 'auth_degradation', 'rate_limit', 'other', 'none'] as const;
+export type OutcomeType = (typeof OUTCOME_TYPES)[number];
+
+export const OUTCOME_SOURCES = ['manual', 'stripe_webhook', 'adyen_webhook', 'other_webhook', 'other'] as const;
+export type OutcomeSource = (typeof OUTCOME_SOURCES)[number];
+
+/** What was observed at the processor, as stored with the warning. */
+export interface Outcome {
+  readonly outcome_type: OutcomeType;
+  /** When the processor acted (RFC 3339, as given). */
+  readonly outcome_timestamp: string;
+  readonly outcome_source: OutcomeSource;
+  readonly outcome_notes: string | null;
+}
+
+export interface Warning {
+  readonly warning_id: string;
+  readonly event_id: string;
+  readonly processor: string;
+  readonly merchant_id_hash: string | null;
+  readonly processed_at: string;
+  readonly event_timestamp: string;
+  readonly processor_risk_score: number;
+  readonly processor_risk_band: Incident['processor_risk_band'];
+  readonly processor_risk_drivers: Incident['processor_risk_drivers'];
+  readonly processor_playbook_context: string | undefined;
+  readonly risk_trajectory: string | undefined;
+  /** True once an outcome other than `none` was recorded. */
+  readonly outcome_observed: boolean;
+  readonly outcome_type: OutcomeType | null;
+  readonly outcome_timestamp: string | null;
+  readonly outcome_source: OutcomeSource | null;
+  readonly outcome_notes: string | null;
+  readonly status: Incident['status'];
+  readonly opened_at: string;
+  readonly resolved_at: string | null;
+  readonly peak_score: number;
+  readonly peak_band: Incident['peak_band'];
+  readonly event_count: number;
+}
+
+/** The wire shape, field order included: a literal, so every warning serialises the same way. */
+export function toWarning(i: Incident, o: Outcome | undefined): Warning {
+  return {
+    warning_id: i.warning_id,
+    event_id: i.event_id,
+    processor: i.processor,
+    merchant_id_hash: i.merchant_id_hash ?? null,
+    processed_at: i.processed_at,
+    event_timestamp: i.event_timestamp,
+    processor_risk_score: i.processor_risk_score,
+    processor_risk_band: i.processor_risk_band,
+    processor_risk_drivers: i.processor_risk_drivers,
+    processor_playbook_context: i.processor_playbook_context,
+    risk_trajectory: i.risk_trajectory,
+    outcome_observed: o !== undefined && o.outcome_type !== 'none',
+    outcome_type: o?.outcome_type ?? null,
+    outcome_timestamp: o?.outcome_timestamp ?? null,
+    outcome_source: o?.outcome_source ?? null,
+    outcome_notes: o?.outcome_notes ?? null,
+    status: i.status,
+    opened_at: i.opened_at,
+    resolved_at: i.resolved_at ?? null,
+    peak_score: i.peak_score,
+    peak_band: i.peak_band,
+    event_count: i.event_count,
+  };
+}
+
+/** The incident part of a stored warning (for seeding `trackIncidents`). */
+export function toIncident(w: Warning): Incident {
+  return {
+    warning_id: w.warning_id,
+    event_id: w.event_id,
+    processor: w.processor,
+    merchant_id_hash: w.merchant_id_hash,
+    processed_at: w.processed_at,
+    event_timestamp: w.event_timestamp,
+    processor_risk_score: w.processor_risk_score,
+    processor_risk_band: w.processor_risk_band,
+    processor_risk_drivers: w.processor_risk_drivers,
+    processor_playbook_context: w.processor_playbook_context,
+    risk_trajectory: w.risk_trajectory,
+    status: w.status,
+    opened_at: w.opened_at,
+    resolved_at: w.resolved_at,
+    peak_score: w.peak_score,
+    peak_band: w.peak_band,
+    event_count: w.event_count,
+  };
+}
