@@ -94,8 +94,10 @@ if maxlen > 0 and len > maxlen then
   if protected <= maxlen then
     byLength = redis.call('XTRIM', stream, 'MAXLEN', '~', maxlen)
   else
+    -- Everything unprotected goes; what is left is (about) the protected backlog, which the
+    -- count above only bounded. Measure it after the trim instead.
     byLength = redis.call('XTRIM', stream, 'MINID', '~', safe)
-    overCap = protected - maxlen
+    overCap = math.max(0, redis.call('XLEN', stream) - maxlen)
   end
 end
 local floor = ttlFloor

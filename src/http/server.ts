@@ -35,6 +35,8 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     onConstructorPoisoning: 'error',
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
+  // JSON only (415 otherwise); the batch route adds NDJSON, the Stripe route its raw body.
+  app.removeContentTypeParser('text/plain');
   void app.register(opsRoutes, d.ops);
   void app.register(ingestRoutes, d.ingest);
   for (const r of d.routes ?? []) void app.register(r.plugin as FastifyPluginAsync, r.options as Record<string, unknown>);

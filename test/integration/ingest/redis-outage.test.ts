@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { loadConfig } from '../../../src/config.js';
+import { connectBuffer } from '../../../src/buffer/connect.js';
+import { freePort, startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { event, post, startTestApp, waitFor, type TestApp } from '../../support/app.js';
+
+let redis: RedisServer;
+let app: TestApp;
+
+beforeAll(async () => {
+  redis = await startRedis({ appendonly: true });
+  app = await startTestApp(redis.addr, { PAYFLUX_RATELIMIT_RPS: '0' });
+});
+afterAll(async () => {
+  await app?.close();
+  await redis?.close();
+});
+
+describe('when Redis goes away', () => {
+  it('answers 503 with Retry-After within a second, then accepts again by itself when Redis is back', async () => {
+    const before = event();
+    expect((await post(`${app.url}/v1/events/payment_exhaust`, before)).status).toBe(202);
+
+    await redis.stop();
+    const during = event();
+    const started = Date.now();
+    const res = await post(`${app.url}/v1/events/payment_exhaust`, during);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_BUFFER_UNAVAILABLE' } });
+    const health = await fetch(`${app.url}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: 'unhealthy' });
+
+    await redis.start();
+    // The client retries the refused event: it must be accepted (no dedup mark left behind).
+    const retried = await waitFor(async () => {
+      const r = await post(`${app.url}/v1/events/payment_exhaust`, during);
+      return r.status === 202 ? r : undefined;
+    }, 10_000, 'ingest to recover');
+    expect(retried.headers.get('payflux-duplicate')).toBeNull();
+    // AOF on: the event accepted before the outage survived it, and both get exported.
+    await waitFor(() => [before, during].every((e) => app.lines.some((l) => l.event_id === e.event_id)), 10_000, 'both exported');
+  });
+
+  it('leaves no dedup mark when the append itself fails inside Redis', async () => {
+    const e = event();
+    // Make XADD fail inside the script: the stream key temporarily holds a string.
+    await app.redis.rename(app.stream, `${app.stream}:aside`);
+    await app.redis.set(app.stream, 'not a stream');
+    const res = await post(`${app.url}/v1/events/payment_exhaust`, e);
+    expect(res.status).toBe(503);
+    await app.redis.del(app.stream);
+    await app.redis.rename(`${app.stream}:aside`, app.stream);
+    const retry = await post(`${app.url}/v1/events/payment_exhaust`, e);
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get('payflux-duplicate')).toBeNull();
+  });
+});
+
+describe('choosing the buffer', () => {
+  it('never falls back silently when REDIS_ADDR is set but unreachable: it keeps retrying', async () => {
+    const port = await freePort();
+    const config = loadConfig({ REDIS_ADDR: `127.0.0.1:${port}`, PAYFLUX_LOG_LEVEL: 'silent' });
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (s: string) => warnings.push(s) });
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 1200);
+    await expect(connectBuffer(config, { logger, signal: abort.signal })).rejects.toThrow('shutdown before Redis became reachable');
+    expect(warnings.filter((w) => w.includes('redis_unreachable')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('uses the memory buffer when asked, and says so in /ready', async () => {
+    const mem = await startTestApp(redis.addr, { PAYFLUX_BUFFER: 'memory' });
+    try {
+      const e = event();
+      expect((await post(`${mem.url}/v1/events/payment_exhaust`, e)).status).toBe(202);
+      expect((await post(`${mem.url}/v1/events/payment_exhaust`, e)).headers.get('payflux-duplicate')).toBe('true');
+      expect(await (await fetch(`${mem.url}/ready`)).json()).toMatchObject({ buffer: 'memory', ready: true });
+      await waitFor(() => mem.lines.find((l) => l.event_id === e.event_id), 3000, 'export from memory buffer');
+    } finally {
+      await mem.close();
+    }
+  });
+
+  it('refuses to start on a stream key of the wrong type, saying which key', async () => {
+    const prefix = testPrefix();
+    await app.redis.set(`${prefix}events`, 'x');
+    const config = loadConfig({ REDIS_ADDR: redis.addr, PAYFLUX_STREAM: `${prefix}events` });
+    await expect(connectBuffer(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(`Redis key "${prefix}events" exists and is not a stream`);
+  });
+});

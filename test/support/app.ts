@@ -1,0 +1,93 @@
+/**
+ * PayFlux started in-process against a real redis-server, listening on a real loopback port,
+ * with export lines captured from its stdout sink.
+ */
+import { PassThrough } from 'node:stream';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { start, type Running } from '../../src/main.js';
+import { testPrefix } from './redis-server.js';
+
+export const TEST_KEY = 'test-key-0123456789abcdef';
+
+export interface TestApp {
+  readonly running: Running;
+  readonly url: string;
+  readonly redis: Redis;
+  readonly stream: string;
+  readonly prefix: string;
+  /** Export lines written so far, parsed. */
+  readonly lines: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function startTestApp(redisAddr: string, env: Record<string, string> = {}): Promise<TestApp> {
+  const prefix = testPrefix();
+  const stream = `${prefix}events`;
+  const config = loadConfig({
+    HTTP_ADDR: '127.0.0.1:0',
+    REDIS_ADDR: redisAddr,
+    PAYFLUX_API_KEYS: TEST_KEY,
+    PAYFLUX_KEY_PREFIX: prefix,
+    PAYFLUX_STREAM: stream,
+    PAYFLUX_DLQ_STREAM: `${prefix}dlq`,
+    PAYFLUX_LOG_LEVEL: 'silent',
+    PAYFLUX_READ_BLOCK_MS: '100',
+    ...env,
+  });
+  const stdout = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  let rest = '';
+  stdout.on('data', (chunk: Buffer) => {
+    const parts = (rest + chunk.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    for (const p of parts) if (p !== '') lines.push(JSON.parse(p) as Record<string, unknown>);
+  });
+  const running = await start(config, { logger: pino({ level: 'silent' }), stdout });
+  const redis = new Redis(`redis://${redisAddr}`);
+  return {
+    running,
+    url: `http://127.0.0.1:${running.port}`,
+    redis,
+    stream,
+    prefix,
+    lines,
+    async close() {
+      await running.close();
+      redis.disconnect();
+    },
+  };
+}
+
+export function event(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    event_id: `evt_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`,
+    event_timestamp: new Date().toISOString(),
+    event_type: 'payment_failed',
+    processor: 'stripe',
+    failure_category: 'card_declined',
+    merchant_id_hash: 'm_9f2c',
+    geo_bucket: 'US',
+    retry_count: 1,
+    ...overrides,
+  };
+}
+
+export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { createApiKeys, keyIdOf } from '../../../src/http/api-keys.js';
+
+describe('API keys', () => {
+  const keys = createApiKeys(['key-one-0123456789', 'key-two-0123456789'], []);
+
+  it('accepts every configured key and reports only an 8-char id', () => {
+    expect(keys.check('Bearer key-one-0123456789')).toEqual({ ok: true, keyId: keyIdOf('key-one-0123456789') });
+    expect(keys.check('bearer key-two-0123456789')).toMatchObject({ ok: true });
+    expect(keyIdOf('key-one-0123456789')).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it('distinguishes missing, malformed and wrong keys', () => {
+    expect(keys.check(undefined)).toEqual({ ok: false, reason: 'missing' });
+    expect(keys.check('')).toEqual({ ok: false, reason: 'missing' });
+    expect(keys.check('Basic dXNlcjpwYXNz')).toEqual({ ok: false, reason: 'malformed' });
+    expect(keys.check('Bearer ')).toEqual({ ok: false, reason: 'malformed' });
+    expect(keys.check('Bearer key-one-012345678')).toEqual({ ok: false, reason: 'invalid' });
+    expect(keys.check('Bearer key-one-0123456789x')).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('lets revoked keys win over configured ones', () => {
+    const k = createApiKeys(['old-key-0123456789', 'new-key-0123456789'], ['old-key-0123456789']);
+    expect(k.check('Bearer old-key-0123456789')).toEqual({ ok: false, reason: 'revoked' });
+    expect(k.check('Bearer new-key-0123456789')).toMatchObject({ ok: true });
+  });
+
+  it('supports rotation by reload: add the new key, then revoke the old one', () => {
+    const k = createApiKeys(['old-key-0123456789'], []);
+    k.reload(['old-key-0123456789', 'new-key-0123456789'], []);
+    expect(k.check('Bearer old-key-0123456789').ok).toBe(true);
+    expect(k.check('Bearer new-key-0123456789').ok).toBe(true);
+    k.reload(['new-key-0123456789'], ['old-key-0123456789']);
+    expect(k.check('Bearer old-key-0123456789')).toEqual({ ok: false, reason: 'revoked' });
+    expect(k.check('Bearer new-key-0123456789').ok).toBe(true);
+    expect(k.size).toBe(1);
+  });
+
+  it('refuses everything when no keys are configured', () => {
+    expect(createApiKeys([], []).check('Bearer anything')).toEqual({ ok: false, reason: 'invalid' });
+  });
+});

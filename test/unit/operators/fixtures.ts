@@ -1,0 +1,70 @@
+/** Envelope builders for operator tests and the scenario suite. */
+import type { PaymentEvent } from '../../../src/events.js';
+import type { Batch, Envelope } from '../../../src/pipeline/types.js';
+
+export const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
+
+export interface EventSpec {
+  readonly at: number;
+  readonly processor?: string;
+  readonly failed?: boolean;
+  readonly category?: string;
+  readonly retries?: number;
+  readonly geo?: string;
+  readonly id?: string;
+  readonly deliveries?: number;
+}
+
+let seq = 0;
+
+/** A stream id that grows with every call, like XADD's. */
+export function nextStreamId(ms: number = T0): string {
+  return `${ms}-${seq++}`;
+}
+
+export function paymentEvent(s: EventSpec): PaymentEvent {
+  const failed = s.failed ?? s.category !== undefined;
+  return {
+    event_id: `evt_${seq}`,
+    event_timestamp: new Date(s.at).toISOString(),
+    event_type: failed ? 'payment_failed' : 'payment_succeeded',
+    processor: s.processor ?? 'stripe',
+    merchant_id_hash: undefined,
+    payment_intent_id_hash: undefined,
+    failure_category: s.category,
+    geo_bucket: s.geo,
+    retry_count: s.retries ?? 0,
+    amount_bucket: undefined,
+    system_source: undefined,
+    payment_method_bucket: undefined,
+    channel: undefined,
+    retry_result: undefined,
+    failure_origin: undefined,
+  };
+}
+
+export function envelope(s: EventSpec): Envelope {
+  return {
+    id: s.id ?? nextStreamId(),
+    event: paymentEvent(s),
+    eventTimeMs: s.at,
+    ingestedAtMs: s.at,
+    deliveries: s.deliveries ?? 1,
+    risk: undefined,
+    tier: undefined,
+  };
+}
+
+/** A redelivery of `e`: same entry, fresh envelope, one more delivery. */
+export function redelivered(e: Envelope): Envelope {
+  return { id: e.id, event: e.event, eventTimeMs: e.eventTimeMs, ingestedAtMs: e.ingestedAtMs, deliveries: e.deliveries + 1, risk: undefined, tier: undefined };
+}
+
+export function batchOf(entries: readonly Envelope[]): Batch {
+  return { entries, dead: [], ackIds: entries.map((e) => e.id) };
+}
+
+/** `count` events spread evenly over bucket `bucket` (10 s each, counted from T0). */
+export function inBucket(bucket: number, count: number, spec: Omit<EventSpec, 'at'> = {}, startMs: number = T0): Envelope[] {
+  return Array.from({ length: count }, (_, i) => envelope({ ...spec, at: startMs + bucket * 10_000 + Math.floor((i * 9_000) / Math.max(1, count)) }));
+}
