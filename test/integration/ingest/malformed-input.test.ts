@@ -1,0 +1,88 @@
+/**
+ * Property test over a real HTTP socket: whatever bytes arrive, the answer is a 4xx (or a 2xx
+ * for what happens to be valid) with a JSON error body, never a 5xx, and the server stays up.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { startRedis, type RedisServer } from '../../support/redis-server.js';
+import { TEST_KEY, event, startTestApp, type TestApp } from '../../support/app.js';
+
+let redis: RedisServer;
+let app: TestApp;
+beforeAll(async () => {
+  redis = await startRedis();
+  app = await startTestApp(redis.addr, { PAYFLUX_RATELIMIT_RPS: '0' });
+});
+afterAll(async () => {
+  await app?.close();
+  await redis?.close();
+});
+
+async function send(path: string, body: Uint8Array | string, contentType: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${app.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': contentType },
+    body,
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+function expectClientAnswer(r: { status: number; body: string }): void {
+  expect(r.status).toBeLessThan(500);
+  if (r.status >= 400) {
+    const parsed = JSON.parse(r.body) as { error: { code: string; message: string } };
+    expect(parsed.error.code).toMatch(/^PF_ERR_/);
+    expect(parsed.error.message.length).toBeGreaterThan(0);
+  }
+}
+
+const paths = ['/v1/events/payment_exhaust', '/v1/events/batch'];
+const contentTypes = ['application/json', 'application/x-ndjson', 'application/json; charset=utf-8', 'text/plain', 'application/octet-stream'];
+
+describe('malformed input', () => {
+  it('random bytes never get a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), fc.constantFrom(...contentTypes), fc.uint8Array({ maxLength: 2048 }), async (path, ct, bytes) => {
+        expectClientAnswer(await send(path, bytes, ct));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('any JSON value, and events with wrong types in every field, never get a 5xx', async () => {
+    const mutated = fc
+      .record({ field: fc.constantFrom(...Object.keys(event())), value: fc.jsonValue({ maxDepth: 4 }) })
+      .map(({ field, value }) => ({ ...event(), [field]: value }));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), fc.oneof(fc.jsonValue({ maxDepth: 6 }), mutated, fc.array(mutated, { maxLength: 5 })), async (path, value) => {
+        expectClientAnswer(await send(path, JSON.stringify(value), 'application/json'));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('huge strings, deep nesting, bad UTF-8 and prototype pollution are refused with a 4xx (or item by item in a batch)', async () => {
+    const cases: [string, Uint8Array | string][] = [
+      ['huge string', JSON.stringify({ ...event(), event_type: 'x'.repeat(900_000) })],
+      ['deep nesting', '['.repeat(200_000) + ']'.repeat(200_000)],
+      ['deep object', '{"a":'.repeat(50_000) + '1' + '}'.repeat(50_000)],
+      ['bad utf-8', new Uint8Array([0x7b, 0x22, 0x65, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])],
+      ['__proto__', '{"__proto__":{"polluted":true},"event_id":"x"}'],
+      ['constructor', '{"constructor":{"prototype":{"polluted":true}}}'],
+      ['empty body', ''],
+      ['NUL bytes', '\u0000\u0000\u0000'],
+    ];
+    for (const path of paths) {
+      for (const [, body] of cases) {
+        const r = await send(path, body, 'application/json');
+        expectClientAnswer(r);
+        if (r.status === 200) {
+          // A batch that parses as an array is answered item by item: nothing accepted.
+          expect(JSON.parse(r.body)).toMatchObject({ accepted: 0, rejected: [{ index: 0 }] });
+        } else expect(r.status).toBeGreaterThanOrEqual(400);
+      }
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+  });
+});
