@@ -1,0 +1,79 @@
+/**
+ * Who is calling: the `x-payflux-key` header decides the tier, and the tier's bucket is keyed by
+ * a hash of the key (never the key text) or, for anonymous callers, by client address.
+ *
+ *   no header / empty     ANONYMOUS, bucket per client IP (IPv6 per /64: one host owns a /64)
+ *   pf_test_…  configured  FREE
+ *   pf_live_…  configured  PRO
+ *   anything else          401 PF_ERR_UNAUTHORIZED — never silently downgraded to anonymous
+ *
+ * Keys are compared in constant time over SHA-256 digests (fixed length, so the comparison
+ * leaks neither the key nor its length). The client IP is the socket's peer unless
+ * `trustProxy` is set, when the left-most valid `x-forwarded-for` entry is used.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
+import { PayFluxError } from '../errors.js';
+import type { CallerTier } from './limits.js';
+
+export interface Caller {
+  readonly tier: CallerTier;
+  /** Bucket identity: `key:<hash>` or `ip:<address or /64>`. */
+  readonly bucket: string;
+  /** At most 8 characters of the key's hash, for logs; `null` for anonymous callers. */
+  readonly keyId: string | null;
+}
+
+export interface CallerIdentifier {
+  identify(headers: Readonly<Record<string, string | string[] | undefined>>, socketIp: string): Caller;
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+export function createCallerIdentifier(keys: readonly string[], trustProxy: boolean): CallerIdentifier {
+  const digests = keys.map(sha256);
+
+  function known(digest: Buffer): boolean {
+    let found = false;
+    // No early exit: the time taken does not depend on which key matched.
+    for (const d of digests) found = timingSafeEqual(d, digest) || found;
+    return found;
+  }
+
+  return {
+    identify(headers, socketIp) {
+      const raw = headers['x-payflux-key'];
+      const key = typeof raw === 'string' ? raw.trim() : Array.isArray(raw) ? null : '';
+      if (key === null) throw new PayFluxError('PF_ERR_UNAUTHORIZED', 'send one x-payflux-key header');
+      if (key === '') return { tier: 'ANONYMOUS', bucket: `ip:${clientBucket(headers, socketIp, trustProxy)}`, keyId: null };
+      const digest = sha256(key);
+      if (!known(digest)) throw new PayFluxError('PF_ERR_UNAUTHORIZED', 'unknown API key');
+      const tier: CallerTier | null = key.startsWith('pf_live_') ? 'PRO' : key.startsWith('pf_test_') ? 'FREE' : null;
+      if (tier === null) throw new PayFluxError('PF_ERR_UNAUTHORIZED', 'unknown API key');
+      const hex = digest.toString('hex');
+      return { tier, bucket: `key:${hex.slice(0, 32)}`, keyId: hex.slice(0, 8) };
+    },
+  };
+}
+
+/** The address anonymous callers are bucketed by. */
+export function clientBucket(headers: Readonly<Record<string, string | string[] | undefined>>, socketIp: string, trustProxy: boolean): string {
+  if (trustProxy) {
+    const xff = headers['x-forwarded-for'];
+    const list = Array.isArray(xff) ? xff.join(',') : (xff ?? '');
+    for (const part of list.split(',')) {
+      const bucket = bucketOf(part.trim());
+      if (bucket !== null) return bucket;
+    }
+  }
+  return bucketOf(socketIp) ?? 'unknown';
+}
+
+function bucketOf(text: string): string | null {
+  if (!ipaddr.isValid(text)) return null;
+  let addr = ipaddr.parse(text);
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+  if (addr.kind() === 'ipv4') return addr.toString();
+  const parts = (addr as ipaddr.IPv6).parts.slice(0, 4);
+  return `${new ipaddr.IPv6([...parts, 0, 0, 0, 0]).toString()}/64`;
+}
