@@ -28,7 +28,7 @@ export default tseslint.config(
       'rxjs-x/no-unsafe-takeuntil': 'error',
       'rxjs-x/no-nested-subscribe': 'error',
       'rxjs-x/no-subject-unsubscribe': 'error',
-      'rxjs-x/finnish': ['error', { functions: false, methods: false, parameters: false, properties: false, variables: true }],
+      'rxjs-x/finnish': ['error', { functions: false, methods: false, parameters: false, properties: false, variables: true, types: { '^(Mono[A-Za-z]*)?OperatorFunction$': false } }],
     },
   },
   {

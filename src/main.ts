@@ -20,6 +20,10 @@ import { startMaintenance } from './pipeline/maintenance.js';
 import { startConsumer, type RunningConsumer } from './pipeline/consumer.js';
 import { createExporter, type Exporter } from './sinks/exporter.js';
 import { exportHealthRoutes } from './http/export-health-routes.js';
+import { riskRoutes } from './http/risk-routes.js';
+import type { RiskBatchReport, RiskScorer } from './operators/risk-scorer.js';
+import { riskStages } from './pipeline/risk-stages.js';
+import { warmupBatches } from './pipeline/warmup.js';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -73,8 +77,24 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   });
 
   const exporter: Exporter | undefined = consumerOn ? await createExporter(config, { metrics, logger, stdout: o.stdout ?? process.stdout }) : undefined;
+  let scorer: RiskScorer | undefined;
   const consumer: RunningConsumer | undefined =
-    consumerOn && exporter ? await startConsumer(config, { buffer, exporter, metrics, logger }) : undefined;
+    consumerOn && exporter
+      ? await startConsumer(config, {
+          buffer,
+          exporter,
+          metrics,
+          logger,
+          stages: riskStages({
+            risk: config.risk,
+            onScorer: (s) => {
+              scorer = s;
+            },
+            onScored: riskRecorder(metrics),
+          }),
+          warmup: () => warmupBatches(buffer, { windowSec: config.risk.windowSec, allowedLatenessSec: config.risk.allowedLatenessSec, now: Date.now() }),
+        })
+      : undefined;
   const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
 
   const apiKeys = createApiKeys(config.auth.keys, config.auth.revokedKeys);
@@ -131,7 +151,13 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
       maxBatch: config.ingest.maxBatch,
       maxBatchBodyBytes: config.ingest.maxBatchBodyBytes,
     },
-    routes: exporter ? [{ plugin: exportHealthRoutes, options: { exporter } }] : [],
+    routes: [
+      ...(exporter ? [{ plugin: exportHealthRoutes, options: { exporter } }] : []),
+      {
+        plugin: riskRoutes,
+        options: { guard, snapshot: () => scorer?.snapshot(), model: config.risk.model, tier: config.risk.tier, windowSec: config.risk.windowSec },
+      },
+    ],
   });
 
   let url = '';
@@ -177,6 +203,21 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
       })();
       return closing;
     },
+  };
+}
+
+/** Risk metrics, once per batch: labelled by processor and band, both small closed sets. */
+function riskRecorder(metrics: Metrics): (report: RiskBatchReport) => void {
+  // The snapshot carries running totals; the counter wants increments.
+  const lateSeen = new Map<string, number>();
+  return (report) => {
+    for (const p of report.processors) {
+      metrics.riskScoreLast.set({ processor: p.processor }, p.score);
+      const seen = lateSeen.get(p.processor) ?? 0;
+      if (p.totals.tooLate > seen) metrics.riskLateEvents.inc({ processor: p.processor }, p.totals.tooLate - seen);
+      lateSeen.set(p.processor, p.totals.tooLate);
+    }
+    for (const b of report.bands) metrics.riskEvents.inc({ processor: b.processor, band: b.band }, b.count);
   };
 }
 

@@ -10,7 +10,7 @@
  * (reported through metrics and /export/health) until it succeeds or the consumer stops;
  * in `after_export` mode nothing is acknowledged before every destination has the batch.
  */
-import { BehaviorSubject, concatMap, from, tap, type Observable, type OperatorFunction } from 'rxjs';
+import { BehaviorSubject, concat, concatMap, from, map, tap, type Observable, type OperatorFunction } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { EventBuffer, StreamReader } from '../buffer/buffer.js';
@@ -19,6 +19,7 @@ import type { Metrics } from '../metrics.js';
 import { decodeEntries } from '../operators/decode-entries.js';
 import type { Exporter } from '../sinks/exporter.js';
 import { streamBatches } from '../sources/stream-batches.js';
+import type { IncidentBatch } from '../operators/track-incidents.js';
 import type { Batch } from './types.js';
 
 export interface ConsumerDeps {
@@ -26,10 +27,12 @@ export interface ConsumerDeps {
   readonly exporter: Exporter;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** Stages between decode and the sinks, in order (risk scoring, tier enrichment, incidents). */
-  readonly stages?: readonly OperatorFunction<Batch, Batch>[];
-  /** Called after a batch is exported and acknowledged (incident store, alerts). */
-  readonly afterBatch?: (batch: Batch) => Promise<void>;
+  /** The stages between decode and the sinks (`riskStages`): risk, tier, incidents. */
+  readonly stages?: OperatorFunction<Batch, IncidentBatch>;
+  /** Called after a batch is exported and acknowledged, with its incident transitions. */
+  readonly afterBatch?: (staged: IncidentBatch) => Promise<void>;
+  /** Entries to feed through the stages before the first read (window rebuild), never exported. */
+  readonly warmup?: () => Promise<readonly Batch[]>;
 }
 
 export interface RunningConsumer {
@@ -65,7 +68,8 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     }
   };
 
-  const deliver = async (batch: Batch): Promise<void> => {
+  const deliver = async ({ batch, transitions }: IncidentBatch): Promise<void> => {
+    if (batch.warmup === true) return;
     const processedAt = new Date().toISOString();
     const ack = async (): Promise<void> => {
       if (batch.dead.length > 0) {
@@ -87,7 +91,8 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
       if (!(await persist('ack', ack))) return;
     }
     metrics.consumerProcessed.inc(batch.entries.length + batch.dead.length);
-    if (d.afterBatch) await persist('after_batch', () => d.afterBatch?.(batch) ?? Promise.resolve());
+    const after = d.afterBatch;
+    if (after !== undefined) await persist('after_batch', () => after({ batch, transitions }));
   };
 
   const source$ = streamBatches(reader, demand$, {
@@ -112,18 +117,24 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     }),
     decodeEntries({ maxDeliveries: c.maxDeliveries }),
   );
-  const staged$ = (d.stages ?? []).reduce<Observable<Batch>>((batches$, stage) => batches$.pipe(stage), decoded$);
+  const warm = d.warmup === undefined ? [] : await d.warmup();
+  if (warm.length > 0) logger.info({ batches: warm.length, entries: warm.reduce((n, b) => n + b.entries.length, 0) }, 'risk_window_rebuilt');
+  const all$ = concat(from(warm), decoded$);
+  const stages = d.stages ?? map((batch: Batch): IncidentBatch => ({ batch, transitions: [] }));
+  const staged$: Observable<IncidentBatch> = all$.pipe(stages);
 
   const done = new Promise<void>((resolve) => {
     staged$
       .pipe(
-        concatMap((batch) => {
-          if (batch.entries.length + batch.dead.length > 0) metrics.consumerBatches.inc();
-          return from(deliver(batch));
+        concatMap((staged) => {
+          if (staged.batch.entries.length + staged.batch.dead.length > 0 && staged.batch.warmup !== true) metrics.consumerBatches.inc();
+          return from(deliver(staged)).pipe(map(() => staged.batch.warmup !== true));
         }),
       )
       .subscribe({
-        next: () => {
+        next: (live) => {
+          // Warm-up batches did not come from a read: they must not ask for another.
+          if (!live) return;
           inFlight = false;
           if (stopping) demand$.complete();
           else demand$.next();

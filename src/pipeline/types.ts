@@ -74,4 +74,6 @@ export interface Batch {
   readonly entries: readonly Envelope[];
   readonly dead: readonly DeadLetter[];
   readonly ackIds: readonly string[];
+  /** Fed only to rebuild state (the risk window after a restart): never exported or acked. */
+  readonly warmup?: true;
 }
