@@ -35,6 +35,8 @@ export function createStreamDestination(name: DestinationName, stream: NodeJS.Wr
  */
 export async function createFileDestination(path: string, logger: Logger): Promise<Destination> {
   let fh: FileHandle | undefined;
+  // The file ends inside a line: the next write starts with "\n" (see `openAppend`).
+  let tornTail = false;
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(op: () => Promise<T>): Promise<T> => {
     const p = chain.then(op, op);
@@ -47,10 +49,24 @@ export async function createFileDestination(path: string, logger: Logger): Promi
     await h?.close().catch(() => undefined);
   };
 
+  /**
+   * Open for append. A SIGKILL or a full disk in the middle of a write can leave the file ending
+   * in a partial line; appending to it would glue the next export line onto the fragment and
+   * make that (complete, redelivered) event unreadable to a line-based shipper. So when the
+   * file does not end with "\n", the next write terminates the fragment first: it stays one bad
+   * line of its own and every line after it parses. Checked at every open, which covers the
+   * restart after a crash and the reopen after a failed (possibly partial) write.
+   */
+  const openAppend = async (): Promise<FileHandle> => {
+    const h = await open(path, 'a');
+    tornTail = await endsInsideLine(path, h);
+    return h;
+  };
+
   // Open once at start so that a missing directory is reported early; failure is not fatal:
   // the consumer retries and /export/health says what is wrong.
   try {
-    fh = await open(path, 'a');
+    fh = await openAppend();
   } catch (err) {
     logger.error({ path, err: (err as Error).message }, 'export_file_open_failed');
   }
@@ -59,9 +75,10 @@ export async function createFileDestination(path: string, logger: Logger): Promi
     name: 'file',
     write: (chunk) =>
       serial(async () => {
-        fh ??= await open(path, 'a');
+        fh ??= await openAppend();
         try {
-          await fh.appendFile(chunk, 'utf8');
+          await fh.appendFile(tornTail ? `\n${chunk}` : chunk, 'utf8');
+          tornTail = false;
         } catch (err) {
           // Drop the handle: the next attempt reopens, which is how a fixed path recovers.
           await closeHandle();
@@ -71,7 +88,7 @@ export async function createFileDestination(path: string, logger: Logger): Promi
     reopen: () =>
       serial(async () => {
         await closeHandle();
-        fh = await open(path, 'a').catch((err: unknown) => {
+        fh = await openAppend().catch((err: unknown) => {
           logger.error({ path, err: (err as Error).message }, 'export_file_reopen_failed');
           return undefined;
         });
@@ -79,4 +96,25 @@ export async function createFileDestination(path: string, logger: Logger): Promi
       }),
     close: () => serial(closeHandle),
   };
+}
+
+/**
+ * Whether a regular file's last byte is something other than "\n". Read through a separate
+ * read-only handle (the append handle is write-only; the path was opened a moment ago, so it
+ * is the same file short of a rotation in between); anything that is not a regular file
+ * (/dev/stdout, a FIFO, /dev/full), or that cannot be read, counts as not torn.
+ */
+async function endsInsideLine(path: string, h: FileHandle): Promise<boolean> {
+  const st = await h.stat();
+  if (!st.isFile() || st.size === 0) return false;
+  let r: FileHandle | undefined;
+  try {
+    r = await open(path, 'r');
+    const { bytesRead, buffer } = await r.read(Buffer.alloc(1), 0, 1, st.size - 1);
+    return bytesRead === 1 && buffer[0] !== 0x0a;
+  } catch {
+    return false;
+  } finally {
+    await r?.close();
+  }
 }
