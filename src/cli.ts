@@ -7,6 +7,8 @@
  *   payflux dlq replay [--count N]       move dead-letter entries back to the stream
  *   payflux dlq purge                    delete the dead-letter stream
  *   payflux replay --since <time>        re-export stored events since <time> to stdout
+ *   payflux backtest <file.ndjson> [--report incidents.json]
+ *                                        the live operators over a file, no Redis needed
  *
  * Configuration is the same environment as `serve`. Exit codes: 0 ok, 1 failure, 64 usage,
  * 78 bad configuration.
@@ -16,10 +18,14 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { connectBuffer } from './buffer/connect.js';
 import { createLogger, environment, main } from './main.js';
 import { parseSince, runReplay } from './pipeline/replay.js';
+import { runBacktest, writeReport } from './pipeline/backtest.js';
+import { runLoadgen } from './pipeline/loadgen.js';
 
 const USAGE = `usage: payflux [serve]
        payflux dlq list|replay|purge [--count N]
-       payflux replay --since <RFC3339 time | duration like 2h> [--count N]`;
+       payflux replay --since <RFC3339 time | duration like 2h> [--count N]
+       payflux backtest <events.ndjson> [--report incidents.json]
+       payflux loadgen [--scenario NAME] [--url URL] [--rate N] [--duration SEC] [--list]`;
 
 function config(): Config {
   try {
@@ -68,7 +74,18 @@ async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { since: { type: 'string' }, count: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      since: { type: 'string' },
+      count: { type: 'string' },
+      report: { type: 'string' },
+      scenario: { type: 'string' },
+      url: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      key: { type: 'string' },
+      list: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help === true) {
     process.stdout.write(`${USAGE}\n`);
@@ -93,6 +110,27 @@ async function run(argv: string[]): Promise<void> {
       process.stderr.write(`re-exported ${n} events\n`);
       return;
     }
+    case 'backtest': {
+      if (sub === undefined) usage('backtest needs a file of events (NDJSON)');
+      const cfg = config();
+      const result = await runBacktest(cfg, { file: sub, out: process.stdout });
+      if (values.report !== undefined) await writeReport(values.report, result);
+      process.stderr.write(
+        `backtest: ${result.events} events (${result.skipped} skipped) in ${result.durationMs} ms, model ${result.model}, ${result.incidents.length} incidents\n`,
+      );
+      return;
+    }
+    case 'loadgen':
+      await runLoadgen({
+        scenario: values.scenario,
+        url: values.url,
+        rate: values.rate === undefined ? undefined : Number(values.rate),
+        durationSec: values.duration === undefined ? undefined : Number(values.duration),
+        key: values.key ?? environment().PAYFLUX_API_KEYS?.split(',')[0]?.trim(),
+        list: values.list === true,
+        out: process.stderr,
+      });
+      return;
     default:
       usage(`unknown command "${command}"`);
   }
