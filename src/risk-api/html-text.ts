@@ -119,7 +119,8 @@ export function extractPage(html: string): ExtractedPage {
       const raw = html.slice(i, close).replace(/<\/title[^>]*>$/i, '');
       if (title === '') title = collapse(decodeEntities(raw));
       i = close;
-      out.push('\n');
+      // The title is part of the text: "Refund Policy" there is evidence like a heading is.
+      out.push('\n', raw, '\n');
       continue;
     }
     if (name === 'a') {
