@@ -13,6 +13,8 @@ export interface EventSpec {
   readonly geo?: string;
   readonly id?: string;
   readonly deliveries?: number;
+  /** `event_timestamp` when already formatted (the scenario generator caches it). */
+  readonly timestamp?: string;
 }
 
 let seq = 0;
@@ -26,7 +28,7 @@ export function paymentEvent(s: EventSpec): PaymentEvent {
   const failed = s.failed ?? s.category !== undefined;
   return {
     event_id: `evt_${seq}`,
-    event_timestamp: new Date(s.at).toISOString(),
+    event_timestamp: s.timestamp ?? new Date(s.at).toISOString(),
     event_type: failed ? 'payment_failed' : 'payment_succeeded',
     processor: s.processor ?? 'stripe',
     merchant_id_hash: undefined,

@@ -1,0 +1,229 @@
+/**
+ * The event-time window store behind `scoreRisk`: per processor, a ring of 10 s buckets covering
+ * the risk window, with running totals so every event costs O(1). Plain module, no RxJS.
+ *
+ *   event time ──▶          window (N buckets, N = ceil(windowSec / 10))
+ *   ┌──────┬──────┬─────┬──────┬──────┬──────┬──────┐
+ *   │ wm-N │wm-N+1│ ... │ wm-3 │ wm-2 │ wm-1 │  wm  │◀─ watermark bucket (max event time seen)
+ *   └──────┴──────┴─────┴──────┴──────┴──────┴──────┘
+ *    no longer  ▲ counted             └── recent (R) ──┘  slot = bucket id mod N
+ *    counted    │ in window totals           │
+ *               │                            └─▶ leaving "recent" feeds the decayed baseline
+ *
+ * - A bucket counts while its id > wmBucket - N. Advancing the watermark subtracts the buckets
+ *   that fall out (each exactly once); their slot is zeroed lazily on the next write to it.
+ * - An event later than `watermark - allowedLateness` (or older than the window) is "too late":
+ *   counted in the watermark's bucket and reported, so scoring never rewrites history.
+ * - Redelivered entries are recognised by stream id (`RecentIds`) and not counted again.
+ * - "Recent" (the last R buckets) and the baseline (exponentially decayed sums over every bucket
+ *   that left the recent span) are kept here because they are window bookkeeping; the classic
+ *   model ignores them, the adaptive one compares the two.
+ * - Geo sets are 256-bit masks per bucket with per-bit reference counts, so distinct geos in the
+ *   window and geos seen only recently ("novel") are counters, not set unions.
+ * - At most `maxProcessors` processors; beyond, the least recently updated one is dropped.
+ *
+ * Rebuild after a restart is just feeding the last window of entries through `add` in stream
+ * order (up to the group's last-delivered id): the result equals the state before the restart.
+ */
+import { GEO_WORDS, GeoInterner } from './geo-interner.js';
+import { ProcessorWindow } from './processor-window.js';
+import { RecentIds } from './recent-ids.js';
+
+export { ProcessorWindow, type WindowView } from './processor-window.js';
+
+export const BUCKET_MS = 10_000;
+/** `flags` bits of `add`: the event is a failure, a timeout, an auth failure. */
+export const FAILURE = 1;
+export const TIMEOUT = 2;
+export const AUTH_FAILURE = 4;
+
+export const ADD_OUTCOMES = ['counted', 'late', 'duplicate'] as const;
+export type AddOutcome = (typeof ADD_OUTCOMES)[number];
+
+export interface RiskWindowOptions {
+  /** PAYFLUX_RISK_SCORE_WINDOW_SEC; rounded up to whole 10 s buckets. */
+  readonly windowSec: number;
+  /** PAYFLUX_ALLOWED_LATENESS_SEC. */
+  readonly allowedLatenessSec: number;
+  /** Bound on tracked processors (default 64). */
+  readonly maxProcessors?: number;
+  /** How many counted stream ids are remembered for redelivery detection (default 65 536). */
+  readonly recentIdCapacity?: number;
+  /** Span compared against the baseline by the adaptive model (default 30 s, ≤ window). */
+  readonly recentSec?: number;
+  /** Half-life of the decayed baseline (default 1800 s). */
+  readonly baselineHalfLifeSec?: number;
+}
+
+/** Throws a RangeError naming the first invalid option. */
+export function checkWindowOptions(o: RiskWindowOptions): void {
+  const bad = (name: string, rule: string, v: unknown): never => {
+    throw new RangeError(`${name} must be ${rule} (got ${String(v)})`);
+  };
+  if (!(o.windowSec >= 10 && o.windowSec <= 86_400)) bad('windowSec', 'in [10, 86400]', o.windowSec);
+  if (!(o.allowedLatenessSec >= 0)) bad('allowedLatenessSec', '≥ 0', o.allowedLatenessSec);
+  if (o.maxProcessors !== undefined && !(Number.isInteger(o.maxProcessors) && o.maxProcessors >= 1)) bad('maxProcessors', 'a positive integer', o.maxProcessors);
+  if (o.recentIdCapacity !== undefined && !(Number.isInteger(o.recentIdCapacity) && o.recentIdCapacity >= 1)) {
+    bad('recentIdCapacity', 'a positive integer', o.recentIdCapacity);
+  }
+  if (o.recentSec !== undefined && !(o.recentSec >= 10)) bad('recentSec', '≥ 10', o.recentSec);
+  if (o.baselineHalfLifeSec !== undefined && !(o.baselineHalfLifeSec > 0)) bad('baselineHalfLifeSec', '> 0', o.baselineHalfLifeSec);
+}
+
+export class RiskWindow {
+  readonly bucketCount: number;
+  readonly recentBucketCount: number;
+  readonly maxProcessors: number;
+  /** Per-bucket decay factor of the baseline. */
+  readonly decay: number;
+  private readonly latenessMs: number;
+  private readonly byName = new Map<string, ProcessorWindow>();
+  private readonly ids: RecentIds;
+  private readonly geos = new GeoInterner();
+  private clock = 0;
+  /** Outcome of the last `add`. */
+  outcome: AddOutcome = 'counted';
+  /** Processors dropped to respect `maxProcessors`. */
+  evictions = 0;
+
+  constructor(o: RiskWindowOptions) {
+    checkWindowOptions(o);
+    this.bucketCount = Math.ceil(o.windowSec / 10);
+    this.recentBucketCount = Math.min(this.bucketCount, Math.max(1, Math.ceil((o.recentSec ?? 30) / 10)));
+    this.maxProcessors = o.maxProcessors ?? 64;
+    this.decay = Math.pow(0.5, BUCKET_MS / 1000 / (o.baselineHalfLifeSec ?? 1800));
+    this.latenessMs = o.allowedLatenessSec * 1000;
+    this.ids = new RecentIds(o.recentIdCapacity ?? 65_536);
+  }
+
+  get(processor: string): ProcessorWindow | undefined {
+    return this.byName.get(processor);
+  }
+
+  processors(): IterableIterator<ProcessorWindow> {
+    return this.byName.values();
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  /** Stream ids remembered for redelivery detection (bounded by `recentIdCapacity`). */
+  get rememberedIds(): number {
+    return this.ids.size;
+  }
+
+  /**
+   * Counts one entry into its processor's window and returns that window; `outcome` says whether
+   * it was counted in its own bucket, counted as too late, or skipped as a redelivery.
+   * `flags` is a combination of FAILURE, TIMEOUT and AUTH_FAILURE.
+   */
+  add(processor: string, id: string, eventTimeMs: number, flags: number, retries: number, geo: string | undefined): ProcessorWindow {
+    const p = this.processor(processor);
+    p.touched = ++this.clock;
+    if (this.ids.seen(id)) {
+      p.duplicates++;
+      this.outcome = 'duplicate';
+      return p;
+    }
+    const n = this.bucketCount;
+    let t = eventTimeMs;
+    if (!Number.isFinite(t)) t = p.watermarkMs === -Infinity ? 0 : -Infinity;
+    let b = Math.floor(t / BUCKET_MS);
+    if (t > p.watermarkMs) {
+      if (b > p.wmBucket) this.advance(p, b);
+      p.watermarkMs = t;
+      if (t < p.firstEventMs) p.firstEventMs = t;
+      this.outcome = 'counted';
+    } else if (t < p.watermarkMs - this.latenessMs || b <= p.wmBucket - n) {
+      b = p.wmBucket;
+      p.tooLate++;
+      this.outcome = 'late';
+    } else {
+      if (t < p.firstEventMs) p.firstEventMs = t;
+      this.outcome = 'counted';
+    }
+    const s = b === p.wmBucket ? p.curSlot : p.slotOf(b);
+    if (p.ids[s] !== b) p.resetSlot(s, b);
+    const failure = flags & FAILURE;
+    const timeout = (flags & TIMEOUT) >>> 1;
+    const auth = (flags & AUTH_FAILURE) >>> 2;
+    p.events[s] = (p.events[s] ?? 0) + 1;
+    p.failures[s] = (p.failures[s] ?? 0) + failure;
+    p.timeouts[s] = (p.timeouts[s] ?? 0) + timeout;
+    p.auth[s] = (p.auth[s] ?? 0) + auth;
+    p.retries[s] = (p.retries[s] ?? 0) + retries;
+    p.windowEvents++;
+    p.windowFailures += failure;
+    p.windowTimeouts += timeout;
+    p.windowAuthFailures += auth;
+    p.windowRetrySum += retries;
+    const recent = b > p.wmBucket - this.recentBucketCount;
+    if (recent) {
+      p.recentEvents++;
+      p.recentFailures += failure;
+      p.recentTimeouts += timeout;
+      p.recentAuthFailures += auth;
+      p.recentRetrySum += retries;
+    }
+    if (geo !== undefined && geo !== '') {
+      const bit = this.geos.bitOf(geo);
+      const word = s * GEO_WORDS + (bit >>> 5);
+      const mask = 1 << (bit & 31);
+      const cur = p.geo[word] ?? 0;
+      if ((cur & mask) === 0) {
+        p.geo[word] = cur | mask;
+        p.bumpGeo(bit, 1, recent ? 1 : 0);
+      }
+    }
+    p.counted++;
+    return p;
+  }
+
+  private processor(name: string): ProcessorWindow {
+    const known = this.byName.get(name);
+    if (known !== undefined) return known;
+    if (this.byName.size >= this.maxProcessors) this.evictOldest();
+    const p = new ProcessorWindow(name, this.bucketCount, this.recentBucketCount);
+    this.byName.set(name, p);
+    return p;
+  }
+
+  private evictOldest(): void {
+    let oldest: ProcessorWindow | undefined;
+    for (const p of this.byName.values()) if (oldest === undefined || p.touched < oldest.touched) oldest = p;
+    if (oldest !== undefined) {
+      this.byName.delete(oldest.processor);
+      this.evictions++;
+    }
+  }
+
+  /** Moves `p`'s watermark bucket to `to`: buckets leave the recent span, then the window. */
+  private advance(p: ProcessorWindow, to: number): void {
+    const from = p.wmBucket;
+    p.wmBucket = to;
+    p.curSlot = p.slotOf(to);
+    if (from === -Infinity) return;
+    const n = this.bucketCount;
+    const r = this.recentBucketCount;
+    const d = this.decay;
+    const gap = to - from;
+    // The geo-novelty baseline samples the count as it stood at the end of the old bucket.
+    // Only once older buckets exist: before that every geo is "novel" by construction.
+    if (p.windowEvents > p.recentEvents) {
+      const dg = gap === 1 ? d : Math.pow(d, gap);
+      p.baseNovelSum = p.baseNovelSum * dg + p.novelGeos;
+      p.baseNovelWeight = p.baseNovelWeight * dg + 1;
+    }
+    // Buckets leaving the recent span, in time order for the decayed baseline: those up to the
+    // old watermark (never those before the processor's first event), then the empty ones the
+    // jump skipped.
+    const first = Math.floor(p.firstEventMs / BUCKET_MS);
+    const lastReal = Math.min(from, to - r);
+    for (let k = Math.max(from - r + 1, first); k <= lastReal; k++) p.leaveRecent(k, d);
+    const empty = to - r - from;
+    if (empty > 0) p.decayBaseline(empty === 1 ? d : Math.pow(d, empty), d);
+    const lastOut = Math.min(from, to - n);
+    for (let k = from - n + 1; k <= lastOut; k++) p.leaveWindow(k);
+  }
+}
