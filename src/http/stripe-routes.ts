@@ -1,0 +1,143 @@
+/**
+ * Stripe (SPEC §9): `POST /v1/webhooks/stripe` verifies the signature over the raw body, hands
+ * payment events to ingest (deduplicated there by the Stripe event id, so a redelivery is
+ * exported once) and records enforcement-like events as outcomes on the Stripe warning, through
+ * the same recorder as the manual route. `POST /checkout` creates a Checkout Session.
+ * Neither route takes the PayFlux key: Stripe signs its calls, and checkout is a public button.
+ */
+import Stripe from 'stripe';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { PayFluxError } from '../errors.js';
+import type { PaymentEvent } from '../events.js';
+import type { Warning } from '../sinks/warning.js';
+import type { WarningStore } from '../sinks/warning-store.js';
+import type { OutcomeRecorder } from '../sinks/outcome-recorder.js';
+import { mapStripeEvent } from './stripe-event-mapping.js';
+
+export interface StripeCheckoutOptions {
+  /** `STRIPE_API_KEY` (`sk_…`). */
+  readonly apiKey: string;
+  readonly priceCents: number;
+  readonly productName: string;
+  readonly siteUrl: string;
+  readonly currency?: string;
+  /** Extra client settings: tests point `host`/`port`/`protocol` at a local fake API. */
+  readonly client?: Pick<Stripe.StripeConfig, 'host' | 'port' | 'protocol' | 'timeout' | 'maxNetworkRetries'>;
+}
+
+export interface StripeRoutesOptions {
+  /** `STRIPE_WEBHOOK_SECRET`; the webhook route is registered only when it is set. */
+  readonly webhookSecret: string | undefined;
+  /** The ingest path for mapped payment events (validation, dedup by event_id, append). */
+  readonly ingest: (events: readonly PaymentEvent[]) => Promise<unknown>;
+  /** Pilot mode's store and recorder; without them enforcement events are acknowledged and ignored. */
+  readonly pilot?: { readonly store: WarningStore; readonly outcomes: OutcomeRecorder } | undefined;
+  /** The checkout route exists only with these (only when `STRIPE_API_KEY` is set). */
+  readonly checkout?: StripeCheckoutOptions | undefined;
+  /** The PayFlux processor name of Stripe traffic. */
+  readonly processor?: string;
+  /** Signature age accepted, seconds (Stripe's default 300). */
+  readonly toleranceSec?: number;
+  /** With no open Stripe warning, an outcome goes to the latest one resolved at most this long before it. */
+  readonly correlationWindowSec?: number;
+  readonly bodyLimit?: number;
+}
+
+const DAY_SEC = 86_400;
+
+/** The open warning of the processor, else the latest one resolved within the window before `atMs`. */
+async function warningFor(store: WarningStore, processor: string, atMs: number, windowMs: number): Promise<Warning | undefined> {
+  const open = (await store.list({ processor, status: 'open', limit: 1 })).warnings[0];
+  if (open !== undefined) return open;
+  const last = (await store.list({ processor, limit: 1 })).warnings[0];
+  if (last?.resolved_at == null) return undefined;
+  const resolvedMs = Date.parse(last.resolved_at);
+  return atMs >= Date.parse(last.processed_at) && atMs - resolvedMs <= windowMs ? last : undefined;
+}
+
+function signatureError(err: unknown): PayFluxError {
+  const stale = err instanceof Error && /tolerance/i.test(err.message);
+  const message = stale
+    ? 'stripe-signature timestamp is outside the tolerance (stale or replayed delivery)'
+    : 'stripe-signature does not match the payload and the webhook secret';
+  return new PayFluxError('PF_ERR_VALIDATION', message, 'stripe-signature');
+}
+
+function wantsHtml(req: FastifyRequest): boolean {
+  const accept = req.headers.accept ?? '';
+  return accept.includes('text/html') && !accept.includes('application/json');
+}
+
+export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app, opts) => {
+  const processor = opts.processor ?? 'stripe';
+  const tolerance = opts.toleranceSec ?? 300;
+  const windowMs = (opts.correlationWindowSec ?? 3 * DAY_SEC) * 1000;
+  const bodyLimit = opts.bodyLimit ?? 1_048_576;
+  const secret = opts.webhookSecret;
+
+  if (secret !== undefined) {
+    await app.register(async (hooks) => {
+      // The signature covers the exact bytes Stripe sent: keep them, parse after verifying.
+      hooks.removeContentTypeParser('application/json');
+      hooks.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+
+      hooks.post('/v1/webhooks/stripe', async (req) => {
+        const sig = req.headers['stripe-signature'];
+        if (typeof sig !== 'string' || sig === '') throw new PayFluxError('PF_ERR_VALIDATION', 'stripe-signature header is required', 'stripe-signature');
+        if (!Buffer.isBuffer(req.body)) throw new PayFluxError('PF_ERR_VALIDATION', 'body must be the JSON event Stripe sent', 'body');
+        let event: Stripe.Event;
+        try {
+          event = Stripe.webhooks.constructEvent(req.body, sig, secret, tolerance);
+        } catch (err) {
+          throw signatureError(err);
+        }
+
+        const mapped = mapStripeEvent(event, processor);
+        switch (mapped.kind) {
+          case 'payment':
+            await opts.ingest([mapped.event]);
+            return { received: true, handled: 'payment_event' };
+          case 'ignored':
+            return { received: true, handled: 'ignored' };
+          case 'outcome': {
+            if (opts.pilot === undefined) return { received: true, handled: 'ignored' };
+            const w = await warningFor(opts.pilot.store, processor, Date.parse(mapped.observedAt), windowMs);
+            if (w === undefined) return { received: true, handled: 'outcome_unmatched' };
+            const input = { outcome_type: mapped.outcomeType, observed_at: mapped.observedAt, source: 'stripe_webhook', notes: mapped.notes } as const;
+            // Automatic outcomes never overwrite one already recorded; a redelivery is not counted twice.
+            const r = await opts.pilot.outcomes.record(w.warning_id, input, { overwrite: false, idempotencyKey: `stripe:${event.id}` });
+            return { received: true, handled: 'outcome', warning_id: w.warning_id, outcome: r.status };
+          }
+        }
+      });
+    });
+  }
+
+  const co = opts.checkout;
+  if (co !== undefined) {
+    const stripe = new Stripe(co.apiKey, { maxNetworkRetries: 1, timeout: 10_000, telemetry: false, ...co.client });
+    const site = co.siteUrl.replace(/\/+$/, '');
+    await app.register(async (checkout) => {
+      // A plain HTML form posts urlencoded; the route reads nothing from the body.
+      checkout.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, _body, done) => done(null, undefined));
+
+      checkout.post('/checkout', async (req, reply) => {
+        let session: Stripe.Checkout.Session;
+        try {
+          session = await stripe.checkout.sessions.create({
+            mode: 'payment',
+            line_items: [{ quantity: 1, price_data: { currency: co.currency ?? 'usd', unit_amount: co.priceCents, product_data: { name: co.productName } } }],
+            success_url: `${site}/?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
+            cancel_url: `${site}/?checkout=cancelled`,
+          });
+        } catch (err) {
+          req.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'stripe_checkout_failed');
+          throw new PayFluxError('PF_ERR_UPSTREAM', 'the payment provider could not create a checkout session');
+        }
+        if (session.url === null) throw new PayFluxError('PF_ERR_UPSTREAM', 'the payment provider returned no checkout URL');
+        if (wantsHtml(req)) return reply.redirect(session.url, 303);
+        return { id: session.id, url: session.url };
+      });
+    });
+  }
+};
