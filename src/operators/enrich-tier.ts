@@ -1,0 +1,87 @@
+/**
+ * `enrichTier`: tier gating (SPEC §7). Tier 1 carries detection only; tier 2 adds the playbook
+ * context and the trajectory sentence, derived from `envelope.risk`.
+ */
+import { defer, map } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import type { Batch, RiskAssessment, RiskDriverOrStatus, TierContext } from '../pipeline/types.js';
+import { DRIVER_LISTS } from './risk-model.js';
+import { playbookContext, trajectoryText } from './playbook-sentences.js';
+
+export const TIER_NAMES = ['tier1', 'tier2'] as const;
+export type TierName = (typeof TIER_NAMES)[number];
+
+export interface EnrichTierOptions {
+  /** PAYFLUX_TIER. */
+  readonly tier: TierName;
+  /** PAYFLUX_RISK_SCORE_WINDOW_SEC, named in the trajectory sentence. */
+  readonly windowSec: number;
+}
+
+/**
+ * The tier 2 context of one assessment. Contexts are shared, immutable objects cached by band,
+ * driver set, trajectory and ratio (few distinct values), so most events cost one map lookup
+ * and no allocation. Bounded: the cache is cleared when it reaches `capacity`.
+ */
+export function createTierContexts(windowSec: number, capacity = 4096): (risk: RiskAssessment) => TierContext {
+  const byKey = new Map<number, TierContext>();
+  const build = (risk: RiskAssessment): TierContext => ({
+    playbookContext: playbookContext(risk.band, risk.drivers),
+    riskTrajectory: trajectoryText(risk.trajectory, risk.trajectoryRatio, windowSec),
+  });
+  return (risk) => {
+    const mask = MASK_OF_LIST.get(risk.drivers);
+    const tenths = Math.round(risk.trajectoryRatio * 10);
+    // Only scorer-made assessments (shared driver lists, ratios in tenths) are cached.
+    if (mask === undefined || tenths / 10 !== risk.trajectoryRatio || tenths < 0 || tenths > 255) return build(risk);
+    const band = risk.band;
+    const b = band === 'low' ? 0 : band === 'elevated' ? 1 : band === 'high' ? 2 : 3;
+    const t = risk.trajectory === 'stable' ? 0 : risk.trajectory === 'accelerating' ? 1 : 2;
+    const key = ((b * 64 + mask) * 3 + t) * 256 + tenths;
+    let context = byKey.get(key);
+    if (context === undefined) {
+      if (byKey.size >= capacity) byKey.clear();
+      context = build(risk);
+      byKey.set(key, context);
+    }
+    return context;
+  };
+}
+
+/** Scorer-made assessments share the frozen DRIVER_LISTS arrays: identity gives the mask. */
+const MASK_OF_LIST = new Map<readonly RiskDriverOrStatus[], number>(DRIVER_LISTS.map((list, mask) => [list, mask]));
+
+/**
+ * Sets `envelope.tier` on every envelope of every batch and re-emits the same batch.
+ *
+ * Tier 1: `tier` is set to undefined, whatever an earlier stage left there, so tier 1 exports
+ * never carry interpretation. Tier 2: the context of `envelope.risk` (undefined when the
+ * envelope was not scored). Caches live in the subscription. Errors and completion pass through.
+ */
+export function enrichTier(options: EnrichTierOptions): OperatorFunction<Batch, Batch> {
+  const { tier, windowSec } = options;
+  if (tier !== 'tier1' && tier !== 'tier2') throw new RangeError(`tier must be tier1 or tier2 (got ${String(tier)})`);
+  if (!(windowSec > 0)) throw new RangeError(`windowSec must be > 0 (got ${windowSec})`);
+  if (tier === 'tier1') {
+    return map((batch) => {
+      for (const env of batch.entries) env.tier = undefined;
+      return batch;
+    });
+  }
+  return (source) =>
+    defer(() => {
+      const contextOf = createTierContexts(windowSec);
+      return source.pipe(
+        map((batch) => {
+          const entries = batch.entries;
+          for (let i = 0; i < entries.length; i++) {
+            const env = entries[i];
+            if (env === undefined) continue;
+            const risk = env.risk;
+            env.tier = risk === undefined ? undefined : contextOf(risk);
+          }
+          return batch;
+        }),
+      );
+    });
+}
