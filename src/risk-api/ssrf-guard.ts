@@ -24,13 +24,17 @@ export type Resolver = (host: string) => Promise<ResolvedAddress[]>;
 export const BLOCK_REASONS = ['scheme', 'credentials', 'port', 'hostname', 'address'] as const;
 export type BlockReason = (typeof BLOCK_REASONS)[number];
 
-/** The target may not be fetched. Rendered as 403 PF_ERR_FORBIDDEN. */
+/**
+ * The target may not be fetched. Rendered as 403 PF_ERR_FORBIDDEN. The message (sent to the
+ * caller) names only the reason; `detail` (resolved addresses, ranges) goes to the log alone,
+ * so the API is not an oracle for what internal names resolve to.
+ */
 export class BlockedTargetError extends Error {
   constructor(
     readonly reason: BlockReason,
     readonly detail: string,
   ) {
-    super(`target refused (${reason}): ${detail}`);
+    super(`the target is not allowed (${reason})`);
     this.name = 'BlockedTargetError';
   }
 }
@@ -87,7 +91,7 @@ export function createSsrfGuard(opts: SsrfGuardOptions): SsrfGuard {
     if (url.username !== '' || url.password !== '') throw new BlockedTargetError('credentials', 'URLs with credentials are not fetched');
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const listed = hostAllowed(opts.allowList, url.hostname) || addressAllowed(opts.allowList, host);
-    if (url.port !== '' && !listed) throw new BlockedTargetError('port', `port ${url.port} is not 80 or 443`);
+    if (url.port !== '' && url.port !== '80' && url.port !== '443' && !listed) throw new BlockedTargetError('port', `port ${url.port} is not 80 or 443`);
     if (!listed && parseAddress(host) === null) {
       const lower = host.toLowerCase();
       if (!lower.includes('.') || lower === 'localhost' || LOCAL_SUFFIXES.some((s) => lower.endsWith(s))) {

@@ -43,6 +43,8 @@ describe('createSsrfGuard', () => {
     expect((await refusal(guard.check(new URL('https://a.example.com/')))).reason).toBe('address');
     const b = await refusal(guard.check(new URL('https://b.example.com/')));
     expect(b.detail).toContain('metadata');
+    // The caller learns the reason, not what the name resolved to.
+    expect(b.message).toBe('the target is not allowed (address)');
   });
 
   it('checks scheme, credentials, port and name shape before any lookup', async () => {
@@ -52,7 +54,8 @@ describe('createSsrfGuard', () => {
       ['https://u:p@example.com/', 'credentials'],
       ['https://u@example.com/', 'credentials'],
       ['https://example.com:444/', 'port'],
-      ['http://example.com:443/', 'port'],
+      ['http://example.com:8080/', 'port'],
+      ['https://example.com:0/', 'port'],
       ['http://intranet/', 'hostname'],
       ['http://a.localhost/', 'hostname'],
       ['http://db.internal/', 'hostname'],
@@ -68,8 +71,9 @@ describe('createSsrfGuard', () => {
 
   it('never resolves an address literal and judges it directly', async () => {
     const { guard, fake } = guardWith({});
-    expect(() => guard.precheck(new URL('http://[::ffff:a00:1]/'))).toThrow(/ipv4Mapped/);
+    expect(() => guard.precheck(new URL('http://[::ffff:a00:1]/'))).toThrow(BlockedTargetError);
     expect((await refusal(guard.check(new URL('http://0x0a.1/')))).reason).toBe('address');
+    expect((await guard.check(new URL('http://93.184.216.34:443/'))).addresses).toHaveLength(1);
     const ok = await guard.check(new URL('https://93.184.216.34/'));
     expect(ok.addresses).toEqual([{ address: '93.184.216.34', family: 4 }]);
     expect(fake.calls).toEqual([]);
