@@ -32,6 +32,30 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
   let claimCursor = '0-0';
   let closed = false;
 
+  /**
+   * Run a group command; if the group is gone (NOGROUP), create it again and retry once.
+   * The group vanishes when Redis comes back without its data (no AOF, FLUSHALL, a failover to
+   * an empty replica) or the stream key was deleted. Ingest keeps appending (XADD recreates the
+   * stream, without a group), so without this the consumer would fail every read forever and
+   * accepted events would never be exported. The new group starts at 0: everything now in the
+   * stream is delivered (at least once), none of it skipped.
+   */
+  const withGroup = async <T>(op: () => Promise<T>): Promise<T> => {
+    try {
+      return await op();
+    } catch (err) {
+      if (!(err as Error).message.startsWith('NOGROUP')) throw err;
+      try {
+        await conn.xgroup('CREATE', o.stream, o.group, '0', 'MKSTREAM');
+        o.logger.warn({ stream: o.stream, group: o.group }, 'consumer_group_missing_recreated');
+      } catch (createErr) {
+        if (!(createErr as Error).message.startsWith('BUSYGROUP')) throw createErr;
+      }
+      claimCursor = '0-0';
+      return op();
+    }
+  };
+
   return {
     consumer: o.consumer,
 
@@ -41,9 +65,9 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
         conn.disconnect(true);
       }, blockMs + WATCHDOG_GRACE_MS);
       try {
-        const reply = (await conn.xreadgroup(
-          'GROUP', o.group, o.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', o.stream, '>',
-        ));
+        const reply = await withGroup(() =>
+          conn.xreadgroup('GROUP', o.group, o.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', o.stream, '>'),
+        );
         const first = reply?.[0];
         return first === undefined ? [] : toStreamEntries(first[1], 1);
       } finally {
@@ -52,7 +76,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     },
 
     async reclaim(idleMs: number, count: number): Promise<StreamEntry[]> {
-      const [next, raw] = (await conn.xautoclaim(o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count)) as ClaimReply;
+      const [next, raw] = (await withGroup(() => conn.xautoclaim(o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count))) as ClaimReply;
       claimCursor = next;
       const live = raw.filter(([, fields]) => fields !== null);
       const first = live[0];
