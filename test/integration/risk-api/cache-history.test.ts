@@ -93,7 +93,7 @@ describe('cache and in-flight dedup', () => {
   });
 
   it('runs five concurrent identical scans once', async () => {
-    site = await startFixtureSite({ ...COMPLETE, '/': (req, res) => setTimeout(() => COMPLETE['/']!(req, res), 150) });
+    site = await startFixtureSite({ ...COMPLETE, '/': (req, res) => setTimeout(() => COMPLETE['/']!(req, res), 400) });
     ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
     const results = await Promise.all(Array.from({ length: 5 }, () => scan(ctx!, `${site.origin}/`)));
     expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
