@@ -28,7 +28,10 @@ export interface StripeCheckoutOptions {
 export interface StripeRoutesOptions {
   /** `STRIPE_WEBHOOK_SECRET`; the webhook route is registered only when it is set. */
   readonly webhookSecret: string | undefined;
-  /** The ingest path for mapped payment events (validation, dedup by event_id, append). */
+  /**
+   * The ingest path for mapped payment events (validation, dedup by event_id, append). A thrown
+   * PayFluxError is the answer to Stripe; any other error answers 503 so that Stripe retries.
+   */
   readonly ingest: (events: readonly PaymentEvent[]) => Promise<unknown>;
   /** Pilot mode's store and recorder; without them enforcement events are acknowledged and ignored. */
   readonly pilot?: { readonly store: WarningStore; readonly outcomes: OutcomeRecorder } | undefined;
@@ -63,6 +66,16 @@ function signatureError(err: unknown): PayFluxError {
   return new PayFluxError('PF_ERR_VALIDATION', message, 'stripe-signature');
 }
 
+/** Our errors pass through; anything else is the buffer failing: 503, and Stripe retries the delivery. */
+async function ingestOrUnavailable(ingest: StripeRoutesOptions['ingest'], event: PaymentEvent): Promise<void> {
+  try {
+    await ingest([event]);
+  } catch (err) {
+    if (err instanceof PayFluxError) throw err;
+    throw new PayFluxError('PF_ERR_BUFFER_UNAVAILABLE', undefined, undefined, 1);
+  }
+}
+
 function wantsHtml(req: FastifyRequest): boolean {
   const accept = req.headers.accept ?? '';
   return accept.includes('text/html') && !accept.includes('application/json');
@@ -95,7 +108,7 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
         const mapped = mapStripeEvent(event, processor);
         switch (mapped.kind) {
           case 'payment':
-            await opts.ingest([mapped.event]);
+            await ingestOrUnavailable(opts.ingest, mapped.event);
             return { received: true, handled: 'payment_event' };
           case 'ignored':
             return { received: true, handled: 'ignored' };

@@ -126,6 +126,14 @@ describe('Stripe webhooks', () => {
     expect((await h.buffer.stats()).length).toBe(1);
   });
 
+  it('answers 503 when the buffer fails, so that Stripe retries the delivery', async () => {
+    const h = await serve({ ingest: () => Promise.reject(new Error('connection refused')) });
+    const res = await deliver(h.url, piFailed());
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_BUFFER_UNAVAILABLE' } });
+  });
+
   it.each([
     ['a signature made with another secret', { secret: 'whsec_someone_else' }, 'does not match'],
     ['a body changed after signing', { tamper: true }, 'does not match'],
