@@ -18,7 +18,8 @@ export const ERRORS = {
   PF_ERR_UPSTREAM: { status: 502, message: 'the upstream target could not be reached' },
   PF_ERR_BUFFER_UNAVAILABLE: { status: 503, message: 'the event buffer is unavailable' },
   PF_ERR_INGEST_DISABLED: { status: 503, message: 'ingest is disabled on this node' },
-  PF_ERR_OVERLOADED: { status: 503, message: 'too many events in flight' },
+  PF_ERR_OVERLOADED: { status: 503, message: 'too many requests in flight' },
+  PF_ERR_STORE_UNAVAILABLE: { status: 503, message: 'a backing store (Redis) is unavailable' },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -24,6 +24,10 @@ import { riskRoutes } from './http/risk-routes.js';
 import type { RiskBatchReport, RiskScorer } from './operators/risk-scorer.js';
 import { riskStages } from './pipeline/risk-stages.js';
 import { warmupBatches } from './pipeline/warmup.js';
+import { Redis } from 'ioredis';
+import { redisOptions } from './buffer/redis-buffer.js';
+import { riskApiRoutes } from './risk-api/routes.js';
+import type { RouteGroup } from './http/server.js';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -97,6 +101,12 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
       : undefined;
   const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
 
+  // Side features (Risk API, pilot warnings) keep their state in Redis: one shared connection,
+  // and none at all on the memory buffer, where those features are off with a warning.
+  const sideRedis = buffer.kind === 'redis' ? new Redis(config.buffer.redis.url, { ...redisOptions(config.buffer.redis), lazyConnect: false, connectionName: 'payflux-side' }) : undefined;
+  sideRedis?.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis_side_error'));
+  if (sideRedis === undefined && config.riskApi.enabled) logger.warn('the Risk Intelligence API needs Redis: disabled on the memory buffer');
+
   const apiKeys = createApiKeys(config.auth.keys, config.auth.revokedKeys);
   if (apiKeys.size === 0) logger.warn('no API keys configured (PAYFLUX_API_KEYS): every authenticated request will be refused');
   const guard = createGuard({
@@ -153,6 +163,9 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     },
     routes: [
       ...(exporter ? [{ plugin: exportHealthRoutes, options: { exporter } }] : []),
+      ...(sideRedis !== undefined && config.riskApi.enabled
+        ? [{ plugin: riskApiRoutes, options: { config: config.riskApi, redis: sideRedis, keyPrefix: config.buffer.keyPrefix, registry: metrics.registry, logger } } as RouteGroup]
+        : []),
       {
         plugin: riskRoutes,
         options: { guard, snapshot: () => scorer?.snapshot(), model: config.risk.model, tier: config.risk.tier, windowSec: config.risk.windowSec },
@@ -197,6 +210,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
         await consumer?.stop();
         maintenance.stop();
         await exporter?.close();
+        await sideRedis?.quit().catch(() => sideRedis.disconnect());
         await buffer.close();
         logger.info('shutdown_complete');
         logger.flush();

@@ -25,9 +25,15 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_VALIDATION: 'PF_ERR_VALIDATION',
 };
 
+/** ioredis failures while Redis is down or unreachable: a 503 to retry, not a bug. */
+const REDIS_DOWN = /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Reached the max retries/;
+
 /** Render any error as our contract; anything not ours and not a known client error is a 500. */
 export function toPayFluxError(err: FastifyError | Error): PayFluxError {
   if (err instanceof PayFluxError) return err;
+  if (err.name === 'MaxRetriesPerRequestError' || REDIS_DOWN.test(err.message)) {
+    return new PayFluxError('PF_ERR_STORE_UNAVAILABLE', 'a backing store (Redis) is unavailable; retry later', undefined, 1);
+  }
   const fe = err as FastifyError;
   const mapped = fe.code !== undefined ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped !== undefined) return new PayFluxError(mapped, clientMessage(mapped, fe));
