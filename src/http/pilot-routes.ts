@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { FastifyPluginAsync, FastifyReply, FastifySchemaValidationError, preHandlerAsyncHookHandler, preHandlerHookHandler } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifySchemaValidationError, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import { PayFluxError } from '../errors.js';
 import { RFC3339_PATTERN } from '../events.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../operators/track-incidents.js';
@@ -19,8 +19,11 @@ export interface PilotRoutesOptions {
   readonly enabled: boolean;
   readonly store: WarningStore;
   readonly outcomes: OutcomeRecorder;
-  /** Bearer-key check for the API routes (not the dashboard page itself). */
-  readonly authenticate: preHandlerHookHandler | preHandlerAsyncHookHandler;
+  /**
+   * Bearer-key check for the API routes (not the dashboard page itself), run as their `onRequest`
+   * hook so that an unauthenticated caller cannot make us read a body: the ingest guard fits.
+   */
+  readonly authenticate: onRequestHookHandler | onRequestAsyncHookHandler;
   /** Wall clock, epoch ms: outcomes may not be observed in the future. */
   readonly now?: () => number;
   /** Directory holding dashboard.html/.js/.css; defaults to the package's `public/`. */
@@ -130,9 +133,9 @@ export const pilotRoutes: FastifyPluginAsync<PilotRoutesOptions> = async (app, o
   app.get('/pilot/dashboard.css', (_req, reply) => sendAsset(reply, 'text/css; charset=utf-8', css));
 
   await app.register(async (api) => {
-    api.addHook('preHandler', opts.authenticate as preHandlerAsyncHookHandler);
+    api.addHook('onRequest', opts.authenticate as onRequestAsyncHookHandler);
 
-    // attachValidation: auth runs first, so a bad request without a key is a 401, not a 400.
+    // attachValidation: validation errors surface in the handler, after auth, with our field name.
     api.get<{ Querystring: ListQuery }>('/pilot/warnings', { schema: listSchema, attachValidation: true }, async (req) => {
       if (req.validationError) throw validationError(req.validationError, 'query');
       const q = req.query;
