@@ -36,15 +36,3 @@ function fold(s: string): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return (h >>> 0) % GEO_BITS;
 }
-
-/** Calls `fn(bit)` for every set bit of the GEO_WORDS-word mask starting at `offset`. */
-export function forEachGeoBit(mask: Uint32Array, offset: number, fn: (bit: number) => void): void {
-  for (let w = 0; w < GEO_WORDS; w++) {
-    let m = mask[offset + w] ?? 0;
-    while (m !== 0) {
-      const low = m & -m;
-      fn(w * 32 + 31 - Math.clz32(low));
-      m ^= low;
-    }
-  }
-}

@@ -42,7 +42,7 @@ export class ProcessorWindow {
   /** Geos present in the recent span and in no older bucket of the window. */
   novelGeos = 0;
 
-  /** Exponentially decayed sums over buckets that left the recent span (weight in buckets). */
+  /** Exponentially decayed sums over buckets that left the window (weight in buckets). */
   baseBuckets = 0;
   baseEvents = 0;
   baseFailures = 0;
@@ -130,11 +130,26 @@ export class ProcessorWindow {
     if (wasNovel !== isNovel) this.novelGeos += isNovel ? 1 : -1;
   }
 
-  /** Bucket `k` leaves the recent span: its counts move out of the recent totals into the baseline. */
-  leaveRecent(k: number, d: number): void {
+  /** Bucket `k` leaves the recent span: its counts leave the recent totals. */
+  leaveRecent(k: number): void {
+    const s = this.slotOf(k);
+    if (this.ids[s] !== k) return;
+    this.recentEvents -= this.events[s] ?? 0;
+    this.recentFailures -= this.failures[s] ?? 0;
+    this.recentTimeouts -= this.timeouts[s] ?? 0;
+    this.recentAuthFailures -= this.auth[s] ?? 0;
+    this.recentRetrySum -= this.retries[s] ?? 0;
+    this.forEachGeo(s, -1);
+  }
+
+  /**
+   * Bucket `k` leaves the window: subtracted once (the slot is zeroed on its next reuse) and fed
+   * to the baseline with decay `d` (0: not fed, the bucket predates the processor).
+   */
+  leaveWindow(k: number, d: number): void {
     const s = this.slotOf(k);
     if (this.ids[s] !== k) {
-      this.decayBaseline(d, d);
+      if (d > 0) this.decayBaseline(d, d);
       return;
     }
     const e = this.events[s] ?? 0;
@@ -142,18 +157,20 @@ export class ProcessorWindow {
     const t = this.timeouts[s] ?? 0;
     const a = this.auth[s] ?? 0;
     const r = this.retries[s] ?? 0;
-    this.recentEvents -= e;
-    this.recentFailures -= f;
-    this.recentTimeouts -= t;
-    this.recentAuthFailures -= a;
-    this.recentRetrySum -= r;
-    this.baseBuckets = this.baseBuckets * d + 1;
-    this.baseEvents = this.baseEvents * d + e;
-    this.baseFailures = this.baseFailures * d + f;
-    this.baseTimeouts = this.baseTimeouts * d + t;
-    this.baseAuthFailures = this.baseAuthFailures * d + a;
-    this.baseRetrySum = this.baseRetrySum * d + r;
-    this.forEachGeo(s, -1);
+    this.windowEvents -= e;
+    this.windowFailures -= f;
+    this.windowTimeouts -= t;
+    this.windowAuthFailures -= a;
+    this.windowRetrySum -= r;
+    this.forEachGeo(s, 0);
+    if (d > 0) {
+      this.baseBuckets = this.baseBuckets * d + 1;
+      this.baseEvents = this.baseEvents * d + e;
+      this.baseFailures = this.baseFailures * d + f;
+      this.baseTimeouts = this.baseTimeouts * d + t;
+      this.baseAuthFailures = this.baseAuthFailures * d + a;
+      this.baseRetrySum = this.baseRetrySum * d + r;
+    }
   }
 
   /** `dk` = d^k for k empty buckets: decays the sums and adds k buckets of weight. */
@@ -164,18 +181,6 @@ export class ProcessorWindow {
     this.baseTimeouts *= dk;
     this.baseAuthFailures *= dk;
     this.baseRetrySum *= dk;
-  }
-
-  /** Bucket `k` leaves the window: subtract it once; the slot is zeroed on its next reuse. */
-  leaveWindow(k: number): void {
-    const s = this.slotOf(k);
-    if (this.ids[s] !== k) return;
-    this.windowEvents -= this.events[s] ?? 0;
-    this.windowFailures -= this.failures[s] ?? 0;
-    this.windowTimeouts -= this.timeouts[s] ?? 0;
-    this.windowAuthFailures -= this.auth[s] ?? 0;
-    this.windowRetrySum -= this.retries[s] ?? 0;
-    this.forEachGeo(s, 0);
   }
 
   /** dRecent = -1: the slot leaves the recent span; 0: it leaves the window. */

@@ -6,9 +6,8 @@
  *   ┌──────┬──────┬─────┬──────┬──────┬──────┬──────┐
  *   │ wm-N │wm-N+1│ ... │ wm-3 │ wm-2 │ wm-1 │  wm  │◀─ watermark bucket (max event time seen)
  *   └──────┴──────┴─────┴──────┴──────┴──────┴──────┘
- *    no longer  ▲ counted             └── recent (R) ──┘  slot = bucket id mod N
- *    counted    │ in window totals           │
- *               │                            └─▶ leaving "recent" feeds the decayed baseline
+ *     │     ▲ counted in window totals └── recent (R) ──┘  slot = bucket id mod N
+ *     └─▶ a bucket leaving the window feeds the processor's decayed baseline
  *
  * - A bucket counts while its id > wmBucket - N. Advancing the watermark subtracts the buckets
  *   that fall out (each exactly once); their slot is zeroed lazily on the next write to it.
@@ -16,8 +15,9 @@
  *   counted in the watermark's bucket and reported, so scoring never rewrites history.
  * - Redelivered entries are recognised by stream id (`RecentIds`) and not counted again.
  * - "Recent" (the last R buckets) and the baseline (exponentially decayed sums over every bucket
- *   that left the recent span) are kept here because they are window bookkeeping; the classic
- *   model ignores them, the adaptive one compares the two.
+ *   that left the window, late arrivals included) are kept here because they are window
+ *   bookkeeping; the classic model ignores them, the adaptive one compares the two. An incident
+ *   reaches the baseline only once it is older than the window.
  * - Geo sets are 256-bit masks per bucket with per-bit reference counts, so distinct geos in the
  *   window and geos seen only recently ("novel") are counters, not set unions.
  * - At most `maxProcessors` processors; beyond, the least recently updated one is dropped.
@@ -215,15 +215,12 @@ export class RiskWindow {
       p.baseNovelSum = p.baseNovelSum * dg + p.novelGeos;
       p.baseNovelWeight = p.baseNovelWeight * dg + 1;
     }
-    // Buckets leaving the recent span, in time order for the decayed baseline: those up to the
-    // old watermark (never those before the processor's first event), then the empty ones the
-    // jump skipped.
+    for (let k = from - r + 1, last = Math.min(from, to - r); k <= last; k++) p.leaveRecent(k);
+    // Buckets leaving the window feed the baseline in time order: those up to the old watermark
+    // (none before the processor's first event), then the empty ones a jump skipped.
     const first = Math.floor(p.firstEventMs / BUCKET_MS);
-    const lastReal = Math.min(from, to - r);
-    for (let k = Math.max(from - r + 1, first); k <= lastReal; k++) p.leaveRecent(k, d);
-    const empty = to - r - from;
+    for (let k = from - n + 1, last = Math.min(from, to - n); k <= last; k++) p.leaveWindow(k, k >= first ? d : 0);
+    const empty = to - n - from;
     if (empty > 0) p.decayBaseline(empty === 1 ? d : Math.pow(d, empty), d);
-    const lastOut = Math.min(from, to - n);
-    for (let k = from - n + 1; k <= lastOut; k++) p.leaveWindow(k);
   }
 }

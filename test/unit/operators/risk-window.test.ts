@@ -115,15 +115,24 @@ describe('RiskWindow: redelivery', () => {
 });
 
 describe('RiskWindow: recent span and baseline', () => {
-  it('moves buckets out of the recent span into the decayed baseline', () => {
-    const w = store({ baselineHalfLifeSec: 10 }); // decay 0.5 per bucket
+  it('keeps the recent span and feeds buckets leaving the window into the decayed baseline', () => {
+    const w = store({ windowSec: 30, recentSec: 10, baselineHalfLifeSec: 10 }); // 3 buckets, decay 0.5
     add(w, T0, FAILURE);
-    add(w, T0 + 1 * S);
-    const p = add(w, T0 + 30 * S); // bucket 3: bucket 0 leaves the 3-bucket recent span
-    expect([p.recentEvents, p.baseEvents, p.baseFailures, p.baseBuckets]).toEqual([1, 2, 1, 1]);
-    add(w, T0 + 60 * S); // buckets 1..3 leave: two empty, then bucket 3 with 1 event
+    let p = add(w, T0 + 1 * S);
+    expect([p.recentEvents, p.baseBuckets]).toEqual([2, 0]);
+    p = add(w, T0 + 10 * S); // bucket 1: bucket 0 leaves the recent span, not the window
+    expect([p.recentEvents, p.windowEvents, p.baseBuckets]).toEqual([1, 3, 0]);
+    add(w, T0 + 30 * S); // bucket 3: bucket 0 leaves the window into the baseline
+    expect([p.windowEvents, p.baseEvents, p.baseFailures, p.baseBuckets]).toEqual([2, 2, 1, 1]);
+    add(w, T0 + 60 * S); // buckets 1..3 leave (1 event, 0, 1 event), none skipped beyond
     expect(p.baseBuckets).toBeCloseTo(1 * 0.125 + 0.25 + 0.5 + 1, 10);
-    expect(p.baseEvents).toBeCloseTo(2 * 0.125 + 1, 10);
+    expect(p.baseEvents).toBeCloseTo(2 * 0.125 + 1 * 0.25 + 0 + 1, 10);
+    let [buckets, events] = [p.baseBuckets, p.baseEvents];
+    add(w, T0 + 100 * S); // a jump to bucket 10: buckets 4, 5 (empty), 6 (1 event) leave, and 7 never existed
+    for (let i = 0; i < 4; i++) buckets = buckets * 0.5 + 1;
+    events = ((events * 0.5 * 0.5 * 0.5 + 1) * 0.5);
+    expect(p.baseBuckets).toBeCloseTo(buckets, 10);
+    expect(p.baseEvents).toBeCloseTo(events, 10);
   });
 
   it('counts geos seen only in the recent span as novel', () => {
