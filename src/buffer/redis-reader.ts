@@ -31,6 +31,28 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
   await conn.connect();
   let claimCursor = '0-0';
   let closed = false;
+  /**
+   * Read this consumer's own pending entries (XREADGROUP … 0) before new ones: at start (a
+   * restart under a fixed PAYFLUX_CONSUMER_NAME) and after the connection dropped. A drop can
+   * come after Redis served a read (the entries are now pending for us, and with AOF they
+   * survive a Redis restart) but before its reply arrived; ioredis then re-sends the read, so
+   * nothing fails and those entries would sit unexported until XAUTOCLAIM takes them after
+   * PAYFLUX_CLAIM_IDLE_MS (30 s by default).
+   */
+  let ownPendingFirst = true;
+  conn.on('close', () => {
+    ownPendingFirst = true;
+  });
+
+  /** Entries with their delivery counts, which neither XAUTOCLAIM nor a history read report. */
+  const withDeliveries = async (live: readonly RawEntry[]): Promise<StreamEntry[]> => {
+    const first = live[0];
+    const last = live[live.length - 1];
+    if (first === undefined || last === undefined) return [];
+    const pending = (await conn.xpending(o.stream, o.group, first[0], last[0], live.length, o.consumer)) as PendingReply;
+    const deliveries = new Map(pending.map(([id, , , n]) => [id, n]));
+    return toStreamEntries(live, 1).map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? 1 }));
+  };
 
   /**
    * Run a group command; if the group is gone (NOGROUP), create it again and retry once.
@@ -65,6 +87,18 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
         conn.disconnect(true);
       }, blockMs + WATCHDOG_GRACE_MS);
       try {
+        if (ownPendingFirst) {
+          const history = await withGroup(() => conn.xreadgroup('GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'));
+          const raw = (history?.[0]?.[1] ?? []) as RawEntry[];
+          // Entries deleted (trimmed) while pending come back without fields: nothing to export.
+          const gone = raw.filter(([, fields]) => fields === null).map(([id]) => id);
+          if (gone.length > 0) await shared.xack(o.stream, o.group, ...gone);
+          const live = raw.filter(([, fields]) => fields !== null);
+          if (live.length > 0) return await withDeliveries(live);
+          // Acknowledged batch by batch, so an empty history means all of it was handled.
+          if (gone.length === 0) ownPendingFirst = false;
+          else return [];
+        }
         const reply = await withGroup(() =>
           conn.xreadgroup('GROUP', o.group, o.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', o.stream, '>'),
         );
@@ -78,14 +112,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     async reclaim(idleMs: number, count: number): Promise<StreamEntry[]> {
       const [next, raw] = (await withGroup(() => conn.xautoclaim(o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count))) as ClaimReply;
       claimCursor = next;
-      const live = raw.filter(([, fields]) => fields !== null);
-      const first = live[0];
-      const last = live[live.length - 1];
-      if (first === undefined || last === undefined) return [];
-      // XAUTOCLAIM does not say how often each entry was delivered; XPENDING does.
-      const pending = (await conn.xpending(o.stream, o.group, first[0], last[0], live.length, o.consumer)) as PendingReply;
-      const deliveries = new Map(pending.map(([id, , , n]) => [id, n]));
-      return toStreamEntries(live, 1).map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? 1 }));
+      return withDeliveries(raw.filter(([, fields]) => fields !== null));
     },
 
     async ack(ids: readonly string[]): Promise<void> {
