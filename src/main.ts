@@ -28,6 +28,9 @@ import { Redis } from 'ioredis';
 import { redisOptions } from './buffer/redis-buffer.js';
 import { riskApiRoutes } from './risk-api/routes.js';
 import type { RouteGroup } from './http/server.js';
+import { createPilot } from './pipeline/pilot.js';
+import { dedupKeyFor } from './buffer/dedup-key.js';
+import { unavailable } from './http/ingest-routes.js';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -80,31 +83,12 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     },
   });
 
-  const exporter: Exporter | undefined = consumerOn ? await createExporter(config, { metrics, logger, stdout: o.stdout ?? process.stdout }) : undefined;
-  let scorer: RiskScorer | undefined;
-  const consumer: RunningConsumer | undefined =
-    consumerOn && exporter
-      ? await startConsumer(config, {
-          buffer,
-          exporter,
-          metrics,
-          logger,
-          stages: riskStages({
-            risk: config.risk,
-            onScorer: (s) => {
-              scorer = s;
-            },
-            onScored: riskRecorder(metrics),
-          }),
-          warmup: () => warmupBatches(buffer, { windowSec: config.risk.windowSec, allowedLatenessSec: config.risk.allowedLatenessSec, now: Date.now() }),
-        })
-      : undefined;
-  const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
-
   // Side features (Risk API, pilot warnings) keep their state in Redis: one shared connection,
   // and none at all on the memory buffer, where those features are off with a warning.
-  const sideRedis = buffer.kind === 'redis' ? new Redis(config.buffer.redis.url, { ...redisOptions(config.buffer.redis), lazyConnect: false, connectionName: 'payflux-side' }) : undefined;
+  const sideRedis = buffer.kind === 'redis' ? new Redis(config.buffer.redis.url, { ...redisOptions(config.buffer.redis), connectionName: 'payflux-side' }) : undefined;
   sideRedis?.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis_side_error'));
+  // The buffer just connected to the same server, so this is quick; pilot reads on start.
+  await sideRedis?.connect();
   if (sideRedis === undefined && config.riskApi.enabled) logger.warn('the Risk Intelligence API needs Redis: disabled on the memory buffer');
 
   const apiKeys = createApiKeys(config.auth.keys, config.auth.revokedKeys);
@@ -114,6 +98,46 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     buckets: createTokenBuckets({ rps: config.auth.rateLimitRps, burst: config.auth.rateLimitBurst, maxKeys: config.auth.rateLimitMaxKeys }),
     metrics,
   });
+
+  const stdout = o.stdout ?? process.stdout;
+  const pilot = await createPilot(config, {
+    redis: sideRedis,
+    metrics,
+    logger,
+    stdout,
+    guard,
+    consumer: consumerOn,
+    ingest: async (events) => {
+      try {
+        return await batcher.submit(events.map((e) => ({ dedupKey: dedupKeyFor(e.event_id), payload: JSON.stringify(e) })));
+      } catch (err) {
+        throw unavailable(err);
+      }
+    },
+  });
+
+  const exporter: Exporter | undefined = consumerOn ? await createExporter(config, { metrics, logger, stdout }) : undefined;
+  let scorer: RiskScorer | undefined;
+  const consumer: RunningConsumer | undefined =
+    consumerOn && exporter
+      ? await startConsumer(config, {
+          buffer,
+          exporter,
+          metrics,
+          logger,
+          afterExport: pilot.afterExport,
+          stages: riskStages({
+            risk: config.risk,
+            incidents: pilot.incidents,
+            onScorer: (s) => {
+              scorer = s;
+            },
+            onScored: riskRecorder(metrics),
+          }),
+          warmup: () => warmupBatches(buffer, { windowSec: config.risk.windowSec, allowedLatenessSec: config.risk.allowedLatenessSec, now: Date.now() }),
+        })
+      : undefined;
+  const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
 
   const app = buildServer({
     logger,
@@ -166,6 +190,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
       ...(sideRedis !== undefined && config.riskApi.enabled
         ? [{ plugin: riskApiRoutes, options: { config: config.riskApi, redis: sideRedis, keyPrefix: config.buffer.keyPrefix, registry: metrics.registry, logger } } as RouteGroup]
         : []),
+      ...pilot.routes,
       {
         plugin: riskRoutes,
         options: { guard, snapshot: () => scorer?.snapshot(), model: config.risk.model, tier: config.risk.tier, windowSec: config.risk.windowSec },
@@ -208,6 +233,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
         await app.close();
         await batcher.drain();
         await consumer?.stop();
+        await pilot.close();
         maintenance.stop();
         await exporter?.close();
         await sideRedis?.quit().catch(() => sideRedis.disconnect());

@@ -231,6 +231,8 @@ export function trackIncidents(options: TrackIncidentsOptions): OperatorFunction
   return (source$) =>
     defer(() => {
       const book = new IncidentBook(cooldownMs, now, seed);
-      return source$.pipe(map((batch): IncidentBatch => ({ batch, transitions: book.apply(batch.entries) })));
+      // Warm-up batches only rebuild the risk window: the incidents they would replay are already
+      // in the store (and seeded), so counting them again would double `event_count`.
+      return source$.pipe(map((batch): IncidentBatch => ({ batch, transitions: batch.warmup === true ? [] : book.apply(batch.entries) })));
     });
 }

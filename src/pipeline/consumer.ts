@@ -29,8 +29,11 @@ export interface ConsumerDeps {
   readonly logger: Logger;
   /** The stages between decode and the sinks (`riskStages`): risk, tier, incidents. */
   readonly stages?: OperatorFunction<Batch, IncidentBatch>;
-  /** Called after a batch is exported and acknowledged, with its incident transitions. */
-  readonly afterBatch?: (staged: IncidentBatch) => Promise<void>;
+  /**
+   * Called once a batch is exported and before it is acknowledged (warnings store, alert
+   * outbox), so that a crash in between replays the batch rather than losing its transitions.
+   */
+  readonly afterExport?: (staged: IncidentBatch) => Promise<void>;
   /** Entries to feed through the stages before the first read (window rebuild), never exported. */
   readonly warmup?: () => Promise<readonly Batch[]>;
 }
@@ -83,16 +86,18 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
       const t = Date.now();
       for (const e of batch.entries) if (e.ingestedAtMs > 0) metrics.endToEndLatency.observe((t - e.ingestedAtMs) / 1000);
     };
+    const after = d.afterExport;
+    const persisted = async (): Promise<boolean> => (after === undefined ? true : persist('after_export', () => after({ batch, transitions })));
     if (c.ackMode === 'before_export') {
       if (!(await persist('ack', ack))) return;
-      await persist('export', exported);
+      if (!(await persist('export', exported))) return;
+      if (!(await persisted())) return;
     } else {
       if (!(await persist('export', exported))) return;
+      if (!(await persisted())) return;
       if (!(await persist('ack', ack))) return;
     }
     metrics.consumerProcessed.inc(batch.entries.length + batch.dead.length);
-    const after = d.afterBatch;
-    if (after !== undefined) await persist('after_batch', () => after({ batch, transitions }));
   };
 
   const source$ = streamBatches(reader, demand$, {
