@@ -36,13 +36,23 @@ export function toPayFluxError(err: FastifyError | Error): PayFluxError {
   }
   const fe = err as FastifyError;
   const mapped = fe.code !== undefined ? FASTIFY_CODES[fe.code] : undefined;
-  if (mapped !== undefined) return new PayFluxError(mapped, clientMessage(mapped, fe));
+  if (mapped !== undefined) return new PayFluxError(mapped, clientMessage(mapped, fe), mapped === 'PF_ERR_VALIDATION' ? validationField(fe) : undefined);
   if (err instanceof SyntaxError || fe.statusCode === 400) return new PayFluxError('PF_ERR_BAD_JSON', 'request body is not valid JSON');
   if (fe.statusCode === 413) return new PayFluxError('PF_ERR_BODY_TOO_LARGE');
   if (fe.statusCode === 415) return new PayFluxError('PF_ERR_UNSUPPORTED_MEDIA_TYPE');
   if (fe.statusCode === 404) return new PayFluxError('PF_ERR_NOT_FOUND');
   if (fe.statusCode === 405) return new PayFluxError('PF_ERR_METHOD_NOT_ALLOWED');
   return new PayFluxError('PF_ERR_INTERNAL');
+}
+
+/** The field a route schema rejected: the first error's property, or the missing one. */
+function validationField(fe: FastifyError): string | undefined {
+  const first = fe.validation?.[0];
+  if (first === undefined) return undefined;
+  const missing = (first.params as { missingProperty?: unknown }).missingProperty;
+  if (typeof missing === 'string') return missing;
+  const path = first.instancePath.split('/').filter((p) => p !== '');
+  return path.length > 0 ? path.join('.') : undefined;
 }
 
 function clientMessage(code: ErrorCode, fe: FastifyError): string {

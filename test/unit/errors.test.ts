@@ -21,3 +21,19 @@ describe('error codes', () => {
     expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
   });
 });
+
+describe('route schema failures', () => {
+  it('name the field the schema rejected', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { installErrorHandling } = await import('../../src/http/error-handler.js');
+    const app = Fastify();
+    installErrorHandling(app);
+    app.post('/x', { schema: { body: { type: 'object', required: ['a'], properties: { a: { type: 'string' }, n: { type: 'integer' } } } } }, async () => 'ok');
+    const missing = await app.inject({ method: 'POST', url: '/x', payload: {} });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ error: { code: 'PF_ERR_VALIDATION', field: 'a' } });
+    const wrong = await app.inject({ method: 'POST', url: '/x', payload: { a: 'x', n: 'many' } });
+    expect(wrong.json()).toMatchObject({ error: { code: 'PF_ERR_VALIDATION', field: 'n' } });
+    await app.close();
+  });
+});
