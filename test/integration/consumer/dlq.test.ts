@@ -1,0 +1,135 @@
+/**
+ * Poison entries (SPEC §5): an entry that cannot be decoded, or that has been delivered more
+ * than PAYFLUX_MAX_DELIVERIES times, goes to the dead-letter stream with
+ * `data, original_id, reason, timestamp` and is acknowledged; `payflux dlq list|replay|purge`
+ * handle them. Real process, real redis-server; poison entries are written with ioredis.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '../../support/redis-server.js';
+import {
+  countIds,
+  drained,
+  groupState,
+  idFactory,
+  killAll,
+  makeEvent,
+  metric,
+  payfluxEnv,
+  runCli,
+  sendEvents,
+  startPayflux,
+  waitUntil,
+} from '../../support/payflux-process.js';
+
+let server: RedisServer;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+});
+afterEach(async () => {
+  await killAll();
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.close();
+});
+
+interface DlqLine {
+  dlq_id: string;
+  original_id: string;
+  reason: string;
+  timestamp: string;
+  data: string;
+}
+
+const jsonLines = <T>(text: string): T[] =>
+  text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as T);
+
+describe('dead-letter queue', () => {
+  it('dead-letters undecodable entries and entries delivered more than PAYFLUX_MAX_DELIVERIES times, acks them, and counts them by reason', async () => {
+    const env = await payfluxEnv(server, { PAYFLUX_MAX_DELIVERIES: '3', PAYFLUX_CLAIM_IDLE_MS: '500' });
+    const s = env.PAYFLUX_STREAM;
+    const g = env.PAYFLUX_CONSUMER_GROUP;
+    await redis.xgroup('CREATE', s, g, '0', 'MKSTREAM');
+
+    // Two valid events already delivered to a consumer that vanished, with delivery counts set
+    // as if three (poison) and two (boundary) earlier consumers had died holding them: the
+    // reclaim makes them 4 (> 3: dead letter) and 3 (not more than 3: exported).
+    const poison = makeEvent('poison-1');
+    const boundary = makeEvent('boundary-1');
+    const poisonId = await redis.xadd(s, '*', 'e', JSON.stringify(poison), 't', String(Date.now()));
+    const boundaryId = await redis.xadd(s, '*', 'e', JSON.stringify(boundary), 't', String(Date.now()));
+    await redis.xreadgroup('GROUP', g, 'ghost', 'COUNT', 2, 'STREAMS', s, '>');
+    await redis.xclaim(s, g, 'ghost', 0, poisonId!, 'IDLE', 60_000, 'RETRYCOUNT', 3, 'JUSTID');
+    await redis.xclaim(s, g, 'ghost', 0, boundaryId!, 'IDLE', 60_000, 'RETRYCOUNT', 2, 'JUSTID');
+    // Undecodable: not JSON, and an entry without the payload field at all (another producer's).
+    const garbageId = await redis.xadd(s, '*', 'e', '{"event_id": not json', 't', String(Date.now()));
+    const foreignId = await redis.xadd(s, '*', 'something', 'else');
+
+    const pf = await startPayflux(env);
+    const live = await sendEvents(pf.url, 50, idFactory());
+    await waitUntil('everything acknowledged', () => groupState(redis, env), drained, { context: pf.stderrTail });
+
+    const exported = countIds(pf.exported().map((l) => l.event_id));
+    expect([...exported].sort()).toEqual([[boundary.event_id, 1], ...live.map((id) => [id, 1])].sort());
+
+    const dlq = await redis.xrange(env.PAYFLUX_DLQ_STREAM, '-', '+');
+    const entries = dlq.map(([, f]) => Object.fromEntries(f.flatMap((v, i) => (i % 2 === 0 ? [[v, f[i + 1]]] : []))) as Record<string, string>);
+    expect(entries.map((e) => [e.original_id, e.reason, e.data]).sort()).toEqual(
+      [
+        [poisonId, 'max_deliveries', JSON.stringify(poison)],
+        [garbageId, 'decode_error', '{"event_id": not json'],
+        [foreignId, 'decode_error', ''],
+      ].sort(),
+    );
+    for (const e of entries) {
+      expect(Object.keys(e).sort()).toEqual(['data', 'original_id', 'reason', 'timestamp']);
+      expect(Date.parse(e.timestamp ?? '')).not.toBeNaN();
+    }
+    expect(await metric(pf.url, 'payflux_consumer_dlq_total', { reason: 'decode_error' })).toBe(2);
+    expect(await metric(pf.url, 'payflux_consumer_dlq_total', { reason: 'max_deliveries' })).toBe(1);
+  });
+
+  it('payflux dlq list prints the entries, dlq replay feeds them back to the consumer, dlq purge deletes them', async () => {
+    const env = await payfluxEnv(server);
+    const pf = await startPayflux(env);
+    const s = env.PAYFLUX_STREAM;
+    // A valid event dead-lettered earlier (say after max deliveries), and an undecodable one.
+    const parked = makeEvent('parked-1');
+    await redis.xadd(env.PAYFLUX_DLQ_STREAM, '*', 'data', JSON.stringify(parked), 'original_id', '1-1', 'reason', 'max_deliveries', 'timestamp', new Date().toISOString());
+    const garbageId = await redis.xadd(s, '*', 'e', 'garbage', 't', String(Date.now()));
+    await waitUntil('the garbage dead-lettered', () => redis.xlen(env.PAYFLUX_DLQ_STREAM), (n) => n === 2, { context: pf.stderrTail });
+
+    const list = await runCli(['dlq', 'list'], env);
+    expect(list.code).toBe(0);
+    const listed = jsonLines<DlqLine>(list.stdout);
+    expect(listed.map((l) => [l.original_id, l.reason, l.data])).toEqual([
+      ['1-1', 'max_deliveries', JSON.stringify(parked)],
+      [garbageId, 'decode_error', 'garbage'],
+    ]);
+    expect(listed.every((l) => /^\d+-\d+$/.test(l.dlq_id) && !Number.isNaN(Date.parse(l.timestamp)))).toBe(true);
+
+    // Replay moves both back into the stream: the valid event is exported now, the garbage is
+    // dead-lettered again (under its new stream id).
+    const replay = await runCli(['dlq', 'replay'], env);
+    expect(replay).toMatchObject({ code: 0, stdout: '' });
+    expect(replay.stderr).toContain('replayed 2 entries');
+    await waitUntil('the parked event exported', () => pf.exported().map((l) => l.event_id), (ids) => ids.includes(parked.event_id), { context: pf.stderrTail });
+    await waitUntil('everything acknowledged', () => groupState(redis, env), drained);
+    const after = jsonLines<DlqLine>((await runCli(['dlq', 'list'], env)).stdout);
+    expect(after.map((l) => [l.reason, l.data])).toEqual([['decode_error', 'garbage']]);
+    expect(after[0]?.original_id).not.toBe(garbageId);
+    expect(pf.exported().map((l) => l.event_id)).toEqual([parked.event_id]);
+
+    const purge = await runCli(['dlq', 'purge'], env);
+    expect(purge.code).toBe(0);
+    expect(purge.stderr).toContain('purged 1 entries');
+    expect(await redis.xlen(env.PAYFLUX_DLQ_STREAM)).toBe(0);
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * A failing export destination (SPEC §13): no ack, no stall, health says so, and everything is
+ * exported once the destination recovers. Real process, real redis-server, real file errors
+ * (tests run as root, so permissions cannot make a file unwritable: /dev/full gives ENOSPC on
+ * every write, and a path under a regular file gives ENOTDIR on open).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRedis, type RedisServer } from '../../support/redis-server.js';
+import {
+  countIds,
+  drained,
+  getJson,
+  groupState,
+  idFactory,
+  killAll,
+  metric,
+  parseExportLine,
+  payfluxEnv,
+  readExportFile,
+  scratchDir,
+  sendEvents,
+  startPayflux,
+  waitUntil,
+} from '../../support/payflux-process.js';
+
+let server: RedisServer;
+let redis: Redis;
+const cleanups: (() => void)[] = [];
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+});
+afterEach(async () => {
+  await killAll();
+  for (const c of cleanups.splice(0)) c();
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.close();
+});
+
+function scratch(): string {
+  const { dir, remove } = scratchDir();
+  cleanups.push(remove);
+  return dir;
+}
+
+describe('export destination failing', () => {
+  it('keeps a batch pending while the file export fails, reports it, and exports and acks everything once the file is writable', async () => {
+    const file = join(scratch(), 'export.ndjson');
+    symlinkSync('/dev/full', file);
+    const env = await payfluxEnv(server, { PAYFLUX_EXPORT_MODE: 'both', PAYFLUX_EXPORT_FILE: file, PAYFLUX_EXPORT_STALE_SEC: '1' });
+    const pf = await startPayflux(env);
+    const ids = await sendEvents(pf.url, 200, idFactory());
+
+    // Delivered, not acknowledged: the batch in flight sits in the consumer's pending list, and
+    // nothing more is read while it is stuck (one batch in flight: the rest stays undelivered).
+    const held = await waitUntil('the batch delivered and held', () => groupState(redis, env), (s) => s.pending > 0 && s.pending + s.lag === ids.length, { context: pf.stderrTail });
+    expect(Object.values(held.consumers)).toEqual([held.pending]);
+
+    // Once failing for longer than PAYFLUX_EXPORT_STALE_SEC, health and readiness say so.
+    const health = await waitUntil('/export/health 503', () => getJson(`${pf.url}/export/health`), (h) => h.status === 503, { timeoutMs: 5000 });
+    expect(health.body).toMatchObject({ enabled: true, export_mode: 'both', healthy: false, destinations: { stdout: { healthy: true }, file: { healthy: false } } });
+    expect(JSON.stringify(health.body)).toContain('ENOSPC');
+    const ready = await getJson(`${pf.url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toMatchObject({ ready: false, export: { healthy: false } });
+    expect(await metric(pf.url, 'payflux_export_errors_total', { destination: 'file', reason: 'ENOSPC' })).toBeGreaterThanOrEqual(2);
+    expect(pf.alive()).toBe(true);
+    expect(await groupState(redis, env)).toEqual(held);
+    expect(pf.lines).toHaveLength(held.pending);
+
+    // The path becomes writable: the retried batch lands in the file, then it is acked.
+    unlinkSync(file);
+    await waitUntil('pending drained', () => groupState(redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
+    const fileIds = readExportFile(file).map((l) => parseExportLine(l).event_id);
+    expect([...countIds(fileIds)]).toEqual(ids.map((id) => [id, 1]));
+    // In `both` mode stdout succeeded on the first attempt; the retries did not repeat it.
+    expect([...countIds(pf.exported().map((l) => l.event_id))]).toEqual(ids.map((id) => [id, 1]));
+    const recovered = await waitUntil('/export/health 200', () => getJson(`${pf.url}/export/health`), (h) => h.status === 200);
+    expect(recovered.body).toMatchObject({ healthy: true, destinations: { file: { healthy: true, failing_since: null, lines_written: ids.length } } });
+    expect((await getJson(`${pf.url}/ready`)).status).toBe(200);
+  });
+
+  it('terminates a line torn by a crash or a full disk before appending, so no export line is glued to it', async () => {
+    // What a SIGKILL or an ENOSPC in the middle of a write leaves behind: a line with no "\n".
+    const file = join(scratch(), 'export.ndjson');
+    const torn = '{"type":"payment_event","schema_version":"1.0","event_id":"torn-';
+    writeFileSync(file, `{"type":"payment_event","event_id":"whole"}\n${torn}`);
+    const env = await payfluxEnv(server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const pf = await startPayflux(env);
+    const ids = await sendEvents(pf.url, 20, idFactory());
+    await waitUntil('the group drained', () => groupState(redis, env), drained, { context: pf.stderrTail });
+
+    const lines = readExportFile(file);
+    expect(lines.slice(0, 2)).toEqual(['{"type":"payment_event","event_id":"whole"}', torn]);
+    expect(lines.slice(2).map((l) => parseExportLine(l).event_id)).toEqual(ids);
+  });
+
+  it('starts with an export file that cannot be opened, holds the events, and exports them once the directory exists', async () => {
+    const dir = scratch();
+    const parent = join(dir, 'not-a-dir');
+    writeFileSync(parent, 'a regular file where a directory should be\n');
+    const file = join(parent, 'export.ndjson');
+    const env = await payfluxEnv(server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file, PAYFLUX_EXPORT_STALE_SEC: '1' });
+    const pf = await startPayflux(env);
+    const ids = await sendEvents(pf.url, 100, idFactory());
+
+    await waitUntil('the batch held', () => groupState(redis, env), (s) => s.pending === ids.length, { context: pf.stderrTail });
+    const health = await waitUntil('/export/health 503', () => getJson(`${pf.url}/export/health`), (h) => h.status === 503, { timeoutMs: 5000 });
+    expect(JSON.stringify(health.body)).toContain('ENOTDIR');
+    expect(pf.lines).toEqual([]);
+
+    rmSync(parent);
+    mkdirSync(parent);
+    await waitUntil('pending drained', () => groupState(redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
+    expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(ids.map((id) => [id, 1]));
+    expect((await getJson(`${pf.url}/export/health`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The consumer's export as a user sees it: `payflux serve` as a real process against a real
+ * redis-server; stdout carries export lines only, ack modes, `payflux replay --since`.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { symlinkSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRedis, type RedisServer } from '../../support/redis-server.js';
+import {
+  API_KEY,
+  countIds,
+  drained,
+  getJson,
+  groupState,
+  idFactory,
+  killAll,
+  makeEvent,
+  payfluxEnv,
+  readExportFile,
+  runCli,
+  scratchDir,
+  sendEvents,
+  startPayflux,
+  waitUntil,
+} from '../../support/payflux-process.js';
+
+let server: RedisServer;
+let redis: Redis;
+const cleanups: (() => void)[] = [];
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+});
+afterEach(async () => {
+  await killAll();
+  for (const c of cleanups.splice(0)) c();
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.close();
+});
+
+async function postOne(url: string, event: object): Promise<Response> {
+  return fetch(`${url}/v1/events/payment_exhaust`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(event),
+  });
+}
+
+describe('stdout export', () => {
+  it('exports an accepted event as exactly one JSON line on stdout within a second, with logs on stderr only', async () => {
+    const env = await payfluxEnv(server);
+    const pf = await startPayflux(env);
+    const nextId = idFactory();
+
+    const first = makeEvent(nextId());
+    const sentAt = Date.now();
+    const res = await postOne(pf.url, first);
+    expect(res.status).toBe(202);
+    await waitUntil('the export line', () => pf.lines.length, (n) => n >= 1, { timeoutMs: 1000, everyMs: 5, context: pf.stderrTail });
+    expect(Date.now() - sentAt).toBeLessThan(1000);
+
+    // A duplicate is answered 202 but stored (and so exported) once; a later event shows the
+    // pipeline moved past both, so a second line for the first event would have come by now.
+    const dup = await postOne(pf.url, first);
+    expect(dup.status).toBe(202);
+    expect(dup.headers.get('payflux-duplicate')).toBe('true');
+    const second = makeEvent(nextId());
+    expect((await postOne(pf.url, second)).status).toBe(202);
+    await waitUntil('the second line', () => pf.lines.length, (n) => n >= 2, { context: pf.stderrTail });
+    await waitUntil('the group drained', () => groupState(redis, env), drained);
+
+    const lines = pf.exported();
+    expect(lines.map((l) => l.event_id)).toEqual([first.event_id, second.event_id]);
+    for (const l of lines) {
+      expect(l.type).toBe('payment_event');
+      expect(Object.keys(l).slice(0, 6)).toEqual(['type', 'schema_version', 'event_id', 'event_type', 'event_timestamp', 'processor']);
+      expect(l).toMatchObject({ event_timestamp: first.event_id === l.event_id ? first.event_timestamp : second.event_timestamp, processor: 'stripe', retry_count: 1 });
+      expect(l.stream_message_id).toMatch(/^\d+-\d+$/);
+      expect(typeof l.processed_at).toBe('string');
+    }
+    // The logs went to stderr: the process did log (server_listening) and none of it on stdout.
+    expect(pf.stderrTail()).toContain('"msg":"server_listening"');
+    expect(pf.lines.some((l) => l.includes('"level"'))).toBe(false);
+  });
+
+  it('in before_export mode acknowledges a batch before exporting it, and still exports it', async () => {
+    // The export file is /dev/full: nothing can be written, so whatever is acknowledged was
+    // acknowledged before the export (after_export would keep it pending; see export-failure).
+    const { dir, remove } = scratchDir();
+    cleanups.push(remove);
+    const file = join(dir, 'export.ndjson');
+    symlinkSync('/dev/full', file);
+    const env = await payfluxEnv(server, { PAYFLUX_ACK_MODE: 'before_export', PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const pf = await startPayflux(env);
+
+    const ids = await sendEvents(pf.url, 50, idFactory());
+    await waitUntil('the batch acknowledged while the export fails', () => groupState(redis, env), drained, { context: pf.stderrTail });
+    const health = await waitUntil('the export failure reported', () => getJson(`${pf.url}/export/health`), (h) => h.body.destinations !== undefined && JSON.stringify(h.body).includes('ENOSPC'));
+    expect(readExportFile(file)).toEqual([]);
+    expect(health.body).toMatchObject({ export_mode: 'file' });
+
+    // The export keeps being retried: once the path is writable the acknowledged batch comes out.
+    unlinkSync(file);
+    const lines = await waitUntil('the export after recovery', () => readExportFile(file), (l) => l.length >= ids.length, { context: pf.stderrTail });
+    expect([...countIds(lines.map((l) => (JSON.parse(l) as { event_id: string }).event_id))]).toEqual(ids.map((id) => [id, 1]));
+  });
+});
+
+describe('payflux replay --since', () => {
+  it('re-exports the stored events inside the window to stdout without touching the consumer group', async () => {
+    const env = await payfluxEnv(server);
+    // An entry stored two hours ago (explicit stream id in the past), before the live ones.
+    const oldEvent = makeEvent('old-event-1');
+    await redis.xadd(env.PAYFLUX_STREAM, `${Date.now() - 2 * 3_600_000}-0`, 'e', JSON.stringify(oldEvent), 't', String(Date.now() - 2 * 3_600_000));
+    const pf = await startPayflux(env);
+    const ids = await sendEvents(pf.url, 120, idFactory(), 60);
+    await waitUntil('the live export', () => pf.lines.length, (n) => n >= ids.length + 1, { context: pf.stderrTail });
+    expect((await pf.stop('SIGTERM')).code).toBe(0);
+    const before = await groupState(redis, env);
+    expect(drained(before)).toBe(true);
+
+    const lastHour = await runCli(['replay', '--since', '1h'], env);
+    expect(lastHour.code).toBe(0);
+    const replayed = lastHour.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; event_id: string });
+    expect(replayed.map((l) => l.event_id)).toEqual(ids);
+    expect(replayed.every((l) => l.type === 'payment_event')).toBe(true);
+    expect(lastHour.stderr).toContain(`re-exported ${ids.length} events`);
+
+    const threeHours = await runCli(['replay', '--since', '3h'], env);
+    expect(threeHours.code).toBe(0);
+    expect(threeHours.stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { event_id: string }).event_id)).toEqual([oldEvent.event_id, ...ids]);
+
+    const future = await runCli(['replay', '--since', new Date(Date.now() + 60_000).toISOString()], env);
+    expect(future).toMatchObject({ code: 0, stdout: '' });
+    expect(await groupState(redis, env)).toEqual(before);
+  });
+});

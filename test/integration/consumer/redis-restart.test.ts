@@ -1,0 +1,93 @@
+/**
+ * Redis restarted under the consumer (SPEC §13): with AOF nothing accepted is lost; without
+ * persistence the consumer group is gone after the restart and must come back by itself, or
+ * nothing accepted afterwards would ever be exported. Each test owns its redis-server.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { startRedis, type RedisServer } from '../../support/redis-server.js';
+import {
+  countIds,
+  drained,
+  groupState,
+  idFactory,
+  killAll,
+  parseExportLine,
+  payfluxEnv,
+  sendEvents,
+  startPayflux,
+  startProducer,
+  waitUntil,
+} from '../../support/payflux-process.js';
+
+const servers: RedisServer[] = [];
+const clients: Redis[] = [];
+
+afterEach(async () => {
+  await killAll();
+  for (const c of clients.splice(0)) c.disconnect();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function redisPair(appendonly: boolean): Promise<{ server: RedisServer; redis: Redis }> {
+  const server = await startRedis({ appendonly });
+  servers.push(server);
+  const redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  clients.push(redis);
+  return { server, redis };
+}
+
+describe('Redis restarted under the consumer', () => {
+  it('with AOF: every event accepted before, during and after the restart is exported once', async () => {
+    const { server, redis } = await redisPair(true);
+    const env = await payfluxEnv(server);
+    const pf = await startPayflux(env);
+    const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
+    await waitUntil('traffic flowing', () => pf.lines.length, (n) => n >= 300, { context: pf.stderrTail });
+
+    const failuresBefore = producer.failures;
+    await server.stop('SIGTERM');
+    // The outage overlaps the traffic: ingest refuses while Redis is down.
+    await waitUntil('ingest refusing while Redis is down', () => producer.failures, (n) => n > failuresBefore);
+    await server.start();
+    const acceptedAtRestart = producer.accepted.length;
+    await waitUntil('traffic accepted again', () => producer.accepted.length, (n) => n >= acceptedAtRestart + 300, { context: pf.stderrTail });
+    await producer.stop();
+    await redis.connect();
+    await waitUntil('the group drained', () => groupState(redis, env), drained, { context: pf.stderrTail });
+    await waitUntil('every accepted event on stdout', () => new Set(pf.lines.map((l) => parseExportLine(l).event_id)), (seen) => producer.accepted.every((id) => seen.has(id)));
+
+    // Accepted: exported exactly once. A request that failed while Redis went down may still
+    // have been stored (its answer was lost): such events may be exported too, once.
+    const counts = countIds(pf.exported().map((l) => l.event_id));
+    expect(producer.accepted.filter((id) => counts.get(id) !== 1)).toEqual([]);
+    const unconfirmed = new Set(producer.unconfirmed);
+    const accepted = new Set(producer.accepted);
+    const extra = [...counts].filter(([id]) => !accepted.has(id));
+    expect(extra.filter(([id, n]) => !unconfirmed.has(id) || n !== 1)).toEqual([]);
+    expect(pf.alive()).toBe(true);
+  });
+
+  it('without persistence: the vanished consumer group is recreated and events accepted after the restart are exported', async () => {
+    const { server, redis } = await redisPair(false);
+    const env = await payfluxEnv(server);
+    const pf = await startPayflux(env);
+    const nextId = idFactory();
+    const before = await sendEvents(pf.url, 100, nextId);
+    await waitUntil('the first events exported', () => pf.lines.length, (n) => n >= before.length, { context: pf.stderrTail });
+
+    await server.stop('SIGTERM');
+    await server.start(); // empty: no stream, no group
+    const after = await waitUntil(
+      'ingest answering again',
+      async () => sendEvents(pf.url, 100, nextId).catch(() => []),
+      (ids) => ids.length > 0,
+      { context: pf.stderrTail },
+    );
+    await waitUntil('the new events exported', () => pf.lines.length, (n) => n >= before.length + after.length, { context: pf.stderrTail });
+    await redis.connect();
+    await waitUntil('the group drained', () => groupState(redis, env), drained);
+    expect([...countIds(pf.exported().map((l) => l.event_id))].sort()).toEqual([...before, ...after].map((id) => [id, 1]).sort());
+    expect(pf.stderrTail()).toContain('consumer_group_missing_recreated');
+  });
+});
