@@ -86,6 +86,30 @@ describe('export destination failing', () => {
     expect((await getJson(`${pf.url}/ready`)).status).toBe(200);
   });
 
+  it('never trims entries that are pending or undelivered while the export is down, even far over PAYFLUX_STREAM_MAXLEN', async () => {
+    const file = join(scratch(), 'export.ndjson');
+    symlinkSync('/dev/full', file);
+    const env = await payfluxEnv(server, {
+      PAYFLUX_EXPORT_MODE: 'file',
+      PAYFLUX_EXPORT_FILE: file,
+      PAYFLUX_STREAM_MAXLEN: '100',
+      PAYFLUX_READ_COUNT: '50',
+      PAYFLUX_RETENTION_INTERVAL_MS: '100',
+    });
+    const pf = await startPayflux(env);
+    const ids = await sendEvents(pf.url, 400, idFactory());
+    // Retention runs every 100 ms; over the cap it reports instead of dropping.
+    await waitUntil('the backlog reported over the cap', () => metric(pf.url, 'payflux_stream_over_cap_messages'), (n) => n >= 250, { context: pf.stderrTail });
+    expect(await redis.xlen(env.PAYFLUX_STREAM)).toBe(ids.length);
+    expect(pf.stderrTail()).toContain('stream_backlog_over_cap_not_trimmed');
+
+    unlinkSync(file);
+    await waitUntil('pending drained', () => groupState(redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
+    expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(ids.map((id) => [id, 1]));
+    // Once acknowledged, the entries are trimmed back towards the cap.
+    await waitUntil('trimmed after the export', () => redis.xlen(env.PAYFLUX_STREAM), (n) => n <= 150);
+  });
+
   it('terminates a line torn by a crash or a full disk before appending, so no export line is glued to it', async () => {
     // What a SIGKILL or an ENOSPC in the middle of a write leaves behind: a line with no "\n".
     const file = join(scratch(), 'export.ndjson');

@@ -56,7 +56,8 @@ describe('stdout export', () => {
     const pf = await startPayflux(env);
     const nextId = idFactory();
 
-    const first = makeEvent(nextId());
+    // Text that would break a line or a naive serialiser: quotes, a newline, U+2028, non-ASCII.
+    const first = { ...makeEvent(nextId()), merchant_id_hash: 'm"1\n\u2028é\\', unknown_field: 'dropped' };
     const sentAt = Date.now();
     const res = await postOne(pf.url, first);
     expect(res.status).toBe(202);
@@ -78,7 +79,9 @@ describe('stdout export', () => {
     for (const l of lines) {
       expect(l.type).toBe('payment_event');
       expect(Object.keys(l).slice(0, 6)).toEqual(['type', 'schema_version', 'event_id', 'event_type', 'event_timestamp', 'processor']);
-      expect(l).toMatchObject({ event_timestamp: first.event_id === l.event_id ? first.event_timestamp : second.event_timestamp, processor: 'stripe', retry_count: 1 });
+      const sent = l.event_id === first.event_id ? first : second;
+      expect(l).toMatchObject({ event_timestamp: sent.event_timestamp, processor: 'stripe', retry_count: 1, merchant_id_hash: sent.merchant_id_hash });
+      expect(l).not.toHaveProperty('unknown_field');
       expect(l.stream_message_id).toMatch(/^\d+-\d+$/);
       expect(typeof l.processed_at).toBe('string');
     }
@@ -107,6 +110,20 @@ describe('stdout export', () => {
     unlinkSync(file);
     const lines = await waitUntil('the export after recovery', () => readExportFile(file), (l) => l.length >= ids.length, { context: pf.stderrTail });
     expect([...countIds(lines.map((l) => (JSON.parse(l) as { event_id: string }).event_id))]).toEqual(ids.map((id) => [id, 1]));
+  });
+});
+
+describe('memory buffer', () => {
+  it('with PAYFLUX_BUFFER=memory and no Redis, the same pipeline exports every accepted event once, in order', async () => {
+    const env = await payfluxEnv(server, { PAYFLUX_BUFFER: 'memory', REDIS_ADDR: '' });
+    const pf = await startPayflux(env);
+    const ids = await sendEvents(pf.url, 300, idFactory());
+    await waitUntil('the export', () => pf.lines.length, (n) => n >= ids.length, { context: pf.stderrTail });
+    expect(pf.exported().map((l) => l.event_id)).toEqual(ids);
+    const ready = await getJson(`${pf.url}/ready`);
+    expect(ready.body).toMatchObject({ ready: true, buffer: 'memory', consumer: { running: true } });
+    expect((await pf.stop('SIGTERM')).code).toBe(0);
+    expect(pf.lines).toHaveLength(ids.length);
   });
 });
 
