@@ -4,7 +4,8 @@
  *
  * Each envelope is scored against its processor's window right after it is counted, so an
  * event's score depends only on the events before it in stream order, never on where batch
- * boundaries fall: live, backtest and rebuild produce the same scores.
+ * boundaries fall: live and backtest produce the same scores for the same entries. A redelivered
+ * entry is not counted again and carries its processor's current assessment.
  */
 import { BANDS } from '../pipeline/types.js';
 import type { Band, Envelope, RiskAssessment } from '../pipeline/types.js';

@@ -23,7 +23,9 @@
  * - At most `maxProcessors` processors; beyond, the least recently updated one is dropped.
  *
  * Rebuild after a restart is just feeding the last window of entries through `add` in stream
- * order (up to the group's last-delivered id): the result equals the state before the restart.
+ * order: the window then equals the one before the restart (entries fed again later, pending or
+ * not yet delivered, are recognised by id within `recentIdCapacity`). The baseline holds only
+ * what was fed; history older than the rebuild range is replaced by the model's priors.
  */
 import { GEO_WORDS, GeoInterner } from './geo-interner.js';
 import { ProcessorWindow } from './processor-window.js';
@@ -118,7 +120,7 @@ export class RiskWindow {
    * it was counted in its own bucket, counted as too late, or skipped as a redelivery.
    * `flags` is a combination of FAILURE, TIMEOUT and AUTH_FAILURE.
    */
-  add(processor: string, id: string, eventTimeMs: number, flags: number, retries: number, geo: string | undefined): ProcessorWindow {
+  add(processor: string, id: string, eventTimeMs: number, flags: number, retryCount: number, geo: string | undefined): ProcessorWindow {
     const p = this.processor(processor);
     p.touched = ++this.clock;
     if (this.ids.seen(id)) {
@@ -127,8 +129,11 @@ export class RiskWindow {
       return p;
     }
     const n = this.bucketCount;
+    // Decode guarantees finite times and retries in 0..100; anything else is scored as too late
+    // (at epoch 0 for a processor's first event) and as no retry, never corrupting the totals.
     let t = eventTimeMs;
     if (!Number.isFinite(t)) t = p.watermarkMs === -Infinity ? 0 : -Infinity;
+    const retries = retryCount > 0 ? retryCount | 0 : 0;
     let b = Math.floor(t / BUCKET_MS);
     if (t > p.watermarkMs) {
       if (b > p.wmBucket) this.advance(p, b);

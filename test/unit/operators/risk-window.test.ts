@@ -174,3 +174,14 @@ describe('RiskWindow: memory bounds', () => {
     expect(p.windowGeos).toBeLessThanOrEqual(256);
   });
 });
+
+describe('RiskWindow: malformed input', () => {
+  it('scores a non-finite time as too late and a bad retry count as none, keeping totals finite', () => {
+    const w = store();
+    add(w, T0, 0, { retries: 2 });
+    const p = add(w, Number.NaN, FAILURE, { retries: Number.NaN });
+    expect(w.outcome).toBe('late');
+    add(w, T0 + S, 0, { retries: -3 });
+    expect([p.windowEvents, p.windowFailures, p.windowRetrySum, p.watermarkMs]).toEqual([3, 1, 2, T0 + S]);
+  });
+});
