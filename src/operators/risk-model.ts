@@ -3,7 +3,7 @@
  * rounded score, drivers in contractual order, the precomputed driver lists.
  */
 import { RISK_DRIVERS } from '../pipeline/types.js';
-import type { Band, RiskDriver, RiskDriverOrStatus } from '../pipeline/types.js';
+import type { Band, RiskDriverOrStatus } from '../pipeline/types.js';
 import type { WindowView } from './processor-window.js';
 
 export const RISK_MODEL_NAMES = ['adaptive', 'classic'] as const;
@@ -44,16 +44,6 @@ export const DRIVER_LISTS: readonly (readonly RiskDriverOrStatus[])[] = Object.f
     mask === 0 ? NOMINAL : Object.freeze(RISK_DRIVERS.filter((_d, i) => (mask & (1 << i)) !== 0)),
   ),
 );
-
-/** The mask of a driver list (status values contribute nothing). */
-export function maskOf(drivers: readonly RiskDriverOrStatus[]): number {
-  let mask = 0;
-  for (const d of drivers) {
-    const i = RISK_DRIVERS.indexOf(d as RiskDriver);
-    if (i >= 0) mask |= 1 << i;
-  }
-  return mask;
-}
 
 export function round2(x: number): number {
   return Math.round(x * 100) / 100;

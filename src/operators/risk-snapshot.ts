@@ -2,7 +2,7 @@
  * The per-processor view behind `GET /v1/risk/processors` and the risk metrics: score, band,
  * drivers, components, trajectory and counts, computed from a live window store.
  */
-import { BANDS, RISK_DRIVERS } from '../pipeline/types.js';
+import { RISK_DRIVERS } from '../pipeline/types.js';
 import type { Band, RiskDriver, RiskDriverOrStatus, Trajectory } from '../pipeline/types.js';
 import { assessRisk } from './assess-risk.js';
 import type { WindowView } from './processor-window.js';
@@ -85,9 +85,4 @@ export function snapshotRisk(window: RiskWindow, model: RiskModel, thresholds: R
   const out: ProcessorRiskSnapshot[] = [];
   for (const p of window.processors()) out.push(snapshotProcessor(p, model, thresholds));
   return out.sort((a, b) => (a.processor < b.processor ? -1 : a.processor > b.processor ? 1 : 0));
-}
-
-/** Index of a band in BANDS, for counters kept in typed arrays. */
-export function bandIndex(band: Band): number {
-  return BANDS.indexOf(band);
 }
