@@ -48,6 +48,8 @@ export interface BufferStats {
   /** Entries not yet delivered to the group (XINFO GROUPS `lag`). */
   readonly lag: number;
   readonly dlqDepth: number;
+  /** The group's last-delivered id (`0-0` before the first delivery). */
+  readonly lastDeliveredId: string;
 }
 
 /** The consumer's side: one per consumer, on its own connection (blocking reads). */

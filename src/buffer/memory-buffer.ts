@@ -123,7 +123,8 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
 
     ping: () => (closed ? Promise.reject(new BufferUnavailableError('buffer closed')) : Promise.resolve()),
 
-    stats: (): Promise<BufferStats> => Promise.resolve({ length: log.length, pending: pending.size, lag: log.length - cursor, dlqDepth: dlq.length }),
+    stats: (): Promise<BufferStats> =>
+      Promise.resolve({ length: log.length, pending: pending.size, lag: log.length - cursor, dlqDepth: dlq.length, lastDeliveredId: log[cursor - 1]?.id ?? '0-0' }),
 
     openReader(consumer: string): Promise<StreamReader> {
       consumers.set(consumer, now());

@@ -115,14 +115,16 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         .exec()) as [[Error | null, number], [Error | null, unknown[][]], [Error | null, number]];
       let pending = 0;
       let lag = 0;
+      let lastDeliveredId = '0-0';
       for (const g of groups[1] ?? []) {
         const f = fieldsOf(g);
         if (f.get('name') === o.group) {
           pending = Number(f.get('pending') ?? 0);
           lag = Number(f.get('lag') ?? 0);
+          lastDeliveredId = text(f.get('last-delivered-id')) || '0-0';
         }
       }
-      return { length: len[1] ?? 0, pending, lag, dlqDepth: dlq[1] ?? 0 };
+      return { length: len[1] ?? 0, pending, lag, dlqDepth: dlq[1] ?? 0, lastDeliveredId };
     },
 
     async openReader(consumer: string): Promise<StreamReader> {

@@ -1,8 +1,9 @@
 /**
  * Rebuilding the risk window after a restart: the stream's entries of the last window (plus the
- * allowed lateness), decoded into batches marked `warmup`, which the stages count but the sinks
- * never see. Entries that are also redelivered later are recognised by stream id and not counted
- * twice.
+ * allowed lateness) up to the group's last-delivered id, decoded into batches marked `warmup`,
+ * which the stages count but the sinks never see. Entries the group has not delivered yet are
+ * left to the live read (a backlog can be far larger than the redelivery memory); delivered but
+ * unacknowledged ones come back as redeliveries and are recognised by stream id.
  */
 import type { EventBuffer } from '../buffer/buffer.js';
 import { decodeEntries } from '../operators/decode-entries.js';
@@ -12,6 +13,12 @@ import { firstValueFrom, of } from 'rxjs';
 const PAGE = 5000;
 
 export async function warmupBatches(buffer: EventBuffer, o: { windowSec: number; allowedLatenessSec: number; now: number; maxEntries?: number }): Promise<Batch[]> {
+  const { lastDeliveredId } = await buffer.stats();
+  const [lastMs = 0, lastSeq = 0] = lastDeliveredId.split('-').map(Number);
+  const delivered = (id: string): boolean => {
+    const [ms = 0, seq = 0] = id.split('-').map(Number);
+    return ms < lastMs || (ms === lastMs && seq <= lastSeq);
+  };
   const since = o.now - (o.windowSec + o.allowedLatenessSec) * 1000;
   const limit = o.maxEntries ?? 2_000_000;
   const decode = decodeEntries({ maxDeliveries: Number.MAX_SAFE_INTEGER });
@@ -22,9 +29,11 @@ export async function warmupBatches(buffer: EventBuffer, o: { windowSec: number;
     const page = await buffer.range(since, after, PAGE);
     if (page.length === 0) break;
     after = page[page.length - 1]?.id;
-    total += page.length;
-    const batch = await firstValueFrom(of(page).pipe(decode));
-    out.push({ entries: batch.entries, dead: [], ackIds: [], warmup: true });
+    const upTo = page.filter((e) => delivered(e.id));
+    total += upTo.length;
+    const batch = await firstValueFrom(of(upTo).pipe(decode));
+    if (batch.entries.length > 0) out.push({ entries: batch.entries, dead: [], ackIds: [], warmup: true });
+    if (upTo.length < page.length) break;
   }
   return out;
 }
