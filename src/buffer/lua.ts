@@ -85,9 +85,14 @@ end
 local byLength, overCap = 0, 0
 local len = redis.call('XLEN', stream)
 if maxlen > 0 and len > maxlen then
+  -- Count the protected entries without reading the undelivered backlog, which can be millions
+  -- long: the group's lag counts it for us; only the pending span (a few read batches between the
+  -- oldest pending entry and last-delivered) is walked. Walking the whole tail instead cost Redis
+  -- ~40 µs per ingested event under backlog (measured by the e2e bench).
   local protected
-  if type(lag) == 'number' and pending == 0 then
+  if type(lag) == 'number' then
     protected = lag
+    if pending > 0 then protected = protected + #redis.call('XRANGE', stream, safe, lastDelivered, 'COUNT', maxlen + 1) end
   else
     protected = #redis.call('XRANGE', stream, safe, '+', 'COUNT', maxlen + 1)
   end
