@@ -185,6 +185,9 @@ const EnvSchema = z.object({
 
 type Env = z.infer<typeof EnvSchema>;
 
+/** Every variable PayFlux reads (the README's configuration table is pinned against it). */
+export const ENV_VARS: readonly string[] = Object.keys(EnvSchema.shape);
+
 // ---- the typed, nested configuration ---------------------------------------------------------
 
 export interface Config {

@@ -116,3 +116,17 @@ describe('parseHostPort', () => {
 
   it.each(['8080', 'host:', 'host:99999', ''])('rejects %j', (addr) => expect(parseHostPort(addr)).toBeUndefined());
 });
+
+describe('the README configuration table', () => {
+  it('documents every variable PayFlux reads, and no other', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { ENV_VARS } = await import('../../src/config.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Payment events'));
+    // Rows of the table: `| `NAME` |` (possibly several names in one row, separated by ` / `).
+    const rows = section.split('\n').filter((l) => l.startsWith('| `'));
+    const documented = new Set(rows.flatMap((r) => [...(r.split(' | ')[0] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1])));
+    expect([...ENV_VARS].filter((v) => !documented.has(v))).toEqual([]);
+    expect([...documented].filter((v) => !ENV_VARS.includes(v!))).toEqual([]);
+  });
+});
