@@ -120,8 +120,9 @@ export async function startPayflux(env: PayfluxEnv, o: { readyTimeoutMs?: number
     const c = spawn(process.execPath, [CLI, 'serve'], { cwd: CWD, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     running.add(c);
+    // 'close', not 'exit': it comes once stdout and stderr are drained, so `lines` is complete.
     exit = new Promise((resolve) =>
-      c.once('exit', (code, signal) => {
+      c.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
         running.delete(c);
         resolve({ code, signal });
       }),
@@ -142,10 +143,10 @@ export async function startPayflux(env: PayfluxEnv, o: { readyTimeoutMs?: number
       if (stderr.length > 20_000) stderr.splice(0, stderr.length - 10_000);
     });
     const deadline = Date.now() + (o.readyTimeoutMs ?? 15_000);
-    let exited = false;
-    void exit.then(() => (exited = true));
+    let exited: Exit | undefined;
+    void exit.then((e) => (exited = e));
     for (;;) {
-      if (exited) throw new Error(`payflux exited before it was healthy:\n${stderr.join('\n')}`);
+      if (exited) throw new Error(`payflux exited (${JSON.stringify(exited)}) before it was healthy:\n${stderr.join('\n')}`);
       try {
         const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
         if (res.status === 200) return;
@@ -213,7 +214,8 @@ export async function runCli(args: readonly string[], env: PayfluxEnv, timeoutMs
   c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
-  const code = await new Promise<number | null>((resolve) => c.once('exit', (n) => resolve(n)));
+  // 'close' (after the output is drained), not 'exit'.
+  const code = await new Promise<number | null>((resolve) => c.once('close', (n: number | null) => resolve(n)));
   clearTimeout(timer);
   running.delete(c);
   return { code, stdout, stderr };
@@ -388,10 +390,17 @@ export interface GroupState {
   readonly consumers: Readonly<Record<string, number>>;
 }
 
-/** The consumer group's progress, straight from Redis. */
+/**
+ * The consumer group's progress, straight from Redis, as one snapshot: XPENDING and XINFO GROUPS
+ * in one MULTI, or a read landing between the two would show "nothing pending" (before it) and
+ * "nothing undelivered" (after it) at once.
+ */
 export async function groupState(redis: Redis, env: { PAYFLUX_STREAM: string; PAYFLUX_CONSUMER_GROUP: string }): Promise<GroupState> {
-  const [count, , , perConsumer] = (await redis.xpending(env.PAYFLUX_STREAM, env.PAYFLUX_CONSUMER_GROUP)) as [number, unknown, unknown, [string, string][] | null];
-  const groups = (await redis.xinfo('GROUPS', env.PAYFLUX_STREAM)) as unknown[][];
+  const replies = await redis.multi().xpending(env.PAYFLUX_STREAM, env.PAYFLUX_CONSUMER_GROUP).xinfo('GROUPS', env.PAYFLUX_STREAM).exec();
+  const failed = replies?.find(([err]) => err !== null);
+  if (replies === null || failed) throw failed?.[0] ?? new Error('group state transaction aborted');
+  const [count, , , perConsumer] = replies[0]?.[1] as [number, unknown, unknown, [string, string][] | null];
+  const groups = replies[1]?.[1] as unknown[][];
   let lag = -1;
   for (const g of groups) {
     const f = new Map<string, unknown>();

@@ -51,7 +51,7 @@ const jsonLines = <T>(text: string): T[] =>
     .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as T);
 
-describe('dead-letter queue', () => {
+describe('dead-letter queue', { timeout: 30_000 }, () => {
   it('dead-letters undecodable entries and entries delivered more than PAYFLUX_MAX_DELIVERIES times, acks them, and counts them by reason', async () => {
     const env = await payfluxEnv(server, { PAYFLUX_MAX_DELIVERIES: '3', PAYFLUX_CLAIM_IDLE_MS: '500' });
     const s = env.PAYFLUX_STREAM;
@@ -75,6 +75,7 @@ describe('dead-letter queue', () => {
     const pf = await startPayflux(env);
     const live = await sendEvents(pf.url, 50, idFactory());
     await waitUntil('everything acknowledged', () => groupState(redis, env), drained, { context: pf.stderrTail });
+    await waitUntil('every export line read', () => pf.lines.length, (n) => n >= live.length + 1);
 
     const exported = countIds(pf.exported().map((l) => l.event_id));
     expect([...exported].sort()).toEqual([[boundary.event_id, 1], ...live.map((id) => [id, 1])].sort());

@@ -49,7 +49,7 @@ function scratch(): string {
   return dir;
 }
 
-describe('export destination failing', () => {
+describe('export destination failing', { timeout: 30_000 }, () => {
   it('keeps a batch pending while the file export fails, reports it, and exports and acks everything once the file is writable', async () => {
     const file = join(scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);

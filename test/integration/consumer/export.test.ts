@@ -50,7 +50,7 @@ async function postOne(url: string, event: object): Promise<Response> {
   });
 }
 
-describe('stdout export', () => {
+describe('stdout export', { timeout: 30_000 }, () => {
   it('exports an accepted event as exactly one JSON line on stdout within a second, with logs on stderr only', async () => {
     const env = await payfluxEnv(server);
     const pf = await startPayflux(env);
@@ -113,7 +113,7 @@ describe('stdout export', () => {
   });
 });
 
-describe('memory buffer', () => {
+describe('memory buffer', { timeout: 30_000 }, () => {
   it('with PAYFLUX_BUFFER=memory and no Redis, the same pipeline exports every accepted event once, in order', async () => {
     const env = await payfluxEnv(server, { PAYFLUX_BUFFER: 'memory', REDIS_ADDR: '' });
     const pf = await startPayflux(env);
@@ -127,7 +127,7 @@ describe('memory buffer', () => {
   });
 });
 
-describe('payflux replay --since', () => {
+describe('payflux replay --since', { timeout: 30_000 }, () => {
   it('re-exports the stored events inside the window to stdout without touching the consumer group', async () => {
     const env = await payfluxEnv(server);
     // An entry stored two hours ago (explicit stream id in the past), before the live ones.

@@ -64,7 +64,7 @@ async function undelivered(env: { PAYFLUX_STREAM: string; PAYFLUX_CONSUMER_GROUP
   return tail.map(([, f]) => (JSON.parse(f[f.indexOf('e') + 1] ?? '{}') as { event_id: string }).event_id);
 }
 
-describe('signals under load', () => {
+describe('signals under load', { timeout: 30_000 }, () => {
   it('SIGHUP while producers keep sending: the rotated file and the new one together hold every accepted event once', async () => {
     const file = join(scratch(), 'export.ndjson');
     const env = await payfluxEnv(server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });

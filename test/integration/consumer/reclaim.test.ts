@@ -41,7 +41,7 @@ afterAll(async () => {
   await server.close();
 });
 
-describe('reclaim', () => {
+describe('reclaim', { timeout: 30_000 }, () => {
   it('a second consumer process reclaims and exports the entries a killed consumer held pending', async () => {
     const { dir, remove } = scratchDir();
     cleanups.push(remove);

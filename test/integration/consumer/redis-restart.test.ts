@@ -37,7 +37,7 @@ async function redisPair(appendonly: boolean): Promise<{ server: RedisServer; re
   return { server, redis };
 }
 
-describe('Redis restarted under the consumer', () => {
+describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
   it('with AOF: every event accepted before, during and after the restart is exported once', async () => {
     const { server, redis } = await redisPair(true);
     const env = await payfluxEnv(server);
