@@ -37,3 +37,27 @@ describe('route schema failures', () => {
     await app.close();
   });
 });
+
+describe('the README metrics table', () => {
+  it('lists every metric PayFlux registers', async () => {
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Metrics'), readme.indexOf('## Operations endpoints'));
+    const src = new URL('../../src/', import.meta.url);
+    const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter((f) => f.isFile() && f.name.endsWith('.ts'));
+    const names = new Set(files.flatMap((f) => [...readFileSync(`${f.parentPath}/${f.name}`, 'utf8').matchAll(/name: '(payflux_[a-z_]+)'/g)].map((m) => m[1]!)));
+    expect(names.size).toBeGreaterThan(30);
+    // A row may name two metrics as `a` / `_suffix` (same prefix): expand those.
+    const documented = new Set<string>();
+    for (const row of table.split('\n').filter((l) => l.startsWith('| `'))) {
+      const cell = row.split(' | ')[0] ?? '';
+      let base = '';
+      for (const [, n] of cell.matchAll(/`([a-z_]+)`/g)) {
+        const name = n!.startsWith('_') ? base.replace(/_[a-z]+_total$/, '') + n : n!;
+        if (!n!.startsWith('_')) base = n!;
+        documented.add(name);
+      }
+    }
+    expect([...names].filter((n) => !documented.has(n))).toEqual([]);
+  });
+});
