@@ -71,6 +71,14 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect(ready.body).toMatchObject({ ready: false, export: { healthy: false } });
     expect(await metric(pf.url, 'payflux_export_errors_total', { destination: 'file', reason: 'ENOSPC' })).toBeGreaterThanOrEqual(2);
     expect(pf.alive()).toBe(true);
+    // The gauges (refreshed every 2 s) and /ready show the same backlog: pending vs undelivered.
+    await waitUntil(
+      'pending and lag gauges',
+      async () => [await metric(pf.url, 'payflux_pending_messages'), await metric(pf.url, 'payflux_consumer_lag_messages'), await metric(pf.url, 'payflux_stream_length')],
+      (v) => v[0] === held.pending && v[1] === held.lag && v[2] === ids.length,
+      { timeoutMs: 5000 },
+    );
+    expect((await getJson(`${pf.url}/ready`)).body).toMatchObject({ pending: held.pending, lag: held.lag, stream_length: ids.length });
     expect(await groupState(redis, env)).toEqual(held);
     expect(pf.lines).toHaveLength(held.pending);
 

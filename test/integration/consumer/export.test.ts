@@ -16,6 +16,7 @@ import {
   idFactory,
   killAll,
   makeEvent,
+  metric,
   payfluxEnv,
   readExportFile,
   runCli,
@@ -85,6 +86,9 @@ describe('stdout export', { timeout: 30_000 }, () => {
       expect(l.stream_message_id).toMatch(/^\d+-\d+$/);
       expect(typeof l.processed_at).toBe('string');
     }
+    // Every exported event was timed from ingest to export.
+    expect(await metric(pf.url, 'payflux_end_to_end_latency_seconds_count')).toBe(2);
+    expect(await metric(pf.url, 'payflux_events_exported_total', { destination: 'stdout' })).toBe(2);
     // The logs went to stderr: the process did log (server_listening) and none of it on stdout.
     expect(pf.stderrTail()).toContain('"msg":"server_listening"');
     expect(pf.lines.some((l) => l.includes('"level"'))).toBe(false);
@@ -137,19 +141,29 @@ describe('payflux replay --since', { timeout: 30_000 }, () => {
     const ids = await sendEvents(pf.url, 120, idFactory(), 60);
     await waitUntil('the live export', () => pf.lines.length, (n) => n >= ids.length + 1, { context: pf.stderrTail });
     expect((await pf.stop('SIGTERM')).code).toBe(0);
+    expect(drained(await groupState(redis, env))).toBe(true);
+    // More than two replay pages (1000 entries each), stored while no consumer runs.
+    const pipeline = redis.pipeline();
+    const stored: string[] = [];
+    for (let i = 0; i < 2100; i++) {
+      const e = makeEvent(`stored-${i}`);
+      stored.push(e.event_id);
+      pipeline.xadd(env.PAYFLUX_STREAM, '*', 'e', JSON.stringify(e), 't', String(Date.now()));
+    }
+    await pipeline.exec();
     const before = await groupState(redis, env);
-    expect(drained(before)).toBe(true);
+    expect(before).toMatchObject({ pending: 0, lag: stored.length });
 
     const lastHour = await runCli(['replay', '--since', '1h'], env);
     expect(lastHour.code).toBe(0);
     const replayed = lastHour.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; event_id: string });
-    expect(replayed.map((l) => l.event_id)).toEqual(ids);
+    expect(replayed.map((l) => l.event_id)).toEqual([...ids, ...stored]);
     expect(replayed.every((l) => l.type === 'payment_event')).toBe(true);
-    expect(lastHour.stderr).toContain(`re-exported ${ids.length} events`);
+    expect(lastHour.stderr).toContain(`re-exported ${ids.length + stored.length} events`);
 
     const threeHours = await runCli(['replay', '--since', '3h'], env);
     expect(threeHours.code).toBe(0);
-    expect(threeHours.stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { event_id: string }).event_id)).toEqual([oldEvent.event_id, ...ids]);
+    expect(threeHours.stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { event_id: string }).event_id)).toEqual([oldEvent.event_id, ...ids, ...stored]);
 
     const future = await runCli(['replay', '--since', new Date(Date.now() + 60_000).toISOString()], env);
     expect(future).toMatchObject({ code: 0, stdout: '' });
