@@ -108,7 +108,7 @@ export async function killAll(): Promise<void> {
   await Promise.all(waits);
 }
 
-/** Spawn `payflux serve` and wait until `/health` answers 200. */
+/** Spawn `payflux serve` and wait until it logged `server_listening` and `/health` answers 200. */
 export async function startPayflux(env: PayfluxEnv, o: { readyTimeoutMs?: number } = {}): Promise<PayfluxProcess> {
   const url = `http://${env.HTTP_ADDR ?? ''}`;
   const lines: string[] = [];
@@ -135,10 +135,14 @@ export async function startPayflux(env: PayfluxEnv, o: { readyTimeoutMs?: number
       for (const p of parts) lines.push(p);
     });
     let errPartial = '';
+    // Our child's own word that it listens: /health alone could be answered by another
+    // process that took the port first (tests in parallel), while ours failed to bind.
+    let listening = false;
     c.stderr?.setEncoding('utf8');
     c.stderr?.on('data', (d: string) => {
       const parts = (errPartial + d).split('\n');
       errPartial = parts.pop() ?? '';
+      if (!listening) listening = parts.some((l) => l.includes('"msg":"server_listening"'));
       stderr.push(...parts);
       if (stderr.length > 20_000) stderr.splice(0, stderr.length - 10_000);
     });
@@ -149,7 +153,7 @@ export async function startPayflux(env: PayfluxEnv, o: { readyTimeoutMs?: number
       if (exited) throw new Error(`payflux exited (${JSON.stringify(exited)}) before it was healthy:\n${stderr.join('\n')}`);
       try {
         const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-        if (res.status === 200) return;
+        if (res.status === 200 && listening) return;
       } catch {
         // not listening yet
       }
