@@ -100,6 +100,9 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   });
 
   const stdout = o.stdout ?? process.stdout;
+  // A reader of stdout that goes away (EPIPE) must not crash PayFlux: the failed write reaches
+  // the exporter, which reports the destination unhealthy and holds the acks.
+  stdout.on('error', (err: Error) => logger.error({ err: err.message }, 'stdout_error'));
   const pilot = await createPilot(config, {
     redis: sideRedis,
     metrics,
