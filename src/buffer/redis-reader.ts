@@ -21,6 +21,8 @@ export interface RedisReaderOptions {
   readonly logger: Logger;
 }
 
+/** `[[stream, entries]]`, or null after a BLOCK timeout. */
+type ReadReply = [string, RawEntry[]][] | null;
 type ClaimReply = [string, RawEntry[], string[]?];
 type PendingReply = [string, string, number, number][];
 
@@ -88,8 +90,8 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
       }, blockMs + WATCHDOG_GRACE_MS);
       try {
         if (ownPendingFirst) {
-          const history = await withGroup(() => conn.xreadgroup('GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'));
-          const raw = (history?.[0]?.[1] ?? []) as RawEntry[];
+          const history = (await withGroup(() => conn.xreadgroup('GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'))) as ReadReply;
+          const raw = history?.[0]?.[1] ?? [];
           // Entries deleted (trimmed) while pending come back without fields: nothing to export.
           const gone = raw.filter(([, fields]) => fields === null).map(([id]) => id);
           if (gone.length > 0) await shared.xack(o.stream, o.group, ...gone);
@@ -99,9 +101,9 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
           if (gone.length === 0) ownPendingFirst = false;
           else return [];
         }
-        const reply = await withGroup(() =>
+        const reply = (await withGroup(() =>
           conn.xreadgroup('GROUP', o.group, o.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', o.stream, '>'),
-        );
+        )) as ReadReply;
         const first = reply?.[0];
         return first === undefined ? [] : toStreamEntries(first[1], 1);
       } finally {
