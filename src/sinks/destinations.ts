@@ -77,7 +77,7 @@ export async function createFileDestination(path: string, logger: Logger): Promi
       serial(async () => {
         fh ??= await openAppend();
         try {
-          await fh.appendFile(tornTail ? `\n${chunk}` : chunk, 'utf8');
+          await writeAll(fh, Buffer.from(tornTail ? `\n${chunk}` : chunk, 'utf8'));
           tornTail = false;
         } catch (err) {
           // Drop the handle: the next attempt reopens, which is how a fixed path recovers.
@@ -96,6 +96,18 @@ export async function createFileDestination(path: string, logger: Logger): Promi
       }),
     close: () => serial(closeHandle),
   };
+}
+
+/**
+ * One positional-less write per batch (append mode puts it at the end). `appendFile` went through
+ * writeFile's chunking loop and cost 12% of the consumer's CPU in the drain profile; a write of a
+ * regular file completes in one call short of a full disk, and the loop covers a short write.
+ */
+async function writeAll(h: FileHandle, buf: Buffer): Promise<void> {
+  for (let off = 0; off < buf.length; ) {
+    const { bytesWritten } = await h.write(buf, off, buf.length - off);
+    off += bytesWritten;
+  }
 }
 
 /**
