@@ -6,7 +6,7 @@
  * length nor its position in the list leaks through timing. A key is known to logs and metrics
  * only by its id: the first 8 hex chars of its digest.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
 export type AuthDenyReason = 'missing' | 'malformed' | 'invalid' | 'revoked';
 export type AuthResult = { readonly ok: true; readonly keyId: string } | { readonly ok: false; readonly reason: AuthDenyReason };
@@ -19,7 +19,8 @@ export interface ApiKeys {
   readonly size: number;
 }
 
-const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
+// One-shot hash: no Hash object per request.
+const digest = (key: string): Buffer => hash('sha256', key, 'buffer');
 
 /** The 8-char key id that may appear in logs. */
 export function keyIdOf(key: string): string {

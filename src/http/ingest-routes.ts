@@ -3,7 +3,7 @@
  * array or NDJSON). Validation is the precompiled schema; storage is the micro-batched,
  * atomic dedup-and-append. A request is answered only once its events are stored.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { BufferUnavailableError, type AppendItem } from '../buffer/buffer.js';
 import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
@@ -64,12 +64,12 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
 
   const disabled: onRequestHookHandler = (_req, _reply, done) => done(new PayFluxError('PF_ERR_INGEST_DISABLED', 'ingest is disabled on this node (PAYFLUX_ROLE=consumer or PAYFLUX_INGEST_ENABLED=false)', undefined, 30));
   const onRequest = o.enabled ? o.guard : disabled;
-  const observe = (route: string) => (_req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    m.ingestDuration.observe({ route }, reply.elapsedTime / 1000);
-    done();
-  };
+  // Observed in the handler from Fastify's own request clock (it starts at onRequest): a
+  // per-route onResponse hook would cost a hook run on every request of the hot path.
+  const single = m.ingestDuration.labels({ route: 'single' });
+  const batch = m.ingestDuration.labels({ route: 'batch' });
 
-  app.post('/v1/events/payment_exhaust', { bodyLimit: o.maxBodyBytes, onRequest, onResponse: observe('single') }, async (req, reply) => {
+  app.post('/v1/events/payment_exhaust', { bodyLimit: o.maxBodyBytes, onRequest }, async (req, reply) => {
     const v = o.validate(req.body, now());
     if (!v.ok) {
       m.ingestRejected.inc({ reason: 'validation' });
@@ -89,10 +89,11 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
       m.ingestAccepted.inc();
       m.eventsByProcessor.inc({ processor: v.event.processor });
     }
+    single.observe(reply.elapsedTime / 1000);
     return reply.code(202).send();
   });
 
-  app.post('/v1/events/batch', { bodyLimit: o.maxBatchBodyBytes, onRequest, onResponse: observe('batch') }, async (req) => {
+  app.post('/v1/events/batch', { bodyLimit: o.maxBatchBodyBytes, onRequest }, async (req, reply) => {
     const body = req.body;
     if (!Array.isArray(body)) {
       m.ingestRejected.inc({ reason: 'validation' });
@@ -142,6 +143,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
       if (result.accepted > 0) m.ingestAccepted.inc(result.accepted);
       if (result.duplicates > 0) m.ingestDuplicate.inc(result.duplicates);
     }
+    batch.observe(reply.elapsedTime / 1000);
     return result;
   });
 }
