@@ -1,0 +1,187 @@
+/**
+ * What the benchmark reads back: PayFlux's /metrics, the consumer group's lag and pending count,
+ * Redis's own counters, and CPU use per process (who is using the 2 cores).
+ */
+import { readFileSync } from 'node:fs';
+import { cpuSeconds } from './processes.js';
+
+/** CPU seconds the whole machine has been busy (all cores; /proc/stat, Linux), or undefined. */
+function machineBusySeconds() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: busy is everything but idle and iowait.
+    const busy = f.slice(0, 8).reduce((s, x) => s + x, 0) - f[3] - f[4];
+    return busy / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function scrape(url) {
+  const r = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
+  return r.text();
+}
+
+/** Sum of every series of `name` (all label sets) in Prometheus text. */
+export function metricValue(text, name) {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** Cumulative buckets of histogram `name`: [[le, count], …] with le = Infinity last. */
+export function histogram(text, name) {
+  const out = [];
+  const re = new RegExp(`^${name}_bucket\\{(?:[^}]*,)?le="([^"]+)"[^}]*\\} (\\S+)`);
+  for (const line of text.split('\n')) {
+    const m = re.exec(line);
+    if (m) out.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  }
+  return out.sort((a, b) => a[0] - b[0]);
+}
+
+/** `after − before`, bucket by bucket (the observations made in between). */
+export function histogramDelta(after, before) {
+  const prev = new Map(before);
+  return after.map(([le, c]) => [le, c - (prev.get(le) ?? 0)]);
+}
+
+/**
+ * The q-quantile of a cumulative histogram, interpolated linearly inside its bucket as
+ * Prometheus's histogram_quantile does. Returns { value, bucketLe, overflow }.
+ */
+export function histogramQuantile(buckets, q) {
+  const total = buckets.length > 0 ? buckets[buckets.length - 1][1] : 0;
+  if (total === 0) return { value: NaN, bucketLe: NaN, count: 0 };
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, c] of buckets) {
+    if (c >= rank) {
+      if (le === Infinity) return { value: prevLe, bucketLe: Infinity, count: total, overflow: true };
+      const value = c === prevCount ? le : prevLe + ((le - prevLe) * (rank - prevCount)) / (c - prevCount);
+      return { value, bucketLe: le, count: total };
+    }
+    prevLe = le;
+    prevCount = c;
+  }
+  return { value: prevLe, bucketLe: Infinity, count: total, overflow: true };
+}
+
+/** Exact quantile of a sample (sorted in place). */
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+/** Lag and pending of `group` on `stream` (XINFO GROUPS). */
+export async function groupState(redis, stream, group) {
+  const groups = await redis.xinfo('GROUPS', stream);
+  for (const g of groups) {
+    const f = new Map();
+    for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
+    if (f.get('name') === group) {
+      const lag = f.get('lag');
+      return { lag: lag === null || lag === undefined ? NaN : Number(lag), pending: Number(f.get('pending')), lastDelivered: String(f.get('last-delivered-id')) };
+    }
+  }
+  return undefined;
+}
+
+/** Redis's per-command time since the last CONFIG RESETSTAT: the top commands by total µs. */
+export async function redisCommandStats(redis, top = 6) {
+  const info = await redis.info('commandstats');
+  const rows = [];
+  for (const line of info.split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+),usec_per_call=([\d.]+)/.exec(line.trim());
+    if (m) rows.push({ command: m[1], calls: Number(m[2]), usec: Number(m[3]), usecPerCall: Number(m[4]) });
+  }
+  return rows.sort((a, b) => b.usec - a.usec).slice(0, top);
+}
+
+/**
+ * CPU meter over named processes (pid or 'self'): `read()` gives CPU seconds per wall second
+ * for each since `start()` (1.0 = one full core; the machine has os.cpus().length of them),
+ * plus `other`: what the rest of the machine used meanwhile (noise from processes that are
+ * not part of the benchmark; it should be near 0 for numbers worth comparing).
+ */
+export function cpuMeter(procs) {
+  const read = () => {
+    const out = {};
+    for (const [name, pid] of Object.entries(procs)) {
+      if (pid === 'self') {
+        const u = process.cpuUsage();
+        out[name] = (u.user + u.system) / 1e6;
+      } else out[name] = cpuSeconds(pid);
+    }
+    out.machine = machineBusySeconds();
+    return out;
+  };
+  let t0 = performance.now();
+  let c0 = read();
+  return {
+    start() {
+      t0 = performance.now();
+      c0 = read();
+    },
+    /** Wall seconds since start(). */
+    elapsed: () => (performance.now() - t0) / 1000,
+    read() {
+      const dt = (performance.now() - t0) / 1000;
+      const c1 = read();
+      const out = {};
+      for (const k of Object.keys(c1)) {
+        out[k] = c1[k] === undefined || c0[k] === undefined ? null : Math.round(((c1[k] - c0[k]) / dt) * 100) / 100;
+      }
+      if (out.machine !== null) {
+        let ours = 0;
+        for (const k of Object.keys(procs)) ours += out[k] ?? 0;
+        out.other = Math.max(0, Math.round((out.machine - ours) * 100) / 100);
+      }
+      delete out.machine;
+      return out;
+    },
+  };
+}
+
+/** Cores the whole machine keeps busy over `ms` (before the benchmark starts: background noise). */
+export async function machineBusyCores(ms) {
+  const a = machineBusySeconds();
+  const t = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = machineBusySeconds();
+  return a === undefined || b === undefined ? undefined : Math.round(((b - a) / ((performance.now() - t) / 1000)) * 100) / 100;
+}
+
+/**
+ * CPU cost per event of each process (µs), from cores used over `seconds` for `events`, and
+ * what it implies on a machine whose `cores` were all ours: every process here is one
+ * event-loop thread (≤ 1 core each), so the rate is bounded both by the total and by the
+ * busiest process. A model, not a measurement: it removes other processes' noise, not
+ * contention effects (caches, scheduling).
+ */
+export function cpuCost(cores, seconds, events, machineCores) {
+  const us = {};
+  let total = 0;
+  let worst = 0;
+  for (const [k, c] of Object.entries(cores)) {
+    if (k === 'other' || c === null || c === undefined) continue;
+    const v = (c * seconds * 1e6) / events;
+    us[k] = Math.round(v * 100) / 100;
+    total += v;
+    worst = Math.max(worst, v);
+  }
+  const projected = total === 0 ? NaN : Math.min((machineCores * 1e6) / total, 1e6 / worst);
+  return { usPerEvent: us, projectedEventsPerSec: Math.round(projected) };
+}
+
+export function costNote(cost) {
+  const parts = Object.entries(cost.usPerEvent).map(([k, v]) => `${k} ${v.toFixed(1)} µs`);
+  return `CPU per event: ${parts.join(', ')} → ≈ ${cost.projectedEventsPerSec.toLocaleString('en-US')}/s if both cores were ours (model)`;
+}

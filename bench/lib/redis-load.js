@@ -1,0 +1,43 @@
+/**
+ * Pipelined XADD from this process (ioredis): Redis's own append ceiling as seen from Node,
+ * and the preload of the drain benchmark's backlog. Entries have PayFlux's shape: fields `e`
+ * (the event JSON) and `t` (ingest time, ms).
+ */
+import { Redis } from 'ioredis';
+import { storedPayloads } from './events.js';
+
+export function connect(port) {
+  return new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 3, connectionName: 'payflux-bench' });
+}
+
+/**
+ * XADD up to `total` events (ids firstId…) to `stream`, `chunk` per pipeline and `inFlight`
+ * pipelines at once, stopping early at `deadlineMs` (performance.now() time) if given.
+ * Event times run from `startMs` in steps of `stepMs`; `prebuilt` payloads (reused in turn)
+ * keep payload building out of a ceiling measurement. Returns { added, seconds }.
+ */
+export async function pipelinedXadd(redis, { stream, tag, firstId = 0, total, chunk = 1000, inFlight = 4, startMs, stepMs = 1, deadlineMs = Infinity, prebuilt }) {
+  let next = 0;
+  let added = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < total && performance.now() < deadlineMs) {
+      const n = Math.min(chunk, total - next);
+      const from = next;
+      next += n;
+      const t = String(Date.now());
+      const p = redis.pipeline();
+      if (prebuilt) {
+        for (let i = 0; i < n; i++) p.xadd(stream, '*', 'e', prebuilt[(from + i) % prebuilt.length], 't', t);
+      } else {
+        const payloads = storedPayloads(tag, firstId + from, n, startMs + from * stepMs, stepMs);
+        for (let i = 0; i < n; i++) p.xadd(stream, '*', 'e', payloads[i], 't', t);
+      }
+      const res = await p.exec();
+      for (const [err] of res) if (err) throw err;
+      added += n;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return { added, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,250 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: PayFlux's performance targets (SPEC §12), each measured against a baseline
+ * in the same invocation where the SPEC asks for a ratio.
+ *
+ * Spawns its own redis-server (loopback, free port, no persistence), PayFlux (`node
+ * dist/cli.js serve`, one process per section with the PAYFLUX_ROLE it needs) and the baseline
+ * server; the load generator runs in this process. Every load loop is bounded in time and in
+ * count, and every child is killed at the end, on error, and on Ctrl-C.
+ *
+ *   node bench/run.js [--quick] [--only ingest,batch,e2e,drain,latency,soak,xadd,risk]
+ *                     [--soak] [--drain-events N] [--profile]
+ *
+ * Results: a table on stdout, bench/results/latest.json and bench/results/latest.md.
+ * Nothing here imports src/: PayFlux is exercised over HTTP, Redis and its export file only.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchBatch, benchIngest, benchXadd, benchXaddNative } from './lib/ingest-benches.js';
+import { benchDrain, benchE2e, benchLatency, benchSoak } from './lib/pipeline-benches.js';
+import { CLI, ROOT, killAllNow, runScript, startRedis } from './lib/processes.js';
+import { machineBusyCores } from './lib/observe.js';
+import { connect } from './lib/redis-load.js';
+import { machineInfo, machineLine, textTable, writeReport } from './lib/report.js';
+
+const SECTIONS = ['ingest', 'xadd', 'batch', 'e2e', 'drain', 'latency', 'soak', 'risk'];
+const RESULTS_DIR = join(ROOT, 'bench', 'results');
+const RISK_SCRIPT = join(ROOT, 'bench', 'risk.mjs');
+
+const USAGE = `usage: node bench/run.js [--quick] [--only ${SECTIONS.join(',')}] [--soak] [--drain-events N] [--profile]
+  --quick           ~1-minute smoke run (short rounds, 100k-event drain)
+  --only a,b        run only these sections (xadd runs with batch/e2e as their baseline)
+  --soak            also run the 10-minute RSS soak (skipped by default)
+  --drain-events N  backlog size of the drain benchmark (default 1,000,000)
+  --profile         run each PayFlux child with --cpu-prof into bench/results/profiles.tmp/
+  --connections N, --pipelining N     single-event load (default 100, 1)
+  --batch-connections N               concurrent batch requests (default 8)
+  --soak-seconds N, --soak-rate N     soak length (default 600) and event rate (default 70 % of
+                                      this run's end-to-end rate, or 30000 without e2e)
+  --wait-quiet N    wait up to N s for other processes to leave the CPUs idle before starting
+  --e2e-split       also run end-to-end with ingest and consumer as two processes (what-if)
+  --env KEY=VALUE   extra environment for every PayFlux child (repeatable), for what-if runs,
+                    e.g. --env PAYFLUX_READ_COUNT=2000 --env PAYFLUX_STREAM_MAXLEN=0`;
+
+function parseEnvFlags(list) {
+  const env = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    if (i <= 0 || !/^[A-Z_][A-Z0-9_]*$/.test(item.slice(0, i))) {
+      process.stderr.write(`--env expects KEY=VALUE, got "${item}"\n${USAGE}\n`);
+      process.exit(64);
+    }
+    env[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return env;
+}
+
+function options() {
+  const { values: v } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      soak: { type: 'boolean', default: false },
+      'drain-events': { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      connections: { type: 'string' },
+      pipelining: { type: 'string' },
+      'batch-connections': { type: 'string' },
+      'soak-seconds': { type: 'string' },
+      'soak-rate': { type: 'string' },
+      'wait-quiet': { type: 'string' },
+      env: { type: 'string', multiple: true },
+      'e2e-split': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (v.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const int = (name, def, min = 1) => {
+    const raw = v[name];
+    if (raw === undefined) return def;
+    const n = Number(raw.replaceAll('_', '').replaceAll(',', ''));
+    if (!Number.isInteger(n) || n < min) {
+      process.stderr.write(`--${name} must be an integer ≥ ${min}\n${USAGE}\n`);
+      process.exit(64);
+    }
+    return n;
+  };
+  const only = v.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of only ?? []) {
+    if (!SECTIONS.includes(s)) {
+      process.stderr.write(`unknown section "${s}" in --only\n${USAGE}\n`);
+      process.exit(64);
+    }
+  }
+  const q = v.quick;
+  const selected = new Set(only ?? SECTIONS.filter((s) => s !== 'soak' || v.soak));
+  if (v.soak) selected.add('soak');
+  if (selected.has('batch') || selected.has('e2e')) selected.add('xadd');
+  return {
+    quick: q,
+    selected,
+    profile: v.profile,
+    connections: int('connections', 100),
+    pipelining: int('pipelining', 1),
+    ingestWarmS: q ? 1 : 3,
+    ingestRoundS: q ? 2 : 5,
+    ingestRounds: q ? 2 : 3,
+    xaddSeconds: q ? 2 : 5,
+    batchSize: 500,
+    batchConnections: int('batch-connections', 8),
+    batchWarmS: q ? 1 : 2,
+    batchSeconds: q ? 3 : 10,
+    e2eWarmS: q ? 1 : 2,
+    e2eSeconds: q ? 3 : 10,
+    drainEvents: int('drain-events', q ? 100_000 : 1_000_000),
+    latencyRate: 10_000,
+    latencyBatch: 50,
+    latencyTickMs: 10,
+    latencyWarmS: q ? 1 : 3,
+    latencySeconds: q ? 5 : 20,
+    soakSeconds: int('soak-seconds', q ? 60 : 600, 20),
+    soakRate: v['soak-rate'] === undefined ? undefined : int('soak-rate', 1),
+    waitQuietS: int('wait-quiet', 0, 0),
+    payfluxEnv: parseEnvFlags(v.env ?? []),
+    e2eSplit: v['e2e-split'],
+  };
+}
+
+/** 8. bench/risk.mjs (the in-process risk-window benchmark), when it exists: its last line. */
+async function benchRisk(ctx) {
+  if (!existsSync(RISK_SCRIPT)) return [{ id: 'risk', what: 'risk window + enrichment cost (bench/risk.mjs)', skipped: true, note: 'bench/risk.mjs does not exist yet' }];
+  ctx.log('risk: running bench/risk.mjs');
+  const r = await runScript(RISK_SCRIPT, ctx.opts.quick ? ['--quick'] : [], { cwd: ROOT, timeoutMs: 300_000 });
+  const lines = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const last = lines[lines.length - 1] ?? '';
+  let ns;
+  try {
+    const j = JSON.parse(last);
+    const key = typeof j.ns_per_event === 'number' ? 'ns_per_event' : Object.keys(j).find((k) => /ns/i.test(k) && typeof j[k] === 'number');
+    ns = key === undefined ? undefined : j[key];
+  } catch {
+    const m = /([\d.,]+)\s*ns/.exec(last);
+    ns = m ? Number(m[1].replaceAll(',', '')) : undefined;
+  }
+  return [
+    {
+      id: 'risk',
+      what: 'risk window + enrichment cost (bench/risk.mjs)',
+      value: ns,
+      unit: 'ns/event',
+      display: ns === undefined ? last.slice(0, 120) || `exit ${r.code}` : `${ns} ns/event`,
+      target: '≤ 300 ns/event',
+      pass: r.code === 0 && ns !== undefined ? ns <= 300 : false,
+      note: `bench/risk.mjs said: ${last}${r.code === 0 ? '' : ` (exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')})`}`,
+      details: { exitCode: r.code, output: lines.slice(-10) },
+    },
+  ];
+}
+
+let workDirToRemove;
+
+/**
+ * Cores used by other processes before we start (sampled over 2 s), waiting up to `waitS` for
+ * them to drop under 0.2. Other load on a 2-core machine moves every number: it is reported.
+ */
+async function quietEnough(waitS, log) {
+  const deadline = performance.now() + waitS * 1000;
+  let quietInARow = 0;
+  for (;;) {
+    const busy = await machineBusyCores(2000);
+    if (busy === undefined) return undefined;
+    quietInARow = busy < 0.2 ? quietInARow + 1 : 0;
+    // Quiet for 3 samples in a row (6 s), or out of patience.
+    if (quietInARow >= 3 || waitS === 0 || performance.now() >= deadline) {
+      if (busy >= 0.2) log(`WARNING: other processes keep ${busy} cores busy: results will be low and noisy (see "other" in the CPU figures)`);
+      return busy;
+    }
+    if (quietInARow === 0) log(`waiting for a quiet machine: ${busy} cores busy elsewhere`);
+  }
+}
+
+const RUNNERS = { ingest: benchIngest, xadd: async (ctx) => [...(await benchXadd(ctx)), ...(await benchXaddNative(ctx))], batch: benchBatch, e2e: async (ctx) => [...(await benchE2e(ctx)), ...(ctx.opts.e2eSplit ? await benchE2e(ctx, true) : [])], drain: benchDrain, latency: benchLatency, soak: benchSoak, risk: benchRisk };
+
+async function main() {
+  const opts = options();
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does)`);
+  const workDir = mkdtempSync(join(tmpdir(), 'payflux-bench-'));
+  workDirToRemove = workDir;
+  const profDir = opts.profile ? join(RESULTS_DIR, 'profiles.tmp') : undefined;
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  const log = (msg) => process.stderr.write(`${msg}\n`);
+  const results = [];
+  let redisServer;
+  let redis;
+  let failed;
+  try {
+    redisServer = await startRedis(join(workDir, 'redis'));
+    redis = connect(redisServer.port);
+    const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
+    const ctx = { opts, workDir, profDir, log, redis, redisAddr: redisServer.addr, redisPid: redisServer.child.pid, key: `bench-${Date.now().toString(36)}-key-0123456789`, xaddCeiling: undefined, cores: cpus().length };
+    log(`PayFlux bench (${opts.quick ? 'quick' : 'full'}): ${[...opts.selected].join(', ')}; redis ${version} on ${redisServer.addr}; work dir ${workDir}`);
+    const machine = machineInfo(version);
+    machine.backgroundCpuAtStart = await quietEnough(opts.waitQuietS, log);
+    for (const section of SECTIONS) {
+      if (!opts.selected.has(section)) {
+        if (section === 'soak') results.push({ id: 'soak', what: 'RSS under sustained load (10-minute soak)', skipped: true, target: 'RSS ≤ 250 MB, flat', note: 'skipped: run with --soak' });
+        continue;
+      }
+      const t = performance.now();
+      try {
+        results.push(...(await RUNNERS[section](ctx)));
+      } catch (err) {
+        log(`${section}: FAILED: ${err.stack ?? err.message}`);
+        results.push({ id: section, what: section, pass: false, value: NaN, display: 'error', note: `error: ${err.message.split('\n')[0]}` });
+        failed ??= err;
+      }
+      log(`  (${section} took ${((performance.now() - t) / 1000).toFixed(1)}s)`);
+    }
+    const report = { mode: `${opts.quick ? 'quick smoke run, not comparable' : opts.selected.size < SECTIONS.length - 1 ? 'subset' : 'full'}${Object.keys(opts.payfluxEnv).length > 0 ? ` (what-if: ${JSON.stringify(opts.payfluxEnv)})` : ''}`, machine, settings: { ...opts, selected: [...opts.selected] }, results };
+    writeReport(RESULTS_DIR, report);
+    process.stdout.write(`\n${textTable(results)}\n\nMachine: ${machineLine(machine)}\nWritten: bench/results/latest.json, bench/results/latest.md\n`);
+    if (!opts.selected.has('soak')) process.stdout.write('Soak skipped (run with --soak for the 10-minute RSS soak).\n');
+  } finally {
+    await redis?.quit().catch(() => redis.disconnect());
+    await redisServer?.stop();
+    killAllNow();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  if (failed) process.exitCode = 1;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    process.stderr.write(`\n${sig}: stopping every child process\n`);
+    killAllNow();
+    if (workDirToRemove) rmSync(workDirToRemove, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+  killAllNow();
+  process.exit(1);
+});
