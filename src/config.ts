@@ -9,22 +9,11 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Band } from './pipeline/types.js';
+import { bool, csv, int, oneOf, optionalString, optionalUrl, blankToUndefined } from './config-fields.js';
 
-export const BUFFER_KINDS = ['auto', 'redis', 'memory'] as const;
-export const ROLES = ['all', 'ingest', 'consumer'] as const;
-export const ACK_MODES = ['after_export', 'before_export'] as const;
-export const EXPORT_MODES = ['stdout', 'file', 'both'] as const;
-export const RISK_MODELS = ['adaptive', 'classic'] as const;
-export const TIERS = ['tier1', 'tier2'] as const;
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-export type BufferKind = (typeof BUFFER_KINDS)[number];
-export type Role = (typeof ROLES)[number];
-export type AckMode = (typeof ACK_MODES)[number];
-export type ExportMode = (typeof EXPORT_MODES)[number];
-export type RiskModelName = (typeof RISK_MODELS)[number];
-export type Tier = (typeof TIERS)[number];
+export { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, RISK_MODELS, ROLES, TIERS } from './config-types.js';
+export type { AckMode, BufferKind, ExportMode, RiskModelName, Role, Tier } from './config-types.js';
+import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, RISK_MODELS, ROLES, TIERS } from './config-types.js';
 
 /** Keys nobody should run production with (the seed's examples and obvious placeholders). */
 export const PLACEHOLDER_KEYS: readonly string[] = [
@@ -47,60 +36,6 @@ export class ConfigError extends Error {
     super(`invalid configuration:\n  - ${issues.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
-}
-
-// ---- field builders: strings from the environment to typed values ---------------------------
-
-const blankToUndefined = (v: unknown): unknown =>
-  typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v;
-
-function int(def: number, min: number, max: number) {
-  return z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .regex(/^-?\d+$/, { message: 'must be a whole number' })
-      .transform(Number)
-      .pipe(z.number().min(min, { message: `must be ≥ ${min}` }).max(max, { message: `must be ≤ ${max}` }))
-      .default(def),
-  );
-}
-
-function bool(def: boolean) {
-  return z.preprocess(
-    (v) => {
-      const s = blankToUndefined(v);
-      return typeof s === 'string' ? s.toLowerCase() : s;
-    },
-    z
-      .enum(['true', 'false', '1', '0'], { message: 'must be one of true, false, 1, 0' })
-      .transform((s) => s === 'true' || s === '1')
-      .default(def),
-  );
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T, def: T[number]) {
-  return z.preprocess(blankToUndefined, z.enum(values, { message: `must be one of ${values.join(', ')}` }).default(def));
-}
-
-function optionalString() {
-  return z.preprocess(blankToUndefined, z.string().optional());
-}
-
-function csv(def: string) {
-  return z.preprocess(
-    (v) => blankToUndefined(v) ?? def,
-    z.string().transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter((x) => x.length > 0),
-    ),
-  );
-}
-
-function optionalUrl() {
-  return z.preprocess(blankToUndefined, z.url({ message: 'must be an http(s) URL', protocol: /^https?$/ }).optional());
 }
 
 // ---- the schema, keyed by variable name -------------------------------------------------------
@@ -188,99 +123,8 @@ type Env = z.infer<typeof EnvSchema>;
 /** Every variable PayFlux reads (the README's configuration table is pinned against it). */
 export const ENV_VARS: readonly string[] = Object.keys(EnvSchema.shape);
 
-// ---- the typed, nested configuration ---------------------------------------------------------
-
-export interface Config {
-  readonly env: 'dev' | 'prod';
-  readonly role: Role;
-  readonly logLevel: (typeof LOG_LEVELS)[number];
-  readonly panicMode: 'crash' | 'recover';
-  readonly shutdownTimeoutMs: number;
-  readonly http: { readonly host: string; readonly port: number };
-  readonly auth: {
-    readonly keys: readonly string[];
-    readonly revokedKeys: readonly string[];
-    readonly rateLimitRps: number;
-    readonly rateLimitBurst: number;
-    readonly rateLimitMaxKeys: number;
-  };
-  readonly ingest: {
-    readonly enabled: boolean;
-    readonly processors: readonly string[];
-    readonly maxBodyBytes: number;
-    readonly maxBatch: number;
-    readonly maxBatchBodyBytes: number;
-    readonly maxClockSkewSec: number;
-    readonly dedupWindowSec: number;
-    readonly appendMaxBatch: number;
-    readonly appendMaxPending: number;
-    readonly appendTimeoutMs: number;
-  };
-  readonly buffer: {
-    readonly kind: BufferKind;
-    /** Where Redis is; `explicit` is false when neither REDIS_ADDR nor REDIS_URL was set. */
-    readonly redis: {
-      readonly url: string;
-      readonly explicit: boolean;
-      readonly password: string | undefined;
-      readonly tls: boolean;
-    };
-    readonly keyPrefix: string;
-    readonly stream: string;
-    readonly group: string;
-    readonly dlqStream: string;
-    readonly maxLen: number;
-    readonly rawEventTtlDays: number;
-    readonly retentionIntervalMs: number;
-  };
-  readonly consumer: {
-    readonly name: string;
-    readonly readCount: number;
-    readonly readBlockMs: number;
-    readonly claimIdleMs: number;
-    readonly maxDeliveries: number;
-    readonly ackMode: AckMode;
-  };
-  readonly export: {
-    readonly mode: ExportMode;
-    readonly file: string | undefined;
-    readonly staleSec: number;
-  };
-  readonly risk: {
-    readonly model: RiskModelName;
-    readonly windowSec: number;
-    readonly allowedLatenessSec: number;
-    /** [elevated, high, critical] lower bounds, ascending. */
-    readonly thresholds: readonly [number, number, number];
-    readonly tier: Tier;
-  };
-  readonly pilot: {
-    readonly enabled: boolean;
-    readonly warningsEnabled: boolean;
-    readonly cooldownSec: number;
-    readonly retentionDays: number;
-    readonly maxWarnings: number;
-  };
-  readonly alerts: {
-    readonly slackWebhookUrl: string | undefined;
-    readonly webhookUrl: string | undefined;
-    readonly minBand: Exclude<Band, 'low'>;
-    readonly maxPerHour: number;
-  };
-  readonly stripe: {
-    readonly webhookSecret: string | undefined;
-    readonly apiKey: string | undefined;
-    readonly priceCents: number;
-    readonly productName: string;
-    readonly siteUrl: string;
-  };
-  readonly riskApi: {
-    readonly enabled: boolean;
-    readonly keys: readonly string[];
-    readonly trustProxy: boolean;
-    readonly allowHosts: readonly string[];
-  };
-}
+export type { Config } from './config-types.js';
+import type { Config } from './config-types.js';
 
 /** Parse `host:port`, `:port` or `[v6]:port`. */
 export function parseHostPort(addr: string): { host: string; port: number } | undefined {

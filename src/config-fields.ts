@@ -1,0 +1,58 @@
+/**
+ * Field builders for the configuration schema: strings from the environment to typed values,
+ * with messages that say what the value must be. Blank values count as unset.
+ */
+import { z } from 'zod';
+
+export const blankToUndefined = (v: unknown): unknown =>
+  typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v;
+
+export function int(def: number, min: number, max: number) {
+  return z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^-?\d+$/, { message: 'must be a whole number' })
+      .transform(Number)
+      .pipe(z.number().min(min, { message: `must be ≥ ${min}` }).max(max, { message: `must be ≤ ${max}` }))
+      .default(def),
+  );
+}
+
+export function bool(def: boolean) {
+  return z.preprocess(
+    (v) => {
+      const s = blankToUndefined(v);
+      return typeof s === 'string' ? s.toLowerCase() : s;
+    },
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'must be one of true, false, 1, 0' })
+      .transform((s) => s === 'true' || s === '1')
+      .default(def),
+  );
+}
+
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T, def: T[number]) {
+  return z.preprocess(blankToUndefined, z.enum(values, { message: `must be one of ${values.join(', ')}` }).default(def));
+}
+
+export function optionalString() {
+  return z.preprocess(blankToUndefined, z.string().optional());
+}
+
+export function csv(def: string) {
+  return z.preprocess(
+    (v) => blankToUndefined(v) ?? def,
+    z.string().transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    ),
+  );
+}
+
+export function optionalUrl() {
+  return z.preprocess(blankToUndefined, z.url({ message: 'must be an http(s) URL', protocol: /^https?$/ }).optional());
+}
+

@@ -1,0 +1,113 @@
+/**
+ * The validated configuration's shape: what `loadConfig` returns, deep-frozen. Grouped by the
+ * part of PayFlux that reads it.
+ */
+import type { Band } from './pipeline/types.js';
+
+export const BUFFER_KINDS = ['auto', 'redis', 'memory'] as const;
+export const ROLES = ['all', 'ingest', 'consumer'] as const;
+export const ACK_MODES = ['after_export', 'before_export'] as const;
+export const EXPORT_MODES = ['stdout', 'file', 'both'] as const;
+export const RISK_MODELS = ['adaptive', 'classic'] as const;
+export const TIERS = ['tier1', 'tier2'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export type BufferKind = (typeof BUFFER_KINDS)[number];
+export type Role = (typeof ROLES)[number];
+export type AckMode = (typeof ACK_MODES)[number];
+export type ExportMode = (typeof EXPORT_MODES)[number];
+export type RiskModelName = (typeof RISK_MODELS)[number];
+export type Tier = (typeof TIERS)[number];
+
+export interface Config {
+  readonly env: 'dev' | 'prod';
+  readonly role: Role;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly panicMode: 'crash' | 'recover';
+  readonly shutdownTimeoutMs: number;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly auth: {
+    readonly keys: readonly string[];
+    readonly revokedKeys: readonly string[];
+    readonly rateLimitRps: number;
+    readonly rateLimitBurst: number;
+    readonly rateLimitMaxKeys: number;
+  };
+  readonly ingest: {
+    readonly enabled: boolean;
+    readonly processors: readonly string[];
+    readonly maxBodyBytes: number;
+    readonly maxBatch: number;
+    readonly maxBatchBodyBytes: number;
+    readonly maxClockSkewSec: number;
+    readonly dedupWindowSec: number;
+    readonly appendMaxBatch: number;
+    readonly appendMaxPending: number;
+    readonly appendTimeoutMs: number;
+  };
+  readonly buffer: {
+    readonly kind: BufferKind;
+    /** Where Redis is; `explicit` is false when neither REDIS_ADDR nor REDIS_URL was set. */
+    readonly redis: {
+      readonly url: string;
+      readonly explicit: boolean;
+      readonly password: string | undefined;
+      readonly tls: boolean;
+    };
+    readonly keyPrefix: string;
+    readonly stream: string;
+    readonly group: string;
+    readonly dlqStream: string;
+    readonly maxLen: number;
+    readonly rawEventTtlDays: number;
+    readonly retentionIntervalMs: number;
+  };
+  readonly consumer: {
+    readonly name: string;
+    readonly readCount: number;
+    readonly readBlockMs: number;
+    readonly claimIdleMs: number;
+    readonly maxDeliveries: number;
+    readonly ackMode: AckMode;
+  };
+  readonly export: {
+    readonly mode: ExportMode;
+    readonly file: string | undefined;
+    readonly staleSec: number;
+  };
+  readonly risk: {
+    readonly model: RiskModelName;
+    readonly windowSec: number;
+    readonly allowedLatenessSec: number;
+    /** [elevated, high, critical] lower bounds, ascending. */
+    readonly thresholds: readonly [number, number, number];
+    readonly tier: Tier;
+  };
+  readonly pilot: {
+    readonly enabled: boolean;
+    readonly warningsEnabled: boolean;
+    readonly cooldownSec: number;
+    readonly retentionDays: number;
+    readonly maxWarnings: number;
+  };
+  readonly alerts: {
+    readonly slackWebhookUrl: string | undefined;
+    readonly webhookUrl: string | undefined;
+    readonly minBand: Exclude<Band, 'low'>;
+    readonly maxPerHour: number;
+  };
+  readonly stripe: {
+    readonly webhookSecret: string | undefined;
+    readonly apiKey: string | undefined;
+    readonly priceCents: number;
+    readonly productName: string;
+    readonly siteUrl: string;
+  };
+  readonly riskApi: {
+    readonly enabled: boolean;
+    readonly keys: readonly string[];
+    readonly trustProxy: boolean;
+    readonly allowHosts: readonly string[];
+  };
+}
+
