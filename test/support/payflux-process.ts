@@ -15,8 +15,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
-import { freePort, type RedisServer } from './redis-server.js';
+import { Redis as IORedis, type Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { freePort, startRedis, type RedisServer } from './redis-server.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 export const API_KEY = 'integration-test-key-0001';
@@ -418,3 +419,48 @@ export async function groupState(redis: Redis, env: { PAYFLUX_STREAM: string; PA
 
 /** Pending and lag both 0: everything stored has been delivered and acknowledged. */
 export const drained = (s: GroupState): boolean => s.pending === 0 && s.lag === 0;
+
+/** What a consumer test file shares: one redis-server, a client, and scratch directories. */
+export interface ConsumerSuite {
+  readonly server: RedisServer;
+  readonly redis: Redis;
+  /** A temporary directory removed after the current test. */
+  scratch(): string;
+}
+
+/**
+ * Registers the hooks every consumer test file needs: a real redis-server for the file, every
+ * spawned PayFlux killed and every scratch directory removed after each test.
+ */
+export function consumerSuite(): ConsumerSuite {
+  let server: RedisServer | undefined;
+  let redis: Redis | undefined;
+  const cleanups: (() => void)[] = [];
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new IORedis(server.url);
+  });
+  afterEach(async () => {
+    await killAll();
+    for (const c of cleanups.splice(0)) c();
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.close();
+  });
+  return {
+    get server() {
+      if (server === undefined) throw new Error('consumerSuite: used before beforeAll');
+      return server;
+    },
+    get redis() {
+      if (redis === undefined) throw new Error('consumerSuite: used before beforeAll');
+      return redis;
+    },
+    scratch() {
+      const { dir, remove } = scratchDir();
+      cleanups.push(remove);
+      return dir;
+    },
+  };
+}

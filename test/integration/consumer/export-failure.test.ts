@@ -4,62 +4,38 @@
  * (tests run as root, so permissions cannot make a file unwritable: /dev/full gives ENOSPC on
  * every write, and a path under a regular file gives ENOTDIR on open).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisServer } from '../../support/redis-server.js';
 import {
   countIds,
   drained,
   getJson,
   groupState,
   idFactory,
-  killAll,
   metric,
   parseExportLine,
   payfluxEnv,
   readExportFile,
-  scratchDir,
   sendEvents,
   startPayflux,
   waitUntil,
+  consumerSuite,
 } from '../../support/payflux-process.js';
 
-let server: RedisServer;
-let redis: Redis;
-const cleanups: (() => void)[] = [];
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-afterEach(async () => {
-  await killAll();
-  for (const c of cleanups.splice(0)) c();
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
-
-function scratch(): string {
-  const { dir, remove } = scratchDir();
-  cleanups.push(remove);
-  return dir;
-}
+const suite = consumerSuite();
 
 describe('export destination failing', { timeout: 30_000 }, () => {
   it('keeps a batch pending while the file export fails, reports it, and exports and acks everything once the file is writable', async () => {
-    const file = join(scratch(), 'export.ndjson');
+    const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(server, { PAYFLUX_EXPORT_MODE: 'both', PAYFLUX_EXPORT_FILE: file, PAYFLUX_EXPORT_STALE_SEC: '1' });
+    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'both', PAYFLUX_EXPORT_FILE: file, PAYFLUX_EXPORT_STALE_SEC: '1' });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 200, idFactory());
 
     // Delivered, not acknowledged: the batch in flight sits in the consumer's pending list, and
     // nothing more is read while it is stuck (one batch in flight: the rest stays undelivered).
-    const held = await waitUntil('the batch delivered and held', () => groupState(redis, env), (s) => s.pending > 0 && s.pending + s.lag === ids.length, { context: pf.stderrTail });
+    const held = await waitUntil('the batch delivered and held', () => groupState(suite.redis, env), (s) => s.pending > 0 && s.pending + s.lag === ids.length, { context: pf.stderrTail });
     expect(Object.values(held.consumers)).toEqual([held.pending]);
 
     // Once failing for longer than PAYFLUX_EXPORT_STALE_SEC, health and readiness say so.
@@ -79,12 +55,12 @@ describe('export destination failing', { timeout: 30_000 }, () => {
       { timeoutMs: 5000 },
     );
     expect((await getJson(`${pf.url}/ready`)).body).toMatchObject({ pending: held.pending, lag: held.lag, stream_length: ids.length });
-    expect(await groupState(redis, env)).toEqual(held);
+    expect(await groupState(suite.redis, env)).toEqual(held);
     expect(pf.lines).toHaveLength(held.pending);
 
     // The path becomes writable: the retried batch lands in the file, then it is acked.
     unlinkSync(file);
-    await waitUntil('pending drained', () => groupState(redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
+    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
     const fileIds = readExportFile(file).map((l) => parseExportLine(l).event_id);
     expect([...countIds(fileIds)]).toEqual(ids.map((id) => [id, 1]));
     // In `both` mode stdout succeeded on the first attempt; the retries did not repeat it.
@@ -95,9 +71,9 @@ describe('export destination failing', { timeout: 30_000 }, () => {
   });
 
   it('never trims entries that are pending or undelivered while the export is down, even far over PAYFLUX_STREAM_MAXLEN', async () => {
-    const file = join(scratch(), 'export.ndjson');
+    const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(server, {
+    const env = await payfluxEnv(suite.server, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_STREAM_MAXLEN: '100',
@@ -108,25 +84,25 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const ids = await sendEvents(pf.url, 400, idFactory());
     // Retention runs every 100 ms; over the cap it reports instead of dropping.
     await waitUntil('the backlog reported over the cap', () => metric(pf.url, 'payflux_stream_over_cap_messages'), (n) => n >= 250, { context: pf.stderrTail });
-    expect(await redis.xlen(env.PAYFLUX_STREAM)).toBe(ids.length);
+    expect(await suite.redis.xlen(env.PAYFLUX_STREAM)).toBe(ids.length);
     expect(pf.stderrTail()).toContain('stream_backlog_over_cap_not_trimmed');
 
     unlinkSync(file);
-    await waitUntil('pending drained', () => groupState(redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
+    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
     expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(ids.map((id) => [id, 1]));
     // Once acknowledged, the entries are trimmed back towards the cap.
-    await waitUntil('trimmed after the export', () => redis.xlen(env.PAYFLUX_STREAM), (n) => n <= 150);
+    await waitUntil('trimmed after the export', () => suite.redis.xlen(env.PAYFLUX_STREAM), (n) => n <= 150);
   });
 
   it('terminates a line torn by a crash or a full disk before appending, so no export line is glued to it', async () => {
     // What a SIGKILL or an ENOSPC in the middle of a write leaves behind: a line with no "\n".
-    const file = join(scratch(), 'export.ndjson');
+    const file = join(suite.scratch(), 'export.ndjson');
     const torn = '{"type":"payment_event","schema_version":"1.0","event_id":"torn-';
     writeFileSync(file, `{"type":"payment_event","event_id":"whole"}\n${torn}`);
-    const env = await payfluxEnv(server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 20, idFactory());
-    await waitUntil('the group drained', () => groupState(redis, env), drained, { context: pf.stderrTail });
+    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
 
     const lines = readExportFile(file);
     expect(lines.slice(0, 2)).toEqual(['{"type":"payment_event","event_id":"whole"}', torn]);
@@ -134,22 +110,22 @@ describe('export destination failing', { timeout: 30_000 }, () => {
   });
 
   it('starts with an export file that cannot be opened, holds the events, and exports them once the directory exists', async () => {
-    const dir = scratch();
+    const dir = suite.scratch();
     const parent = join(dir, 'not-a-dir');
     writeFileSync(parent, 'a regular file where a directory should be\n');
     const file = join(parent, 'export.ndjson');
-    const env = await payfluxEnv(server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file, PAYFLUX_EXPORT_STALE_SEC: '1' });
+    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file, PAYFLUX_EXPORT_STALE_SEC: '1' });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 100, idFactory());
 
-    await waitUntil('the batch held', () => groupState(redis, env), (s) => s.pending === ids.length, { context: pf.stderrTail });
+    await waitUntil('the batch held', () => groupState(suite.redis, env), (s) => s.pending === ids.length, { context: pf.stderrTail });
     const health = await waitUntil('/export/health 503', () => getJson(`${pf.url}/export/health`), (h) => h.status === 503, { timeoutMs: 5000 });
     expect(JSON.stringify(health.body)).toContain('ENOTDIR');
     expect(pf.lines).toEqual([]);
 
     rmSync(parent);
     mkdirSync(parent);
-    await waitUntil('pending drained', () => groupState(redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
+    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
     expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(ids.map((id) => [id, 1]));
     expect((await getJson(`${pf.url}/export/health`)).status).toBe(200);
   });

@@ -2,11 +2,9 @@
  * The consumer's export as a user sees it: `payflux serve` as a real process against a real
  * redis-server; stdout carries export lines only, ack modes, `payflux replay --since`.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisServer } from '../../support/redis-server.js';
 import {
   API_KEY,
   countIds,
@@ -14,34 +12,18 @@ import {
   getJson,
   groupState,
   idFactory,
-  killAll,
   makeEvent,
   metric,
   payfluxEnv,
   readExportFile,
   runCli,
-  scratchDir,
   sendEvents,
   startPayflux,
   waitUntil,
+  consumerSuite,
 } from '../../support/payflux-process.js';
 
-let server: RedisServer;
-let redis: Redis;
-const cleanups: (() => void)[] = [];
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-afterEach(async () => {
-  await killAll();
-  for (const c of cleanups.splice(0)) c();
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const suite = consumerSuite();
 
 async function postOne(url: string, event: object): Promise<Response> {
   return fetch(`${url}/v1/events/payment_exhaust`, {
@@ -53,7 +35,7 @@ async function postOne(url: string, event: object): Promise<Response> {
 
 describe('stdout export', { timeout: 30_000 }, () => {
   it('exports an accepted event as exactly one JSON line on stdout within a second, with logs on stderr only', async () => {
-    const env = await payfluxEnv(server);
+    const env = await payfluxEnv(suite.server);
     const pf = await startPayflux(env);
     const nextId = idFactory();
 
@@ -73,7 +55,7 @@ describe('stdout export', { timeout: 30_000 }, () => {
     const second = makeEvent(nextId());
     expect((await postOne(pf.url, second)).status).toBe(202);
     await waitUntil('the second line', () => pf.lines.length, (n) => n >= 2, { context: pf.stderrTail });
-    await waitUntil('the group drained', () => groupState(redis, env), drained);
+    await waitUntil('the group drained', () => groupState(suite.redis, env), drained);
 
     const lines = pf.exported();
     expect(lines.map((l) => l.event_id)).toEqual([first.event_id, second.event_id]);
@@ -97,15 +79,14 @@ describe('stdout export', { timeout: 30_000 }, () => {
   it('in before_export mode acknowledges a batch before exporting it, and still exports it', async () => {
     // The export file is /dev/full: nothing can be written, so whatever is acknowledged was
     // acknowledged before the export (after_export would keep it pending; see export-failure).
-    const { dir, remove } = scratchDir();
-    cleanups.push(remove);
+    const dir = suite.scratch();
     const file = join(dir, 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(server, { PAYFLUX_ACK_MODE: 'before_export', PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const env = await payfluxEnv(suite.server, { PAYFLUX_ACK_MODE: 'before_export', PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
     const pf = await startPayflux(env);
 
     const ids = await sendEvents(pf.url, 50, idFactory());
-    await waitUntil('the batch acknowledged while the export fails', () => groupState(redis, env), drained, { context: pf.stderrTail });
+    await waitUntil('the batch acknowledged while the export fails', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
     const health = await waitUntil('the export failure reported', () => getJson(`${pf.url}/export/health`), (h) => h.body.destinations !== undefined && JSON.stringify(h.body).includes('ENOSPC'));
     expect(readExportFile(file)).toEqual([]);
     expect(health.body).toMatchObject({ export_mode: 'file' });
@@ -119,7 +100,7 @@ describe('stdout export', { timeout: 30_000 }, () => {
 
 describe('memory buffer', { timeout: 30_000 }, () => {
   it('with PAYFLUX_BUFFER=memory and no Redis, the same pipeline exports every accepted event once, in order', async () => {
-    const env = await payfluxEnv(server, { PAYFLUX_BUFFER: 'memory', REDIS_ADDR: '' });
+    const env = await payfluxEnv(suite.server, { PAYFLUX_BUFFER: 'memory', REDIS_ADDR: '' });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 300, idFactory());
     await waitUntil('the export', () => pf.lines.length, (n) => n >= ids.length, { context: pf.stderrTail });
@@ -133,17 +114,17 @@ describe('memory buffer', { timeout: 30_000 }, () => {
 
 describe('payflux replay --since', { timeout: 30_000 }, () => {
   it('re-exports the stored events inside the window to stdout without touching the consumer group', async () => {
-    const env = await payfluxEnv(server);
+    const env = await payfluxEnv(suite.server);
     // An entry stored two hours ago (explicit stream id in the past), before the live ones.
     const oldEvent = makeEvent('old-event-1');
-    await redis.xadd(env.PAYFLUX_STREAM, `${Date.now() - 2 * 3_600_000}-0`, 'e', JSON.stringify(oldEvent), 't', String(Date.now() - 2 * 3_600_000));
+    await suite.redis.xadd(env.PAYFLUX_STREAM, `${Date.now() - 2 * 3_600_000}-0`, 'e', JSON.stringify(oldEvent), 't', String(Date.now() - 2 * 3_600_000));
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 120, idFactory(), 60);
     await waitUntil('the live export', () => pf.lines.length, (n) => n >= ids.length + 1, { context: pf.stderrTail });
     expect((await pf.stop('SIGTERM')).code).toBe(0);
-    expect(drained(await groupState(redis, env))).toBe(true);
+    expect(drained(await groupState(suite.redis, env))).toBe(true);
     // More than two replay pages (1000 entries each), stored while no consumer runs.
-    const pipeline = redis.pipeline();
+    const pipeline = suite.redis.pipeline();
     const stored: string[] = [];
     for (let i = 0; i < 2100; i++) {
       const e = makeEvent(`stored-${i}`);
@@ -151,7 +132,7 @@ describe('payflux replay --since', { timeout: 30_000 }, () => {
       pipeline.xadd(env.PAYFLUX_STREAM, '*', 'e', JSON.stringify(e), 't', String(Date.now()));
     }
     await pipeline.exec();
-    const before = await groupState(redis, env);
+    const before = await groupState(suite.redis, env);
     expect(before).toMatchObject({ pending: 0, lag: stored.length });
 
     const lastHour = await runCli(['replay', '--since', '1h'], env);
@@ -167,6 +148,6 @@ describe('payflux replay --since', { timeout: 30_000 }, () => {
 
     const future = await runCli(['replay', '--since', new Date(Date.now() + 60_000).toISOString()], env);
     expect(future).toMatchObject({ code: 0, stdout: '' });
-    expect(await groupState(redis, env)).toEqual(before);
+    expect(await groupState(suite.redis, env)).toEqual(before);
   });
 });

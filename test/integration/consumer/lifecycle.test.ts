@@ -3,50 +3,26 @@
  * no line, SIGTERM finishes and acks the batch in flight and exits 0, SIGKILL loses no accepted
  * event (at least once, duplicates bounded by one read batch).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRedis, type RedisServer } from '../../support/redis-server.js';
 import {
   countIds,
   drained,
   groupState,
   idFactory,
-  killAll,
   parseExportLine,
   payfluxEnv,
   readExportFile,
-  scratchDir,
   sendEvents,
   startPayflux,
   startProducer,
   waitUntil,
   type ExportLine,
+  consumerSuite,
 } from '../../support/payflux-process.js';
 
-let server: RedisServer;
-let redis: Redis;
-const cleanups: (() => void)[] = [];
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-afterEach(async () => {
-  await killAll();
-  for (const c of cleanups.splice(0)) c();
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
-
-function scratch(): string {
-  const { dir, remove } = scratchDir();
-  cleanups.push(remove);
-  return dir;
-}
+const suite = consumerSuite();
 
 /** Stream ids compare as (ms, seq) pairs. */
 const streamOrder = (a: string, b: string): number => {
@@ -57,17 +33,17 @@ const streamOrder = (a: string, b: string): number => {
 
 /** Event ids of the entries the group has not delivered yet (after last-delivered-id). */
 async function undelivered(env: { PAYFLUX_STREAM: string; PAYFLUX_CONSUMER_GROUP: string }): Promise<string[]> {
-  const groups = (await redis.xinfo('GROUPS', env.PAYFLUX_STREAM)) as unknown[][];
+  const groups = (await suite.redis.xinfo('GROUPS', env.PAYFLUX_STREAM)) as unknown[][];
   const g = groups.find((x) => x[x.indexOf('name') + 1] === env.PAYFLUX_CONSUMER_GROUP) ?? [];
   const last = String(g[g.indexOf('last-delivered-id') + 1]);
-  const tail = await redis.xrange(env.PAYFLUX_STREAM, `(${last}`, '+');
+  const tail = await suite.redis.xrange(env.PAYFLUX_STREAM, `(${last}`, '+');
   return tail.map(([, f]) => (JSON.parse(f[f.indexOf('e') + 1] ?? '{}') as { event_id: string }).event_id);
 }
 
 describe('signals under load', { timeout: 30_000 }, () => {
   it('SIGHUP while producers keep sending: the rotated file and the new one together hold every accepted event once', async () => {
-    const file = join(scratch(), 'export.ndjson');
-    const env = await payfluxEnv(server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const file = join(suite.scratch(), 'export.ndjson');
+    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
     const pf = await startPayflux(env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
 
@@ -79,7 +55,7 @@ describe('signals under load', { timeout: 30_000 }, () => {
     await waitUntil('more traffic', () => producer.accepted.length, (n) => n >= sentBefore + 200);
     await producer.stop();
     expect(producer.failures).toBe(0);
-    await waitUntil('the group drained', () => groupState(redis, env), drained, { context: pf.stderrTail });
+    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
 
     const rotated = readExportFile(`${file}.1`).map(parseExportLine);
     const current = readExportFile(file).map(parseExportLine);
@@ -95,7 +71,7 @@ describe('signals under load', { timeout: 30_000 }, () => {
   });
 
   it('SIGTERM while producers keep sending: exits 0, nothing left pending, every accepted event exported once (the undelivered rest after a restart)', async () => {
-    const env = await payfluxEnv(server);
+    const env = await payfluxEnv(suite.server);
     const pf = await startPayflux(env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
     await waitUntil('traffic flowing', () => pf.lines.length, (n) => n >= 500, { context: pf.stderrTail });
@@ -111,37 +87,37 @@ describe('signals under load', { timeout: 30_000 }, () => {
 
     // Nothing delivered is left unacknowledged; what was accepted is exported or still waiting
     // undelivered in the stream for the next start, never both and never twice.
-    const state = await groupState(redis, env);
+    const state = await groupState(suite.redis, env);
     expect(state.pending).toBe(0);
     const exportedFirst = pf.exported().map((l) => l.event_id);
     const waiting = await undelivered(env);
     expect([...countIds([...exportedFirst, ...waiting])].sort()).toEqual(producer.accepted.map((id) => [id, 1]).sort());
 
     await pf.restart();
-    await waitUntil('the rest exported', () => groupState(redis, env), drained, { context: pf.stderrTail });
+    await waitUntil('the rest exported', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
     await waitUntil('all lines read', () => pf.lines.length, (n) => n >= producer.accepted.length);
     expect([...countIds(pf.exported().map((l) => l.event_id))].sort()).toEqual(producer.accepted.map((id) => [id, 1]).sort());
   });
 
   it('SIGTERM while the export is failing: exits 0 within the shutdown timeout and leaves the unexported batch pending, not acked', async () => {
-    const file = join(scratch(), 'export.ndjson');
+    const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file, PAYFLUX_SHUTDOWN_TIMEOUT_SEC: '3' });
+    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file, PAYFLUX_SHUTDOWN_TIMEOUT_SEC: '3' });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 100, idFactory(), 100);
-    await waitUntil('the batch held', () => groupState(redis, env), (s) => s.pending === ids.length, { context: pf.stderrTail });
+    await waitUntil('the batch held', () => groupState(suite.redis, env), (s) => s.pending === ids.length, { context: pf.stderrTail });
 
     const t0 = Date.now();
     const exit = await pf.stop('SIGTERM');
     expect(exit).toEqual({ code: 0, signal: null });
     expect(Date.now() - t0).toBeLessThan(3000);
-    expect(await groupState(redis, env)).toMatchObject({ pending: ids.length, lag: 0 });
+    expect(await groupState(suite.redis, env)).toMatchObject({ pending: ids.length, lag: 0 });
   });
 
   it('SIGKILL while producers keep sending, then a restart: every accepted event is exported, duplicates at most one read batch', async () => {
-    const file = join(scratch(), 'export.ndjson');
+    const file = join(suite.scratch(), 'export.ndjson');
     const readCount = 50;
-    const env = await payfluxEnv(server, {
+    const env = await payfluxEnv(suite.server, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_READ_COUNT: String(readCount),
@@ -166,7 +142,7 @@ describe('signals under load', { timeout: 30_000 }, () => {
     await pf.restart();
     await waitUntil('traffic accepted again', () => producer.accepted.length, (n) => n >= acceptedAtKill + 300, { context: pf.stderrTail });
     await Promise.all(producers.map((p) => p.stop()));
-    await waitUntil('the group drained', () => groupState(redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
+    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
 
     const lines: ExportLine[] = readExportFile(file).map(parseExportLine);
     const counts = countIds(lines.map((l) => l.event_id));
