@@ -19,30 +19,17 @@ export interface Outcome {
   readonly outcome_notes: string | null;
 }
 
-export interface Warning {
-  readonly warning_id: string;
-  readonly event_id: string;
-  readonly processor: string;
-  readonly merchant_id_hash: string | null;
-  readonly processed_at: string;
-  readonly event_timestamp: string;
-  readonly processor_risk_score: number;
-  readonly processor_risk_band: Incident['processor_risk_band'];
-  readonly processor_risk_drivers: Incident['processor_risk_drivers'];
-  readonly processor_playbook_context: string | undefined;
-  readonly risk_trajectory: string | undefined;
+/**
+ * An incident plus its outcome fields. The type's member order does not matter; the JSON field
+ * order is set by the literal in `toWarning`.
+ */
+export interface Warning extends Incident {
   /** True once an outcome other than `none` was recorded. */
   readonly outcome_observed: boolean;
   readonly outcome_type: OutcomeType | null;
   readonly outcome_timestamp: string | null;
   readonly outcome_source: OutcomeSource | null;
   readonly outcome_notes: string | null;
-  readonly status: Incident['status'];
-  readonly opened_at: string;
-  readonly resolved_at: string | null;
-  readonly peak_score: number;
-  readonly peak_band: Incident['peak_band'];
-  readonly event_count: number;
 }
 
 /** The wire shape, field order included: a literal, so every warning serialises the same way. */
