@@ -44,6 +44,7 @@ export interface Config {
     readonly appendMaxBatch: number;
     readonly appendMaxPending: number;
     readonly appendTimeoutMs: number;
+    readonly appendMaxInFlight: number;
   };
   readonly buffer: {
     readonly kind: BufferKind;

@@ -65,6 +65,7 @@ const EnvSchema = z.object({
   PAYFLUX_APPEND_MAX_BATCH: int(2000, 1, 100_000),
   PAYFLUX_APPEND_MAX_PENDING: int(50_000, 1, 10_000_000),
   PAYFLUX_APPEND_TIMEOUT_MS: int(800, 50, 60_000),
+  PAYFLUX_APPEND_MAX_IN_FLIGHT: int(4, 1, 64),
   PAYFLUX_INGEST_ENABLED: bool(true),
 
   REDIS_ADDR: optionalString(),
@@ -245,6 +246,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       appendMaxBatch: e.PAYFLUX_APPEND_MAX_BATCH,
       appendMaxPending: e.PAYFLUX_APPEND_MAX_PENDING,
       appendTimeoutMs: e.PAYFLUX_APPEND_TIMEOUT_MS,
+      appendMaxInFlight: e.PAYFLUX_APPEND_MAX_IN_FLIGHT,
     },
     buffer: {
       kind: e.PAYFLUX_BUFFER,

@@ -77,6 +77,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     maxBatch: config.ingest.appendMaxBatch,
     maxPending: config.ingest.appendMaxPending,
     timeoutMs: config.ingest.appendTimeoutMs,
+    maxInFlight: config.ingest.appendMaxInFlight,
     onFlush: (n) => {
       metrics.appendBatchSize.observe(n);
       metrics.appendPending.set(batcher.pending);

@@ -17,6 +17,8 @@ async function storedState(ctx, pf, stream) {
     accepted: metricValue(text, 'payflux_ingest_accepted_total'),
     duplicates: metricValue(text, 'payflux_ingest_duplicate_total'),
     rejected: metricValue(text, 'payflux_ingest_rejected_total'),
+    // Events per append round trip: how well concurrent requests share one Redis call.
+    avgAppendBatch: Math.round((metricValue(text, 'payflux_append_batch_events_sum') / Math.max(1, metricValue(text, 'payflux_append_batch_events_count'))) * 10) / 10,
     xlen: await ctx.redis.xlen(stream),
   };
 }
@@ -92,7 +94,7 @@ export async function benchIngest(ctx) {
         pass: ratio >= 0.8 && integrity && failures === 0,
         note:
           (integrity && failures === 0 ? '' : `non-2xx/errors ${failures}; XLEN ${stored.xlen} vs accepted ${stored.accepted}, duplicates ${stored.duplicates}; `) +
-          `per request, PayFlux: ${costNote(pfCost)}; baseline: ${costNote(baseCost)}; projected ratio ${projectedRatio.toFixed(2)}×`,
+          `per request, PayFlux: ${costNote(pfCost)}; ${stored.avgAppendBatch} events per append round trip; baseline: ${costNote(baseCost)}; projected ratio ${projectedRatio.toFixed(2)}×`,
         details: {
           cpuCost: { payflux: pfCost, baseline: baseCost, projectedRatio: Math.round(projectedRatio * 1000) / 1000 },
           rounds: { baseline: rounds.baseline.map((r) => Math.round(r.rps)), payflux: rounds.payflux.map((r) => Math.round(r.rps)) },

@@ -81,7 +81,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const pf = toPayFluxError(err);
-    if (pf.status >= 500) req.log.error({ err: { message: err.message, code: err.code, stack: err.stack } }, 'request_failed');
+    if (pf.status >= 500) req.log.error({ reqId: req.id, err: { message: err.message, code: err.code, stack: err.stack } }, 'request_failed');
     return sendError(reply, pf);
   });
   app.setNotFoundHandler((_req, reply) => sendError(reply, new PayFluxError('PF_ERR_NOT_FOUND')));

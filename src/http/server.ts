@@ -27,6 +27,10 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     // Nothing per request at info: at 50k req/s a log line per request would be the bottleneck.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdFor,
+    // No pino child per request: binding `reqId` stringifies it into a new logger on every
+    // request (~1 µs, 1.6 % of single-event ingest CPU) for logs we write only on errors, and
+    // those name `reqId` themselves.
+    childLoggerFactory: (logger) => logger,
     // While closing, new requests get 503 and keep-alive sockets are told to go away.
     return503OnClosing: true,
     forceCloseConnections: 'idle',

@@ -144,7 +144,7 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
             cancel_url: `${site}/?checkout=cancelled`,
           });
         } catch (err) {
-          req.log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'stripe_checkout_failed');
+          req.log.warn({ reqId: req.id, err: { message: err instanceof Error ? err.message : String(err) } }, 'stripe_checkout_failed');
           throw new PayFluxError('PF_ERR_UPSTREAM', 'the payment provider could not create a checkout session');
         }
         if (session.url === null) throw new PayFluxError('PF_ERR_UPSTREAM', 'the payment provider returned no checkout URL');
