@@ -59,7 +59,7 @@ function envelope(i) {
     retry_result: undefined,
     failure_origin: undefined,
   };
-  return { id: `${T0 + Math.floor(i / 2)}-${i % 2}`, event, eventTimeMs: at, ingestedAtMs: at, deliveries: 1, risk: undefined, tier: undefined };
+  return { id: `${T0 + Math.floor(i / 2)}-${i % 2}`, event, eventJson: undefined, eventTimeMs: at, ingestedAtMs: at, deliveries: 1, risk: undefined, tier: undefined };
 }
 
 const batches = [];

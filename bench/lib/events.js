@@ -47,7 +47,6 @@ function variantParts(tag) {
   for (let v = 0; v < VARIANTS; v++) {
     const failed = v % 7 === 3 || v % 13 === 5;
     const fields = [
-      ['event_type', failed ? 'payment_failed' : 'payment_succeeded'],
       ['processor', PROCESSORS[v % PROCESSORS.length]],
       ['merchant_id_hash', `m_${hex(16, v % 9)}`],
       ['payment_intent_id_hash', `pi_${hex(24, v)}`],
@@ -61,7 +60,8 @@ function variantParts(tag) {
     tail += `,"channel":${JSON.stringify(v % 3 === 0 ? 'mobile' : 'web')}`;
     if (failed && v % 2 === 0) tail += ',"retry_result":"pending","failure_origin":"issuer"';
     tail += '}';
-    parts.push([`{"event_id":"${eventIdPrefix(tag)}`, '","event_timestamp":"', `"${tail}`]);
+    const type = failed ? 'payment_failed' : 'payment_succeeded';
+    parts.push([`{"event_id":"${eventIdPrefix(tag)}`, `","event_type":"${type}","event_timestamp":"`, `"${tail}`]);
   }
   return parts;
 }

@@ -6,7 +6,7 @@
  * a dead letter (a value, never an exception: one poison entry must not end the stream).
  */
 import { map, type OperatorFunction } from 'rxjs';
-import { toPaymentEvent } from '../events.js';
+import { eventMembers, toPaymentEvent } from '../events.js';
 import type { Batch, DeadLetter, Envelope } from '../pipeline/types.js';
 
 /** What a source hands over: the stored payload and its delivery bookkeeping. */
@@ -41,6 +41,7 @@ export function decodeEnvelope(e: EncodedEntry): Envelope | undefined {
   return {
     id: e.id,
     event: toPaymentEvent(o),
+    eventJson: eventMembers(e.payload, o),
     eventTimeMs,
     ingestedAtMs: e.ingestedAtMs,
     deliveries: e.deliveries,

@@ -12,6 +12,7 @@ import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { concatMap, from, lastValueFrom, tap } from 'rxjs';
 import type { Config } from '../config.js';
+import { eventMembers } from '../events.js';
 import { createEventValidator } from '../http/validate-event.js';
 import type { Incident } from '../operators/track-incidents.js';
 import { createLineSerializer } from '../sinks/export-line.js';
@@ -63,7 +64,7 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
         skip(n, v.error.message);
         return;
       }
-      entries.push({ id: `0-${n}`, event: v.event, eventTimeMs: v.eventTimeMs, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined });
+      entries.push({ id: `0-${n}`, event: v.event, eventJson: eventMembers(line, body as Record<string, unknown>), eventTimeMs: v.eventTimeMs, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined });
     };
     for await (const chunk of createReadStream(o.file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
       const text = rest + (chunk as string);

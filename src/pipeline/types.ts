@@ -49,6 +49,11 @@ export interface Envelope {
   /** Stream message id (`1700000000000-0`). */
   readonly id: string;
   readonly event: PaymentEvent;
+  /**
+   * The event's JSON members exactly as stored, when the export line may splice them in
+   * verbatim (`eventMembers` in events.ts); undefined means serialise `event` instead.
+   */
+  readonly eventJson: string | undefined;
   /** `event_timestamp` as epoch milliseconds. */
   readonly eventTimeMs: number;
   /** When ingest stored it (epoch ms), for the end-to-end latency histogram. */

@@ -17,7 +17,7 @@ describe('library API (docs/library.md example)', () => {
       const entries: Envelope[] = [];
       bodies.forEach((b, i) => {
         const v = validate(b, Date.now());
-        if (v.ok) entries.push({ id: `0-${offset + i}`, event: v.event, eventTimeMs: v.eventTimeMs, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined });
+        if (v.ok) entries.push({ id: `0-${offset + i}`, event: v.event, eventJson: undefined, eventTimeMs: v.eventTimeMs, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined });
       });
       return { entries, dead: [], ackIds: [] };
     };

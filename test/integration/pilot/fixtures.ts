@@ -50,6 +50,7 @@ export function scored(processor: string, atMs: number, score: number, band: Ban
       retry_result: undefined,
       failure_origin: undefined,
     },
+    eventJson: undefined,
     eventTimeMs: atMs,
     ingestedAtMs: atMs,
     deliveries: 1,

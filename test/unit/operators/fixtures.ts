@@ -49,6 +49,7 @@ export function envelope(s: EventSpec): Envelope {
   return {
     id: s.id ?? nextStreamId(),
     event: paymentEvent(s),
+    eventJson: undefined,
     eventTimeMs: s.at,
     ingestedAtMs: s.at,
     deliveries: s.deliveries ?? 1,
@@ -59,7 +60,7 @@ export function envelope(s: EventSpec): Envelope {
 
 /** A redelivery of `e`: same entry, fresh envelope, one more delivery. */
 export function redelivered(e: Envelope): Envelope {
-  return { id: e.id, event: e.event, eventTimeMs: e.eventTimeMs, ingestedAtMs: e.ingestedAtMs, deliveries: e.deliveries + 1, risk: undefined, tier: undefined };
+  return { id: e.id, event: e.event, eventJson: e.eventJson, eventTimeMs: e.eventTimeMs, ingestedAtMs: e.ingestedAtMs, deliveries: e.deliveries + 1, risk: undefined, tier: undefined };
 }
 
 export function batchOf(entries: readonly Envelope[]): Batch {

@@ -29,6 +29,7 @@ function env(processor: string, atSec: number, score: number, band: Band, tier =
       retry_result: undefined,
       failure_origin: undefined,
     },
+    eventJson: undefined,
     eventTimeMs: t,
     ingestedAtMs: t,
     deliveries: 1,

@@ -1,0 +1,45 @@
+import { concat, from, lastValueFrom, throwError, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { toPaymentEvent } from '../../../src/events.js';
+import { decodeEntries, type EncodedEntry } from '../../../src/operators/decode-entries.js';
+
+const stored = (id: string) => JSON.stringify(toPaymentEvent({ event_id: id, event_type: 'payment_failed', event_timestamp: '2026-11-24T10:00:00Z', processor: 'stripe', retry_count: 1 }));
+const entry = (id: string, payload: string | undefined, deliveries = 1): EncodedEntry => ({ id, payload, ingestedAtMs: 5, deliveries });
+
+describe('decodeEntries', () => {
+  it('decodes stored events in order, keeping their stored JSON for the export line', async () => {
+    const [batch] = await lastValueFrom(from([[entry('1-0', stored('a')), entry('1-1', stored('b'))]]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()));
+    expect(batch?.entries.map((e) => e.event.event_id)).toEqual(['a', 'b']);
+    expect(batch?.ackIds).toEqual(['1-0', '1-1']);
+    expect(batch?.entries[0]?.eventTimeMs).toBe(Date.UTC(2026, 10, 24, 10));
+    expect(`{${batch?.entries[0]?.eventJson ?? ''}}`).toBe(stored('a'));
+  });
+
+  it('dead-letters undecodable entries and entries delivered too often, as values, and goes on', async () => {
+    const [batch] = await lastValueFrom(
+      from([[entry('1-0', '{not json'), entry('1-1', undefined), entry('1-2', '{"event_id":"x"}'), entry('1-3', stored('c'), 6), entry('1-4', stored('d'))]]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()),
+    );
+    expect(batch?.dead.map((d) => [d.id, d.reason])).toEqual([
+      ['1-0', 'decode_error'],
+      ['1-1', 'decode_error'],
+      ['1-2', 'decode_error'],
+      ['1-3', 'max_deliveries'],
+    ]);
+    expect(batch?.dead[0]?.data).toBe('{not json');
+    expect(batch?.entries.map((e) => e.id)).toEqual(['1-4']);
+    expect(batch?.ackIds).toEqual(['1-4']);
+  });
+
+  it('emits one batch per input array and passes errors through', async () => {
+    const boom = new Error('source failed');
+    const seen: number[] = [];
+    await expect(
+      new Promise((resolve, reject) => {
+        concat(from([[entry('1-0', stored('a'))], []]), throwError(() => boom))
+          .pipe(decodeEntries({ maxDeliveries: 5 }))
+          .subscribe({ next: (b) => seen.push(b.entries.length), error: reject, complete: () => resolve(undefined) });
+      }),
+    ).rejects.toBe(boom);
+    expect(seen).toEqual([1, 0]);
+  });
+});
