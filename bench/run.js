@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchBacktest } from './lib/backtest-bench.js';
 import { benchBatch, benchIngest, benchXadd, benchXaddNative } from './lib/ingest-benches.js';
 import { benchDrain, benchE2e, benchLatency, benchSoak } from './lib/pipeline-benches.js';
 import { CLI, ROOT, killAllNow, runScript, startRedis } from './lib/processes.js';
@@ -25,7 +26,7 @@ import { machineBusyCores } from './lib/observe.js';
 import { connect } from './lib/redis-load.js';
 import { machineInfo, machineLine, textTable, writeReport } from './lib/report.js';
 
-const SECTIONS = ['ingest', 'xadd', 'batch', 'e2e', 'drain', 'latency', 'soak', 'risk'];
+const SECTIONS = ['ingest', 'xadd', 'batch', 'e2e', 'drain', 'latency', 'soak', 'risk', 'backtest'];
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const RISK_SCRIPT = join(ROOT, 'bench', 'risk.mjs');
 
@@ -34,6 +35,7 @@ const USAGE = `usage: node bench/run.js [--quick] [--only ${SECTIONS.join(',')}]
   --only a,b        run only these sections (xadd runs with batch/e2e as their baseline)
   --soak            also run the 10-minute RSS soak (skipped by default)
   --drain-events N  backlog size of the drain benchmark (default 1,000,000)
+  --backtest-events N  events in the backtest file (default 1,000,000)
   --profile         run each PayFlux child with --cpu-prof into bench/results/profiles.tmp/
   --connections N, --pipelining N     single-event load (default 100, 1)
   --batch-connections N               concurrent batch requests (default 8)
@@ -64,6 +66,7 @@ function options() {
       only: { type: 'string' },
       soak: { type: 'boolean', default: false },
       'drain-events': { type: 'string' },
+      'backtest-events': { type: 'string' },
       profile: { type: 'boolean', default: false },
       connections: { type: 'string' },
       pipelining: { type: 'string' },
@@ -118,6 +121,7 @@ function options() {
     e2eWarmS: q ? 1 : 2,
     e2eSeconds: q ? 3 : 10,
     drainEvents: int('drain-events', q ? 100_000 : 1_000_000),
+    backtestEvents: int('backtest-events', q ? 100_000 : 1_000_000),
     latencyRate: 10_000,
     latencyBatch: 50,
     latencyTickMs: 10,
@@ -184,7 +188,7 @@ async function quietEnough(waitS, log) {
   }
 }
 
-const RUNNERS = { ingest: benchIngest, xadd: async (ctx) => [...(await benchXadd(ctx)), ...(await benchXaddNative(ctx))], batch: benchBatch, e2e: async (ctx) => [...(await benchE2e(ctx)), ...(ctx.opts.e2eSplit ? await benchE2e(ctx, true) : [])], drain: benchDrain, latency: benchLatency, soak: benchSoak, risk: benchRisk };
+const RUNNERS = { ingest: benchIngest, xadd: async (ctx) => [...(await benchXadd(ctx)), ...(await benchXaddNative(ctx))], batch: benchBatch, e2e: async (ctx) => [...(await benchE2e(ctx)), ...(ctx.opts.e2eSplit ? await benchE2e(ctx, true) : [])], drain: benchDrain, latency: benchLatency, soak: benchSoak, risk: benchRisk, backtest: benchBacktest };
 
 async function main() {
   const opts = options();

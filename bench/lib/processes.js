@@ -175,6 +175,24 @@ export async function startBaseline({ workDir, cpuProf }) {
   return { child, pid: child.pid, port, url, logPath, stop: () => stopChild(child, 5000) };
 }
 
+/**
+ * `node dist/cli.js backtest <file> --report <report>` with stdout (the export lines) into
+ * `outPath`; resolves { code, stderr, wallMs, pid }. `cpuProf` as for startPayflux.
+ */
+export async function runBacktestCli({ file, outPath, reportPath, workDir, cpuProf, env = {}, timeoutMs = 600_000 }) {
+  const out = openSync(outPath, 'w');
+  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', 'backtest.cpuprofile'] : [];
+  const t0 = performance.now();
+  const child = track(spawn(process.execPath, [...nodeArgs, CLI, 'backtest', file, '--report', reportPath], { cwd: workDir, env: { ...cleanEnv(), PAYFLUX_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', out, 'pipe'] }));
+  closeSync(out);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise((r) => child.once('exit', (c, sig) => r(c ?? sig)));
+  clearTimeout(t);
+  return { code, stderr, wallMs: performance.now() - t0, pid: child.pid };
+}
+
 /** Run a node script to completion with a time limit; resolves { code, stdout, stderr }. */
 export async function runScript(path, args, { cwd, timeoutMs }) {
   return runCommand(process.execPath, [path, ...args], { cwd, timeoutMs });
