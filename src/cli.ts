@@ -13,6 +13,8 @@
  * Configuration is the same environment as `serve`. Exit codes: 0 ok, 1 failure, 64 usage,
  * 78 bad configuration.
  */
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { connectBuffer } from './buffer/connect.js';
@@ -113,7 +115,16 @@ async function run(argv: string[]): Promise<void> {
     case 'backtest': {
       if (sub === undefined) usage('backtest needs a file of events (NDJSON)');
       const cfg = config();
-      const result = await runBacktest(cfg, { file: sub, out: process.stdout });
+      // process.stdout is synchronous for files and pipes on Linux: each chunk's write stalled
+      // the operators (a quarter of a backtest's CPU profile). A WriteStream on fd 1 writes
+      // from libuv's thread pool, on the other core, while the next batch is scored.
+      const out = createWriteStream('', { fd: 1, autoClose: false, highWaterMark: 1 << 22 });
+      const started = performance.now();
+      const run = await runBacktest(cfg, { file: sub, out });
+      out.end();
+      await finished(out);
+      // Timed to the last line written, not to the last line handed to the stream.
+      const result = { ...run, durationMs: Math.round(performance.now() - started) };
       if (values.report !== undefined) await writeReport(values.report, result);
       process.stderr.write(
         `backtest: ${result.events} events (${result.skipped} skipped) in ${result.durationMs} ms, model ${result.model}, ${result.incidents.length} incidents\n`,

@@ -8,9 +8,10 @@
  * Determinism: the incident clock is the event time of the batch being processed, so the same
  * file gives the same report on every run.
  */
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { concatMap, from, lastValueFrom, tap } from 'rxjs';
+import { BehaviorSubject, concatMap, from, lastValueFrom, map, takeWhile, tap } from 'rxjs';
 import type { Config } from '../config.js';
 import { eventMembers } from '../events.js';
 import { createEventValidator } from '../http/validate-event.js';
@@ -88,8 +89,19 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
     if (errors.length < MAX_REPORTED_ERRORS) errors.push({ line, message });
   }
 
+  // Pulled like the live consumer's reads: the next batch is read only once this one's lines
+  // are written (or buffered below the stream's high-water mark). `from(asyncIterable)` would
+  // push the whole file into concatMap's buffer ahead of a slow output, and stamp lines with
+  // the clock of batches read since: nondeterministic `processed_at`, unbounded memory.
+  const source = batches()[Symbol.asyncIterator]();
+  const demand$ = new BehaviorSubject<void>(undefined);
+  const batch$ = demand$.pipe(
+    concatMap(() => from(source.next())),
+    takeWhile((r) => r.done !== true),
+    map((r) => r.value as Batch),
+  );
   await lastValueFrom(
-    from(batches()).pipe(
+    batch$.pipe(
       tap((b) => {
         for (const e of b.entries) if (e.eventTimeMs > clockMs) clockMs = e.eventTimeMs;
       }),
@@ -98,7 +110,9 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
         events += batch.entries.length;
         for (const t of transitions) incidents.set(t.incident.warning_id, t.incident);
         const chunk = serialize(batch.entries, new Date(clockMs).toISOString());
-        if (!o.out.write(chunk)) await new Promise((r) => o.out.once('drain', r));
+        // once() rejects on 'error' (EPIPE, a full disk), so a failed write ends the run instead of hanging it.
+        if (!o.out.write(chunk)) await once(o.out, 'drain');
+        demand$.next();
       }),
     ),
     { defaultValue: undefined },
