@@ -98,7 +98,7 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
   const batch$ = demand$.pipe(
     concatMap(() => from(source.next())),
     takeWhile((r) => r.done !== true),
-    map((r) => r.value as Batch),
+    map((r) => r.value),
   );
   await lastValueFrom(
     batch$.pipe(
