@@ -35,6 +35,8 @@ export interface RedisBufferOptions {
   readonly maxLen: number;
   readonly rawEventTtlDays: number;
   readonly logger: Logger;
+  /** Passed to each reader (`RedisReaderOptions.watchdogGraceMs`); tests shorten it. */
+  readonly readWatchdogGraceMs?: number;
   /** Give up connecting at start after this long (ms); later disconnects retry forever. */
   readonly connectTimeoutMs?: number;
 }
@@ -128,7 +130,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     },
 
     async openReader(consumer: string): Promise<StreamReader> {
-      const reader = await createRedisReader(redis, { stream: o.stream, group: o.group, dlqStream: o.dlqStream, consumer, logger: o.logger });
+      const reader = await createRedisReader(redis, { stream: o.stream, group: o.group, dlqStream: o.dlqStream, consumer, logger: o.logger, watchdogGraceMs: o.readWatchdogGraceMs });
       readers.add(reader);
       return reader;
     },

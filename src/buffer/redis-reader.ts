@@ -3,8 +3,11 @@
  *
  * A watchdog guards the blocking read: if XREADGROUP BLOCK n has not answered within
  * n + WATCHDOG_GRACE_MS (a half-open socket, a stalled server), the connection is dropped and
- * re-established, the read fails, and the caller retries with backoff. Without it a dead TCP
- * peer would stall the consumer until the kernel gives up, minutes later.
+ * re-established, again every n + grace while the read stays unanswered. ioredis re-sends the
+ * unanswered read on the new connection (autoResendUnfulfilledCommands), and entries a lost
+ * reply had delivered come back as this consumer's own pending entries (`ownPendingFirst`).
+ * Without it a dead TCP peer would stall the consumer until the kernel gives up, minutes
+ * later. test/integration/buffer/read-watchdog.test.ts stops a server mid-read.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -19,6 +22,8 @@ export interface RedisReaderOptions {
   readonly dlqStream: string;
   readonly consumer: string;
   readonly logger: Logger;
+  /** How long past its BLOCK time a read may take before the watchdog reconnects (5000 ms). */
+  readonly watchdogGraceMs?: number;
 }
 
 /** `[[stream, entries]]`, or null after a BLOCK timeout. */
@@ -84,10 +89,10 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     consumer: o.consumer,
 
     async read(count: number, blockMs: number): Promise<StreamEntry[]> {
-      const watchdog = setTimeout(() => {
+      const watchdog = setInterval(() => {
         o.logger.warn({ blockMs }, 'redis_read_watchdog_reconnect');
         conn.disconnect(true);
-      }, blockMs + WATCHDOG_GRACE_MS);
+      }, blockMs + (o.watchdogGraceMs ?? WATCHDOG_GRACE_MS));
       try {
         if (ownPendingFirst) {
           const history = (await withGroup(() => conn.xreadgroup('GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'))) as ReadReply;
@@ -107,7 +112,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
         const first = reply?.[0];
         return first === undefined ? [] : toStreamEntries(first[1], 1);
       } finally {
-        clearTimeout(watchdog);
+        clearInterval(watchdog);
       }
     },
 

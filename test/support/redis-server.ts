@@ -28,6 +28,10 @@ export interface RedisServer {
   /** REDIS_ADDR form. */
   readonly addr: string;
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGSTOP: the server keeps its sockets but answers nothing (a stalled server). */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -81,6 +85,8 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
     addr: `127.0.0.1:${port}`,
     stop,
     start,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     close: async () => {
       await stop('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,55 @@
+/**
+ * The watchdog on the blocking read (redis-reader.ts): a server that stops answering (SIGSTOP:
+ * its sockets stay open, like a stalled server or a half-open TCP peer) must not stall the
+ * consumer until the kernel gives up minutes later.
+ */
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisBuffer } from '../../../src/buffer/redis-buffer.js';
+import type { StreamEntry } from '../../../src/buffer/buffer.js';
+import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+
+let server: RedisServer;
+beforeAll(async () => {
+  server = await startRedis();
+});
+afterAll(async () => {
+  server?.resume();
+  await server?.close();
+});
+
+describe('read watchdog', () => {
+  it('reconnects a read the server stopped answering and delivers what was appended meanwhile, once', async () => {
+    const p = testPrefix();
+    const logs: { msg: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => logs.push(JSON.parse(line) as { msg: string }) });
+    const b = await createRedisBuffer({
+      url: server.url, password: undefined, tls: false, keyPrefix: p, stream: `${p}s`, group: 'g', dlqStream: `${p}dlq`,
+      dedupWindowSec: 60, maxLen: 0, rawEventTtlDays: 7, logger, readWatchdogGraceMs: 300,
+    });
+    const reader = await b.openReader('c1');
+    expect(await reader.read(10, 50)).toEqual([]);
+
+    server.pause();
+    const started = Date.now();
+    const read = reader.read(10, 200);
+    // Blocked for 200 ms + 300 ms grace, then the watchdog drops the connection.
+    await expect.poll(() => logs.some((l) => l.msg === 'redis_read_watchdog_reconnect'), { timeout: 3000, interval: 50 }).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+    server.resume();
+
+    const producer = new Redis(server.url);
+    await producer.xadd(`${p}s`, '*', 'e', '{"n":1}', 't', String(Date.now()));
+    // The read carries on over the new connection; an entry served to the dropped connection
+    // comes back as this consumer's own pending entry on a later read.
+    const got: StreamEntry[] = [...(await read)];
+    const deadline = Date.now() + 5000;
+    while (got.length === 0 && Date.now() < deadline) got.push(...(await reader.read(10, 100)));
+    expect(got.map((e) => e.payload)).toEqual(['{"n":1}']);
+    await reader.ack(got.map((e) => e.id));
+    expect(await reader.read(10, 50)).toEqual([]);
+    producer.disconnect();
+    await b.close();
+  }, 15_000);
+});
