@@ -110,3 +110,25 @@ if less(safe, floor) then floor = safe end
 local byAge = redis.call('XTRIM', stream, 'MINID', '~', floor)
 return {byLength, byAge, overCap}
 `;
+
+/**
+ * Remove the group's consumers that have nothing pending and have been idle for over a while.
+ * KEYS[1] the stream. ARGV[1] group; ARGV[2] idle ms; ARGV[3] a consumer to keep (ourselves).
+ * Returns the names removed.
+ *
+ * Atomic on purpose: XGROUP DELCONSUMER drops the consumer's pending entries, which nobody would
+ * ever be delivered again. Checked from the client, a consumer could read a batch between the
+ * check and the delete, and that batch would be lost.
+ */
+export const REMOVE_IDLE_CONSUMERS_SCRIPT = `
+local removed = {}
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local f = {}
+  for j = 1, #c, 2 do f[c[j]] = c[j + 1] end
+  if f['name'] ~= ARGV[3] and f['pending'] == 0 and f['idle'] > tonumber(ARGV[2]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], f['name'])
+    removed[#removed + 1] = f['name']
+  end
+end
+return removed
+`;

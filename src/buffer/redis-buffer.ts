@@ -8,7 +8,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { APPEND_SCRIPT, TRIM_SCRIPT } from './lua.js';
+import { APPEND_SCRIPT, REMOVE_IDLE_CONSUMERS_SCRIPT, TRIM_SCRIPT } from './lua.js';
 import { createRedisReader } from './redis-reader.js';
 import {
   BufferUnavailableError,
@@ -45,6 +45,7 @@ const MIN_VERSION: readonly [number, number] = [6, 2];
 
 type AppendFn = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
 type TrimFn = (stream: string, group: string, maxLen: number, floor: string) => Promise<[number, number, number]>;
+type RemoveIdleFn = (stream: string, group: string, idleMs: number, except: string) => Promise<string[]>;
 
 export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls'>): RedisOptions {
   return {
@@ -65,6 +66,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   redis.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'redis_error'));
   redis.defineCommand('pfAppend', { lua: APPEND_SCRIPT });
   redis.defineCommand('pfTrim', { numberOfKeys: 1, lua: TRIM_SCRIPT });
+  redis.defineCommand('pfRemoveIdle', { numberOfKeys: 1, lua: REMOVE_IDLE_CONSUMERS_SCRIPT });
   try {
     await redis.connect();
     await checkVersion(redis);
@@ -76,6 +78,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   const dedupPrefix = `${o.keyPrefix}d:`;
   const pfAppend = (redis as unknown as { pfAppend: AppendFn }).pfAppend.bind(redis);
   const pfTrim = (redis as unknown as { pfTrim: TrimFn }).pfTrim.bind(redis);
+  const pfRemoveIdle = (redis as unknown as { pfRemoveIdle: RemoveIdleFn }).pfRemoveIdle.bind(redis);
   const readers = new Set<StreamReader>();
 
   const buffer: EventBuffer = {
@@ -135,18 +138,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       return reader;
     },
 
-    async removeIdleConsumers(idleMs: number, except: string): Promise<string[]> {
-      const consumers = (await redis.xinfo('CONSUMERS', o.stream, o.group)) as unknown[][];
-      const removed: string[] = [];
-      for (const c of consumers) {
-        const f = fieldsOf(c);
-        const name = String(f.get('name'));
-        if (name !== except && Number(f.get('pending')) === 0 && Number(f.get('idle')) > idleMs) {
-          await redis.xgroup('DELCONSUMER', o.stream, o.group, name);
-          removed.push(name);
-        }
-      }
-      return removed;
+    removeIdleConsumers(idleMs: number, except: string): Promise<string[]> {
+      return pfRemoveIdle(o.stream, o.group, idleMs, except);
     },
 
     async trim(nowMs: number): Promise<TrimResult> {
