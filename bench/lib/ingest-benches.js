@@ -189,7 +189,7 @@ export async function benchXaddNative(ctx) {
   const n = o.quick ? 300_000 : 2_000_000;
   const meter = cpuMeter({ redis: ctx.redisPid });
   const port = ctx.redisAddr.split(':')[1];
-  const r = await runCommand('redis-benchmark', ['-h', '127.0.0.1', '-p', port, '-c', '4', '-P', '500', '-n', String(n), '--csv', 'XADD', stream, '*', 'e', payload, 't', '1'], { cwd: ctx.workDir, timeoutMs: 60_000 });
+  const r = await runCommand('redis-benchmark', ['-h', '127.0.0.1', '-p', port, '-c', '4', '-P', '500', '-n', String(n), '--csv', 'XADD', stream, '*', 'e', payload], { cwd: ctx.workDir, timeoutMs: 60_000 });
   const cores = meter.read();
   const m = /"([\d.]+)","[\d.]+","[\d.]+","[\d.]+","[\d.]+","[\d.]+","[\d.]+"\s*$/.exec(r.stdout.trim());
   await ctx.redis.del(stream);

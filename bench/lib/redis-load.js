@@ -25,13 +25,12 @@ export async function pipelinedXadd(redis, { stream, tag, firstId = 0, total, ch
       const n = Math.min(chunk, total - next);
       const from = next;
       next += n;
-      const t = String(Date.now());
       const p = redis.pipeline();
       if (prebuilt) {
-        for (let i = 0; i < n; i++) p.xadd(stream, '*', 'e', prebuilt[(from + i) % prebuilt.length], 't', t);
+        for (let i = 0; i < n; i++) p.xadd(stream, '*', 'e', prebuilt[(from + i) % prebuilt.length]);
       } else {
         const payloads = storedPayloads(tag, firstId + from, n, startMs + from * stepMs, stepMs);
-        for (let i = 0; i < n; i++) p.xadd(stream, '*', 'e', payloads[i], 't', t);
+        for (let i = 0; i < n; i++) p.xadd(stream, '*', 'e', payloads[i]);
       }
       const res = await p.exec();
       for (const [err] of res) if (err) throw err;

@@ -6,8 +6,12 @@
 /**
  * Dedup + append for a micro-batch.
  * KEYS[1] the stream; KEYS[2..n] one dedup key per event.
- * ARGV[1] dedup TTL (s); ARGV[2] ingest time (ms); ARGV[3..n+1] the event payloads.
+ * ARGV[1] dedup TTL (s); ARGV[2..n] the event payloads (ARGV[i] goes with KEYS[i]).
  * Returns one integer per event: 1 appended, 0 duplicate.
+ *
+ * An entry is one field, `e`. When it was stored is its id's time part (Redis's clock at the
+ * XADD): a separate ingest-time field cost 57 B per entry (9 % of the stream's memory) and
+ * ~5 % of the script's time, for a value the id already carries.
  *
  * The mark is set first (SET NX is the check), then the entry is appended; if the append fails
  * the mark is deleted before the error is returned, so a failed append never leaves a mark
@@ -16,11 +20,10 @@
  */
 export const APPEND_SCRIPT = `
 local ttl = ARGV[1]
-local t = ARGV[2]
 local out = {}
 for i = 2, #KEYS do
   if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ttl) then
-    local r = redis.pcall('XADD', KEYS[1], '*', 'e', ARGV[i + 1], 't', t)
+    local r = redis.pcall('XADD', KEYS[1], '*', 'e', ARGV[i])
     if type(r) == 'table' and r.err then
       redis.call('DEL', KEYS[i])
       return r

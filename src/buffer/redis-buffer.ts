@@ -89,15 +89,15 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
 
     async append(items: readonly AppendItem[]): Promise<AppendOutcome[]> {
       if (redis.status !== 'ready') throw new BufferUnavailableError(`redis is ${redis.status}`);
-      const args: (string | number)[] = new Array<string | number>(2 * items.length + 3);
+      // KEYS: the stream, one dedup key per item; ARGV: the TTL, one payload per item.
+      const args: (string | number)[] = new Array<string | number>(2 * items.length + 2);
       args[0] = o.stream;
       for (let i = 0; i < items.length; i++) {
         const item = items[i] as AppendItem;
         args[i + 1] = dedupPrefix + item.dedupKey;
-        args[items.length + 3 + i] = item.payload;
+        args[items.length + 2 + i] = item.payload;
       }
       args[items.length + 1] = o.dedupWindowSec;
-      args[items.length + 2] = Date.now();
       let res: number[];
       try {
         res = await pfAppend(items.length + 1, ...args);
@@ -171,10 +171,9 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     async dlqReplay(count: number): Promise<number> {
       const entries = await buffer.dlqList(count);
       if (entries.length === 0) return 0;
-      const now = Date.now();
       const tx = redis.multi();
       for (const e of entries) {
-        tx.xadd(o.stream, '*', 'e', e.data, 't', now);
+        tx.xadd(o.stream, '*', 'e', e.data);
         tx.xdel(o.dlqStream, e.dlqId);
       }
       await tx.exec();

@@ -63,13 +63,13 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     // reclaim makes them 4 (> 3: dead letter) and 3 (not more than 3: exported).
     const poison = makeEvent('poison-1');
     const boundary = makeEvent('boundary-1');
-    const poisonId = await redis.xadd(s, '*', 'e', JSON.stringify(poison), 't', String(Date.now()));
-    const boundaryId = await redis.xadd(s, '*', 'e', JSON.stringify(boundary), 't', String(Date.now()));
+    const poisonId = await redis.xadd(s, '*', 'e', JSON.stringify(poison));
+    const boundaryId = await redis.xadd(s, '*', 'e', JSON.stringify(boundary));
     await redis.xreadgroup('GROUP', g, 'ghost', 'COUNT', 2, 'STREAMS', s, '>');
     await redis.xclaim(s, g, 'ghost', 0, poisonId!, 'IDLE', 60_000, 'RETRYCOUNT', 3, 'JUSTID');
     await redis.xclaim(s, g, 'ghost', 0, boundaryId!, 'IDLE', 60_000, 'RETRYCOUNT', 2, 'JUSTID');
     // Undecodable: not JSON, and an entry without the payload field at all (another producer's).
-    const garbageId = await redis.xadd(s, '*', 'e', '{"event_id": not json', 't', String(Date.now()));
+    const garbageId = await redis.xadd(s, '*', 'e', '{"event_id": not json');
     const foreignId = await redis.xadd(s, '*', 'something', 'else');
 
     const pf = await startPayflux(env);
@@ -104,7 +104,7 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     // A valid event dead-lettered earlier (say after max deliveries), and an undecodable one.
     const parked = makeEvent('parked-1');
     await redis.xadd(env.PAYFLUX_DLQ_STREAM, '*', 'data', JSON.stringify(parked), 'original_id', '1-1', 'reason', 'max_deliveries', 'timestamp', new Date().toISOString());
-    const garbageId = await redis.xadd(s, '*', 'e', 'garbage', 't', String(Date.now()));
+    const garbageId = await redis.xadd(s, '*', 'e', 'garbage');
     await waitUntil('the garbage dead-lettered', () => redis.xlen(env.PAYFLUX_DLQ_STREAM), (n) => n === 2, { context: pf.stderrTail });
 
     const list = await runCli(['dlq', 'list'], env);
