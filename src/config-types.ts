@@ -103,6 +103,9 @@ export interface Config {
     readonly priceCents: number;
     readonly productName: string;
     readonly siteUrl: string;
+    /** PAYFLUX_CHECKOUT_RATELIMIT_PER_MIN: sessions per client address per minute; 0 = off. */
+    readonly checkoutPerMinute: number;
+    readonly trustProxy: boolean;
   };
   readonly riskApi: {
     readonly enabled: boolean;

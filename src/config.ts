@@ -112,6 +112,7 @@ const EnvSchema = z.object({
   PRICE_CENTS: int(9900, 50, 100_000_000),
   PRODUCT_NAME: z.preprocess(blankToUndefined, z.string().default('PayFlux Early Access')),
   SITE_URL: z.preprocess(blankToUndefined, z.string().default('http://localhost:8080')),
+  PAYFLUX_CHECKOUT_RATELIMIT_PER_MIN: int(10, 0, 100_000),
 
   PAYFLUX_RISK_API_ENABLED: bool(true),
   PAYFLUX_RISK_API_KEYS: csv(''),
@@ -299,6 +300,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       priceCents: e.PRICE_CENTS,
       productName: e.PRODUCT_NAME,
       siteUrl: e.SITE_URL,
+      checkoutPerMinute: e.PAYFLUX_CHECKOUT_RATELIMIT_PER_MIN,
+      trustProxy: e.PAYFLUX_TRUST_PROXY,
     },
     riskApi: {
       enabled: e.PAYFLUX_RISK_API_ENABLED,

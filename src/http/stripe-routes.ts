@@ -4,6 +4,8 @@
  * exported once) and records enforcement-like events as outcomes on the Stripe warning, through
  * the same recorder as the manual route. `POST /checkout` creates a Checkout Session.
  * Neither route takes the PayFlux key: Stripe signs its calls, and checkout is a public button.
+ * Because anyone can press it, and each press is a call to Stripe's API on our account,
+ * checkout is rate-limited per client address (`PAYFLUX_CHECKOUT_RATELIMIT_PER_MIN`).
  */
 import Stripe from 'stripe';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -12,7 +14,9 @@ import type { PaymentEvent } from '../events.js';
 import type { Warning } from '../sinks/warning.js';
 import type { WarningStore } from '../sinks/warning-store.js';
 import type { OutcomeRecorder } from '../sinks/outcome-recorder.js';
+import { clientBucket } from './client-address.js';
 import { mapStripeEvent } from './stripe-event-mapping.js';
+import { createTokenBuckets } from './token-bucket.js';
 
 export interface StripeCheckoutOptions {
   /** `STRIPE_API_KEY` (`sk_…`). */
@@ -21,6 +25,10 @@ export interface StripeCheckoutOptions {
   readonly productName: string;
   readonly siteUrl: string;
   readonly currency?: string;
+  /** Sessions a client address may create per minute (also the burst); 0 disables the limit. */
+  readonly perMinute: number;
+  /** Take the client address from `x-forwarded-for` (PAYFLUX_TRUST_PROXY). */
+  readonly trustProxy: boolean;
   /** Extra client settings: tests point `host`/`port`/`protocol` at a local fake API. */
   readonly client?: Pick<Stripe.StripeConfig, 'host' | 'port' | 'protocol' | 'timeout' | 'maxNetworkRetries'>;
 }
@@ -130,11 +138,16 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
   if (co !== undefined) {
     const stripe = new Stripe(co.apiKey, { maxNetworkRetries: 1, timeout: 10_000, telemetry: false, ...co.client });
     const site = co.siteUrl.replace(/\/+$/, '');
+    const buckets = createTokenBuckets({ rps: co.perMinute / 60, burst: co.perMinute, maxKeys: 10_000 });
     await app.register(async (checkout) => {
       // A plain HTML form posts urlencoded; the route reads nothing from the body.
       checkout.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, _body, done) => done(null, undefined));
 
       checkout.post('/checkout', async (req, reply) => {
+        if (buckets.enabled) {
+          const t = buckets.take(clientBucket(req.headers, req.socket.remoteAddress ?? '', co.trustProxy), Date.now());
+          if (!t.ok) throw new PayFluxError('PF_ERR_RATE_LIMITED', 'too many checkout sessions from this address; retry later', undefined, t.retryAfterSec);
+        }
         let session: Stripe.Checkout.Session;
         try {
           session = await stripe.checkout.sessions.create({

@@ -46,7 +46,7 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   const checkout =
     stripe.apiKey === undefined
       ? undefined
-      : { apiKey: stripe.apiKey, priceCents: stripe.priceCents, productName: stripe.productName, siteUrl: stripe.siteUrl };
+      : { apiKey: stripe.apiKey, priceCents: stripe.priceCents, productName: stripe.productName, siteUrl: stripe.siteUrl, perMinute: stripe.checkoutPerMinute, trustProxy: stripe.trustProxy };
 
   if (!pilotOn || d.redis === undefined) {
     const routes: RouteGroup[] =

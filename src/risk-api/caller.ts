@@ -12,8 +12,8 @@
  * `trustProxy` is set, when the left-most valid `x-forwarded-for` entry is used.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import ipaddr from 'ipaddr.js';
 import { PayFluxError } from '../errors.js';
+import { clientBucket } from '../http/client-address.js';
 import type { CallerTier } from './limits.js';
 
 export interface Caller {
@@ -54,26 +54,4 @@ export function createCallerIdentifier(keys: readonly string[], trustProxy: bool
       return { tier, bucket: `key:${hex.slice(0, 32)}`, keyId: hex.slice(0, 8) };
     },
   };
-}
-
-/** The address anonymous callers are bucketed by. */
-export function clientBucket(headers: Readonly<Record<string, string | string[] | undefined>>, socketIp: string, trustProxy: boolean): string {
-  if (trustProxy) {
-    const xff = headers['x-forwarded-for'];
-    const list = Array.isArray(xff) ? xff.join(',') : (xff ?? '');
-    for (const part of list.split(',')) {
-      const bucket = bucketOf(part.trim());
-      if (bucket !== null) return bucket;
-    }
-  }
-  return bucketOf(socketIp) ?? 'unknown';
-}
-
-function bucketOf(text: string): string | null {
-  if (!ipaddr.isValid(text)) return null;
-  let addr = ipaddr.parse(text);
-  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
-  if (addr.kind() === 'ipv4') return addr.toString();
-  const parts = (addr as ipaddr.IPv6).parts.slice(0, 4);
-  return `${new ipaddr.IPv6([...parts, 0, 0, 0, 0]).toString()}/64`;
 }

@@ -86,7 +86,7 @@ async function serve(overrides: Partial<StripeRoutesOptions> = {}): Promise<Harn
     webhookSecret: SECRET,
     ingest,
     pilot: { store, outcomes },
-    checkout: { apiKey: 'sk_test_fake_123', priceCents: 9900, productName: 'PayFlux Early Access', siteUrl: 'http://localhost:8080/', client: { host: '127.0.0.1', port: fakePort, protocol: 'http', maxNetworkRetries: 0 } },
+    checkout: { apiKey: 'sk_test_fake_123', priceCents: 9900, productName: 'PayFlux Early Access', siteUrl: 'http://localhost:8080/', perMinute: 10, trustProxy: false, client: { host: '127.0.0.1', port: fakePort, protocol: 'http', maxNetworkRetries: 0 } },
     ...overrides,
   }));
   servers.push(server);
@@ -224,6 +224,24 @@ describe('Stripe checkout', () => {
     fakeStatus = 200;
     expect(res.status).toBe(502);
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_UPSTREAM' } });
+  });
+
+  it('limits sessions per client address: 429 with Retry-After, and Stripe is not called', async () => {
+    const h = await serve({
+      checkout: { apiKey: 'sk_test_fake_123', priceCents: 9900, productName: 'PayFlux Early Access', siteUrl: 'http://localhost:8080/', perMinute: 2, trustProxy: true, client: { host: '127.0.0.1', port: fakePort, protocol: 'http', maxNetworkRetries: 0 } },
+    });
+    stripeCalls.length = 0;
+    fakeStatus = 200;
+    const press = (ip: string) => fetch(`${h.url}/checkout`, { method: 'POST', headers: { accept: 'application/json', 'x-forwarded-for': ip } });
+    expect((await press('203.0.113.7')).status).toBe(200);
+    expect((await press('203.0.113.7')).status).toBe(200);
+    const limited = await press('203.0.113.7');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await limited.json()).toMatchObject({ error: { code: 'PF_ERR_RATE_LIMITED' } });
+    // Another address has its own budget.
+    expect((await press('198.51.100.9')).status).toBe(200);
+    expect(stripeCalls).toHaveLength(3);
   });
 
   it('has neither route without STRIPE_WEBHOOK_SECRET and STRIPE_API_KEY', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PayFluxError } from '../../../src/errors.js';
-import { clientBucket, createCallerIdentifier } from '../../../src/risk-api/caller.js';
+import { createCallerIdentifier } from '../../../src/risk-api/caller.js';
+import { clientBucket } from '../../../src/http/client-address.js';
 
 const KEYS = ['pf_test_abcdefgh12', 'pf_live_zyxwvuts98'];
 
