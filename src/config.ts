@@ -6,7 +6,9 @@
  * together (`ConfigError.issues`); `main.ts` prints them and exits 78 (EX_CONFIG).
  * The result is deep-frozen: nothing downstream can change configuration at run time.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { parseEnv } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { bool, csv, int, oneOf, optionalString, optionalUrl, blankToUndefined } from './config-fields.js';
@@ -319,4 +321,11 @@ function deepFreeze<T>(o: T): T {
     for (const v of Object.values(o)) deepFreeze(v);
   }
   return o;
+}
+
+/** `.env` in the working directory, under the real environment (which wins). */
+export function environment(): Record<string, string | undefined> {
+  const file = '.env';
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...process.env };
 }

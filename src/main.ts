@@ -3,10 +3,9 @@
  * The only module that knows every folder. `start()` is what tests and the CLI call;
  * `main()` adds the process concerns (env, signals, exit codes).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { parseEnv } from 'node:util';
-import pino, { type Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import type { Logger } from 'pino';
+import { ConfigError, environment, loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
 import { createAppendBatcher } from './buffer/append-batcher.js';
 import type { EventBuffer } from './buffer/buffer.js';
 import { connectBuffer } from './buffer/connect.js';
@@ -50,19 +49,6 @@ export interface Running {
   /** SIGHUP: reload keys from `env`, reopen the export file. */
   reload(env?: Readonly<Record<string, string | undefined>>): Promise<void>;
   close(): Promise<void>;
-}
-
-export function createLogger(level: Config['logLevel']): Logger {
-  // Logs go to stderr: stdout carries export lines only.
-  return pino(
-    {
-      level,
-      base: { service: 'payflux' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['req.headers.authorization', 'req.headers["x-payflux-key"]', 'headers.authorization', 'body', 'req.body'], remove: true },
-    },
-    pino.destination({ fd: 2, sync: false }),
-  );
 }
 
 export async function start(config: Config, o: StartOptions = {}): Promise<Running> {
@@ -263,13 +249,6 @@ function riskRecorder(metrics: Metrics): (report: RiskBatchReport) => void {
     }
     for (const b of report.bands) metrics.riskEvents.inc({ processor: b.processor, band: b.band }, b.count);
   };
-}
-
-/** `.env` in the working directory, under the real environment (which wins). */
-export function environment(): Record<string, string | undefined> {
-  const file = '.env';
-  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
-  return { ...fromFile, ...process.env };
 }
 
 /** `payflux serve`: run until SIGTERM/SIGINT; exit 78 on bad config. */
