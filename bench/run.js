@@ -19,6 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchBacktest } from './lib/backtest-bench.js';
+import { benchFloors } from './lib/floors-bench.js';
 import { benchBatch, benchIngest, benchXadd, benchXaddNative } from './lib/ingest-benches.js';
 import { benchDrain, benchE2e, benchLatency, benchSoak } from './lib/pipeline-benches.js';
 import { CLI, ROOT, killAllNow, runScript, startRedis } from './lib/processes.js';
@@ -26,7 +27,7 @@ import { machineBusyCores } from './lib/observe.js';
 import { connect } from './lib/redis-load.js';
 import { machineInfo, machineLine, textTable, writeReport } from './lib/report.js';
 
-const SECTIONS = ['ingest', 'xadd', 'batch', 'e2e', 'drain', 'latency', 'soak', 'risk', 'backtest'];
+const SECTIONS = ['ingest', 'xadd', 'batch', 'e2e', 'drain', 'latency', 'soak', 'risk', 'backtest', 'floors'];
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 const RISK_SCRIPT = join(ROOT, 'bench', 'risk.mjs');
 
@@ -188,7 +189,7 @@ async function quietEnough(waitS, log) {
   }
 }
 
-const RUNNERS = { ingest: benchIngest, xadd: async (ctx) => [...(await benchXadd(ctx)), ...(await benchXaddNative(ctx))], batch: benchBatch, e2e: async (ctx) => [...(await benchE2e(ctx)), ...(ctx.opts.e2eSplit ? await benchE2e(ctx, true) : [])], drain: benchDrain, latency: benchLatency, soak: benchSoak, risk: benchRisk, backtest: benchBacktest };
+const RUNNERS = { ingest: benchIngest, xadd: async (ctx) => [...(await benchXadd(ctx)), ...(await benchXaddNative(ctx))], batch: benchBatch, e2e: async (ctx) => [...(await benchE2e(ctx)), ...(ctx.opts.e2eSplit ? await benchE2e(ctx, true) : [])], drain: benchDrain, latency: benchLatency, soak: benchSoak, risk: benchRisk, backtest: benchBacktest, floors: benchFloors };
 
 async function main() {
   const opts = options();

@@ -1,7 +1,7 @@
 /**
  * Pipelined XADD from this process (ioredis): Redis's own append ceiling as seen from Node,
- * and the preload of the drain benchmark's backlog. Entries have PayFlux's shape: fields `e`
- * (the event JSON) and `t` (ingest time, ms).
+ * and the preload of the drain benchmark's backlog. Entries have PayFlux's shape: one field `e`
+ * (the event JSON, in the stored form).
  */
 import { Redis } from 'ioredis';
 import { storedPayloads } from './events.js';

@@ -1,0 +1,116 @@
+// Ceilings the throughput targets meet on this machine before any PayFlux code runs: the
+// per-event cost of work the SPEC's design cannot skip, measured here, turned into events/s.
+//
+//   Redis, per event (server CPU from INFO commandstats, 500 events per call):
+//     append   PayFlux's dedup + append script (SET NX EX + XADD, atomic: SPEC §3)
+//     xadd     the XADD alone, in the same kind of script (what dedup adds is the difference)
+//     read     XREADGROUP COUNT 500 of those entries, per entry
+//     ack      XACK of 500 ids, per id
+//   Node, per event (this process, best of 5 rounds):
+//     parse    JSON.parse of a stored event (the consumer must read what it exports)
+//     validate the ingest validator on a parsed event (SPEC §3 rules, compiled schema)
+//
+// Ceilings (events/s), each assuming everything else is free:
+//   batch ingest  1 / append            Redis is one thread; every accepted event pays it
+//   end to end    1 / (append+read+ack) the same thread stores and serves every event
+//   drain         1 / (read+ack+parse)  one batch in flight (SPEC §2): Redis and the
+//                                       consumer take turns, their times add up
+//   backtest      1 / (parse+validate)  one thread reads the file in order
+//
+// Usage: node bench/floors.mjs <port of a scratch redis-server> [--quick]  (FLUSHALLs it)
+import { Redis } from 'ioredis';
+import { APPEND_SCRIPT } from '../dist/buffer/lua.js';
+import { dedupKeyFor } from '../dist/buffer/dedup-key.js';
+import { createEventValidator } from '../dist/http/validate-event.js';
+import { storedPayloads } from './lib/events.js';
+
+const port = Number(process.argv[2]);
+const quick = process.argv.includes('--quick');
+const N = quick ? 50_000 : 200_000;
+const BATCH = 500;
+const redis = new Redis({ host: '127.0.0.1', port });
+const payloads = storedPayloads('floors00', 0, N, Date.now() - 600_000, 600_000 / N);
+
+function bestNsPerEvent(fn) {
+  let best = Infinity;
+  for (let r = 0; r < 5; r++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    best = Math.min(best, Number(process.hrtime.bigint() - t0) / N);
+  }
+  return best;
+}
+
+let sink = 0;
+const parseNs = bestNsPerEvent(() => {
+  for (const p of payloads) sink += JSON.parse(p).retry_count;
+});
+const bodies = payloads.map((p) => JSON.parse(p));
+const validate = createEventValidator({ processors: ['stripe', 'adyen', 'checkout', 'internal'], maxClockSkewSec: Infinity, maxAgeSec: Infinity });
+const validateNs = bestNsPerEvent(() => {
+  for (const b of bodies) sink += validate(b, Date.now()).ok ? 1 : 0;
+});
+
+const XADD_ONLY = `
+for i = 2, #KEYS do redis.pcall('XADD', KEYS[1], '*', 'e', ARGV[i]) end
+return #KEYS - 1
+`;
+
+/** Server µs per event of `script` over all payloads, 500 per EVALSHA, into `stream`. */
+async function scriptUs(script, stream, keyPrefix) {
+  const sha = await redis.script('LOAD', script);
+  await redis.config('RESETSTAT');
+  for (let i = 0; i < N; i += BATCH) {
+    const n = Math.min(BATCH, N - i);
+    const keys = [stream];
+    const argv = [86_400];
+    for (let j = 0; j < n; j++) {
+      keys.push(`${keyPrefix}${dedupKeyFor(`floors-${i + j}`)}`);
+      argv.push(payloads[i + j]);
+    }
+    await redis.evalsha(sha, keys.length, ...keys, ...argv);
+  }
+  return (await commandUs('evalsha')) / N;
+}
+
+async function commandUs(name) {
+  const m = new RegExp(`cmdstat_${name}:calls=\\d+,usec=(\\d+)`).exec(await redis.info('commandstats'));
+  return m ? Number(m[1]) : NaN;
+}
+
+await redis.flushall();
+const appendUs = await scriptUs(APPEND_SCRIPT, 'floors:append', 'floors:d:');
+const xaddUs = await scriptUs(XADD_ONLY, 'floors:xadd', 'floors:x:');
+
+await redis.xgroup('CREATE', 'floors:append', 'g', '0');
+await redis.config('RESETSTAT');
+let read = 0;
+for (;;) {
+  const reply = await redis.xreadgroup('GROUP', 'g', 'c', 'COUNT', BATCH, 'STREAMS', 'floors:append', '>');
+  const entries = reply?.[0]?.[1] ?? [];
+  if (entries.length === 0) break;
+  read += entries.length;
+  await redis.xack('floors:append', 'g', ...entries.map(([id]) => id));
+}
+const readUs = (await commandUs('xreadgroup')) / read;
+const ackUs = (await commandUs('xack')) / read;
+await redis.flushall();
+redis.disconnect();
+
+const us = (ns) => ns / 1000;
+const ceiling = (perEventUs) => Math.round(1e6 / perEventUs);
+const r2 = (x) => Math.round(x * 100) / 100;
+console.log(
+  JSON.stringify({
+    events: N,
+    read,
+    per_event_us: { append: r2(appendUs), xadd: r2(xaddUs), read: r2(readUs), ack: r2(ackUs), parse: r2(us(parseNs)), validate: r2(us(validateNs)) },
+    ceilings: {
+      batch: ceiling(appendUs),
+      e2e: ceiling(appendUs + readUs + ackUs),
+      drain: ceiling(readUs + ackUs + us(parseNs)),
+      backtest: ceiling(us(parseNs + validateNs)),
+    },
+    sink: sink > 0,
+  }),
+);
