@@ -107,6 +107,12 @@ describe('createLineSerializer', () => {
       JSON.stringify(base, null, 1),
       JSON.stringify({ ...base, retry_count: 1.5 }),
       JSON.stringify({ ...base, geo_bucket: 7 }),
+      // JSON.parse keeps the last of a repeated key; spliced text would carry both.
+      '{"event_id":"evt_1","event_type":"payment_succeeded","event_timestamp":"2026-11-24T09:59:58Z","processor":"stripe","merchant_id_hash":{"pan":"4111111111111111"},"merchant_id_hash":"m1","retry_count":0}',
+      '{"event_id":"evt_1","event_type":"payment_succeeded","event_timestamp":"2026-11-24T09:59:58Z","processor":"stripe","retry_count":5,"retry_count":0}',
+      // Integers not written as JSON.stringify writes them.
+      '{"event_id":"evt_1","event_type":"payment_succeeded","event_timestamp":"2026-11-24T09:59:58Z","processor":"stripe","retry_count":1e1}',
+      '{"event_id":"evt_1","event_type":"payment_succeeded","event_timestamp":"2026-11-24T09:59:58Z","processor":"stripe","retry_count":1.0}',
     ];
     const serialize = createLineSerializer('c1');
     for (const payload of payloads) {
@@ -116,8 +122,17 @@ describe('createLineSerializer', () => {
       expect(line.endsWith('}\n') && line.indexOf('\n') === line.length - 1, payload).toBe(true);
       const parsed = JSON.parse(line) as Record<string, unknown>;
       expect(parsed.extra).toBeUndefined();
+      expect(line).not.toContain('4111');
       expect(Number.isInteger(parsed.retry_count), payload).toBe(true);
     }
+  });
+
+  it('splices a stored event written with spaces between tokens as the same JSON', () => {
+    const payload = '{ "event_id" : "evt_1", "event_type":"payment_failed", "event_timestamp":"2026-11-24T09:59:58Z", "processor":"stripe", "geo_bucket":"a \\"quoted\\" \\\\ geo", "retry_count":3 }';
+    const env = decoded(payload);
+    expect(env.eventJson).toBeDefined();
+    const serialize = createLineSerializer('c1');
+    expect(JSON.parse(serialize([env], PROCESSED_AT))).toEqual(JSON.parse(serialize([serialised(env)], PROCESSED_AT)));
   });
 
   it('keeps each event’s own tier context when events share one assessment', () => {
