@@ -121,9 +121,17 @@ async function run(argv: string[]): Promise<void> {
       // from libuv's thread pool, on the other core, while the next batch is scored.
       const out = createWriteStream('', { fd: 1, autoClose: false, highWaterMark: 1 << 22 });
       const started = performance.now();
-      const run = await runBacktest(cfg, { file: sub, out });
-      out.end();
-      await finished(out);
+      let run;
+      try {
+        run = await runBacktest(cfg, { file: sub, out });
+        out.end();
+        await finished(out);
+      } catch (err) {
+        // The reader went away (`payflux backtest f | head`): stop quietly, like any filter.
+        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+        process.stderr.write('backtest: output closed before the end (EPIPE); stopped, no report written\n');
+        return;
+      }
       // Timed to the last line written, not to the last line handed to the stream.
       const result = { ...run, durationMs: Math.round(performance.now() - started) };
       if (values.report !== undefined) await writeReport(values.report, result);

@@ -100,23 +100,38 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
     takeWhile((r) => r.done !== true),
     map((r) => r.value),
   );
-  await lastValueFrom(
-    batch$.pipe(
-      tap((b) => {
-        for (const e of b.entries) if (e.eventTimeMs > clockMs) clockMs = e.eventTimeMs;
-      }),
-      riskStages({ risk: config.risk, incidents: { cooldownSec: config.pilot.cooldownSec }, now: () => clockMs }),
-      concatMap(async ({ batch, transitions }) => {
-        events += batch.entries.length;
-        for (const t of transitions) incidents.set(t.incident.warning_id, t.incident);
-        const chunk = serialize(batch.entries, new Date(clockMs).toISOString());
-        // once() rejects on 'error' (EPIPE, a full disk), so a failed write ends the run instead of hanging it.
-        if (!o.out.write(chunk)) await once(o.out, 'drain');
-        demand$.next();
-      }),
-    ),
-    { defaultValue: undefined },
-  );
+  // A failed output (EPIPE when the reader went away, a full disk) ends the run with that error:
+  // a write that was only buffered reports it later, so keep it from the first moment.
+  let outError: Error | undefined;
+  const onOutError = (err: Error): void => {
+    outError ??= err;
+  };
+  o.out.on('error', onOutError);
+  try {
+    await lastValueFrom(
+      batch$.pipe(
+        tap((b) => {
+          for (const e of b.entries) if (e.eventTimeMs > clockMs) clockMs = e.eventTimeMs;
+        }),
+        riskStages({ risk: config.risk, incidents: { cooldownSec: config.pilot.cooldownSec }, now: () => clockMs }),
+        concatMap(async ({ batch, transitions }) => {
+          if (outError !== undefined) throw outError;
+          events += batch.entries.length;
+          for (const t of transitions) incidents.set(t.incident.warning_id, t.incident);
+          const chunk = serialize(batch.entries, new Date(clockMs).toISOString());
+          // once() rejects on 'error', so an output failing while we wait ends the run too.
+          if (!o.out.write(chunk)) await once(o.out, 'drain');
+          demand$.next();
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+  } finally {
+    o.out.off('error', onOutError);
+    // Close the input file when the run ended early.
+    await source.return?.(undefined);
+  }
+  if (outError !== undefined) throw outError;
 
   return {
     file: o.file,

@@ -2,12 +2,13 @@
  * The same events give the same scores live (HTTP → Redis → consumer) and in `payflux backtest`
  * (a file, no Redis): the operators are pure over event time.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toPaymentEvent } from '../../../src/events.js';
 import { startRedis, type RedisServer } from '../../support/redis-server.js';
 import { post, startTestApp, waitFor, type TestApp } from '../../support/app.js';
 
@@ -94,6 +95,13 @@ describe('backtest', () => {
     const written = readFileSync(out, 'utf8');
     expect(piped).toBe(written);
 
+    // The same events in the stored form (the export's key order) take the splicing path:
+    // the lines must not change by a byte.
+    const storedFile = join(dir, 'clock-stored.ndjson');
+    writeFileSync(storedFile, events.map((e) => JSON.stringify(toPaymentEvent(e))).join('\n') + '\n');
+    const { stdout: spliced } = await run('node', ['dist/cli.js', 'backtest', storedFile], { env, maxBuffer: 64 * 1024 * 1024 });
+    expect(spliced).toBe(written);
+
     // processed_at is the latest event time up to the end of the line's batch (500 lines):
     // never a clock from batches read ahead of the one being written.
     const lines = written.trim().split('\n').map((l) => JSON.parse(l) as { event_timestamp: string; processed_at: string });
@@ -105,6 +113,21 @@ describe('backtest', () => {
       if (i % 500 === 499 || i === lines.length - 1) clockAtBatchEnd.push(latest);
     });
     lines.forEach((l, i) => expect(Date.parse(l.processed_at), `line ${i}`).toBe(clockAtBatchEnd[Math.floor(i / 500)]));
+  });
+
+  it('stops quietly when its reader goes away (EPIPE), like any filter piped into head', async () => {
+    const file = join(dir, 'epipe.ndjson');
+    writeFileSync(file, traffic(1200).map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const child = spawn('node', ['dist/cli.js', 'backtest', file], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Read the first chunk, then close our end of the pipe.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(stderr).toContain('EPIPE');
+    expect(stderr).not.toMatch(/Unhandled|at .*\.js:\d+/);
   });
 
   it('skips lines that are not valid events and says how many', async () => {
