@@ -1,7 +1,11 @@
 /**
  * The address an unauthenticated caller is rate-limited by: the socket's peer, or with
- * `trustProxy` (PAYFLUX_TRUST_PROXY) the left-most valid `x-forwarded-for` entry. IPv4-mapped
- * IPv6 counts as IPv4; other IPv6 addresses count per /64, since one host commonly owns a /64.
+ * `trustProxy` (PAYFLUX_TRUST_PROXY) the right-most `x-forwarded-for` entry, the one our own
+ * proxy wrote. Entries to its left are whatever the client sent: trusting them would let every
+ * request name a fresh address and a fresh bucket. One trusted hop: behind a chain of proxies
+ * the right-most entry is the outer proxy, and its clients share a bucket (strict, not open).
+ * IPv4-mapped IPv6 counts as IPv4; other IPv6 addresses count per /64, since one host commonly
+ * owns a /64.
  */
 import ipaddr from 'ipaddr.js';
 
@@ -9,10 +13,8 @@ export function clientBucket(headers: Readonly<Record<string, string | string[] 
   if (trustProxy) {
     const xff = headers['x-forwarded-for'];
     const list = Array.isArray(xff) ? xff.join(',') : (xff ?? '');
-    for (const part of list.split(',')) {
-      const bucket = bucketOf(part.trim());
-      if (bucket !== null) return bucket;
-    }
+    const bucket = bucketOf(list.slice(list.lastIndexOf(',') + 1).trim());
+    if (bucket !== null) return bucket;
   }
   return bucketOf(socketIp) ?? 'unknown';
 }

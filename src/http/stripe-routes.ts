@@ -89,6 +89,9 @@ function wantsHtml(req: FastifyRequest): boolean {
   return accept.includes('text/html') && !accept.includes('application/json');
 }
 
+/** The cap across all addresses, in multiples of the per-address limit. */
+const GLOBAL_FACTOR = 10;
+
 export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app, opts) => {
   const processor = opts.processor ?? 'stripe';
   const tolerance = opts.toleranceSec ?? 300;
@@ -139,14 +142,20 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
     const stripe = new Stripe(co.apiKey, { maxNetworkRetries: 1, timeout: 10_000, telemetry: false, ...co.client });
     const site = co.siteUrl.replace(/\/+$/, '');
     const buckets = createTokenBuckets({ rps: co.perMinute / 60, burst: co.perMinute, maxKeys: 10_000 });
+    // And a cap across every address: many addresses (a botnet, or a proxy chain sharing one
+    // entry) must not turn the button into unlimited Stripe API calls either.
+    const overall = createTokenBuckets({ rps: (GLOBAL_FACTOR * co.perMinute) / 60, burst: GLOBAL_FACTOR * co.perMinute, maxKeys: 1 });
     await app.register(async (checkout) => {
       // A plain HTML form posts urlencoded; the route reads nothing from the body.
       checkout.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, _body, done) => done(null, undefined));
 
       checkout.post('/checkout', async (req, reply) => {
         if (buckets.enabled) {
-          const t = buckets.take(clientBucket(req.headers, req.socket.remoteAddress ?? '', co.trustProxy), Date.now());
+          const now = Date.now();
+          const t = buckets.take(clientBucket(req.headers, req.socket.remoteAddress ?? '', co.trustProxy), now);
           if (!t.ok) throw new PayFluxError('PF_ERR_RATE_LIMITED', 'too many checkout sessions from this address; retry later', undefined, t.retryAfterSec);
+          const all = overall.take('all', now);
+          if (!all.ok) throw new PayFluxError('PF_ERR_RATE_LIMITED', 'too many checkout sessions right now; retry later', undefined, all.retryAfterSec);
         }
         let session: Stripe.Checkout.Session;
         try {

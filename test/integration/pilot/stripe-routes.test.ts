@@ -239,9 +239,13 @@ describe('Stripe checkout', () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(await limited.json()).toMatchObject({ error: { code: 'PF_ERR_RATE_LIMITED' } });
-    // Another address has its own budget.
+    // Another address has its own budget, within the cap across all addresses (10 × 2 a minute).
     expect((await press('198.51.100.9')).status).toBe(200);
-    expect(stripeCalls).toHaveLength(3);
+    for (let i = 0; i < 17; i++) expect((await press(`198.51.100.${100 + i}`)).status).toBe(200);
+    const capped = await press('198.51.100.200');
+    expect(capped.status).toBe(429);
+    expect(await capped.json()).toMatchObject({ error: { code: 'PF_ERR_RATE_LIMITED', message: expect.stringContaining('right now') } });
+    expect(stripeCalls).toHaveLength(20);
   });
 
   it('has neither route without STRIPE_WEBHOOK_SECRET and STRIPE_API_KEY', async () => {

@@ -56,6 +56,8 @@ describe('rate limits per tier', () => {
     ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now, config: { trustProxy: true } });
     expect(await spend(ctx, 4, { 'x-forwarded-for': '192.0.2.1, 10.0.0.1' })).toEqual([400, 400, 400, 429]);
     expect((await post(ctx, { 'x-forwarded-for': '192.0.2.2' })).statusCode).toBe(400);
+    // What the client writes left of the proxy's entry buys no fresh bucket.
+    expect((await post(ctx, { 'x-forwarded-for': '198.51.100.77, 10.0.0.1' })).statusCode).toBe(429);
   });
 
   it('FREE (pf_test_): burst of 10, then 429 with Retry-After 12', async () => {

@@ -36,7 +36,10 @@ describe('createCallerIdentifier', () => {
 describe('clientBucket', () => {
   it('uses the socket address unless the proxy is trusted', () => {
     expect(clientBucket({ 'x-forwarded-for': '198.51.100.1' }, '10.0.0.2', false)).toBe('10.0.0.2');
-    expect(clientBucket({ 'x-forwarded-for': 'junk, 198.51.100.1, 10.0.0.9' }, '10.0.0.2', true)).toBe('198.51.100.1');
+    // The right-most entry is the one our proxy appended; the client wrote the rest.
+    expect(clientBucket({ 'x-forwarded-for': 'spoofed-by-client, 198.51.100.1, 203.0.113.9' }, '10.0.0.2', true)).toBe('203.0.113.9');
+    expect(clientBucket({ 'x-forwarded-for': ['198.51.100.1', '203.0.113.9'] }, '10.0.0.2', true)).toBe('203.0.113.9');
+    expect(clientBucket({ 'x-forwarded-for': '198.51.100.1, junk' }, '10.0.0.2', true)).toBe('10.0.0.2');
     expect(clientBucket({ 'x-forwarded-for': 'junk' }, '10.0.0.2', true)).toBe('10.0.0.2');
   });
 
