@@ -29,7 +29,8 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     genReqId: requestIdFor,
     // No pino child per request: binding `reqId` stringifies it into a new logger on every
     // request (~1 µs, 1.6 % of single-event ingest CPU) for logs we write only on errors, and
-    // those name `reqId` themselves.
+    // those name `reqId` themselves. Fastify's own rare lines (client errors) go without it, and
+    // route-level log levels are not used anywhere.
     childLoggerFactory: (logger) => logger,
     // While closing, new requests get 503 and keep-alive sockets are told to go away.
     return503OnClosing: true,

@@ -53,6 +53,8 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
   const demand$ = new BehaviorSubject<void>(undefined);
   let stopping = false;
   let inFlight = false;
+  // Nothing older than the raw-event retention can still be in the stream.
+  const maxLatencyMs = config.buffer.rawEventTtlDays * 86_400_000;
   let running = true;
 
   /** Retry `op` with backoff until it succeeds; false if the consumer stopped first. */
@@ -84,7 +86,12 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     const exported = async (): Promise<void> => {
       await exporter.write(batch, processedAt);
       const t = Date.now();
-      for (const e of batch.entries) if (e.ingestedAtMs > 0) metrics.endToEndLatency.observe((t - e.ingestedAtMs) / 1000);
+      for (const e of batch.entries) {
+        // The store time is the entry id's: an entry another producer added with an explicit
+        // id (`1-1`) would otherwise count as decades old. Clock skew can make it negative.
+        const age = t - e.ingestedAtMs;
+        if (e.ingestedAtMs > 0 && age <= maxLatencyMs) metrics.endToEndLatency.observe(Math.max(0, age) / 1000);
+      }
     };
     const after = d.afterExport;
     const persisted = async (): Promise<boolean> => (after === undefined ? true : persist('after_export', () => after({ batch, transitions })));
