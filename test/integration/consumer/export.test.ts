@@ -76,6 +76,17 @@ describe('stdout export', { timeout: 30_000 }, () => {
     expect(pf.lines.some((l) => l.includes('"level"'))).toBe(false);
   });
 
+  it('exports an entry another producer stored under an explicit ancient id without timing it as decades old', async () => {
+    const env = await payfluxEnv(suite.server);
+    const event = makeEvent(idFactory()());
+    await suite.redis.xadd(env.PAYFLUX_STREAM, '1-1', 'e', JSON.stringify(event));
+    const pf = await startPayflux(env);
+    await waitUntil('the export line', () => pf.lines.length, (n) => n >= 1, { context: pf.stderrTail });
+    expect(pf.exported()[0]).toMatchObject({ event_id: event.event_id, stream_message_id: '1-1' });
+    expect(await metric(pf.url, 'payflux_events_exported_total', { destination: 'stdout' })).toBe(1);
+    expect(await metric(pf.url, 'payflux_end_to_end_latency_seconds_count')).toBe(0);
+  });
+
   it('in before_export mode acknowledges a batch before exporting it, and still exports it', async () => {
     // The export file is /dev/full: nothing can be written, so whatever is acknowledged was
     // acknowledged before the export (after_export would keep it pending; see export-failure).
