@@ -23,7 +23,7 @@ import { benchFloors } from './lib/floors-bench.js';
 import { benchBatch, benchIngest, benchXadd, benchXaddNative } from './lib/ingest-benches.js';
 import { benchDrain, benchE2e, benchLatency, benchSoak } from './lib/pipeline-benches.js';
 import { CLI, ROOT, killAllNow, runScript, startRedis } from './lib/processes.js';
-import { machineBusyCores } from './lib/observe.js';
+import { machineBusyCores, machineStealSeconds } from './lib/observe.js';
 import { connect } from './lib/redis-load.js';
 import { machineInfo, machineLine, textTable, writeReport } from './lib/report.js';
 
@@ -211,6 +211,8 @@ async function main() {
     log(`PayFlux bench (${opts.quick ? 'quick' : 'full'}): ${[...opts.selected].join(', ')}; redis ${version} on ${redisServer.addr}; work dir ${workDir}`);
     const machine = machineInfo(version);
     machine.backgroundCpuAtStart = await quietEnough(opts.waitQuietS, log);
+    const steal0 = machineStealSeconds();
+    const t0 = performance.now();
     for (const section of SECTIONS) {
       if (!opts.selected.has(section)) {
         if (section === 'soak') results.push({ id: 'soak', what: 'RSS under sustained load (10-minute soak)', skipped: true, target: 'RSS ≤ 250 MB, flat', note: 'skipped: run with --soak' });
@@ -226,6 +228,8 @@ async function main() {
       }
       log(`  (${section} took ${((performance.now() - t) / 1000).toFixed(1)}s)`);
     }
+    const steal1 = machineStealSeconds();
+    if (steal0 !== undefined && steal1 !== undefined) machine.stealCoresDuringRun = Math.round(((steal1 - steal0) / ((performance.now() - t0) / 1000)) * 100) / 100;
     const report = { mode: `${opts.quick ? 'quick smoke run, not comparable' : opts.selected.size < SECTIONS.length - 1 ? 'subset' : 'full'}${Object.keys(opts.payfluxEnv).length > 0 ? ` (what-if: ${JSON.stringify(opts.payfluxEnv)})` : ''}`, machine, settings: { ...opts, selected: [...opts.selected] }, results };
     writeReport(RESULTS_DIR, report);
     process.stdout.write(`\n${textTable(results)}\n\nMachine: ${machineLine(machine)}\nWritten: bench/results/latest.json, bench/results/latest.md\n`);

@@ -7,11 +7,20 @@ import { cpuSeconds } from './processes.js';
 
 /** CPU seconds the whole machine has been busy (all cores; /proc/stat, Linux), or undefined. */
 function machineBusySeconds() {
+  return procStat()?.busy;
+}
+
+/** CPU seconds the hypervisor gave to other guests while this VM wanted to run. */
+export function machineStealSeconds() {
+  return procStat()?.steal;
+}
+
+function procStat() {
   try {
     const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal …: busy is everything but idle and iowait.
     const busy = f.slice(0, 8).reduce((s, x) => s + x, 0) - f[3] - f[4];
-    return busy / 100;
+    return { busy: busy / 100, steal: (f[7] ?? 0) / 100 };
   } catch {
     return undefined;
   }
@@ -108,8 +117,9 @@ export async function redisCommandStats(redis, top = 6) {
 /**
  * CPU meter over named processes (pid or 'self'): `read()` gives CPU seconds per wall second
  * for each since `start()` (1.0 = one full core; the machine has os.cpus().length of them),
- * plus `other`: what the rest of the machine used meanwhile (noise from processes that are
- * not part of the benchmark; it should be near 0 for numbers worth comparing).
+ * plus `steal`: CPU the hypervisor gave other guests while this VM wanted it (a shared VM's
+ * noise, invisible from inside), and `other`: what the rest of the machine used meanwhile
+ * (processes not part of the benchmark). Both should be near 0 for numbers worth comparing.
  */
 export function cpuMeter(procs) {
   const read = () => {
@@ -121,6 +131,7 @@ export function cpuMeter(procs) {
       } else out[name] = cpuSeconds(pid);
     }
     out.machine = machineBusySeconds();
+    out.steal = machineStealSeconds();
     return out;
   };
   let t0 = performance.now();
@@ -142,7 +153,7 @@ export function cpuMeter(procs) {
       if (out.machine !== null) {
         let ours = 0;
         for (const k of Object.keys(procs)) ours += out[k] ?? 0;
-        out.other = Math.max(0, Math.round((out.machine - ours) * 100) / 100);
+        out.other = Math.max(0, Math.round((out.machine - ours - (out.steal ?? 0)) * 100) / 100);
       }
       delete out.machine;
       return out;
@@ -171,7 +182,7 @@ export function cpuCost(cores, seconds, events, machineCores) {
   let total = 0;
   let worst = 0;
   for (const [k, c] of Object.entries(cores)) {
-    if (k === 'other' || c === null || c === undefined) continue;
+    if (k === 'other' || k === 'steal' || c === null || c === undefined) continue;
     const v = (c * seconds * 1e6) / events;
     us[k] = Math.round(v * 100) / 100;
     total += v;

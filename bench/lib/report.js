@@ -49,7 +49,9 @@ export function textTable(rows) {
 }
 
 export function machineLine(m) {
-  const noise = m.backgroundCpuAtStart === undefined ? '' : `; other processes used ${m.backgroundCpuAtStart} cores at start`;
+  const noise =
+    (m.backgroundCpuAtStart === undefined ? '' : `; other processes used ${m.backgroundCpuAtStart} cores at start`) +
+    (m.stealCoresDuringRun === undefined ? '' : `; the hypervisor stole ${m.stealCoresDuringRun} cores on average during the run`);
   return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM, Node ${m.node}, Redis ${m.redis}, ${m.os}, ${m.date}${noise}`;
 }
 
