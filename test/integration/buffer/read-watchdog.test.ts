@@ -3,31 +3,19 @@
  * its sockets stay open, like a stalled server or a half-open TCP peer) must not stall the
  * consumer until the kernel gives up minutes later.
  */
-import { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisBuffer } from '../../../src/buffer/redis-buffer.js';
+import { describe, expect, it } from 'vitest';
 import type { StreamEntry } from '../../../src/buffer/buffer.js';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { redisSuite, testBuffer } from '../../support/buffer.js';
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  server?.resume();
-  await server?.close();
-});
+const suite = redisSuite();
 
 describe('read watchdog', () => {
   it('reconnects a read the server stopped answering and delivers what was appended meanwhile, once', async () => {
-    const p = testPrefix();
     const logs: { msg: string }[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => logs.push(JSON.parse(line) as { msg: string }) });
-    const b = await createRedisBuffer({
-      url: server.url, password: undefined, tls: false, keyPrefix: p, stream: `${p}s`, group: 'g', dlqStream: `${p}dlq`,
-      dedupWindowSec: 60, maxLen: 0, rawEventTtlDays: 7, logger, readWatchdogGraceMs: 300,
-    });
+    const { buffer: b, stream } = await testBuffer(suite.server, { logger, readWatchdogGraceMs: 300 });
+    const server = suite.server;
     const reader = await b.openReader('c1');
     expect(await reader.read(10, 50)).toEqual([]);
 
@@ -42,8 +30,7 @@ describe('read watchdog', () => {
     await expect.poll(reconnects, { timeout: 3000, interval: 50 }).toBeGreaterThanOrEqual(2);
     server.resume();
 
-    const producer = new Redis(server.url);
-    await producer.xadd(`${p}s`, '*', 'e', '{"n":1}');
+    await suite.redis.xadd(stream, '*', 'e', '{"n":1}');
     // The read carries on over the new connection; an entry served to the dropped connection
     // comes back as this consumer's own pending entry on a later read.
     const got: StreamEntry[] = [...(await read)];
@@ -52,7 +39,6 @@ describe('read watchdog', () => {
     expect(got.map((e) => e.payload)).toEqual(['{"n":1}']);
     await reader.ack(got.map((e) => e.id));
     expect(await reader.read(10, 50)).toEqual([]);
-    producer.disconnect();
     await b.close();
   }, 15_000);
 });

@@ -1,27 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import pino from 'pino';
-import { createRedisBuffer } from '../../../src/buffer/redis-buffer.js';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { redisSuite, testBuffer } from '../../support/buffer.js';
 
-let server: RedisServer;
-let redis: Redis;
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-afterAll(async () => {
-  redis?.disconnect();
-  await server?.close();
-});
+const suite = redisSuite();
 
 async function buffer(maxLen: number, ttlDays = 7) {
-  const p = testPrefix();
-  const b = await createRedisBuffer({
-    url: server.url, password: undefined, tls: false, keyPrefix: p, stream: `${p}s`, group: 'g', dlqStream: `${p}dlq`,
-    dedupWindowSec: 60, maxLen, rawEventTtlDays: ttlDays, logger: pino({ level: 'silent' }),
-  });
-  return { b, stream: `${p}s` };
+  const { buffer: b, stream } = await testBuffer(suite.server, { maxLen, rawEventTtlDays: ttlDays });
+  return { b, stream };
 }
 const items = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ dedupKey: `${tag}${i}`, payload: `{"n":${i}}` }));
 
@@ -37,7 +21,7 @@ describe('retention', () => {
     }
     const res = await b.trim(Date.now());
     expect(res.overCap).toBe(0);
-    const len = await redis.xlen(stream);
+    const len = await suite.redis.xlen(stream);
     // Approximate trimming removes whole nodes only: at or just above the cap, never below.
     expect(len).toBeGreaterThanOrEqual(100);
     expect(len).toBeLessThan(300);
@@ -55,7 +39,7 @@ describe('retention', () => {
     // trimming may keep the 5 acked ones that share a node with them.
     expect(res.overCap).toBeGreaterThanOrEqual(35);
     expect(res.overCap).toBeLessThanOrEqual(40);
-    const ids = (await redis.xrange(stream, '-', '+')).map(([id]) => id);
+    const ids = (await suite.redis.xrange(stream, '-', '+')).map(([id]) => id);
     // Every entry that is pending or undelivered is still there.
     for (const e of got.slice(5)) expect(ids).toContain(e.id);
     expect(ids.length).toBeGreaterThanOrEqual(45);
@@ -76,7 +60,7 @@ describe('retention', () => {
     await r.ack(got.map((e) => e.id));
     await b.append(items(150, 'n')); // newer entries, undelivered
     await b.trim(future);
-    const left = await redis.xlen(stream);
+    const left = await suite.redis.xlen(stream);
     expect(left).toBeGreaterThanOrEqual(150);
     expect(left).toBeLessThan(200);
     await b.close();
