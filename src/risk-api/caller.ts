@@ -8,8 +8,9 @@
  *   anything else          401 PF_ERR_UNAUTHORIZED — never silently downgraded to anonymous
  *
  * Keys are compared in constant time over SHA-256 digests (fixed length, so the comparison
- * leaks neither the key nor its length). The client IP is the socket's peer unless
- * `trustProxy` is set, when the left-most valid `x-forwarded-for` entry is used.
+ * leaks neither the key nor its length). The client address is `clientBucket`'s
+ * (http/client-address.ts): the socket's peer, or behind a trusted proxy the right-most
+ * `x-forwarded-for` entry.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PayFluxError } from '../errors.js';
