@@ -45,10 +45,11 @@ function methodBucket(type: string | undefined, brand: string | null | undefined
 function paymentEvent(e: Stripe.Event, failed: boolean, fields: Omit<PaymentEvent, 'event_id' | 'event_timestamp' | 'event_type' | 'processor' | 'merchant_id_hash' | 'retry_count' | 'system_source' | 'channel' | 'retry_result'>, processor: string): StripeMapping {
   return {
     kind: 'payment',
+    // toPaymentEvent's field order (the export's), so the stored form splices into export lines.
     event: {
       event_id: e.id,
-      event_timestamp: new Date(e.created * 1000).toISOString(),
       event_type: failed ? 'payment_failed' : 'payment_succeeded',
+      event_timestamp: new Date(e.created * 1000).toISOString(),
       processor,
       // Connect events name the connected account; a platform's own events have no merchant id.
       merchant_id_hash: e.account === undefined ? undefined : hashId(e.account),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { eventMembers } from '../../../src/events.js';
 import { amountBucket, mapStripeEvent } from '../../../src/http/stripe-event-mapping.js';
 import { chargeFailed, chargeSucceeded, piFailed, stripeEvent } from '../../support/stripe-events.js';
 
@@ -79,6 +80,15 @@ describe('mapStripeEvent', () => {
 
   it('ignores event types it does not know', () => {
     expect(mapStripeEvent(stripeEvent('evt_z', 'customer.created', { id: 'cus_1' }))).toEqual({ kind: 'ignored' });
+  });
+
+  it('maps payment events in the stored form, so their export lines splice the stored JSON', () => {
+    for (const e of [piFailed(), chargeFailed(), chargeSucceeded()]) {
+      const m = mapStripeEvent(e);
+      if (m.kind !== 'payment') throw new Error(`${e.type} did not map to a payment event`);
+      const json = JSON.stringify(m.event);
+      expect(eventMembers(json, JSON.parse(json) as Record<string, unknown>), e.type).toBe(json.slice(1, -1));
+    }
   });
 });
 
