@@ -71,6 +71,31 @@ async function dlq(action: string | undefined, count: number): Promise<void> {
   }
 }
 
+async function backtest(file: string, reportPath: string | undefined): Promise<void> {
+  const cfg = config();
+  const { runBacktest, writeReport } = await import('./pipeline/backtest.js');
+  // process.stdout is synchronous for files and pipes on Linux: each chunk's write stalled
+  // the operators (a quarter of a backtest's CPU profile). A WriteStream on fd 1 writes
+  // from libuv's thread pool, on the other core, while the next batch is scored.
+  const out = createWriteStream('', { fd: 1, autoClose: false, highWaterMark: 1 << 22 });
+  const started = performance.now();
+  let run;
+  try {
+    run = await runBacktest(cfg, { file, out });
+    out.end();
+    await finished(out);
+  } catch (err) {
+    // The reader went away (`payflux backtest f | head`): stop quietly, like any filter.
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+    process.stderr.write('backtest: output closed before the end (EPIPE); stopped, no report written\n');
+    return;
+  }
+  // Timed to the last line written, not to the last line handed to the stream.
+  const result = { ...run, durationMs: Math.round(performance.now() - started) };
+  if (reportPath !== undefined) await writeReport(reportPath, result);
+  process.stderr.write(`backtest: ${result.events} events (${result.skipped} skipped) in ${result.durationMs} ms, model ${result.model}, ${result.incidents.length} incidents\n`);
+}
+
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -112,34 +137,10 @@ async function run(argv: string[]): Promise<void> {
       process.stderr.write(`re-exported ${n} events\n`);
       return;
     }
-    case 'backtest': {
+    case 'backtest':
       if (sub === undefined) usage('backtest needs a file of events (NDJSON)');
-      const cfg = config();
-      const { runBacktest, writeReport } = await import('./pipeline/backtest.js');
-      // process.stdout is synchronous for files and pipes on Linux: each chunk's write stalled
-      // the operators (a quarter of a backtest's CPU profile). A WriteStream on fd 1 writes
-      // from libuv's thread pool, on the other core, while the next batch is scored.
-      const out = createWriteStream('', { fd: 1, autoClose: false, highWaterMark: 1 << 22 });
-      const started = performance.now();
-      let run;
-      try {
-        run = await runBacktest(cfg, { file: sub, out });
-        out.end();
-        await finished(out);
-      } catch (err) {
-        // The reader went away (`payflux backtest f | head`): stop quietly, like any filter.
-        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
-        process.stderr.write('backtest: output closed before the end (EPIPE); stopped, no report written\n');
-        return;
-      }
-      // Timed to the last line written, not to the last line handed to the stream.
-      const result = { ...run, durationMs: Math.round(performance.now() - started) };
-      if (values.report !== undefined) await writeReport(values.report, result);
-      process.stderr.write(
-        `backtest: ${result.events} events (${result.skipped} skipped) in ${result.durationMs} ms, model ${result.model}, ${result.incidents.length} incidents\n`,
-      );
+      await backtest(sub, values.report);
       return;
-    }
     case 'loadgen': {
       const { runLoadgen } = await import('./pipeline/loadgen.js');
       await runLoadgen({
