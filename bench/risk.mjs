@@ -16,6 +16,7 @@ import { from, map } from 'rxjs';
 import { cpus } from 'node:os';
 import { scoreRisk } from '../dist/operators/score-risk.js';
 import { enrichTier } from '../dist/operators/enrich-tier.js';
+import { toPaymentEvent } from '../dist/events.js';
 
 const quick = process.argv.includes('--quick');
 const modelArg = process.argv.indexOf('--model');
@@ -42,23 +43,16 @@ function envelope(i) {
   const outage = i % 4 === 3 && i > (EVENTS * 2) / 3 && u < 0.9;
   const failed = outage || u < 0.1;
   const category = !failed ? undefined : outage || u < 0.01 ? 'gateway_timeout' : u < 0.02 ? 'authentication_required' : DECLINES[i % 4];
-  const event = {
+  const event = toPaymentEvent({
     event_id: `evt_${i}`,
     event_timestamp: new Date(at).toISOString(),
     event_type: failed ? 'payment_failed' : 'payment_succeeded',
     processor: PROCESSORS[i % 4],
     merchant_id_hash: `m_${i % 97}`,
-    payment_intent_id_hash: undefined,
     failure_category: category,
     geo_bucket: GEOS[Math.floor(rand() * rand() * GEOS.length)],
     retry_count: failed && rand() < 0.4 ? 1 + Math.floor(rand() * 3) : 0,
-    amount_bucket: undefined,
-    system_source: undefined,
-    payment_method_bucket: undefined,
-    channel: undefined,
-    retry_result: undefined,
-    failure_origin: undefined,
-  };
+  });
   return { id: `${T0 + Math.floor(i / 2)}-${i % 2}`, event, eventJson: undefined, eventTimeMs: at, ingestedAtMs: at, deliveries: 1, risk: undefined, tier: undefined };
 }
 

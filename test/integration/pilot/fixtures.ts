@@ -1,6 +1,7 @@
 /** Shared fixtures for the pilot integration tests: incidents, transitions, scored envelopes. */
 import type { Incident, IncidentTransition, IncidentTransitionKind } from '../../../src/operators/track-incidents.js';
 import type { Band, Batch, Envelope } from '../../../src/pipeline/types.js';
+import { toPaymentEvent } from '../../../src/events.js';
 
 export function incident(overrides: Partial<Incident> & { warning_id: string }): Incident {
   return {
@@ -33,23 +34,14 @@ export function scored(processor: string, atMs: number, score: number, band: Ban
   seq += 1;
   return {
     id: `${atMs}-${seq}`,
-    event: {
+    event: toPaymentEvent({
       event_id: `evt_fx_${seq}`,
       event_timestamp: new Date(atMs).toISOString(),
       event_type: 'payment_failed',
       processor,
       merchant_id_hash: 'mhash',
-      payment_intent_id_hash: undefined,
       failure_category: 'card_declined',
-      geo_bucket: undefined,
-      retry_count: 0,
-      amount_bucket: undefined,
-      system_source: undefined,
-      payment_method_bucket: undefined,
-      channel: undefined,
-      retry_result: undefined,
-      failure_origin: undefined,
-    },
+    }),
     eventJson: undefined,
     eventTimeMs: atMs,
     ingestedAtMs: atMs,

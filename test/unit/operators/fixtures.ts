@@ -1,5 +1,5 @@
 /** Envelope builders for operator tests and the scenario suite. */
-import type { PaymentEvent } from '../../../src/events.js';
+import { toPaymentEvent, type PaymentEvent } from '../../../src/events.js';
 import type { Batch, Envelope } from '../../../src/pipeline/types.js';
 
 export const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
@@ -11,6 +11,7 @@ export interface EventSpec {
   readonly category?: string;
   readonly retries?: number;
   readonly geo?: string;
+  readonly merchant?: string;
   readonly id?: string;
   readonly deliveries?: number;
   /** `event_timestamp` when already formatted (the scenario generator caches it). */
@@ -18,6 +19,7 @@ export interface EventSpec {
 }
 
 let seq = 0;
+let eventSeq = 0;
 
 /** A stream id that grows with every call, like XADD's. */
 export function nextStreamId(ms: number = T0): string {
@@ -26,23 +28,17 @@ export function nextStreamId(ms: number = T0): string {
 
 export function paymentEvent(s: EventSpec): PaymentEvent {
   const failed = s.failed ?? s.category !== undefined;
-  return {
-    event_id: `evt_${seq}`,
+  return toPaymentEvent({
+    // Unique per event, also when the caller names the stream id.
+    event_id: `evt_${eventSeq++}`,
     event_timestamp: s.timestamp ?? new Date(s.at).toISOString(),
     event_type: failed ? 'payment_failed' : 'payment_succeeded',
     processor: s.processor ?? 'stripe',
-    merchant_id_hash: undefined,
-    payment_intent_id_hash: undefined,
+    merchant_id_hash: s.merchant,
     failure_category: s.category,
     geo_bucket: s.geo,
-    retry_count: s.retries ?? 0,
-    amount_bucket: undefined,
-    system_source: undefined,
-    payment_method_bucket: undefined,
-    channel: undefined,
-    retry_result: undefined,
-    failure_origin: undefined,
-  };
+    retry_count: s.retries,
+  });
 }
 
 export function envelope(s: EventSpec): Envelope {

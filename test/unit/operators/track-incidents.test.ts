@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Subject, firstValueFrom, from, lastValueFrom, throwError, toArray, concat } from 'rxjs';
 import { IncidentBook, trackIncidents, type Incident, type IncidentBatch } from '../../../src/operators/track-incidents.js';
 import type { Band, Batch, Envelope } from '../../../src/pipeline/types.js';
+import { envelope } from './fixtures.js';
 
 const T0 = Date.parse('2024-05-01T09:00:00Z');
 const NOW = Date.parse('2024-05-01T09:00:03Z');
@@ -10,32 +11,10 @@ let seq = 0;
 function env(processor: string, atSec: number, score: number, band: Band, tier = false): Envelope {
   seq += 1;
   const t = T0 + atSec * 1000;
-  return {
-    id: `${t}-${seq}`,
-    event: {
-      event_id: `evt_${seq}`,
-      event_timestamp: new Date(t).toISOString(),
-      event_type: 'payment_failed',
-      processor,
-      merchant_id_hash: 'm1',
-      payment_intent_id_hash: undefined,
-      failure_category: 'card_declined',
-      geo_bucket: undefined,
-      retry_count: 0,
-      amount_bucket: undefined,
-      system_source: undefined,
-      payment_method_bucket: undefined,
-      channel: undefined,
-      retry_result: undefined,
-      failure_origin: undefined,
-    },
-    eventJson: undefined,
-    eventTimeMs: t,
-    ingestedAtMs: t,
-    deliveries: 1,
-    risk: { score, band, drivers: band === 'low' ? ['nominal_behavior'] : ['high_failure_rate'], trajectory: 'stable', trajectoryRatio: 1 },
-    tier: tier ? { playbookContext: `context ${score}`, riskTrajectory: 'Pattern accelerating.' } : undefined,
-  };
+  const e = envelope({ at: t, processor, category: 'card_declined', merchant: 'm1', id: `${t}-${seq}` });
+  e.risk = { score, band, drivers: band === 'low' ? ['nominal_behavior'] : ['high_failure_rate'], trajectory: 'stable', trajectoryRatio: 1 };
+  e.tier = tier ? { playbookContext: `context ${score}`, riskTrajectory: 'Pattern accelerating.' } : undefined;
+  return e;
 }
 
 const batch = (...entries: Envelope[]): Batch => ({ entries, dead: [], ackIds: entries.map((e) => e.id) });
