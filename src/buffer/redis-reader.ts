@@ -4,7 +4,8 @@
  * A watchdog guards the blocking read: if XREADGROUP BLOCK n has not answered within
  * n + WATCHDOG_GRACE_MS (a half-open socket, a stalled server), the connection is dropped and
  * re-established, again every n + grace while the read stays unanswered. ioredis re-sends the
- * unanswered read on the new connection (autoResendUnfulfilledCommands), and entries a lost
+ * unanswered read on the new connection (autoResendUnfulfilledCommands), or fails it when the
+ * connection drops again before it is ready (the caller retries with backoff); entries a lost
  * reply had delivered come back as this consumer's own pending entries (`ownPendingFirst`).
  * Without it a dead TCP peer would stall the consumer until the kernel gives up, minutes
  * later. test/integration/buffer/read-watchdog.test.ts stops a server mid-read.

@@ -19,11 +19,12 @@ describe('removeIdleConsumers', () => {
     expect(await done.read(10, 10)).toEqual([]);
     const self = await b.openReader('self');
     expect(await self.read(10, 10)).toEqual([]);
-    await sleep(150);
+    // Idle over 500 ms for the three above; `fresh` would need a 500 ms stall to look idle.
+    await sleep(650);
     const fresh = await b.openReader('fresh');
     expect(await fresh.read(10, 10)).toEqual([]);
 
-    expect(await b.removeIdleConsumers(100, 'self')).toEqual(['done']);
+    expect(await b.removeIdleConsumers(500, 'self')).toEqual(['done']);
     const names = ((await suite.redis.xinfo('CONSUMERS', stream, 'g')) as unknown[][]).map((c) => c[1]);
     expect(names.sort()).toEqual(['fresh', 'holder', 'self']);
     // The holder's entry is still pending for it: nothing was dropped with a consumer.

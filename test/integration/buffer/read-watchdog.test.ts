@@ -31,14 +31,24 @@ describe('read watchdog', () => {
     server.resume();
 
     await suite.redis.xadd(stream, '*', 'e', '{"n":1}');
-    // The read carries on over the new connection; an entry served to the dropped connection
-    // comes back as this consumer's own pending entry on a later read.
-    const got: StreamEntry[] = [...(await read)];
-    const deadline = Date.now() + 5000;
-    while (got.length === 0 && Date.now() < deadline) got.push(...(await reader.read(10, 100)));
+    // The read carries on over the new connection, or fails if the connection dropped again
+    // before it was ready: the consumer (streamBatches) retries a failed read after a pause, and
+    // so does this test. An entry served to a dropped connection comes back as this consumer's
+    // own pending entry on a later read.
+    const retried = (r: Promise<StreamEntry[]>): Promise<StreamEntry[] | undefined> => r.catch(() => new Promise((ok) => setTimeout(() => ok(undefined), 50)));
+    /** The next read that succeeds (the reconnects may still be settling). */
+    const readOk = async (blockMs: number): Promise<StreamEntry[]> => {
+      for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
+        const r = await retried(reader.read(10, blockMs));
+        if (r !== undefined) return r;
+      }
+      throw new Error('no read succeeded within 5 s of the server resuming');
+    };
+    const got: StreamEntry[] = [...((await retried(read)) ?? [])];
+    for (const deadline = Date.now() + 5000; got.length === 0 && Date.now() < deadline; ) got.push(...(await readOk(100)));
     expect(got.map((e) => e.payload)).toEqual(['{"n":1}']);
     await reader.ack(got.map((e) => e.id));
-    expect(await reader.read(10, 50)).toEqual([]);
+    expect(await readOk(50)).toEqual([]);
     await b.close();
   }, 15_000);
 });
