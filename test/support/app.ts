@@ -7,7 +7,8 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { start, type Running } from '../../src/main.js';
-import { testPrefix } from './redis-server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startRedis, testPrefix, type RedisServer } from './redis-server.js';
 
 export const TEST_KEY = 'test-key-0123456789abcdef';
 
@@ -90,4 +91,36 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+export interface AppSuite {
+  /** The file's redis-server (stoppable, restartable). */
+  readonly redis: RedisServer;
+  readonly app: TestApp;
+}
+
+/** One redis-server and one PayFlux app (with `env`) for a test file's tests, closed after them. */
+export function appSuite(env: Record<string, string> = {}, redisOptions: { appendonly?: boolean } = {}): AppSuite {
+  let redis: RedisServer | undefined;
+  let app: TestApp | undefined;
+  beforeAll(async () => {
+    redis = await startRedis(redisOptions);
+    app = await startTestApp(redis.addr, env);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await redis?.close();
+  });
+  const must = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('appSuite: used before beforeAll');
+    return v;
+  };
+  return {
+    get redis() {
+      return must(redis);
+    },
+    get app() {
+      return must(app);
+    },
+  };
 }

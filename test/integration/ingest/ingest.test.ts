@@ -1,21 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../../support/redis-server.js';
-import { TEST_KEY, event, post, startTestApp, waitFor, type TestApp } from '../../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { appSuite, TEST_KEY, event, post, waitFor } from '../../support/app.js';
 
-let redis: RedisServer;
-let app: TestApp;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  app = await startTestApp(redis.addr, { PAYFLUX_RATELIMIT_RPS: '0' });
-});
-afterAll(async () => {
-  await app?.close();
-  await redis?.close();
-});
+const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' });
 
 const metric = async (name: string): Promise<number> => {
-  const text = await (await fetch(`${app.url}/metrics`)).text();
+  const text = await (await fetch(`${suite.app.url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   return line === undefined ? 0 : Number(line.split(' ').pop());
 };
@@ -23,11 +13,11 @@ const metric = async (name: string): Promise<number> => {
 describe('single-event ingest', () => {
   it('answers 202 with an empty body and stores the event in the stream', async () => {
     const e = event();
-    const res = await post(`${app.url}/v1/events/payment_exhaust`, { ...e, unknown_field: 'ignored' });
+    const res = await post(`${suite.app.url}/v1/events/payment_exhaust`, { ...e, unknown_field: 'ignored' });
     expect(res.status).toBe(202);
     expect(await res.text()).toBe('');
     expect(res.headers.get('x-request-id')).toMatch(/.+/);
-    const entries = await app.redis.xrange(app.stream, '-', '+');
+    const entries = await suite.app.redis.xrange(suite.app.stream, '-', '+');
     const stored = entries.map(([, f]) => JSON.parse(f[1]!) as Record<string, unknown>).find((s) => s.event_id === e.event_id);
     expect(stored).toMatchObject({ event_id: e.event_id, processor: 'stripe', retry_count: 1 });
     expect(stored).not.toHaveProperty('unknown_field');
@@ -36,27 +26,27 @@ describe('single-event ingest', () => {
   it('answers a duplicate with 202 and PayFlux-Duplicate, and stores one entry', async () => {
     const e = event();
     const before = await metric('payflux_ingest_accepted_total');
-    const first = await post(`${app.url}/v1/events/payment_exhaust`, e);
-    const second = await post(`${app.url}/v1/events/payment_exhaust`, e);
+    const first = await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
+    const second = await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
     expect(first.status).toBe(202);
     expect(first.headers.get('payflux-duplicate')).toBeNull();
     expect(second.status).toBe(202);
     expect(second.headers.get('payflux-duplicate')).toBe('true');
-    const entries = await app.redis.xrange(app.stream, '-', '+');
+    const entries = await suite.app.redis.xrange(suite.app.stream, '-', '+');
     expect(entries.filter(([, f]) => f[1]!.includes(e.event_id as string))).toHaveLength(1);
     expect(await metric('payflux_ingest_accepted_total')).toBe(before + 1);
   });
 
   it('dedups UUIDs case-insensitively', async () => {
     const id = '3F2504E0-4F89-11D3-9A0C-0305E82C3301';
-    expect((await post(`${app.url}/v1/events/payment_exhaust`, event({ event_id: id }))).headers.get('payflux-duplicate')).toBeNull();
-    expect((await post(`${app.url}/v1/events/payment_exhaust`, event({ event_id: id.toLowerCase() }))).headers.get('payflux-duplicate')).toBe('true');
+    expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, event({ event_id: id }))).headers.get('payflux-duplicate')).toBeNull();
+    expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, event({ event_id: id.toLowerCase() }))).headers.get('payflux-duplicate')).toBe('true');
   });
 
   it('exports the accepted event as one line', async () => {
     const e = event();
-    await post(`${app.url}/v1/events/payment_exhaust`, e);
-    const line = await waitFor(() => app.lines.find((l) => l.event_id === e.event_id), 3000, 'export line');
+    await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
+    const line = await waitFor(() => suite.app.lines.find((l) => l.event_id === e.event_id), 3000, 'export line');
     expect(line).toMatchObject({ type: 'payment_event', event_id: e.event_id, event_timestamp: e.event_timestamp, processor: 'stripe' });
   });
 
@@ -65,22 +55,22 @@ describe('single-event ingest', () => {
     ['a wrong key', { authorization: 'Bearer wrong-key-000000000' }, 401, 'PF_ERR_UNAUTHORIZED'],
     ['a wrong content type', { 'content-type': 'text/plain' }, 415, 'PF_ERR_UNSUPPORTED_MEDIA_TYPE'],
   ])('refuses %s with a JSON error', async (_name, headers, status, code) => {
-    const res = await post(`${app.url}/v1/events/payment_exhaust`, event(), headers);
+    const res = await post(`${suite.app.url}/v1/events/payment_exhaust`, event(), headers);
     expect(res.status).toBe(status);
     expect(await res.json()).toMatchObject({ error: { code } });
   });
 
   it('answers 413 for a 2 MB body and 400 for garbage bytes', async () => {
-    const big = await post(`${app.url}/v1/events/payment_exhaust`, JSON.stringify({ ...event(), pad: 'x'.repeat(2_000_000) }));
+    const big = await post(`${suite.app.url}/v1/events/payment_exhaust`, JSON.stringify({ ...event(), pad: 'x'.repeat(2_000_000) }));
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ error: { code: 'PF_ERR_BODY_TOO_LARGE' } });
-    const garbage = await post(`${app.url}/v1/events/payment_exhaust`, '\u0000\u00ff{{not json');
+    const garbage = await post(`${suite.app.url}/v1/events/payment_exhaust`, '\u0000\u00ff{{not json');
     expect(garbage.status).toBe(400);
     expect(await garbage.json()).toMatchObject({ error: { code: 'PF_ERR_BAD_JSON' } });
   });
 
   it('answers 400 naming the field and the rule', async () => {
-    const res = await post(`${app.url}/v1/events/payment_exhaust`, event({ retry_count: 500 }));
+    const res = await post(`${suite.app.url}/v1/events/payment_exhaust`, event({ retry_count: 500 }));
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: { code: 'PF_ERR_VALIDATION', message: 'retry_count must be an integer from 0 to 100', field: 'retry_count' } });
   });
@@ -89,8 +79,8 @@ describe('single-event ingest', () => {
 describe('batch ingest', () => {
   it('accepts the valid items of a mixed JSON array and reports the others by index', async () => {
     const dup = event();
-    await post(`${app.url}/v1/events/payment_exhaust`, dup);
-    const res = await post(`${app.url}/v1/events/batch`, [event(), event({ processor: 'paypal' }), dup, event({ event_timestamp: 'nope' }), event()]);
+    await post(`${suite.app.url}/v1/events/payment_exhaust`, dup);
+    const res = await post(`${suite.app.url}/v1/events/batch`, [event(), event({ processor: 'paypal' }), dup, event({ event_timestamp: 'nope' }), event()]);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { accepted: number; duplicates: number; rejected: { index: number; error: { field?: string } }[] };
     expect(body.accepted).toBe(2);
@@ -105,42 +95,42 @@ describe('batch ingest', () => {
     const a = event();
     const b = event();
     const body = `${JSON.stringify(a)}\n{oops\n\n${JSON.stringify(b)}\n`;
-    const res = await post(`${app.url}/v1/events/batch`, body, { 'content-type': 'application/x-ndjson' });
+    const res = await post(`${suite.app.url}/v1/events/batch`, body, { 'content-type': 'application/x-ndjson' });
     expect(await res.json()).toEqual({ accepted: 2, duplicates: 0, rejected: [{ index: 1, error: { code: 'PF_ERR_BAD_JSON', message: 'line is not valid JSON' } }] });
   });
 
   it('refuses more than PAYFLUX_MAX_BATCH events and a body that is not an array', async () => {
     const many = Array.from({ length: 1001 }, () => event());
-    const res = await post(`${app.url}/v1/events/batch`, many);
+    const res = await post(`${suite.app.url}/v1/events/batch`, many);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_BATCH_TOO_LARGE' } });
-    expect((await post(`${app.url}/v1/events/batch`, event())).status).toBe(400);
+    expect((await post(`${suite.app.url}/v1/events/batch`, event())).status).toBe(400);
   });
 });
 
 describe('operations endpoints', () => {
   it('serves /health, /ready and /metrics without a key', async () => {
-    expect(await (await fetch(`${app.url}/health`)).json()).toEqual({ status: 'ok' });
-    const ready = (await (await fetch(`${app.url}/ready`)).json()) as Record<string, unknown>;
+    expect(await (await fetch(`${suite.app.url}/health`)).json()).toEqual({ status: 'ok' });
+    const ready = (await (await fetch(`${suite.app.url}/ready`)).json()) as Record<string, unknown>;
     expect(ready).toMatchObject({ ready: true, buffer: 'redis', redis: { connected: true }, consumer: { running: true } });
-    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const text = await (await fetch(`${suite.app.url}/metrics`)).text();
     for (const name of ['payflux_ingest_accepted_total', 'payflux_ingest_duration_seconds', 'payflux_consumer_lag_messages', 'payflux_events_by_processor_total']) {
       expect(text).toContain(name);
     }
   });
 
   it('answers unknown routes with a JSON 404', async () => {
-    const res = await fetch(`${app.url}/nope`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
+    const res = await fetch(`${suite.app.url}/nope`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_NOT_FOUND' } });
   });
 
   it('reloads keys without a restart (SIGHUP path): a new key works, a revoked one is refused', async () => {
     const next = 'rotated-key-0123456789';
-    await app.running.reload({ ...process.env, PAYFLUX_API_KEYS: `${TEST_KEY},${next}` });
-    expect((await post(`${app.url}/v1/events/payment_exhaust`, event(), { authorization: `Bearer ${next}` })).status).toBe(202);
-    await app.running.reload({ ...process.env, PAYFLUX_API_KEYS: `${TEST_KEY},${next}`, PAYFLUX_REVOKED_KEYS: next });
-    expect((await post(`${app.url}/v1/events/payment_exhaust`, event(), { authorization: `Bearer ${next}` })).status).toBe(401);
-    expect((await post(`${app.url}/v1/events/payment_exhaust`, event())).status).toBe(202);
+    await suite.app.running.reload({ ...process.env, PAYFLUX_API_KEYS: `${TEST_KEY},${next}` });
+    expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, event(), { authorization: `Bearer ${next}` })).status).toBe(202);
+    await suite.app.running.reload({ ...process.env, PAYFLUX_API_KEYS: `${TEST_KEY},${next}`, PAYFLUX_REVOKED_KEYS: next });
+    expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, event(), { authorization: `Bearer ${next}` })).status).toBe(401);
+    expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, event())).status).toBe(202);
   });
 });

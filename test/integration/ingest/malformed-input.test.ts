@@ -2,24 +2,14 @@
  * Property test over a real HTTP socket: whatever bytes arrive, the answer is a 4xx (or a 2xx
  * for what happens to be valid) with a JSON error body, never a 5xx, and the server stays up.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { startRedis, type RedisServer } from '../../support/redis-server.js';
-import { TEST_KEY, event, startTestApp, type TestApp } from '../../support/app.js';
+import { appSuite, TEST_KEY, event } from '../../support/app.js';
 
-let redis: RedisServer;
-let app: TestApp;
-beforeAll(async () => {
-  redis = await startRedis();
-  app = await startTestApp(redis.addr, { PAYFLUX_RATELIMIT_RPS: '0' });
-});
-afterAll(async () => {
-  await app?.close();
-  await redis?.close();
-});
+const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' });
 
 async function send(path: string, body: Uint8Array | string, contentType: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${app.url}${path}`, {
+  const res = await fetch(`${suite.app.url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': contentType },
     body,
@@ -83,6 +73,6 @@ describe('malformed input', () => {
       }
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect((await fetch(`${app.url}/health`)).status).toBe(200);
+    expect((await fetch(`${suite.app.url}/health`)).status).toBe(200);
   });
 });

@@ -1,60 +1,51 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config.js';
 import { connectBuffer } from '../../../src/buffer/connect.js';
-import { freePort, startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
-import { event, post, startTestApp, waitFor, type TestApp } from '../../support/app.js';
+import { freePort, testPrefix } from '../../support/redis-server.js';
+import { appSuite, event, post, startTestApp, waitFor } from '../../support/app.js';
 
-let redis: RedisServer;
-let app: TestApp;
 
-beforeAll(async () => {
-  redis = await startRedis({ appendonly: true });
-  app = await startTestApp(redis.addr, { PAYFLUX_RATELIMIT_RPS: '0' });
-});
-afterAll(async () => {
-  await app?.close();
-  await redis?.close();
-});
+const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' }, { appendonly: true });
 
 describe('when Redis goes away', () => {
   it('answers 503 with Retry-After within a second, then accepts again by itself when Redis is back', async () => {
     const before = event();
-    expect((await post(`${app.url}/v1/events/payment_exhaust`, before)).status).toBe(202);
+    expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, before)).status).toBe(202);
 
-    await redis.stop();
+    await suite.redis.stop();
     const during = event();
     const started = Date.now();
-    const res = await post(`${app.url}/v1/events/payment_exhaust`, during);
+    const res = await post(`${suite.app.url}/v1/events/payment_exhaust`, during);
     expect(Date.now() - started).toBeLessThan(1000);
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_BUFFER_UNAVAILABLE' } });
-    const health = await fetch(`${app.url}/health`);
+    const health = await fetch(`${suite.app.url}/health`);
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: 'unhealthy' });
 
-    await redis.start();
+    await suite.redis.start();
     // The client retries the refused event: it must be accepted (no dedup mark left behind).
     const retried = await waitFor(async () => {
-      const r = await post(`${app.url}/v1/events/payment_exhaust`, during);
+      const r = await post(`${suite.app.url}/v1/events/payment_exhaust`, during);
       return r.status === 202 ? r : undefined;
     }, 10_000, 'ingest to recover');
     expect(retried.headers.get('payflux-duplicate')).toBeNull();
     // AOF on: the event accepted before the outage survived it, and both get exported.
-    await waitFor(() => [before, during].every((e) => app.lines.some((l) => l.event_id === e.event_id)), 10_000, 'both exported');
+    await waitFor(() => [before, during].every((e) => suite.app.lines.some((l) => l.event_id === e.event_id)), 10_000, 'both exported');
   });
 
   it('leaves no dedup mark when the append itself fails inside Redis', async () => {
     const e = event();
     // Make XADD fail inside the script: the stream key temporarily holds a string.
-    await app.redis.rename(app.stream, `${app.stream}:aside`);
-    await app.redis.set(app.stream, 'not a stream');
-    const res = await post(`${app.url}/v1/events/payment_exhaust`, e);
+    await suite.app.redis.rename(suite.app.stream, `${suite.app.stream}:aside`);
+    await suite.app.redis.set(suite.app.stream, 'not a stream');
+    const res = await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
     expect(res.status).toBe(503);
-    await app.redis.del(app.stream);
-    await app.redis.rename(`${app.stream}:aside`, app.stream);
-    const retry = await post(`${app.url}/v1/events/payment_exhaust`, e);
+    await suite.app.redis.del(suite.app.stream);
+    await suite.app.redis.rename(`${suite.app.stream}:aside`, suite.app.stream);
+    const retry = await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
     expect(retry.status).toBe(202);
     expect(retry.headers.get('payflux-duplicate')).toBeNull();
   });
@@ -73,7 +64,7 @@ describe('choosing the buffer', () => {
   });
 
   it('uses the memory buffer when asked, and says so in /ready', async () => {
-    const mem = await startTestApp(redis.addr, { PAYFLUX_BUFFER: 'memory' });
+    const mem = await startTestApp(suite.redis.addr, { PAYFLUX_BUFFER: 'memory' });
     try {
       const e = event();
       expect((await post(`${mem.url}/v1/events/payment_exhaust`, e)).status).toBe(202);
@@ -87,8 +78,8 @@ describe('choosing the buffer', () => {
 
   it('refuses to start on a stream key of the wrong type, saying which key', async () => {
     const prefix = testPrefix();
-    await app.redis.set(`${prefix}events`, 'x');
-    const config = loadConfig({ REDIS_ADDR: redis.addr, PAYFLUX_STREAM: `${prefix}events` });
+    await suite.app.redis.set(`${prefix}events`, 'x');
+    const config = loadConfig({ REDIS_ADDR: suite.redis.addr, PAYFLUX_STREAM: `${prefix}events` });
     await expect(connectBuffer(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(`Redis key "${prefix}events" exists and is not a stream`);
   });
 });

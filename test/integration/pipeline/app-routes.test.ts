@@ -1,18 +1,8 @@
 /** The route groups as `payflux serve` mounts them: risk state, the Risk API, export health. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RedisServer } from '../../support/redis-server.js';
-import { TEST_KEY, event, post, startTestApp, waitFor, type TestApp } from '../../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { appSuite, TEST_KEY, event, post, waitFor } from '../../support/app.js';
 
-let redis: RedisServer;
-let app: TestApp;
-beforeAll(async () => {
-  redis = await startRedis();
-  app = await startTestApp(redis.addr, { PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_RISK_API_KEYS: 'pf_test_abcdefgh12' });
-});
-afterAll(async () => {
-  await app?.close();
-  await redis?.close();
-});
+const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_RISK_API_KEYS: 'pf_test_abcdefgh12' });
 
 const auth = { authorization: `Bearer ${TEST_KEY}` };
 
@@ -22,11 +12,11 @@ describe('mounted routes', () => {
     const events = Array.from({ length: 60 }, (_, i) =>
       event({ processor: 'adyen', event_timestamp: new Date(t0 + i * 500).toISOString(), failure_category: 'gateway_timeout', retry_count: 2 }),
     );
-    await post(`${app.url}/v1/events/batch`, events);
-    await waitFor(() => app.lines.filter((l) => l.processor === 'adyen').length >= 60 || undefined, 5000, 'export');
+    await post(`${suite.app.url}/v1/events/batch`, events);
+    await waitFor(() => suite.app.lines.filter((l) => l.processor === 'adyen').length >= 60 || undefined, 5000, 'export');
 
-    expect((await fetch(`${app.url}/v1/risk/processors`)).status).toBe(401);
-    const body = (await (await fetch(`${app.url}/v1/risk/processors`, { headers: auth })).json()) as {
+    expect((await fetch(`${suite.app.url}/v1/risk/processors`)).status).toBe(401);
+    const body = (await (await fetch(`${suite.app.url}/v1/risk/processors`, { headers: auth })).json()) as {
       live: boolean;
       model: string;
       processors: { processor: string; band: string; drivers: string[]; components: Record<string, number>; window: { events: number } }[];
@@ -37,22 +27,22 @@ describe('mounted routes', () => {
     expect(adyen?.band).toBe('critical');
     expect(adyen?.drivers).toContain('timeout_clustering');
     expect(adyen?.window.events).toBe(60);
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const metrics = await (await fetch(`${suite.app.url}/metrics`)).text();
     expect(metrics).toMatch(/payflux_processor_risk_score_last\{processor="adyen"\} (0\.[89]\d*|1)\n/);
     expect(metrics).toMatch(/payflux_processor_risk_events_total\{processor="adyen",band="critical"\} \d+/);
   });
 
   it('mounts the Risk Intelligence API with its own keys and trace ids', async () => {
-    const health = await fetch(`${app.url}/api/v1/risk/health`, { headers: { 'x-payflux-key': 'pf_test_abcdefgh12' } });
+    const health = await fetch(`${suite.app.url}/api/v1/risk/health`, { headers: { 'x-payflux-key': 'pf_test_abcdefgh12' } });
     expect(health.status).toBe(200);
     expect(health.headers.get('x-trace-id')).toMatch(/.+/);
-    const unknown = await fetch(`${app.url}/api/v1/risk`, {
+    const unknown = await fetch(`${suite.app.url}/api/v1/risk`, {
       method: 'POST',
       headers: { 'x-payflux-key': 'pf_live_notconfigured', 'content-type': 'application/json' },
       body: JSON.stringify({ url: 'shop.example.com' }),
     });
     expect(unknown.status).toBe(401);
-    const blocked = await fetch(`${app.url}/api/v1/risk`, {
+    const blocked = await fetch(`${suite.app.url}/api/v1/risk`, {
       method: 'POST',
       headers: { 'x-payflux-key': 'pf_test_abcdefgh12', 'content-type': 'application/json' },
       body: JSON.stringify({ url: 'http://169.254.169.254/latest/meta-data/' }),
@@ -61,8 +51,8 @@ describe('mounted routes', () => {
   });
 
   it('GET /export/health reports stdout healthy with lines written', async () => {
-    await post(`${app.url}/v1/events/payment_exhaust`, event());
-    const h = (await (await fetch(`${app.url}/export/health`)).json()) as { enabled: boolean; export_mode: string; destinations: { stdout: { healthy: boolean; lines_written: number } } };
+    await post(`${suite.app.url}/v1/events/payment_exhaust`, event());
+    const h = (await (await fetch(`${suite.app.url}/export/health`)).json()) as { enabled: boolean; export_mode: string; destinations: { stdout: { healthy: boolean; lines_written: number } } };
     expect(h).toMatchObject({ enabled: true, export_mode: 'stdout' });
     expect(h.destinations.stdout.healthy).toBe(true);
   });

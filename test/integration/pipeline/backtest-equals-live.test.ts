@@ -7,14 +7,11 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events.js';
-import { startRedis, type RedisServer } from '../../support/redis-server.js';
-import { post, startTestApp, waitFor, type TestApp } from '../../support/app.js';
+import { appSuite, post, waitFor } from '../../support/app.js';
 
 const run = promisify(execFile);
-let redis: RedisServer;
-let app: TestApp;
 const dir = mkdtempSync(join(tmpdir(), 'payflux-backtest-'));
 
 /** `seconds` (4 minutes) of two processors at 10 events/s; stripe has a timeout outage in minute 3. */
@@ -42,14 +39,7 @@ function traffic(seconds = 240): Record<string, unknown>[] {
   return out;
 }
 
-beforeAll(async () => {
-  redis = await startRedis();
-  app = await startTestApp(redis.addr, { PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_TIER: 'tier2' });
-});
-afterAll(async () => {
-  await app?.close();
-  await redis?.close();
-});
+const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_TIER: 'tier2' });
 
 describe('backtest', () => {
   it('produces the same risk fields as the live pipeline for the same events', async () => {
@@ -58,10 +48,10 @@ describe('backtest', () => {
     writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
 
     for (let i = 0; i < events.length; i += 500) {
-      const res = await post(`${app.url}/v1/events/batch`, events.slice(i, i + 500));
+      const res = await post(`${suite.app.url}/v1/events/batch`, events.slice(i, i + 500));
       expect(((await res.json()) as { accepted: number }).accepted).toBe(Math.min(500, events.length - i));
     }
-    await waitFor(() => (app.lines.length >= events.length ? true : undefined), 15_000, 'live export');
+    await waitFor(() => (suite.app.lines.length >= events.length ? true : undefined), 15_000, 'live export');
 
     const report = join(dir, 'report.json');
     const { stdout } = await run('node', ['dist/cli.js', 'backtest', file, '--report', report], {
@@ -73,7 +63,7 @@ describe('backtest', () => {
 
     const fields = ['processor_risk_score', 'processor_risk_band', 'processor_risk_drivers', 'processor_playbook_context', 'risk_trajectory'];
     const pick = (l: Record<string, unknown>) => Object.fromEntries([['event_id', l.event_id], ...fields.map((f) => [f, l[f]])]);
-    const live = new Map(app.lines.map((l) => [l.event_id, pick(l)]));
+    const live = new Map(suite.app.lines.map((l) => [l.event_id, pick(l)]));
     for (const l of offline) expect(live.get(l.event_id)).toEqual(pick(l));
 
     // The outage was seen: the report holds a stripe incident that reached high or worse.
