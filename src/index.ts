@@ -3,7 +3,7 @@
  * Every operator is pure over event time and works on `Batch` values; see docs/library.md.
  */
 export type { PaymentEvent } from './events.js';
-export { isFailure, isTimeout, isAuthFailure, canonicalEventId, paymentEventSchema, toPaymentEvent, eventMembers } from './events.js';
+export { isFailure, isTimeout, isAuthFailure, canonicalEventId, paymentEventSchema, toPaymentEvent, eventMembers, parseEventTime } from './events.js';
 export type { Batch, Envelope, DeadLetter, RiskAssessment, TierContext, Band, RiskDriver } from './pipeline/types.js';
 export { BANDS, RISK_DRIVERS } from './pipeline/types.js';
 export { decodeEntries, decodeEnvelope, type EncodedEntry } from './operators/decode-entries.js';

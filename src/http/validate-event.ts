@@ -4,7 +4,7 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { PayFluxError } from '../errors.js';
-import { paymentEventSchema, toPaymentEvent, type PaymentEvent } from '../events.js';
+import { parseEventTime, paymentEventSchema, toPaymentEvent, type PaymentEvent } from '../events.js';
 
 export type Validation = { readonly ok: true; readonly event: PaymentEvent; readonly eventTimeMs: number } | { readonly ok: false; readonly error: PayFluxError };
 
@@ -59,7 +59,7 @@ export function createEventValidator(o: EventValidatorOptions): EventValidator {
       return first === undefined ? fail(undefined, 'the event is invalid') : describe(first);
     }
     const event = toPaymentEvent(body);
-    const eventTimeMs = Date.parse(event.event_timestamp);
+    const eventTimeMs = parseEventTime(event.event_timestamp);
     if (Number.isNaN(eventTimeMs)) return fail('event_timestamp', `event_timestamp ${RULES.event_timestamp ?? ''}`);
     if (eventTimeMs - nowMs > skewMs) {
       return fail('event_timestamp', `event_timestamp must not be more than ${o.maxClockSkewSec}s in the future (PAYFLUX_MAX_CLOCK_SKEW_SEC)`);

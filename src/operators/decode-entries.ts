@@ -6,7 +6,7 @@
  * a dead letter (a value, never an exception: one poison entry must not end the stream).
  */
 import { map, type OperatorFunction } from 'rxjs';
-import { eventMembers, toPaymentEvent } from '../events.js';
+import { eventMembers, parseEventTime, toPaymentEvent } from '../events.js';
 import type { Batch, DeadLetter, Envelope } from '../pipeline/types.js';
 
 /** What a source hands over: the stored payload and its delivery bookkeeping. */
@@ -36,7 +36,7 @@ export function decodeEnvelope(e: EncodedEntry): Envelope | undefined {
   const o = raw as Record<string, unknown>;
   if (!isString(o.event_id) || !isString(o.event_timestamp) || !isString(o.processor) || !isString(o.event_type)) return undefined;
   if (o.retry_count !== undefined && typeof o.retry_count !== 'number') return undefined;
-  const eventTimeMs = Date.parse(o.event_timestamp);
+  const eventTimeMs = parseEventTime(o.event_timestamp);
   if (Number.isNaN(eventTimeMs)) return undefined;
   return {
     id: e.id,

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalEventId, isAuthFailure, isFailure, isTimeout } from '../../src/events.js';
+import { canonicalEventId, eventMembers, isAuthFailure, isFailure, isTimeout, parseEventTime, toPaymentEvent } from '../../src/events.js';
 
 describe('event classification', () => {
   it('counts payment_failed or any failure_category as a failure', () => {
@@ -33,5 +34,86 @@ describe('event classification', () => {
   it('canonicalises UUIDs to lower case and leaves other ids alone', () => {
     expect(canonicalEventId('3F2504E0-4F89-11D3-9A0C-0305E82C3301')).toBe('3f2504e0-4f89-11d3-9a0c-0305e82c3301');
     expect(canonicalEventId('evt_ABC')).toBe('evt_ABC');
+  });
+});
+
+describe('parseEventTime', () => {
+  const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+  // The fast path's own form, with every field ranging past its limits, and the forms it leaves to Date.parse.
+  const stamp = fc
+    .record({
+      year: fc.integer({ min: 0, max: 9999 }),
+      month: fc.integer({ min: 0, max: 13 }),
+      day: fc.integer({ min: 0, max: 32 }),
+      hour: fc.integer({ min: 0, max: 25 }),
+      minute: fc.integer({ min: 0, max: 60 }),
+      second: fc.integer({ min: 0, max: 60 }),
+      ms: fc.integer({ min: 0, max: 999 }),
+      fraction: fc.constantFrom('ms', 'none', 'micro'),
+      zone: fc.constantFrom('Z', 'z', '+01:00', '-05:30', ''),
+      sep: fc.constantFrom('T', 't', ' '),
+    })
+    .map((s) => {
+      const frac = s.fraction === 'ms' ? `.${pad(s.ms, 3)}` : s.fraction === 'micro' ? `.${pad(s.ms, 3)}123` : '';
+      return `${pad(s.year, 4)}-${pad(s.month, 2)}-${pad(s.day, 2)}${s.sep}${pad(s.hour, 2)}:${pad(s.minute, 2)}:${pad(s.second, 2)}${frac}${s.zone}`;
+    });
+
+  it('returns exactly what Date.parse returns, NaN included', () => {
+    fc.assert(
+      fc.property(fc.oneof(stamp, fc.string({ maxLength: 26 })), (iso) => {
+        expect(Object.is(parseEventTime(iso), Date.parse(iso)), iso).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it.each(['2026-11-24T09:30:00.123Z', '2026-11-24T09:30:00Z', '0050-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-1x-01T00:00:00Z', '2026-11-24T09:30:00.12Z'])('%s as Date.parse reads it', (iso) => {
+    expect(Object.is(parseEventTime(iso), Date.parse(iso))).toBe(true);
+  });
+});
+
+describe('eventMembers', () => {
+  const base = toPaymentEvent({ event_id: 'evt_1', event_type: 'payment_failed', event_timestamp: '2026-11-24T09:59:58Z', processor: 'stripe', failure_category: 'gateway_timeout', geo_bucket: 'US', retry_count: 12 });
+  const stored = JSON.stringify(base);
+
+  /** Text that parses to the same event (or a different one) but is not byte for byte its stored form. */
+  const variant = fc.oneof(
+    // whitespace somewhere between tokens
+    fc.nat({ max: stored.length }).map((i) => {
+      const at = [...stored.matchAll(/[{},:]/g)].map((m) => m.index)[i % 20] ?? 0;
+      return `${stored.slice(0, at + 1)} ${stored.slice(at + 1)}`;
+    }),
+    // a member repeated, with the same or another value, before its last occurrence
+    fc.constantFrom('"geo_bucket":"US",', '"geo_bucket":"EU",', '"retry_count":12,', '"retry_count":1,', '"failure_category":{"x":1},').map((m) => stored.replace('"geo_bucket"', `${m}"geo_bucket"`)),
+    // the number written another way
+    fc.constantFrom('1.2e1', '12.0', '012', '1.2E+1').map((n) => stored.replace('"retry_count":12', `"retry_count":${n}`)),
+    // a key that is not ours, or keys out of order
+    fc.constant(stored.replace('{', '{"extra":"x",')),
+    fc.constant(stored.replace('"event_type":"payment_failed",', '').replace('"processor"', '"event_type":"payment_failed","processor"')),
+  );
+
+  it('splices the stored form itself', () => {
+    expect(eventMembers(stored, JSON.parse(stored) as Record<string, unknown>)).toBe(stored.slice(1, -1));
+  });
+
+  it('never splices text whose members are not the event it parsed to, one line, each key once', () => {
+    fc.assert(
+      fc.property(variant, (text) => {
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          return; // `012` is not JSON at all
+        }
+        const members = eventMembers(text, parsed);
+        if (members === undefined) return;
+        expect(members).not.toMatch(/[\n\r]/);
+        const spliced = JSON.parse(`{${members}}`) as Record<string, unknown>;
+        expect(spliced).toEqual(JSON.parse(JSON.stringify(toPaymentEvent(parsed))));
+        // JSON.parse keeps the last of a repeated key; the spliced text must not carry the others.
+        expect(members.match(/"[a-z_]+":/g)?.length).toBe(Object.keys(spliced).length);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
