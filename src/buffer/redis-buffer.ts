@@ -150,12 +150,12 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
 
     async range(sinceMs: number, afterId: string | undefined, count: number): Promise<StreamEntry[]> {
       const start = afterId === undefined ? `${sinceMs}-0` : `(${afterId}`;
-      const raw = (await redis.xrange(o.stream, start, '+', 'COUNT', count)) as RawEntry[];
+      const raw = (await redis.callBuffer('XRANGE', o.stream, start, '+', 'COUNT', count)) as RawEntry[];
       return toStreamEntries(raw, 0);
     },
 
     async dlqList(count: number): Promise<DlqEntry[]> {
-      const raw = (await redis.xrange(o.dlqStream, '-', '+', 'COUNT', count)) as RawEntry[];
+      const raw = (await redis.xrange(o.dlqStream, '-', '+', 'COUNT', count)) as [string, string[] | null][];
       return raw.map(([dlqId, fields]) => {
         const f = fieldsOf(fields ?? []);
         return {

@@ -13,7 +13,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DeadLetterItem, StreamEntry, StreamReader } from './buffer.js';
-import { toStreamEntries, type RawEntry } from './redis-entries.js';
+import { rawText, toStreamEntries, type RawEntry, type RawText } from './redis-entries.js';
 
 const WATCHDOG_GRACE_MS = 5000;
 
@@ -27,9 +27,9 @@ export interface RedisReaderOptions {
   readonly watchdogGraceMs?: number;
 }
 
-/** `[[stream, entries]]`, or null after a BLOCK timeout. */
-type ReadReply = [string, RawEntry[]][] | null;
-type ClaimReply = [string, RawEntry[], string[]?];
+/** `[[stream, entries]]`, or null after a BLOCK timeout. Reads ask for Buffers: see `rawText`. */
+type ReadReply = [RawText, RawEntry[]][] | null;
+type ClaimReply = [RawText, RawEntry[], RawText[]?];
 type PendingReply = [string, string, number, number][];
 
 export async function createRedisReader(shared: Redis, o: RedisReaderOptions): Promise<StreamReader> {
@@ -54,12 +54,13 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
 
   /** Entries with their delivery counts, which neither XAUTOCLAIM nor a history read report. */
   const withDeliveries = async (live: readonly RawEntry[]): Promise<StreamEntry[]> => {
-    const first = live[0];
-    const last = live[live.length - 1];
+    const entries = toStreamEntries(live, 1);
+    const first = entries[0];
+    const last = entries[entries.length - 1];
     if (first === undefined || last === undefined) return [];
-    const pending = (await conn.xpending(o.stream, o.group, first[0], last[0], live.length, o.consumer)) as PendingReply;
+    const pending = (await conn.xpending(o.stream, o.group, first.id, last.id, entries.length, o.consumer)) as PendingReply;
     const deliveries = new Map(pending.map(([id, , , n]) => [id, n]));
-    return toStreamEntries(live, 1).map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? 1 }));
+    return entries.map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? 1 }));
   };
 
   /**
@@ -96,10 +97,10 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
       }, blockMs + (o.watchdogGraceMs ?? WATCHDOG_GRACE_MS));
       try {
         if (ownPendingFirst) {
-          const history = (await withGroup(() => conn.xreadgroup('GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'))) as ReadReply;
+          const history = (await withGroup(() => conn.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'))) as ReadReply;
           const raw = history?.[0]?.[1] ?? [];
           // Entries deleted (trimmed) while pending come back without fields: nothing to export.
-          const gone = raw.filter(([, fields]) => fields === null).map(([id]) => id);
+          const gone = raw.filter(([, fields]) => fields === null).map(([id]) => rawText(id));
           if (gone.length > 0) await shared.xack(o.stream, o.group, ...gone);
           const live = raw.filter(([, fields]) => fields !== null);
           if (live.length > 0) return await withDeliveries(live);
@@ -108,7 +109,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
           else return [];
         }
         const reply = (await withGroup(() =>
-          conn.xreadgroup('GROUP', o.group, o.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', o.stream, '>'),
+          conn.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', o.stream, '>'),
         )) as ReadReply;
         const first = reply?.[0];
         return first === undefined ? [] : toStreamEntries(first[1], 1);
@@ -118,8 +119,8 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     },
 
     async reclaim(idleMs: number, count: number): Promise<StreamEntry[]> {
-      const [next, raw] = (await withGroup(() => conn.xautoclaim(o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count))) as ClaimReply;
-      claimCursor = next;
+      const [next, raw] = (await withGroup(() => conn.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count))) as ClaimReply;
+      claimCursor = rawText(next);
       return withDeliveries(raw.filter(([, fields]) => fields !== null));
     },
 

@@ -16,4 +16,16 @@ describe('toStreamEntries', () => {
       ['6-0', undefined],
     ]);
   });
+
+  it('decodes Buffer replies to the same text, ASCII or not, and finds the fields without decoding them', () => {
+    const payloads = ['{"geo_bucket":"US"}', '{"merchant":"Café Zürich ☕ 🚀"}', ''];
+    for (const p of payloads) {
+      const asText = toStreamEntries([['1732442400123-7', ['e', p, 't', '1732442400100']]], 1);
+      const asBuffers = toStreamEntries([[Buffer.from('1732442400123-7'), [Buffer.from('e'), Buffer.from(p), Buffer.from('t'), Buffer.from('1732442400100')]]], 1);
+      expect(asBuffers).toEqual(asText);
+      expect(asBuffers[0]?.payload).toBe(p);
+    }
+    // A field that only starts with e is not e.
+    expect(toStreamEntries([[Buffer.from('6-0'), [Buffer.from('ex'), Buffer.from('x')]]], 1)[0]?.payload).toBeUndefined();
+  });
 });
