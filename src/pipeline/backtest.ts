@@ -9,7 +9,6 @@
  * file gives the same report on every run.
  */
 import { isAscii } from 'node:buffer';
-import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -18,7 +17,7 @@ import type { Config } from '../config.js';
 import { eventMembers } from '../events.js';
 import { createEventValidator } from '../http/validate-event.js';
 import type { Incident } from '../operators/track-incidents.js';
-import { createLineSerializer } from '../sinks/export-line.js';
+import { createLineEncoder } from '../sinks/export-line.js';
 import { riskStages } from './risk-stages.js';
 import type { Batch, Envelope } from './types.js';
 
@@ -39,7 +38,7 @@ export interface BacktestResult {
 export async function runBacktest(config: Config, o: { file: string; out: NodeJS.WritableStream; consumerName?: string }): Promise<BacktestResult> {
   const started = performance.now();
   const validate = createEventValidator({ processors: config.ingest.processors, maxClockSkewSec: Infinity, maxAgeSec: Infinity });
-  const serialize = createLineSerializer(o.consumerName ?? 'backtest');
+  const encode = createLineEncoder(o.consumerName ?? 'backtest');
   const errors: { line: number; message: string }[] = [];
   let events = 0;
   let skipped = 0;
@@ -99,7 +98,7 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
   }
 
   // Pulled like the live consumer's reads: the next batch is read only once this one's lines
-  // are written (or buffered below the stream's high-water mark). `from(asyncIterable)` would
+  // are written. `from(asyncIterable)` would
   // push the whole file into concatMap's buffer ahead of a slow output, and stamp lines with
   // the clock of batches read since: nondeterministic `processed_at`, unbounded memory.
   const source = batches()[Symbol.asyncIterator]();
@@ -109,8 +108,8 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
     takeWhile((r) => r.done !== true),
     map((r) => r.value),
   );
-  // A failed output (EPIPE when the reader went away, a full disk) ends the run with that error:
-  // a write that was only buffered reports it later, so keep it from the first moment.
+  // A failed output (EPIPE when the reader went away, a full disk) ends the run with that error,
+  // whether the write's callback or the stream's 'error' event reports it first.
   let outError: Error | undefined;
   const onOutError = (err: Error): void => {
     outError ??= err;
@@ -127,9 +126,10 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
           if (outError !== undefined) throw outError;
           events += batch.entries.length;
           for (const t of transitions) incidents.set(t.incident.warning_id, t.incident);
-          const chunk = serialize(batch.entries, new Date(clockMs).toISOString());
-          // once() rejects on 'error', so an output failing while we wait ends the run too.
-          if (!o.out.write(chunk)) await once(o.out, 'drain');
+          // The encoder reuses its buffer: wait for this write (not only for room in the
+          // stream) before the next batch is encoded. It fails with the output's error too.
+          const chunk = encode(batch.entries, new Date(clockMs).toISOString());
+          await new Promise<void>((resolve, reject) => o.out.write(chunk, (err) => (err ? reject(err) : resolve())));
           demand$.next();
         }),
       ),

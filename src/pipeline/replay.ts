@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { connectBuffer } from '../buffer/connect.js';
 import { decodeEnvelope } from '../operators/decode-entries.js';
-import { createLineSerializer } from '../sinks/export-line.js';
+import { createLineEncoder } from '../sinks/export-line.js';
 import type { Envelope } from './types.js';
 
 const PAGE = 1000;
@@ -22,7 +22,7 @@ export function parseSince(value: string, nowMs: number): number | undefined {
 
 export async function runReplay(config: Config, o: { sinceMs: number; logger: Logger; out: NodeJS.WritableStream }): Promise<number> {
   const buffer = await connectBuffer({ ...config, buffer: { ...config.buffer, kind: config.buffer.kind === 'auto' ? 'redis' : config.buffer.kind } }, { logger: o.logger });
-  const serialize = createLineSerializer(`replay-${config.consumer.name}`);
+  const encode = createLineEncoder(`replay-${config.consumer.name}`);
   let after: string | undefined;
   let total = 0;
   try {
@@ -35,8 +35,9 @@ export async function runReplay(config: Config, o: { sinceMs: number; logger: Lo
         const env = decodeEnvelope(e);
         if (env !== undefined) envs.push(env);
       }
-      const chunk = serialize(envs, new Date().toISOString());
-      if (!o.out.write(chunk)) await new Promise((r) => o.out.once('drain', r));
+      // The encoder reuses its buffer: wait for the write before encoding the next page.
+      const chunk = encode(envs, new Date().toISOString());
+      await new Promise<void>((resolve, reject) => o.out.write(chunk, (err) => (err ? reject(err) : resolve())));
       total += envs.length;
     }
   } finally {

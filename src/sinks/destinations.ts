@@ -1,5 +1,5 @@
 /**
- * Where export lines go. A destination takes one string per batch and resolves once the bytes
+ * Where export lines go. A destination takes one batch's bytes and resolves once they
  * are handed to the OS (the write callback / the file write), which is what ack-after-export
  * waits for. Awaiting each write is also the backpressure: a slow reader of stdout slows the
  * consumer, and the next XREADGROUP waits.
@@ -9,9 +9,12 @@ import type { Logger } from 'pino';
 
 export type DestinationName = 'stdout' | 'file';
 
+const NEWLINE = Buffer.from('\n');
+
 export interface Destination {
   readonly name: DestinationName;
-  write(chunk: string): Promise<void>;
+  /** The caller reuses `chunk` once this settles (see `createLineEncoder`): keep no reference past it. */
+  write(chunk: Buffer): Promise<void>;
   reopen(): Promise<void>;
   close(): Promise<void>;
 }
@@ -77,7 +80,7 @@ export async function createFileDestination(path: string, logger: Logger): Promi
       serial(async () => {
         fh ??= await openAppend();
         try {
-          await writeAll(fh, Buffer.from(tornTail ? `\n${chunk}` : chunk, 'utf8'));
+          await writeAll(fh, tornTail ? Buffer.concat([NEWLINE, chunk]) : chunk);
           tornTail = false;
         } catch (err) {
           // Drop the handle: the next attempt reopens, which is how a fixed path recovers.

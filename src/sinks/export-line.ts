@@ -59,7 +59,55 @@ const HEAD = `{"type":"payment_event","schema_version":"${SCHEMA_VERSION}",`;
 export type LineSerializer = (entries: readonly Envelope[], processedAt: string) => string;
 
 /**
- * Two ways to one line, byte for byte the same for a stored-form event (a test pins it):
+ * The same lines as UTF-8 bytes, in a buffer the encoder owns and overwrites on its next call:
+ * write them out (and wait for the write) before encoding the next batch.
+ */
+export type LineEncoder = (entries: readonly Envelope[], processedAt: string) => Buffer;
+
+export function createLineSerializer(consumerName: string): LineSerializer {
+  const line = createLineBuilder(consumerName);
+  return (entries, processedAt) => {
+    const bookkeeping = bookkeepingOf(consumerName, processedAt);
+    let out = '';
+    for (const env of entries) out += line(env, processedAt, bookkeeping);
+    return out;
+  };
+}
+
+/**
+ * Why bytes, and why one reused buffer: writing a batch as one string cost 1.1 µs per line
+ * (measured, 500 lines of 650 bytes): every write first flattens the batch's rope of pieces
+ * into a new string, then `Buffer.from` counts its UTF-8 bytes in one pass, allocates (fresh
+ * pages, faulted in) and encodes in another. Encoding each line into a buffer that stays
+ * mapped costs 0.34 µs. The exporter and `payflux backtest` write a batch and wait for the
+ * write before they encode the next, which is what makes the reuse safe.
+ */
+export function createLineEncoder(consumerName: string): LineEncoder {
+  const line = createLineBuilder(consumerName);
+  let scratch = Buffer.allocUnsafeSlow(1 << 20);
+  return (entries, processedAt) => {
+    const bookkeeping = bookkeepingOf(consumerName, processedAt);
+    let at = 0;
+    for (const env of entries) {
+      const text = line(env, processedAt, bookkeeping);
+      // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+      if (at + 3 * text.length > scratch.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, at + 3 * text.length));
+        scratch.copy(grown, 0, 0, at);
+        scratch = grown;
+      }
+      at += scratch.write(text, at);
+    }
+    return scratch.subarray(0, at);
+  };
+}
+
+function bookkeepingOf(consumerName: string, processedAt: string): string {
+  return `,"consumer_name":${JSON.stringify(consumerName)},"processed_at":${JSON.stringify(processedAt)}`;
+}
+
+/**
+ * One export line, two ways, byte for byte the same for a stored-form event (a test pins it):
  *
  * - spliced: the event's stored JSON members (`envelope.eventJson`) between a constant head
  *   and the bookkeeping and risk members. The risk members depend only on the assessment and
@@ -69,10 +117,9 @@ export type LineSerializer = (entries: readonly Envelope[], processedAt: string)
  * - serialised: the whole record through the precompiled schema, for events whose stored form
  *   cannot be spliced (older entries, other producers).
  */
-export function createLineSerializer(consumerName: string): LineSerializer {
+function createLineBuilder(consumerName: string): (env: Envelope, processedAt: string, bookkeeping: string) => string {
   const stringify = fastJson(schema);
   const stringifyRisk: (risk: Record<string, unknown>) => string = fastJson(riskSchema);
-  const consumerJson = JSON.stringify(consumerName);
   // Keyed by the assessment object; the tier context is compared by identity. A WeakMap: it
   // lives as long as the scorer's own caches keep the assessments, no bound of its own needed.
   const riskMembers = new WeakMap<RiskAssessment, { tier: TierContext | undefined; text: string }>();
@@ -94,48 +141,43 @@ export function createLineSerializer(consumerName: string): LineSerializer {
     return text;
   };
 
-  return (entries, processedAt) => {
-    let out = '';
-    const bookkeeping = `,"consumer_name":${consumerJson},"processed_at":${JSON.stringify(processedAt)}`;
-    for (const env of entries) {
-      const e = env.event;
-      const r = env.risk;
-      const t = env.tier;
-      if (env.eventJson !== undefined) {
-        out += `${HEAD}${env.eventJson},"stream_message_id":${JSON.stringify(env.id)}${bookkeeping}${riskText(r, t)}}\n`;
-        continue;
-      }
-      // A fixed-shape literal per event: every record shares one hidden class (STYLE.md).
-      out +=
-        stringify({
-          type: 'payment_event',
-          schema_version: SCHEMA_VERSION,
-          event_id: e.event_id,
-          event_type: e.event_type,
-          event_timestamp: e.event_timestamp,
-          processor: e.processor,
-          merchant_id_hash: e.merchant_id_hash,
-          payment_intent_id_hash: e.payment_intent_id_hash,
-          failure_category: e.failure_category,
-          geo_bucket: e.geo_bucket,
-          retry_count: e.retry_count,
-          amount_bucket: e.amount_bucket,
-          system_source: e.system_source,
-          payment_method_bucket: e.payment_method_bucket,
-          channel: e.channel,
-          retry_result: e.retry_result,
-          failure_origin: e.failure_origin,
-          stream_message_id: env.id,
-          consumer_name: consumerName,
-          processed_at: processedAt,
-          processor_risk_score: r?.score,
-          processor_risk_band: r?.band,
-          processor_risk_drivers: r?.drivers,
-          processor_playbook_context: t?.playbookContext,
-          risk_trajectory: t?.riskTrajectory,
-        }) + '\n';
+  return (env, processedAt, bookkeeping) => {
+    const e = env.event;
+    const r = env.risk;
+    const t = env.tier;
+    if (env.eventJson !== undefined) {
+      return `${HEAD}${env.eventJson},"stream_message_id":${JSON.stringify(env.id)}${bookkeeping}${riskText(r, t)}}\n`;
     }
-    return out;
+    // A fixed-shape literal per event: every record shares one hidden class (STYLE.md).
+    return (
+      stringify({
+        type: 'payment_event',
+        schema_version: SCHEMA_VERSION,
+        event_id: e.event_id,
+        event_type: e.event_type,
+        event_timestamp: e.event_timestamp,
+        processor: e.processor,
+        merchant_id_hash: e.merchant_id_hash,
+        payment_intent_id_hash: e.payment_intent_id_hash,
+        failure_category: e.failure_category,
+        geo_bucket: e.geo_bucket,
+        retry_count: e.retry_count,
+        amount_bucket: e.amount_bucket,
+        system_source: e.system_source,
+        payment_method_bucket: e.payment_method_bucket,
+        channel: e.channel,
+        retry_result: e.retry_result,
+        failure_origin: e.failure_origin,
+        stream_message_id: env.id,
+        consumer_name: consumerName,
+        processed_at: processedAt,
+        processor_risk_score: r?.score,
+        processor_risk_band: r?.band,
+        processor_risk_drivers: r?.drivers,
+        processor_playbook_context: t?.playbookContext,
+        risk_trajectory: t?.riskTrajectory,
+      }) + '\n'
+    );
   };
 }
 

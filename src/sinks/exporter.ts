@@ -1,7 +1,8 @@
 /**
  * The NDJSON exporter: stdout, a file, or both (SPEC §8).
  *
- * - One write per batch per destination: the batch's lines as one string.
+ * - One write per batch per destination: the batch's lines as one buffer of UTF-8, encoded
+ *   once for every destination and reused for the next batch once they all settled.
  * - `both`: a batch that reached one destination and failed on the other is retried on the
  *   failed one only, so the side that succeeded gets no duplicate lines.
  * - The file is opened in append mode and reopened on SIGHUP (logrotate moves it away, we
@@ -14,7 +15,7 @@ import type { Config, ExportMode } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { Batch } from '../pipeline/types.js';
 import { createFileDestination, createStreamDestination, type Destination, type DestinationName } from './destinations.js';
-import { createLineSerializer } from './export-line.js';
+import { createLineEncoder } from './export-line.js';
 
 export interface DestinationHealth {
   healthy: boolean;
@@ -54,7 +55,7 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
   const destinations: Destination[] = [];
   if (mode !== 'file') destinations.push(createStreamDestination('stdout', d.stdout));
   if (mode !== 'stdout' && config.export.file !== undefined) destinations.push(await createFileDestination(config.export.file, d.logger));
-  const serialize = createLineSerializer(d.consumerName ?? config.consumer.name);
+  const encode = createLineEncoder(d.consumerName ?? config.consumer.name);
   const state = new Map<DestinationName, DestinationHealth & { failingSinceMs: number | undefined }>();
   for (const dest of destinations) {
     state.set(dest.name, { healthy: true, last_success_at: null, last_error_at: null, last_error: null, failing_since: null, lines_written: 0, failingSinceMs: undefined });
@@ -71,7 +72,7 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
         done = new Set();
         written.set(batch, done);
       }
-      const lines = serialize(batch.entries, processedAt);
+      const lines = encode(batch.entries, processedAt);
       let firstError: Error | undefined;
       for (const dest of destinations) {
         if (done.has(dest.name)) continue;

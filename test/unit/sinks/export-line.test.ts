@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toPaymentEvent, type PaymentEvent } from '../../../src/events.js';
 import { decodeEnvelope } from '../../../src/operators/decode-entries.js';
 import type { Envelope, RiskAssessment, TierContext } from '../../../src/pipeline/types.js';
-import { createLineSerializer } from '../../../src/sinks/export-line.js';
+import { createLineEncoder, createLineSerializer } from '../../../src/sinks/export-line.js';
 
 const PROCESSED_AT = '2026-11-24T10:00:00.000Z';
 
@@ -147,5 +147,28 @@ describe('createLineSerializer', () => {
     expect(la?.processor_playbook_context).toBeUndefined();
     expect(lb?.processor_playbook_context).toBe('tier two text');
     expect(lb?.processor_risk_score).toBe(0.65);
+  });
+
+  it('encodes the same lines as UTF-8 bytes, batch after batch, growing its buffer past 1 MiB', () => {
+    const encode = createLineEncoder('consumer "é"');
+    const serialize = createLineSerializer('consumer "é"');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(eventArb, riskArb, tierArb, fc.boolean()), { maxLength: 20 }), (items) => {
+        const envs = items.map(([event, risk, tier, splice]) => {
+          const env = decoded(JSON.stringify(event));
+          env.risk = risk;
+          env.tier = tier;
+          return splice ? env : serialised(env);
+        });
+        expect(Buffer.compare(encode(envs, PROCESSED_AT), Buffer.from(serialize(envs, PROCESSED_AT)))).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+    // 3,000 lines of ~1 KB with three-byte characters: several times the initial buffer.
+    const wide = Array.from({ length: 3000 }, (_, i) => decoded(JSON.stringify(toPaymentEvent({ event_id: `w${i}`, event_type: 'payment_failed', event_timestamp: '2026-11-24T09:59:58Z', processor: 'stripe', merchant_id_hash: '☕'.repeat(100), channel: 'x'.repeat(100) }))));
+    const big = encode(wide, PROCESSED_AT);
+    expect(big.length).toBeGreaterThan(1 << 20);
+    expect(big.toString('utf8')).toBe(serialize(wide, PROCESSED_AT));
+    expect(encode(wide.slice(0, 2), PROCESSED_AT).toString('utf8')).toBe(serialize(wide.slice(0, 2), PROCESSED_AT));
   });
 });
