@@ -2,14 +2,16 @@
  * `payflux backtest` reads its file in 1 MiB chunks, ASCII ones as Latin-1 and the rest through a
  * UTF-8 decoder: the export must carry every character as written, wherever a chunk boundary falls.
  */
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
 import { toPaymentEvent } from '../../../src/events.js';
-import { runBacktest } from '../../../src/pipeline/backtest.js';
+
+const run = promisify(execFile);
 
 const CHUNK = 1 << 20;
 const dir = mkdtempSync(join(tmpdir(), 'payflux-backtest-text-'));
@@ -54,18 +56,63 @@ describe('backtest input decoding', () => {
     const bytes = Buffer.from(text);
     for (const boundary of [CHUNK, 2 * CHUNK, 3 * CHUNK]) expect(bytes.subarray(boundary - 1, boundary + 1).toString()).toBe('é');
     writeFileSync(path, bytes);
-    let out = '';
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        out += chunk.toString('utf8');
-        done();
-      },
-    });
-    const result = await runBacktest(loadConfig({ PAYFLUX_LOG_LEVEL: 'silent' }), { file: path, out: sink });
-    expect(result.errors).toEqual([]);
-    expect(result.events).toBe(merchants.length);
+    // A child process: the reader runs on a worker thread, which needs the built dist/.
+    const { stdout: out, stderr } = await run('node', ['dist/cli.js', 'backtest', path], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' }, maxBuffer: 64 * 1024 * 1024 });
+    expect(stderr).toContain(`backtest: ${merchants.length} events (0 skipped)`);
     const exported = out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { merchant_id_hash: string }).merchant_id_hash);
     expect(exported).toEqual(merchants);
     expect(out).not.toContain('\ufffd');
+  });
+
+  it('carries every field as validated: escapes, control characters, empty strings, any key order or spacing', async () => {
+    const base = { event_type: 'payment_failed', event_timestamp: '2026-11-24T09:00:00.000Z', processor: 'stripe', retry_count: 2 };
+    const odd = ['a"quoted"', 'back\\slash', 'line\nbreak', 'unit\u001fsep', 'record\u001esep', '\u0000', 'tab\there', '\u2028', 'é☕🚀', ''];
+    const inputs: Record<string, unknown>[] = [];
+    const lines: string[] = [];
+    odd.forEach((v, i) => {
+      const e = { event_id: `odd-${i}`, ...base, merchant_id_hash: v, geo_bucket: i % 2 === 0 ? '' : 'US', channel: v };
+      inputs.push(e);
+      lines.push(JSON.stringify(toPaymentEvent(e))); // the stored form
+      inputs.push({ ...e, event_id: `odd-${i}-b` });
+      lines.push(`{ "channel": ${JSON.stringify(v)}, "extra": [1, {"x": "y"}], "event_id": "odd-${i}-b", "merchant_id_hash": ${JSON.stringify(v)}, "processor": "stripe", "event_type": "payment_failed", "event_timestamp": "2026-11-24T09:00:00.000Z", "retry_count": 2, "geo_bucket": ${JSON.stringify(i % 2 === 0 ? '' : 'US')} }`);
+    });
+    // The JSON above spells the escapes; the values the producer meant are the parsed ones.
+    const expected = lines.map((l) => JSON.parse(JSON.stringify(toPaymentEvent(JSON.parse(l) as Record<string, unknown>))) as Record<string, unknown>);
+    const path = join(dir, 'odd.ndjson');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const { stdout } = await run('node', ['dist/cli.js', 'backtest', path], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' } });
+    const out = stdout.trimEnd().split('\n');
+    expect(out).toHaveLength(lines.length);
+    out.forEach((line, i) => {
+      const got = JSON.parse(line) as Record<string, unknown>;
+      const event = Object.fromEntries(Object.keys(expected[i] ?? {}).map((k) => [k, got[k]]));
+      expect(event, lines[i]).toEqual(expected[i]);
+      expect(got.stream_message_id).toBe(`0-${i + 1}`);
+      expect(got.extra).toBeUndefined();
+      // Exactly the export's keys: nothing absent shows up as null or "".
+      expect(Object.keys(got).filter((k) => !(k in (expected[i] ?? {})))).toEqual(['type', 'schema_version', 'stream_message_id', 'consumer_name', 'processed_at', 'processor_risk_score', 'processor_risk_band', 'processor_risk_drivers']);
+    });
+  });
+
+  it('writes every line through a pipe whose reader falls behind', async () => {
+    const path = join(dir, 'slow-reader.ndjson');
+    const lines = Array.from({ length: 6000 }, (_, i) => event(i, `m_${i}`));
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const child = spawn('node', ['dist/cli.js', 'backtest', path], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = once(child, 'exit') as Promise<[number]>;
+    // Let the pipe fill (64 KiB) and stay full for a while before reading anything.
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 1500));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
+    const ended = once(child.stdout, 'end');
+    child.stdout.resume();
+    const [code] = await exited;
+    expect(code, stderr).toBe(0);
+    await ended;
+    expect(stderr).toContain('backtest: 6000 events (0 skipped)');
+    expect(Buffer.concat(chunks).toString().trimEnd().split('\n')).toHaveLength(6000);
   });
 });

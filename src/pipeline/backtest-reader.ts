@@ -1,0 +1,193 @@
+/**
+ * The ingest half of `payflux backtest`, on a worker thread: read the file, split it into lines,
+ * validate each as `POST /v1/events` would, and hand the main thread the valid events, 500 at a
+ * time, as the live consumer has them after decoding a stream entry: the event, its stored-form
+ * JSON (what ingest would have written, spliced into the export line) and its event time. The
+ * main thread then runs the consumer's stages (risk, tier, incidents, export) exactly as live.
+ *
+ * Why a thread: parsing and validating a line costs as much as everything after it, and the
+ * second core was idle. Why this hand-over: structured cloning of parsed objects costs ~2 µs an
+ * event, as much as parsing again (measured), while strings and typed arrays copy as memory.
+ * So a batch travels as two strings — the stored-form members joined by "\n", the events'
+ * fields joined by separator characters — and typed arrays of event times and line numbers;
+ * the main thread splits the strings (0.4 µs an event against JSON.parse's 1.0, measured).
+ * Separators cannot occur in a value read from a line without a backslash (JSON forbids raw
+ * control characters in strings); events from lines with escapes travel as objects.
+ *
+ * Flow control: the worker runs at most `credit` batches ahead of the main thread, which asks
+ * for one more each time it takes one, so a slow output never buffers the file in memory.
+ */
+import { isAscii } from 'node:buffer';
+import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { MessagePort } from 'node:worker_threads';
+import { eventMembers, type PaymentEvent } from '../events.js';
+import { createEventValidator } from '../http/validate-event.js';
+import type { Envelope } from './types.js';
+
+export const BATCH = 500;
+export const MAX_REPORTED_ERRORS = 20;
+/** Batches the worker may have posted and the main thread not yet taken. */
+export const READ_AHEAD = 4;
+
+const US = '\x1f';
+const RS = '\x1e';
+const NUL = '\x00';
+
+export interface BacktestWorkerData {
+  readonly file: string;
+  readonly processors: readonly string[];
+}
+
+/** One batch of valid events, and the lines skipped since the last message. */
+export interface BatchMessage {
+  readonly kind: 'batch';
+  /** Each event's stored-form members (`eventMembers`), joined by "\n". */
+  readonly members: string;
+  /** Each event's fields in `PaymentEvent` order joined by US, undefined as NUL; events joined by RS. */
+  readonly fields: string;
+  /** Events that could not travel as fields (a value with an escape), by index in the batch. */
+  readonly objects: readonly { readonly at: number; readonly event: PaymentEvent }[];
+  readonly times: Float64Array;
+  readonly lines: Uint32Array;
+  readonly skipped: number;
+  readonly errors: readonly { line: number; message: string }[];
+}
+
+export type BacktestMessage =
+  | BatchMessage
+  | { readonly kind: 'end'; readonly skipped: number; readonly errors: readonly { line: number; message: string }[] }
+  | { readonly kind: 'failed'; readonly message: string };
+
+/** The worker's work (backtest-worker.ts is its entry point): read, validate, post batches to `port`. */
+export async function runReader(port: MessagePort, data: BacktestWorkerData): Promise<void> {
+  const validate = createEventValidator({ processors: data.processors, maxClockSkewSec: Infinity, maxAgeSec: Infinity });
+  let credit = READ_AHEAD;
+  let more: (() => void) | undefined;
+  port.on('message', () => {
+    credit++;
+    more?.();
+  });
+
+  let members: string[] = [];
+  let fields = '';
+  let objects: { at: number; event: PaymentEvent }[] = [];
+  let times: number[] = [];
+  let lines: number[] = [];
+  let skipped = 0;
+  let errors: { line: number; message: string }[] = [];
+  let reported = 0;
+  let n = 0;
+
+  const skip = (line: number, message: string): void => {
+    skipped++;
+    if (reported++ < MAX_REPORTED_ERRORS) errors.push({ line, message });
+  };
+  const take = (line: string): void => {
+    n++;
+    if (line.trim() === '') return;
+    let body: unknown;
+    try {
+      body = JSON.parse(line);
+    } catch {
+      skip(n, 'line is not valid JSON');
+      return;
+    }
+    const v = validate(body, 0);
+    if (!v.ok) {
+      skip(n, v.error.message);
+      return;
+    }
+    // A line in the stored form is its own stored form; any other is written as ingest writes it.
+    const spliced = eventMembers(line, body as Record<string, unknown>);
+    if (members.length > 0) fields += RS;
+    if (line.includes('\\')) objects.push({ at: members.length, event: v.event });
+    else fields += fieldsOf(v.event);
+    members.push(spliced ?? JSON.stringify(v.event).slice(1, -1));
+    times.push(v.eventTimeMs);
+    lines.push(n);
+  };
+  const post = async (): Promise<void> => {
+    while (credit === 0) await new Promise<void>((resolve) => (more = resolve));
+    more = undefined;
+    credit--;
+    const timeArray = new Float64Array(times);
+    const lineArray = new Uint32Array(lines);
+    const message: BatchMessage = { kind: 'batch', members: members.join('\n'), fields, objects, times: timeArray, lines: lineArray, skipped, errors };
+    port.postMessage(message, [timeArray.buffer, lineArray.buffer]);
+    members = [];
+    fields = '';
+    objects = [];
+    times = [];
+    lines = [];
+    skipped = 0;
+    errors = [];
+  };
+
+  // Chunked reads split by hand: readline's per-line async iteration cost a quarter of the
+  // run (profiled: 24% self time on 1M events); this loop is synchronous within each 1 MiB chunk.
+  // An all-ASCII chunk (recorded traffic nearly always is) is the same text read as Latin-1,
+  // at a seventh of UTF-8 decoding's cost (115 against 851 µs per MiB, measured); a multi-byte
+  // character split across chunks still meets the decoder, which holds its first bytes (ASCII
+  // bytes cannot continue it, so `end()` before an ASCII chunk gives what `write()` would).
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of createReadStream(data.file, { highWaterMark: 1 << 20 })) {
+    const bytes = chunk as Buffer;
+    const text = rest + (isAscii(bytes) ? decoder.end() + bytes.toString('latin1') : decoder.write(bytes));
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+      take(text.charCodeAt(nl - 1) === 13 ? text.slice(from, nl - 1) : text.slice(from, nl));
+      from = nl + 1;
+      if (members.length === BATCH) await post();
+    }
+    rest = text.slice(from);
+  }
+  rest += decoder.end();
+  if (rest !== '') take(rest);
+  if (members.length > 0) await post();
+  const end: BacktestMessage = { kind: 'end', skipped, errors };
+  port.postMessage(end);
+}
+
+/** An event's fields for a `BatchMessage`. Only for events whose values hold no control character. */
+function fieldsOf(e: PaymentEvent): string {
+  const f = (v: string | undefined): string => (v === undefined ? NUL : v);
+  return `${e.event_id}${US}${e.event_type}${US}${e.event_timestamp}${US}${e.processor}${US}${f(e.merchant_id_hash)}${US}${f(e.payment_intent_id_hash)}${US}${f(e.failure_category)}${US}${f(e.geo_bucket)}${US}${e.retry_count}${US}${f(e.amount_bucket)}${US}${f(e.system_source)}${US}${f(e.payment_method_bucket)}${US}${f(e.channel)}${US}${f(e.retry_result)}${US}${f(e.failure_origin)}`;
+}
+
+/** The envelopes of a `BatchMessage`, as the live consumer's decode makes them (stream ids `0-<line>`). */
+export function envelopesOf(m: BatchMessage): Envelope[] {
+  const records = m.fields.split(RS);
+  const members = m.members.split('\n');
+  const entries = new Array<Envelope>(m.lines.length);
+  let other = 0;
+  for (let i = 0; i < entries.length; i++) {
+    let event: PaymentEvent;
+    if (m.objects[other]?.at === i) event = (m.objects[other++] as { event: PaymentEvent }).event;
+    else {
+      const f = (records[i] ?? '').split(US);
+      const o = (k: number): string | undefined => (f[k] === NUL ? undefined : f[k]);
+      // Key order and shape as `toPaymentEvent`: every event shares one hidden class.
+      event = {
+        event_id: f[0] as string,
+        event_type: f[1] as string,
+        event_timestamp: f[2] as string,
+        processor: f[3] as string,
+        merchant_id_hash: o(4),
+        payment_intent_id_hash: o(5),
+        failure_category: o(6),
+        geo_bucket: o(7),
+        retry_count: Number(f[8]),
+        amount_bucket: o(9),
+        system_source: o(10),
+        payment_method_bucket: o(11),
+        channel: o(12),
+        retry_result: o(13),
+        failure_origin: o(14),
+      };
+    }
+    entries[i] = { id: `0-${m.lines[i] ?? 0}`, event, eventJson: members[i], eventTimeMs: m.times[i] ?? 0, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined };
+  }
+  return entries;
+}
