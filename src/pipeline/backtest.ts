@@ -60,8 +60,7 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
         skipped += m.skipped - m.errors.length;
         if (m.kind === 'end') return;
         worker.postMessage('more');
-        const entries = envelopesOf(m);
-        yield { entries, dead: [], ackIds: [] };
+        yield { entries: envelopesOf(m), dead: [], ackIds: [] };
       }
     } finally {
       await worker.terminate();
