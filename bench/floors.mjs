@@ -15,7 +15,7 @@
 //   end to end    1 / (append+read+ack) the same thread stores and serves every event
 //   drain         1 / (read+ack+parse)  one batch in flight (SPEC §2): Redis and the
 //                                       consumer take turns, their times add up
-//   backtest      1 / (parse+validate)  one thread reads the file in order
+//   backtest      1 / (parse+validate)  one thread (the reader) parses and validates the file in order
 //
 // Usage: node bench/floors.mjs <port of a scratch redis-server> [--quick]  (FLUSHALLs it)
 import { Redis } from 'ioredis';
