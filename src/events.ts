@@ -169,13 +169,30 @@ const KEY_COST: readonly number[] = STORED_KEYS.map((k) => k.length + 4 + (k ===
  *
  * How, cheaply: the key walk checks names, order and types and adds up the length the stored
  * form of `parsed` has when nothing needs escaping. Text without a backslash that is exactly that
- * long *is* the stored form: whitespace, a repeated key or another way of writing the number
- * would all make it longer. That is one pass over about fifteen keys. Only text with escapes, or
- * not exactly the stored form, takes the scan for quotes (ten times the cost, measured).
+ * long, and writes `retry_count` once and as digits, *is* the stored form: whitespace or a
+ * repeated key would make it longer, and only the number has shorter spellings (`1e3` for
+ * 1000), which the digit check rules out. That is one pass over about fifteen keys. Only text
+ * with escapes, or not exactly the stored form, takes the scan for quotes (ten times the cost,
+ * measured). (A raw lone surrogate, which JSON.stringify would escape, passes as it is: no
+ * decoder PayFlux reads through, UTF-8 or Latin-1, can produce one.)
  *
  * Why: re-serialising was about a fifth of the consumer's CPU per event.
  */
 export function eventMembers(json: string, parsed: Record<string, unknown>): string | undefined {
+  return members(json, parsed, false);
+}
+
+/**
+ * The members of `json` only when it is byte for byte the stored form of `parsed` and needs no
+ * escapes; undefined for anything else, however little it differs (whitespace, an escape):
+ * what `payflux backtest` can take as the stored JSON ingest would have written, without
+ * writing it again.
+ */
+export function storedFormMembers(json: string, parsed: Record<string, unknown>): string | undefined {
+  return members(json, parsed, true);
+}
+
+function members(json: string, parsed: Record<string, unknown>, exactOnly: boolean): string | undefined {
   let at = 0;
   let keys = 0;
   let retry: number | undefined;
@@ -185,7 +202,7 @@ export function eventMembers(json: string, parsed: Record<string, unknown>): str
     if (at === STORED_KEYS.length) return undefined;
     const v = parsed[key];
     if (key === 'retry_count') {
-      // Safe and not negative: then JSON.stringify's form of it is also the shortest.
+      // Safe and not negative: JSON.stringify writes it as plain digits.
       if (!Number.isSafeInteger(v) || (v as number) < 0) return undefined;
       retry = v as number;
       storedLength += digitCount(retry);
@@ -196,8 +213,17 @@ export function eventMembers(json: string, parsed: Record<string, unknown>): str
     keys++;
   }
   if (retry === undefined) return undefined;
-  if (storedLength === json.length && !json.includes('\\')) return json.slice(1, -1);
-  return escapedMembers(json, retry, keys);
+  if (storedLength === json.length && !json.includes('\\') && writesRetryAsDigits(json, retry)) return json.slice(1, -1);
+  return exactOnly ? undefined : escapedMembers(json, retry, keys);
+}
+
+/** `"retry_count":<retry>` appears once, the number as JSON.stringify writes it and then ended. */
+function writesRetryAsDigits(json: string, retry: number): boolean {
+  const at = json.indexOf('"retry_count":');
+  if (at === -1 || json.indexOf('"retry_count":', at + 1) !== -1) return false;
+  const digits = String(retry);
+  const end = at + 14 + digits.length;
+  return json.startsWith(digits, at + 14) && (json.charCodeAt(end) === 44 || json.charCodeAt(end) === 125);
 }
 
 function digitCount(n: number): number {

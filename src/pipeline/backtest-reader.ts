@@ -23,7 +23,7 @@ import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { MessagePort } from 'node:worker_threads';
-import { eventMembers, type PaymentEvent } from '../events.js';
+import { storedFormMembers, type PaymentEvent } from '../events.js';
 import { createEventValidator } from '../http/validate-event.js';
 import type { Envelope } from './types.js';
 
@@ -44,7 +44,7 @@ export interface BacktestWorkerData {
 /** One batch of valid events, and the lines skipped since the last message. */
 export interface BatchMessage {
   readonly kind: 'batch';
-  /** Each event's stored-form members (`eventMembers`). */
+  /** Each event's stored-form members: what ingest would have stored, between the braces. */
   readonly members: readonly string[];
   /** Each event's fields in `PaymentEvent` order joined by US, undefined as NUL ('' for those in `objects`). */
   readonly fields: readonly string[];
@@ -59,7 +59,7 @@ export interface BatchMessage {
 export type BacktestMessage =
   | BatchMessage
   | { readonly kind: 'end'; readonly skipped: number; readonly errors: readonly { line: number; message: string }[] }
-  | { readonly kind: 'failed'; readonly message: string };
+  | { readonly kind: 'failed'; readonly message: string; readonly code: string | undefined };
 
 /** The worker's work (backtest-worker.ts is its entry point): read, validate, post batches to `port`. */
 export async function runReader(port: MessagePort, data: BacktestWorkerData): Promise<void> {
@@ -100,13 +100,13 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
       skip(n, v.error.message);
       return;
     }
-    // A line in the stored form is its own stored form; any other is written as ingest writes it.
-    const spliced = eventMembers(line, body as Record<string, unknown>);
+    // A line exactly in the stored form is its own stored form; any other (spaces, escapes,
+    // other keys) is written as ingest writes it, so that the export is the live one's.
+    members.push(storedFormMembers(line, body as Record<string, unknown>) ?? JSON.stringify(v.event).slice(1, -1));
     if (line.includes('\\')) {
-      objects.push({ at: members.length, event: v.event });
+      objects.push({ at: fields.length, event: v.event });
       fields.push('');
     } else fields.push(fieldsOf(v.event));
-    members.push(spliced ?? JSON.stringify(v.event).slice(1, -1));
     times.push(v.eventTimeMs);
     lines.push(n);
   };

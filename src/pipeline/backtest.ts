@@ -55,7 +55,7 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
     try {
       for (;;) {
         const m = await messages.next();
-        if (m.kind === 'failed') throw new Error(m.message);
+        if (m.kind === 'failed') throw Object.assign(new Error(m.message), { code: m.code });
         for (const e of m.errors) skip(e.line, e.message);
         skipped += m.skipped - m.errors.length;
         if (m.kind === 'end') return;

@@ -2,7 +2,7 @@
  * PayFlux started in-process against a real redis-server, listening on a real loopback port,
  * with export lines captured from its stdout sink.
  */
-import { PassThrough } from 'node:stream';
+import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
@@ -37,13 +37,17 @@ export async function startTestApp(redisAddr: string, env: Record<string, string
     PAYFLUX_READ_BLOCK_MS: '100',
     ...env,
   });
-  const stdout = new PassThrough();
   const lines: Record<string, unknown>[] = [];
   let rest = '';
-  stdout.on('data', (chunk: Buffer) => {
-    const parts = (rest + chunk.toString()).split('\n');
-    rest = parts.pop() ?? '';
-    for (const p of parts) if (p !== '') lines.push(JSON.parse(p) as Record<string, unknown>);
+  // Decodes each chunk before calling back, as a real stdout has written it by then: the
+  // exporter reuses its buffer once the write has called back.
+  const stdout = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const parts = (rest + chunk.toString()).split('\n');
+      rest = parts.pop() ?? '';
+      for (const p of parts) if (p !== '') lines.push(JSON.parse(p) as Record<string, unknown>);
+      done();
+    },
   });
   const running = await start(config, { logger: pino({ level: 'silent' }), stdout });
   const redis = new Redis(`redis://${redisAddr}`);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalEventId, eventMembers, isAuthFailure, isFailure, isTimeout, parseEventTime, toPaymentEvent } from '../../src/events.js';
+import { canonicalEventId, eventMembers, isAuthFailure, isFailure, isTimeout, parseEventTime, storedFormMembers, toPaymentEvent } from '../../src/events.js';
 
 describe('event classification', () => {
   it('counts payment_failed or any failure_category as a failure', () => {
@@ -85,8 +85,9 @@ describe('eventMembers', () => {
     }),
     // a member repeated, with the same or another value, before its last occurrence
     fc.constantFrom('"geo_bucket":"US",', '"geo_bucket":"EU",', '"retry_count":12,', '"retry_count":1,', '"failure_category":{"x":1},').map((m) => stored.replace('"geo_bucket"', `${m}"geo_bucket"`)),
-    // the number written another way
-    fc.constantFrom('1.2e1', '12.0', '012', '1.2E+1').map((n) => stored.replace('"retry_count":12', `"retry_count":${n}`)),
+    // the number written another way, as long as the stored one or shorter, with a line break to make up the length
+    fc.constantFrom('1.2e1', '12.0', '012', '1.2E+1', '12e0', '1.2e+1').map((n) => stored.replace('"retry_count":12', `"retry_count":${n}`)),
+    fc.constantFrom('12e0', '1.2e1').map((n) => stored.replace('"retry_count":12', `"retry_count":${n}`).replace(',"retry_count"', ',\n"retry_count"')),
     // a key that is not ours, or keys out of order
     fc.constant(stored.replace('{', '{"extra":"x",')),
     fc.constant(stored.replace('"event_type":"payment_failed",', '').replace('"processor"', '"event_type":"payment_failed","processor"')),
@@ -94,6 +95,31 @@ describe('eventMembers', () => {
 
   it('splices the stored form itself', () => {
     expect(eventMembers(stored, JSON.parse(stored) as Record<string, unknown>)).toBe(stored.slice(1, -1));
+    expect(storedFormMembers(stored, JSON.parse(stored) as Record<string, unknown>)).toBe(stored.slice(1, -1));
+  });
+
+  it('never splices a number spelled shorter than JSON.stringify writes it, even when a line break makes up the length', () => {
+    const hundred = JSON.stringify(toPaymentEvent({ ...base, retry_count: 100 }));
+    const thousand = JSON.stringify({ ...JSON.parse(stored), retry_count: 1000 });
+    for (const text of [
+      hundred.replace('"retry_count":100', '"retry_count":1e2'),
+      thousand.replace('"retry_count":1000', '"retry_count":1e3').replace(',"event_type"', ',\n"event_type"'),
+    ]) {
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      expect(eventMembers(text, parsed), text).toBeUndefined();
+      expect(storedFormMembers(text, parsed), text).toBeUndefined();
+    }
+  });
+
+  it('takes only the exact stored form as stored-form members: no spacing, no escapes', () => {
+    const escaped = JSON.stringify(toPaymentEvent({ ...base, geo_bucket: 'a "b"' }));
+    const spaced = stored.replace('"processor":', '"processor": ');
+    for (const text of [escaped, spaced]) {
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      expect(storedFormMembers(text, parsed), text).toBeUndefined();
+      // eventMembers still splices both: the same JSON, one line.
+      expect(eventMembers(text, parsed), text).toBe(text.slice(1, -1));
+    }
   });
 
   it('never splices text whose members are not the event it parsed to, one line, each key once', () => {
@@ -108,6 +134,7 @@ describe('eventMembers', () => {
         const members = eventMembers(text, parsed);
         if (members === undefined) return;
         expect(members).not.toMatch(/[\n\r]/);
+        expect(members).toMatch(new RegExp(`"retry_count":\\s*${String(parsed.retry_count)}\\s*(,|$)`));
         const spliced = JSON.parse(`{${members}}`) as Record<string, unknown>;
         expect(spliced).toEqual(JSON.parse(JSON.stringify(toPaymentEvent(parsed))));
         // JSON.parse keeps the last of a repeated key; the spliced text must not carry the others.

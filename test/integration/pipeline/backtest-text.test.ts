@@ -76,6 +76,11 @@ describe('backtest input decoding', () => {
       inputs.push({ ...e, event_id: `odd-${i}-b` });
       lines.push(`{ "channel": ${JSON.stringify(v)}, "extra": [1, {"x": "y"}], "event_id": "odd-${i}-b", "merchant_id_hash": ${JSON.stringify(v)}, "processor": "stripe", "event_type": "payment_failed", "event_timestamp": "2026-11-24T09:00:00.000Z", "retry_count": 2, "geo_bucket": ${JSON.stringify(i % 2 === 0 ? '' : 'US')} }`);
     });
+    // The stored form with spaces, and with escapes JSON.stringify would not write: the same
+    // events, which ingest would store (and live export) in the stored form.
+    const plain = JSON.stringify(toPaymentEvent({ event_id: 'spaced', ...base, geo_bucket: 'US' }));
+    lines.push(plain.replace(/":/g, '": ').replace(/,"/g, ', "'));
+    lines.push(plain.replace('"spaced"', '"escap\\u0065d"').replace('"US"', '"\\u0055S\\/"'));
     // The JSON above spells the escapes; the values the producer meant are the parsed ones.
     const expected = lines.map((l) => JSON.parse(JSON.stringify(toPaymentEvent(JSON.parse(l) as Record<string, unknown>))) as Record<string, unknown>);
     const path = join(dir, 'odd.ndjson');
@@ -88,6 +93,8 @@ describe('backtest input decoding', () => {
       const event = Object.fromEntries(Object.keys(expected[i] ?? {}).map((k) => [k, got[k]]));
       expect(event, lines[i]).toEqual(expected[i]);
       expect(got.stream_message_id).toBe(`0-${i + 1}`);
+      // Byte for byte what ingest would have stored, as live exports it: not the line's spacing.
+      expect(line, lines[i]).toContain(JSON.stringify(toPaymentEvent(JSON.parse(lines[i] ?? '') as Record<string, unknown>)).slice(1, -1));
       expect(got.extra).toBeUndefined();
       // Exactly the export's keys: nothing absent shows up as null or "".
       expect(Object.keys(got).filter((k) => !(k in (expected[i] ?? {})))).toEqual(['type', 'schema_version', 'stream_message_id', 'consumer_name', 'processed_at', 'processor_risk_score', 'processor_risk_band', 'processor_risk_drivers']);
