@@ -196,6 +196,7 @@ function members(json: string, parsed: Record<string, unknown>, exactOnly: boole
   let at = 0;
   let keys = 0;
   let retry: number | undefined;
+  let retryAt = 0; // where `"retry_count":` starts in the stored form
   let storedLength = 1; // `{`, then one comma per member, the last one standing for `}`
   for (const key in parsed) {
     while (at < STORED_KEYS.length && STORED_KEYS[at] !== key) at++;
@@ -205,6 +206,7 @@ function members(json: string, parsed: Record<string, unknown>, exactOnly: boole
       // Safe and not negative: JSON.stringify writes it as plain digits.
       if (!Number.isSafeInteger(v) || (v as number) < 0) return undefined;
       retry = v as number;
+      retryAt = storedLength;
       storedLength += digitCount(retry);
     } else if (typeof v === 'string') storedLength += v.length;
     else return undefined;
@@ -213,14 +215,19 @@ function members(json: string, parsed: Record<string, unknown>, exactOnly: boole
     keys++;
   }
   if (retry === undefined) return undefined;
-  if (storedLength === json.length && !json.includes('\\') && writesRetryAsDigits(json, retry)) return json.slice(1, -1);
+  if (storedLength === json.length && !json.includes('\\') && writesRetryAsDigits(json, retryAt, retry)) return json.slice(1, -1);
   return exactOnly ? undefined : escapedMembers(json, retry, keys);
 }
 
-/** `"retry_count":<retry>` appears once, the number as JSON.stringify writes it and then ended. */
-function writesRetryAsDigits(json: string, retry: number): boolean {
-  const at = json.indexOf('"retry_count":');
-  if (at === -1 || json.indexOf('"retry_count":', at + 1) !== -1) return false;
+/**
+ * The text has `"retry_count":` where the stored form has it, then `retry` as JSON.stringify
+ * writes it, then the number ends. With the stored form's exact length that rules out every
+ * other spelling: whitespace or a repeated member before it would have moved it, and a
+ * repeated member is longer than any number can be shortened (`9e15` saves 12 characters; a
+ * member costs at least 16). (Looked up at its offset: `indexOf` of the key cost 200 ns.)
+ */
+function writesRetryAsDigits(json: string, at: number, retry: number): boolean {
+  if (!json.startsWith('"retry_count":', at)) return false;
   const digits = String(retry);
   const end = at + 14 + digits.length;
   return json.startsWith(digits, at + 14) && (json.charCodeAt(end) === 44 || json.charCodeAt(end) === 125);
