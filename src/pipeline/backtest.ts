@@ -18,7 +18,6 @@ import { riskStages } from './risk-stages.js';
 import { envelopesOf, MAX_REPORTED_ERRORS, type BacktestMessage, type BacktestWorkerData } from './backtest-reader.js';
 import type { Batch } from './types.js';
 
-
 export interface BacktestResult {
   readonly file: string;
   readonly model: string;
