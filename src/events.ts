@@ -186,13 +186,17 @@ export function eventMembers(json: string, parsed: Record<string, unknown>): str
  * The members of `json` only when it is byte for byte the stored form of `parsed` and needs no
  * escapes; undefined for anything else, however little it differs (whitespace, an escape):
  * what `payflux backtest` can take as the stored JSON ingest would have written, without
- * writing it again.
+ * writing it again. `parsed` is what `json` parsed to, or the event made of that.
  */
-export function storedFormMembers(json: string, parsed: Record<string, unknown>): string | undefined {
-  return members(json, parsed, true);
+export function storedFormMembers(json: string, parsed: Readonly<Record<string, unknown>> | PaymentEvent): string | undefined {
+  return members(json, parsed as Readonly<Record<string, unknown>>, true);
 }
 
-function members(json: string, parsed: Record<string, unknown>, exactOnly: boolean): string | undefined {
+/**
+ * `parsed` is what `json` parsed to, or `toPaymentEvent` of it (absent fields are then keys with
+ * undefined values): the length proof compares lengths, not characters.
+ */
+function members(json: string, parsed: Readonly<Record<string, unknown>>, exactOnly: boolean): string | undefined {
   let at = 0;
   let keys = 0;
   let retry: number | undefined;
@@ -202,6 +206,7 @@ function members(json: string, parsed: Record<string, unknown>, exactOnly: boole
     while (at < STORED_KEYS.length && STORED_KEYS[at] !== key) at++;
     if (at === STORED_KEYS.length) return undefined;
     const v = parsed[key];
+    if (v === undefined) continue; // absent from the stored form (JSON.parse never gives undefined)
     if (key === 'retry_count') {
       // Safe and not negative: JSON.stringify writes it as plain digits.
       if (!Number.isSafeInteger(v) || (v as number) < 0) return undefined;

@@ -1,18 +1,20 @@
 /**
  * The ingest half of `payflux backtest`, on a worker thread: read the file, split it into lines,
  * validate each as `POST /v1/events` would, and hand the main thread the valid events, 500 at a
- * time, as the live consumer has them after decoding a stream entry: the event, its stored-form
- * JSON (what ingest would have written, spliced into the export line) and its event time. The
- * main thread then runs the consumer's stages (risk, tier, incidents, export) exactly as live.
+ * time. The main thread makes of them what the live consumer has after decoding stream entries
+ * — the event, its stored-form JSON (what ingest would have written, spliced into the export
+ * line) and its event time — and runs the consumer's stages (risk, tier, incidents, export)
+ * exactly as live.
  *
  * Why a thread: parsing and validating a line costs as much as everything after it, and the
  * second core was idle. Why this hand-over: structured cloning of parsed objects costs ~2 µs an
  * event, as much as parsing again (measured), while strings and typed arrays copy as memory.
- * So an event travels as two strings — its stored-form members, and its fields joined by a
- * separator character — and its event time and line number in typed arrays; the main thread
- * splits the fields (0.4 µs an event against JSON.parse's 1.0, measured). Arrays of short
- * strings, not one string per batch: strings over V8's large-object size (~128 KiB) were each a
- * fresh mapping, faulted in page by page (sys time 1.5 → 0.8 s per million events, measured).
+ * So an event travels as two strings — its line, and its fields joined by a separator
+ * character — and its event time and line number in typed arrays; the main thread splits the
+ * fields (0.4 µs an event against JSON.parse's 1.0, measured) and checks whether the line is
+ * the stored form (the reader thread is the busier one). Arrays of short strings, not one
+ * string per batch: strings over V8's large-object size (~128 KiB) were each a fresh mapping,
+ * faulted in page by page (sys time 1.5 → 0.8 s per million events, measured).
  * The separator cannot occur in a value read from a line without a backslash (JSON forbids raw
  * control characters in strings); events from lines with escapes travel as objects.
  *
@@ -44,8 +46,8 @@ export interface BacktestWorkerData {
 /** One batch of valid events, and the lines skipped since the last message. */
 export interface BatchMessage {
   readonly kind: 'batch';
-  /** Each event's stored-form members: what ingest would have stored, between the braces. */
-  readonly members: readonly string[];
+  /** Each event's line as read (without a trailing CR). */
+  readonly texts: readonly string[];
   /** Each event's fields in `PaymentEvent` order joined by US, undefined as NUL ('' for those in `objects`). */
   readonly fields: readonly string[];
   /** Events that could not travel as fields (a value with an escape), by index in the batch. */
@@ -71,7 +73,7 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
     more?.();
   });
 
-  let members: string[] = [];
+  let texts: string[] = [];
   let fields: string[] = [];
   let objects: { at: number; event: PaymentEvent }[] = [];
   let times: number[] = [];
@@ -100,9 +102,7 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
       skip(n, v.error.message);
       return;
     }
-    // A line exactly in the stored form is its own stored form; any other (spaces, escapes,
-    // other keys) is written as ingest writes it, so that the export is the live one's.
-    members.push(storedFormMembers(line, body as Record<string, unknown>) ?? JSON.stringify(v.event).slice(1, -1));
+    texts.push(line);
     if (line.includes('\\')) {
       objects.push({ at: fields.length, event: v.event });
       fields.push('');
@@ -116,9 +116,9 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
     credit--;
     const timeArray = new Float64Array(times);
     const lineArray = new Uint32Array(lines);
-    const message: BatchMessage = { kind: 'batch', members, fields, objects, times: timeArray, lines: lineArray, skipped, errors };
+    const message: BatchMessage = { kind: 'batch', texts, fields, objects, times: timeArray, lines: lineArray, skipped, errors };
     port.postMessage(message, [timeArray.buffer, lineArray.buffer]);
-    members = [];
+    texts = [];
     fields = [];
     objects = [];
     times = [];
@@ -142,13 +142,13 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
       take(text.charCodeAt(nl - 1) === 13 ? text.slice(from, nl - 1) : text.slice(from, nl));
       from = nl + 1;
-      if (members.length === BATCH) await post();
+      if (texts.length === BATCH) await post();
     }
     rest = text.slice(from);
   }
   rest += decoder.end();
   if (rest !== '') take(rest);
-  if (members.length > 0) await post();
+  if (texts.length > 0) await post();
   const end: BacktestMessage = { kind: 'end', skipped, errors };
   port.postMessage(end);
 }
@@ -162,7 +162,6 @@ function fieldsOf(e: PaymentEvent): string {
 /** The envelopes of a `BatchMessage`, as the live consumer's decode makes them (stream ids `0-<line>`). */
 export function envelopesOf(m: BatchMessage): Envelope[] {
   const records = m.fields;
-  const members = m.members;
   const entries = new Array<Envelope>(m.lines.length);
   let other = 0;
   for (let i = 0; i < entries.length; i++) {
@@ -190,7 +189,10 @@ export function envelopesOf(m: BatchMessage): Envelope[] {
         failure_origin: o(14),
       };
     }
-    entries[i] = { id: `0-${m.lines[i] ?? 0}`, event, eventJson: members[i], eventTimeMs: m.times[i] ?? 0, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined };
+    // A line exactly in the stored form is its own stored form; any other (spaces, escapes,
+    // other keys) is written as ingest writes it, so that the export is the live one's.
+    const eventJson = storedFormMembers(m.texts[i] ?? '', event) ?? JSON.stringify(event).slice(1, -1);
+    entries[i] = { id: `0-${m.lines[i] ?? 0}`, event, eventJson, eventTimeMs: m.times[i] ?? 0, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined };
   }
   return entries;
 }

@@ -96,6 +96,11 @@ describe('eventMembers', () => {
   it('splices the stored form itself', () => {
     expect(eventMembers(stored, JSON.parse(stored) as Record<string, unknown>)).toBe(stored.slice(1, -1));
     expect(storedFormMembers(stored, JSON.parse(stored) as Record<string, unknown>)).toBe(stored.slice(1, -1));
+    // The event made of it will do: its absent fields are undefined, not in the stored form.
+    expect(storedFormMembers(stored, base)).toBe(stored.slice(1, -1));
+    // An event that fills in what the text left out (retry_count 0) is not the text's.
+    const noRetry = stored.replace(',"retry_count":12', '');
+    expect(storedFormMembers(noRetry, toPaymentEvent(JSON.parse(noRetry) as Record<string, unknown>))).toBeUndefined();
   });
 
   it('never splices a number spelled shorter than JSON.stringify writes it, even when a line break makes up the length', () => {
