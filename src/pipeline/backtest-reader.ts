@@ -30,10 +30,10 @@ import { createEventValidator } from '../http/validate-event.js';
 import type { Envelope } from './types.js';
 
 /** Events per batch of the pipeline, as the live consumer reads them (PAYFLUX_READ_COUNT's default). */
-export const BATCH = 500;
+const BATCH = 500;
 export const MAX_REPORTED_ERRORS = 20;
 /** Batches the worker may have posted and the main thread not yet taken. */
-export const READ_AHEAD = 4;
+const READ_AHEAD = 4;
 
 const US = '\x1f';
 const NUL = '\x00';
@@ -154,8 +154,10 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
 }
 
 /** An event's fields for a `BatchMessage`. Only for events whose values hold no control character. */
+const orNul = (v: string | undefined): string => (v === undefined ? NUL : v);
+
 function fieldsOf(e: PaymentEvent): string {
-  const f = (v: string | undefined): string => (v === undefined ? NUL : v);
+  const f = orNul;
   return `${e.event_id}${US}${e.event_type}${US}${e.event_timestamp}${US}${e.processor}${US}${f(e.merchant_id_hash)}${US}${f(e.payment_intent_id_hash)}${US}${f(e.failure_category)}${US}${f(e.geo_bucket)}${US}${e.retry_count}${US}${f(e.amount_bucket)}${US}${f(e.system_source)}${US}${f(e.payment_method_bucket)}${US}${f(e.channel)}${US}${f(e.retry_result)}${US}${f(e.failure_origin)}`;
 }
 
