@@ -179,24 +179,68 @@ const KEY_COST: readonly number[] = STORED_KEYS.map((k) => k.length + 4 + (k ===
  * Why: re-serialising was about a fifth of the consumer's CPU per event.
  */
 export function eventMembers(json: string, parsed: Record<string, unknown>): string | undefined {
-  return members(json, parsed, false);
+  const walked = walkStoredForm(json, parsed, undefined, 0);
+  if (walked === STORED_FORM) return json.slice(1, -1);
+  return walked === NOT_AN_EVENT ? undefined : escapedMembers(json, parsed.retry_count as number, walked);
 }
 
-/**
- * The members of `json` only when it is byte for byte the stored form of `parsed` and needs no
- * escapes; undefined for anything else, however little it differs (whitespace, an escape):
- * what `payflux backtest` can take as the stored JSON ingest would have written, without
- * writing it again. `parsed` is what `json` parsed to, or the event made of that.
- */
-export function storedFormMembers(json: string, parsed: Readonly<Record<string, unknown>> | PaymentEvent): string | undefined {
-  return members(json, parsed as Readonly<Record<string, unknown>>, true);
-}
+/** Slots per event in the spans `storedFormSpans` writes: a start and an end for each stored key. */
+export const STORED_FORM_SPAN_SLOTS = 2 * STORED_KEYS.length;
 
 /**
- * `parsed` is what `json` parsed to, or `toPaymentEvent` of it (absent fields are then keys with
- * undefined values): the length proof compares lengths, not characters.
+ * Whether `json` is byte for byte the stored form of `parsed` (what it parsed to: key order is
+ * checked against the text's, or the event made of it) with no escapes — what `payflux backtest` can take as the JSON
+ * ingest would have written, without writing it again. If so, where each value is:
+ * `spans[at + 2k]` and `spans[at + 2k + 1]` bound the k-th stored key's value (a string's
+ * characters between its quotes, `retry_count`'s digits), both -1 when the event lacks it.
+ * With no escape in the text, those characters are the values themselves (`eventFromSpans`).
  */
-function members(json: string, parsed: Readonly<Record<string, unknown>>, exactOnly: boolean): string | undefined {
+export function storedFormSpans(json: string, parsed: Readonly<Record<string, unknown>> | PaymentEvent, spans: Int32Array, at: number): boolean {
+  spans.fill(-1, at, at + STORED_FORM_SPAN_SLOTS);
+  return walkStoredForm(json, parsed as Readonly<Record<string, unknown>>, spans, at) === STORED_FORM;
+}
+
+/** The event whose stored form is `json`, from the spans `storedFormSpans` found in it. */
+export function eventFromSpans(json: string, spans: Int32Array, at: number): PaymentEvent {
+  const v = (k: number): string | undefined => {
+    const from = spans[at + 2 * k] ?? -1;
+    return from === -1 ? undefined : json.slice(from, spans[at + 2 * k + 1]);
+  };
+  let retry = 0;
+  for (let i = spans[at + RETRY_SLOT] ?? 0, end = spans[at + RETRY_SLOT + 1] ?? 0; i < end; i++) retry = retry * 10 + json.charCodeAt(i) - 48;
+  // Key order and shape as `toPaymentEvent`, k as in STORED_KEYS: every event shares one hidden class.
+  return {
+    event_id: v(0) as string,
+    event_type: v(1) as string,
+    event_timestamp: v(2) as string,
+    processor: v(3) as string,
+    merchant_id_hash: v(4),
+    payment_intent_id_hash: v(5),
+    failure_category: v(6),
+    geo_bucket: v(7),
+    retry_count: retry,
+    amount_bucket: v(9),
+    system_source: v(10),
+    payment_method_bucket: v(11),
+    channel: v(12),
+    retry_result: v(13),
+    failure_origin: v(14),
+  };
+}
+
+const RETRY_SLOT = 2 * STORED_KEYS.indexOf('retry_count');
+
+/** `walkStoredForm`'s answers besides a count of members: */
+const STORED_FORM = 0;
+const NOT_AN_EVENT = -1;
+
+/**
+ * The key walk of `eventMembers` and `storedFormSpans` over `parsed` (what `json` parsed to):
+ * NOT_AN_EVENT for an unknown or out-of-order key, a value of the wrong type or no
+ * `retry_count`; STORED_FORM when the length proof holds; else the number of members, for the
+ * scan. Records the values' spans in `spans` when given.
+ */
+function walkStoredForm(json: string, parsed: Readonly<Record<string, unknown>>, spans: Int32Array | undefined, base: number): number {
   let at = 0;
   let keys = 0;
   let retry: number | undefined;
@@ -204,24 +248,30 @@ function members(json: string, parsed: Readonly<Record<string, unknown>>, exactO
   let storedLength = 1; // `{`, then one comma per member, the last one standing for `}`
   for (const key in parsed) {
     while (at < STORED_KEYS.length && STORED_KEYS[at] !== key) at++;
-    if (at === STORED_KEYS.length) return undefined;
+    if (at === STORED_KEYS.length) return NOT_AN_EVENT;
     const v = parsed[key];
     if (v === undefined) continue; // absent from the stored form (JSON.parse never gives undefined)
+    let length: number;
     if (key === 'retry_count') {
       // Safe and not negative: JSON.stringify writes it as plain digits.
-      if (!Number.isSafeInteger(v) || (v as number) < 0) return undefined;
+      if (!Number.isSafeInteger(v) || (v as number) < 0) return NOT_AN_EVENT;
       retry = v as number;
       retryAt = storedLength;
-      storedLength += digitCount(retry);
-    } else if (typeof v === 'string') storedLength += v.length;
-    else return undefined;
-    storedLength += KEY_COST[at] ?? 0;
+      length = digitCount(retry);
+    } else if (typeof v === 'string') length = v.length;
+    else return NOT_AN_EVENT;
+    if (spans !== undefined) {
+      // `"key":"` before a string, `"key":` before the number
+      const from = storedLength + (KEY_COST[at] ?? 0) - (key === 'retry_count' ? 1 : 2);
+      spans[base + 2 * at] = from;
+      spans[base + 2 * at + 1] = from + length;
+    }
+    storedLength += length + (KEY_COST[at] ?? 0);
     at++;
     keys++;
   }
-  if (retry === undefined) return undefined;
-  if (storedLength === json.length && !json.includes('\\') && writesRetryAsDigits(json, retryAt, retry)) return json.slice(1, -1);
-  return exactOnly ? undefined : escapedMembers(json, retry, keys);
+  if (retry === undefined) return NOT_AN_EVENT;
+  return storedLength === json.length && !json.includes('\\') && writesRetryAsDigits(json, retryAt, retry) ? STORED_FORM : keys;
 }
 
 /**

@@ -9,14 +9,16 @@
  * Why a thread: parsing and validating a line costs as much as everything after it, and the
  * second core was idle. Why this hand-over: structured cloning of parsed objects costs ~2 µs an
  * event, as much as parsing again (measured), while strings and typed arrays copy as memory.
- * So an event travels as two strings — its line, and its fields joined by a separator
- * character — and its event time and line number in typed arrays; the main thread splits the
- * fields (0.4 µs an event against JSON.parse's 1.0, measured) and checks whether the line is
- * the stored form (the reader thread is the busier one). Arrays of short strings, not one
- * string per batch: strings over V8's large-object size (~128 KiB) were each a fresh mapping,
- * faulted in page by page (sys time 1.5 → 0.8 s per million events, measured).
- * The separator cannot occur in a value read from a line without a backslash (JSON forbids raw
- * control characters in strings); events from lines with escapes travel as objects.
+ * So an event travels as its stored form — the line itself when it is exactly that, else what
+ * ingest would store — plus, in a typed array, where each value is in it (`storedFormSpans`: the
+ * walk that proves a line is the stored form finds them too), and its event time and line number;
+ * the main thread slices the values out of the text (`eventFromSpans`) and splices the text into
+ * the export line without checking it again. Arrays of short strings, not one string per batch:
+ * strings over V8's large-object size (~128 KiB) were each a fresh mapping, faulted in page by
+ * page (sys time 1.5 → 0.8 s per million events, measured). The values joined by a separator,
+ * which this replaced, cost a string built and flattened on this thread and split on the other
+ * (a million events, alternating: 3.5–4.6 s with the separator, 3.1–3.2 s with spans). A stored
+ * form with an escape in it does not hold its values verbatim: those events travel as objects.
  *
  * Flow control: the worker runs at most `READ_AHEAD` batches ahead of the main thread, which asks
  * for one more each time it takes one, so a slow output never buffers the file in memory.
@@ -25,7 +27,7 @@ import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { MessagePort } from 'node:worker_threads';
-import { storedFormMembers, type PaymentEvent } from '../events.js';
+import { eventFromSpans, STORED_FORM_SPAN_SLOTS, storedFormSpans, type PaymentEvent } from '../events.js';
 import { createEventValidator } from '../http/validate-event.js';
 import type { Envelope } from './types.js';
 
@@ -35,9 +37,6 @@ export const MAX_REPORTED_ERRORS = 20;
 /** Batches the worker may have posted and the main thread not yet taken. */
 const READ_AHEAD = 4;
 
-const US = '\x1f';
-const NUL = '\x00';
-
 export interface BacktestWorkerData {
   readonly file: string;
   readonly processors: readonly string[];
@@ -46,11 +45,11 @@ export interface BacktestWorkerData {
 /** One batch of valid events, and the lines skipped since the last message. */
 export interface BatchMessage {
   readonly kind: 'batch';
-  /** Each event's line as read (without a trailing CR). */
+  /** Each event's stored form: its line when that is exactly the stored form, else what ingest would store. */
   readonly texts: readonly string[];
-  /** Each event's fields in `PaymentEvent` order joined by US, undefined as NUL ('' for those in `objects`). */
-  readonly fields: readonly string[];
-  /** Events that could not travel as fields (a value with an escape), by index in the batch. */
+  /** Where each event's values are in its text (`storedFormSpans`, `STORED_FORM_SPAN_SLOTS` per event). */
+  readonly spans: Int32Array;
+  /** Events whose stored form has escapes (their values are not spans of it), by index in the batch. */
   readonly objects: readonly { readonly at: number; readonly event: PaymentEvent }[];
   readonly times: Float64Array;
   readonly lines: Uint32Array;
@@ -74,7 +73,7 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
   });
 
   let texts: string[] = [];
-  let fields: string[] = [];
+  let spans = new Int32Array(BATCH * STORED_FORM_SPAN_SLOTS);
   let objects: { at: number; event: PaymentEvent }[] = [];
   let times: number[] = [];
   let lines: number[] = [];
@@ -102,11 +101,15 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
       skip(n, v.error.message);
       return;
     }
-    texts.push(line);
-    if (line.includes('\\')) {
-      objects.push({ at: fields.length, event: v.event });
-      fields.push('');
-    } else fields.push(fieldsOf(v.event));
+    // Most recorded lines are what ingest stored, byte for byte; any other (spaces, escapes,
+    // other key order) is written as ingest writes it, so that the export is the live one's.
+    const at = texts.length * STORED_FORM_SPAN_SLOTS;
+    if (storedFormSpans(line, body as Record<string, unknown>, spans, at)) texts.push(line);
+    else {
+      const stored = JSON.stringify(v.event);
+      if (!storedFormSpans(stored, v.event, spans, at)) objects.push({ at: texts.length, event: v.event });
+      texts.push(stored);
+    }
     times.push(v.eventTimeMs);
     lines.push(n);
   };
@@ -116,10 +119,10 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
     credit--;
     const timeArray = new Float64Array(times);
     const lineArray = new Uint32Array(lines);
-    const message: BatchMessage = { kind: 'batch', texts, fields, objects, times: timeArray, lines: lineArray, skipped, errors };
-    port.postMessage(message, [timeArray.buffer, lineArray.buffer]);
+    const message: BatchMessage = { kind: 'batch', texts, spans, objects, times: timeArray, lines: lineArray, skipped, errors };
+    port.postMessage(message, [spans.buffer, timeArray.buffer, lineArray.buffer]);
     texts = [];
-    fields = [];
+    spans = new Int32Array(BATCH * STORED_FORM_SPAN_SLOTS);
     objects = [];
     times = [];
     lines = [];
@@ -134,67 +137,40 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
   // character split across chunks still meets the decoder, which holds its first bytes (ASCII
   // bytes cannot continue it, so `end()` before an ASCII chunk gives what `write()` would).
   const decoder = new StringDecoder('utf8');
+  // The line that spans two chunks is joined on its own: `rest + text` was a 1 MiB string
+  // flattened into fresh pages by the first `indexOf`, 60 % of the run's page faults (perf:
+  // 160k → 69k, sys 1.1–2.1 → 0.6–1.1 s per million events); lines are slices of the chunk's.
   let rest = '';
   for await (const chunk of createReadStream(data.file, { highWaterMark: 1 << 20 })) {
     const bytes = chunk as Buffer;
-    const text = rest + (isAscii(bytes) ? decoder.end() + bytes.toString('latin1') : decoder.write(bytes));
+    const text = isAscii(bytes) ? decoder.end() + bytes.toString('latin1') : decoder.write(bytes);
     let from = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
-      take(text.charCodeAt(nl - 1) === 13 ? text.slice(from, nl - 1) : text.slice(from, nl));
+      take(withoutCr(from === 0 ? rest + text.slice(0, nl) : text.slice(from, nl)));
       from = nl + 1;
       if (texts.length === BATCH) await post();
     }
-    rest = text.slice(from);
+    rest = from === 0 ? rest + text : text.slice(from);
   }
   rest += decoder.end();
-  if (rest !== '') take(rest);
+  if (rest !== '') take(withoutCr(rest));
   if (texts.length > 0) await post();
   const end: BacktestMessage = { kind: 'end', skipped, errors };
   port.postMessage(end);
 }
 
-/** An event's fields for a `BatchMessage`. Only for events whose values hold no control character. */
-const orNul = (v: string | undefined): string => (v === undefined ? NUL : v);
-
-function fieldsOf(e: PaymentEvent): string {
-  const f = orNul;
-  return `${e.event_id}${US}${e.event_type}${US}${e.event_timestamp}${US}${e.processor}${US}${f(e.merchant_id_hash)}${US}${f(e.payment_intent_id_hash)}${US}${f(e.failure_category)}${US}${f(e.geo_bucket)}${US}${e.retry_count}${US}${f(e.amount_bucket)}${US}${f(e.system_source)}${US}${f(e.payment_method_bucket)}${US}${f(e.channel)}${US}${f(e.retry_result)}${US}${f(e.failure_origin)}`;
-}
+const withoutCr = (line: string): string => (line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line);
 
 /** The envelopes of a `BatchMessage`, as the live consumer's decode makes them (stream ids `0-<line>`). */
 export function envelopesOf(m: BatchMessage): Envelope[] {
-  const records = m.fields;
   const entries = new Array<Envelope>(m.lines.length);
   let other = 0;
   for (let i = 0; i < entries.length; i++) {
+    const text = m.texts[i] ?? '';
     let event: PaymentEvent;
     if (m.objects[other]?.at === i) event = (m.objects[other++] as { event: PaymentEvent }).event;
-    else {
-      const f = (records[i] ?? '').split(US);
-      const o = (k: number): string | undefined => (f[k] === NUL ? undefined : f[k]);
-      // Key order and shape as `toPaymentEvent`: every event shares one hidden class.
-      event = {
-        event_id: f[0] as string,
-        event_type: f[1] as string,
-        event_timestamp: f[2] as string,
-        processor: f[3] as string,
-        merchant_id_hash: o(4),
-        payment_intent_id_hash: o(5),
-        failure_category: o(6),
-        geo_bucket: o(7),
-        retry_count: Number(f[8]),
-        amount_bucket: o(9),
-        system_source: o(10),
-        payment_method_bucket: o(11),
-        channel: o(12),
-        retry_result: o(13),
-        failure_origin: o(14),
-      };
-    }
-    // A line exactly in the stored form is its own stored form; any other (spaces, escapes,
-    // other keys) is written as ingest writes it, so that the export is the live one's.
-    const eventJson = storedFormMembers(m.texts[i] ?? '', event) ?? JSON.stringify(event).slice(1, -1);
-    entries[i] = { id: `0-${m.lines[i] ?? 0}`, event, eventJson, eventTimeMs: m.times[i] ?? 0, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined };
+    else event = eventFromSpans(text, m.spans, i * STORED_FORM_SPAN_SLOTS);
+    entries[i] = { id: `0-${m.lines[i] ?? 0}`, event, eventJson: text.slice(1, -1), eventTimeMs: m.times[i] ?? 0, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined };
   }
   return entries;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalEventId, eventMembers, isAuthFailure, isFailure, isTimeout, parseEventTime, storedFormMembers, toPaymentEvent } from '../../src/events.js';
+import { canonicalEventId, eventFromSpans, eventMembers, isAuthFailure, isFailure, isTimeout, parseEventTime, STORED_FORM_SPAN_SLOTS, storedFormSpans, toPaymentEvent, type PaymentEvent } from '../../src/events.js';
 
 describe('event classification', () => {
   it('counts payment_failed or any failure_category as a failure', () => {
@@ -75,6 +75,11 @@ describe('parseEventTime', () => {
 describe('eventMembers', () => {
   const base = toPaymentEvent({ event_id: 'evt_1', event_type: 'payment_failed', event_timestamp: '2026-11-24T09:59:58Z', processor: 'stripe', failure_category: 'gateway_timeout', geo_bucket: 'US', retry_count: 12 });
   const stored = JSON.stringify(base);
+  /** The event `storedFormSpans` and `eventFromSpans` make of `text` (at an offset in the spans), or undefined. */
+  const fromSpans = (text: string, parsed: Record<string, unknown> | PaymentEvent): PaymentEvent | undefined => {
+    const spans = new Int32Array(3 + STORED_FORM_SPAN_SLOTS).fill(7);
+    return storedFormSpans(text, parsed, spans, 3) ? eventFromSpans(text, spans, 3) : undefined;
+  };
 
   /** Text that parses to the same event (or a different one) but is not byte for byte its stored form. */
   const variant = fc.oneof(
@@ -95,12 +100,16 @@ describe('eventMembers', () => {
 
   it('splices the stored form itself', () => {
     expect(eventMembers(stored, JSON.parse(stored) as Record<string, unknown>)).toBe(stored.slice(1, -1));
-    expect(storedFormMembers(stored, JSON.parse(stored) as Record<string, unknown>)).toBe(stored.slice(1, -1));
+    expect(fromSpans(stored, JSON.parse(stored) as Record<string, unknown>)).toStrictEqual(base);
     // The event made of it will do: its absent fields are undefined, not in the stored form.
-    expect(storedFormMembers(stored, base)).toBe(stored.slice(1, -1));
+    expect(fromSpans(stored, base)).toStrictEqual(base);
     // An event that fills in what the text left out (retry_count 0) is not the text's.
     const noRetry = stored.replace(',"retry_count":12', '');
-    expect(storedFormMembers(noRetry, toPaymentEvent(JSON.parse(noRetry) as Record<string, unknown>))).toBeUndefined();
+    expect(fromSpans(noRetry, toPaymentEvent(JSON.parse(noRetry) as Record<string, unknown>))).toBeUndefined();
+    // Keys in another order, the text just as long: the walk follows the text's order.
+    const reordered = stored.replace('"event_id":"evt_1","event_type":"payment_failed"', '"event_type":"payment_failed","event_id":"evt_1"');
+    expect(reordered).toHaveLength(stored.length);
+    expect(fromSpans(reordered, JSON.parse(reordered) as Record<string, unknown>)).toBeUndefined();
   });
 
   it('never splices a number spelled shorter than JSON.stringify writes it, even when a line break makes up the length', () => {
@@ -112,7 +121,7 @@ describe('eventMembers', () => {
     ]) {
       const parsed = JSON.parse(text) as Record<string, unknown>;
       expect(eventMembers(text, parsed), text).toBeUndefined();
-      expect(storedFormMembers(text, parsed), text).toBeUndefined();
+      expect(fromSpans(text, parsed), text).toBeUndefined();
     }
   });
 
@@ -121,7 +130,7 @@ describe('eventMembers', () => {
     const spaced = stored.replace('"processor":', '"processor": ');
     for (const text of [escaped, spaced]) {
       const parsed = JSON.parse(text) as Record<string, unknown>;
-      expect(storedFormMembers(text, parsed), text).toBeUndefined();
+      expect(fromSpans(text, parsed), text).toBeUndefined();
       // eventMembers still splices both: the same JSON, one line.
       expect(eventMembers(text, parsed), text).toBe(text.slice(1, -1));
     }
@@ -146,6 +155,33 @@ describe('eventMembers', () => {
         expect(members.match(/"[a-z_]+":/g)?.length).toBe(Object.keys(spliced).length);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('finds every value of a stored form where it is: the event made of the spans is the one it parsed to', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const optional = fc.option(text, { nil: undefined });
+    const event = fc.record({
+      event_id: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,20}$/),
+      event_type: text,
+      event_timestamp: fc.constant('2026-11-24T09:59:58.123Z'),
+      processor: fc.constantFrom('stripe', 'adyen'),
+      merchant_id_hash: optional,
+      failure_category: optional,
+      geo_bucket: optional,
+      retry_count: fc.integer({ min: 0, max: 100 }),
+      channel: optional,
+      failure_origin: optional,
+    });
+    fc.assert(
+      fc.property(event, (e) => {
+        const expected = toPaymentEvent(e);
+        const json = JSON.stringify(expected);
+        const parsed = JSON.parse(json) as Record<string, unknown>;
+        // With an escape in it, the text's characters are not the values: never taken.
+        expect(fromSpans(json, parsed)).toStrictEqual(json.includes('\\') ? undefined : expected);
+      }),
+      { numRuns: 2000 },
     );
   });
 });

@@ -64,7 +64,7 @@ describe('backtest input decoding', () => {
     expect(out).not.toContain('\ufffd');
   });
 
-  it('carries every field as validated: escapes, control characters, empty strings, any key order or spacing', async () => {
+  it('carries every field as validated: escapes, control characters, empty strings, any key order or spacing, and writes the stored form', async () => {
     const base = { event_type: 'payment_failed', event_timestamp: '2026-11-24T09:00:00.000Z', processor: 'stripe', retry_count: 2 };
     const odd = ['a"quoted"', 'back\\slash', 'line\nbreak', 'unit\u001fsep', 'record\u001esep', '\u0000', 'tab\there', '\u2028', 'é☕🚀', ''];
     const inputs: Record<string, unknown>[] = [];
@@ -81,6 +81,10 @@ describe('backtest input decoding', () => {
     const plain = JSON.stringify(toPaymentEvent({ event_id: 'spaced', ...base, geo_bucket: 'US' }));
     lines.push(plain.replace(/":/g, '": ').replace(/,"/g, ', "'));
     lines.push(plain.replace('"spaced"', '"escap\\u0065d"').replace('"US"', '"\\u0055S\\/"'));
+    // Two keys swapped: as long as the stored form, but not it.
+    const swapped = plain.replace('"event_id":"spaced","event_type":"payment_failed"', '"event_type":"payment_failed","event_id":"swapped"');
+    expect(swapped).toHaveLength(plain.length + 1);
+    lines.push(swapped.replace('"swapped"', '"swappd"'));
     // The JSON above spells the escapes; the values the producer meant are the parsed ones.
     const expected = lines.map((l) => JSON.parse(JSON.stringify(toPaymentEvent(JSON.parse(l) as Record<string, unknown>))) as Record<string, unknown>);
     const path = join(dir, 'odd.ndjson');
