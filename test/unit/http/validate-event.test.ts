@@ -81,6 +81,14 @@ describe('event validation', () => {
     expect(failure({ ...base, failure_category: 42 })).toMatchObject({ field: 'failure_category', message: 'failure_category must be a string' });
   });
 
+  it('counts characters, not UTF-16 units: 64 emoji are a valid event_type, 65 are not', () => {
+    expect(validate({ ...base, event_type: '🚀'.repeat(64) }, NOW).ok).toBe(true);
+    expect(validate({ ...base, event_type: '🚀'.repeat(64), geo_bucket: 'é🚀'.repeat(10) }, NOW).ok).toBe(true);
+    expect(failure({ ...base, event_type: '🚀'.repeat(65) }).field).toBe('event_type');
+    // Over the limit only in UTF-16 units, then a real error further on: that error is the one named.
+    expect(failure({ ...base, event_type: '🚀'.repeat(64), geo_bucket: 'g'.repeat(21) })).toMatchObject({ field: 'geo_bucket', message: 'geo_bucket must be a string of at most 20 characters' });
+  });
+
   it.each([[null], [[]], ['string'], [42]])('rejects a body that is not an object: %j', (body) => {
     expect(failure(body)).toEqual({ code: 'PF_ERR_VALIDATION', message: 'the event must be a JSON object' });
   });
