@@ -26,14 +26,30 @@ const RULES: Readonly<Record<string, string>> = {
 
 export function createEventValidator(o: EventValidatorOptions): EventValidator {
   // allErrors off: the first problem is enough to answer, and stopping early is cheaper.
-  const options = { allErrors: false, coerceTypes: false, useDefaults: false, strict: true } as const;
+  const ajv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, strict: true });
   const schema = paymentEventSchema(o.processors);
-  const check = new Ajv(options).compile<Record<string, unknown>>(schema);
+  const check = ajv.compile<Record<string, unknown>>(schema);
   // Ajv counts maxLength in code points by walking every string (a seventh of validation's
-  // time, profiled). `.length` counts UTF-16 units, never fewer, so the same schema checked by
-  // `.length` accepts only bodies the exact check accepts (its only minLength is 1, which both
-  // read alike: non-empty); the exact check decides, and names the error, for what it refuses.
-  const quick = new Ajv({ ...options, unicode: false }).compile<Record<string, unknown>>(schema);
+  // time, profiled). `.length` counts UTF-16 units, never fewer: the schema without its
+  // maxLength limits, then each limit checked by `.length`, accepts only bodies the exact check
+  // accepts (its only minLength is 1, which both read alike: non-empty). The exact check
+  // decides, and names the error, for whatever that refuses.
+  const limits: [string, number][] = [];
+  const properties: Record<string, object> = {};
+  for (const [field, rule] of Object.entries(schema.properties)) {
+    const { maxLength, ...rest } = rule as { maxLength?: number };
+    if (maxLength !== undefined) limits.push([field, maxLength]);
+    properties[field] = rest;
+  }
+  const unlimited = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, strict: true }).compile<Record<string, unknown>>({ ...schema, properties });
+  const quick = (body: unknown): body is Record<string, unknown> => {
+    if (!unlimited(body)) return false;
+    for (const [field, max] of limits) {
+      const v = body[field];
+      if (typeof v === 'string' && v.length > max) return false;
+    }
+    return true;
+  };
   const processorRule = `must be one of ${o.processors.join(', ')}`;
   const skewMs = o.maxClockSkewSec * 1000;
   const maxAgeMs = o.maxAgeSec * 1000;

@@ -1,4 +1,7 @@
+import { Ajv } from 'ajv';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { paymentEventSchema } from '../../../src/events.js';
 import { createEventValidator } from '../../../src/http/validate-event.js';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -87,6 +90,21 @@ describe('event validation', () => {
     expect(failure({ ...base, event_type: '🚀'.repeat(65) }).field).toBe('event_type');
     // Over the limit only in UTF-16 units, then a real error further on: that error is the one named.
     expect(failure({ ...base, event_type: '🚀'.repeat(64), geo_bucket: 'g'.repeat(21) })).toMatchObject({ field: 'geo_bucket', message: 'geo_bucket must be a string of at most 20 characters' });
+  });
+
+  it('accepts and refuses exactly what the schema does, whatever the characters', () => {
+    const exact = new Ajv({ strict: true }).compile(paymentEventSchema(['stripe', 'adyen', 'checkout', 'internal']));
+    const text = (max: number) => fc.string({ unit: fc.constantFrom('a', ' ', 'é', '🚀', '\ud800'), maxLength: max });
+    const body = fc.record(
+      { event_id: fc.constantFrom(base.event_id, 'bad id'), event_timestamp: fc.constant(base.event_timestamp), event_type: text(70), processor: fc.constant('stripe'), geo_bucket: text(24), channel: text(104) },
+      { requiredKeys: ['event_id', 'event_timestamp', 'processor'] },
+    );
+    fc.assert(
+      fc.property(body, (b) => {
+        expect(validate(b, NOW).ok).toBe(exact(b));
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it.each([[null], [[]], ['string'], [42]])('rejects a body that is not an object: %j', (body) => {
