@@ -15,7 +15,9 @@ import type { Config } from '../config.js';
 import type { Incident } from '../operators/track-incidents.js';
 import { createLineEncoder } from '../sinks/export-line.js';
 import { riskStages } from './risk-stages.js';
-import { envelopesOf, MAX_REPORTED_ERRORS, type BacktestMessage, type BacktestWorkerData } from './backtest-reader.js';
+import { createEventValidator } from '../http/validate-event.js';
+import { BATCH, envelopesOf, MAX_REPORTED_ERRORS, type BacktestMessage, type BacktestWorkerData } from './backtest-reader.js';
+import type { Envelope } from './types.js';
 import type { Batch } from './types.js';
 
 export interface BacktestResult {
@@ -39,7 +41,8 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
   const incidents = new Map<string, Incident>();
 
   // The file is read and validated on a worker thread (backtest-reader.ts), which hands over
-  // each batch as the live consumer has it after decoding stream entries.
+  // each batch as the live consumer has it after decoding stream entries, except one line in
+  // six that this thread checks itself (MAIN_THREAD_SHARE).
   async function* batches(): AsyncGenerator<Batch> {
     const worker = new Worker(new URL('./backtest-worker.js', import.meta.url), {
       workerData: { file: o.file, processors: config.ingest.processors } satisfies BacktestWorkerData,
@@ -51,24 +54,38 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
       stderr: true,
     });
     const messages = new MessageQueue<BacktestMessage>(worker);
+    const validate = createEventValidator({ processors: config.ingest.processors, maxClockSkewSec: Infinity, maxAgeSec: Infinity });
+    // Batches of exactly BATCH events, as the live consumer reads them, whichever thread
+    // skipped a line: a message can hold fewer valid events than that.
+    let carry: Envelope[] = [];
     try {
       for (;;) {
         const m = await messages.next();
         if (m.kind === 'failed') throw Object.assign(new Error(m.message), { code: m.code });
-        for (const e of m.errors) skip(e.line, e.message);
-        skipped += m.skipped - m.errors.length;
-        if (m.kind === 'end') return;
+        errors.push(...m.errors);
+        skipped += m.skipped;
+        if (m.kind === 'end') {
+          if (carry.length > 0) yield { entries: carry, dead: [], ackIds: [] };
+          return;
+        }
         worker.postMessage('more');
-        yield { entries: envelopesOf(m), dead: [], ackIds: [] };
+        const entries = envelopesOf(m, validate, skipHere);
+        carry = carry.length === 0 ? entries : carry.concat(entries);
+        if (carry.length >= BATCH) {
+          yield { entries: carry.length === BATCH ? carry : carry.slice(0, BATCH), dead: [], ackIds: [] };
+          carry = carry.slice(BATCH);
+        }
       }
     } finally {
       await worker.terminate();
     }
   }
 
-  function skip(line: number, message: string): void {
+  // Each thread reports its first MAX_REPORTED_ERRORS, so the first of all are among them.
+  let reportedHere = 0;
+  function skipHere(line: number, message: string): void {
     skipped++;
-    if (errors.length < MAX_REPORTED_ERRORS) errors.push({ line, message });
+    if (reportedHere++ < MAX_REPORTED_ERRORS) errors.push({ line, message });
   }
 
   // Pulled like the live consumer's reads: the next batch is read once this one is encoded and
@@ -133,7 +150,7 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
     tier: config.risk.tier,
     events,
     skipped,
-    errors,
+    errors: errors.sort((a, b) => a.line - b.line).slice(0, MAX_REPORTED_ERRORS),
     durationMs: Math.round(performance.now() - started),
     incidents: [...incidents.values()].sort((a, b) => a.opened_at.localeCompare(b.opened_at)),
   };

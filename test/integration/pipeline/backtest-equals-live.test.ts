@@ -129,4 +129,40 @@ describe('backtest', () => {
     expect(r).toMatchObject({ events: 1, skipped: 2 });
     expect(r.errors.map((e) => e.line)).toEqual([2, 3]);
   });
+
+  it('numbers, skips and batches lines alike whichever thread checks them', async () => {
+    // Every 7th line is bad (so bad lines fall on both threads' share), every 11th is blank.
+    const events = traffic(300);
+    const lines: string[] = [];
+    const bad: number[] = [];
+    const lineOf = new Map<string, number>();
+    for (const e of events) {
+      if ((lines.length + 1) % 11 === 0) lines.push('');
+      if ((lines.length + 1) % 7 === 0) {
+        lines.push(lines.length % 2 === 0 ? 'not json' : '{"event_id":"x"}');
+        bad.push(lines.length);
+      }
+      lines.push(JSON.stringify(e));
+      lineOf.set(e.event_id as string, lines.length);
+    }
+    const file = join(dir, 'sprinkled.ndjson');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const report = join(dir, 'sprinkled.json');
+    const { stdout } = await run('node', ['dist/cli.js', 'backtest', file, '--report', report], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' }, maxBuffer: 64 * 1024 * 1024 });
+    const r = JSON.parse(readFileSync(report, 'utf8')) as { events: number; skipped: number; errors: { line: number }[] };
+    expect(r).toMatchObject({ events: events.length, skipped: bad.length });
+    expect(r.errors.map((e) => e.line)).toEqual(bad.slice(0, 20));
+
+    const out = stdout.trim().split('\n').map((l) => JSON.parse(l) as { event_id: string; stream_message_id: string; event_timestamp: string; processed_at: string });
+    expect(out.map((l) => l.event_id)).toEqual(events.map((e) => e.event_id));
+    for (const l of out) expect(l.stream_message_id).toBe(`0-${lineOf.get(l.event_id) ?? 0}`);
+    // Batches of exactly 500 events, as without bad lines: processed_at is each batch's clock.
+    let latest = 0;
+    const clockAtBatchEnd: number[] = [];
+    out.forEach((l, i) => {
+      latest = Math.max(latest, Date.parse(l.event_timestamp));
+      if (i % 500 === 499 || i === out.length - 1) clockAtBatchEnd.push(latest);
+    });
+    out.forEach((l, i) => expect(Date.parse(l.processed_at), `line ${i}`).toBe(clockAtBatchEnd[Math.floor(i / 500)]));
+  });
 });
