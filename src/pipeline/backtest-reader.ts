@@ -1,7 +1,8 @@
 /**
  * The ingest half of `payflux backtest`, on a worker thread: read the file, split it into lines,
- * validate each as `POST /v1/events` would, and hand the main thread the valid events, 500 at a
- * time. The main thread makes of them what the live consumer has after decoding stream entries
+ * validate each as `POST /v1/events` would, and hand the main thread the valid events, 500
+ * lines at a time (except one line in six, which the main thread checks: `MAIN_THREAD_SHARE`).
+ * The main thread makes of them what the live consumer has after decoding stream entries
  * — the event, its stored-form JSON (what ingest would have written, spliced into the export
  * line) and its event time — and runs the consumer's stages (risk, tier, incidents, export)
  * exactly as live.
