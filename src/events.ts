@@ -188,12 +188,17 @@ export function eventMembers(json: string, parsed: Record<string, unknown>): str
 export const STORED_FORM_SPAN_SLOTS = 2 * STORED_KEYS.length;
 
 /**
- * Whether `json` is byte for byte the stored form of `parsed` (what it parsed to: key order is
- * checked against the text's, or the event made of it) with no escapes — what `payflux backtest` can take as the JSON
- * ingest would have written, without writing it again. If so, where each value is:
+ * Whether `json` is byte for byte the stored form of `parsed`, with no escapes — what `payflux
+ * backtest` can take as the JSON ingest would have written, without writing it again. If so,
+ * where each value is:
  * `spans[at + 2k]` and `spans[at + 2k + 1]` bound the k-th stored key's value (a string's
  * characters between its quotes, `retry_count`'s digits), both -1 when the event lacks it.
  * With no escape in the text, those characters are the values themselves (`eventFromSpans`).
+ *
+ * `parsed` is what `json` parsed to, whose keys come in the text's order: the walk checks that
+ * order. Given the event made of it instead (`toPaymentEvent` order), only lengths are
+ * compared, and a text with two keys swapped would pass: do that only for text that is the
+ * event's own `JSON.stringify`.
  */
 export function storedFormSpans(json: string, parsed: Readonly<Record<string, unknown>> | PaymentEvent, spans: Int32Array, at: number): boolean {
   spans.fill(-1, at, at + STORED_FORM_SPAN_SLOTS);

@@ -167,10 +167,15 @@ describe('eventMembers', () => {
       event_timestamp: fc.constant('2026-11-24T09:59:58.123Z'),
       processor: fc.constantFrom('stripe', 'adyen'),
       merchant_id_hash: optional,
+      payment_intent_id_hash: optional,
       failure_category: optional,
       geo_bucket: optional,
       retry_count: fc.integer({ min: 0, max: 100 }),
+      amount_bucket: optional,
+      system_source: optional,
+      payment_method_bucket: optional,
       channel: optional,
+      retry_result: optional,
       failure_origin: optional,
     });
     fc.assert(

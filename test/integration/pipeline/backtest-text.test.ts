@@ -64,6 +64,30 @@ describe('backtest input decoding', () => {
     expect(out).not.toContain('\ufffd');
   });
 
+  it('splits lines wherever the chunks end: a CR ending one chunk, a line over three chunks, a last line without LF', async () => {
+    // Line 1 ends exactly at the first chunk's last byte, with its CR; its LF opens the next chunk.
+    const first = event(0, 'm_0');
+    const line1 = `${first.slice(0, -1)},"extra":"${'x'.repeat(CHUNK - 1 - first.length - 11)}"}`;
+    expect(Buffer.byteLength(line1)).toBe(CHUNK - 1);
+    // Line 3 is a valid event 2.5 MiB long (unknown fields are allowed), over three chunks.
+    const third = event(2, 'm_2');
+    const line3 = `${third.slice(0, -1)},"extra":"${'y'.repeat(2.5 * CHUNK)}"}`;
+    const text = `${line1}\r\n${event(1, 'm_1')}\r\n${line3}\r\n${event(3, 'm_3')}\r`;
+    const path = join(dir, 'crlf.ndjson');
+    writeFileSync(path, text);
+    expect(Buffer.from(text)[CHUNK - 1]).toBe(13);
+    const { stdout, stderr } = await run('node', ['dist/cli.js', 'backtest', path], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' }, maxBuffer: 64 * 1024 * 1024 });
+    expect(stderr).toContain('backtest: 4 events (0 skipped)');
+    const out = stdout.trimEnd().split('\n');
+    expect(out).toHaveLength(4);
+    out.forEach((line, i) => {
+      // The stored form of each event, unknown field dropped and no CR left in it.
+      expect(line).toContain(event(i, `m_${i}`).slice(1, -1));
+      expect(JSON.parse(line)).toMatchObject({ event_id: `txt-${i}`, stream_message_id: `0-${i + 1}` });
+      expect(line).not.toContain('extra');
+    });
+  });
+
   it('carries every field as validated: escapes, control characters, empty strings, any key order or spacing, and writes the stored form', async () => {
     const base = { event_type: 'payment_failed', event_timestamp: '2026-11-24T09:00:00.000Z', processor: 'stripe', retry_count: 2 };
     const odd = ['a"quoted"', 'back\\slash', 'line\nbreak', 'unit\u001fsep', 'record\u001esep', '\u0000', 'tab\there', '\u2028', 'é☕🚀', ''];
