@@ -11,7 +11,7 @@ const TARGETS = [
   ['batch', 'batch ingest', 200_000, 'Redis CPU of the atomic dedup + append per event'],
   ['e2e', 'end-to-end', 150_000, 'Redis CPU of append + XREADGROUP + XACK per event, one Redis thread'],
   ['drain', 'drain', 200_000, 'XREADGROUP + XACK in Redis plus JSON.parse in the consumer, taking turns (one batch in flight)'],
-  ['backtest', 'backtest', 300_000, 'JSON.parse + validation of each line on the reader thread'],
+  ['backtest', 'backtest', 300_000, 'JSON.parse + validation of each line, on both cores'],
 ];
 
 export async function benchFloors(ctx) {
