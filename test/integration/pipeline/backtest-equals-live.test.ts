@@ -39,6 +39,17 @@ function traffic(seconds = 240): Record<string, unknown>[] {
   return out;
 }
 
+/** Each line's processed_at is the latest event time up to the end of its 500-line batch. */
+function expectBatchClocks(lines: readonly { event_timestamp: string; processed_at: string }[]): void {
+  let latest = 0;
+  const clockAtBatchEnd: number[] = [];
+  lines.forEach((l, i) => {
+    latest = Math.max(latest, Date.parse(l.event_timestamp));
+    if (i % 500 === 499 || i === lines.length - 1) clockAtBatchEnd.push(latest);
+  });
+  lines.forEach((l, i) => expect(Date.parse(l.processed_at), `line ${i}`).toBe(clockAtBatchEnd[Math.floor(i / 500)]));
+}
+
 const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_TIER: 'tier2' });
 
 describe('backtest', () => {
@@ -96,13 +107,7 @@ describe('backtest', () => {
     // never a clock from batches read ahead of the one being written.
     const lines = written.trim().split('\n').map((l) => JSON.parse(l) as { event_timestamp: string; processed_at: string });
     expect(lines).toHaveLength(events.length);
-    let latest = 0;
-    const clockAtBatchEnd: number[] = [];
-    lines.forEach((l, i) => {
-      latest = Math.max(latest, Date.parse(l.event_timestamp));
-      if (i % 500 === 499 || i === lines.length - 1) clockAtBatchEnd.push(latest);
-    });
-    lines.forEach((l, i) => expect(Date.parse(l.processed_at), `line ${i}`).toBe(clockAtBatchEnd[Math.floor(i / 500)]));
+    expectBatchClocks(lines);
   });
 
   it('stops quietly when its reader goes away (EPIPE), like any filter piped into head', async () => {
@@ -157,12 +162,6 @@ describe('backtest', () => {
     expect(out.map((l) => l.event_id)).toEqual(events.map((e) => e.event_id));
     for (const l of out) expect(l.stream_message_id).toBe(`0-${lineOf.get(l.event_id) ?? 0}`);
     // Batches of exactly 500 events, as without bad lines: processed_at is each batch's clock.
-    let latest = 0;
-    const clockAtBatchEnd: number[] = [];
-    out.forEach((l, i) => {
-      latest = Math.max(latest, Date.parse(l.event_timestamp));
-      if (i % 500 === 499 || i === out.length - 1) clockAtBatchEnd.push(latest);
-    });
-    out.forEach((l, i) => expect(Date.parse(l.processed_at), `line ${i}`).toBe(clockAtBatchEnd[Math.floor(i / 500)]));
+    expectBatchClocks(out);
   });
 });
