@@ -29,8 +29,7 @@ import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { MessagePort } from 'node:worker_threads';
 import { eventFromSpans, STORED_FORM_SPAN_SLOTS, storedFormSpans, type PaymentEvent } from '../events.js';
-import { createEventValidator } from '../http/validate-event.js';
-import type { EventValidator } from '../http/validate-event.js';
+import { createEventValidator, type EventValidator } from '../http/validate-event.js';
 import type { Envelope } from './types.js';
 
 /** Events per batch of the pipeline, as the live consumer reads them (PAYFLUX_READ_COUNT's default). */
