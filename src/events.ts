@@ -211,8 +211,8 @@ export function eventFromSpans(json: string, spans: Int32Array, at: number): Pay
     const from = spans[at + 2 * k] ?? -1;
     return from === -1 ? undefined : json.slice(from, spans[at + 2 * k + 1]);
   };
-  let retry = 0;
-  for (let i = spans[at + RETRY_SLOT] ?? 0, end = spans[at + RETRY_SLOT + 1] ?? 0; i < end; i++) retry = retry * 10 + json.charCodeAt(i) - 48;
+  const retryFrom = spans[at + RETRY_SLOT] ?? 0;
+  const retry = digitsAt(json, retryFrom, (spans[at + RETRY_SLOT + 1] ?? 0) - retryFrom);
   // Key order and shape as `toPaymentEvent`, k as in STORED_KEYS: every event shares one hidden class.
   return {
     event_id: v(0) as string,
