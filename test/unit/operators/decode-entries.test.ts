@@ -15,6 +15,18 @@ describe('decodeEntries', () => {
     expect(`{${batch?.entries[0]?.eventJson ?? ''}}`).toBe(stored('a'));
   });
 
+  it('decodes a stored event and the same event written by another producer (spaced, keys reordered) alike', async () => {
+    const own = stored('a');
+    const foreign = JSON.stringify({ processor: 'stripe', retry_count: 1, event_id: 'a', event_timestamp: '2026-11-24T10:00:00Z', event_type: 'payment_failed' }, null, 1);
+    const badTime = own.replace('2026-11-24T10:00:00Z', '2026-13-24T10:00:00Z');
+    const [batch] = await lastValueFrom(from([[entry('1-0', own), entry('1-1', foreign), entry('1-2', badTime)]]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()));
+    expect(batch?.entries[1]?.event).toStrictEqual(batch?.entries[0]?.event);
+    expect(batch?.entries[1]?.eventTimeMs).toBe(batch?.entries[0]?.eventTimeMs);
+    // The foreign text is valid JSON of the same event but not spliceable as it is.
+    expect(batch?.entries[1]?.eventJson).toBeUndefined();
+    expect(batch?.dead.map((d) => [d.id, d.reason])).toEqual([['1-2', 'decode_error']]);
+  });
+
   it('dead-letters undecodable entries and entries delivered too often, as values, and goes on', async () => {
     const [batch] = await lastValueFrom(
       from([[entry('1-0', '{not json'), entry('1-1', undefined), entry('1-2', '{"event_id":"x"}'), entry('1-3', stored('c'), 6), entry('1-4', stored('d'))]]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()),
