@@ -94,6 +94,29 @@ export function parseEventTime(iso: string): number {
   return Date.parse(iso);
 }
 
+/**
+ * Whether the date, time and zone an RFC 3339 timestamp (one matching RFC3339_PATTERN) writes
+ * exist. `Date.parse` rolls 30 February into March and 24:00 into the next day, and the
+ * pattern only checks digits; this refuses both, and a zone offset past ±23:59, so an event is
+ * stored with the time it says. (A leap second, :60, already fails `Date.parse`.)
+ */
+export function isCalendarTime(iso: string): boolean {
+  const year = digitsAt(iso, 0, 4);
+  const month = digitsAt(iso, 5, 2);
+  const day = digitsAt(iso, 8, 2);
+  const hour = digitsAt(iso, 11, 2);
+  const minute = digitsAt(iso, 14, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  if (day > days) return false;
+  const zone = iso.charCodeAt(iso.length - 1);
+  if (zone === 90 || zone === 122) return true;
+  const offsetHours = digitsAt(iso, iso.length - 5, 2);
+  const offsetMinutes = digitsAt(iso, iso.length - 2, 2);
+  return offsetHours >= 0 && offsetHours <= 23 && offsetMinutes >= 0 && offsetMinutes <= 59;
+}
+
 /** The decimal number written by `count` digits at `at`; -1 when one of them is not a digit. */
 function digitsAt(s: string, at: number, count: number): number {
   let v = 0;

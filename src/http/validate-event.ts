@@ -4,7 +4,7 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { PayFluxError } from '../errors.js';
-import { parseEventTime, paymentEventSchema, toPaymentEvent, type PaymentEvent } from '../events.js';
+import { isCalendarTime, parseEventTime, paymentEventSchema, toPaymentEvent, type PaymentEvent } from '../events.js';
 
 export type Validation = { readonly ok: true; readonly event: PaymentEvent; readonly eventTimeMs: number } | { readonly ok: false; readonly error: PayFluxError };
 
@@ -19,7 +19,7 @@ export type EventValidator = (body: unknown, nowMs: number) => Validation;
 
 const RULES: Readonly<Record<string, string>> = {
   event_id: 'must be a UUID or an idempotency key matching ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$',
-  event_timestamp: 'must be an RFC 3339 timestamp with a zone, e.g. 2026-01-15T09:30:00Z',
+  event_timestamp: 'must be an RFC 3339 timestamp with a zone, of a date and time that exist, e.g. 2026-01-15T09:30:00Z',
   event_type: 'must be a non-blank string of at most 64 characters',
   retry_count: 'must be an integer from 0 to 100',
 };
@@ -82,7 +82,7 @@ export function createEventValidator(o: EventValidatorOptions): EventValidator {
     }
     const event = toPaymentEvent(body);
     const eventTimeMs = parseEventTime(event.event_timestamp);
-    if (Number.isNaN(eventTimeMs)) return fail('event_timestamp', `event_timestamp ${RULES.event_timestamp ?? ''}`);
+    if (Number.isNaN(eventTimeMs) || !isCalendarTime(event.event_timestamp)) return fail('event_timestamp', `event_timestamp ${RULES.event_timestamp ?? ''}`);
     if (eventTimeMs - nowMs > skewMs) {
       return fail('event_timestamp', `event_timestamp must not be more than ${o.maxClockSkewSec}s in the future (PAYFLUX_MAX_CLOCK_SKEW_SEC)`);
     }

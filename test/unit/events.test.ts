@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalEventId, eventFromSpans, eventMembers, isAuthFailure, isFailure, isTimeout, parseEventTime, STORED_FORM_SPAN_SLOTS, storedFormSpans, toPaymentEvent, type PaymentEvent } from '../../src/events.js';
+import { canonicalEventId, eventFromSpans, isCalendarTime, eventMembers, isAuthFailure, isFailure, isTimeout, parseEventTime, STORED_FORM_SPAN_SLOTS, storedFormSpans, toPaymentEvent, type PaymentEvent } from '../../src/events.js';
 
 describe('event classification', () => {
   it('counts payment_failed or any failure_category as a failure', () => {
@@ -69,6 +69,28 @@ describe('parseEventTime', () => {
 
   it.each(['2026-11-24T09:30:00.123Z', '2026-11-24T09:30:00Z', '0050-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-1x-01T00:00:00Z', '2026-11-24T09:30:00.12Z'])('%s as Date.parse reads it', (iso) => {
     expect(Object.is(parseEventTime(iso), Date.parse(iso))).toBe(true);
+  });
+});
+
+describe('isCalendarTime', () => {
+  it.each([
+    ['2024-02-29T23:59:59Z', true],
+    ['2026-02-29T00:00:00Z', false],
+    ['2000-02-29T00:00:00Z', true],
+    ['1900-02-29T00:00:00Z', false],
+    ['2026-12-31T00:00:00.5+23:59', true],
+    ['2026-11-31T00:00:00Z', false],
+    ['2026-11-24T24:00:00Z', false],
+    ['2026-11-24T23:60:00Z', false],
+    ['2026-00-10T00:00:00Z', false],
+    ['2026-11-24T10:00:00-24:00', false],
+  ])('%s exists: %s', (iso, want) => expect(isCalendarTime(iso)).toBe(want));
+
+  it('accepts every day of 2023 and 2024 as toISOString writes it', () => {
+    for (let t = Date.UTC(2023, 0, 1); t < Date.UTC(2025, 0, 1); t += 86_400_000) {
+      const day = new Date(t).toISOString().slice(0, 10);
+      expect(isCalendarTime(`${day}T00:00:00Z`)).toBe(true);
+    }
   });
 });
 

@@ -50,6 +50,13 @@ describe('event validation', () => {
     expect(validate({ ...base, event_timestamp: ts }, NOW).ok).toBe(true);
   });
 
+  it.each([['2026-04-31T12:00:00Z'], ['2026-05-31T24:00:00Z'], ['2026-06-01T11:59:00+24:00'], ['2026-06-01T11:59:00+02:60'], ['2026-05-32T00:00:00Z']])(
+    'rejects %j, a date or time that does not exist (Date.parse would roll it over)',
+    (ts) => {
+      expect(failure({ ...base, event_timestamp: ts })).toMatchObject({ field: 'event_timestamp', message: expect.stringContaining('exist') });
+    },
+  );
+
   it.each([['2026-06-01T11:59:00'], ['2026-06-01'], ['yesterday'], ['1717243140'], ['2026-13-45T99:00:00Z']])('rejects timestamp %j without a zone or not a date', (ts) => {
     expect(failure({ ...base, event_timestamp: ts })).toMatchObject({ field: 'event_timestamp', message: expect.stringContaining('RFC 3339') });
   });
