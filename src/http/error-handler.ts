@@ -73,11 +73,24 @@ export function sendError(reply: FastifyReply, err: PayFluxError): FastifyReply 
   return reply.code(err.status).type('application/json; charset=utf-8').send(err.toBody());
 }
 
-/** Install the error and not-found handlers and the `x-request-id` echo on `app`. */
+/**
+ * Install the error and not-found handlers and the `x-request-id` echo on `app`, and refuse
+ * requests that arrive once `close()` has begun (a keep-alive or pipelined request during a
+ * deploy) with an error of our own: JSON, `PF_ERR_SHUTTING_DOWN`, `Retry-After`, the request id,
+ * and `Connection: close` (set by Fastify) so the client reconnects, to another node if there is
+ * one. The server must be built with `return503OnClosing: false`, or Fastify answers them itself
+ * with a body of its own and none of those headers.
+ */
 export function installErrorHandling(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done) => {
     void reply.header('x-request-id', req.id);
-    done();
+    if (closing) done(new PayFluxError('PF_ERR_SHUTTING_DOWN', undefined, undefined, 1));
+    else done();
   });
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const pf = toPayFluxError(err);

@@ -32,8 +32,9 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     // those name `reqId` themselves. Fastify's own rare lines (client errors) go without it, and
     // route-level log levels are not used anywhere.
     childLoggerFactory: (logger) => logger,
-    // While closing, new requests get 503 and keep-alive sockets are told to go away.
-    return503OnClosing: true,
+    // While closing, new requests get our own 503 (installErrorHandling) and keep-alive sockets
+    // are told to go away (Fastify sets Connection: close).
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     // Unknown fields are ignored, never an error; __proto__/constructor keys are refused.
     onProtoPoisoning: 'error',
