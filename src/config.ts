@@ -222,6 +222,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       break;
     }
   }
+  if (e.PAYFLUX_ROLE !== 'all' && e.PAYFLUX_BUFFER === 'memory') {
+    // An ingest node's memory buffer is never read by the consumer nodes, and vice versa.
+    problems.push(`PAYFLUX_BUFFER: memory is in-process and cannot be shared; PAYFLUX_ROLE=${e.PAYFLUX_ROLE} needs redis (or auto)`);
+  }
+  if (e.PAYFLUX_MAX_BATCH > e.PAYFLUX_APPEND_MAX_PENDING) {
+    // Every full batch would be refused as overloaded: a 503 no retry can cure.
+    problems.push(`PAYFLUX_MAX_BATCH: ${e.PAYFLUX_MAX_BATCH} is more than PAYFLUX_APPEND_MAX_PENDING (${e.PAYFLUX_APPEND_MAX_PENDING}), so a full batch could never be appended`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config: Config = {

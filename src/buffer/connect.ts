@@ -39,7 +39,9 @@ export async function connectBuffer(config: Config, o: ConnectOptions): Promise<
       logger: o.logger,
     });
 
-  if (b.kind === 'auto' && !b.redis.explicit) {
+  // The memory fallback only for a node that both ingests and consumes: with split roles the
+  // other nodes could never see its events, so those wait for Redis like an explicit address.
+  if (b.kind === 'auto' && !b.redis.explicit && config.role === 'all') {
     try {
       return await redis();
     } catch (err) {

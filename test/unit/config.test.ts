@@ -86,6 +86,14 @@ describe('loadConfig', () => {
     expect(p[0]).toContain(message);
   });
 
+  it('refuses the in-process memory buffer with split roles, and a batch larger than the append queue', () => {
+    expect(problems({ PAYFLUX_ROLE: 'ingest', PAYFLUX_BUFFER: 'memory' })).toEqual([expect.stringContaining('PAYFLUX_BUFFER: memory is in-process')]);
+    expect(problems({ PAYFLUX_ROLE: 'consumer', PAYFLUX_BUFFER: 'memory' })).toHaveLength(1);
+    expect(problems({ PAYFLUX_ROLE: 'all', PAYFLUX_BUFFER: 'memory' })).toEqual([]);
+    expect(problems({ PAYFLUX_MAX_BATCH: '5000', PAYFLUX_APPEND_MAX_PENDING: '4000' })).toEqual([expect.stringContaining('PAYFLUX_MAX_BATCH: 5000 is more than PAYFLUX_APPEND_MAX_PENDING')]);
+    expect(problems({ PAYFLUX_MAX_BATCH: '4000', PAYFLUX_APPEND_MAX_PENDING: '4000' })).toEqual([]);
+  });
+
   it('lists every problem at once', () => {
     const p = problems({ PAYFLUX_READ_COUNT: 'x', PAYFLUX_ACK_MODE: 'x', PAYFLUX_TIER: 'x' });
     expect(p.map((m) => m.split(':')[0]).sort()).toEqual(['PAYFLUX_ACK_MODE', 'PAYFLUX_READ_COUNT', 'PAYFLUX_TIER']);
