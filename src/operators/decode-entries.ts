@@ -6,7 +6,7 @@
  * a dead letter (a value, never an exception: one poison entry must not end the stream).
  */
 import { map, type OperatorFunction } from 'rxjs';
-import { eventMembers, parseEventTime, toPaymentEvent } from '../events.js';
+import { eventMembers, OPTIONAL_STRING_FIELDS, parseEventTime, toPaymentEvent } from '../events.js';
 import type { Batch, DeadLetter, Envelope } from '../pipeline/types.js';
 
 /** What a source hands over: the stored payload and its delivery bookkeeping. */
@@ -35,19 +35,31 @@ export function decodeEnvelope(e: EncodedEntry): Envelope | undefined {
   if (raw === null || typeof raw !== 'object') return undefined;
   const o = raw as Record<string, unknown>;
   if (!isString(o.event_id) || !isString(o.event_timestamp) || !isString(o.processor) || !isString(o.event_type)) return undefined;
-  if (o.retry_count !== undefined && typeof o.retry_count !== 'number') return undefined;
+  const retry = o.retry_count;
+  if (retry !== undefined && !(Number.isInteger(retry) && (retry as number) >= 0 && (retry as number) <= 100)) return undefined;
+  const eventJson = eventMembers(e.payload, o);
+  // eventMembers has checked every value's type when it found members to splice; otherwise
+  // check here: a number where a string belongs would throw in the stages and end the stream.
+  if (eventJson === undefined && !optionalFieldsAreStrings(o)) return undefined;
   const eventTimeMs = parseEventTime(o.event_timestamp);
   if (Number.isNaN(eventTimeMs)) return undefined;
   return {
     id: e.id,
     event: toPaymentEvent(o),
-    eventJson: eventMembers(e.payload, o),
+    eventJson,
     eventTimeMs,
     ingestedAtMs: e.ingestedAtMs,
     deliveries: e.deliveries,
     risk: undefined,
     tier: undefined,
   };
+}
+
+const OPTIONAL_FIELDS: readonly string[] = [...OPTIONAL_STRING_FIELDS, 'geo_bucket'];
+
+function optionalFieldsAreStrings(o: Record<string, unknown>): boolean {
+  for (const f of OPTIONAL_FIELDS) if (o[f] !== undefined && typeof o[f] !== 'string') return false;
+  return true;
 }
 
 export function decodeEntries(o: DecodeOptions): OperatorFunction<readonly EncodedEntry[], Batch> {

@@ -42,6 +42,16 @@ describe('decodeEntries', () => {
     expect(batch?.ackIds).toEqual(['1-4']);
   });
 
+  it('dead-letters entries with a value of the wrong type or a retry count out of range, which the stages could not take', async () => {
+    const own = JSON.parse(stored('a')) as Record<string, unknown>;
+    const bad = [{ failure_category: 5 }, { geo_bucket: {} }, { merchant_id_hash: null }, { retry_count: 1000 }, { retry_count: 1.5 }, { retry_count: '1' }];
+    // An unknown field (another producer's) is not a reason: it is ignored.
+    const entries = [...bad.map((b, i) => entry(`1-${i}`, JSON.stringify({ ...own, ...b }))), entry('2-0', JSON.stringify({ ...own, extra: 1 }))];
+    const [batch] = await lastValueFrom(from([entries]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()));
+    expect(batch?.dead.map((d) => d.reason)).toEqual(bad.map(() => 'decode_error'));
+    expect(batch?.entries.map((e) => e.id)).toEqual(['2-0']);
+  });
+
   it('emits one batch per input array and passes errors through', async () => {
     const boom = new Error('source failed');
     const seen: number[] = [];
