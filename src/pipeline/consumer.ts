@@ -76,9 +76,12 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
   const deliver = async ({ batch, transitions }: IncidentBatch): Promise<void> => {
     if (batch.warmup === true) return;
     const processedAt = new Date().toISOString();
+    // Dead letters once per batch: a retry after the ack alone failed must not write them again.
+    let deadLettered = batch.dead.length === 0;
     const ack = async (): Promise<void> => {
-      if (batch.dead.length > 0) {
+      if (!deadLettered) {
         await reader.deadLetter(batch.dead);
+        deadLettered = true;
         for (const dl of batch.dead) metrics.consumerDlq.inc({ reason: dl.reason });
       }
       await reader.ack(batch.ackIds);
