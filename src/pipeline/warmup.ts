@@ -19,7 +19,10 @@ export async function warmupBatches(buffer: EventBuffer, o: { windowSec: number;
     const [ms = 0, seq = 0] = id.split('-').map(Number);
     return ms < lastMs || (ms === lastMs && seq <= lastSeq);
   };
-  const since = o.now - (o.windowSec + o.allowedLatenessSec) * 1000;
+  // The window as it stood when the group last read, not as of now: after a long stop (or with
+  // the consumer behind) a window measured back from now would miss what the group had seen.
+  const anchor = lastMs > 0 ? Math.min(o.now, lastMs) : o.now;
+  const since = anchor - (o.windowSec + o.allowedLatenessSec) * 1000;
   const limit = o.maxEntries ?? 2_000_000;
   const decode = decodeEntries({ maxDeliveries: Number.MAX_SAFE_INTEGER });
   const out: Batch[] = [];
