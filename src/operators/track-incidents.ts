@@ -79,6 +79,8 @@ interface OpenIncident {
   lowSinceMs: number;
   /** Changed since the last transition emitted for it. */
   dirty: boolean;
+  /** The batch (`IncidentBook.batches`) in which this processor last had an event. */
+  seenInBatch: number;
 }
 
 /** A fixed-shape copy: snapshots must not change when the live incident does. */
@@ -111,13 +113,14 @@ function copy(i: Incident): Mutable<Incident> {
  */
 export class IncidentBook {
   private readonly open = new Map<string, OpenIncident>();
+  private batches = 0;
 
   constructor(
     private readonly cooldownMs: number,
     private readonly now: () => number,
     seed: readonly Incident[] = [],
   ) {
-    for (const s of seed) if (s.status === 'open') this.open.set(s.processor, { w: copy(s), lowSinceMs: -1, dirty: false });
+    for (const s of seed) if (s.status === 'open') this.open.set(s.processor, { w: copy(s), lowSinceMs: -1, dirty: false, seenInBatch: -1 });
   }
 
   get openCount(): number {
@@ -127,6 +130,7 @@ export class IncidentBook {
   /** Feed one batch in stream order; returns the transitions it caused. */
   apply(entries: readonly Envelope[]): IncidentTransition[] {
     const out: IncidentTransition[] = [];
+    const batch = ++this.batches;
     let watermark = -1;
     for (const env of entries) {
       const risk = env.risk;
@@ -134,6 +138,7 @@ export class IncidentBook {
       const t = env.eventTimeMs;
       if (t > watermark) watermark = t;
       const cur = this.open.get(env.event.processor);
+      if (cur !== undefined) cur.seenInBatch = batch;
       if (risk.band === 'low') {
         if (cur !== undefined) this.quiet(cur, t, out);
         continue;
@@ -160,9 +165,11 @@ export class IncidentBook {
       }
     }
     // A processor that went quiet and then silent still resolves: the batch's newest event time
-    // stands in for its own clock.
+    // stands in for its own clock. Only when it had no event in the batch: one that did runs on
+    // its own events (quiet above), so another processor's clock — up to the allowed skew ahead —
+    // cannot cut its cooldown short.
     for (const cur of this.open.values()) {
-      if (cur.lowSinceMs >= 0 && watermark - cur.lowSinceMs >= this.cooldownMs) this.resolve(cur, watermark, out);
+      if (cur.seenInBatch !== batch && cur.lowSinceMs >= 0 && watermark - cur.lowSinceMs >= this.cooldownMs) this.resolve(cur, watermark, out);
     }
     for (const cur of this.open.values()) {
       if (cur.dirty) {
@@ -196,7 +203,7 @@ export class IncidentBook {
       peak_band: risk.band,
       event_count: 1,
     };
-    this.open.set(e.processor, { w, lowSinceMs: -1, dirty: false });
+    this.open.set(e.processor, { w, lowSinceMs: -1, dirty: false, seenInBatch: -1 });
     out.push({ kind: 'open', incident: copy(w) });
   }
 

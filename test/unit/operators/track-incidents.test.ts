@@ -99,6 +99,20 @@ describe('trackIncidents', () => {
     expect(b!.transitions[0]!.incident.resolved_at).toBe('2024-05-01T09:02:05.000Z');
   });
 
+  it('runs the cooldown on the processor’s own events while it has some: another processor’s later clock does not cut it short', async () => {
+    // adyen's event is 200 s ahead (clock skew is allowed up to 300 s); stripe is only 10 s into its quiet spell.
+    const [a, b, c] = await run([
+      batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 5, 0.1, 'low')),
+      batch(env('stripe', 15, 0.1, 'low'), env('adyen', 205, 0.1, 'low')),
+      batch(env('stripe', 125, 0.1, 'low')),
+    ]);
+    expect(kinds(a!)).toEqual(['open:stripe']);
+    expect(kinds(b!)).toEqual([]);
+    // 120 s of its own events after the first low one.
+    expect(kinds(c!)).toEqual(['resolve:stripe']);
+    expect(c!.transitions[0]!.incident.resolved_at).toBe('2024-05-01T09:02:05.000Z');
+  });
+
   it('with cooldown 0, resolves on the first low event and a new incident gets a new id', async () => {
     const [a] = await run([batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 1, 0.1, 'low'), env('stripe', 2, 0.4, 'elevated'))], 0);
     expect(kinds(a!)).toEqual(['open:stripe', 'resolve:stripe', 'open:stripe']);
