@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import type { FastifyPluginAsync, FastifyReply, FastifySchemaValidationError, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
+import { Ajv } from 'ajv';
+import type { FastifyPluginAsync, FastifyReply, FastifySchemaCompiler, FastifySchemaValidationError, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
 import { PayFluxError } from '../errors.js';
-import { RFC3339_PATTERN } from '../events.js';
+import { isCalendarTime, RFC3339_PATTERN } from '../events.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../operators/track-incidents.js';
 import { OUTCOME_SOURCES, OUTCOME_TYPES, type OutcomeSource, type OutcomeType } from '../sinks/warning.js';
 import type { WarningStore } from '../sinks/warning-store.js';
@@ -90,16 +91,22 @@ export function validationError(err: { readonly validation?: unknown }, fallback
   return new PayFluxError('PF_ERR_VALIDATION', message, field);
 }
 
-/** Epoch ms of a valid RFC 3339 timestamp (the pattern plus a real calendar date), else undefined. */
+const RFC3339 = new RegExp(RFC3339_PATTERN);
+
+/** Epoch ms of a valid RFC 3339 timestamp (the pattern plus a date and time that exist), else undefined. */
 export function parseRfc3339(s: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})/.exec(s);
-  if (m === null || !new RegExp(RFC3339_PATTERN).test(s)) return undefined;
-  const [y, mo, d, h, mi, se] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || se > 59) return undefined;
+  if (!RFC3339.test(s) || !isCalendarTime(s)) return undefined;
   const ms = Date.parse(s.replace(/[t ]/, 'T').replace(/z$/, 'Z'));
   return Number.isFinite(ms) ? ms : undefined;
 }
+
+/**
+ * The outcome route's validator: Fastify's default Ajv coerces types (`"notes": 123` would be
+ * stored as "123", `["review"]` taken for "review"); an annotation is a record people rely on,
+ * so a wrong type is a 400 naming the field.
+ */
+const strictAjv = new Ajv({ coerceTypes: false, allErrors: false });
+const strictValidator: FastifySchemaCompiler<unknown> = ({ schema }) => strictAjv.compile(schema as object);
 
 function readAsset(dir: string, name: string): string {
   return readFileSync(join(dir, name), 'utf8');
@@ -151,7 +158,7 @@ export const pilotRoutes: FastifyPluginAsync<PilotRoutesOptions> = async (app, o
 
     api.post<{ Params: { id: string }; Body: OutcomeBody }>(
       '/pilot/warnings/:id/outcome',
-      { schema: outcomeSchema, attachValidation: true },
+      { schema: outcomeSchema, attachValidation: true, validatorCompiler: strictValidator },
       async (req) => {
         if (req.validationError) {
           if (req.validationError.validationContext === 'params') throw new PayFluxError('PF_ERR_NOT_FOUND', 'no warning with this id');

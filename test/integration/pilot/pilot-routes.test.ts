@@ -119,6 +119,9 @@ describe('pilot routes', () => {
     ['an unknown source', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'email' }, 'source'],
     ['notes over 2000 chars', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: 'x'.repeat(2001) }, 'notes'],
     ['notes that are not a string', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: { text: 'x' } }, 'notes'],
+    ['notes that are a number (never coerced to "123")', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: 123 }, 'notes'],
+    ['notes that are null', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: null }, 'notes'],
+    ['an outcome_type in an array', { outcome_type: ['review'], observed_at: '2024-05-01T09:31:00Z', source: 'manual' }, 'outcome_type'],
     ['a body that is not an object', ['hold'], 'body'],
   ])('rejects %s with a 400 naming the field, and writes no proof line', async (_label, body, field) => {
     lines.length = 0;
