@@ -53,7 +53,8 @@ function envelope(i) {
     geo_bucket: GEOS[Math.floor(rand() * rand() * GEOS.length)],
     retry_count: failed && rand() < 0.4 ? 1 + Math.floor(rand() * 3) : 0,
   });
-  return { id: `${T0 + Math.floor(i / 2)}-${i % 2}`, event, eventJson: undefined, eventTimeMs: at, ingestedAtMs: at, deliveries: 1, risk: undefined, tier: undefined };
+  // With the id's numbers, as decode hands them over (it reads them once per entry).
+  return { id: `${T0 + Math.floor(i / 2)}-${i % 2}`, idMs: T0 + Math.floor(i / 2), idSeq: i % 2, event, eventJson: undefined, eventTimeMs: at, ingestedAtMs: at, deliveries: 1, risk: undefined, tier: undefined };
 }
 
 const batches = [];

@@ -23,6 +23,9 @@ export interface StreamEntry {
   readonly payload: string | undefined;
   /** When ingest stored it, epoch ms; 0 when unknown. */
   readonly ingestedAtMs: number;
+  /** The id's two numbers (`streamIdMs`, `streamIdSeq`: -1 when not canonical), when the reader read them. */
+  readonly idMs?: number;
+  readonly idSeq?: number;
   /** Times delivered to the group, this delivery included. */
   readonly deliveries: number;
 }

@@ -1,5 +1,6 @@
 /** Decoding of raw XRANGE / XREADGROUP / XAUTOCLAIM replies into `StreamEntry` values. */
 import { isAscii } from 'node:buffer';
+import { streamIdMs, streamIdSeq } from '../stream-id.js';
 import type { StreamEntry } from './buffer.js';
 
 /** A bulk string as ioredis returns it: a string, or a Buffer from the `…Buffer` / `callBuffer` commands. */
@@ -30,8 +31,11 @@ export function toStreamEntries(raw: readonly RawEntry[], deliveries: number): S
   for (const [rawId, fields] of raw) {
     const id = rawText(rawId);
     let payload: string | undefined;
+    const dash = id.indexOf('-');
+    const idMs = streamIdMs(id, dash);
+    const idSeq = idMs >= 0 ? streamIdSeq(id, dash) : -1;
     // Stored at the id's time (Redis's clock at the XADD); entries of older versions carry `t`.
-    let ingestedAtMs = Number(id.slice(0, id.indexOf('-'))) || 0;
+    let ingestedAtMs = idMs >= 0 ? idMs : Number(id.slice(0, dash)) || 0;
     if (fields !== null) {
       // Our entries are exactly ['e', payload]; look the fields up anyway so that an entry
       // written by another producer decodes (or dead-letters) instead of misreading.
@@ -42,7 +46,7 @@ export function toStreamEntries(raw: readonly RawEntry[], deliveries: number): S
         else if (isField(f, 't')) ingestedAtMs = Number(rawText(v)) || ingestedAtMs;
       }
     }
-    out[n++] = { id, payload, ingestedAtMs, deliveries };
+    out[n++] = { id, idMs, idSeq, payload, ingestedAtMs, deliveries };
   }
   out.length = n;
   return out;

@@ -8,6 +8,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { eventMembers, OPTIONAL_STRING_FIELDS, parseEventTime, toPaymentEvent } from '../events.js';
 import type { Batch, DeadLetter, Envelope } from '../pipeline/types.js';
+import { streamIdMs, streamIdSeq } from '../stream-id.js';
 
 /** What a source hands over: the stored payload and its delivery bookkeeping. */
 export interface EncodedEntry {
@@ -15,6 +16,9 @@ export interface EncodedEntry {
   readonly payload: string | undefined;
   readonly ingestedAtMs: number;
   readonly deliveries: number;
+  /** The id's numbers, when the source read them (the Redis reader does); else decode reads them. */
+  readonly idMs?: number;
+  readonly idSeq?: number;
 }
 
 export interface DecodeOptions {
@@ -43,8 +47,17 @@ export function decodeEnvelope(e: EncodedEntry): Envelope | undefined {
   if (eventJson === undefined && !optionalFieldsAreStrings(o)) return undefined;
   const eventTimeMs = parseEventTime(o.event_timestamp);
   if (Number.isNaN(eventTimeMs)) return undefined;
+  let idMs = e.idMs;
+  let idSeq = e.idSeq;
+  if (idMs === undefined || idSeq === undefined) {
+    const dash = e.id.indexOf('-');
+    idMs = streamIdMs(e.id, dash);
+    idSeq = idMs >= 0 ? streamIdSeq(e.id, dash) : -1;
+  }
   return {
     id: e.id,
+    idMs,
+    idSeq,
     event: toPaymentEvent(o),
     eventJson,
     eventTimeMs,

@@ -79,7 +79,7 @@ export class RiskScorer {
     const cat = e.failure_category;
     let flags = 0;
     if (e.event_type === 'payment_failed' || (cat !== undefined && cat !== '')) flags = FAILURE | this.categoryFlags(cat);
-    const p = this.window.add(e.processor, env.id, env.eventTimeMs, flags, e.retry_count, e.geo_bucket);
+    const p = this.window.add(e.processor, env.id, env.eventTimeMs, flags, e.retry_count, e.geo_bucket, env.idMs, env.idSeq);
     const outcome = this.window.outcome;
     let a: RiskAssessment;
     if (outcome === 'duplicate' && p.assessment !== undefined) {

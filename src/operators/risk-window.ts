@@ -120,10 +120,10 @@ export class RiskWindow {
    * it was counted in its own bucket, counted as too late, or skipped as a redelivery.
    * `flags` is a combination of FAILURE, TIMEOUT and AUTH_FAILURE.
    */
-  add(processor: string, id: string, eventTimeMs: number, flags: number, retryCount: number, geo: string | undefined): ProcessorWindow {
+  add(processor: string, id: string, eventTimeMs: number, flags: number, retryCount: number, geo: string | undefined, idMs = -1, idSeq = -1): ProcessorWindow {
     const p = this.processor(processor);
     p.touched = ++this.clock;
-    if (this.ids.seen(id)) {
+    if (this.ids.seen(id, idMs, idSeq)) {
       p.duplicates++;
       this.outcome = 'duplicate';
       return p;

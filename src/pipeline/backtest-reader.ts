@@ -221,7 +221,8 @@ export function envelopesOf(m: BatchMessage, validate: EventValidator, skip: (li
       ({ text, event, eventTimeMs } = stored);
     } else if (m.objects[object]?.at === i) event = (m.objects[object++] as { event: PaymentEvent }).event;
     else event = eventFromSpans(text, m.spans, i * STORED_FORM_SPAN_SLOTS);
-    entries.push({ id: `0-${m.lines[i] ?? 0}`, event, eventJson: text.slice(1, -1), eventTimeMs, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined });
+    const lineNumber = m.lines[i] ?? 0;
+    entries.push({ id: `0-${lineNumber}`, idMs: 0, idSeq: lineNumber, event, eventJson: text.slice(1, -1), eventTimeMs, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined });
   }
   return entries;
 }

@@ -48,6 +48,13 @@ export interface TierContext {
 export interface Envelope {
   /** Stream message id (`1700000000000-0`). */
   readonly id: string;
+  /**
+   * The id's two numbers (1700000000000 and 0), read once by decode so that the risk window's
+   * redelivery ring stores numbers, not strings (operators/recent-ids.ts). Leave them out, or
+   * -1, and the window reads them from `id`.
+   */
+  readonly idMs?: number;
+  readonly idSeq?: number;
   readonly event: PaymentEvent;
   /**
    * The event's JSON members exactly as stored, when the export line may splice them in

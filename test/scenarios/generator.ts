@@ -183,6 +183,6 @@ export function generate(
     seq = ms === lastMs ? seq + 1 : 0;
     lastMs = ms;
     const event = paymentEvent({ at, timestamp: iso(at), processor: name, failed: d.failed, category: d.category, retries: d.retries, geo: d.geo });
-    return { id: `${ms}-${seq}`, event, eventJson: undefined, eventTimeMs: at, ingestedAtMs: ms, deliveries: 1, risk: undefined, tier: undefined };
+    return { id: `${ms}-${seq}`, idMs: ms, idSeq: seq, event, eventJson: undefined, eventTimeMs: at, ingestedAtMs: ms, deliveries: 1, risk: undefined, tier: undefined };
   });
 }

@@ -3,7 +3,7 @@ import { toStreamEntries } from '../../../src/buffer/redis-entries.js';
 
 describe('toStreamEntries', () => {
   it('takes the payload from field e and the store time from the id', () => {
-    expect(toStreamEntries([['1732442400123-7', ['e', '{"n":1}']]], 1)).toEqual([{ id: '1732442400123-7', payload: '{"n":1}', ingestedAtMs: 1732442400123, deliveries: 1 }]);
+    expect(toStreamEntries([['1732442400123-7', ['e', '{"n":1}']]], 1)).toEqual([{ id: '1732442400123-7', idMs: 1732442400123, idSeq: 7, payload: '{"n":1}', ingestedAtMs: 1732442400123, deliveries: 1 }]);
   });
 
   it('honours the ingest time field t of entries written by older versions', () => {

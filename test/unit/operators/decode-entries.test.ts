@@ -11,6 +11,8 @@ describe('decodeEntries', () => {
     const [batch] = await lastValueFrom(from([[entry('1-0', stored('a')), entry('1-1', stored('b'))]]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()));
     expect(batch?.entries.map((e) => e.event.event_id)).toEqual(['a', 'b']);
     expect(batch?.ackIds).toEqual(['1-0', '1-1']);
+    // The id's numbers, read once here for the risk window's redelivery ring.
+    expect(batch?.entries[1]).toMatchObject({ id: '1-1', idMs: 1, idSeq: 1 });
     expect(batch?.entries[0]?.eventTimeMs).toBe(Date.UTC(2026, 10, 24, 10));
     expect(`{${batch?.entries[0]?.eventJson ?? ''}}`).toBe(stored('a'));
   });
