@@ -3,7 +3,7 @@
  * array or NDJSON). Validation is the precompiled schema; storage is the micro-batched,
  * atomic dedup-and-append. A request is answered only once its events are stored.
  */
-import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { BufferUnavailableError, type AppendItem } from '../buffer/buffer.js';
 import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
@@ -23,7 +23,11 @@ export interface IngestRoutesOptions {
   readonly now?: () => number;
 }
 
-/** One NDJSON line that did not parse; kept in place so that indexes match the input lines. */
+/**
+ * One NDJSON line that did not parse, kept in place: an NDJSON item's `index` is its position
+ * among the body's non-blank lines (blank lines, such as the one after a final newline, are
+ * skipped, not items).
+ */
 class BadLine {
   constructor(readonly message: string) {}
 }
@@ -47,20 +51,6 @@ export function unavailable(err: unknown): PayFluxError {
 export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions): Promise<void> {
   const now = o.now ?? Date.now;
   const m = o.metrics;
-
-  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => {
-    const lines = (body as string).split('\n');
-    const items: unknown[] = [];
-    for (const line of lines) {
-      if (line.trim() === '') continue;
-      try {
-        items.push(JSON.parse(line));
-      } catch {
-        items.push(new BadLine('line is not valid JSON'));
-      }
-    }
-    done(null, items);
-  });
 
   const disabled: onRequestHookHandler = (_req, _reply, done) => done(new PayFluxError('PF_ERR_INGEST_DISABLED', 'ingest is disabled on this node (PAYFLUX_ROLE=consumer or PAYFLUX_INGEST_ENABLED=false)', undefined, 30));
   const onRequest = o.enabled ? o.guard : disabled;
@@ -93,7 +83,14 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     return reply.code(202).send();
   });
 
-  app.post('/v1/events/batch', { bodyLimit: o.maxBatchBodyBytes, onRequest }, async (req, reply) => {
+  // NDJSON for the batch route only (its own encapsulated scope): on the single-event route it
+  // is a wrong content type, 415, not an array that fails validation.
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, parseNdjson);
+    scope.post('/v1/events/batch', { bodyLimit: o.maxBatchBodyBytes, onRequest }, batchHandler);
+  });
+
+  async function batchHandler(req: FastifyRequest, reply: FastifyReply): Promise<BatchResult> {
     const body = req.body;
     if (!Array.isArray(body)) {
       m.ingestRejected.inc({ reason: 'validation' });
@@ -145,5 +142,18 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     }
     batch.observe(reply.elapsedTime / 1000);
     return result;
-  });
+  }
+}
+
+function parseNdjson(_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void): void {
+  const items: unknown[] = [];
+  for (const line of (body as string).split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      items.push(JSON.parse(line));
+    } catch {
+      items.push(new BadLine('line is not valid JSON'));
+    }
+  }
+  done(null, items);
 }

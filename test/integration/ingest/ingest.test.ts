@@ -99,6 +99,12 @@ describe('batch ingest', () => {
     expect(await res.json()).toEqual({ accepted: 2, duplicates: 0, rejected: [{ index: 1, error: { code: 'PF_ERR_BAD_JSON', message: 'line is not valid JSON' } }] });
   });
 
+  it('takes NDJSON on the batch route only: the single-event route answers 415', async () => {
+    const res = await post(`${suite.app.url}/v1/events/payment_exhaust`, `${JSON.stringify(event())}\n`, { 'content-type': 'application/x-ndjson' });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_UNSUPPORTED_MEDIA_TYPE' } });
+  });
+
   it('refuses more than PAYFLUX_MAX_BATCH events and a body that is not an array', async () => {
     const many = Array.from({ length: 1001 }, () => event());
     const res = await post(`${suite.app.url}/v1/events/batch`, many);
