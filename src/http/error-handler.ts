@@ -68,6 +68,13 @@ function clientMessage(code: ErrorCode, fe: FastifyError): string {
   }
 }
 
+/** `toPayFluxError`, logging what would be a 5xx (never the body): for error handlers. */
+export function logged(err: FastifyError, req: FastifyRequest): PayFluxError {
+  const pf = toPayFluxError(err);
+  if (pf.status >= 500) req.log.error({ reqId: req.id, err: { message: err.message, code: err.code, stack: err.stack } }, 'request_failed');
+  return pf;
+}
+
 export function sendError(reply: FastifyReply, err: PayFluxError): FastifyReply {
   if (err.retryAfterSec !== undefined) void reply.header('retry-after', String(err.retryAfterSec));
   return reply.code(err.status).type('application/json; charset=utf-8').send(err.toBody());
@@ -92,10 +99,6 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (closing) done(new PayFluxError('PF_ERR_SHUTTING_DOWN', undefined, undefined, 1));
     else done();
   });
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    const pf = toPayFluxError(err);
-    if (pf.status >= 500) req.log.error({ reqId: req.id, err: { message: err.message, code: err.code, stack: err.stack } }, 'request_failed');
-    return sendError(reply, pf);
-  });
+  app.setErrorHandler((err: FastifyError, req, reply) => sendError(reply, logged(err, req)));
   app.setNotFoundHandler((_req, reply) => sendError(reply, new PayFluxError('PF_ERR_NOT_FOUND')));
 }

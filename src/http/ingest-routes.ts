@@ -3,11 +3,12 @@
  * array or NDJSON). Validation is the precompiled schema; storage is the micro-batched,
  * atomic dedup-and-append. A request is answered only once its events are stored.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { BufferUnavailableError, type AppendItem } from '../buffer/buffer.js';
 import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
-import { PayFluxError, type ErrorBody } from '../errors.js';
+import { PayFluxError, type ErrorBody, type ErrorCode } from '../errors.js';
+import { logged, sendError } from './error-handler.js';
 import type { Metrics } from '../metrics.js';
 import type { EventValidator } from './validate-event.js';
 
@@ -40,6 +41,14 @@ interface BatchResult {
 
 const RETRY_AFTER_SEC = 1;
 
+/** `payflux_ingest_rejected_total` reasons of requests refused before their handler ran. */
+const UNREAD_REASONS: Partial<Record<ErrorCode, string>> = {
+  PF_ERR_BAD_JSON: 'bad_json',
+  PF_ERR_BODY_TOO_LARGE: 'body_too_large',
+  PF_ERR_UNSUPPORTED_MEDIA_TYPE: 'unsupported_media_type',
+  PF_ERR_INGEST_DISABLED: 'disabled',
+};
+
 export function unavailable(err: unknown): PayFluxError {
   if (err instanceof BufferUnavailableError) {
     const code = err.name === 'OverloadedError' ? 'PF_ERR_OVERLOADED' : 'PF_ERR_BUFFER_UNAVAILABLE';
@@ -58,6 +67,19 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
   // per-route onResponse hook would cost a hook run on every request of the hot path.
   const single = m.ingestDuration.labels({ route: 'single' });
   const batch = m.ingestDuration.labels({ route: 'batch' });
+
+  // Requests refused before a handler ran (the body could not be read, ingest is off) are
+  // counted and timed here; the handlers count what they refuse themselves. Auth and rate
+  // limits have their own counters.
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const pf = logged(err, req);
+    const reason = UNREAD_REASONS[pf.code];
+    if (reason !== undefined) {
+      m.ingestRejected.inc({ reason });
+      (req.url.startsWith('/v1/events/batch') ? batch : single).observe(reply.elapsedTime / 1000);
+    }
+    return sendError(reply, pf);
+  });
 
   app.post('/v1/events/payment_exhaust', { bodyLimit: o.maxBodyBytes, onRequest }, async (req, reply) => {
     const v = o.validate(req.body, now());

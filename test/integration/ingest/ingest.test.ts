@@ -99,6 +99,27 @@ describe('batch ingest', () => {
     expect(await res.json()).toEqual({ accepted: 2, duplicates: 0, rejected: [{ index: 1, error: { code: 'PF_ERR_BAD_JSON', message: 'line is not valid JSON' } }] });
   });
 
+  it('counts requests refused before their body was read, by reason, and times them', async () => {
+    const rejected = async (reason: string): Promise<number> => {
+      const text = await (await fetch(`${suite.app.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`payflux_ingest_rejected_total{reason="${reason}"} `));
+      return line === undefined ? 0 : Number(line.split(' ').pop());
+    };
+    const count = async (): Promise<number> => {
+      const text = await (await fetch(`${suite.app.url}/metrics`)).text();
+      return text.split('\n').filter((l) => l.startsWith('payflux_ingest_duration_seconds_count{')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+    };
+    const before = [await rejected('bad_json'), await rejected('unsupported_media_type'), await rejected('body_too_large'), await count()];
+    expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, '{not json')).status).toBe(400);
+    expect((await post(`${suite.app.url}/v1/events/batch`, '[1,', {})).status).toBe(400);
+    expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, event(), { 'content-type': 'text/csv' })).status).toBe(415);
+    expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, { big: 'x'.repeat(2 * 1024 * 1024) })).status).toBe(413);
+    expect(await rejected('bad_json')).toBe((before[0] ?? 0) + 2);
+    expect(await rejected('unsupported_media_type')).toBe((before[1] ?? 0) + 1);
+    expect(await rejected('body_too_large')).toBe((before[2] ?? 0) + 1);
+    expect(await count()).toBe((before[3] ?? 0) + 4);
+  });
+
   it('takes NDJSON on the batch route only: the single-event route answers 415', async () => {
     const res = await post(`${suite.app.url}/v1/events/payment_exhaust`, `${JSON.stringify(event())}\n`, { 'content-type': 'application/x-ndjson' });
     expect(res.status).toBe(415);
