@@ -3,6 +3,8 @@
  * The only module that knows every folder. `start()` is what tests and the CLI call;
  * `main()` adds the process concerns (env, signals, exit codes).
  */
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, environment, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -251,11 +253,30 @@ function riskRecorder(metrics: Metrics): (report: RiskBatchReport) => void {
   };
 }
 
+/**
+ * SPEC §8: the export file's directory must exist. A node that exports to a file checks it at
+ * start, so a mistyped path is a config error (exit 78) rather than a consumer that retries
+ * forever; a directory that disappears later is retried and reported by /export/health.
+ */
+export function checkExportDirectory(config: Config): void {
+  const file = config.export.file;
+  if (config.role === 'ingest' || config.export.mode === 'stdout' || file === undefined) return;
+  const dir = dirname(resolve(file));
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    // missing: reported below
+  }
+  if (!isDirectory) throw new ConfigError([`PAYFLUX_EXPORT_FILE: directory ${dir} does not exist`]);
+}
+
 /** `payflux serve`: run until SIGTERM/SIGINT; exit 78 on bad config. */
 export async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(environment());
+    checkExportDirectory(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`payflux: ${err.message}\n`);

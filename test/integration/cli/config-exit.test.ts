@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CLI } from '../../support/payflux-process.js';
+
+/** `payflux serve` with only `env` (and PATH), from an empty directory (no stray .env). */
+function serve(env: Record<string, string>): { status: number | null; stderr: string } {
+  const cwd = mkdtempSync(join(tmpdir(), 'payflux-config-'));
+  const r = spawnSync(process.execPath, [CLI, 'serve'], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 15_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+describe('payflux serve with a bad configuration', () => {
+  it('exits 78 listing every problem, each with its variable', () => {
+    const r = serve({ PAYFLUX_READ_COUNT: 'ten', PAYFLUX_TIER: 'tier9', HTTP_ADDR: '127.0.0.1:0' });
+    expect(r.status).toBe(78);
+    expect(r.stderr).toContain('PAYFLUX_READ_COUNT');
+    expect(r.stderr).toContain('PAYFLUX_TIER');
+  });
+
+  it('exits 78 when the export file’s directory does not exist', () => {
+    const r = serve({ PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: '/nonexistent-payflux-dir/events.ndjson', PAYFLUX_BUFFER: 'memory', HTTP_ADDR: '127.0.0.1:0' });
+    expect(r.status).toBe(78);
+    expect(r.stderr).toContain('PAYFLUX_EXPORT_FILE: directory /nonexistent-payflux-dir does not exist');
+  });
+});
