@@ -17,21 +17,19 @@ export { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, RISK_MODELS, ROLES, 
 export type { AckMode, BufferKind, ExportMode, RiskModelName, Role, Tier } from './config-types.js';
 import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, RISK_MODELS, ROLES, TIERS } from './config-types.js';
 
-/** Keys nobody should run production with (the seed's examples and obvious placeholders). */
-export const PLACEHOLDER_KEYS: readonly string[] = [
-  'changeme',
-  'change-me',
-  'secret',
-  'password',
-  'test',
-  'test-key',
-  'dev-key',
-  'your-api-key',
-  'your-api-key-here',
-  'payflux-dev-key',
-  'replace-me',
-  'example',
-];
+/**
+ * Words that mark a key as a placeholder nobody should run production with (the seed's and the
+ * README's examples among them), matched in the key lowercased with everything but letters and
+ * digits removed: `dev-key-change-me-0001` and `YOUR_API_KEY_HERE` are both caught, while a
+ * random key contains one of these by chance with negligible probability.
+ */
+export const PLACEHOLDER_WORDS: readonly string[] = ['changeme', 'changethis', 'replaceme', 'placeholder', 'example', 'yourapikey', 'yourkey', 'apikeyhere', 'devkey', 'testkey', 'secret', 'password'];
+
+/** Whether `key` reads as a placeholder (see PLACEHOLDER_WORDS). */
+export function isPlaceholderKey(key: string): boolean {
+  const letters = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return PLACEHOLDER_WORDS.some((w) => letters.includes(w));
+}
 
 export class ConfigError extends Error {
   constructor(readonly issues: readonly string[]) {
@@ -179,7 +177,7 @@ function apiKeysFrom(e: Env, problems: string[]): readonly string[] {
     for (const k of keys) {
       // Never echo the key itself into an error: at most its length.
       if (k.length < 16) problems.push(`PAYFLUX_API_KEYS: a key of ${k.length} chars is too short for PAYFLUX_ENV=prod (min 16)`);
-      else if (PLACEHOLDER_KEYS.includes(k.toLowerCase())) problems.push('PAYFLUX_API_KEYS: a placeholder key is not allowed with PAYFLUX_ENV=prod');
+      else if (isPlaceholderKey(k)) problems.push('PAYFLUX_API_KEYS: a placeholder key is not allowed with PAYFLUX_ENV=prod');
     }
     if (keys.length === 0) problems.push('PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod');
   }

@@ -106,6 +106,10 @@ describe('loadConfig', () => {
     expect(p.join(' ')).not.toContain('changeme');
     expect(problems({ PAYFLUX_ENV: 'prod' })).toEqual(['PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod']);
     expect(problems({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS: 'k_7f3a9c2e1b8d4f60a5' })).toEqual([]);
+    // Long placeholders too, however they are spelled: the README's own example key among them.
+    for (const key of ['dev-key-change-me-0001', 'YOUR_API_KEY_HERE_1234', 'payflux-example-key-0001', 'Replace.Me.With.A.Real.Key']) {
+      expect(problems({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS: key }), key).toEqual(['PAYFLUX_API_KEYS: a placeholder key is not allowed with PAYFLUX_ENV=prod']);
+    }
   });
 
   it('treats blank values as unset', () => {
