@@ -71,6 +71,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     await redis.connect();
     await checkVersion(redis);
     await ensureGroup(redis, o.stream, o.group);
+    await ensureStreamOrAbsent(redis, o.dlqStream, 'PAYFLUX_DLQ_STREAM');
   } catch (err) {
     redis.disconnect();
     throw err;
@@ -211,6 +212,15 @@ async function checkVersion(redis: Redis): Promise<void> {
   if (major < MIN_VERSION[0] || (major === MIN_VERSION[0] && minor < MIN_VERSION[1])) {
     throw new Error(`Redis ${major}.${minor} is too old: PayFlux needs Redis ≥ ${MIN_VERSION.join('.')} (XAUTOCLAIM, XTRIM MINID)`);
   }
+}
+
+/**
+ * The dead-letter stream is created by its first entry; a key of another type there would make
+ * every dead-letter write fail, and the consumer retry that batch's ack forever: fatal at start.
+ */
+async function ensureStreamOrAbsent(redis: Redis, key: string, variable: string): Promise<void> {
+  const type = await redis.type(key);
+  if (type !== 'none' && type !== 'stream') throw new Error(`Redis key "${key}" exists and is not a stream (${type}): rename it or set ${variable} to another name`);
 }
 
 async function ensureGroup(redis: Redis, stream: string, group: string): Promise<void> {

@@ -82,4 +82,11 @@ describe('choosing the buffer', () => {
     const config = loadConfig({ REDIS_ADDR: suite.redis.addr, PAYFLUX_STREAM: `${prefix}events` });
     await expect(connectBuffer(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(`Redis key "${prefix}events" exists and is not a stream`);
   });
+
+  it('refuses to start on a dead-letter key of the wrong type, which would stall every ack', async () => {
+    const prefix = testPrefix();
+    await suite.app.redis.hset(`${prefix}dlq`, 'x', '1');
+    const config = loadConfig({ REDIS_ADDR: suite.redis.addr, PAYFLUX_STREAM: `${prefix}events`, PAYFLUX_DLQ_STREAM: `${prefix}dlq` });
+    await expect(connectBuffer(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(`Redis key "${prefix}dlq" exists and is not a stream (hash): rename it or set PAYFLUX_DLQ_STREAM`);
+  });
 });
