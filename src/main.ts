@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, environment, loadConfig, type Config } from './config.js';
+import { PayFluxError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createAppendBatcher } from './buffer/append-batcher.js';
 import type { EventBuffer } from './buffer/buffer.js';
@@ -88,6 +89,12 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     metrics,
   });
 
+  const validate = createEventValidator({
+    processors: config.ingest.processors,
+    maxClockSkewSec: config.ingest.maxClockSkewSec,
+    maxAgeSec: config.buffer.rawEventTtlDays * 86_400,
+  });
+
   const stdout = o.stdout ?? process.stdout;
   // A reader of stdout that goes away (EPIPE) must not crash PayFlux: the failed write reaches
   // the exporter, which reports the destination unhealthy and holds the acks.
@@ -99,12 +106,34 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     stdout,
     guard,
     consumer: consumerOn,
+    // Events mapped from Stripe webhooks take the same checks, dedup and metrics as
+    // POST /v1/events/payment_exhaust: a refused one is answered 400 naming the rule (Stripe
+    // shows it on the endpoint and retries), and a node that does not ingest answers 503.
     ingest: async (events) => {
+      if (!ingestOn) throw new PayFluxError('PF_ERR_INGEST_DISABLED', 'ingest is disabled on this node', undefined, 30);
+      const items = events.map((e) => {
+        const v = validate(e, Date.now());
+        if (!v.ok) {
+          metrics.ingestRejected.inc({ reason: 'validation' });
+          throw v.error;
+        }
+        return { dedupKey: dedupKeyFor(v.event.event_id), payload: JSON.stringify(v.event), processor: v.event.processor };
+      });
+      let outcomes;
       try {
-        return await batcher.submit(events.map((e) => ({ dedupKey: dedupKeyFor(e.event_id), payload: JSON.stringify(e) })));
+        outcomes = await batcher.submit(items.map(({ dedupKey, payload }) => ({ dedupKey, payload })));
       } catch (err) {
+        metrics.ingestRejected.inc({ reason: 'unavailable' }, items.length);
         throw unavailable(err);
       }
+      outcomes.forEach((outcome, i) => {
+        if (outcome === 'duplicate') metrics.ingestDuplicate.inc();
+        else {
+          metrics.ingestAccepted.inc();
+          metrics.eventsByProcessor.inc({ processor: items[i]?.processor ?? 'unknown' });
+        }
+      });
+      return outcomes;
     },
   });
 
@@ -166,11 +195,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     ingest: {
       enabled: ingestOn,
       guard,
-      validate: createEventValidator({
-        processors: config.ingest.processors,
-        maxClockSkewSec: config.ingest.maxClockSkewSec,
-        maxAgeSec: config.buffer.rawEventTtlDays * 86_400,
-      }),
+      validate,
       batcher,
       metrics,
       maxBodyBytes: config.ingest.maxBodyBytes,

@@ -1,0 +1,58 @@
+/**
+ * Stripe payment events through the whole app: the same validation, dedup and metrics as
+ * POST /v1/events/payment_exhaust (the route tests in stripe-routes.test.ts fake the ingest).
+ */
+import Stripe from 'stripe';
+import { describe, expect, it } from 'vitest';
+import { appSuite, waitFor } from '../../support/app.js';
+import { piFailed } from '../../support/stripe-events.js';
+
+const SECRET = 'whsec_test_secret_0123456789';
+
+/** Delivered as Stripe would now: the event's `created` (its PayFlux event time) is now. */
+async function deliver(url: string, event: Stripe.Event): Promise<Response> {
+  const payload = JSON.stringify({ ...event, created: Math.floor(Date.now() / 1000) }, null, 2);
+  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) });
+  return fetch(`${url}/v1/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
+}
+
+async function metric(url: string, line: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+  return found === undefined ? 0 : Number(found.split(' ').pop());
+}
+
+describe('Stripe payment events, end to end', () => {
+  const suite = appSuite({ STRIPE_WEBHOOK_SECRET: SECRET, PAYFLUX_RATELIMIT_RPS: '0' });
+
+  it('are counted like any ingested event and exported', async () => {
+    const before = await metric(suite.app.url, 'payflux_events_by_processor_total{processor="stripe"}');
+    const res = await deliver(suite.app.url, piFailed('evt_stripe_e2e_1'));
+    expect(res.status).toBe(200);
+    expect(await metric(suite.app.url, 'payflux_events_by_processor_total{processor="stripe"}')).toBe(before + 1);
+    await waitFor(() => suite.app.lines.find((l) => l.event_id === 'evt_stripe_e2e_1'), 3000, 'export line');
+    expect((await deliver(suite.app.url, piFailed('evt_stripe_e2e_1'))).status).toBe(200);
+    expect(await metric(suite.app.url, 'payflux_ingest_duplicate_total')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('are refused with a 400 when older than the raw-event retention', async () => {
+    const payload = JSON.stringify(piFailed('evt_stripe_too_old'), null, 2); // created 2024-05-01
+    const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) });
+    const res = await fetch(`${suite.app.url}/v1/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_VALIDATION', field: 'event_timestamp' } });
+  });
+});
+
+describe('Stripe payment events for a processor that is not configured', () => {
+  const suite = appSuite({ STRIPE_WEBHOOK_SECRET: SECRET, PAYFLUX_PROCESSORS: 'adyen,checkout' });
+
+  it('are refused with a 400 naming the rule, counted, and not stored', async () => {
+    const res = await deliver(suite.app.url, piFailed('evt_stripe_unknown_processor'));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_VALIDATION', field: 'processor' } });
+    expect(await metric(suite.app.url, 'payflux_ingest_rejected_total{reason="validation"}')).toBe(1);
+    expect(await suite.app.redis.xlen(suite.app.stream)).toBe(0);
+  });
+
+});
