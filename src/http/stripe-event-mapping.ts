@@ -124,7 +124,11 @@ export function mapStripeEvent(e: Stripe.Event, processor = 'stripe'): StripeMap
         prev.payouts_enabled === true && !a.payouts_enabled ? 'payouts disabled' : undefined,
       ].filter((s) => s !== undefined);
       const reason = a.requirements?.disabled_reason;
-      if (lost.length === 0 && !(prev.requirements !== undefined && reason)) return IGNORED;
+      // previous_attributes holds only what changed: `disabled_reason` is there (null before)
+      // when it was newly set, absent when some other requirement changed under an old one.
+      const before = prev.requirements as { disabled_reason?: string | null } | undefined;
+      const newlySet = before !== undefined && Object.hasOwn(before, 'disabled_reason') && !before.disabled_reason && Boolean(reason);
+      if (lost.length === 0 && !newlySet) return IGNORED;
       return outcome(e, 'hold', `Stripe account restricted: ${lost.length > 0 ? lost.join(', ') : 'requirements'}${reason ? ` (${reason})` : ''}`);
     }
     case 'capability.updated': {

@@ -69,6 +69,12 @@ describe('mapStripeEvent', () => {
     expect(mapStripeEvent(restricted)).toMatchObject({ kind: 'outcome', outcomeType: 'hold', notes: 'Stripe account restricted: charges disabled (requirements.past_due)' });
     const benign = stripeEvent('evt_b', 'account.updated', {}, { data: { object: { id: 'acct_1', charges_enabled: true, payouts_enabled: true }, previous_attributes: { email: 'x' } } });
     expect(mapStripeEvent(benign)).toEqual({ kind: 'ignored' });
+    // A disabled_reason newly set is a hold; another requirement changing under an old one is not.
+    const account = { id: 'acct_1', charges_enabled: true, payouts_enabled: true, requirements: { disabled_reason: 'requirements.past_due', currently_due: ['x'] } };
+    const newlySet = stripeEvent('evt_e', 'account.updated', {}, { data: { object: account, previous_attributes: { requirements: { disabled_reason: null } } } });
+    expect(mapStripeEvent(newlySet)).toMatchObject({ kind: 'outcome', outcomeType: 'hold', notes: 'Stripe account restricted: requirements (requirements.past_due)' });
+    const unchanged = stripeEvent('evt_f', 'account.updated', {}, { data: { object: account, previous_attributes: { requirements: { currently_due: [] } } } });
+    expect(mapStripeEvent(unchanged)).toEqual({ kind: 'ignored' });
   });
 
   it('maps a capability going from active to inactive to a hold, and ignores onboarding changes', () => {
