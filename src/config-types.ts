@@ -29,6 +29,9 @@ export interface Config {
   readonly auth: {
     readonly keys: readonly string[];
     readonly revokedKeys: readonly string[];
+    /** PAYFLUX_API_KEYS_FILE / PAYFLUX_REVOKED_KEYS_FILE: read at start and on SIGHUP (http/key-files.ts). */
+    readonly keysFile: string | undefined;
+    readonly revokedKeysFile: string | undefined;
     readonly rateLimitRps: number;
     readonly rateLimitBurst: number;
     readonly rateLimitMaxKeys: number;

@@ -31,6 +31,17 @@ export function isPlaceholderKey(key: string): boolean {
   return PLACEHOLDER_WORDS.some((w) => letters.includes(w));
 }
 
+/** With PAYFLUX_ENV=prod: what is wrong with `keys` (too short, placeholders), never echoing a key. */
+export function weakKeyProblems(keys: readonly string[], variable: string): string[] {
+  const problems: string[] = [];
+  for (const k of keys) {
+    // Never echo the key itself into an error: at most its length.
+    if (k.length < 16) problems.push(`${variable}: a key of ${k.length} chars is too short for PAYFLUX_ENV=prod (min 16)`);
+    else if (isPlaceholderKey(k)) problems.push(`${variable}: a placeholder key is not allowed with PAYFLUX_ENV=prod`);
+  }
+  return problems;
+}
+
 export class ConfigError extends Error {
   constructor(readonly issues: readonly string[]) {
     super(`invalid configuration:\n  - ${issues.join('\n  - ')}`);
@@ -52,6 +63,8 @@ const EnvSchema = z.object({
   PAYFLUX_API_KEYS: csv(''),
   PAYFLUX_API_KEY: optionalString(),
   PAYFLUX_REVOKED_KEYS: csv(''),
+  PAYFLUX_API_KEYS_FILE: optionalString(),
+  PAYFLUX_REVOKED_KEYS_FILE: optionalString(),
   PAYFLUX_RATELIMIT_RPS: int(100, 0, 10_000_000),
   PAYFLUX_RATELIMIT_BURST: int(500, 0, 10_000_000),
   PAYFLUX_RATELIMIT_MAX_KEYS: int(10_000, 1, 10_000_000),
@@ -174,12 +187,8 @@ function apiKeysFrom(e: Env, problems: string[]): readonly string[] {
   const keys = e.PAYFLUX_API_KEYS.length > 0 ? [...e.PAYFLUX_API_KEYS] : [];
   if (e.PAYFLUX_API_KEY !== undefined && !keys.includes(e.PAYFLUX_API_KEY)) keys.push(e.PAYFLUX_API_KEY);
   if (e.PAYFLUX_ENV === 'prod') {
-    for (const k of keys) {
-      // Never echo the key itself into an error: at most its length.
-      if (k.length < 16) problems.push(`PAYFLUX_API_KEYS: a key of ${k.length} chars is too short for PAYFLUX_ENV=prod (min 16)`);
-      else if (isPlaceholderKey(k)) problems.push('PAYFLUX_API_KEYS: a placeholder key is not allowed with PAYFLUX_ENV=prod');
-    }
-    if (keys.length === 0) problems.push('PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod');
+    problems.push(...weakKeyProblems(keys, 'PAYFLUX_API_KEYS'));
+    if (keys.length === 0 && e.PAYFLUX_API_KEYS_FILE === undefined) problems.push('PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod');
   }
   return keys;
 }
@@ -240,6 +249,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     auth: {
       keys,
       revokedKeys: e.PAYFLUX_REVOKED_KEYS,
+      keysFile: e.PAYFLUX_API_KEYS_FILE,
+      revokedKeysFile: e.PAYFLUX_REVOKED_KEYS_FILE,
       rateLimitRps: e.PAYFLUX_RATELIMIT_RPS,
       rateLimitBurst: e.PAYFLUX_RATELIMIT_BURST,
       rateLimitMaxKeys: e.PAYFLUX_RATELIMIT_MAX_KEYS,

@@ -3,8 +3,6 @@
  * The only module that knows every folder. `start()` is what tests and the CLI call;
  * `main()` adds the process concerns (env, signals, exit codes).
  */
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, environment, loadConfig, type Config } from './config.js';
 import { PayFluxError } from './errors.js';
@@ -15,6 +13,7 @@ import { connectBuffer } from './buffer/connect.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createApiKeys } from './http/api-keys.js';
 import { createGuard } from './http/guard.js';
+import { loadKeySet, sameKeySet } from './http/key-files.js';
 import { buildServer } from './http/server.js';
 import { createTokenBuckets } from './http/token-bucket.js';
 import { createEventValidator } from './http/validate-event.js';
@@ -81,7 +80,8 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   await sideRedis?.connect();
   if (sideRedis === undefined && config.riskApi.enabled) logger.warn('the Risk Intelligence API needs Redis: disabled on the memory buffer');
 
-  const apiKeys = createApiKeys(config.auth.keys, config.auth.revokedKeys);
+  let keySet = loadKeySet(config);
+  const apiKeys = createApiKeys(keySet.keys, keySet.revoked);
   if (apiKeys.size === 0) logger.warn('no API keys configured (PAYFLUX_API_KEYS): every authenticated request will be refused');
   const guard = createGuard({
     apiKeys,
@@ -234,9 +234,15 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     logger,
     async reload(env = process.env) {
       try {
-        const next = loadConfig(env);
-        apiKeys.reload(next.auth.keys, next.auth.revokedKeys);
-        logger.info({ keys: apiKeys.size }, 'api_keys_reloaded');
+        const next = loadKeySet(loadConfig(env));
+        if (sameKeySet(next, keySet)) {
+          // Nothing to change: with keys in the process environment this is every SIGHUP.
+          logger.warn({ keys: apiKeys.size, hint: 'keys in the process environment cannot change in a running process: use .env or PAYFLUX_API_KEYS_FILE' }, 'api_keys_unchanged');
+        } else {
+          apiKeys.reload(next.keys, next.revoked);
+          keySet = next;
+          logger.info({ keys: apiKeys.size, revoked: next.revoked.length }, 'api_keys_reloaded');
+        }
       } catch (err) {
         logger.error({ err: (err as Error).message }, 'reload_failed_keeping_old_keys');
       }
@@ -278,30 +284,12 @@ function riskRecorder(metrics: Metrics): (report: RiskBatchReport) => void {
   };
 }
 
-/**
- * SPEC §8: the export file's directory must exist. A node that exports to a file checks it at
- * start, so a mistyped path is a config error (exit 78) rather than a consumer that retries
- * forever; a directory that disappears later is retried and reported by /export/health.
- */
-export function checkExportDirectory(config: Config): void {
-  const file = config.export.file;
-  if (config.role === 'ingest' || config.export.mode === 'stdout' || file === undefined) return;
-  const dir = dirname(resolve(file));
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(dir).isDirectory();
-  } catch {
-    // missing: reported below
-  }
-  if (!isDirectory) throw new ConfigError([`PAYFLUX_EXPORT_FILE: directory ${dir} does not exist`]);
-}
-
 /** `payflux serve`: run until SIGTERM/SIGINT; exit 78 on bad config. */
 export async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(environment());
-    checkExportDirectory(config);
+    loadKeySet(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`payflux: ${err.message}\n`);

@@ -20,9 +20,9 @@ describe('payflux serve with a bad configuration', () => {
     expect(r.stderr).toContain('PAYFLUX_TIER');
   });
 
-  it('exits 78 when the export file’s directory does not exist', () => {
-    const r = serve({ PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: '/nonexistent-payflux-dir/events.ndjson', PAYFLUX_BUFFER: 'memory', HTTP_ADDR: '127.0.0.1:0' });
+  it('exits 78 when a key file cannot be read', () => {
+    const r = serve({ PAYFLUX_API_KEYS_FILE: '/nonexistent-payflux-dir/keys', PAYFLUX_BUFFER: 'memory', HTTP_ADDR: '127.0.0.1:0' });
     expect(r.status).toBe(78);
-    expect(r.stderr).toContain('PAYFLUX_EXPORT_FILE: directory /nonexistent-payflux-dir does not exist');
+    expect(r.stderr).toContain('PAYFLUX_API_KEYS_FILE: cannot read /nonexistent-payflux-dir/keys');
   });
 });

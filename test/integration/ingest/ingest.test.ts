@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appSuite, TEST_KEY, event, post, waitFor } from '../../support/app.js';
 
@@ -150,6 +153,28 @@ describe('operations endpoints', () => {
     const res = await fetch(`${suite.app.url}/nope`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_NOT_FOUND' } });
+  });
+
+  it('reloads keys from PAYFLUX_API_KEYS_FILE and PAYFLUX_REVOKED_KEYS_FILE on SIGHUP, the process environment unchanged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'payflux-keys-'));
+    const keysFile = join(dir, 'keys');
+    const revokedFile = join(dir, 'revoked');
+    writeFileSync(keysFile, '# rotation\nfile-key-one-0123456789\n');
+    writeFileSync(revokedFile, '');
+    const env = { ...process.env, PAYFLUX_API_KEYS: TEST_KEY, PAYFLUX_API_KEYS_FILE: keysFile, PAYFLUX_REVOKED_KEYS_FILE: revokedFile };
+    const status = async (key: string): Promise<number> => (await post(`${suite.app.url}/v1/events/payment_exhaust`, event(), { authorization: `Bearer ${key}` })).status;
+    await suite.app.running.reload(env);
+    expect(await status('file-key-one-0123456789')).toBe(202);
+    writeFileSync(keysFile, 'file-key-one-0123456789, file-key-two-0123456789\n');
+    writeFileSync(revokedFile, 'file-key-one-0123456789\n');
+    await suite.app.running.reload(env);
+    expect(await status('file-key-one-0123456789')).toBe(401);
+    expect(await status('file-key-two-0123456789')).toBe(202);
+    // An unreadable file keeps the keys in force.
+    await suite.app.running.reload({ ...env, PAYFLUX_API_KEYS_FILE: join(dir, 'missing') });
+    expect(await status('file-key-two-0123456789')).toBe(202);
+    await suite.app.running.reload({ ...process.env, PAYFLUX_API_KEYS: TEST_KEY });
+    expect(await status('file-key-two-0123456789')).toBe(401);
   });
 
   it('reloads keys without a restart (SIGHUP path): a new key works, a revoked one is refused', async () => {

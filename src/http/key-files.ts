@@ -1,0 +1,59 @@
+/**
+ * API keys from files (`PAYFLUX_API_KEYS_FILE`, `PAYFLUX_REVOKED_KEYS_FILE`), read at start and
+ * on every SIGHUP, on top of the keys in the environment.
+ *
+ * Why files: a running process's environment never changes, so with keys in the real
+ * environment (a container, a systemd unit) SIGHUP could only reload the same keys. A file — a
+ * Kubernetes secret mounted as a volume, a file the deploy tool rewrites — can change under a
+ * running PayFlux, which is what rotation and revocation without a restart need.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError, weakKeyProblems, type Config } from '../config.js';
+
+export interface KeySet {
+  readonly keys: readonly string[];
+  readonly revoked: readonly string[];
+}
+
+/** The keys in a file: one per line or comma-separated; blank lines and `#` comments ignored. */
+export function parseKeyFile(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.replace(/#.*$/, ''))
+    .flatMap((line) => line.split(','))
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+}
+
+/**
+ * The key set `config` describes: its keys plus those of its key files. Throws a ConfigError
+ * naming the variable when a file cannot be read or, with PAYFLUX_ENV=prod, holds a weak key
+ * (or there is no key at all). Never echoes a key.
+ */
+export function loadKeySet(config: Config): KeySet {
+  const problems: string[] = [];
+  const fromFile = (path: string | undefined, variable: string): string[] => {
+    if (path === undefined) return [];
+    try {
+      return parseKeyFile(readFileSync(path, 'utf8'));
+    } catch (err) {
+      problems.push(`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      return [];
+    }
+  };
+  const fileKeys = fromFile(config.auth.keysFile, 'PAYFLUX_API_KEYS_FILE');
+  const revokedFromFile = fromFile(config.auth.revokedKeysFile, 'PAYFLUX_REVOKED_KEYS_FILE');
+  const keys = [...new Set([...config.auth.keys, ...fileKeys])];
+  if (config.env === 'prod') {
+    problems.push(...weakKeyProblems(fileKeys, 'PAYFLUX_API_KEYS_FILE'));
+    if (keys.length === 0 && problems.length === 0) problems.push('PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { keys, revoked: [...new Set([...config.auth.revokedKeys, ...revokedFromFile])] };
+}
+
+/** Whether two key sets hold the same keys (order aside). */
+export function sameKeySet(a: KeySet, b: KeySet): boolean {
+  const same = (x: readonly string[], y: readonly string[]): boolean => x.length === y.length && x.every((k) => y.includes(k));
+  return same(a.keys, b.keys) && same(a.revoked, b.revoked);
+}
