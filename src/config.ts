@@ -77,7 +77,7 @@ const EnvSchema = z.object({
   PAYFLUX_DEDUP_WINDOW_SEC: int(86_400, 1, 30 * 86_400),
   PAYFLUX_APPEND_MAX_BATCH: int(2000, 1, 100_000),
   PAYFLUX_APPEND_MAX_PENDING: int(50_000, 1, 10_000_000),
-  PAYFLUX_APPEND_TIMEOUT_MS: int(800, 50, 60_000),
+  PAYFLUX_APPEND_TIMEOUT_MS: int(800, 50, 1000), // SPEC §3: every ingest request is answered within 1 s
   PAYFLUX_APPEND_MAX_IN_FLIGHT: int(4, 1, 64),
   PAYFLUX_INGEST_ENABLED: bool(true),
 

@@ -80,6 +80,7 @@ describe('loadConfig', () => {
     ['STRIPE_API_KEY', 'pk_live_abc', 'STRIPE_API_KEY: must be a Stripe secret key'],
     ['PAYFLUX_RISK_API_KEYS', 'nope', 'PAYFLUX_RISK_API_KEYS: each key must look like pf_test_'],
     ['PAYFLUX_MAX_DELIVERIES', '0', 'PAYFLUX_MAX_DELIVERIES: must be ≥ 1'],
+    ['PAYFLUX_APPEND_TIMEOUT_MS', '5000', 'PAYFLUX_APPEND_TIMEOUT_MS: must be ≤ 1000'],
   ])('names %s when it is invalid (%s)', (name, value, message) => {
     const p = problems({ [name]: value });
     expect(p).toHaveLength(1);
