@@ -203,12 +203,17 @@ export function defaultConsumerName(): string {
  * @throws ConfigError listing every problem, each prefixed with the variable's name.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const problems: string[] = [];
+  let parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    // Check everything else too, with defaults in place of the invalid values, so that one
+    // start lists every problem (SPEC §11), not one round of them per attempt.
+    const invalid = new Set(parsed.error.issues.map((i) => String(i.path[0])));
+    parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([name]) => !invalid.has(name))));
+    if (!parsed.success) throw new ConfigError(problems);
   }
   const e = parsed.data;
-  const problems: string[] = [];
 
   const http = parseHostPort(e.HTTP_ADDR);
   if (!http) problems.push(`HTTP_ADDR: must be host:port or :port (got "${e.HTTP_ADDR}")`);

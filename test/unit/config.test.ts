@@ -98,6 +98,9 @@ describe('loadConfig', () => {
   it('lists every problem at once', () => {
     const p = problems({ PAYFLUX_READ_COUNT: 'x', PAYFLUX_ACK_MODE: 'x', PAYFLUX_TIER: 'x' });
     expect(p.map((m) => m.split(':')[0]).sort()).toEqual(['PAYFLUX_ACK_MODE', 'PAYFLUX_READ_COUNT', 'PAYFLUX_TIER']);
+    // Invalid values and checks that need the parsed configuration, in one list.
+    const mixed = problems({ PAYFLUX_TIER: 'x', HTTP_ADDR: 'nonsense', PAYFLUX_EXPORT_MODE: 'file' });
+    expect(mixed.map((m) => m.split(':')[0]).sort()).toEqual(['HTTP_ADDR', 'PAYFLUX_EXPORT_FILE', 'PAYFLUX_TIER']);
   });
 
   it('refuses short and placeholder keys in prod, without echoing them', () => {
