@@ -176,14 +176,27 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
         const stats = maintenance.lastStats();
         const exportState = exporter?.health();
         const bufferUp = buffer.available;
-        const ready = bufferUp && (consumer === undefined || consumer.running()) && exportState?.healthy !== false;
+        // A stage retried for longer than the export staleness bound (the warnings store, the
+        // ack) stalls export as surely as a failing destination does.
+        const stall = consumer?.stalled();
+        const stalled = stall !== undefined && Date.now() - stall.sinceMs > config.export.staleSec * 1000;
+        const ready = bufferUp && (consumer === undefined || consumer.running()) && exportState?.healthy !== false && !stalled;
         return {
           ready,
           role: config.role,
           buffer: buffer.kind,
           redis: buffer.kind === 'redis' ? { connected: bufferUp } : undefined,
           ingest: { enabled: ingestOn, pending: batcher.pending },
-          consumer: consumer === undefined ? { enabled: false } : { enabled: true, name: consumer.name, running: consumer.running(), ack_mode: config.consumer.ackMode },
+          consumer:
+            consumer === undefined
+              ? { enabled: false }
+              : {
+                  enabled: true,
+                  name: consumer.name,
+                  running: consumer.running(),
+                  ack_mode: config.consumer.ackMode,
+                  retrying: stall === undefined ? undefined : { stage: stall.stage, since: new Date(stall.sinceMs).toISOString(), error: stall.error },
+                },
           lag: stats?.lag,
           pending: stats?.pending,
           stream_length: stats?.length,

@@ -38,9 +38,19 @@ export interface ConsumerDeps {
   readonly warmup?: () => Promise<readonly Batch[]>;
 }
 
+/** A stage the consumer keeps retrying (a sink, the warnings store, Redis): what /ready shows. */
+export interface ConsumerStall {
+  readonly stage: string;
+  /** When its first failure in a row happened (epoch ms). */
+  readonly sinceMs: number;
+  readonly error: string;
+}
+
 export interface RunningConsumer {
   readonly name: string;
   running(): boolean;
+  /** The stage being retried, if one is: nothing is read, exported or acked meanwhile. */
+  stalled(): ConsumerStall | undefined;
   /** Finish the batch in flight (export + ack), then stop reading. */
   stop(): Promise<void>;
 }
@@ -57,13 +67,17 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
   const maxLatencyMs = config.buffer.rawEventTtlDays * 86_400_000;
   let running = true;
 
+  let stall: ConsumerStall | undefined;
+
   /** Retry `op` with backoff until it succeeds; false if the consumer stopped first. */
   const persist = async (stage: string, op: () => Promise<void>): Promise<boolean> => {
     for (let attempt = 0; ; attempt++) {
       try {
         await op();
+        if (stall?.stage === stage) stall = undefined;
         return true;
       } catch (err) {
+        stall = { stage, sinceMs: stall?.stage === stage ? stall.sinceMs : Date.now(), error: (err as Error).message };
         metrics.consumerErrors.inc({ stage });
         if (attempt === 0) logger.warn({ stage, err: (err as Error).message }, 'consumer_stage_failed_retrying');
         if (abort.signal.aborted) return false;
@@ -170,6 +184,7 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
   return {
     name: c.name,
     running: () => running,
+    stalled: () => stall,
     async stop() {
       if (stopping) return done;
       stopping = true;

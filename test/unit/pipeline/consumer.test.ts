@@ -61,4 +61,33 @@ describe('startConsumer', () => {
     expect(await metrics.registry.getSingleMetricAsString('payflux_consumer_dlq_total')).toContain('payflux_consumer_dlq_total{reason="decode_error"} 1');
     await buffer.close();
   });
+
+  it('reports the stage it keeps retrying, and clears it once the stage succeeds', async () => {
+    const config = loadConfig({ PAYFLUX_BUFFER: 'memory', PAYFLUX_READ_BLOCK_MS: '50' });
+    const buffer = createMemoryBuffer({ dedupWindowSec: 60, maxLen: 0, maxBacklog: 1000, maxDedupKeys: 1000, rawEventTtlDays: 7 });
+    await buffer.append([{ dedupKey: 'a', payload: stored }]);
+    let failing = true;
+    const consumer = await startConsumer(config, {
+      buffer,
+      exporter: fakeExporter([]),
+      metrics: createMetrics(),
+      logger: pino({ level: 'silent' }),
+      afterExport: () => (failing ? Promise.reject(new Error('WRONGTYPE warnings key')) : Promise.resolve()),
+    });
+    const until = async (done: () => boolean | Promise<boolean>): Promise<void> => {
+      for (let i = 0; i < 200 && !(await done()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    await until(() => consumer.stalled() !== undefined);
+    expect(consumer.stalled()).toMatchObject({ stage: 'after_export', error: 'WRONGTYPE warnings key' });
+    const since = consumer.stalled()?.sinceMs;
+    await new Promise((resolve) => setTimeout(resolve, 150)); // a retry or two later, the stall still dates from the first failure
+    expect(consumer.stalled()?.sinceMs).toBe(since);
+    expect((await buffer.stats()).pending).toBe(1);
+    failing = false;
+    await until(async () => consumer.stalled() === undefined && (await buffer.stats()).pending === 0);
+    expect(consumer.stalled()).toBeUndefined();
+    expect((await buffer.stats()).pending).toBe(0);
+    await consumer.stop();
+    await buffer.close();
+  });
 });
