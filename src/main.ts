@@ -30,8 +30,7 @@ import { redisOptions } from './buffer/redis-buffer.js';
 import { riskApiRoutes } from './risk-api/routes.js';
 import type { RouteGroup } from './http/server.js';
 import { createPilot } from './pipeline/pilot.js';
-import { dedupKeyFor } from './buffer/dedup-key.js';
-import { unavailable } from './http/ingest-routes.js';
+import { createEventIngestor } from './http/ingest-routes.js';
 
 export interface StartOptions {
   readonly logger?: Logger;
@@ -94,6 +93,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     maxClockSkewSec: config.ingest.maxClockSkewSec,
     maxAgeSec: config.buffer.rawEventTtlDays * 86_400,
   });
+  const ingestOne = createEventIngestor({ validate, batcher, metrics });
 
   const stdout = o.stdout ?? process.stdout;
   // A reader of stdout that goes away (EPIPE) must not crash PayFlux: the failed write reaches
@@ -111,28 +111,8 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     // shows it on the endpoint and retries), and a node that does not ingest answers 503.
     ingest: async (events) => {
       if (!ingestOn) throw new PayFluxError('PF_ERR_INGEST_DISABLED', 'ingest is disabled on this node', undefined, 30);
-      const items = events.map((e) => {
-        const v = validate(e, Date.now());
-        if (!v.ok) {
-          metrics.ingestRejected.inc({ reason: 'validation' });
-          throw v.error;
-        }
-        return { dedupKey: dedupKeyFor(v.event.event_id), payload: JSON.stringify(v.event), processor: v.event.processor };
-      });
-      let outcomes;
-      try {
-        outcomes = await batcher.submit(items.map(({ dedupKey, payload }) => ({ dedupKey, payload })));
-      } catch (err) {
-        metrics.ingestRejected.inc({ reason: 'unavailable' }, items.length);
-        throw unavailable(err);
-      }
-      outcomes.forEach((outcome, i) => {
-        if (outcome === 'duplicate') metrics.ingestDuplicate.inc();
-        else {
-          metrics.ingestAccepted.inc();
-          metrics.eventsByProcessor.inc({ processor: items[i]?.processor ?? 'unknown' });
-        }
-      });
+      const outcomes = [];
+      for (const e of events) outcomes.push(await ingestOne(e));
       return outcomes;
     },
   });

@@ -4,7 +4,7 @@
  * atomic dedup-and-append. A request is answered only once its events are stored.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { BufferUnavailableError, type AppendItem } from '../buffer/buffer.js';
+import { BufferUnavailableError, type AppendItem, type AppendOutcome } from '../buffer/buffer.js';
 import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
 import { PayFluxError, type ErrorBody, type ErrorCode } from '../errors.js';
@@ -57,6 +57,37 @@ export function unavailable(err: unknown): PayFluxError {
   return new PayFluxError('PF_ERR_BUFFER_UNAVAILABLE', 'the event buffer cannot store events right now; retry later', undefined, RETRY_AFTER_SEC);
 }
 
+/**
+ * Validate, store and count one event: `POST /v1/events/payment_exhaust`, and Stripe webhooks'
+ * payment events, which must take the same checks, dedup and metrics. Resolves once stored (or
+ * found a duplicate); throws the PayFluxError to answer (validation 400, buffer 503).
+ */
+export function createEventIngestor(o: Pick<IngestRoutesOptions, 'validate' | 'batcher' | 'metrics' | 'now'>): (body: unknown) => Promise<AppendOutcome> {
+  const now = o.now ?? Date.now;
+  const m = o.metrics;
+  return async (body) => {
+    const v = o.validate(body, now());
+    if (!v.ok) {
+      m.ingestRejected.inc({ reason: 'validation' });
+      throw v.error;
+    }
+    let outcome: AppendOutcome | undefined;
+    try {
+      [outcome] = await o.batcher.submit([{ dedupKey: dedupKeyFor(v.event.event_id), payload: JSON.stringify(v.event) }]);
+    } catch (err) {
+      m.ingestRejected.inc({ reason: 'unavailable' });
+      throw unavailable(err);
+    }
+    if (outcome === 'duplicate') {
+      m.ingestDuplicate.inc();
+      return outcome;
+    }
+    m.ingestAccepted.inc();
+    m.eventsByProcessor.inc({ processor: v.event.processor });
+    return 'accepted';
+  };
+}
+
 export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions): Promise<void> {
   const now = o.now ?? Date.now;
   const m = o.metrics;
@@ -81,26 +112,9 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     return sendError(reply, pf);
   });
 
+  const ingestOne = createEventIngestor(o);
   app.post('/v1/events/payment_exhaust', { bodyLimit: o.maxBodyBytes, onRequest }, async (req, reply) => {
-    const v = o.validate(req.body, now());
-    if (!v.ok) {
-      m.ingestRejected.inc({ reason: 'validation' });
-      throw v.error;
-    }
-    let outcome;
-    try {
-      [outcome] = await o.batcher.submit([{ dedupKey: dedupKeyFor(v.event.event_id), payload: JSON.stringify(v.event) }]);
-    } catch (err) {
-      m.ingestRejected.inc({ reason: 'unavailable' });
-      throw unavailable(err);
-    }
-    if (outcome === 'duplicate') {
-      m.ingestDuplicate.inc();
-      void reply.header('payflux-duplicate', 'true');
-    } else {
-      m.ingestAccepted.inc();
-      m.eventsByProcessor.inc({ processor: v.event.processor });
-    }
+    if ((await ingestOne(req.body)) === 'duplicate') void reply.header('payflux-duplicate', 'true');
     single.observe(reply.elapsedTime / 1000);
     return reply.code(202).send();
   });
