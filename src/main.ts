@@ -56,6 +56,8 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   const logger = o.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
   const abort = new AbortController();
+  // Key files first: a bad one is a config error (exit 78), before any connection is made.
+  let keySet = loadKeySet(config);
   const buffer = await connectBuffer(config, { logger, signal: abort.signal });
 
   const ingestOn = config.role !== 'consumer' && config.ingest.enabled;
@@ -79,7 +81,6 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   await sideRedis?.connect();
   if (sideRedis === undefined && config.riskApi.enabled) logger.warn('the Risk Intelligence API needs Redis: disabled on the memory buffer');
 
-  let keySet = loadKeySet(config);
   const apiKeys = createApiKeys(keySet.keys, keySet.revoked);
   if (apiKeys.size === 0) logger.warn('no API keys configured (PAYFLUX_API_KEYS): every authenticated request will be refused');
   const guard = createGuard({
@@ -277,21 +278,26 @@ function riskRecorder(metrics: Metrics): (report: RiskBatchReport) => void {
   };
 }
 
+function exitOnConfigError(err: unknown): void {
+  if (!(err instanceof ConfigError)) return;
+  process.stderr.write(`payflux: ${err.message}\n`);
+  process.exit(78);
+}
+
 /** `payflux serve`: run until SIGTERM/SIGINT; exit 78 on bad config. */
 export async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(environment());
-    loadKeySet(config);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`payflux: ${err.message}\n`);
-      process.exit(78);
-    }
+    exitOnConfigError(err);
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  const running = await start(config, { logger });
+  const running = await start(config, { logger }).catch((err: unknown) => {
+    exitOnConfigError(err); // the key files, read by start()
+    throw err;
+  });
 
   let stopping = false;
   const shutdown = (signal: string): void => {
