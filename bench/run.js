@@ -38,6 +38,7 @@ const USAGE = `usage: node bench/run.js [--quick] [--only ${SECTIONS.join(',')}]
   --drain-events N  backlog size of the drain benchmark (default 1,000,000)
   --backtest-events N  events in the backtest file (default 1,000,000)
   --profile         run each PayFlux child with --cpu-prof into bench/results/profiles.tmp/
+  --keep-work-dir   leave the work dir (children's logs, export files) in place, and say where
   --connections N, --pipelining N     single-event load (default 100, 1)
   --batch-connections N               concurrent batch requests (default 8)
   --soak-seconds N, --soak-rate N     soak length (default 600) and event rate (default 70 % of
@@ -69,6 +70,7 @@ function options() {
       'drain-events': { type: 'string' },
       'backtest-events': { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'keep-work-dir': { type: 'boolean', default: false },
       connections: { type: 'string' },
       pipelining: { type: 'string' },
       'batch-connections': { type: 'string' },
@@ -109,6 +111,7 @@ function options() {
     quick: q,
     selected,
     profile: v.profile,
+    keepWorkDir: v['keep-work-dir'],
     connections: int('connections', 100),
     pipelining: int('pipelining', 1),
     ingestWarmS: q ? 1 : 3,
@@ -238,7 +241,8 @@ async function main() {
     await redis?.quit().catch(() => redis.disconnect());
     await redisServer?.stop();
     killAllNow();
-    rmSync(workDir, { recursive: true, force: true });
+    if (opts.keepWorkDir) process.stderr.write(`work dir kept: ${workDir}\n`);
+    else rmSync(workDir, { recursive: true, force: true });
   }
   if (failed) process.exitCode = 1;
 }

@@ -100,5 +100,30 @@ export function installErrorHandling(app: FastifyInstance): void {
     else done();
   });
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(reply, logged(err, req)));
-  app.setNotFoundHandler((_req, reply) => sendError(reply, new PayFluxError('PF_ERR_NOT_FOUND')));
+
+  // A path we serve asked with another method is a 405 naming the methods it takes (Fastify
+  // answers both with its 404). Every route registered after this hook, in any plugin, is seen.
+  const routes: { readonly path: RegExp; readonly method: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    const path = pathPattern(r.url ?? r.path);
+    for (const method of [r.method].flat()) routes.push({ path, method });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const q = req.url.indexOf('?');
+    const path = q === -1 ? req.url : req.url.slice(0, q);
+    const allowed = [...new Set(routes.filter((r) => r.path.test(path)).map((r) => r.method))];
+    if (allowed.length === 0) return sendError(reply, new PayFluxError('PF_ERR_NOT_FOUND'));
+    void reply.header('allow', allowed.join(', '));
+    return sendError(reply, new PayFluxError('PF_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(' or ')}`));
+  });
+}
+
+/** A route's URL (`/pilot/warnings/:id/outcome`, `/static/*`) as a pattern over request paths. */
+function pathPattern(url: string): RegExp {
+  const segments = url.split('/').map((seg) => {
+    if (seg.startsWith(':')) return '[^/]+';
+    if (seg === '*') return '.*';
+    return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  });
+  return new RegExp(`^${segments.join('/')}$`);
 }

@@ -155,6 +155,18 @@ describe('operations endpoints', () => {
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_NOT_FOUND' } });
   });
 
+  it('answers a served path asked with the wrong method with a JSON 405 and the methods it takes', async () => {
+    const get = await fetch(`${suite.app.url}/v1/events/payment_exhaust?x=1`, { headers: { authorization: `Bearer ${TEST_KEY}` } });
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect(get.headers.get('x-request-id')).toBeTruthy();
+    expect(await get.json()).toMatchObject({ error: { code: 'PF_ERR_METHOD_NOT_ALLOWED', message: expect.stringContaining('use POST') } });
+    const del = await fetch(`${suite.app.url}/health`, { method: 'DELETE' });
+    expect(del.status).toBe(405);
+    expect(del.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    expect((await fetch(`${suite.app.url}/v1/events/payment_exhaust/extra`, { method: 'POST' })).status).toBe(404);
+  });
+
   it('reloads keys from PAYFLUX_API_KEYS_FILE and PAYFLUX_REVOKED_KEYS_FILE on SIGHUP, the process environment unchanged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'payflux-keys-'));
     const keysFile = join(dir, 'keys');

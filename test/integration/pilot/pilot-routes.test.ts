@@ -140,6 +140,14 @@ describe('pilot routes', () => {
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_NOT_FOUND' } });
   });
 
+  it('answers another method on a parametric route with a 405 naming the route\'s method', async () => {
+    const res = await fetch(`${server.url}/pilot/warnings/stripe:evt_1/outcome`, { method: 'PUT', headers: auth });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_METHOD_NOT_ALLOWED' } });
+    expect((await fetch(`${server.url}/pilot/warnings/a/b/outcome`, { method: 'PUT', headers: auth })).status).toBe(404);
+  });
+
   it('serves the dashboard without a key, locked down by its CSP', async () => {
     const res = await fetch(`${server.url}/pilot/dashboard`);
     expect(res.status).toBe(200);
