@@ -48,7 +48,10 @@ export interface DlqEntry {
 export interface BufferStats {
   readonly length: number;
   readonly pending: number;
-  /** Entries not yet delivered to the group (XINFO GROUPS `lag`). */
+  /**
+   * Entries not yet delivered to the group: XINFO GROUPS `lag`, or where Redis cannot say (6.2,
+   * or 7.x after entries past the group's position were deleted) counted up to LAG_COUNT_CAP.
+   */
   readonly lag: number;
   readonly dlqDepth: number;
   /** The group's last-delivered id (`0-0` before the first delivery). */

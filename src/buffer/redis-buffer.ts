@@ -42,6 +42,12 @@ export interface RedisBufferOptions {
 }
 
 const MIN_VERSION: readonly [number, number] = [6, 2];
+/**
+ * Where Redis cannot say how many entries the group has yet to read (see `stats`), they are
+ * counted with XRANGE, at most this many: the lag then reads as this figure for any backlog at
+ * least as large, enough for an alert on a growing backlog without reading all of it every 2 s.
+ */
+export const LAG_COUNT_CAP = 10_000;
 
 type AppendFn = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
 type TrimFn = (stream: string, group: string, maxLen: number, floor: string) => Promise<[number, number, number]>;
@@ -77,6 +83,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     throw err;
   }
   const dedupPrefix = `${o.keyPrefix}d:`;
+  const countAfter = async (id: string): Promise<number> => (await redis.xrange(o.stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP)).length;
   const pfAppend = (redis as unknown as { pfAppend: AppendFn }).pfAppend.bind(redis);
   const pfTrim = (redis as unknown as { pfTrim: TrimFn }).pfTrim.bind(redis);
   const pfRemoveIdle = (redis as unknown as { pfRemoveIdle: RemoveIdleFn }).pfRemoveIdle.bind(redis);
@@ -120,17 +127,20 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         .xlen(o.dlqStream)
         .exec()) as [[Error | null, number], [Error | null, unknown[][]], [Error | null, number]];
       let pending = 0;
-      let lag = 0;
+      let lag: unknown = 0;
       let lastDeliveredId = '0-0';
       for (const g of groups[1] ?? []) {
         const f = fieldsOf(g);
         if (f.get('name') === o.group) {
           pending = Number(f.get('pending') ?? 0);
-          lag = Number(f.get('lag') ?? 0);
+          lag = f.get('lag');
           lastDeliveredId = text(f.get('last-delivered-id')) || '0-0';
         }
       }
-      return { length: len[1] ?? 0, pending, lag, dlqDepth: dlq[1] ?? 0, lastDeliveredId };
+      // Redis 6.2 has no `lag`, and 7.x says null once entries past the group's position were
+      // deleted: count them instead (up to LAG_COUNT_CAP) rather than report a backlog of 0.
+      const undelivered = typeof lag === 'number' ? lag : lag === undefined || lag === null ? await countAfter(lastDeliveredId) : Number(lag);
+      return { length: len[1] ?? 0, pending, lag: undelivered, dlqDepth: dlq[1] ?? 0, lastDeliveredId };
     },
 
     async openReader(consumer: string): Promise<StreamReader> {
