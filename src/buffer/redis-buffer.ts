@@ -8,6 +8,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import { streamIdMs } from '../stream-id.js';
 import { APPEND_SCRIPT, REMOVE_IDLE_CONSUMERS_SCRIPT, TRIM_SCRIPT } from './lua.js';
 import { createRedisReader } from './redis-reader.js';
 import {
@@ -43,11 +44,13 @@ export interface RedisBufferOptions {
 
 const MIN_VERSION: readonly [number, number] = [6, 2];
 /**
- * Where Redis cannot say how many entries the group has yet to read (see `stats`), they are
- * counted with XRANGE, at most this many: the lag then reads as this figure for any backlog at
- * least as large, enough for an alert on a growing backlog without reading all of it every 2 s.
+ * Where Redis cannot say how many entries the group has yet to read (see `stats`), up to this
+ * many are counted with XRANGE (each comes with its payload: ~0.5 MB every 2 s at most). A larger
+ * backlog is estimated from the ids' times: the counted entries cover the first part of the span
+ * from the first undelivered entry to the newest, and the whole span is taken to hold entries at
+ * the same rate (exact at a steady ingest rate; never more than the stream's length).
  */
-export const LAG_COUNT_CAP = 10_000;
+export const LAG_COUNT_CAP = 1000;
 
 type AppendFn = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
 type TrimFn = (stream: string, group: string, maxLen: number, floor: string) => Promise<[number, number, number]>;
@@ -83,7 +86,16 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     throw err;
   }
   const dedupPrefix = `${o.keyPrefix}d:`;
-  const countAfter = async (id: string): Promise<number> => (await redis.xrange(o.stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP)).length;
+  const countAfter = async (id: string, length: number): Promise<number> => {
+    const after = await redis.xrange(o.stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP);
+    const first = after[0];
+    const capped = after[after.length - 1];
+    if (after.length < LAG_COUNT_CAP || first === undefined || capped === undefined) return after.length;
+    const newest = (await redis.xrevrange(o.stream, '+', '-', 'COUNT', 1))[0]?.[0] ?? capped[0];
+    const ms = (x: string): number => streamIdMs(x, x.indexOf('-'));
+    const perMs = (after.length - 1) / Math.max(1, ms(capped[0]) - ms(first[0]));
+    return Math.min(length, Math.max(after.length, Math.round(1 + perMs * (ms(newest) - ms(first[0])))));
+  };
   const pfAppend = (redis as unknown as { pfAppend: AppendFn }).pfAppend.bind(redis);
   const pfTrim = (redis as unknown as { pfTrim: TrimFn }).pfTrim.bind(redis);
   const pfRemoveIdle = (redis as unknown as { pfRemoveIdle: RemoveIdleFn }).pfRemoveIdle.bind(redis);
@@ -138,8 +150,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         }
       }
       // Redis 6.2 has no `lag`, and 7.x says null once entries past the group's position were
-      // deleted: count them instead (up to LAG_COUNT_CAP) rather than report a backlog of 0.
-      const undelivered = typeof lag === 'number' ? lag : lag === undefined || lag === null ? await countAfter(lastDeliveredId) : Number(lag);
+      // deleted: count them instead (estimated past LAG_COUNT_CAP) rather than report 0.
+      const undelivered = typeof lag === 'number' ? lag : lag === undefined || lag === null ? await countAfter(lastDeliveredId, len[1] ?? 0) : Number(lag);
       return { length: len[1] ?? 0, pending, lag: undelivered, dlqDepth: dlq[1] ?? 0, lastDeliveredId };
     },
 
