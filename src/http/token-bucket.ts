@@ -1,5 +1,6 @@
 /**
- * Per-key token buckets: `rps` tokens a second up to `burst`; `rps = 0` disables limiting.
+ * Per-key token buckets: `rps` tokens a second up to `burst`; either at 0 disables limiting
+ * (SPEC §4: a bucket that holds nothing would refuse everything, not limit it).
  * Keyed by key id (a digest), never by header text. Bounded: at most `maxKeys` buckets, the
  * least recently used evicted first (an evicted key simply starts again with a full bucket).
  */
@@ -30,7 +31,7 @@ export function createTokenBuckets(o: { rps: number; burst: number; maxKeys: num
   const burst = Math.max(o.burst, 1);
   const perMs = o.rps / 1000;
   return {
-    enabled: o.rps > 0,
+    enabled: o.rps > 0 && o.burst > 0,
     limit: burst,
     get size() {
       return buckets.size;

@@ -44,7 +44,9 @@ describe('token buckets', () => {
     expect(b.take('c', 0).ok).toBe(false);
   });
 
-  it('is disabled at rps 0', () => {
+  it('is disabled at rps 0 or burst 0', () => {
     expect(createTokenBuckets({ rps: 0, burst: 500, maxKeys: 10 }).enabled).toBe(false);
+    expect(createTokenBuckets({ rps: 100, burst: 0, maxKeys: 10 }).enabled).toBe(false);
+    expect(createTokenBuckets({ rps: 100, burst: 1, maxKeys: 10 }).enabled).toBe(true);
   });
 });
