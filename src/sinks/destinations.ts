@@ -16,6 +16,12 @@ export interface Destination {
   /** The caller reuses `chunk` once this settles (see `createLineEncoder`): keep no reference past it. */
   write(chunk: Buffer): Promise<void>;
   reopen(): Promise<void>;
+  /**
+   * When the destination could not be opened, try again: true once it opens, false when there
+   * was no failed open to retry (a write's own failure is retried by the next write, not here);
+   * rejects with the open's error. Lets health follow a destination that nothing writes to.
+   */
+  probe(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -27,6 +33,7 @@ export function createStreamDestination(name: DestinationName, stream: NodeJS.Wr
         stream.write(chunk, (err) => (err ? reject(err) : resolve()));
       }),
     reopen: () => Promise.resolve(),
+    probe: () => Promise.resolve(false),
     close: () => Promise.resolve(),
   };
 }
@@ -60,8 +67,17 @@ export async function createFileDestination(path: string, logger: Logger): Promi
    * line of its own and every line after it parses. Checked at every open, which covers the
    * restart after a crash and the reopen after a failed (possibly partial) write.
    */
+  // The last attempt to open failed (a missing directory, a volume not mounted yet).
+  let openFailed = false;
   const openAppend = async (): Promise<FileHandle> => {
-    const h = await open(path, 'a');
+    let h: FileHandle;
+    try {
+      h = await open(path, 'a');
+    } catch (err) {
+      openFailed = true;
+      throw err;
+    }
+    openFailed = false;
     tornTail = await endsInsideLine(path, h);
     return h;
   };
@@ -96,6 +112,13 @@ export async function createFileDestination(path: string, logger: Logger): Promi
           return undefined;
         });
         logger.info({ path }, 'export_file_reopened');
+      }),
+    probe: () =>
+      serial(async () => {
+        if (!openFailed || fh !== undefined) return false;
+        fh = await openAppend();
+        logger.info({ path }, 'export_file_opened');
+        return true;
       }),
     close: () => serial(closeHandle),
   };

@@ -41,6 +41,11 @@ export interface Exporter {
   close(): Promise<void>;
 }
 
+type DestinationState = DestinationHealth & { failingSinceMs: number | undefined };
+
+/** How often a destination that could not be opened is tried again while nothing is written. */
+const PROBE_INTERVAL_MS = 2000;
+
 export interface ExporterDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
@@ -56,13 +61,47 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
   if (mode !== 'file') destinations.push(createStreamDestination('stdout', d.stdout));
   if (mode !== 'stdout' && config.export.file !== undefined) destinations.push(await createFileDestination(config.export.file, d.logger));
   const encode = createLineEncoder(d.consumerName ?? config.consumer.name);
-  const state = new Map<DestinationName, DestinationHealth & { failingSinceMs: number | undefined }>();
+  const state = new Map<DestinationName, DestinationState>();
   for (const dest of destinations) {
     state.set(dest.name, { healthy: true, last_success_at: null, last_error_at: null, last_error: null, failing_since: null, lines_written: 0, failingSinceMs: undefined });
   }
   // Which destinations already hold a batch: a retry skips them. Weak, so batches are not kept.
   const written = new WeakMap<Batch, Set<DestinationName>>();
   const staleMs = config.export.staleSec * 1000;
+
+  const failed = (name: DestinationName, s: DestinationState, e: NodeJS.ErrnoException, t: number): void => {
+    const reason = e.code ?? 'write_error';
+    d.metrics.exportErrors.inc({ destination: name, reason });
+    if (s.failingSinceMs === undefined) {
+      s.failingSinceMs = t;
+      s.failing_since = new Date(t).toISOString();
+      d.logger.error({ destination: name, reason, err: e.message }, 'export_destination_failing');
+    }
+    s.last_error_at = new Date(t).toISOString();
+    s.last_error = `${reason}: ${e.message}`;
+  };
+
+  // A destination that could not be opened is retried here too, not only by the next batch's
+  // write: with no traffic, /export/health would otherwise report a file that cannot be opened
+  // as healthy, and one whose directory has appeared since as failing, for as long as no event
+  // arrives.
+  const probe = async (): Promise<void> => {
+    for (const dest of destinations) {
+      const s = state.get(dest.name);
+      if (s === undefined) continue;
+      try {
+        if ((await dest.probe()) && s.failingSinceMs !== undefined) {
+          s.failingSinceMs = undefined;
+          s.failing_since = null;
+        }
+      } catch (err) {
+        failed(dest.name, s, err as NodeJS.ErrnoException, now());
+      }
+    }
+  };
+  await probe();
+  const prober = setInterval(() => void probe(), PROBE_INTERVAL_MS);
+  prober.unref();
 
   return {
     async write(batch, processedAt) {
@@ -90,15 +129,7 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
           d.metrics.exportLastSuccess.set({ destination: dest.name }, t / 1000);
         } catch (err) {
           const e = err as NodeJS.ErrnoException;
-          const reason = e.code ?? 'write_error';
-          d.metrics.exportErrors.inc({ destination: dest.name, reason });
-          if (s.failingSinceMs === undefined) {
-            s.failingSinceMs = t;
-            s.failing_since = new Date(t).toISOString();
-            d.logger.error({ destination: dest.name, reason, err: e.message }, 'export_destination_failing');
-          }
-          s.last_error_at = new Date(t).toISOString();
-          s.last_error = `${reason}: ${e.message}`;
+          failed(dest.name, s, e, t);
           firstError ??= e;
         }
       }
@@ -129,6 +160,7 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
     },
 
     async close() {
+      clearInterval(prober);
       for (const dest of destinations) await dest.close();
     },
   };

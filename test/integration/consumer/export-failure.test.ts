@@ -129,4 +129,22 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(ids.map((id) => [id, 1]));
     expect((await getJson(`${pf.url}/export/health`)).status).toBe(200);
   });
+
+  it('reports an export file that cannot be opened before any event arrives, and its recovery without one', async () => {
+    const parent = join(suite.scratch(), 'late-volume');
+    writeFileSync(parent, 'not a directory yet\n');
+    const file = join(parent, 'export.ndjson');
+    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file, PAYFLUX_EXPORT_STALE_SEC: '1' });
+    const pf = await startPayflux(env);
+    const failing = await waitUntil('/export/health 503 with no traffic', () => getJson(`${pf.url}/export/health`), (h) => h.status === 503, { timeoutMs: 5000 });
+    expect(failing.body).toMatchObject({ healthy: false, destinations: { file: { healthy: false, last_success_at: null } } });
+    expect(JSON.stringify(failing.body)).toContain('ENOTDIR');
+    expect((await getJson(`${pf.url}/ready`)).status).toBe(503);
+
+    rmSync(parent);
+    mkdirSync(parent);
+    const healthy = await waitUntil('/export/health 200 with no traffic', () => getJson(`${pf.url}/export/health`), (h) => h.status === 200, { timeoutMs: 6000 });
+    expect(healthy.body).toMatchObject({ healthy: true, destinations: { file: { healthy: true, failing_since: null } } });
+    expect(pf.lines).toEqual([]);
+  });
 });
