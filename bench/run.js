@@ -251,7 +251,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     process.stderr.write(`\n${sig}: stopping every child process\n`);
     killAllNow();
-    if (workDirToRemove) rmSync(workDirToRemove, { recursive: true, force: true });
+    if (workDirToRemove && !process.argv.includes('--keep-work-dir')) rmSync(workDirToRemove, { recursive: true, force: true });
+    else if (workDirToRemove) process.stderr.write(`work dir kept: ${workDirToRemove}\n`);
     process.exit(130);
   });
 }

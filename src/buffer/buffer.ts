@@ -50,7 +50,8 @@ export interface BufferStats {
   readonly pending: number;
   /**
    * Entries not yet delivered to the group: XINFO GROUPS `lag`, or where Redis cannot say (6.2,
-   * or 7.x after entries past the group's position were deleted) counted up to LAG_COUNT_CAP.
+   * or 7.x after entries past the group's position were deleted) counted up to LAG_COUNT_CAP
+   * and estimated beyond (`LAG_COUNT_CAP` in redis-buffer.ts).
    */
   readonly lag: number;
   readonly dlqDepth: number;

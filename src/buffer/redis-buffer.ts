@@ -45,10 +45,10 @@ export interface RedisBufferOptions {
 const MIN_VERSION: readonly [number, number] = [6, 2];
 /**
  * Where Redis cannot say how many entries the group has yet to read (see `stats`), up to this
- * many are counted with XRANGE (each comes with its payload: ~0.5 MB every 2 s at most). A larger
- * backlog is estimated from the ids' times: the counted entries cover the first part of the span
- * from the first undelivered entry to the newest, and the whole span is taken to hold entries at
- * the same rate (exact at a steady ingest rate; never more than the stream's length).
+ * many are counted with XRANGE (each comes with its payload: ~0.5 MB for events of the usual
+ * size). A larger backlog is estimated as the stream's length times the share of the stream's
+ * time span (oldest to newest id) that lies after the first undelivered entry: exact at a steady
+ * ingest rate, never under the count nor over the length.
  */
 export const LAG_COUNT_CAP = 1000;
 
@@ -89,12 +89,12 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   const countAfter = async (id: string, length: number): Promise<number> => {
     const after = await redis.xrange(o.stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP);
     const first = after[0];
-    const capped = after[after.length - 1];
-    if (after.length < LAG_COUNT_CAP || first === undefined || capped === undefined) return after.length;
-    const newest = (await redis.xrevrange(o.stream, '+', '-', 'COUNT', 1))[0]?.[0] ?? capped[0];
-    const ms = (x: string): number => streamIdMs(x, x.indexOf('-'));
-    const perMs = (after.length - 1) / Math.max(1, ms(capped[0]) - ms(first[0]));
-    return Math.min(length, Math.max(after.length, Math.round(1 + perMs * (ms(newest) - ms(first[0])))));
+    if (after.length < LAG_COUNT_CAP || first === undefined) return after.length;
+    const [oldest, newest] = await Promise.all([redis.xrange(o.stream, '-', '+', 'COUNT', 1), redis.xrevrange(o.stream, '+', '-', 'COUNT', 1)]);
+    const ms = (x: string | undefined): number => (x === undefined ? -1 : streamIdMs(x, x.indexOf('-')));
+    const newestMs = ms(newest[0]?.[0]);
+    const share = (newestMs - ms(first[0]) + 1) / (newestMs - ms(oldest[0]?.[0]) + 1);
+    return Math.min(length, Math.max(after.length, Math.round(length * (Number.isFinite(share) ? share : 1))));
   };
   const pfAppend = (redis as unknown as { pfAppend: AppendFn }).pfAppend.bind(redis);
   const pfTrim = (redis as unknown as { pfTrim: TrimFn }).pfTrim.bind(redis);

@@ -97,31 +97,36 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done) => {
     void reply.header('x-request-id', req.id);
     if (closing) done(new PayFluxError('PF_ERR_SHUTTING_DOWN', undefined, undefined, 1));
+    else if (req.is404) done(wrongMethod(req, reply));
     else done();
   });
   app.setErrorHandler((err: FastifyError, req, reply) => sendError(reply, logged(err, req)));
 
   // A path we serve asked with another method is a 405 naming the methods it takes (Fastify
-  // answers both with its 404). Every route registered after this hook, in any plugin, is seen.
+  // answers both with its 404), decided above before any body is read. Every route registered
+  // after this hook, in any plugin, is seen.
   const routes: { readonly path: RegExp; readonly method: string }[] = [];
   app.addHook('onRoute', (r) => {
     const path = pathPattern(r.url ?? r.path);
     for (const method of [r.method].flat()) routes.push({ path, method });
   });
-  app.setNotFoundHandler((req, reply) => {
+  const wrongMethod = (req: FastifyRequest, reply: FastifyReply): PayFluxError | undefined => {
     const q = req.url.indexOf('?');
     const path = q === -1 ? req.url : req.url.slice(0, q);
     const allowed = [...new Set(routes.filter((r) => r.path.test(path)).map((r) => r.method))];
-    if (allowed.length === 0) return sendError(reply, new PayFluxError('PF_ERR_NOT_FOUND'));
+    // None, or the very method asked (our patterns are looser than the router): the plain 404.
+    if (allowed.length === 0 || allowed.includes(req.method)) return undefined;
     void reply.header('allow', allowed.join(', '));
-    return sendError(reply, new PayFluxError('PF_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(' or ')}`));
-  });
+    return new PayFluxError('PF_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(' or ')}`);
+  };
+  app.setNotFoundHandler((_req, reply) => sendError(reply, new PayFluxError('PF_ERR_NOT_FOUND')));
 }
 
 /** A route's URL (`/pilot/warnings/:id/outcome`, `/static/*`) as a pattern over request paths. */
 function pathPattern(url: string): RegExp {
   const segments = url.split('/').map((seg) => {
-    if (seg.startsWith(':')) return '[^/]+';
+    // A parameter, also with a regex or beside literal text (`:id(^\\d+$)`, `:a-:b`): any segment.
+    if (seg.includes(':')) return '[^/]+';
     if (seg === '*') return '.*';
     return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   });

@@ -164,6 +164,9 @@ describe('operations endpoints', () => {
     const del = await fetch(`${suite.app.url}/health`, { method: 'DELETE' });
     expect(del.status).toBe(405);
     expect(del.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    // Decided before the body is read: a body of a type no route parses is not a 415 here.
+    const post = await fetch(`${suite.app.url}/health`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    expect(post.status).toBe(405);
     expect((await fetch(`${suite.app.url}/v1/events/payment_exhaust/extra`, { method: 'POST' })).status).toBe(404);
   });
 

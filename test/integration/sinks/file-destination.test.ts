@@ -40,8 +40,8 @@ describe('file destination', () => {
     const out = join(dir, 'received');
     execFileSync('mkfifo', [fifo]);
     // The reader opens the FIFO at once (so our open does not wait for it), then reads nothing
-    // for 600 ms: a write larger than the pipe's 64 KiB cannot complete before that.
-    const reader = spawn('sh', ['-c', 'exec 3<"$0"; sleep 0.6; cat <&3 > "$1"', fifo, out], { stdio: 'ignore' });
+    // for a second: a write larger than the pipe's 64 KiB cannot complete before that.
+    const reader = spawn('sh', ['-c', 'exec 3<"$0"; sleep 1; cat <&3 > "$1"', fifo, out], { stdio: 'ignore' });
     const exited = new Promise((resolve) => reader.on('exit', resolve));
     const dest = await createFileDestination(fifo, logger);
     const chunk = Buffer.alloc(1024 * 1024, 'x');
