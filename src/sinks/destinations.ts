@@ -47,6 +47,8 @@ export async function createFileDestination(path: string, logger: Logger): Promi
   let fh: FileHandle | undefined;
   // The file ends inside a line: the next write starts with "\n" (see `openAppend`).
   let tornTail = false;
+  // The last attempt to open failed (a missing directory, a volume not mounted yet): `probe`.
+  let openFailed = false;
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(op: () => Promise<T>): Promise<T> => {
     const p = chain.then(op, op);
@@ -67,8 +69,6 @@ export async function createFileDestination(path: string, logger: Logger): Promi
    * line of its own and every line after it parses. Checked at every open, which covers the
    * restart after a crash and the reopen after a failed (possibly partial) write.
    */
-  // The last attempt to open failed (a missing directory, a volume not mounted yet).
-  let openFailed = false;
   const openAppend = async (): Promise<FileHandle> => {
     let h: FileHandle;
     try {
