@@ -151,7 +151,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       }
       // Redis 6.2 has no `lag`, and 7.x says null once entries past the group's position were
       // deleted: count them instead (estimated past LAG_COUNT_CAP) rather than report 0.
-      const undelivered = typeof lag === 'number' ? lag : lag === undefined || lag === null ? await countAfter(lastDeliveredId, len[1] ?? 0) : Number(lag);
+      const undelivered = lag === undefined || lag === null ? await countAfter(lastDeliveredId, len[1] ?? 0) : Number(lag);
       return { length: len[1] ?? 0, pending, lag: undelivered, dlqDepth: dlq[1] ?? 0, lastDeliveredId };
     },
 

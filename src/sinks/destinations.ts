@@ -47,8 +47,10 @@ export async function createFileDestination(path: string, logger: Logger): Promi
   let fh: FileHandle | undefined;
   // The file ends inside a line: the next write starts with "\n" (see `openAppend`).
   let tornTail = false;
-  // The last attempt to open failed (a missing directory, a volume not mounted yet): `probe`.
-  let openFailed = false;
+  // Not opened yet, or the last attempt to open failed (a missing directory, a volume not
+  // mounted yet): `probe` opens it. The exporter probes at start, so a missing directory is
+  // reported at once; failure is not fatal (the consumer retries, /export/health says why).
+  let openFailed = true;
   let chain: Promise<unknown> = Promise.resolve();
   const serial = <T>(op: () => Promise<T>): Promise<T> => {
     const p = chain.then(op, op);
@@ -81,14 +83,6 @@ export async function createFileDestination(path: string, logger: Logger): Promi
     tornTail = await endsInsideLine(path, h);
     return h;
   };
-
-  // Open once at start so that a missing directory is reported early; failure is not fatal:
-  // the consumer retries and /export/health says what is wrong.
-  try {
-    fh = await openAppend();
-  } catch (err) {
-    logger.error({ path, err: (err as Error).message }, 'export_file_open_failed');
-  }
 
   return {
     name: 'file',
