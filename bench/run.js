@@ -22,7 +22,7 @@ import { benchBacktest } from './lib/backtest-bench.js';
 import { benchFloors } from './lib/floors-bench.js';
 import { benchBatch, benchIngest, benchXadd, benchXaddNative } from './lib/ingest-benches.js';
 import { benchDrain, benchE2e, benchLatency, benchSoak } from './lib/pipeline-benches.js';
-import { CLI, ROOT, killAllNow, runScript, startRedis } from './lib/processes.js';
+import { CLI, ROOT, killAllNow, runScript, setPayfluxNodeArgs, startRedis } from './lib/processes.js';
 import { machineBusyCores, machineStealSeconds } from './lib/observe.js';
 import { connect } from './lib/redis-load.js';
 import { machineInfo, machineLine, textTable, writeReport } from './lib/report.js';
@@ -46,7 +46,9 @@ const USAGE = `usage: node bench/run.js [--quick] [--only ${SECTIONS.join(',')}]
   --wait-quiet N    wait up to N s for other processes to leave the CPUs idle before starting
   --e2e-split       also run end-to-end with ingest and consumer as two processes (what-if)
   --env KEY=VALUE   extra environment for every PayFlux child (repeatable), for what-if runs,
-                    e.g. --env PAYFLUX_READ_COUNT=2000 --env PAYFLUX_STREAM_MAXLEN=0`;
+                    e.g. --env PAYFLUX_READ_COUNT=2000 --env PAYFLUX_STREAM_MAXLEN=0
+  --node-arg FLAG   extra Node flag for every PayFlux \`serve\` child (repeatable; its stdout then
+                    goes to the child's log), e.g. --node-arg=--trace-gc --keep-work-dir`;
 
 function parseEnvFlags(list) {
   const env = {};
@@ -78,6 +80,7 @@ function options() {
       'soak-rate': { type: 'string' },
       'wait-quiet': { type: 'string' },
       env: { type: 'string', multiple: true },
+      'node-arg': { type: 'string', multiple: true },
       'e2e-split': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -135,6 +138,7 @@ function options() {
     soakRate: v['soak-rate'] === undefined ? undefined : int('soak-rate', 1),
     waitQuietS: int('wait-quiet', 0, 0),
     payfluxEnv: parseEnvFlags(v.env ?? []),
+    nodeArgs: v['node-arg'] ?? [],
     e2eSplit: v['e2e-split'],
   };
 }
@@ -196,6 +200,7 @@ const RUNNERS = { ingest: benchIngest, xadd: async (ctx) => [...(await benchXadd
 
 async function main() {
   const opts = options();
+  setPayfluxNodeArgs(opts.nodeArgs);
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does)`);
   const workDir = mkdtempSync(join(tmpdir(), 'payflux-bench-'));
   workDirToRemove = workDir;

@@ -151,10 +151,12 @@ describe('createLineSerializer', () => {
   it('encodes the same lines as UTF-8 bytes, batch after batch, growing its buffer past 1 MiB', () => {
     const encode = createLineEncoder('consumer "é"');
     const serialize = createLineSerializer('consumer "é"');
+    // Ids as our sources make them, and any string: quotes, escapes and non-ASCII included.
+    const idArb = fc.oneof(fc.constant('1732442400000-0'), fc.constant('0-17'), text, fc.string({ unit: fc.constantFrom('\\', '"', '\u0001', '\u007f', 'é', '☕', '\ud800', '7', '-'), minLength: 1, maxLength: 6 }));
     fc.assert(
-      fc.property(fc.array(fc.tuple(eventArb, riskArb, tierArb, fc.boolean()), { maxLength: 20 }), (items) => {
-        const envs = items.map(([event, risk, tier, splice]) => {
-          const env = decoded(JSON.stringify(event));
+      fc.property(fc.array(fc.tuple(eventArb, riskArb, tierArb, fc.boolean(), idArb), { maxLength: 20 }), (items) => {
+        const envs = items.map(([event, risk, tier, splice, id]) => {
+          const env = decoded(JSON.stringify(event), id);
           env.risk = risk;
           env.tier = tier;
           return splice ? env : serialised(env);
