@@ -207,6 +207,15 @@ export function eventMembers(json: string, parsed: Record<string, unknown>): str
   return walked === NOT_AN_EVENT ? undefined : escapedMembers(json, parsed.retry_count as number, walked);
 }
 
+/**
+ * Whether `json` is byte for byte `JSON.stringify(toPaymentEvent(parsed))`, `parsed` being what
+ * `json` parsed to: the proof of `eventMembers`, without escapes (text with a backslash is
+ * answered false, even when it would match).
+ */
+export function isStoredForm(json: string, parsed: Readonly<Record<string, unknown>>): boolean {
+  return walkStoredForm(json, parsed, undefined, 0) === STORED_FORM;
+}
+
 /** Slots per event in the spans `storedFormSpans` writes: a start and an end for each stored key. */
 export const STORED_FORM_SPAN_SLOTS = 2 * STORED_KEYS.length;
 

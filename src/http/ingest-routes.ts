@@ -7,7 +7,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onReq
 import { BufferUnavailableError, type AppendItem, type AppendOutcome } from '../buffer/buffer.js';
 import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
+import { isStoredForm } from '../events.js';
 import { PayFluxError, type ErrorBody, type ErrorCode } from '../errors.js';
+import { BadLine, BatchBody, jsonBatchParser, parseNdjson } from './batch-body.js';
 import { logged, sendError } from './error-handler.js';
 import type { Metrics } from '../metrics.js';
 import type { EventValidator } from './validate-event.js';
@@ -22,15 +24,6 @@ export interface IngestRoutesOptions {
   readonly maxBatch: number;
   readonly maxBatchBodyBytes: number;
   readonly now?: () => number;
-}
-
-/**
- * One NDJSON line that did not parse, kept in place: an NDJSON item's `index` is its position
- * among the body's non-blank lines (blank lines, such as the one after a final newline, are
- * skipped, not items).
- */
-class BadLine {
-  constructor(readonly message: string) {}
 }
 
 interface BatchResult {
@@ -120,14 +113,18 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
   });
 
   // NDJSON for the batch route only (its own encapsulated scope): on the single-event route it
-  // is a wrong content type, 415, not an array that fails validation.
+  // is a wrong content type, 415, not an array that fails validation. Both parsers keep each
+  // item's text (batch-body.ts).
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, parseNdjson);
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBatchParser(scope.getDefaultJsonParser('error', 'error')));
     scope.post('/v1/events/batch', { bodyLimit: o.maxBatchBodyBytes, onRequest }, batchHandler);
   });
 
   async function batchHandler(req: FastifyRequest, reply: FastifyReply): Promise<BatchResult> {
-    const body = req.body;
+    const parsed = req.body;
+    const body = parsed instanceof BatchBody ? parsed.items : parsed;
+    const texts = parsed instanceof BatchBody ? parsed.texts : undefined;
     if (!Array.isArray(body)) {
       m.ingestRejected.inc({ reason: 'validation' });
       throw new PayFluxError('PF_ERR_VALIDATION', 'the batch must be a JSON array of events (or NDJSON with application/x-ndjson)');
@@ -151,7 +148,10 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
         result.rejected.push({ index: i, error: v.error.toBody().error });
         continue;
       }
-      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload: JSON.stringify(v.event) });
+      // An item sent in the stored form is stored as it came (the same bytes JSON.stringify makes).
+      const text = texts?.[i];
+      const payload = text !== undefined && isStoredForm(text, raw as Record<string, unknown>) ? text : JSON.stringify(v.event);
+      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload });
       processors.push(v.event.processor);
     }
     if (result.rejected.length > 0) m.ingestRejected.inc({ reason: 'validation' }, result.rejected.length);
@@ -179,17 +179,4 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     batch.observe(reply.elapsedTime / 1000);
     return result;
   }
-}
-
-function parseNdjson(_req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void): void {
-  const items: unknown[] = [];
-  for (const line of (body as string).split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      items.push(JSON.parse(line));
-    } catch {
-      items.push(new BadLine('line is not valid JSON'));
-    }
-  }
-  done(null, items);
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { toPaymentEvent } from '../../../src/events.js';
 import { appSuite, TEST_KEY, event, post, waitFor } from '../../support/app.js';
 
 
@@ -92,6 +93,34 @@ describe('batch ingest', () => {
       [1, 'processor'],
       [3, 'event_timestamp'],
     ]);
+  });
+
+  it('stores every item as the JSON of its validated event, whatever form it was sent in', async () => {
+    const stored = (e: Record<string, unknown>) => JSON.stringify(toPaymentEvent(e));
+    const noRetry = event();
+    delete noRetry.retry_count;
+    // Each event with the text it is sent as: the stored form itself (taken as it came), and
+    // forms that are not (stored after JSON.stringify): keys reordered, spaces, an unknown
+    // field, no retry_count (stored as 0), a value with `},{` in it, an escape.
+    const forms: [Record<string, unknown>, (e: Record<string, unknown>) => string][] = [
+      [event({ channel: 'web' }), stored],
+      [event(), (e) => JSON.stringify(Object.fromEntries(Object.entries(e).reverse()))],
+      [event(), (e) => stored(e).replaceAll(',', ', ')],
+      [event(), (e) => JSON.stringify({ ...e, unknown_field: 'ignored' })],
+      [noRetry, (e) => JSON.stringify(e)],
+      [event({ merchant_id_hash: 'm_},{"event_id":"x' }), stored],
+      [event({ channel: 'caf\u00e9 "quoted"' }), (e) => stored(e).replace('caf\u00e9', 'caf\\u00e9')],
+    ];
+    for (const type of ['application/json', 'application/x-ndjson']) {
+      for (const [e] of forms) e.event_id = `evt_${Math.random().toString(36).slice(2)}`;
+      const texts = forms.map(([e, text]) => text(e));
+      const res = await post(`${suite.app.url}/v1/events/batch`, type === 'application/json' ? `[${texts.join(',')}]` : texts.join('\n'), { 'content-type': type });
+      expect(await res.json(), type).toEqual({ accepted: forms.length, duplicates: 0, rejected: [] });
+      const payloads = new Map((await suite.app.redis.xrange(suite.app.stream, '-', '+')).map(([, f]) => [(JSON.parse(f[1]!) as { event_id: string }).event_id, f[1]]));
+      for (const [e] of forms) expect(payloads.get(e.event_id as string), type).toBe(stored(e));
+    }
+    const proto = await post(`${suite.app.url}/v1/events/batch`, `[${stored(event()).replace('{', '{"__proto__":{"polluted":true},')}]`);
+    expect(proto.status).toBe(400);
   });
 
   it('accepts NDJSON, reporting a line that is not JSON', async () => {
