@@ -7,9 +7,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onReq
 import { BufferUnavailableError, type AppendItem, type AppendOutcome } from '../buffer/buffer.js';
 import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
-import { isStoredForm } from '../events.js';
+import { isStoredForm, type PaymentEvent } from '../events.js';
 import { PayFluxError, type ErrorBody, type ErrorCode } from '../errors.js';
-import { BadLine, BatchBody, jsonBatchParser, parseNdjson } from './batch-body.js';
+import { BadLine, BatchBody, EventBody, jsonBatchParser, jsonEventParser, parseNdjson } from './ingest-bodies.js';
 import { logged, sendError } from './error-handler.js';
 import type { Metrics } from '../metrics.js';
 import type { EventValidator } from './validate-event.js';
@@ -53,12 +53,13 @@ export function unavailable(err: unknown): PayFluxError {
 /**
  * Validate, store and count one event: `POST /v1/events/payment_exhaust`, and Stripe webhooks'
  * payment events, which must take the same checks, dedup and metrics. Resolves once stored (or
- * found a duplicate); throws the PayFluxError to answer (validation 400, buffer 503).
+ * found a duplicate); throws the PayFluxError to answer (validation 400, buffer 503). `text`,
+ * when given, is what `body` was parsed from: stored as it is when it is the stored form.
  */
-export function createEventIngestor(o: Pick<IngestRoutesOptions, 'validate' | 'batcher' | 'metrics' | 'now'>): (body: unknown) => Promise<AppendOutcome> {
+export function createEventIngestor(o: Pick<IngestRoutesOptions, 'validate' | 'batcher' | 'metrics' | 'now'>): (body: unknown, text?: string) => Promise<AppendOutcome> {
   const now = o.now ?? Date.now;
   const m = o.metrics;
-  return async (body) => {
+  return async (body, text) => {
     const v = o.validate(body, now());
     if (!v.ok) {
       m.ingestRejected.inc({ reason: 'validation' });
@@ -66,7 +67,7 @@ export function createEventIngestor(o: Pick<IngestRoutesOptions, 'validate' | 'b
     }
     let outcome: AppendOutcome | undefined;
     try {
-      [outcome] = await o.batcher.submit([{ dedupKey: dedupKeyFor(v.event.event_id), payload: JSON.stringify(v.event) }]);
+      [outcome] = await o.batcher.submit([{ dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(text, body, v.event) }]);
     } catch (err) {
       m.ingestRejected.inc({ reason: 'unavailable' });
       throw unavailable(err);
@@ -105,16 +106,20 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     return sendError(reply, pf);
   });
 
+  // Each route in its own scope, with a JSON parser that keeps the text (ingest-bodies.ts).
   const ingestOne = createEventIngestor(o);
-  app.post('/v1/events/payment_exhaust', { bodyLimit: o.maxBodyBytes, onRequest }, async (req, reply) => {
-    if ((await ingestOne(req.body)) === 'duplicate') void reply.header('payflux-duplicate', 'true');
-    single.observe(reply.elapsedTime / 1000);
-    return reply.code(202).send();
+  await app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonEventParser(scope.getDefaultJsonParser('error', 'error')));
+    scope.post('/v1/events/payment_exhaust', { bodyLimit: o.maxBodyBytes, onRequest }, async (req, reply) => {
+      const b = req.body;
+      if ((await (b instanceof EventBody ? ingestOne(b.value, b.text) : ingestOne(b))) === 'duplicate') void reply.header('payflux-duplicate', 'true');
+      single.observe(reply.elapsedTime / 1000);
+      return reply.code(202).send();
+    });
   });
 
-  // NDJSON for the batch route only (its own encapsulated scope): on the single-event route it
-  // is a wrong content type, 415, not an array that fails validation. Both parsers keep each
-  // item's text (batch-body.ts).
+  // NDJSON for the batch route only: on the single-event route it is a wrong content type, 415,
+  // not an array that fails validation.
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, parseNdjson);
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBatchParser(scope.getDefaultJsonParser('error', 'error')));
@@ -148,10 +153,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
         result.rejected.push({ index: i, error: v.error.toBody().error });
         continue;
       }
-      // An item sent in the stored form is stored as it came (the same bytes JSON.stringify makes).
-      const text = texts?.[i];
-      const payload = text !== undefined && isStoredForm(text, raw as Record<string, unknown>) ? text : JSON.stringify(v.event);
-      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload });
+      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(texts?.[i], raw, v.event) });
       processors.push(v.event.processor);
     }
     if (result.rejected.length > 0) m.ingestRejected.inc({ reason: 'validation' }, result.rejected.length);
@@ -179,4 +181,12 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     batch.observe(reply.elapsedTime / 1000);
     return result;
   }
+}
+
+/**
+ * What is stored for a valid event: the text it was sent as when that is byte for byte the
+ * stored form (`isStoredForm`), else its JSON. The same bytes either way.
+ */
+function storedPayload(text: string | undefined, body: unknown, event: PaymentEvent): string {
+  return text !== undefined && isStoredForm(text, body as Record<string, unknown>) ? text : JSON.stringify(event);
 }

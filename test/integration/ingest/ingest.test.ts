@@ -95,7 +95,7 @@ describe('batch ingest', () => {
     ]);
   });
 
-  it('stores every item as the JSON of its validated event, whatever form it was sent in', async () => {
+  it('stores every event as the JSON of its validated event, whatever form it was sent in, on both routes', async () => {
     const stored = (e: Record<string, unknown>) => JSON.stringify(toPaymentEvent(e));
     const noRetry = event();
     delete noRetry.retry_count;
@@ -119,6 +119,13 @@ describe('batch ingest', () => {
       const payloads = new Map((await suite.app.redis.xrange(suite.app.stream, '-', '+')).map(([, f]) => [(JSON.parse(f[1]!) as { event_id: string }).event_id, f[1]]));
       for (const [e] of forms) expect(payloads.get(e.event_id as string), type).toBe(stored(e));
     }
+    // The single-event route, form by form.
+    for (const [e, text] of forms) {
+      e.event_id = `evt_${Math.random().toString(36).slice(2)}`;
+      expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, text(e))).status).toBe(202);
+    }
+    const payloads = new Map((await suite.app.redis.xrange(suite.app.stream, '-', '+')).map(([, f]) => [(JSON.parse(f[1]!) as { event_id: string }).event_id, f[1]]));
+    for (const [e] of forms) expect(payloads.get(e.event_id as string), 'single').toBe(stored(e));
     const proto = await post(`${suite.app.url}/v1/events/batch`, `[${stored(event()).replace('{', '{"__proto__":{"polluted":true},')}]`);
     expect(proto.status).toBe(400);
   });

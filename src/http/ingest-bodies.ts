@@ -1,22 +1,29 @@
 /**
- * Body parsers of `POST /v1/events/batch` that keep each item's own text beside what it parsed
- * to, so that an item already in the stored form (`JSON.stringify` of the validated event, the
+ * Body parsers of the ingest routes that keep each event's own text beside what it parsed to,
+ * so that an event already in the stored form (`JSON.stringify` of the validated event, the
  * form the SPEC documents and our clients send) is stored as it came instead of being
  * serialised again: `JSON.stringify` was ~1 µs of the ~8 µs batch ingest spends per event in
- * Node (profiled), the split and proof below cost ~0.1 µs.
+ * Node (profiled); the split below and the proof (`isStoredForm`) cost ~0.1 µs.
  *
- * - JSON: a body that is plainly `[{…},{…},…]` is cut at every `},{` and each piece parsed on
- *   its own. Whatever the cuts, the pieces are exactly the body's items when every piece parses:
- *   the body is then `[` + the pieces joined by `,` + `]`, which is a valid JSON array of those
- *   values. A cut inside a string or a nested value leaves a piece that does not parse, and
- *   then the body goes to Fastify's own parser, as does anything with a `__proto__` or
- *   `constructor` key (refused there, 400) or another shape (whitespace, `[]`, not an array).
+ * - JSON, single event: parsed as it is; the text kept.
+ * - JSON, batch: a body that is plainly `[{…},{…},…]` is cut at every `},{` and each piece
+ *   parsed on its own. Whatever the cuts, the pieces are exactly the body's items when every
+ *   piece parses: the body is then `[` + the pieces joined by `,` + `]`, which is a valid JSON
+ *   array of those values. A cut inside a string or a nested value leaves a piece that does not
+ *   parse, and then the body goes to Fastify's own parser, as does another shape (whitespace,
+ *   `[]`, not an array).
+ * - Either JSON route: a body with a `__proto__` or `constructor` key in any spelling goes to
+ *   Fastify's parser, which refuses it (400) as it always has.
  * - NDJSON: one item per non-blank line, as before; a line that does not parse is a `BadLine`
  *   in its place.
  */
 import type { FastifyBodyParser, FastifyRequest } from 'fastify';
 
-/** One NDJSON line that did not parse, kept in place (its index is its item's). */
+/**
+ * One NDJSON line that did not parse, kept in place: an NDJSON item's `index` is its position
+ * among the body's non-blank lines (blank lines, such as the one after a final newline, are
+ * skipped, not items).
+ */
 export class BadLine {
   constructor(readonly message: string) {}
 }
@@ -36,11 +43,40 @@ const SUSPECT_CONSTRUCTOR = /"(?:c|\\u0063)(?:o|\\u006[Ff])(?:n|\\u006[Ee])(?:s|
 
 type Done = (err: Error | null, body?: unknown) => void;
 
-/** The JSON parser of the batch route, falling back to `fallback` (Fastify's default). */
-export function jsonBatchParser(fallback: FastifyBodyParser<string>): (req: FastifyRequest, body: string | Buffer, done: Done) => void {
+/** A single event's body: what it parsed to, and its text. */
+export class EventBody {
+  constructor(
+    readonly value: unknown,
+    readonly text: string,
+  ) {}
+}
+
+type Parser = (req: FastifyRequest, body: string | Buffer, done: Done) => void;
+
+const suspect = (text: string): boolean => SUSPECT_PROTO.test(text) || SUSPECT_CONSTRUCTOR.test(text);
+
+/** The JSON parser of the single-event route, falling back to `fallback` (Fastify's default). */
+export function jsonEventParser(fallback: FastifyBodyParser<string>): Parser {
   return (req, body, done) => {
     const text = body as string;
-    const items = SUSPECT_PROTO.test(text) || SUSPECT_CONSTRUCTOR.test(text) ? undefined : splitItems(text);
+    let parsed: EventBody | undefined;
+    if (!suspect(text)) {
+      try {
+        parsed = new EventBody(JSON.parse(text), text);
+      } catch {
+        // Fastify's parser answers it, with its own error.
+      }
+    }
+    if (parsed !== undefined) done(null, parsed);
+    else void fallback(req, text, done);
+  };
+}
+
+/** The JSON parser of the batch route, falling back to `fallback` (Fastify's default). */
+export function jsonBatchParser(fallback: FastifyBodyParser<string>): Parser {
+  return (req, body, done) => {
+    const text = body as string;
+    const items = suspect(text) ? undefined : splitItems(text);
     if (items !== undefined) {
       done(null, items);
       return;

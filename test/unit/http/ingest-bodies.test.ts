@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { BadLine, BatchBody, jsonBatchParser, parseNdjson } from '../../../src/http/batch-body.js';
+import { BadLine, BatchBody, EventBody, jsonBatchParser, jsonEventParser, parseNdjson } from '../../../src/http/ingest-bodies.js';
 
 const req = {} as FastifyRequest;
 
@@ -9,15 +9,15 @@ const req = {} as FastifyRequest;
 class Fallback {
   constructor(readonly value: unknown) {}
 }
-const parse = jsonBatchParser((_req, body, done) => {
+const fallback = (_req: FastifyRequest, body: string, done: (err: Error | null, body?: unknown) => void): void => {
   try {
     done(null, new Fallback(JSON.parse(body)));
   } catch (err) {
     done(err as Error);
   }
-});
+};
 
-function parsed(body: string): { err: Error | null; value: unknown } {
+function parsed(body: string, parse = jsonBatchParser(fallback)): { err: Error | null; value: unknown } {
   let out: { err: Error | null; value: unknown } | undefined;
   parse(req, body, (err, value) => {
     out = { err, value };
@@ -71,6 +71,18 @@ describe('jsonBatchParser', () => {
       expect(parsed(body).value, body).toBeInstanceOf(Fallback);
     }
     expect(parsed('[{"a":1},{"b":').err).toBeInstanceOf(SyntaxError);
+  });
+});
+
+describe('jsonEventParser', () => {
+  const parse = jsonEventParser(fallback);
+  it('keeps the text of a body it parsed, and hands bodies it cannot parse or must not to the fallback', () => {
+    expect(parsed('{"event_id":"a"}', parse).value).toEqual(new EventBody({ event_id: 'a' }, '{"event_id":"a"}'));
+    expect(parsed(' [1] ', parse).value).toEqual(new EventBody([1], ' [1] '));
+    expect(parsed('{"__proto__":{"polluted":true}}', parse).value).toBeInstanceOf(Fallback);
+    expect(parsed('{"constructor":{"prototype":{}}}', parse).value).toBeInstanceOf(Fallback);
+    expect(parsed('{not json', parse).err).toBeInstanceOf(SyntaxError);
+    expect(parsed('', parse).err).toBeInstanceOf(SyntaxError);
   });
 });
 
