@@ -22,7 +22,7 @@ import { benchBacktest } from './lib/backtest-bench.js';
 import { benchFloors } from './lib/floors-bench.js';
 import { benchBatch, benchIngest, benchXadd, benchXaddNative } from './lib/ingest-benches.js';
 import { benchDrain, benchE2e, benchLatency, benchSoak } from './lib/pipeline-benches.js';
-import { CLI, ROOT, killAllNow, runScript, setPayfluxNodeArgs, startRedis } from './lib/processes.js';
+import { CLI, ROOT, killAllNow, runScript, startRedis } from './lib/processes.js';
 import { machineBusyCores, machineStealSeconds } from './lib/observe.js';
 import { connect } from './lib/redis-load.js';
 import { machineInfo, machineLine, textTable, writeReport } from './lib/report.js';
@@ -200,7 +200,6 @@ const RUNNERS = { ingest: benchIngest, xadd: async (ctx) => [...(await benchXadd
 
 async function main() {
   const opts = options();
-  setPayfluxNodeArgs(opts.nodeArgs);
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does)`);
   const workDir = mkdtempSync(join(tmpdir(), 'payflux-bench-'));
   workDirToRemove = workDir;

@@ -28,7 +28,7 @@ export async function benchIngest(ctx) {
   const o = ctx.opts;
   await resetRedis(ctx);
   const { stream } = sectionKeys('ingest');
-  const pf = await startPayflux({ name: 'ingest', env: payfluxEnv(ctx, 'ingest', { PAYFLUX_ROLE: 'ingest' }), workDir: ctx.workDir, cpuProf: ctx.profDir });
+  const pf = await startPayflux({ name: 'ingest', env: payfluxEnv(ctx, 'ingest', { PAYFLUX_ROLE: 'ingest' }), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
   const base = await startBaseline({ workDir: ctx.workDir, cpuProf: ctx.profDir });
   const clock = isoClock();
   try {
@@ -138,7 +138,7 @@ export async function benchBatch(ctx) {
   const o = ctx.opts;
   await resetRedis(ctx);
   const { stream } = sectionKeys('batch');
-  const pf = await startPayflux({ name: 'batch', env: payfluxEnv(ctx, 'batch', { PAYFLUX_ROLE: 'ingest' }), workDir: ctx.workDir, cpuProf: ctx.profDir });
+  const pf = await startPayflux({ name: 'batch', env: payfluxEnv(ctx, 'batch', { PAYFLUX_ROLE: 'ingest' }), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
   const clock = isoClock();
   try {
     const template = bodyTemplate(newTag(), o.batchSize);

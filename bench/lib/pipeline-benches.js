@@ -45,10 +45,10 @@ export async function benchE2e(ctx, split = false) {
   const section = split ? 'e2e-split' : 'e2e';
   const { stream } = sectionKeys(section);
   const file = join(ctx.workDir, `${section}.ndjson`);
-  const pf = await startPayflux({ name: section, env: exportEnv(ctx, section, split ? 'ingest' : 'all', file), workDir: ctx.workDir, cpuProf: ctx.profDir });
+  const pf = await startPayflux({ name: section, env: exportEnv(ctx, section, split ? 'ingest' : 'all', file), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
   let consumer;
   try {
-    if (split) consumer = await startPayflux({ name: `${section}-consumer`, env: exportEnv(ctx, section, 'consumer', file), workDir: ctx.workDir, cpuProf: ctx.profDir });
+    if (split) consumer = await startPayflux({ name: `${section}-consumer`, env: exportEnv(ctx, section, 'consumer', file), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
   } catch (err) {
     await pf.stop();
     throw err;
@@ -164,7 +164,7 @@ export async function benchDrain(ctx) {
   const spawnedAt = performance.now();
   let pf;
   try {
-    pf = await startPayflux({ name: 'drain', env: exportEnv(ctx, 'drain', 'consumer', file), workDir: ctx.workDir, cpuProf: ctx.profDir });
+    pf = await startPayflux({ name: 'drain', env: exportEnv(ctx, 'drain', 'consumer', file), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
     const meter = cpuMeter({ payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' });
     const doneAt = await until(async () => ((await drained(ctx, stream)) ? performance.now() : undefined), { everyMs: 20, timeoutMs: Math.max(120_000, n / 10) });
     const cost = cpuCost(meter.read(), meter.elapsed(), n, ctx.cores);
@@ -231,7 +231,7 @@ export async function benchLatency(ctx) {
   const o = ctx.opts;
   await resetRedis(ctx);
   const file = join(ctx.workDir, 'latency.ndjson');
-  const pf = await startPayflux({ name: 'latency', env: exportEnv(ctx, 'latency', 'all', file), workDir: ctx.workDir, cpuProf: ctx.profDir });
+  const pf = await startPayflux({ name: 'latency', env: exportEnv(ctx, 'latency', 'all', file), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
   const clock = isoClock();
   const tag = newTag();
   const template = bodyTemplate(tag, o.latencyBatch);
@@ -335,7 +335,7 @@ export async function benchSoak(ctx) {
   const rate = o.soakRate ?? (ctx.e2eRate ? Math.max(1000, Math.round((ctx.e2eRate * 0.7) / 1000) * 1000) : 30_000);
   const file = join(ctx.workDir, 'soak.ndjson');
   // A short dedup window: at 100k events/s a day of dedup keys would not fit in this machine's Redis.
-  const pf = await startPayflux({ name: 'soak', env: exportEnv(ctx, 'soak', 'all', file, { PAYFLUX_DEDUP_WINDOW_SEC: '120' }), workDir: ctx.workDir, cpuProf: ctx.profDir });
+  const pf = await startPayflux({ name: 'soak', env: exportEnv(ctx, 'soak', 'all', file, { PAYFLUX_DEDUP_WINDOW_SEC: '120' }), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
   const clock = isoClock();
   const samples = [];
   const started = performance.now();

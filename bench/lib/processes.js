@@ -129,23 +129,19 @@ async function waitHealthy(url, child, logPath, timeoutMs = 30_000) {
 /**
  * `node dist/cli.js serve` with `env` on 127.0.0.1:<free port>, logs (stderr) to `<workDir>/<name>.log`.
  * `cpuProf`: a directory to write `<name>.cpuprofile` into when the process exits.
+ * `nodeArgs`: extra Node flags (`--node-arg`, what-if runs such as `--trace-gc`); the child's
+ * stdout then goes to its log too (every section exports to a file, so stdout only carries
+ * what those flags print).
  * cwd is `workDir`, so a stray `.env` in the repository cannot change the configuration.
  */
-/** Extra Node flags for every PayFlux child (`--node-arg`, what-if runs such as `--trace-gc`). */
-let extraNodeArgs = [];
-export function setPayfluxNodeArgs(args) {
-  extraNodeArgs = [...args];
-}
-
-export async function startPayflux({ name, env, workDir, cpuProf }) {
+export async function startPayflux({ name, env, workDir, cpuProf, nodeArgs: extra = [] }) {
   const port = await freePort();
   const logPath = join(workDir, `${name}.log`);
   const log = openSync(logPath, 'a');
   const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', `${name}.cpuprofile`] : [];
   const fullEnv = { ...cleanEnv(), PAYFLUX_LOG_LEVEL: 'warn', ...env, HTTP_ADDR: `127.0.0.1:${port}` };
-  // Every section exports to a file, so stdout only carries what extra Node flags print.
-  const stdout = extraNodeArgs.length > 0 ? log : 'ignore';
-  const child = track(spawn(process.execPath, [...nodeArgs, ...extraNodeArgs, CLI, 'serve'], { cwd: workDir, env: fullEnv, stdio: ['ignore', stdout, log] }));
+  const stdout = extra.length > 0 ? log : 'ignore';
+  const child = track(spawn(process.execPath, [...nodeArgs, ...extra, CLI, 'serve'], { cwd: workDir, env: fullEnv, stdio: ['ignore', stdout, log] }));
   closeSync(log);
   const url = `http://127.0.0.1:${port}`;
   // An exit we did not ask for is a finding: keep how it ended and the end of its log.

@@ -9,7 +9,7 @@ import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
 import { isStoredForm, type PaymentEvent } from '../events.js';
 import { PayFluxError, type ErrorBody, type ErrorCode } from '../errors.js';
-import { BadLine, BatchBody, EventBody, jsonBatchParser, jsonEventParser, parseNdjson } from './ingest-bodies.js';
+import { BadLine, BatchBody, EventBody, jsonBatchParser, jsonEventParser, parseNdjson, storedText } from './ingest-bodies.js';
 import { logged, sendError } from './error-handler.js';
 import type { Metrics } from '../metrics.js';
 import type { EventValidator } from './validate-event.js';
@@ -106,13 +106,16 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     return sendError(reply, pf);
   });
 
-  // Each route in its own scope, with a JSON parser that keeps the text (ingest-bodies.ts).
+  // Each route in its own scope, with a JSON parser that keeps the text (ingest-bodies.ts) and
+  // falls back to Fastify's, under the server's own prototype-poisoning options.
+  const fastifyJson = (scope: FastifyInstance) => scope.getDefaultJsonParser(scope.initialConfig.onProtoPoisoning ?? 'error', scope.initialConfig.onConstructorPoisoning ?? 'error');
   const ingestOne = createEventIngestor(o);
   await app.register(async (scope) => {
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonEventParser(scope.getDefaultJsonParser('error', 'error')));
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonEventParser(fastifyJson(scope)));
     scope.post('/v1/events/payment_exhaust', { bodyLimit: o.maxBodyBytes, onRequest }, async (req, reply) => {
       const b = req.body;
-      if ((await (b instanceof EventBody ? ingestOne(b.value, b.text) : ingestOne(b))) === 'duplicate') void reply.header('payflux-duplicate', 'true');
+      const outcome = b instanceof EventBody ? await ingestOne(b.value, b.text) : await ingestOne(b);
+      if (outcome === 'duplicate') void reply.header('payflux-duplicate', 'true');
       single.observe(reply.elapsedTime / 1000);
       return reply.code(202).send();
     });
@@ -122,7 +125,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
   // not an array that fails validation.
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, parseNdjson);
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBatchParser(scope.getDefaultJsonParser('error', 'error')));
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBatchParser(fastifyJson(scope), o.maxBatch));
     scope.post('/v1/events/batch', { bodyLimit: o.maxBatchBodyBytes, onRequest }, batchHandler);
   });
 
@@ -153,7 +156,10 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
         result.rejected.push({ index: i, error: v.error.toBody().error });
         continue;
       }
-      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(texts?.[i], raw, v.event) });
+      // As `storedPayload`, the text copied out of the body (see storedText).
+      const text = texts?.[i];
+      const payload = text !== undefined && isStoredForm(text, raw as Record<string, unknown>) ? storedText(text) : JSON.stringify(v.event);
+      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload });
       processors.push(v.event.processor);
     }
     if (result.rejected.length > 0) m.ingestRejected.inc({ reason: 'validation' }, result.rejected.length);
@@ -184,8 +190,9 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
 }
 
 /**
- * What is stored for a valid event: the text it was sent as when that is byte for byte the
- * stored form (`isStoredForm`), else its JSON. The same bytes either way.
+ * What is stored for a valid single event: the body it was sent as when that is byte for byte
+ * the stored form (`isStoredForm`), else its JSON. The same bytes either way; the body is then
+ * the payload itself, so keeping it keeps nothing more.
  */
 function storedPayload(text: string | undefined, body: unknown, event: PaymentEvent): string {
   return text !== undefined && isStoredForm(text, body as Record<string, unknown>) ? text : JSON.stringify(event);

@@ -47,15 +47,16 @@ const TICK_MS = 100;
 
 function event(processor: string, shape: Shape): Record<string, unknown> {
   const failed = Math.random() < shape.failureRate;
+  // In the export line's field order (SPEC §8): the stored form, which ingest stores as sent.
   return {
     event_id: randomUUID(),
-    event_timestamp: new Date().toISOString(),
     event_type: failed ? 'payment_failed' : 'payment_succeeded',
+    event_timestamp: new Date().toISOString(),
     processor,
-    failure_category: failed ? shape.category() : undefined,
-    retry_count: failed ? shape.retries() : 0,
-    geo_bucket: `G${Math.floor(Math.random() * shape.geos)}`,
     merchant_id_hash: `m_${Math.floor(Math.random() * 50)}`,
+    failure_category: failed ? shape.category() : undefined,
+    geo_bucket: `G${Math.floor(Math.random() * shape.geos)}`,
+    retry_count: failed ? shape.retries() : 0,
   };
 }
 

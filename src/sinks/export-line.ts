@@ -54,6 +54,9 @@ const riskSchema = {
 } as const;
 
 const HEAD = `{"type":"payment_event","schema_version":"${SCHEMA_VERSION}",`;
+const STREAM_ID_KEY = ',"stream_message_id":';
+const HEAD_BYTES = Buffer.from(HEAD);
+const STREAM_ID_OPEN = Buffer.from(`${STREAM_ID_KEY}"`);
 
 /** Serialise envelopes of one batch into newline-terminated lines (one string per batch). */
 export type LineSerializer = (entries: readonly Envelope[], processedAt: string) => string;
@@ -103,33 +106,33 @@ export function createLineEncoder(consumerName: string): LineEncoder {
   const parts = createLineParts(consumerName);
   const buffers = [Buffer.allocUnsafeSlow(1 << 20), Buffer.allocUnsafeSlow(1 << 20)];
   let turn = 0;
+  const grow = (scratch: Buffer, used: number, needed: number): Buffer => {
+    const grown = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, needed));
+    scratch.copy(grown, 0, 0, used);
+    buffers[turn] = grown;
+    return grown;
+  };
   return (entries, processedAt) => {
     // Starts with the quote that closes the stream id (see below).
     const bookkeeping = Buffer.from(`"${bookkeepingOf(consumerName, processedAt)}`);
     turn ^= 1;
     let scratch = buffers[turn] as Buffer;
     let at = 0;
-    const room = (bytes: number): void => {
-      if (at + bytes <= scratch.length) return;
-      const grown = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, at + bytes));
-      scratch.copy(grown, 0, 0, at);
-      scratch = grown;
-      buffers[turn] = grown;
-    };
     for (const env of entries) {
       const json = env.eventJson;
       if (json === undefined) {
         const text = parts.serialised(env, processedAt);
         // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-        room(3 * text.length);
+        if (at + 3 * text.length > scratch.length) scratch = grow(scratch, at, at + 3 * text.length);
         at += scratch.write(text, at);
         continue;
       }
-      const tail = parts.tail(env.risk, env.tier).bytes;
+      const tail = parts.tailBytes(env.risk, env.tier);
       // The id goes between quotes as it is when it needs no escaping (a stream id always), else
       // as the inside of its JSON string (escapes are ASCII: still ≤ 3 bytes a code unit).
       const id = plainId(env.id) ? env.id : JSON.stringify(env.id).slice(1, -1);
-      room(HEAD_BYTES.length + 3 * json.length + STREAM_ID_OPEN.length + 3 * id.length + bookkeeping.length + tail.length);
+      const bound = at + HEAD_BYTES.length + 3 * json.length + STREAM_ID_OPEN.length + 3 * id.length + bookkeeping.length + tail.length;
+      if (bound > scratch.length) scratch = grow(scratch, at, bound);
       at += HEAD_BYTES.copy(scratch, at);
       at += scratch.write(json, at);
       at += STREAM_ID_OPEN.copy(scratch, at);
@@ -140,10 +143,6 @@ export function createLineEncoder(consumerName: string): LineEncoder {
     return scratch.subarray(0, at);
   };
 }
-
-const STREAM_ID_KEY = ',"stream_message_id":';
-const HEAD_BYTES = Buffer.from(HEAD);
-const STREAM_ID_OPEN = Buffer.from(`${STREAM_ID_KEY}"`);
 
 /** Whether `id` needs no escaping in a JSON string: printable ASCII other than `"` and `\`. */
 function plainId(id: string): boolean {
@@ -158,10 +157,14 @@ function bookkeepingOf(consumerName: string, processedAt: string): string {
   return `,"consumer_name":${JSON.stringify(consumerName)},"processed_at":${JSON.stringify(processedAt)}`;
 }
 
-/** The end of a spliced line after the bookkeeping: risk and tier members, `}` and the newline. */
+/**
+ * The end of a spliced line after the bookkeeping: risk and tier members, `}` and the newline;
+ * its UTF-8 bytes made on the encoder's first use, in memory of their own (a small
+ * `Buffer.from` takes a slice of a shared 8 KiB pool, and a cached tail would keep it alive).
+ */
 interface LineTail {
   readonly text: string;
-  readonly bytes: Buffer;
+  bytes: Buffer | undefined;
 }
 
 /**
@@ -178,14 +181,12 @@ interface LineTail {
  */
 function createLineParts(consumerName: string): {
   tail(r: RiskAssessment | undefined, t: TierContext | undefined): LineTail;
+  tailBytes(r: RiskAssessment | undefined, t: TierContext | undefined): Buffer;
   serialised(env: Envelope, processedAt: string): string;
 } {
   const stringify = fastJson(schema);
   const stringifyRisk: (risk: Record<string, unknown>) => string = fastJson(riskSchema);
-  const lineTail = (members: string): LineTail => {
-    const text = `${members}}\n`;
-    return { text, bytes: Buffer.from(text) };
-  };
+  const lineTail = (members: string): LineTail => ({ text: `${members}}\n`, bytes: undefined });
   const bare = lineTail('');
   // Keyed by the assessment object; the tier context is compared by identity. A WeakMap: it
   // lives as long as the scorer's own caches keep the assessments, no bound of its own needed.
@@ -247,7 +248,16 @@ function createLineParts(consumerName: string): {
     );
   };
 
-  return { tail, serialised };
+  const tailBytes = (r: RiskAssessment | undefined, t: TierContext | undefined): Buffer => {
+    const made = tail(r, t);
+    if (made.bytes === undefined) {
+      made.bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(made.text));
+      made.bytes.write(made.text);
+    }
+    return made.bytes;
+  };
+
+  return { tail, tailBytes, serialised };
 }
 
 /** `{"a":1,"b":2}` → `,"a":1,"b":2`; `{}` → ``. */

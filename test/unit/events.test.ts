@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalEventId, eventFromSpans, isCalendarTime, eventMembers, isAuthFailure, isFailure, isTimeout, parseEventTime, STORED_FORM_SPAN_SLOTS, storedFormSpans, toPaymentEvent, type PaymentEvent } from '../../src/events.js';
+import { canonicalEventId, eventFromSpans, isCalendarTime, isStoredForm, eventMembers, isAuthFailure, isFailure, isTimeout, parseEventTime, STORED_FORM_SPAN_SLOTS, storedFormSpans, toPaymentEvent, type PaymentEvent } from '../../src/events.js';
 
 describe('event classification', () => {
   it('counts payment_failed or any failure_category as a failure', () => {
@@ -132,6 +132,25 @@ describe('eventMembers', () => {
     const reordered = stored.replace('"event_id":"evt_1","event_type":"payment_failed"', '"event_type":"payment_failed","event_id":"evt_1"');
     expect(reordered).toHaveLength(stored.length);
     expect(fromSpans(reordered, JSON.parse(reordered) as Record<string, unknown>)).toBeUndefined();
+  });
+
+  it('answers isStoredForm true exactly for text that is JSON.stringify of the event it parsed to, without escapes', () => {
+    expect(isStoredForm(stored, JSON.parse(stored) as Record<string, unknown>)).toBe(true);
+    fc.assert(
+      fc.property(variant, (text) => {
+        let parsed: Record<string, unknown>;
+        try {
+          parsed = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          return;
+        }
+        const exact = text === JSON.stringify(toPaymentEvent(parsed)) && !text.includes('\\');
+        expect(isStoredForm(text, parsed), text).toBe(exact);
+      }),
+      { numRuns: 500 },
+    );
+    const escaped = JSON.stringify(toPaymentEvent({ ...base, geo_bucket: 'a "b"' }));
+    expect(isStoredForm(escaped, JSON.parse(escaped) as Record<string, unknown>)).toBe(false);
   });
 
   it('never splices a number spelled shorter than JSON.stringify writes it, even when a line break makes up the length', () => {

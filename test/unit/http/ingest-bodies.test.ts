@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import type { FastifyRequest } from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { BadLine, BatchBody, EventBody, jsonBatchParser, jsonEventParser, parseNdjson } from '../../../src/http/ingest-bodies.js';
+import { BadLine, BatchBody, EventBody, jsonBatchParser, jsonEventParser, parseNdjson, splitItems, storedText, SUSPECT_CONSTRUCTOR, SUSPECT_PROTO } from '../../../src/http/ingest-bodies.js';
 
 const req = {} as FastifyRequest;
 
@@ -17,7 +19,7 @@ const fallback = (_req: FastifyRequest, body: string, done: (err: Error | null, 
   }
 };
 
-function parsed(body: string, parse = jsonBatchParser(fallback)): { err: Error | null; value: unknown } {
+function parsed(body: string, parse = jsonBatchParser(fallback, 1000)): { err: Error | null; value: unknown } {
   let out: { err: Error | null; value: unknown } | undefined;
   parse(req, body, (err, value) => {
     out = { err, value };
@@ -83,6 +85,62 @@ describe('jsonEventParser', () => {
     expect(parsed('{"constructor":{"prototype":{}}}', parse).value).toBeInstanceOf(Fallback);
     expect(parsed('{not json', parse).err).toBeInstanceOf(SyntaxError);
     expect(parsed('', parse).err).toBeInstanceOf(SyntaxError);
+  });
+});
+
+describe('the JSON parsers against Fastify’s own', () => {
+  const fastifyJson = Fastify().getDefaultJsonParser('error', 'error');
+  /** What a parser makes of a body: the error's code, or the value (an EventBody's or BatchBody's as Fastify's would be). */
+  const outcome = (parse: (req: FastifyRequest, body: string, done: (err: Error | null, v?: unknown) => void) => unknown, body: string): unknown => {
+    let out: unknown = 'no answer';
+    void parse(req, body, (err, v) => {
+      out = err !== null ? { code: (err as Error & { code?: string }).code, statusCode: (err as Error & { statusCode?: number }).statusCode } : v instanceof EventBody ? v.value : v instanceof BatchBody ? v.items : v;
+    });
+    return out;
+  };
+  const bodies = [
+    '',
+    ' ',
+    '\ufeff{"a":1}',
+    '{"a":1}',
+    '[{"a":1},{"b":2}]',
+    '[{"a":1},{"b":',
+    '[{"a":"},{"}]',
+    '{"__proto__":{"polluted":true}}',
+    '[{"__proto__":{"polluted":true}}]',
+    '[{"a":1},{"\\u005f_proto__":{"x":1}}]',
+    '[{"a":1},{"_\\u005fproto\\u005f_":{"x":1}}]',
+    '[{"constructor":{"prototype":{"polluted":true}}}]',
+    '[{"constructor":"x"}]',
+    '[{"\\u0063onstructor":{"prototype":{}}}]',
+    '[{"a":{"constructor":{"prototype":1}}}]',
+    '{not json',
+    'null',
+  ];
+
+  it('answers every body as Fastify’s parser does, errors included, on both routes', () => {
+    const ours = [jsonEventParser(fastifyJson), jsonBatchParser(fastifyJson, 1000)];
+    for (const body of bodies) for (const parse of ours) expect(outcome(parse, body), body).toEqual(outcome(fastifyJson, body));
+  });
+
+  it('uses secure-json-parse’s own tests for prototype poisoning, as installed', () => {
+    const source = readFileSync(createRequire(import.meta.url).resolve('secure-json-parse'), 'utf8');
+    expect(source).toContain(`const suspectProtoRx = ${String(SUSPECT_PROTO)}`);
+    expect(source).toContain(`const suspectConstructorRx = ${String(SUSPECT_CONSTRUCTOR)}`);
+  });
+});
+
+describe('splitItems and storedText', () => {
+  it('leaves a body of more items than a batch may hold to the fallback', () => {
+    expect(splitItems('[{"a":1},{"a":2},{"a":3}]', 3)?.items).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
+    expect(splitItems('[{"a":1},{"a":2},{"a":3}]', 2)).toBeUndefined();
+  });
+
+  it('copies a text out of its body, the same characters', () => {
+    const body = `[${'{"a":"é"},'.repeat(3)}{"a":1}]`;
+    const view = splitItems(body, 10)?.texts[1] ?? '';
+    expect(storedText(view)).toBe('{"a":"é"}');
+    expect(storedText('')).toBe('');
   });
 });
 
