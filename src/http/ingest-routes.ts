@@ -67,7 +67,7 @@ export function createEventIngestor(o: Pick<IngestRoutesOptions, 'validate' | 'b
     }
     let outcome: AppendOutcome | undefined;
     try {
-      [outcome] = await o.batcher.submit([{ dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(text, body, v.event) }]);
+      [outcome] = await o.batcher.submit([{ dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(text, body, v.event, false) }]);
     } catch (err) {
       m.ingestRejected.inc({ reason: 'unavailable' });
       throw unavailable(err);
@@ -156,10 +156,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
         result.rejected.push({ index: i, error: v.error.toBody().error });
         continue;
       }
-      // As `storedPayload`, the text copied out of the body (see storedText).
-      const text = texts?.[i];
-      const payload = text !== undefined && isStoredForm(text, raw as Record<string, unknown>) ? storedText(text) : JSON.stringify(v.event);
-      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload });
+      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(texts?.[i], raw, v.event, true) });
       processors.push(v.event.processor);
     }
     if (result.rejected.length > 0) m.ingestRejected.inc({ reason: 'validation' }, result.rejected.length);
@@ -190,10 +187,12 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
 }
 
 /**
- * What is stored for a valid single event: the body it was sent as when that is byte for byte
- * the stored form (`isStoredForm`), else its JSON. The same bytes either way; the body is then
- * the payload itself, so keeping it keeps nothing more.
+ * What is stored for a valid event: the text it was sent as when that is byte for byte the
+ * stored form (`isStoredForm`), else its JSON — the same bytes either way. A batch item's text
+ * is a view into the whole body and is copied out of it (`storedText`); a single event's text
+ * is its whole body, the payload itself.
  */
-function storedPayload(text: string | undefined, body: unknown, event: PaymentEvent): string {
-  return text !== undefined && isStoredForm(text, body as Record<string, unknown>) ? text : JSON.stringify(event);
+function storedPayload(text: string | undefined, body: unknown, event: PaymentEvent, viewOfBody: boolean): string {
+  if (text === undefined || !isStoredForm(text, body as Record<string, unknown>)) return JSON.stringify(event);
+  return viewOfBody ? storedText(text) : text;
 }
