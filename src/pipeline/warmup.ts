@@ -7,6 +7,7 @@
  */
 import type { EventBuffer } from '../buffer/buffer.js';
 import { decodeEntries } from '../operators/decode-entries.js';
+import { compareStreamIds, streamIdMs } from '../stream-id.js';
 import type { Batch } from './types.js';
 import { firstValueFrom, of } from 'rxjs';
 
@@ -14,11 +15,8 @@ const PAGE = 5000;
 
 export async function warmupBatches(buffer: EventBuffer, o: { windowSec: number; allowedLatenessSec: number; now: number; maxEntries?: number }): Promise<Batch[]> {
   const { lastDeliveredId } = await buffer.stats();
-  const [lastMs = 0, lastSeq = 0] = lastDeliveredId.split('-').map(Number);
-  const delivered = (id: string): boolean => {
-    const [ms = 0, seq = 0] = id.split('-').map(Number);
-    return ms < lastMs || (ms === lastMs && seq <= lastSeq);
-  };
+  const lastMs = streamIdMs(lastDeliveredId, lastDeliveredId.indexOf('-'));
+  const delivered = (id: string): boolean => compareStreamIds(id, lastDeliveredId) <= 0;
   // The window as it stood when the group last read, not as of now: after a long stop (or with
   // the consumer behind) a window measured back from now would miss what the group had seen.
   const anchor = lastMs > 0 ? Math.min(o.now, lastMs) : o.now;
