@@ -3,18 +3,19 @@
  * composition root and handed to whoever records. Label values come from small fixed sets:
  * never merchant ids, event ids or keys.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.js';
 
 export interface Metrics {
   readonly registry: Registry;
   readonly ingestAccepted: Counter;
   readonly ingestRejected: Counter<'reason'>;
   readonly ingestDuplicate: Counter;
-  readonly ingestDuration: Histogram<'route'>;
+  readonly ingestDuration: BucketHistogram<'route'>;
   readonly eventsByProcessor: Counter<'processor'>;
   readonly authDenied: Counter<'reason'>;
   readonly ingestRateLimited: Counter;
-  readonly appendBatchSize: Histogram;
+  readonly appendBatchSize: BucketHistogram;
   readonly appendPending: Gauge;
   readonly consumerProcessed: Counter;
   readonly consumerDlq: Counter<'reason'>;
@@ -30,7 +31,7 @@ export interface Metrics {
   readonly eventsExported: Counter<'destination'>;
   readonly exportErrors: Counter<'destination' | 'reason'>;
   readonly exportLastSuccess: Gauge<'destination'>;
-  readonly endToEndLatency: Histogram;
+  readonly endToEndLatency: BucketHistogram;
   readonly riskScoreLast: Gauge<'processor'>;
   readonly riskEvents: Counter<'processor' | 'band'>;
   readonly riskLateEvents: Counter<'processor'>;
@@ -45,17 +46,17 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     ingestAccepted: new Counter({ name: 'payflux_ingest_accepted_total', help: 'Events accepted and stored in the buffer.', registers: r }),
     ingestRejected: new Counter({ name: 'payflux_ingest_rejected_total', help: 'Events or requests rejected, by reason.', labelNames: ['reason'], registers: r }),
     ingestDuplicate: new Counter({ name: 'payflux_ingest_duplicate_total', help: 'Events answered as duplicates within the dedup window.', registers: r }),
-    ingestDuration: new Histogram({
+    ingestDuration: new BucketHistogram({
       name: 'payflux_ingest_duration_seconds',
       help: 'Ingest request duration, from arrival to answer.',
-      labelNames: ['route'],
+      labelName: 'route',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: r,
     }),
     eventsByProcessor: new Counter({ name: 'payflux_events_by_processor_total', help: 'Accepted events by processor.', labelNames: ['processor'], registers: r }),
     authDenied: new Counter({ name: 'payflux_auth_denied_total', help: 'Requests denied by auth, by reason.', labelNames: ['reason'], registers: r }),
     ingestRateLimited: new Counter({ name: 'payflux_ingest_rate_limited_total', help: 'Requests answered 429 by the per-key rate limit.', registers: r }),
-    appendBatchSize: new Histogram({
+    appendBatchSize: new BucketHistogram({
       name: 'payflux_append_batch_events',
       help: 'Events per micro-batched append round trip.',
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
@@ -90,7 +91,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['destination'],
       registers: r,
     }),
-    endToEndLatency: new Histogram({
+    endToEndLatency: new BucketHistogram({
       name: 'payflux_end_to_end_latency_seconds',
       help: 'From ingest storing an event to its export line being written.',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],

@@ -19,17 +19,32 @@ export interface ApiKeys {
   readonly size: number;
 }
 
-// One-shot hash: no Hash object per request.
-const digest = (key: string): Buffer => hash('sha256', key, 'buffer');
+// One-shot hash, as a Latin-1 ('binary') string, one char per byte. Asked for as a Buffer, the
+// same digest costs ~0.7 µs more a call (0.98 against 0.27 µs, measured): a new Buffer each time.
+const digestText = (key: string): string => hash('sha256', key, 'binary');
+const digest = (key: string): Buffer => Buffer.from(digestText(key), 'latin1');
+const HEX = '0123456789abcdef';
+
+/** The first 8 hex chars of a Latin-1 digest. */
+function idOfDigest(d: string): string {
+  let id = '';
+  for (let i = 0; i < 4; i++) {
+    const b = d.charCodeAt(i);
+    id += (HEX[b >> 4] as string) + (HEX[b & 15] as string);
+  }
+  return id;
+}
 
 /** The 8-char key id that may appear in logs. */
 export function keyIdOf(key: string): string {
-  return digest(key).toString('hex').slice(0, 8);
+  return idOfDigest(digestText(key));
 }
 
 export function createApiKeys(keys: readonly string[], revoked: readonly string[]): ApiKeys {
   let allowed: Buffer[] = [];
   let denied: Buffer[] = [];
+  // The presented key's digest, rewritten on every check (checks are synchronous).
+  const presented = Buffer.alloc(32);
 
   const matches = (d: Buffer, set: readonly Buffer[]): boolean => {
     let hit = false;
@@ -43,10 +58,11 @@ export function createApiKeys(keys: readonly string[], revoked: readonly string[
       if (header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') return { ok: false, reason: 'malformed' };
       const key = header.slice(7).trim();
       if (key === '') return { ok: false, reason: 'malformed' };
-      const d = digest(key);
-      if (matches(d, denied)) return { ok: false, reason: 'revoked' };
-      if (!matches(d, allowed)) return { ok: false, reason: 'invalid' };
-      return { ok: true, keyId: d.toString('hex').slice(0, 8) };
+      const text = digestText(key);
+      presented.write(text, 0, 'latin1');
+      if (matches(presented, denied)) return { ok: false, reason: 'revoked' };
+      if (!matches(presented, allowed)) return { ok: false, reason: 'invalid' };
+      return { ok: true, keyId: idOfDigest(text) };
     },
     reload(next, nextRevoked) {
       allowed = next.map(digest);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createApiKeys, keyIdOf } from '../../../src/http/api-keys.js';
 
@@ -8,6 +9,20 @@ describe('API keys', () => {
     expect(keys.check('Bearer key-one-0123456789')).toEqual({ ok: true, keyId: keyIdOf('key-one-0123456789') });
     expect(keys.check('bearer key-two-0123456789')).toMatchObject({ ok: true });
     expect(keyIdOf('key-one-0123456789')).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  it('names a key by the first 8 hex chars of its SHA-256, as the docs tell operators', () => {
+    for (const k of ['key-one-0123456789', 'ключ-ünïcode-0123', '\u0000\u00ff-edge-bytes']) {
+      const id = createHash('sha256').update(k).digest('hex').slice(0, 8);
+      expect(keyIdOf(k)).toBe(id);
+      expect(createApiKeys([k], []).check(`Bearer ${k}`)).toEqual({ ok: true, keyId: id });
+    }
+  });
+
+  it('keeps rejecting a wrong key after a right one (the digest buffer is reused between checks)', () => {
+    expect(keys.check('Bearer key-one-0123456789')).toMatchObject({ ok: true });
+    expect(keys.check('Bearer key-one-01234567890')).toEqual({ ok: false, reason: 'invalid' });
+    expect(keys.check('Bearer key-two-0123456789')).toMatchObject({ ok: true });
   });
 
   it('distinguishes missing, malformed and wrong keys', () => {
