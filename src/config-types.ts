@@ -25,6 +25,8 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly panicMode: 'crash' | 'recover';
   readonly shutdownTimeoutMs: number;
+  /** V8's old-generation growing factor, 1 + p/100 (0: V8's own heuristic). See `main.ts`. */
+  readonly heapGrowingPercent: number;
   readonly http: { readonly host: string; readonly port: number };
   readonly auth: {
     readonly keys: readonly string[];

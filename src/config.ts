@@ -59,6 +59,7 @@ const EnvSchema = z.object({
   PAYFLUX_LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   PAYFLUX_PANIC_MODE: oneOf(['crash', 'recover'] as const, 'crash'),
   PAYFLUX_SHUTDOWN_TIMEOUT_SEC: int(30, 1, 600),
+  PAYFLUX_HEAP_GROWING_PERCENT: int(100, 0, 1000),
 
   PAYFLUX_API_KEYS: csv(''),
   PAYFLUX_API_KEY: optionalString(),
@@ -250,6 +251,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logLevel: e.PAYFLUX_LOG_LEVEL,
     panicMode: e.PAYFLUX_PANIC_MODE,
     shutdownTimeoutMs: e.PAYFLUX_SHUTDOWN_TIMEOUT_SEC * 1000,
+    heapGrowingPercent: e.PAYFLUX_HEAP_GROWING_PERCENT,
     http: http ?? { host: '0.0.0.0', port: 8080 },
     auth: {
       keys,

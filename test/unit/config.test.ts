@@ -32,6 +32,12 @@ describe('loadConfig', () => {
     expect(c.alerts).toMatchObject({ minBand: 'elevated', maxPerHour: 30 });
     expect(c.stripe).toMatchObject({ apiKey: undefined, priceCents: 9900, productName: 'PayFlux Early Access' });
     expect(c.consumer.name).toMatch(/^.+-\d+-[0-9a-f]{6}$/);
+    expect(c.heapGrowingPercent).toBe(100);
+  });
+
+  it('takes 0 for V8’s own heap growing and refuses a negative or fractional percentage', () => {
+    expect(loadConfig({ PAYFLUX_HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
+    for (const bad of ['-1', '2.5', 'lots']) expect(problems({ PAYFLUX_HEAP_GROWING_PERCENT: bad })).toEqual([expect.stringMatching(/^PAYFLUX_HEAP_GROWING_PERCENT: /)]);
   });
 
   it('returns a deeply frozen object', () => {
