@@ -291,10 +291,11 @@ function exitOnConfigError(err: unknown): void {
  * survive scavenges and promote short-lived objects: with V8's factor the old space sawed
  * between ~30 MB live and 100–135 MB of garbage for the first minutes, and RSS peaked at
  * 250–275 MB in 200-s soaks at 44k events/s. Measured (bench/README, seventh session): 100 %
- * kept that soak at 142–184 MB with no drain or end-to-end throughput lost in alternating runs;
- * 25 % kept it at 134–147 MB but cost the drain 7–18 % in more major GCs. V8 reads the flag whenever it sets the next
- * limit, so setting it at start works like the command-line flag (measured). 0 leaves V8 alone,
- * and with it any `--heap-growing-percent` given to Node itself.
+ * kept that soak at 142–184 MB with no drain or end-to-end throughput lost in alternating
+ * runs; 25 % kept it at 133–147 MB but cost the drain up to a fifth in more major GCs.
+ * V8 reads the flag whenever it sets the next limit, so setting it at start works like the
+ * command-line flag (measured). 0 leaves V8 alone, and with it any `--heap-growing-percent`
+ * given to Node itself.
  */
 function tuneHeap(percent: number): void {
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
