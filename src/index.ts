@@ -18,3 +18,5 @@ export { createLineSerializer } from './sinks/export-line.js';
 export { createEventValidator, type EventValidator } from './http/validate-event.js';
 export { loadConfig, type Config } from './config.js';
 export { start, type Running } from './main.js';
+export type { Metrics } from './metrics.js';
+export type { BucketHistogram, HistogramSeries } from './bucket-histogram.js';

@@ -287,7 +287,7 @@ function exitOnConfigError(err: unknown): void {
 
 /**
  * Let the old generation grow by `percent` after each major GC instead of by V8's own factor
- * (up to 4× the live heap while GC looks cheap). Under sustained load the batches in flight
+ * (1.1–4× the live heap by how cheap GC looks; the flag replaces it in every case). Under sustained load the batches in flight
  * survive scavenges and promote short-lived objects: with V8's factor the old space sawed
  * between ~30 MB live and 100–135 MB of garbage for the first minutes, and RSS peaked at
  * 250–275 MB in 200-s soaks at 44k events/s. Measured (bench/README, seventh session): 100 %
