@@ -52,7 +52,9 @@ const MIN_VERSION: readonly [number, number] = [6, 2];
  */
 export const LAG_COUNT_CAP = 1000;
 
-type AppendFn = (numKeys: number, ...args: (string | number)[]) => Promise<number[]>;
+// The arguments go as one array (ioredis flattens it): spread into a call, a round trip of
+// ~60k events (PAYFLUX_APPEND_MAX_BATCH allows 100k) would overflow the call stack.
+type AppendFn = (numKeys: number, args: readonly (string | number)[]) => Promise<number[]>;
 type TrimFn = (stream: string, group: string, maxLen: number, floor: string) => Promise<[number, number, number]>;
 type RemoveIdleFn = (stream: string, group: string, idleMs: number, except: string) => Promise<string[]>;
 
@@ -120,7 +122,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       args[items.length + 1] = o.dedupWindowSec;
       let res: number[];
       try {
-        res = await pfAppend(items.length + 1, ...args);
+        res = await pfAppend(items.length + 1, args);
       } catch (err) {
         throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
       }

@@ -52,6 +52,13 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     ownPendingFirst = true;
   });
 
+  /**
+   * XACK with the ids in one array (here and in `deadLetter`), as the append does: spread
+   * into a call, PAYFLUX_READ_COUNT's 100k ids come close to the ~120k arguments at which V8's
+   * stack overflows.
+   */
+  const xack = (via: Redis, ids: readonly string[]) => via.call('xack', [o.stream, o.group, ...ids]);
+
   /** Entries with their delivery counts, which neither XAUTOCLAIM nor a history read report. */
   const withDeliveries = async (live: readonly RawEntry[]): Promise<StreamEntry[]> => {
     const entries = toStreamEntries(live, 1);
@@ -101,7 +108,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
           const raw = history?.[0]?.[1] ?? [];
           // Entries deleted (trimmed) while pending come back without fields: nothing to export.
           const gone = raw.filter(([, fields]) => fields === null).map(([id]) => rawText(id));
-          if (gone.length > 0) await shared.xack(o.stream, o.group, ...gone);
+          if (gone.length > 0) await xack(shared, gone);
           const live = raw.filter(([, fields]) => fields !== null);
           if (live.length > 0) return await withDeliveries(live);
           // Acknowledged batch by batch, so an empty history means all of it was handled.
@@ -126,7 +133,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
 
     async ack(ids: readonly string[]): Promise<void> {
       if (ids.length === 0) return;
-      await shared.xack(o.stream, o.group, ...ids);
+      await xack(shared, ids);
     },
 
     async deadLetter(items: readonly DeadLetterItem[]): Promise<void> {
@@ -136,7 +143,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
       for (const it of items) {
         tx.xadd(o.dlqStream, '*', 'data', it.data ?? '', 'original_id', it.id, 'reason', it.reason, 'timestamp', now);
       }
-      tx.xack(o.stream, o.group, ...items.map((it) => it.id));
+      tx.call('xack', [o.stream, o.group, ...items.map((it) => it.id)]);
       const res = await tx.exec();
       const failed = res?.find(([err]) => err !== null);
       if (res === null || failed !== undefined) throw failed?.[0] ?? new Error('dead-letter transaction aborted');
