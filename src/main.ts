@@ -41,6 +41,8 @@ export interface StartOptions {
   readonly listen?: boolean;
 }
 
+type Environment = Readonly<Record<string, string | undefined>>;
+
 export interface Running {
   readonly config: Config;
   readonly url: string;
@@ -48,8 +50,11 @@ export interface Running {
   readonly buffer: EventBuffer;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  /** SIGHUP: reload keys from `env`, reopen the export file. */
-  reload(env?: Readonly<Record<string, string | undefined>>): Promise<void>;
+  /**
+   * SIGHUP: reload keys from `env` (or from what `env()` returns: a reader that throws, such as
+   * an unreadable `.env`, keeps the old keys), then reopen the export file in either case.
+   */
+  reload(env?: Environment | (() => Environment)): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -229,7 +234,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     logger,
     async reload(env = process.env) {
       try {
-        const next = loadKeySet(loadConfig(env));
+        const next = loadKeySet(loadConfig(typeof env === 'function' ? env() : env));
         if (sameKeySet(next, keySet)) {
           // Nothing to change: with keys in the process environment this is every SIGHUP.
           logger.warn({ keys: apiKeys.size, hint: 'keys in the process environment cannot change in a running process: use .env or PAYFLUX_API_KEYS_FILE' }, 'api_keys_unchanged');
@@ -312,10 +317,21 @@ export async function main(): Promise<void> {
   }
   tuneHeap(config.heapGrowingPercent);
   const logger = createLogger(config.logLevel);
+  // start() can take a while (Redis unreachable, a long window rebuild). A SIGHUP meanwhile
+  // (logrotate) would end the process by default: note it and reload once started.
+  let hupWhileStarting = false;
+  const hupDuringStart = (): void => {
+    hupWhileStarting = true;
+  };
+  process.on('SIGHUP', hupDuringStart);
   const running = await start(config, { logger }).catch((err: unknown) => {
     exitOnConfigError(err); // the key files, read by start()
     throw err;
   });
+  process.off('SIGHUP', hupDuringStart);
+  // environment() reads .env: passed as a reader so that an unreadable one is reload's error.
+  process.on('SIGHUP', () => void running.reload(environment));
+  if (hupWhileStarting) void running.reload(environment);
 
   let stopping = false;
   const shutdown = (signal: string): void => {
@@ -338,7 +354,6 @@ export async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGHUP', () => void running.reload(environment()));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught_exception');
     if (config.panicMode === 'crash') {

@@ -109,8 +109,16 @@ export async function killAll(): Promise<void> {
   await Promise.all(waits);
 }
 
+export interface StartOptions {
+  readonly readyTimeoutMs?: number;
+  /** The child's working directory (where it reads `.env`); by default an empty one. */
+  readonly cwd?: string;
+  /** Resolve once spawned, without waiting for `server_listening` and `/health`. */
+  readonly noWait?: boolean;
+}
+
 /** Spawn `payflux serve` and wait until it logged `server_listening` and `/health` answers 200. */
-export async function startPayflux(env: PayfluxEnv, o: { readyTimeoutMs?: number } = {}): Promise<PayfluxProcess> {
+export async function startPayflux(env: PayfluxEnv, o: StartOptions = {}): Promise<PayfluxProcess> {
   const url = `http://${env.HTTP_ADDR ?? ''}`;
   const lines: string[] = [];
   const stderr: string[] = [];
@@ -118,7 +126,7 @@ export async function startPayflux(env: PayfluxEnv, o: { readyTimeoutMs?: number
   let exit!: Promise<Exit>;
 
   const spawnOne = async (): Promise<void> => {
-    const c = spawn(process.execPath, [CLI, 'serve'], { cwd: CWD, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [CLI, 'serve'], { cwd: o.cwd ?? CWD, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     running.add(c);
     // 'close', not 'exit': it comes once stdout and stderr are drained, so `lines` is complete.
@@ -147,6 +155,7 @@ export async function startPayflux(env: PayfluxEnv, o: { readyTimeoutMs?: number
       stderr.push(...parts);
       if (stderr.length > 20_000) stderr.splice(0, stderr.length - 10_000);
     });
+    if (o.noWait) return;
     const deadline = Date.now() + (o.readyTimeoutMs ?? 15_000);
     let exited: Exit | undefined;
     void exit.then((e) => (exited = e));
@@ -439,6 +448,8 @@ export function consumerSuite(): ConsumerSuite {
   beforeAll(async () => {
     server = await startRedis();
     redis = new IORedis(server.url);
+    // A test may stop the server for a while; the client reconnects by itself meanwhile.
+    redis.on('error', () => undefined);
   });
   afterEach(async () => {
     await killAll();

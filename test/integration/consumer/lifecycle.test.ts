@@ -4,11 +4,12 @@
  * event (at least once, duplicates bounded by one read batch).
  */
 import { describe, expect, it } from 'vitest';
-import { renameSync, symlinkSync } from 'node:fs';
+import { mkdirSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   countIds,
   drained,
+  getJson,
   groupState,
   idFactory,
   parseExportLine,
@@ -154,5 +155,51 @@ describe('signals under load', { timeout: 30_000 }, () => {
     const sent = new Set([...producer.accepted, ...producer.unconfirmed]);
     expect([...counts.keys()].filter((id) => !sent.has(id))).toEqual([]);
     expect(producer.accepted.length).toBeGreaterThan(acceptedAtKill);
+  });
+});
+
+describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
+  const logged = (pf: { stderrLines(): readonly string[] }, msg: string) => pf.stderrLines().filter((l) => l.includes(`"msg":"${msg}"`)).length;
+
+  it('while still starting (Redis unreachable): it neither ends the process nor is lost, the reload runs once started', async () => {
+    const env = await payfluxEnv(suite.server);
+    await suite.server.stop();
+    let pf: Awaited<ReturnType<typeof startPayflux>>;
+    try {
+      pf = await startPayflux(env, { noWait: true });
+      await waitUntil('start() retrying Redis', () => logged(pf, 'redis_unreachable'), (n) => n >= 1, { context: () => pf.stderrTail() });
+      pf.signal('SIGHUP');
+      const seen = logged(pf, 'redis_unreachable');
+      await waitUntil('another attempt after the signal', () => logged(pf, 'redis_unreachable'), (n) => n > seen, { context: () => pf.stderrTail() });
+      expect(pf.alive()).toBe(true);
+      expect(logged(pf, 'api_keys_unchanged')).toBe(0);
+    } finally {
+      await suite.server.start();
+    }
+    await waitUntil('healthy', () => getJson(`${pf.url}/health`).then((r) => r.status, () => 0), (s) => s === 200, { context: () => pf.stderrTail() });
+    // The keys are in the process environment, so the deferred reload finds them unchanged.
+    await waitUntil('the deferred reload', () => logged(pf, 'api_keys_unchanged'), (n) => n === 1, { context: () => pf.stderrTail() });
+    expect((await pf.stop()).code).toBe(0);
+  });
+
+  it('with an unreadable .env: keeps the old keys and running, and still reopens the export file', async () => {
+    const file = join(suite.scratch(), 'export.ndjson');
+    const cwd = suite.scratch();
+    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const pf = await startPayflux(env, { cwd });
+    await sendEvents(pf.url, 20, idFactory());
+    await waitUntil('the first lines', () => readExportFile(file).length, (n) => n === 20, { context: pf.stderrTail });
+
+    mkdirSync(join(cwd, '.env')); // reading it now fails (EISDIR)
+    renameSync(file, `${file}.1`);
+    pf.signal('SIGHUP');
+    await waitUntil('the reload refused and the file reopened', () => [logged(pf, 'reload_failed_keeping_old_keys'), logged(pf, 'export_file_reopened')], ([a, b]) => a === 1 && b === 1, { context: pf.stderrTail });
+    expect(pf.alive()).toBe(true);
+
+    const after = await sendEvents(pf.url, 20, idFactory());
+    expect(after).toHaveLength(20);
+    await waitUntil('the next lines in the new file', () => readExportFile(file).length, (n) => n === 20, { context: pf.stderrTail });
+    expect(readExportFile(`${file}.1`)).toHaveLength(20);
+    expect((await pf.stop()).code).toBe(0);
   });
 });
