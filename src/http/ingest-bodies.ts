@@ -108,20 +108,37 @@ export function splitItems(body: string, maxItems: number): BatchBody | undefine
   return new BatchBody(items, texts);
 }
 
-/** The NDJSON parser of the batch route: a `BatchBody`, a `BadLine` for each line that is not JSON. */
-export function parseNdjson(_req: FastifyRequest, body: string | Buffer, done: Done): void {
-  const items: unknown[] = [];
-  const texts: string[] = [];
-  for (const line of (body as string).split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      items.push(JSON.parse(line));
-    } catch {
-      items.push(new BadLine('line is not valid JSON'));
+/**
+ * A batch body of more items than a batch may hold: counted, not parsed, since the handler
+ * refuses it anyway (8 MiB of tiny NDJSON lines took the event loop ~1 s to parse; ~0.15 s to
+ * count).
+ */
+export class OversizedBatch {
+  constructor(readonly count: number) {}
+}
+
+/**
+ * The NDJSON parser of the batch route: a `BatchBody` with a `BadLine` for each line that is
+ * not JSON, or an `OversizedBatch` when there are more than `maxItems` non-blank lines.
+ */
+export function ndjsonParser(maxItems: number): Parser {
+  return (_req, body, done) => {
+    const texts: string[] = [];
+    for (const line of (body as string).split('\n')) if (line.trim() !== '') texts.push(line);
+    if (texts.length > maxItems) {
+      done(null, new OversizedBatch(texts.length));
+      return;
     }
-    texts.push(line);
-  }
-  done(null, new BatchBody(items, texts));
+    const items = new Array<unknown>(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      try {
+        items[i] = JSON.parse(texts[i] as string);
+      } catch {
+        items[i] = new BadLine('line is not valid JSON');
+      }
+    }
+    done(null, new BatchBody(items, texts));
+  };
 }
 
 /**

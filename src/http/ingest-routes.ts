@@ -9,7 +9,7 @@ import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
 import { isStoredForm, type PaymentEvent } from '../events.js';
 import { PayFluxError, type ErrorBody, type ErrorCode } from '../errors.js';
-import { BadLine, BatchBody, EventBody, jsonBatchParser, jsonEventParser, parseNdjson, storedText } from './ingest-bodies.js';
+import { BadLine, BatchBody, EventBody, OversizedBatch, jsonBatchParser, jsonEventParser, ndjsonParser, storedText } from './ingest-bodies.js';
 import { logged, sendError } from './error-handler.js';
 import type { Metrics } from '../metrics.js';
 import type { EventValidator } from './validate-event.js';
@@ -124,7 +124,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
   // NDJSON for the batch route only: on the single-event route it is a wrong content type, 415,
   // not an array that fails validation.
   await app.register(async (scope) => {
-    scope.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, parseNdjson);
+    scope.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, ndjsonParser(o.maxBatch));
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBatchParser(fastifyJson(scope), o.maxBatch));
     scope.post('/v1/events/batch', { bodyLimit: o.maxBatchBodyBytes, onRequest }, batchHandler);
   });
@@ -133,14 +133,16 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     const parsed = req.body;
     const body = parsed instanceof BatchBody ? parsed.items : parsed;
     const texts = parsed instanceof BatchBody ? parsed.texts : undefined;
+    const tooLarge = (count: number): PayFluxError => {
+      m.ingestRejected.inc({ reason: 'batch_too_large' });
+      return new PayFluxError('PF_ERR_BATCH_TOO_LARGE', `a batch holds at most ${o.maxBatch} events (PAYFLUX_MAX_BATCH); got ${count}`);
+    };
+    if (parsed instanceof OversizedBatch) throw tooLarge(parsed.count);
     if (!Array.isArray(body)) {
       m.ingestRejected.inc({ reason: 'validation' });
       throw new PayFluxError('PF_ERR_VALIDATION', 'the batch must be a JSON array of events (or NDJSON with application/x-ndjson)');
     }
-    if (body.length > o.maxBatch) {
-      m.ingestRejected.inc({ reason: 'batch_too_large' });
-      throw new PayFluxError('PF_ERR_BATCH_TOO_LARGE', `a batch holds at most ${o.maxBatch} events (PAYFLUX_MAX_BATCH); got ${body.length}`);
-    }
+    if (body.length > o.maxBatch) throw tooLarge(body.length);
     const t = now();
     const result: BatchResult = { accepted: 0, duplicates: 0, rejected: [] };
     const items: AppendItem[] = [];

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { BadLine, BatchBody, EventBody, jsonBatchParser, jsonEventParser, parseNdjson, splitItems, storedText, SUSPECT_CONSTRUCTOR, SUSPECT_PROTO } from '../../../src/http/ingest-bodies.js';
+import { BadLine, BatchBody, EventBody, OversizedBatch, jsonBatchParser, jsonEventParser, ndjsonParser, splitItems, storedText, SUSPECT_CONSTRUCTOR, SUSPECT_PROTO } from '../../../src/http/ingest-bodies.js';
 
 const req = {} as FastifyRequest;
 
@@ -144,14 +144,24 @@ describe('splitItems and storedText', () => {
   });
 });
 
-describe('parseNdjson', () => {
-  it('keeps each non-blank line as its item’s text, and a line that does not parse as a BadLine', () => {
+describe('ndjsonParser', () => {
+  const parse = (body: string, maxItems = 10): unknown => {
     let value: unknown;
-    parseNdjson(req, '{"a":1}\n\n{oops\n  \n{"b":2}\r\n', (_err, v) => {
+    ndjsonParser(maxItems)(req, body, (_err, v) => {
       value = v;
     });
-    const b = value as BatchBody;
+    return value;
+  };
+
+  it('keeps each non-blank line as its item’s text, and a line that does not parse as a BadLine', () => {
+    const b = parse('{"a":1}\n\n{oops\n  \n{"b":2}\r\n') as BatchBody;
     expect(b.items).toEqual([{ a: 1 }, new BadLine('line is not valid JSON'), { b: 2 }]);
     expect(b.texts).toEqual(['{"a":1}', '{oops', '{"b":2}\r']);
+  });
+
+  it('counts the lines of a body over the limit instead of parsing them, blank lines not counted', () => {
+    expect(parse('{"a":1}\n\n{"a":2}\n \n', 2)).toBeInstanceOf(BatchBody);
+    const over = parse('{"a":1}\n\n{oops\n{"a":3}\n', 2);
+    expect(over).toEqual(new OversizedBatch(3));
   });
 });
