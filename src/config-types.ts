@@ -59,6 +59,8 @@ export interface Config {
       readonly explicit: boolean;
       readonly password: string | undefined;
       readonly tls: boolean;
+      /** Drop a connection whose commands got no answer for this long (ms); 0 = never. */
+      readonly socketTimeoutMs: number;
     };
     readonly keyPrefix: string;
     readonly stream: string;

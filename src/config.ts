@@ -86,6 +86,9 @@ const EnvSchema = z.object({
   REDIS_URL: optionalString(),
   REDIS_PASSWORD: optionalString(),
   REDIS_TLS: bool(false),
+  // Drop a connection whose commands got no byte back for this long (0 = never): a Redis gone
+  // without closing the socket would otherwise hold it for the kernel's ~15 minutes.
+  REDIS_SOCKET_TIMEOUT_MS: int(10_000, 0, 600_000),
   PAYFLUX_KEY_PREFIX: z.preprocess(blankToUndefined, z.string().default('payflux:')),
   PAYFLUX_STREAM: z.preprocess(blankToUndefined, z.string().default('events_stream')),
   PAYFLUX_CONSUMER_GROUP: z.preprocess(blankToUndefined, z.string().default('payment_consumers')),
@@ -282,6 +285,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         explicit: e.REDIS_ADDR !== undefined || e.REDIS_URL !== undefined,
         password: e.REDIS_PASSWORD,
         tls: e.REDIS_TLS || redisUrl.startsWith('rediss://'),
+        socketTimeoutMs: e.REDIS_SOCKET_TIMEOUT_MS,
       },
       keyPrefix: e.PAYFLUX_KEY_PREFIX,
       stream: e.PAYFLUX_STREAM,

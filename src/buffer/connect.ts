@@ -29,6 +29,7 @@ export async function connectBuffer(config: Config, o: ConnectOptions): Promise<
       url: b.redis.url,
       password: b.redis.password,
       tls: b.redis.tls,
+      socketTimeoutMs: b.redis.socketTimeoutMs,
       keyPrefix: b.keyPrefix,
       stream: b.stream,
       group: b.group,

@@ -28,6 +28,8 @@ export interface RedisBufferOptions {
   readonly url: string;
   readonly password: string | undefined;
   readonly tls: boolean;
+  /** REDIS_SOCKET_TIMEOUT_MS: drop a connection whose commands got no answer for this long; 0 = never. */
+  readonly socketTimeoutMs?: number;
   readonly keyPrefix: string;
   readonly stream: string;
   readonly group: string;
@@ -58,10 +60,13 @@ type AppendFn = (numKeys: number, args: readonly (string | number)[]) => Promise
 type TrimFn = (stream: string, group: string, maxLen: number, floor: string) => Promise<[number, number, number]>;
 type RemoveIdleFn = (stream: string, group: string, idleMs: number, except: string) => Promise<string[]>;
 
-export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls'>): RedisOptions {
+export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 'socketTimeoutMs'>): RedisOptions {
   return {
     password: o.password,
     tls: o.tls ? {} : undefined,
+    // ioredis destroys the socket when commands wait this long with no byte back, fails them
+    // and reconnects. (Not on the blocking reader: see redis-reader.ts.)
+    socketTimeout: o.socketTimeoutMs !== undefined && o.socketTimeoutMs > 0 ? o.socketTimeoutMs : undefined,
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

@@ -1,8 +1,9 @@
 /**
  * One consumer's reader on its own connection.
  *
- * A watchdog guards the blocking read: if XREADGROUP BLOCK n has not answered within
- * n + WATCHDOG_GRACE_MS (a half-open socket, a stalled server), the connection is dropped and
+ * A watchdog guards the blocking read (and the reclaim, with n = 0): if XREADGROUP BLOCK n
+ * has not answered within n + WATCHDOG_GRACE_MS (a half-open socket, a stalled server), the
+ * connection is dropped and
  * re-established, again every n + grace while the read stays unanswered. ioredis re-sends the
  * unanswered read on the new connection (autoResendUnfulfilledCommands), or fails it when the
  * connection drops again before it is ready (the caller retries with backoff); entries a lost
@@ -34,7 +35,9 @@ type PendingReply = [string, string, number, number][];
 
 export async function createRedisReader(shared: Redis, o: RedisReaderOptions): Promise<StreamReader> {
   // Blocking reads get their own connection; an offline queue would only hide outages here.
-  const conn = shared.duplicate({ connectionName: `payflux-reader-${o.consumer}`, enableOfflineQueue: false });
+  // Its watchdog (above) replaces the shared connection's socket timeout, which a BLOCK longer
+  // than it (PAYFLUX_READ_BLOCK_MS) would trip on every quiet read.
+  const conn = shared.duplicate({ connectionName: `payflux-reader-${o.consumer}`, enableOfflineQueue: false, socketTimeout: undefined });
   conn.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'redis_reader_error'));
   await conn.connect();
   let claimCursor = '0-0';
@@ -58,6 +61,13 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
    * stack overflows.
    */
   const xack = (via: Redis, ids: readonly string[]) => via.call('xack', [o.stream, o.group, ...ids]);
+
+  /** Reconnect every `waitMs` + grace while `op` stays unanswered; clear the returned timer after. */
+  const watch = (op: 'read' | 'reclaim', waitMs: number): NodeJS.Timeout =>
+    setInterval(() => {
+      o.logger.warn({ op, waitMs }, 'redis_read_watchdog_reconnect');
+      conn.disconnect(true);
+    }, waitMs + (o.watchdogGraceMs ?? WATCHDOG_GRACE_MS));
 
   /** Entries with their delivery counts, which neither XAUTOCLAIM nor a history read report. */
   const withDeliveries = async (live: readonly RawEntry[]): Promise<StreamEntry[]> => {
@@ -98,10 +108,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     consumer: o.consumer,
 
     async read(count: number, blockMs: number): Promise<StreamEntry[]> {
-      const watchdog = setInterval(() => {
-        o.logger.warn({ blockMs }, 'redis_read_watchdog_reconnect');
-        conn.disconnect(true);
-      }, blockMs + (o.watchdogGraceMs ?? WATCHDOG_GRACE_MS));
+      const watchdog = watch('read', blockMs);
       try {
         if (ownPendingFirst) {
           const history = (await withGroup(() => conn.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'))) as ReadReply;
@@ -126,9 +133,14 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     },
 
     async reclaim(idleMs: number, count: number): Promise<StreamEntry[]> {
-      const [next, raw] = (await withGroup(() => conn.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count))) as ClaimReply;
-      claimCursor = rawText(next);
-      return withDeliveries(raw.filter(([, fields]) => fields !== null));
+      const watchdog = watch('reclaim', 0);
+      try {
+        const [next, raw] = (await withGroup(() => conn.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count))) as ClaimReply;
+        claimCursor = rawText(next);
+        return await withDeliveries(raw.filter(([, fields]) => fields !== null));
+      } finally {
+        clearInterval(watchdog);
+      }
     },
 
     async ack(ids: readonly string[]): Promise<void> {

@@ -33,6 +33,12 @@ describe('loadConfig', () => {
     expect(c.stripe).toMatchObject({ apiKey: undefined, priceCents: 9900, productName: 'PayFlux Early Access' });
     expect(c.consumer.name).toMatch(/^.+-\d+-[0-9a-f]{6}$/);
     expect(c.heapGrowingPercent).toBe(100);
+    expect(c.buffer.redis.socketTimeoutMs).toBe(10_000);
+  });
+
+  it('takes 0 for no Redis socket timeout and refuses a negative one', () => {
+    expect(loadConfig({ REDIS_SOCKET_TIMEOUT_MS: '0' }).buffer.redis.socketTimeoutMs).toBe(0);
+    for (const bad of ['-1', '1.5', 'never']) expect(problems({ REDIS_SOCKET_TIMEOUT_MS: bad })).toEqual([expect.stringMatching(/^REDIS_SOCKET_TIMEOUT_MS: /)]);
   });
 
   it('takes 0 for V8’s own heap growing and refuses a negative or fractional percentage', () => {
@@ -65,7 +71,7 @@ describe('loadConfig', () => {
 
   it('builds the Redis URL from REDIS_ADDR and REDIS_TLS, and marks it explicit', () => {
     const c = loadConfig({ REDIS_ADDR: '10.1.2.3:6380', REDIS_TLS: 'true', REDIS_PASSWORD: 's3cret' });
-    expect(c.buffer.redis).toEqual({ url: 'rediss://10.1.2.3:6380', explicit: true, password: 's3cret', tls: true });
+    expect(c.buffer.redis).toEqual({ url: 'rediss://10.1.2.3:6380', explicit: true, password: 's3cret', tls: true, socketTimeoutMs: 10_000 });
     expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2' }).buffer.redis.url).toBe('redis://cache:6379/2');
   });
 
