@@ -5,6 +5,7 @@
  * reconnects, so ingest and export come back by themselves within seconds.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { event, post, startTestApp, waitFor, type TestApp } from '../../support/app.js';
 import { startBlackholeProxy, type BlackholeProxy } from '../../support/blackhole-proxy.js';
 import { startRedis, type RedisServer } from '../../support/redis-server.js';
@@ -50,5 +51,13 @@ describe('Redis gone silent', { timeout: 30_000 }, () => {
     // The reader's own watchdog (BLOCK time + 5 s) brings the export back.
     await waitFor(() => exported(during) && exported(after), 15_000, 'export to resume');
     expect(app.lines.filter((l) => l.event_id === during.event_id)).toHaveLength(1);
+    // And acknowledged: the acks go over the shared connection, reconnected too.
+    const direct = new Redis(server.url);
+    try {
+      await waitFor(async () => ((await direct.xpending(app?.stream ?? '', 'payment_consumers'))[0] === 0 ? true : undefined), 10_000, 'nothing pending');
+      expect(await direct.xlen(app.stream)).toBe(3);
+    } finally {
+      direct.disconnect();
+    }
   });
 });
