@@ -135,3 +135,19 @@ for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
 end
 return removed
 `;
+
+/**
+ * Move dead letters back into the stream. KEYS[1] the stream, KEYS[2] the DLQ. ARGV: pairs of
+ * DLQ entry id and payload. Returns how many moved.
+ *
+ * Each entry is deleted from the DLQ only after its XADD succeeded: an XADD that fails ends
+ * the script (redis.call raises) before its XDEL, so an entry is moved whole or stays. In a
+ * MULTI, Redis would run the XDEL after a failed XADD and the entry would be gone.
+ */
+export const DLQ_REPLAY_SCRIPT = `
+for i = 1, #ARGV, 2 do
+  redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
+  redis.call('XDEL', KEYS[2], ARGV[i])
+end
+return #ARGV / 2
+`;

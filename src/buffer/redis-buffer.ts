@@ -9,7 +9,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { streamIdMs } from '../stream-id.js';
-import { APPEND_SCRIPT, REMOVE_IDLE_CONSUMERS_SCRIPT, TRIM_SCRIPT } from './lua.js';
+import { APPEND_SCRIPT, DLQ_REPLAY_SCRIPT, REMOVE_IDLE_CONSUMERS_SCRIPT, TRIM_SCRIPT } from './lua.js';
 import { createRedisReader } from './redis-reader.js';
 import {
   BufferUnavailableError,
@@ -59,6 +59,7 @@ export const LAG_COUNT_CAP = 1000;
 type AppendFn = (numKeys: number, args: readonly (string | number)[]) => Promise<number[]>;
 type TrimFn = (stream: string, group: string, maxLen: number, floor: string) => Promise<[number, number, number]>;
 type RemoveIdleFn = (stream: string, group: string, idleMs: number, except: string) => Promise<string[]>;
+type DlqReplayFn = (stream: string, dlq: string, idsAndPayloads: readonly string[]) => Promise<number>;
 
 export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 'socketTimeoutMs'>): RedisOptions {
   return {
@@ -83,6 +84,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   redis.defineCommand('pfAppend', { lua: APPEND_SCRIPT });
   redis.defineCommand('pfTrim', { numberOfKeys: 1, lua: TRIM_SCRIPT });
   redis.defineCommand('pfRemoveIdle', { numberOfKeys: 1, lua: REMOVE_IDLE_CONSUMERS_SCRIPT });
+  redis.defineCommand('pfDlqReplay', { numberOfKeys: 2, lua: DLQ_REPLAY_SCRIPT });
   try {
     await redis.connect();
     await checkVersion(redis);
@@ -106,6 +108,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   const pfAppend = (redis as unknown as { pfAppend: AppendFn }).pfAppend.bind(redis);
   const pfTrim = (redis as unknown as { pfTrim: TrimFn }).pfTrim.bind(redis);
   const pfRemoveIdle = (redis as unknown as { pfRemoveIdle: RemoveIdleFn }).pfRemoveIdle.bind(redis);
+  const pfDlqReplay = (redis as unknown as { pfDlqReplay: DlqReplayFn }).pfDlqReplay.bind(redis);
   const readers = new Set<StreamReader>();
 
   const buffer: EventBuffer = {
@@ -201,13 +204,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     async dlqReplay(count: number): Promise<number> {
       const entries = await buffer.dlqList(count);
       if (entries.length === 0) return 0;
-      const tx = redis.multi();
-      for (const e of entries) {
-        tx.xadd(o.stream, '*', 'e', e.data);
-        tx.xdel(o.dlqStream, e.dlqId);
-      }
-      await tx.exec();
-      return entries.length;
+      return pfDlqReplay(o.stream, o.dlqStream, entries.flatMap((e) => [e.dlqId, e.data]));
     },
 
     async dlqPurge(): Promise<number> {
