@@ -3,6 +3,7 @@
  * The README's error table is pinned against this list by a test; add a row there too.
  */
 export const ERRORS = {
+  PF_ERR_BAD_REQUEST: { status: 400, message: 'the request is not valid HTTP or its URL is malformed' },
   PF_ERR_BAD_JSON: { status: 400, message: 'request body is not valid JSON' },
   PF_ERR_VALIDATION: { status: 400, message: 'a field failed validation' },
   PF_ERR_BATCH_TOO_LARGE: { status: 400, message: 'too many events in one batch' },
@@ -10,10 +11,12 @@ export const ERRORS = {
   PF_ERR_FORBIDDEN: { status: 403, message: 'the target is not allowed' },
   PF_ERR_NOT_FOUND: { status: 404, message: 'no such resource' },
   PF_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'method not allowed' },
+  PF_ERR_REQUEST_TIMEOUT: { status: 408, message: 'the request did not arrive in time' },
   PF_ERR_BODY_TOO_LARGE: { status: 413, message: 'request body is too large' },
   PF_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported content type' },
   PF_ERR_UNPROCESSABLE: { status: 422, message: 'the request cannot be processed' },
   PF_ERR_RATE_LIMITED: { status: 429, message: 'rate limit exceeded' },
+  PF_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'request headers are too large' },
   PF_ERR_INTERNAL: { status: 500, message: 'internal error' },
   PF_ERR_UPSTREAM: { status: 502, message: 'the upstream target could not be reached' },
   PF_ERR_BUFFER_UNAVAILABLE: { status: 503, message: 'the event buffer is unavailable' },

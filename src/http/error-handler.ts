@@ -4,6 +4,8 @@
  * Nothing unexpected ever leaves as a bare 500 with a stack; request bodies never reach the log.
  */
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PayFluxError, type ErrorCode } from '../errors.js';
 
@@ -73,6 +75,34 @@ export function logged(err: FastifyError, req: FastifyRequest): PayFluxError {
   const pf = toPayFluxError(err);
   if (pf.status >= 500) req.log.error({ reqId: req.id, err: { message: err.message, code: err.code, stack: err.stack } }, 'request_failed');
   return pf;
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL it cannot decode (`%zz`), a route parameter over the
+ * length limit. No hook has run, so the request id is set here.
+ */
+export function frameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('x-request-id', req.id);
+  const message = err.code === 'FST_ERR_BAD_URL' ? 'the request URL cannot be decoded' : err.message;
+  void sendError(reply, new PayFluxError('PF_ERR_BAD_REQUEST', message));
+}
+
+/**
+ * Node's `clientError` (Fastify's `clientErrorHandler`): bytes that are not an HTTP request,
+ * headers over the size limit, a request that did not arrive in time. There is no request to
+ * answer through Fastify; the answer is written to the socket, which is then closed.
+ */
+export function clientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'PF_ERR_HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'PF_ERR_REQUEST_TIMEOUT' : 'PF_ERR_BAD_REQUEST';
+  const e = new PayFluxError(code);
+  const body = JSON.stringify(e.toBody());
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 export function sendError(reply: FastifyReply, err: PayFluxError): FastifyReply {

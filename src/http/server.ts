@@ -4,7 +4,7 @@
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { installErrorHandling, requestIdFor } from './error-handler.js';
+import { clientError, frameworkError, installErrorHandling, requestIdFor } from './error-handler.js';
 import { ingestRoutes, type IngestRoutesOptions } from './ingest-routes.js';
 import { opsRoutes, type OpsRoutesOptions } from './ops-routes.js';
 
@@ -39,6 +39,9 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     // Unknown fields are ignored, never an error; __proto__/constructor keys are refused.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Errors before any route or hook runs get the same JSON contract (error-handler.ts).
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
   // JSON only (415 otherwise); the batch route adds NDJSON, the Stripe route its raw body.

@@ -3,6 +3,7 @@
  * for what happens to be valid) with a JSON error body, never a 5xx, and the server stays up.
  */
 import { describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import fc from 'fast-check';
 import { appSuite, TEST_KEY, event } from '../../support/app.js';
 
@@ -73,6 +74,50 @@ describe('malformed input', () => {
       }
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((await fetch(`${suite.app.url}/health`)).status).toBe(200);
+  });
+});
+
+/** Write `bytes` on a fresh connection; resolve with everything the server sent before closing. */
+function rawExchange(bytes: string): Promise<string> {
+  const { port } = new URL(suite.app.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let got = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (got += d));
+    socket.on('close', () => resolve(got));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no close; got ${JSON.stringify(got)}`)));
+    socket.write(bytes);
+  });
+}
+
+function parseRaw(raw: string): { status: number; headers: Map<string, string>; body: { error: { code: string; message: string } } } {
+  const [head = '', body = ''] = raw.split('\r\n\r\n');
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  return { status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body) as { error: { code: string; message: string } } };
+}
+
+describe('errors before any route runs', () => {
+  it('a URL that cannot be decoded gets the JSON error contract and a request id', async () => {
+    const res = await fetch(`${suite.app.url}/v1/events/%zz`, { method: 'POST', headers: { authorization: `Bearer ${TEST_KEY}` }, body: '{}' });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await res.json()).toEqual({ error: { code: 'PF_ERR_BAD_REQUEST', message: 'the request URL cannot be decoded' } });
+  });
+
+  it('bytes that are not HTTP, and headers over the limit, get the contract too, then the connection closes', async () => {
+    const garbage = parseRaw(await rawExchange('HELLO THERE\r\n\r\n'));
+    expect(garbage.status).toBe(400);
+    expect(garbage.body.error.code).toBe('PF_ERR_BAD_REQUEST');
+    expect(garbage.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(garbage.headers.get('connection')).toBe('close');
+
+    const big = parseRaw(await rawExchange(`GET /health HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`));
+    expect(big.status).toBe(431);
+    expect(big.body.error.code).toBe('PF_ERR_HEADERS_TOO_LARGE');
     expect((await fetch(`${suite.app.url}/health`)).status).toBe(200);
   });
 });
