@@ -97,7 +97,10 @@ export function clientError(err: Error & { code?: string }, socket: Duplex): voi
   const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'PF_ERR_HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'PF_ERR_REQUEST_TIMEOUT' : 'PF_ERR_BAD_REQUEST';
   const e = new PayFluxError(code);
   const body = JSON.stringify(e.toBody());
-  if (socket.writable) {
+  // As Node's own handler does: never write into a response that has begun on this socket
+  // (a pipelined request's), which would corrupt it for the client.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (socket.writable && inFlight?.headersSent !== true) {
     socket.write(
       `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
     );
