@@ -142,12 +142,39 @@ return removed
  *
  * Each entry is deleted from the DLQ only after its XADD succeeded: an XADD that fails ends
  * the script (redis.call raises) before its XDEL, so an entry is moved whole or stays. In a
- * MULTI, Redis would run the XDEL after a failed XADD and the entry would be gone.
+ * MULTI, Redis would run the XDEL after a failed XADD and the entry would be gone. An entry no
+ * longer in the DLQ is skipped, so running the script again (a retry, or ioredis re-sending it
+ * on a new connection) moves nothing twice.
  */
 export const DLQ_REPLAY_SCRIPT = `
+local moved = 0
 for i = 1, #ARGV, 2 do
-  redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
-  redis.call('XDEL', KEYS[2], ARGV[i])
+  if #redis.call('XRANGE', KEYS[2], ARGV[i], ARGV[i]) == 1 then
+    redis.call('XADD', KEYS[1], '*', 'e', ARGV[i + 1])
+    redis.call('XDEL', KEYS[2], ARGV[i])
+    moved = moved + 1
+  end
 end
-return #ARGV / 2
+return moved
+`;
+
+/**
+ * Dead-letter entries: add each entry still pending in the group to the DLQ, then acknowledge
+ * it. KEYS[1] the stream, KEYS[2] the DLQ. ARGV[1] group, ARGV[2] timestamp, then triples of
+ * entry id, payload and reason. Returns how many were dead-lettered.
+ *
+ * An XADD that fails ends the script before that entry's XACK, so it stays pending and comes
+ * back. An entry no longer pending (acknowledged by an earlier run whose reply was lost, or by
+ * another consumer) is skipped, so a run repeated is not a second DLQ record.
+ */
+export const DEAD_LETTER_SCRIPT = `
+local n = 0
+for i = 3, #ARGV, 3 do
+  if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1) == 1 then
+    redis.call('XADD', KEYS[2], '*', 'data', ARGV[i + 1], 'original_id', ARGV[i], 'reason', ARGV[i + 2], 'timestamp', ARGV[2])
+    redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+    n = n + 1
+  end
+end
+return n
 `;

@@ -9,8 +9,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { streamIdMs } from '../stream-id.js';
-import { APPEND_SCRIPT, DLQ_REPLAY_SCRIPT, REMOVE_IDLE_CONSUMERS_SCRIPT, TRIM_SCRIPT } from './lua.js';
-import { createRedisReader } from './redis-reader.js';
+import { APPEND_SCRIPT, DEAD_LETTER_SCRIPT, DLQ_REPLAY_SCRIPT, REMOVE_IDLE_CONSUMERS_SCRIPT, TRIM_SCRIPT } from './lua.js';
+import { createRedisReader, type DeadLetterFn } from './redis-reader.js';
 import {
   BufferUnavailableError,
   type AppendItem,
@@ -54,6 +54,9 @@ const MIN_VERSION: readonly [number, number] = [6, 2];
  */
 export const LAG_COUNT_CAP = 1000;
 
+/** Dead letters moved back per script call by `dlqReplay`. */
+const DLQ_REPLAY_CHUNK = 1000;
+
 // The arguments go as one array (ioredis flattens it): spread into a call, a round trip of
 // ~60k events (PAYFLUX_APPEND_MAX_BATCH allows 100k) would overflow the call stack.
 type AppendFn = (numKeys: number, args: readonly (string | number)[]) => Promise<number[]>;
@@ -65,8 +68,10 @@ export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 's
   return {
     password: o.password,
     tls: o.tls ? {} : undefined,
-    // ioredis destroys the socket when commands wait this long with no byte back, fails them
-    // and reconnects. (Not on the blocking reader: see redis-reader.ts.)
+    // ioredis destroys the socket when commands wait this long with no byte back, reconnects,
+    // and re-sends them on the new connection: every script PayFlux runs there is safe to run
+    // twice (the append's dedup, the dead-letter and replay scripts skip what is done, trims
+    // and acks are idempotent). (Not on the blocking reader: see redis-reader.ts.)
     socketTimeout: o.socketTimeoutMs !== undefined && o.socketTimeoutMs > 0 ? o.socketTimeoutMs : undefined,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -85,6 +90,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   redis.defineCommand('pfTrim', { numberOfKeys: 1, lua: TRIM_SCRIPT });
   redis.defineCommand('pfRemoveIdle', { numberOfKeys: 1, lua: REMOVE_IDLE_CONSUMERS_SCRIPT });
   redis.defineCommand('pfDlqReplay', { numberOfKeys: 2, lua: DLQ_REPLAY_SCRIPT });
+  redis.defineCommand('pfDeadLetter', { numberOfKeys: 2, lua: DEAD_LETTER_SCRIPT });
   try {
     await redis.connect();
     await checkVersion(redis);
@@ -109,6 +115,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   const pfTrim = (redis as unknown as { pfTrim: TrimFn }).pfTrim.bind(redis);
   const pfRemoveIdle = (redis as unknown as { pfRemoveIdle: RemoveIdleFn }).pfRemoveIdle.bind(redis);
   const pfDlqReplay = (redis as unknown as { pfDlqReplay: DlqReplayFn }).pfDlqReplay.bind(redis);
+  const pfDeadLetter = (redis as unknown as { pfDeadLetter: DeadLetterFn }).pfDeadLetter.bind(redis);
   const readers = new Set<StreamReader>();
 
   const buffer: EventBuffer = {
@@ -166,7 +173,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     },
 
     async openReader(consumer: string): Promise<StreamReader> {
-      const reader = await createRedisReader(redis, { stream: o.stream, group: o.group, dlqStream: o.dlqStream, consumer, logger: o.logger, watchdogGraceMs: o.readWatchdogGraceMs });
+      const reader = await createRedisReader(redis, { stream: o.stream, group: o.group, dlqStream: o.dlqStream, consumer, logger: o.logger, watchdogGraceMs: o.readWatchdogGraceMs, deadLetter: pfDeadLetter });
       readers.add(reader);
       return reader;
     },
@@ -204,7 +211,12 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     async dlqReplay(count: number): Promise<number> {
       const entries = await buffer.dlqList(count);
       if (entries.length === 0) return 0;
-      return pfDlqReplay(o.stream, o.dlqStream, entries.flatMap((e) => [e.dlqId, e.data]));
+      // In chunks, so that no one script holds Redis long (or outlasts REDIS_SOCKET_TIMEOUT_MS).
+      let moved = 0;
+      for (let i = 0; i < entries.length; i += DLQ_REPLAY_CHUNK) {
+        moved += await pfDlqReplay(o.stream, o.dlqStream, entries.slice(i, i + DLQ_REPLAY_CHUNK).flatMap((e) => [e.dlqId, e.data]));
+      }
+      return moved;
     },
 
     async dlqPurge(): Promise<number> {

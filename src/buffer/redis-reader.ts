@@ -18,6 +18,9 @@ import { rawText, toStreamEntries, type RawEntry, type RawText } from './redis-e
 
 const WATCHDOG_GRACE_MS = 5000;
 
+/** DEAD_LETTER_SCRIPT as the buffer defines it: (stream, DLQ, [group, timestamp, id, payload, reason, …]). */
+export type DeadLetterFn = (stream: string, dlq: string, args: readonly string[]) => Promise<number>;
+
 export interface RedisReaderOptions {
   readonly stream: string;
   readonly group: string;
@@ -26,6 +29,8 @@ export interface RedisReaderOptions {
   readonly logger: Logger;
   /** How long past its BLOCK time a read may take before the watchdog reconnects (5000 ms). */
   readonly watchdogGraceMs?: number;
+  /** The buffer's dead-letter script (DEAD_LETTER_SCRIPT) on the shared connection. */
+  readonly deadLetter: DeadLetterFn;
 }
 
 /** `[[stream, entries]]`, or null after a BLOCK timeout. Reads ask for Buffers: see `rawText`. */
@@ -56,7 +61,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
   });
 
   /**
-   * XACK with the ids in one array (here and in `deadLetter`), as the append does: spread
+   * XACK with the ids in one array, as the append does: spread
    * into a call, PAYFLUX_READ_COUNT's 100k ids come close to the ~120k arguments at which V8's
    * stack overflows.
    */
@@ -150,15 +155,9 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
 
     async deadLetter(items: readonly DeadLetterItem[]): Promise<void> {
       if (items.length === 0) return;
-      const now = new Date().toISOString();
-      const tx = shared.multi();
-      for (const it of items) {
-        tx.xadd(o.dlqStream, '*', 'data', it.data ?? '', 'original_id', it.id, 'reason', it.reason, 'timestamp', now);
-      }
-      tx.call('xack', [o.stream, o.group, ...items.map((it) => it.id)]);
-      const res = await tx.exec();
-      const failed = res?.find(([err]) => err !== null);
-      if (res === null || failed !== undefined) throw failed?.[0] ?? new Error('dead-letter transaction aborted');
+      const args: string[] = [o.group, new Date().toISOString()];
+      for (const it of items) args.push(it.id, it.data ?? '', it.reason);
+      await o.deadLetter(o.stream, o.dlqStream, args);
     },
 
     async close(): Promise<void> {

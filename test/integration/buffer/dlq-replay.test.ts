@@ -1,8 +1,10 @@
 /**
- * `payflux dlq replay` moves dead letters back into the stream entry by entry: an entry leaves
- * the DLQ only once it is in the stream again.
+ * Dead-lettering and `payflux dlq replay`: an entry leaves the stream's pending list only once
+ * it is in the DLQ, and leaves the DLQ only once it is in the stream again; either run twice
+ * (a retry, or ioredis re-sending it after REDIS_SOCKET_TIMEOUT_MS) does nothing twice.
  */
 import { describe, expect, it } from 'vitest';
+import { DLQ_REPLAY_SCRIPT } from '../../../src/buffer/lua.js';
 import { redisSuite, testBuffer } from '../../support/buffer.js';
 
 const suite = redisSuite();
@@ -30,6 +32,45 @@ describe('dlq replay', () => {
     await suite.redis.rename(`${stream}:aside`, stream);
     expect(await b.dlqReplay(10)).toBe(1);
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
+    await b.close();
+  });
+
+  it('moves nothing twice when the same replay runs again', async () => {
+    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    const id = await suite.redis.xadd(`${prefix}dlq`, '*', 'data', '{"n":1}', 'original_id', '1-1', 'reason', 'decode_error', 'timestamp', 'now');
+    for (let run = 0; run < 2; run++) await suite.redis.eval(DLQ_REPLAY_SCRIPT, 2, stream, `${prefix}dlq`, id ?? '', '{"n":1}');
+    expect(await suite.redis.xlen(stream)).toBe(1);
+    expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
+    await b.close();
+  });
+});
+
+describe('dead-lettering', () => {
+  it('records each pending entry once and acknowledges it, also when run twice', async () => {
+    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    await b.append([{ dedupKey: 'k1', payload: 'garbage' }, { dedupKey: 'k2', payload: '{"n":2}' }]);
+    const r = await b.openReader('c');
+    const [first] = await r.read(10, 10);
+    const items = [{ id: first?.id ?? '', data: 'garbage', reason: 'decode_error' as const }];
+    await r.deadLetter(items);
+    await r.deadLetter(items);
+    const dlq = await suite.redis.xrange(`${prefix}dlq`, '-', '+');
+    expect(dlq.map(([, f]) => [f[1], f[3], f[5]])).toEqual([['garbage', first?.id, 'decode_error']]);
+    // The other entry of the batch is still pending: only what was dead-lettered was acked.
+    expect((await suite.redis.xpending(stream, 'g'))[0]).toBe(1);
+    await r.close();
+    await b.close();
+  });
+
+  it('leaves an entry pending when it cannot be recorded', async () => {
+    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    await b.append([{ dedupKey: 'k1', payload: 'garbage' }]);
+    const r = await b.openReader('c');
+    const [entry] = await r.read(10, 10);
+    await suite.redis.set(`${prefix}dlq`, 'not a stream');
+    await expect(r.deadLetter([{ id: entry?.id ?? '', data: 'garbage', reason: 'decode_error' }])).rejects.toThrow(/WRONGTYPE/);
+    expect((await suite.redis.xpending(stream, 'g'))[0]).toBe(1);
+    await r.close();
     await b.close();
   });
 });
