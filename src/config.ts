@@ -242,6 +242,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     // An ingest node's memory buffer is never read by the consumer nodes, and vice versa.
     problems.push(`PAYFLUX_BUFFER: memory is in-process and cannot be shared; PAYFLUX_ROLE=${e.PAYFLUX_ROLE} needs redis (or auto)`);
   }
+  if (e.REDIS_SOCKET_TIMEOUT_MS > 0 && e.REDIS_SOCKET_TIMEOUT_MS < 1000) {
+    // ioredis re-sends the commands of a dropped connection: a command that always outlasts the
+    // timeout would run again and again. A healthy Redis answers PayFlux's largest in ~1 s.
+    problems.push(`REDIS_SOCKET_TIMEOUT_MS: must be 0 (off) or at least 1000 (got ${e.REDIS_SOCKET_TIMEOUT_MS})`);
+  }
   if (e.PAYFLUX_MAX_BATCH > e.PAYFLUX_APPEND_MAX_PENDING) {
     // Every full batch would be refused as overloaded: a 503 no retry can cure.
     problems.push(`PAYFLUX_MAX_BATCH: ${e.PAYFLUX_MAX_BATCH} is more than PAYFLUX_APPEND_MAX_PENDING (${e.PAYFLUX_APPEND_MAX_PENDING}), so a full batch could never be appended`);

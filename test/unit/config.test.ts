@@ -36,9 +36,10 @@ describe('loadConfig', () => {
     expect(c.buffer.redis.socketTimeoutMs).toBe(10_000);
   });
 
-  it('takes 0 for no Redis socket timeout and refuses a negative one', () => {
+  it('takes 0 for no Redis socket timeout and refuses one under a second', () => {
     expect(loadConfig({ REDIS_SOCKET_TIMEOUT_MS: '0' }).buffer.redis.socketTimeoutMs).toBe(0);
-    for (const bad of ['-1', '1.5', 'never']) expect(problems({ REDIS_SOCKET_TIMEOUT_MS: bad })).toEqual([expect.stringMatching(/^REDIS_SOCKET_TIMEOUT_MS: /)]);
+    for (const bad of ['-1', '1.5', 'never', '1', '999']) expect(problems({ REDIS_SOCKET_TIMEOUT_MS: bad })).toEqual([expect.stringMatching(/^REDIS_SOCKET_TIMEOUT_MS: /)]);
+    expect(loadConfig({ REDIS_SOCKET_TIMEOUT_MS: '1000' }).buffer.redis.socketTimeoutMs).toBe(1000);
   });
 
   it('takes 0 for V8’s own heap growing and refuses a negative or fractional percentage', () => {
