@@ -83,7 +83,12 @@ export function logged(err: FastifyError, req: FastifyRequest): PayFluxError {
  */
 export function frameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   void reply.header('x-request-id', req.id);
-  const message = err.code === 'FST_ERR_BAD_URL' ? 'the request URL cannot be decoded' : err.message;
+  if ((err.statusCode ?? 400) >= 500) {
+    void sendError(reply, logged(err, req));
+    return;
+  }
+  // Fixed messages: Fastify's own repeat the path back.
+  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than allowed' : 'the request URL cannot be decoded';
   void sendError(reply, new PayFluxError('PF_ERR_BAD_REQUEST', message));
 }
 

@@ -61,3 +61,21 @@ describe('the README metrics table', () => {
     expect([...names].filter((n) => !documented.has(n))).toEqual([]);
   });
 });
+
+describe('framework errors (before any route runs)', () => {
+  it('answer with the contract and a fixed message, never the path sent', async () => {
+    const { default: Fastify } = await import('fastify');
+    const { frameworkError, installErrorHandling } = await import('../../src/http/error-handler.js');
+    const app = Fastify({ frameworkErrors: frameworkError });
+    installErrorHandling(app);
+    app.get('/x/:id', async () => 'ok');
+    const long = await app.inject({ method: 'GET', url: `/x/${'a'.repeat(200)}` });
+    expect(long.statusCode).toBe(400);
+    expect(long.headers['x-request-id']).toBeTypeOf('string');
+    expect(long.json()).toEqual({ error: { code: 'PF_ERR_BAD_REQUEST', message: 'a path segment is longer than allowed' } });
+    const undecodable = await app.inject({ method: 'GET', url: '/x/%zz' });
+    expect(undecodable.json()).toEqual({ error: { code: 'PF_ERR_BAD_REQUEST', message: 'the request URL cannot be decoded' } });
+    expect(undecodable.body).not.toContain('%zz');
+    await app.close();
+  });
+});

@@ -177,7 +177,7 @@ describe('batch ingest', () => {
     const res = await post(`${suite.app.url}/v1/events/batch`, many);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_BATCH_TOO_LARGE' } });
-    // NDJSON: counted before anything is parsed, so the answer names the count.
+    // NDJSON too (counted before any line is parsed: see the ndjsonParser unit test), with the count.
     const lines = `${many.map((e) => JSON.stringify(e)).join('\n')}\n\n`;
     const nd = await post(`${suite.app.url}/v1/events/batch`, lines, { 'content-type': 'application/x-ndjson' });
     expect(nd.status).toBe(400);
