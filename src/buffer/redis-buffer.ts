@@ -69,9 +69,11 @@ export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 's
     password: o.password,
     tls: o.tls ? {} : undefined,
     // ioredis destroys the socket when commands wait this long with no byte back, reconnects,
-    // and re-sends them on the new connection: every script PayFlux runs there is safe to run
-    // twice (the append's dedup, the dead-letter and replay scripts skip what is done, trims
-    // and acks are idempotent). (Not on the blocking reader: see redis-reader.ts.)
+    // and re-sends them on the new connection. A command Redis had received runs twice when
+    // Redis itself stalled that long: the buffer's commands are safe to run twice (the append's
+    // dedup, the dead-letter and replay scripts skip what is done, acks, trims and the purge
+    // are idempotent); docs/operations.md lists what a second run does on the side connection.
+    // (Not on the blocking reader: see redis-reader.ts.)
     socketTimeout: o.socketTimeoutMs !== undefined && o.socketTimeoutMs > 0 ? o.socketTimeoutMs : undefined,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -220,8 +222,12 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     },
 
     async dlqPurge(): Promise<number> {
-      const [[, n]] = (await redis.multi().xlen(o.dlqStream).del(o.dlqStream).exec()) as [[Error | null, number]];
-      return n;
+      // Up to the newest entry seen now, not the whole key: a dead letter that arrives meanwhile
+      // (or before a re-sent command runs again) is kept, not deleted unreported.
+      const [newest] = await redis.xrevrange(o.dlqStream, '+', '-', 'COUNT', 1);
+      if (newest === undefined) return 0;
+      const [ms = '0', seq = '0'] = newest[0].split('-');
+      return redis.xtrim(o.dlqStream, 'MINID', `${ms}-${BigInt(seq) + 1n}`);
     },
 
     async close() {

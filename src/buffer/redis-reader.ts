@@ -18,6 +18,9 @@ import { rawText, toStreamEntries, type RawEntry, type RawText } from './redis-e
 
 const WATCHDOG_GRACE_MS = 5000;
 
+/** Entries dead-lettered per script call. */
+const DEAD_LETTER_CHUNK = 1000;
+
 /** DEAD_LETTER_SCRIPT as the buffer defines it: (stream, DLQ, [group, timestamp, id, payload, reason, …]). */
 export type DeadLetterFn = (stream: string, dlq: string, args: readonly string[]) => Promise<number>;
 
@@ -154,10 +157,13 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     },
 
     async deadLetter(items: readonly DeadLetterItem[]): Promise<void> {
-      if (items.length === 0) return;
-      const args: string[] = [o.group, new Date().toISOString()];
-      for (const it of items) args.push(it.id, it.data ?? '', it.reason);
-      await o.deadLetter(o.stream, o.dlqStream, args);
+      const now = new Date().toISOString();
+      // In chunks, so that no one script holds Redis long (or outlasts REDIS_SOCKET_TIMEOUT_MS).
+      for (let i = 0; i < items.length; i += DEAD_LETTER_CHUNK) {
+        const args: string[] = [o.group, now];
+        for (const it of items.slice(i, i + DEAD_LETTER_CHUNK)) args.push(it.id, it.data ?? '', it.reason);
+        await o.deadLetter(o.stream, o.dlqStream, args);
+      }
     },
 
     async close(): Promise<void> {

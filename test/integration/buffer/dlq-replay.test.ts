@@ -35,6 +35,27 @@ describe('dlq replay', () => {
     await b.close();
   });
 
+  it('replays more dead letters than one script call takes, every one of them once', async () => {
+    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    const tx = suite.redis.multi();
+    for (let n = 0; n < 2500; n++) tx.xadd(`${prefix}dlq`, '*', 'data', `{"n":${n}}`, 'original_id', '1-1', 'reason', 'decode_error', 'timestamp', 'now');
+    await tx.exec();
+    expect(await b.dlqReplay(10_000)).toBe(2500);
+    const back = (await suite.redis.xrange(stream, '-', '+')).map(([, f]) => f[1]);
+    expect(back).toEqual(Array.from({ length: 2500 }, (_, n) => `{"n":${n}}`));
+    expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
+    await b.close();
+  });
+
+  it('purges what is there, and a second purge finds nothing', async () => {
+    const { buffer: b, prefix } = await testBuffer(suite.server);
+    for (let n = 0; n < 3; n++) await suite.redis.xadd(`${prefix}dlq`, '*', 'data', 'x', 'original_id', '1-1', 'reason', 'decode_error', 'timestamp', 'now');
+    expect(await b.dlqPurge()).toBe(3);
+    expect(await b.dlqPurge()).toBe(0);
+    expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
+    await b.close();
+  });
+
   it('moves nothing twice when the same replay runs again', async () => {
     const { buffer: b, stream, prefix } = await testBuffer(suite.server);
     const id = await suite.redis.xadd(`${prefix}dlq`, '*', 'data', '{"n":1}', 'original_id', '1-1', 'reason', 'decode_error', 'timestamp', 'now');
