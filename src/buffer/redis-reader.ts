@@ -3,13 +3,13 @@
  *
  * A watchdog guards the blocking read (and the reclaim, with n = 0): if XREADGROUP BLOCK n
  * has not answered within n + WATCHDOG_GRACE_MS (a half-open socket, a stalled server), the
- * connection is dropped and
- * re-established, again every n + grace while the read stays unanswered. ioredis re-sends the
- * unanswered read on the new connection (autoResendUnfulfilledCommands), or fails it when the
- * connection drops again before it is ready (the caller retries with backoff); entries a lost
- * reply had delivered come back as this consumer's own pending entries (`ownPendingFirst`).
- * Without it a dead TCP peer would stall the consumer until the kernel gives up, minutes
- * later. test/integration/buffer/read-watchdog.test.ts stops a server mid-read.
+ * connection is dropped and re-established, again every n + grace while the read stays
+ * unanswered. ioredis re-sends the unanswered read on the new connection
+ * (autoResendUnfulfilledCommands), or fails it when the connection drops again before it is
+ * ready (the caller retries with backoff); entries a lost reply had delivered come back as this
+ * consumer's own pending entries (`ownPendingFirst`). Without it a dead TCP peer would stall
+ * the consumer until the kernel gives up, minutes later.
+ * test/integration/buffer/read-watchdog.test.ts stops a server mid-read.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -64,9 +64,8 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
   });
 
   /**
-   * XACK with the ids in one array, as the append does: spread
-   * into a call, PAYFLUX_READ_COUNT's 100k ids come close to the ~120k arguments at which V8's
-   * stack overflows.
+   * XACK with the ids in one array, as the append does: spread into a call, PAYFLUX_READ_COUNT's
+   * 100k ids come close to the ~125k arguments at which V8's stack overflows.
    */
   const xack = (via: Redis, ids: readonly string[]) => via.call('xack', [o.stream, o.group, ...ids]);
 
