@@ -72,7 +72,7 @@ export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 's
     // and re-sends them on the new connection. A command Redis had received runs twice when
     // Redis itself stalled that long: the buffer's commands are safe to run twice (the append's
     // dedup, the dead-letter and replay scripts skip what is done, acks, trims and the purge
-    // are idempotent); docs/operations.md lists what a second run does on the side connection.
+    // are idempotent), and so are the side connection's, but for the few docs/operations.md lists.
     // (Not on the blocking reader: see redis-reader.ts.)
     socketTimeout: o.socketTimeoutMs !== undefined && o.socketTimeoutMs > 0 ? o.socketTimeoutMs : undefined,
     lazyConnect: true,

@@ -8,11 +8,13 @@
  * atomically. Pages are addressed by an exclusive score cursor, so new scans arriving between
  * two page reads never shift or repeat entries.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RiskApiLimits } from './limits.js';
 import { POLICY_STATUSES, type PolicyStatus, type RiskSnapshot, type Trend } from './types.js';
 
-const APPEND = `
+export const APPEND_SCAN = `
+if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', 600) then return false end
 local seq = redis.call('INCR', KEYS[2]) % 1024
 local ms = tonumber(ARGV[1])
 local score = string.format('%.0f', ms * 1024 + seq)
@@ -73,7 +75,9 @@ export function createHistoryStore(redis: Redis, keyPrefix: string, limits: Risk
   return {
     async append(host, snapshot) {
       const ms = Date.parse(snapshot.analyzedAt);
-      await redis.eval(APPEND, 2, keyOf(host), `${keyOf(host)}:seq`, Number.isFinite(ms) ? ms : now(), JSON.stringify(snapshot), limits.historyMaxPerHost, limits.historyRetentionSec * 1000, Math.max(1, limits.historyRetentionSec));
+      // KEYS[3] marks this call for 10 minutes: the same call run again (ioredis re-sends a
+      // command after REDIS_SOCKET_TIMEOUT_MS) does not record the scan twice.
+      await redis.eval(APPEND_SCAN, 3, keyOf(host), `${keyOf(host)}:seq`, `${keyPrefix}risk:history-call:${randomUUID()}`, Number.isFinite(ms) ? ms : now(), JSON.stringify(snapshot), limits.historyMaxPerHost, limits.historyRetentionSec * 1000, Math.max(1, limits.historyRetentionSec));
     },
     async page(host, cursor, limit) {
       const [total, rows] = await Promise.all([

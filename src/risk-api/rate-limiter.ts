@@ -7,15 +7,23 @@
  * Time comes from the caller (`now()`, injectable for tests) rather than Redis TIME: nodes are
  * NTP-synced, and the script never lets time run backwards for a bucket (a node whose clock is
  * behind simply refills nothing).
+ *
+ * Each call carries a token, kept with the bucket's last answer: the same call run again
+ * (ioredis re-sends a command after REDIS_SOCKET_TIMEOUT_MS) gets that answer instead of
+ * spending a second token.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BucketLimits } from './limits.js';
 
-const TAKE_TOKEN = `
+export const TAKE_TOKEN = `
 local cap = tonumber(ARGV[1])
 local per_ms = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts', 'call', 'allowed', 'wait')
+if state[3] == ARGV[4] then
+  return {tonumber(state[4]), state[1], tonumber(state[5])}
+end
 local tokens = tonumber(state[1])
 local ts = tonumber(state[2])
 if tokens == nil or ts == nil then
@@ -34,7 +42,7 @@ if tokens >= 1 then
 else
   wait_ms = math.ceil((1 - tokens) / per_ms)
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts), 'call', ARGV[4], 'allowed', allowed, 'wait', wait_ms)
 redis.call('PEXPIRE', KEYS[1], math.ceil((cap - tokens) / per_ms) + 1000)
 return {allowed, tostring(tokens), wait_ms}
 `;
@@ -69,7 +77,7 @@ export function createRateLimiter(redis: Redis, keyPrefix: string, now: () => nu
 
   return {
     async take(bucketKey, limits) {
-      const reply = await run(`${keyPrefix}risk:rl:${bucketKey}`, [limits.capacity, limits.perMinute / 60_000, now()]);
+      const reply = await run(`${keyPrefix}risk:rl:${bucketKey}`, [limits.capacity, limits.perMinute / 60_000, now(), randomUUID()]);
       if (!Array.isArray(reply) || reply.length !== 3) throw new Error('unexpected reply from the rate-limit script');
       const [allowed, tokens, waitMs] = reply as [unknown, unknown, unknown];
       return {

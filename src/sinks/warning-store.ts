@@ -7,10 +7,11 @@
  *   x:all, x:p:<proc>,     zsets, every score 0, member `<13-digit inverted processed_at ms>:<id>`:
  *   x:s:<status>,          lexicographic order is newest first, so a page is one ZRANGE BYLEX from
  *   x:ps:<status>:<proc>   the cursor and the oldest entries are the lexicographic tail (cheap trims)
- *   seen:<key>             idempotency marks of automatic annotations (TTL)
+ *   seen:<key>             idempotency marks of automatic annotations: `<call token>:<code>` (TTL)
  * Incident and outcome live in separate hash fields so that the pipeline's updates never overwrite
  * an outcome recorded through the API in between.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { PayFluxError } from '../errors.js';
 import type { Incident, IncidentStatus, IncidentTransition } from '../operators/track-incidents.js';
@@ -60,19 +61,32 @@ if n > max then
 end
 return dropped`;
 
-/** Returns {code, incident, outcome}: 0 unknown id, 1 stored, 2 duplicate annotation, 3 kept the existing outcome. */
+/**
+ * Returns {code, incident, outcome}: 0 unknown id, 1 stored, 2 duplicate annotation, 3 kept the
+ * existing outcome. The idempotency mark holds the call's token and its code: the same call run
+ * again (ioredis re-sends a command after REDIS_SOCKET_TIMEOUT_MS) answers as it did the first
+ * time, instead of as a duplicate of itself (which would skip its annotation line).
+ */
 const OUTCOME_LUA = `
-local P, id, json, overwrite, idem, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local P, id, json, overwrite, idem, ttl, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local k = P .. 'w:' .. id
 if redis.call('EXISTS', k) == 0 then return {0} end
+local seen = P .. 'seen:' .. idem
 local code = 1
-if idem ~= '' and not redis.call('SET', P .. 'seen:' .. idem, id, 'NX', 'EX', ttl) then
-  code = 2
-elseif overwrite == '0' then
+if idem ~= '' then
+  local prev = redis.call('GET', seen)
+  if prev and string.sub(prev, 1, #token + 1) == token .. ':' then
+    local r = redis.call('HMGET', k, 'i', 'o')
+    return {tonumber(string.sub(prev, #token + 2)), r[1], r[2]}
+  end
+  if prev then code = 2 end
+end
+if code == 1 and overwrite == '0' then
   local cur = redis.call('HGET', k, 'o')
   if cur and cjson.decode(cur).outcome_type ~= 'none' then code = 3 end
 end
 if code == 1 then redis.call('HSET', k, 'o', json) end
+if idem ~= '' and code ~= 2 then redis.call('SET', seen, token .. ':' .. code, 'EX', ttl) end
 local r = redis.call('HMGET', k, 'i', 'o')
 return {code, r[1], r[2]}`;
 
@@ -224,6 +238,7 @@ export function createWarningStore(options: WarningStoreOptions): WarningStore {
         opts.overwrite === false ? '0' : '1',
         opts.idempotencyKey ?? '',
         IDEMPOTENCY_TTL_SEC,
+        randomUUID(),
       );
       const warning = parse(i, o);
       if (code === 0 || warning === undefined) return { status: 'unknown' };

@@ -121,6 +121,17 @@ describe('warning store', () => {
     expect(await store.recordOutcome('stripe:e1', { ...hold, outcome_source: 'manual' })).toMatchObject({ status: 'stored', warning: { outcome_type: 'hold' } });
   });
 
+  it('answers an annotation run twice by the same call (a re-sent command) as the first run did, not as a duplicate', async () => {
+    const prefix = testPrefix();
+    const { store, redis } = open(prefix);
+    await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:e1' }))]);
+    const outcome = JSON.stringify({ outcome_type: 'review', outcome_timestamp: at(20), outcome_source: 'stripe_webhook', outcome_notes: null });
+    const run = (token: string) => (redis as unknown as { pfWarnOutcome(...a: (string | number)[]): Promise<[number]> }).pfWarnOutcome(`${prefix}pilot:`, 'stripe:e1', outcome, '0', 'evt_9', 60, token);
+    expect((await run('call-1'))[0]).toBe(1);
+    expect((await run('call-1'))[0]).toBe(1);
+    expect((await run('call-2'))[0]).toBe(2);
+  });
+
   it('is bounded by maxWarnings, dropping the oldest with their index entries', async () => {
     const prefix = testPrefix();
     const { store, redis } = open(prefix, { maxWarnings: 10 });
