@@ -3,28 +3,18 @@
  * longer than that, ioredis re-sends a command Redis may already have run. The same call run
  * twice must not spend a second token or record a scan twice.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { TAKE_TOKEN } from '../../../src/risk-api/rate-limiter.js';
 import { APPEND_SCAN } from '../../../src/risk-api/history-store.js';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { redisSuite } from '../../support/buffer.js';
+import { testPrefix } from '../../support/redis-server.js';
 
-let server: RedisServer;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const suite = redisSuite();
 
 describe('a Risk API script run twice by the same call', () => {
   it('takes one token, and answers the second run as the first', async () => {
     const key = `${testPrefix()}rl`;
-    const take = (call: string) => redis.eval(TAKE_TOKEN, 1, key, 2, 1 / 60_000, 1_000_000, call) as Promise<[number, string, number]>;
+    const take = (call: string) => suite.redis.eval(TAKE_TOKEN, 1, key, 2, 1 / 60_000, 1_000_000, call) as Promise<[number, string, number]>;
     expect(await take('call-1')).toEqual([1, '1', 0]);
     expect(await take('call-1')).toEqual([1, '1', 0]);
     expect((await take('call-2'))[0]).toBe(1);
@@ -33,11 +23,11 @@ describe('a Risk API script run twice by the same call', () => {
 
   it('records the scan once', async () => {
     const p = testPrefix();
-    const append = (call: string) => redis.eval(APPEND_SCAN, 3, `${p}h`, `${p}h:seq`, `${p}call:${call}`, 1_000_000, '{"tier":1}', 10, 3_600_000, 3600);
+    const append = (call: string) => suite.redis.eval(APPEND_SCAN, 3, `${p}h`, `${p}h:seq`, `${p}call:${call}`, 1_000_000, '{"tier":1}', 10, 3_600_000, 3600);
     await append('call-1');
     await append('call-1');
-    expect(await redis.zcard(`${p}h`)).toBe(1);
+    expect(await suite.redis.zcard(`${p}h`)).toBe(1);
     await append('call-2');
-    expect(await redis.zcard(`${p}h`)).toBe(2);
+    expect(await suite.redis.zcard(`${p}h`)).toBe(2);
   });
 });
