@@ -137,6 +137,12 @@ return removed
 `;
 
 /**
+ * Entries per call of the dead-letter and replay scripts: no one script holds Redis long, or
+ * outlasts REDIS_SOCKET_TIMEOUT_MS (100k dead letters in one call took ~1 s).
+ */
+export const SCRIPT_CHUNK = 1000;
+
+/**
  * Move dead letters back into the stream. KEYS[1] the stream, KEYS[2] the DLQ. ARGV: pairs of
  * DLQ entry id and payload. Returns how many moved.
  *

@@ -9,7 +9,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { streamIdMs } from '../stream-id.js';
-import { APPEND_SCRIPT, DEAD_LETTER_SCRIPT, DLQ_REPLAY_SCRIPT, REMOVE_IDLE_CONSUMERS_SCRIPT, TRIM_SCRIPT } from './lua.js';
+import { APPEND_SCRIPT, DEAD_LETTER_SCRIPT, DLQ_REPLAY_SCRIPT, REMOVE_IDLE_CONSUMERS_SCRIPT, SCRIPT_CHUNK, TRIM_SCRIPT } from './lua.js';
 import { createRedisReader, type DeadLetterFn } from './redis-reader.js';
 import {
   BufferUnavailableError,
@@ -53,9 +53,6 @@ const MIN_VERSION: readonly [number, number] = [6, 2];
  * ingest rate, never under the count nor over the length.
  */
 export const LAG_COUNT_CAP = 1000;
-
-/** Dead letters moved back per script call by `dlqReplay`. */
-const DLQ_REPLAY_CHUNK = 1000;
 
 // The arguments go as one array (ioredis flattens it): spread into a call, a round trip of
 // ~60k events (PAYFLUX_APPEND_MAX_BATCH allows 100k) would overflow the call stack.
@@ -213,10 +210,9 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     async dlqReplay(count: number): Promise<number> {
       const entries = await buffer.dlqList(count);
       if (entries.length === 0) return 0;
-      // In chunks, so that no one script holds Redis long (or outlasts REDIS_SOCKET_TIMEOUT_MS).
       let moved = 0;
-      for (let i = 0; i < entries.length; i += DLQ_REPLAY_CHUNK) {
-        moved += await pfDlqReplay(o.stream, o.dlqStream, entries.slice(i, i + DLQ_REPLAY_CHUNK).flatMap((e) => [e.dlqId, e.data]));
+      for (let i = 0; i < entries.length; i += SCRIPT_CHUNK) {
+        moved += await pfDlqReplay(o.stream, o.dlqStream, entries.slice(i, i + SCRIPT_CHUNK).flatMap((e) => [e.dlqId, e.data]));
       }
       return moved;
     },

@@ -14,12 +14,10 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DeadLetterItem, StreamEntry, StreamReader } from './buffer.js';
+import { SCRIPT_CHUNK } from './lua.js';
 import { rawText, toStreamEntries, type RawEntry, type RawText } from './redis-entries.js';
 
 const WATCHDOG_GRACE_MS = 5000;
-
-/** Entries dead-lettered per script call. */
-const DEAD_LETTER_CHUNK = 1000;
 
 /** DEAD_LETTER_SCRIPT as the buffer defines it: (stream, DLQ, [group, timestamp, id, payload, reason, …]). */
 export type DeadLetterFn = (stream: string, dlq: string, args: readonly string[]) => Promise<number>;
@@ -157,10 +155,9 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
 
     async deadLetter(items: readonly DeadLetterItem[]): Promise<void> {
       const now = new Date().toISOString();
-      // In chunks, so that no one script holds Redis long (or outlasts REDIS_SOCKET_TIMEOUT_MS).
-      for (let i = 0; i < items.length; i += DEAD_LETTER_CHUNK) {
+      for (let i = 0; i < items.length; i += SCRIPT_CHUNK) {
         const args: string[] = [o.group, now];
-        for (const it of items.slice(i, i + DEAD_LETTER_CHUNK)) args.push(it.id, it.data ?? '', it.reason);
+        for (const it of items.slice(i, i + SCRIPT_CHUNK)) args.push(it.id, it.data ?? '', it.reason);
         await o.deadLetter(o.stream, o.dlqStream, args);
       }
     },
