@@ -4,15 +4,40 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import rxjsX from 'eslint-plugin-rxjs-x';
 
-const IO_LIBS = ['ioredis', 'fastify', 'node:fs', 'fs', 'node:fs/promises', 'pino', 'prom-client', 'undici', 'node:http', 'node:net'];
+const IO_LIBS = [
+  'ioredis',
+  'fastify',
+  'node:fs',
+  'fs',
+  'node:fs/promises',
+  'pino',
+  'prom-client',
+  'undici',
+  'node:http',
+  'node:net',
+];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'scripts/**', 'bench/**/*.mjs', 'test-results/**', 'public/**', 'bench/**/*.js', 'coverage/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'scripts/**',
+      'bench/**/*.mjs',
+      'test-results/**',
+      'public/**',
+      'bench/**/*.js',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     plugins: { 'rxjs-x': rxjsX },
     rules: {
@@ -28,7 +53,17 @@ export default tseslint.config(
       'rxjs-x/no-unsafe-takeuntil': 'error',
       'rxjs-x/no-nested-subscribe': 'error',
       'rxjs-x/no-subject-unsubscribe': 'error',
-      'rxjs-x/finnish': ['error', { functions: false, methods: false, parameters: false, properties: false, variables: true, types: { '^(Mono[A-Za-z]*)?OperatorFunction$': false } }],
+      'rxjs-x/finnish': [
+        'error',
+        {
+          functions: false,
+          methods: false,
+          parameters: false,
+          properties: false,
+          variables: true,
+          types: { '^(Mono[A-Za-z]*)?OperatorFunction$': false },
+        },
+      ],
     },
   },
   {
@@ -39,7 +74,18 @@ export default tseslint.config(
         {
           paths: IO_LIBS.map((name) => ({ name, message: 'operators are pure: no I/O libraries (STYLE.md)' })),
           patterns: [
-            { group: ['**/config.js', '**/sources/**', '**/sinks/**', '**/http/**', '**/buffer/**', '**/main.js', '**/metrics.js'], message: 'operators import only rxjs, pipeline/ types, events.ts and errors.ts' },
+            {
+              group: [
+                '**/config.js',
+                '**/sources/**',
+                '**/sinks/**',
+                '**/http/**',
+                '**/buffer/**',
+                '**/main.js',
+                '**/metrics.js',
+              ],
+              message: 'operators import only rxjs, pipeline/ types, events.ts and errors.ts',
+            },
           ],
         },
       ],
@@ -49,7 +95,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/config.ts', 'src/main.ts', 'src/cli.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'only config.ts, main.ts and cli.ts read the environment' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'only config.ts, main.ts and cli.ts read the environment' },
+      ],
     },
   },
   {

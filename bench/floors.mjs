@@ -47,7 +47,11 @@ const parseNs = bestNsPerEvent(() => {
   for (const p of payloads) sink += JSON.parse(p).retry_count;
 });
 const bodies = payloads.map((p) => JSON.parse(p));
-const validate = createEventValidator({ processors: ['stripe', 'adyen', 'checkout', 'internal'], maxClockSkewSec: Infinity, maxAgeSec: Infinity });
+const validate = createEventValidator({
+  processors: ['stripe', 'adyen', 'checkout', 'internal'],
+  maxClockSkewSec: Infinity,
+  maxAgeSec: Infinity,
+});
 const validateNs = bestNsPerEvent(() => {
   for (const b of bodies) sink += validate(b, Date.now()).ok ? 1 : 0;
 });
@@ -105,7 +109,14 @@ console.log(
   JSON.stringify({
     events: N,
     read,
-    per_event_us: { append: r2(appendUs), xadd: r2(xaddUs), read: r2(readUs), ack: r2(ackUs), parse: r2(us(parseNs)), validate: r2(us(validateNs)) },
+    per_event_us: {
+      append: r2(appendUs),
+      xadd: r2(xaddUs),
+      read: r2(readUs),
+      ack: r2(ackUs),
+      parse: r2(us(parseNs)),
+      validate: r2(us(validateNs)),
+    },
     ceilings: {
       batch: ceiling(appendUs),
       e2e: ceiling(appendUs + readUs + ackUs),

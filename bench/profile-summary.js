@@ -9,7 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '25' } },
+});
 if (positionals.length === 0) {
   process.stderr.write('usage: node bench/profile-summary.js <file.cpuprofile> [--top N]\n');
   process.exit(64);
@@ -71,11 +74,16 @@ for (const file of positionals) {
   const busy = total - idle;
   const pct = (us) => `${((us / busy) * 100).toFixed(1).padStart(5)} %`;
   const ms = (us) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
-  process.stdout.write(`\n${file}\n  wall ${(total / 1e6).toFixed(2)} s, busy ${(busy / 1e6).toFixed(2)} s (idle ${((idle / total) * 100).toFixed(0)} %); shares below are of busy time\n`);
+  process.stdout.write(
+    `\n${file}\n  wall ${(total / 1e6).toFixed(2)} s, busy ${(busy / 1e6).toFixed(2)} s (idle ${((idle / total) * 100).toFixed(0)} %); shares below are of busy time\n`,
+  );
   process.stdout.write('\n  self time by place:\n');
-  for (const [k, us] of [...places].sort((a, b) => b[1] - a[1]).slice(0, 15)) process.stdout.write(`  ${pct(us)} ${ms(us)}  ${k}\n`);
+  for (const [k, us] of [...places].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    process.stdout.write(`  ${pct(us)} ${ms(us)}  ${k}\n`);
   process.stdout.write(`\n  top ${top} PayFlux functions by total (inclusive) time:\n`);
-  for (const [k, us] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${pct(us)} ${ms(us)}  ${k}\n`);
+  for (const [k, us] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top))
+    process.stdout.write(`  ${pct(us)} ${ms(us)}  ${k}\n`);
   process.stdout.write(`\n  top ${top} functions by self time:\n`);
-  for (const [k, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`  ${pct(us)} ${ms(us)}  ${k}\n`);
+  for (const [k, us] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top))
+    process.stdout.write(`  ${pct(us)} ${ms(us)}  ${k}\n`);
 }

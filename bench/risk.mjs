@@ -42,7 +42,13 @@ function envelope(i) {
   // sentences are part of the mix.
   const outage = i % 4 === 3 && i > (EVENTS * 2) / 3 && u < 0.9;
   const failed = outage || u < 0.1;
-  const category = !failed ? undefined : outage || u < 0.01 ? 'gateway_timeout' : u < 0.02 ? 'authentication_required' : DECLINES[i % 4];
+  const category = !failed
+    ? undefined
+    : outage || u < 0.01
+      ? 'gateway_timeout'
+      : u < 0.02
+        ? 'authentication_required'
+        : DECLINES[i % 4];
   const event = toPaymentEvent({
     event_id: `evt_${i}`,
     event_timestamp: new Date(at).toISOString(),
@@ -54,7 +60,18 @@ function envelope(i) {
     retry_count: failed && rand() < 0.4 ? 1 + Math.floor(rand() * 3) : 0,
   });
   // With the id's numbers, as decode hands them over (it reads them once per entry).
-  return { id: `${T0 + Math.floor(i / 2)}-${i % 2}`, idMs: T0 + Math.floor(i / 2), idSeq: i % 2, event, eventJson: undefined, eventTimeMs: at, ingestedAtMs: at, deliveries: 1, risk: undefined, tier: undefined };
+  return {
+    id: `${T0 + Math.floor(i / 2)}-${i % 2}`,
+    idMs: T0 + Math.floor(i / 2),
+    idSeq: i % 2,
+    event,
+    eventJson: undefined,
+    eventTimeMs: at,
+    ingestedAtMs: at,
+    deliveries: 1,
+    risk: undefined,
+    tier: undefined,
+  };
 }
 
 const batches = [];
@@ -84,7 +101,10 @@ function round(...operators) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const risk = () => [scoreRisk({ model, windowSec: 300, allowedLatenessSec: 30, thresholds: [0.3, 0.6, 0.8] }), enrichTier({ tier: 'tier2', windowSec: 300 })];
+const risk = () => [
+  scoreRisk({ model, windowSec: 300, allowedLatenessSec: 30, thresholds: [0.3, 0.6, 0.8] }),
+  enrichTier({ tier: 'tier2', windowSec: 300 }),
+];
 const identity = () => [map((b) => b)];
 
 for (let i = 0; i < 3; i++) round(...risk()); // warm-up: JIT, inline caches
@@ -95,7 +115,9 @@ for (let i = 0; i < ROUNDS; i++) {
   const f = round(...identity());
   riskRounds.push(r);
   floorRounds.push(f);
-  console.log(`round ${i + 1}: ${r.cpu.toFixed(1)} ns/event CPU, ${r.wall.toFixed(1)} wall (identity stage ${f.cpu.toFixed(1)} CPU)`);
+  console.log(
+    `round ${i + 1}: ${r.cpu.toFixed(1)} ns/event CPU, ${r.wall.toFixed(1)} wall (identity stage ${f.cpu.toFixed(1)} CPU)`,
+  );
 }
 // Stamp the last batch once more, so the sample shows what the stages wrote.
 round(...risk());

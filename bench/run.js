@@ -99,7 +99,10 @@ function options() {
     }
     return n;
   };
-  const only = v.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = v.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of only ?? []) {
     if (!SECTIONS.includes(s)) {
       process.stderr.write(`unknown section "${s}" in --only\n${USAGE}\n`);
@@ -145,15 +148,29 @@ function options() {
 
 /** 8. bench/risk.mjs (the in-process risk-window benchmark), when it exists: its last line. */
 async function benchRisk(ctx) {
-  if (!existsSync(RISK_SCRIPT)) return [{ id: 'risk', what: 'risk window + enrichment cost (bench/risk.mjs)', skipped: true, note: 'bench/risk.mjs does not exist yet' }];
+  if (!existsSync(RISK_SCRIPT))
+    return [
+      {
+        id: 'risk',
+        what: 'risk window + enrichment cost (bench/risk.mjs)',
+        skipped: true,
+        note: 'bench/risk.mjs does not exist yet',
+      },
+    ];
   ctx.log('risk: running bench/risk.mjs');
   const r = await runScript(RISK_SCRIPT, ctx.opts.quick ? ['--quick'] : [], { cwd: ROOT, timeoutMs: 300_000 });
-  const lines = r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const last = lines[lines.length - 1] ?? '';
   let ns;
   try {
     const j = JSON.parse(last);
-    const key = typeof j.ns_per_event === 'number' ? 'ns_per_event' : Object.keys(j).find((k) => /ns/i.test(k) && typeof j[k] === 'number');
+    const key =
+      typeof j.ns_per_event === 'number'
+        ? 'ns_per_event'
+        : Object.keys(j).find((k) => /ns/i.test(k) && typeof j[k] === 'number');
     ns = key === undefined ? undefined : j[key];
   } catch {
     const m = /([\d.,]+)\s*ns/.exec(last);
@@ -189,14 +206,28 @@ async function quietEnough(waitS, log) {
     quietInARow = busy < 0.2 ? quietInARow + 1 : 0;
     // Quiet for 3 samples in a row (6 s), or out of patience.
     if (quietInARow >= 3 || waitS === 0 || performance.now() >= deadline) {
-      if (busy >= 0.2) log(`WARNING: other processes keep ${busy} cores busy: results will be low and noisy (see "other" in the CPU figures)`);
+      if (busy >= 0.2)
+        log(
+          `WARNING: other processes keep ${busy} cores busy: results will be low and noisy (see "other" in the CPU figures)`,
+        );
       return busy;
     }
     if (quietInARow === 0) log(`waiting for a quiet machine: ${busy} cores busy elsewhere`);
   }
 }
 
-const RUNNERS = { ingest: benchIngest, xadd: async (ctx) => [...(await benchXadd(ctx)), ...(await benchXaddNative(ctx))], batch: benchBatch, e2e: async (ctx) => [...(await benchE2e(ctx)), ...(ctx.opts.e2eSplit ? await benchE2e(ctx, true) : [])], drain: benchDrain, latency: benchLatency, soak: benchSoak, risk: benchRisk, backtest: benchBacktest, floors: benchFloors };
+const RUNNERS = {
+  ingest: benchIngest,
+  xadd: async (ctx) => [...(await benchXadd(ctx)), ...(await benchXaddNative(ctx))],
+  batch: benchBatch,
+  e2e: async (ctx) => [...(await benchE2e(ctx)), ...(ctx.opts.e2eSplit ? await benchE2e(ctx, true) : [])],
+  drain: benchDrain,
+  latency: benchLatency,
+  soak: benchSoak,
+  risk: benchRisk,
+  backtest: benchBacktest,
+  floors: benchFloors,
+};
 
 async function main() {
   const opts = options();
@@ -214,15 +245,35 @@ async function main() {
     redisServer = await startRedis(join(workDir, 'redis'));
     redis = connect(redisServer.port);
     const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
-    const ctx = { opts, workDir, profDir, log, redis, redisAddr: redisServer.addr, redisPid: redisServer.child.pid, key: `bench-${Date.now().toString(36)}-key-0123456789`, xaddCeiling: undefined, cores: cpus().length };
-    log(`PayFlux bench (${opts.quick ? 'quick' : 'full'}): ${[...opts.selected].join(', ')}; redis ${version} on ${redisServer.addr}; work dir ${workDir}`);
+    const ctx = {
+      opts,
+      workDir,
+      profDir,
+      log,
+      redis,
+      redisAddr: redisServer.addr,
+      redisPid: redisServer.child.pid,
+      key: `bench-${Date.now().toString(36)}-key-0123456789`,
+      xaddCeiling: undefined,
+      cores: cpus().length,
+    };
+    log(
+      `PayFlux bench (${opts.quick ? 'quick' : 'full'}): ${[...opts.selected].join(', ')}; redis ${version} on ${redisServer.addr}; work dir ${workDir}`,
+    );
     const machine = machineInfo(version);
     machine.backgroundCpuAtStart = await quietEnough(opts.waitQuietS, log);
     const steal0 = machineStealSeconds();
     const t0 = performance.now();
     for (const section of SECTIONS) {
       if (!opts.selected.has(section)) {
-        if (section === 'soak') results.push({ id: 'soak', what: 'RSS under sustained load (10-minute soak)', skipped: true, target: 'RSS ≤ 250 MB, flat', note: 'skipped: run with --soak' });
+        if (section === 'soak')
+          results.push({
+            id: 'soak',
+            what: 'RSS under sustained load (10-minute soak)',
+            skipped: true,
+            target: 'RSS ≤ 250 MB, flat',
+            note: 'skipped: run with --soak',
+          });
         continue;
       }
       const t = performance.now();
@@ -230,17 +281,33 @@ async function main() {
         results.push(...(await RUNNERS[section](ctx)));
       } catch (err) {
         log(`${section}: FAILED: ${err.stack ?? err.message}`);
-        results.push({ id: section, what: section, pass: false, value: NaN, display: 'error', note: `error: ${err.message.split('\n')[0]}` });
+        results.push({
+          id: section,
+          what: section,
+          pass: false,
+          value: NaN,
+          display: 'error',
+          note: `error: ${err.message.split('\n')[0]}`,
+        });
         failed ??= err;
       }
       log(`  (${section} took ${((performance.now() - t) / 1000).toFixed(1)}s)`);
     }
     const steal1 = machineStealSeconds();
-    if (steal0 !== undefined && steal1 !== undefined) machine.stealCoresDuringRun = Math.round(((steal1 - steal0) / ((performance.now() - t0) / 1000)) * 100) / 100;
-    const report = { mode: `${opts.quick ? 'quick smoke run, not comparable' : opts.selected.size < SECTIONS.length - 1 ? 'subset' : 'full'}${Object.keys(opts.payfluxEnv).length > 0 ? ` (what-if: ${JSON.stringify(opts.payfluxEnv)})` : ''}`, machine, settings: { ...opts, selected: [...opts.selected] }, results };
+    if (steal0 !== undefined && steal1 !== undefined)
+      machine.stealCoresDuringRun = Math.round(((steal1 - steal0) / ((performance.now() - t0) / 1000)) * 100) / 100;
+    const report = {
+      mode: `${opts.quick ? 'quick smoke run, not comparable' : opts.selected.size < SECTIONS.length - 1 ? 'subset' : 'full'}${Object.keys(opts.payfluxEnv).length > 0 ? ` (what-if: ${JSON.stringify(opts.payfluxEnv)})` : ''}`,
+      machine,
+      settings: { ...opts, selected: [...opts.selected] },
+      results,
+    };
     writeReport(RESULTS_DIR, report);
-    process.stdout.write(`\n${textTable(results)}\n\nMachine: ${machineLine(machine)}\nWritten: bench/results/latest.json, bench/results/latest.md\n`);
-    if (!opts.selected.has('soak')) process.stdout.write('Soak skipped (run with --soak for the 10-minute RSS soak).\n');
+    process.stdout.write(
+      `\n${textTable(results)}\n\nMachine: ${machineLine(machine)}\nWritten: bench/results/latest.json, bench/results/latest.md\n`,
+    );
+    if (!opts.selected.has('soak'))
+      process.stdout.write('Soak skipped (run with --soak for the 10-minute RSS soak).\n');
   } finally {
     await redis?.quit().catch(() => redis.disconnect());
     await redisServer?.stop();
@@ -255,7 +322,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     process.stderr.write(`\n${sig}: stopping every child process\n`);
     killAllNow();
-    if (workDirToRemove && !process.argv.includes('--keep-work-dir')) rmSync(workDirToRemove, { recursive: true, force: true });
+    if (workDirToRemove && !process.argv.includes('--keep-work-dir'))
+      rmSync(workDirToRemove, { recursive: true, force: true });
     else if (workDirToRemove) process.stderr.write(`work dir kept: ${workDirToRemove}\n`);
     process.exit(130);
   });

@@ -37,7 +37,10 @@
 
   async function api(path, init) {
     const key = sessionStorage.getItem(KEY_STORAGE);
-    const headers = Object.assign({ authorization: 'Bearer ' + key }, init && init.body ? { 'content-type': 'application/json' } : {});
+    const headers = Object.assign(
+      { authorization: 'Bearer ' + key },
+      init && init.body ? { 'content-type': 'application/json' } : {},
+    );
     const res = await fetch(path, Object.assign({}, init, { headers }));
     const body = await res.json().catch(() => ({}));
     if (res.status === 401) {
@@ -68,8 +71,19 @@
   function outcomeForm(w) {
     const type = el('select', { class: 'outcome-type', 'aria-label': 'Outcome type' });
     for (const t of OUTCOME_TYPES) type.append(el('option', { value: t }, t));
-    const when = el('input', { type: 'datetime-local', class: 'outcome-time', value: localNow(), 'aria-label': 'Observed at' });
-    const notes = el('input', { type: 'text', class: 'outcome-notes', maxLength: 2000, placeholder: 'notes (optional)', 'aria-label': 'Notes' });
+    const when = el('input', {
+      type: 'datetime-local',
+      class: 'outcome-time',
+      value: localNow(),
+      'aria-label': 'Observed at',
+    });
+    const notes = el('input', {
+      type: 'text',
+      class: 'outcome-notes',
+      maxLength: 2000,
+      placeholder: 'notes (optional)',
+      'aria-label': 'Notes',
+    });
     const button = el('button', { type: 'submit', class: 'record-outcome' }, 'Record');
     const form = el('form', { class: 'outcome-form' }, type, when, notes, button);
     form.addEventListener('submit', (ev) => {
@@ -82,7 +96,8 @@
         .then((r) => {
           const row = rowFor(r.warning);
           document.querySelector('tr[data-warning-id="' + CSS.escape(w.warning_id) + '"]').replaceWith(row);
-          const lead = r.lead_time_seconds === null ? '' : ' (lead time ' + Math.round(r.lead_time_seconds / 60) + ' min)';
+          const lead =
+            r.lead_time_seconds === null ? '' : ' (lead time ' + Math.round(r.lead_time_seconds / 60) + ' min)';
           setStatus('Outcome recorded for ' + w.processor + lead + '.');
         })
         .catch((e) => {
@@ -105,9 +120,19 @@
       { 'data-warning-id': w.warning_id, class: 'warning' },
       el('td', {}, fmtTime(w.processed_at)),
       el('td', { class: 'processor' }, w.processor),
-      el('td', { class: 'status' }, w.status, w.resolved_at ? el('div', { class: 'muted' }, 'resolved ' + fmtTime(w.resolved_at)) : null),
+      el(
+        'td',
+        { class: 'status' },
+        w.status,
+        w.resolved_at ? el('div', { class: 'muted' }, 'resolved ' + fmtTime(w.resolved_at)) : null,
+      ),
       el('td', { class: 'band-cell' }, band, peak),
-      el('td', { class: 'score' }, w.processor_risk_score.toFixed(2), el('div', { class: 'muted' }, 'peak ' + w.peak_score.toFixed(2))),
+      el(
+        'td',
+        { class: 'score' },
+        w.processor_risk_score.toFixed(2),
+        el('div', { class: 'muted' }, 'peak ' + w.peak_score.toFixed(2)),
+      ),
       el('td', { class: 'drivers' }, w.processor_risk_drivers.join(', ')),
       el('td', {}, context),
       el('td', { class: 'events' }, w.event_count),

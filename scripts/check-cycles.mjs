@@ -21,7 +21,10 @@ for (const file of files) {
     .map((i) => i.fileName)
     .filter((s) => s.startsWith('.'))
     .map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
-  graph.set(file, deps.filter((d) => graph.has(d) || files.includes(d)));
+  graph.set(
+    file,
+    deps.filter((d) => graph.has(d) || files.includes(d)),
+  );
 }
 
 const state = new Map(); // 1 visiting, 2 done

@@ -49,12 +49,17 @@ async function dlq(action: string | undefined, count: number): Promise<void> {
   const cfg = config();
   const logger = createLogger(cfg.logLevel);
   const { connectBuffer } = await import('./buffer/connect.js');
-  const buffer = await connectBuffer({ ...cfg, buffer: { ...cfg.buffer, kind: cfg.buffer.kind === 'auto' ? 'redis' : cfg.buffer.kind } }, { logger });
+  const buffer = await connectBuffer(
+    { ...cfg, buffer: { ...cfg.buffer, kind: cfg.buffer.kind === 'auto' ? 'redis' : cfg.buffer.kind } },
+    { logger },
+  );
   try {
     switch (action) {
       case 'list':
         for (const e of await buffer.dlqList(count)) {
-          process.stdout.write(`${JSON.stringify({ dlq_id: e.dlqId, original_id: e.originalId, reason: e.reason, timestamp: e.timestamp, data: e.data })}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ dlq_id: e.dlqId, original_id: e.originalId, reason: e.reason, timestamp: e.timestamp, data: e.data })}\n`,
+          );
         }
         break;
       case 'replay':
@@ -93,7 +98,9 @@ async function backtest(file: string, reportPath: string | undefined): Promise<v
   // Timed to the last line written, not to the last line handed to the stream.
   const result = { ...run, durationMs: Math.round(performance.now() - started) };
   if (reportPath !== undefined) await writeReport(reportPath, result);
-  process.stderr.write(`backtest: ${result.events} events (${result.skipped} skipped) in ${result.durationMs} ms, model ${result.model}, ${result.incidents.length} incidents\n`);
+  process.stderr.write(
+    `backtest: ${result.events} events (${result.skipped} skipped) in ${result.durationMs} ms, model ${result.model}, ${result.incidents.length} incidents\n`,
+  );
 }
 
 async function run(argv: string[]): Promise<void> {

@@ -14,7 +14,12 @@ export function int(def: number, min: number, max: number) {
       .string()
       .regex(/^-?\d+$/, { message: 'must be a whole number' })
       .transform(Number)
-      .pipe(z.number().min(min, { message: `must be ≥ ${min}` }).max(max, { message: `must be ≤ ${max}` }))
+      .pipe(
+        z
+          .number()
+          .min(min, { message: `must be ≥ ${min}` })
+          .max(max, { message: `must be ≤ ${max}` }),
+      )
       .default(def),
   );
 }
@@ -33,7 +38,10 @@ export function bool(def: boolean) {
 }
 
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T, def: T[number]) {
-  return z.preprocess(blankToUndefined, z.enum(values, { message: `must be one of ${values.join(', ')}` }).default(def));
+  return z.preprocess(
+    blankToUndefined,
+    z.enum(values, { message: `must be one of ${values.join(', ')}` }).default(def),
+  );
 }
 
 export function optionalString() {
@@ -55,4 +63,3 @@ export function csv(def: string) {
 export function optionalUrl() {
   return z.preprocess(blankToUndefined, z.url({ message: 'must be an http(s) URL', protocol: /^https?$/ }).optional());
 }
-

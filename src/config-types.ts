@@ -121,4 +121,3 @@ export interface Config {
     readonly allowHosts: readonly string[];
   };
 }
-

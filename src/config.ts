@@ -23,7 +23,20 @@ import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, RISK_MODELS, ROLES, 
  * digits removed: `dev-key-change-me-0001` and `YOUR_API_KEY_HERE` are both caught, while a
  * random key contains one of these by chance with negligible probability.
  */
-export const PLACEHOLDER_WORDS: readonly string[] = ['changeme', 'changethis', 'replaceme', 'placeholder', 'example', 'yourapikey', 'yourkey', 'apikeyhere', 'devkey', 'testkey', 'secret', 'password'];
+export const PLACEHOLDER_WORDS: readonly string[] = [
+  'changeme',
+  'changethis',
+  'replaceme',
+  'placeholder',
+  'example',
+  'yourapikey',
+  'yourkey',
+  'apikeyhere',
+  'devkey',
+  'testkey',
+  'secret',
+  'password',
+];
 
 /** Whether `key` reads as a placeholder (see PLACEHOLDER_WORDS). */
 export function isPlaceholderKey(key: string): boolean {
@@ -36,7 +49,8 @@ export function weakKeyProblems(keys: readonly string[], variable: string): stri
   const problems: string[] = [];
   for (const k of keys) {
     // Never echo the key itself into an error: at most its length.
-    if (k.length < 16) problems.push(`${variable}: a key of ${k.length} chars is too short for PAYFLUX_ENV=prod (min 16)`);
+    if (k.length < 16)
+      problems.push(`${variable}: a key of ${k.length} chars is too short for PAYFLUX_ENV=prod (min 16)`);
     else if (isPlaceholderKey(k)) problems.push(`${variable}: a placeholder key is not allowed with PAYFLUX_ENV=prod`);
   }
   return problems;
@@ -192,7 +206,8 @@ function apiKeysFrom(e: Env, problems: string[]): readonly string[] {
   if (e.PAYFLUX_API_KEY !== undefined && !keys.includes(e.PAYFLUX_API_KEY)) keys.push(e.PAYFLUX_API_KEY);
   if (e.PAYFLUX_ENV === 'prod') {
     problems.push(...weakKeyProblems(keys, 'PAYFLUX_API_KEYS'));
-    if (keys.length === 0 && e.PAYFLUX_API_KEYS_FILE === undefined) problems.push('PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod');
+    if (keys.length === 0 && e.PAYFLUX_API_KEYS_FILE === undefined)
+      problems.push('PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod');
   }
   return keys;
 }
@@ -234,13 +249,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   for (const k of e.PAYFLUX_RISK_API_KEYS) {
     if (!/^pf_(test|live)_[A-Za-z0-9_-]{8,}$/.test(k)) {
-      problems.push('PAYFLUX_RISK_API_KEYS: each key must look like pf_test_… or pf_live_… (8+ chars after the prefix)');
+      problems.push(
+        'PAYFLUX_RISK_API_KEYS: each key must look like pf_test_… or pf_live_… (8+ chars after the prefix)',
+      );
       break;
     }
   }
   if (e.PAYFLUX_ROLE !== 'all' && e.PAYFLUX_BUFFER === 'memory') {
     // An ingest node's memory buffer is never read by the consumer nodes, and vice versa.
-    problems.push(`PAYFLUX_BUFFER: memory is in-process and cannot be shared; PAYFLUX_ROLE=${e.PAYFLUX_ROLE} needs redis (or auto)`);
+    problems.push(
+      `PAYFLUX_BUFFER: memory is in-process and cannot be shared; PAYFLUX_ROLE=${e.PAYFLUX_ROLE} needs redis (or auto)`,
+    );
   }
   if (e.REDIS_SOCKET_TIMEOUT_MS > 0 && e.REDIS_SOCKET_TIMEOUT_MS < 1000) {
     // ioredis re-sends the commands of a dropped connection: a command that always outlasts the
@@ -249,7 +268,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   if (e.PAYFLUX_MAX_BATCH > e.PAYFLUX_APPEND_MAX_PENDING) {
     // Every full batch would be refused as overloaded: a 503 no retry can cure.
-    problems.push(`PAYFLUX_MAX_BATCH: ${e.PAYFLUX_MAX_BATCH} is more than PAYFLUX_APPEND_MAX_PENDING (${e.PAYFLUX_APPEND_MAX_PENDING}), so a full batch could never be appended`);
+    problems.push(
+      `PAYFLUX_MAX_BATCH: ${e.PAYFLUX_MAX_BATCH} is more than PAYFLUX_APPEND_MAX_PENDING (${e.PAYFLUX_APPEND_MAX_PENDING}), so a full batch could never be appended`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

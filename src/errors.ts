@@ -23,7 +23,10 @@ export const ERRORS = {
   PF_ERR_INGEST_DISABLED: { status: 503, message: 'ingest is disabled on this node' },
   PF_ERR_OVERLOADED: { status: 503, message: 'too many requests in flight' },
   PF_ERR_STORE_UNAVAILABLE: { status: 503, message: 'a backing store (Redis) is unavailable' },
-  PF_ERR_SHUTTING_DOWN: { status: 503, message: 'the server is shutting down; retry (on another node if there is one)' },
+  PF_ERR_SHUTTING_DOWN: {
+    status: 503,
+    message: 'the server is shutting down; retry (on another node if there is one)',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

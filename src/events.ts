@@ -79,7 +79,15 @@ export function paymentEventSchema(processors: readonly string[]) {
  */
 export function parseEventTime(iso: string): number {
   const n = iso.length;
-  if ((n === 24 ? iso.charCodeAt(19) === 46 : n === 20) && iso.charCodeAt(n - 1) === 90 && iso.charCodeAt(4) === 45 && iso.charCodeAt(7) === 45 && iso.charCodeAt(10) === 84 && iso.charCodeAt(13) === 58 && iso.charCodeAt(16) === 58) {
+  if (
+    (n === 24 ? iso.charCodeAt(19) === 46 : n === 20) &&
+    iso.charCodeAt(n - 1) === 90 &&
+    iso.charCodeAt(4) === 45 &&
+    iso.charCodeAt(7) === 45 &&
+    iso.charCodeAt(10) === 84 &&
+    iso.charCodeAt(13) === 58 &&
+    iso.charCodeAt(16) === 58
+  ) {
     const year = digitsAt(iso, 0, 4);
     const month = digitsAt(iso, 5, 2);
     const day = digitsAt(iso, 8, 2);
@@ -87,7 +95,20 @@ export function parseEventTime(iso: string): number {
     const minute = digitsAt(iso, 14, 2);
     const second = digitsAt(iso, 17, 2);
     const ms = n === 24 ? digitsAt(iso, 20, 3) : 0;
-    if (year >= 100 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 && ms >= 0) {
+    if (
+      year >= 100 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= 28 &&
+      hour >= 0 &&
+      hour <= 23 &&
+      minute >= 0 &&
+      minute <= 59 &&
+      second >= 0 &&
+      second <= 59 &&
+      ms >= 0
+    ) {
       return Date.UTC(year, month - 1, day, hour, minute, second, ms);
     }
   }
@@ -106,7 +127,8 @@ export function isCalendarTime(iso: string): boolean {
   const day = digitsAt(iso, 8, 2);
   const hour = digitsAt(iso, 11, 2);
   const minute = digitsAt(iso, 14, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59) return false;
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59)
+    return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
   if (day > days) return false;
@@ -232,7 +254,12 @@ export const STORED_FORM_SPAN_SLOTS = 2 * STORED_KEYS.length;
  * compared, and a text with two keys swapped would pass: do that only for text that is the
  * event's own `JSON.stringify`.
  */
-export function storedFormSpans(json: string, parsed: Readonly<Record<string, unknown>> | PaymentEvent, spans: Int32Array, at: number): boolean {
+export function storedFormSpans(
+  json: string,
+  parsed: Readonly<Record<string, unknown>> | PaymentEvent,
+  spans: Int32Array,
+  at: number,
+): boolean {
   spans.fill(-1, at, at + STORED_FORM_SPAN_SLOTS);
   return walkStoredForm(json, parsed as Readonly<Record<string, unknown>>, spans, at) === STORED_FORM;
 }
@@ -277,7 +304,12 @@ const NOT_AN_EVENT = -1;
  * `retry_count`; STORED_FORM when the length proof holds; else the number of members, for the
  * scan. Records the values' spans in `spans` when given.
  */
-function walkStoredForm(json: string, parsed: Readonly<Record<string, unknown>>, spans: Int32Array | undefined, base: number): number {
+function walkStoredForm(
+  json: string,
+  parsed: Readonly<Record<string, unknown>>,
+  spans: Int32Array | undefined,
+  base: number,
+): number {
   let at = 0;
   let keys = 0;
   let retry: number | undefined;
@@ -308,7 +340,9 @@ function walkStoredForm(json: string, parsed: Readonly<Record<string, unknown>>,
     keys++;
   }
   if (retry === undefined) return NOT_AN_EVENT;
-  return storedLength === json.length && !json.includes('\\') && writesRetryAsDigits(json, retryAt, retry) ? STORED_FORM : keys;
+  return storedLength === json.length && !json.includes('\\') && writesRetryAsDigits(json, retryAt, retry)
+    ? STORED_FORM
+    : keys;
 }
 
 /**

@@ -3,13 +3,28 @@
  * Every operator is pure over event time and works on `Batch` values; see docs/library.md.
  */
 export type { PaymentEvent } from './events.js';
-export { isFailure, isTimeout, isAuthFailure, canonicalEventId, paymentEventSchema, toPaymentEvent, eventMembers, parseEventTime } from './events.js';
+export {
+  isFailure,
+  isTimeout,
+  isAuthFailure,
+  canonicalEventId,
+  paymentEventSchema,
+  toPaymentEvent,
+  eventMembers,
+  parseEventTime,
+} from './events.js';
 export type { Batch, Envelope, DeadLetter, RiskAssessment, TierContext, Band, RiskDriver } from './pipeline/types.js';
 export { BANDS, RISK_DRIVERS } from './pipeline/types.js';
 export { decodeEntries, decodeEnvelope, type EncodedEntry } from './operators/decode-entries.js';
 export { scoreRisk, type ScoreRiskOptions } from './operators/score-risk.js';
 export { enrichTier, type EnrichTierOptions } from './operators/enrich-tier.js';
-export { trackIncidents, type Incident, type IncidentBatch, type IncidentTransition, type TrackIncidentsOptions } from './operators/track-incidents.js';
+export {
+  trackIncidents,
+  type Incident,
+  type IncidentBatch,
+  type IncidentTransition,
+  type TrackIncidentsOptions,
+} from './operators/track-incidents.js';
 export { RiskScorer, type RiskBatchReport } from './operators/risk-scorer.js';
 export type { RiskModel } from './operators/risk-model.js';
 export type { ProcessorRiskSnapshot } from './operators/risk-snapshot.js';

@@ -12,7 +12,16 @@ export function createLogger(level: Config['logLevel']): Logger {
       level,
       base: { service: 'payflux' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ['req.headers.authorization', 'req.headers["x-payflux-key"]', 'headers.authorization', 'body', 'req.body'], remove: true },
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers["x-payflux-key"]',
+          'headers.authorization',
+          'body',
+          'req.body',
+        ],
+        remove: true,
+      },
     },
     pino.destination({ fd: 2, sync: false }),
   );

@@ -81,17 +81,26 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
 
   // Side features (Risk API, pilot warnings) keep their state in Redis: one shared connection,
   // and none at all on the memory buffer, where those features are off with a warning.
-  const sideRedis = buffer.kind === 'redis' ? new Redis(config.buffer.redis.url, { ...redisOptions(config.buffer.redis), connectionName: 'payflux-side' }) : undefined;
+  const sideRedis =
+    buffer.kind === 'redis'
+      ? new Redis(config.buffer.redis.url, { ...redisOptions(config.buffer.redis), connectionName: 'payflux-side' })
+      : undefined;
   sideRedis?.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis_side_error'));
   // The buffer just connected to the same server, so this is quick; pilot reads on start.
   await sideRedis?.connect();
-  if (sideRedis === undefined && config.riskApi.enabled) logger.warn('the Risk Intelligence API needs Redis: disabled on the memory buffer');
+  if (sideRedis === undefined && config.riskApi.enabled)
+    logger.warn('the Risk Intelligence API needs Redis: disabled on the memory buffer');
 
   const apiKeys = createApiKeys(keySet.keys, keySet.revoked);
-  if (apiKeys.size === 0) logger.warn('no API keys configured (PAYFLUX_API_KEYS): every authenticated request will be refused');
+  if (apiKeys.size === 0)
+    logger.warn('no API keys configured (PAYFLUX_API_KEYS): every authenticated request will be refused');
   const guard = createGuard({
     apiKeys,
-    buckets: createTokenBuckets({ rps: config.auth.rateLimitRps, burst: config.auth.rateLimitBurst, maxKeys: config.auth.rateLimitMaxKeys }),
+    buckets: createTokenBuckets({
+      rps: config.auth.rateLimitRps,
+      burst: config.auth.rateLimitBurst,
+      maxKeys: config.auth.rateLimitMaxKeys,
+    }),
     metrics,
   });
 
@@ -124,7 +133,9 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     },
   });
 
-  const exporter: Exporter | undefined = consumerOn ? await createExporter(config, { metrics, logger, stdout }) : undefined;
+  const exporter: Exporter | undefined = consumerOn
+    ? await createExporter(config, { metrics, logger, stdout })
+    : undefined;
   let scorer: RiskScorer | undefined;
   const consumer: RunningConsumer | undefined =
     consumerOn && exporter
@@ -142,7 +153,12 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
             },
             onScored: riskRecorder(metrics),
           }),
-          warmup: () => warmupBatches(buffer, { windowSec: config.risk.windowSec, allowedLatenessSec: config.risk.allowedLatenessSec, now: Date.now() }),
+          warmup: () =>
+            warmupBatches(buffer, {
+              windowSec: config.risk.windowSec,
+              allowedLatenessSec: config.risk.allowedLatenessSec,
+              now: Date.now(),
+            }),
         })
       : undefined;
   const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
@@ -167,7 +183,8 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
         // ack) stalls export as surely as a failing destination does.
         const stall = consumer?.stalled();
         const stalled = stall !== undefined && Date.now() - stall.sinceMs > config.export.staleSec * 1000;
-        const ready = bufferUp && (consumer === undefined || consumer.running()) && exportState?.healthy !== false && !stalled;
+        const ready =
+          bufferUp && (consumer === undefined || consumer.running()) && exportState?.healthy !== false && !stalled;
         return {
           ready,
           role: config.role,
@@ -182,7 +199,10 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
                   name: consumer.name,
                   running: consumer.running(),
                   ack_mode: config.consumer.ackMode,
-                  retrying: stall === undefined ? undefined : { stage: stall.stage, since: new Date(stall.sinceMs).toISOString(), error: stall.error },
+                  retrying:
+                    stall === undefined
+                      ? undefined
+                      : { stage: stall.stage, since: new Date(stall.sinceMs).toISOString(), error: stall.error },
                 },
           lag: stats?.lag,
           pending: stats?.pending,
@@ -205,12 +225,29 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     routes: [
       ...(exporter ? [{ plugin: exportHealthRoutes, options: { exporter } }] : []),
       ...(sideRedis !== undefined && config.riskApi.enabled
-        ? [{ plugin: riskApiRoutes, options: { config: config.riskApi, redis: sideRedis, keyPrefix: config.buffer.keyPrefix, registry: metrics.registry, logger } } as RouteGroup]
+        ? [
+            {
+              plugin: riskApiRoutes,
+              options: {
+                config: config.riskApi,
+                redis: sideRedis,
+                keyPrefix: config.buffer.keyPrefix,
+                registry: metrics.registry,
+                logger,
+              },
+            } as RouteGroup,
+          ]
         : []),
       ...pilot.routes,
       {
         plugin: riskRoutes,
-        options: { guard, snapshot: () => scorer?.snapshot(), model: config.risk.model, tier: config.risk.tier, windowSec: config.risk.windowSec },
+        options: {
+          guard,
+          snapshot: () => scorer?.snapshot(),
+          model: config.risk.model,
+          tier: config.risk.tier,
+          windowSec: config.risk.windowSec,
+        },
       },
     ],
   });
@@ -237,7 +274,13 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
         const next = loadKeySet(loadConfig(typeof env === 'function' ? env() : env));
         if (sameKeySet(next, keySet)) {
           // Nothing to change: with keys in the process environment this is every SIGHUP.
-          logger.warn({ keys: apiKeys.size, hint: 'keys in the process environment cannot change in a running process: use .env or PAYFLUX_API_KEYS_FILE' }, 'api_keys_unchanged');
+          logger.warn(
+            {
+              keys: apiKeys.size,
+              hint: 'keys in the process environment cannot change in a running process: use .env or PAYFLUX_API_KEYS_FILE',
+            },
+            'api_keys_unchanged',
+          );
         } else {
           apiKeys.reload(next.keys, next.revoked);
           keySet = next;

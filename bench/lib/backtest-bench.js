@@ -64,8 +64,16 @@ export async function benchBacktest(ctx) {
   const bytes = statSync(file).size;
   try {
     ctx.log('backtest: running payflux backtest');
-    const r = await runBacktestCli({ file, outPath, reportPath, workDir: ctx.workDir, cpuProf: ctx.profDir, env: ctx.opts.payfluxEnv });
-    if (r.code !== 0) throw new Error(`payflux backtest exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+    const r = await runBacktestCli({
+      file,
+      outPath,
+      reportPath,
+      workDir: ctx.workDir,
+      cpuProf: ctx.profDir,
+      env: ctx.opts.payfluxEnv,
+    });
+    if (r.code !== 0)
+      throw new Error(`payflux backtest exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
     const said = /backtest: (\d+) events \((\d+) skipped\) in (\d+) ms/.exec(r.stderr);
     const runMs = said ? Number(said[3]) : r.wallMs;
     const check = await checkExport(outPath, tag, n);
@@ -83,7 +91,15 @@ export async function benchBacktest(ctx) {
         target: '≥ 300,000 events/s (issue 4)',
         pass: intact && rate >= 300_000,
         note: intact ? note : `INCOMPLETE: ${note}`,
-        details: { events: n, bytes, runMs, wallMs: Math.round(r.wallMs), eventsPerSecFromSpawn: Math.round(fromStart), check, incidents: report.incidents.length },
+        details: {
+          events: n,
+          bytes,
+          runMs,
+          wallMs: Math.round(r.wallMs),
+          eventsPerSecFromSpawn: Math.round(fromStart),
+          check,
+          incidents: report.incidents.length,
+        },
       },
     ];
   } finally {

@@ -14,7 +14,14 @@ import { randomBytes } from 'node:crypto';
 export const ID_DIGITS = 10;
 const ISO_LEN = 24; // 2026-01-15T09:30:00.000Z
 const PROCESSORS = ['stripe', 'adyen', 'checkout', 'internal'];
-const FAILURES = ['card_declined', 'gateway_timeout', 'auth_failure', 'insufficient_funds', 'processor_unavailable', '3ds_failed'];
+const FAILURES = [
+  'card_declined',
+  'gateway_timeout',
+  'auth_failure',
+  'insufficient_funds',
+  'processor_unavailable',
+  '3ds_failed',
+];
 const GEOS = ['US', 'EU-DE', 'EU-FR', 'GB', 'BR', 'IN', 'CA', 'AU'];
 const AMOUNTS = ['0-10', '10-50', '50-200', '200-1000', '1000+'];
 const VARIANTS = 64;
@@ -132,7 +139,12 @@ export function storedPayloads(tag, firstId, count, startMs, stepMs) {
   const out = new Array(count);
   for (let i = 0; i < count; i++) {
     const [a, b, c] = parts[(firstId + i) % VARIANTS];
-    out[i] = a + String(firstId + i).padStart(ID_DIGITS, '0') + b + new Date(startMs + Math.floor(i * stepMs)).toISOString() + c;
+    out[i] =
+      a +
+      String(firstId + i).padStart(ID_DIGITS, '0') +
+      b +
+      new Date(startMs + Math.floor(i * stepMs)).toISOString() +
+      c;
   }
   return out;
 }

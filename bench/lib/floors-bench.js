@@ -10,7 +10,12 @@ import { resetRedis } from './context.js';
 const TARGETS = [
   ['batch', 'batch ingest', 200_000, 'Redis CPU of the atomic dedup + append per event'],
   ['e2e', 'end-to-end', 150_000, 'Redis CPU of append + XREADGROUP + XACK per event, one Redis thread'],
-  ['drain', 'drain', 200_000, 'XREADGROUP + XACK in Redis plus JSON.parse in the consumer, taking turns (one batch in flight)'],
+  [
+    'drain',
+    'drain',
+    200_000,
+    'XREADGROUP + XACK in Redis plus JSON.parse in the consumer, taking turns (one batch in flight)',
+  ],
   ['backtest', 'backtest', 300_000, 'JSON.parse + validation of each line, on both cores'],
 ];
 
@@ -18,7 +23,10 @@ export async function benchFloors(ctx) {
   await resetRedis(ctx);
   ctx.log('floors: running bench/floors.mjs');
   const port = ctx.redisAddr.split(':')[1];
-  const r = await runScript(join(ROOT, 'bench', 'floors.mjs'), [port, ...(ctx.opts.quick ? ['--quick'] : [])], { cwd: ROOT, timeoutMs: 300_000 });
+  const r = await runScript(join(ROOT, 'bench', 'floors.mjs'), [port, ...(ctx.opts.quick ? ['--quick'] : [])], {
+    cwd: ROOT,
+    timeoutMs: 300_000,
+  });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   let j;
   try {
@@ -26,7 +34,9 @@ export async function benchFloors(ctx) {
   } catch {
     throw new Error(`bench/floors.mjs failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
   }
-  const costs = Object.entries(j.per_event_us).map(([k, v]) => `${k} ${v} µs`).join(', ');
+  const costs = Object.entries(j.per_event_us)
+    .map(([k, v]) => `${k} ${v} µs`)
+    .join(', ');
   return TARGETS.map(([id, name, target, basis]) => ({
     id: `floor_${id}`,
     what: `ceiling for ${name} on this machine (${basis})`,

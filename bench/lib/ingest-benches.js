@@ -2,7 +2,16 @@
  * The ingest half: single-event req/s against the empty validated Fastify handler, Redis's
  * pipelined XADD ceiling, and batch ingest events/s into Redis.
  */
-import { BATCH_PATH, SINGLE_PATH, jsonHeaders, payfluxEnv, resetRedis, round1, round3, sectionKeys } from './context.js';
+import {
+  BATCH_PATH,
+  SINGLE_PATH,
+  jsonHeaders,
+  payfluxEnv,
+  resetRedis,
+  round1,
+  round3,
+  sectionKeys,
+} from './context.js';
 import { bodyTemplate, newTag, storedPayloads } from './events.js';
 import { autocannonRound, closedLoopBatches, idCounter, isoClock } from './load.js';
 import { cpuCost, costNote, cpuMeter, metricValue, redisCommandStats, scrape } from './observe.js';
@@ -18,7 +27,12 @@ async function storedState(ctx, pf, stream) {
     duplicates: metricValue(text, 'payflux_ingest_duplicate_total'),
     rejected: metricValue(text, 'payflux_ingest_rejected_total'),
     // Events per append round trip: how well concurrent requests share one Redis call.
-    avgAppendBatch: Math.round((metricValue(text, 'payflux_append_batch_events_sum') / Math.max(1, metricValue(text, 'payflux_append_batch_events_count'))) * 10) / 10,
+    avgAppendBatch:
+      Math.round(
+        (metricValue(text, 'payflux_append_batch_events_sum') /
+          Math.max(1, metricValue(text, 'payflux_append_batch_events_count'))) *
+          10,
+      ) / 10,
     xlen: await ctx.redis.xlen(stream),
   };
 }
@@ -28,7 +42,13 @@ export async function benchIngest(ctx) {
   const o = ctx.opts;
   await resetRedis(ctx);
   const { stream } = sectionKeys('ingest');
-  const pf = await startPayflux({ name: 'ingest', env: payfluxEnv(ctx, 'ingest', { PAYFLUX_ROLE: 'ingest' }), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
+  const pf = await startPayflux({
+    name: 'ingest',
+    env: payfluxEnv(ctx, 'ingest', { PAYFLUX_ROLE: 'ingest' }),
+    workDir: ctx.workDir,
+    cpuProf: ctx.profDir,
+    nodeArgs: ctx.opts.nodeArgs,
+  });
   const base = await startBaseline({ workDir: ctx.workDir, cpuProf: ctx.profDir });
   const clock = isoClock();
   try {
@@ -47,21 +67,28 @@ export async function benchIngest(ctx) {
         seconds,
         maxRequests: seconds * 200_000,
       });
-    ctx.log(`ingest: warm-up ${o.ingestWarmS}s each, then ${o.ingestRounds} alternating rounds of ${o.ingestRoundS}s (${o.connections} connections, pipelining ${o.pipelining})`);
+    ctx.log(
+      `ingest: warm-up ${o.ingestWarmS}s each, then ${o.ingestRounds} alternating rounds of ${o.ingestRoundS}s (${o.connections} connections, pipelining ${o.pipelining})`,
+    );
     await round(base, o.ingestWarmS);
     await round(pf, o.ingestWarmS);
     const meter = cpuMeter({ payflux: pf.pid, baseline: base.pid, redis: ctx.redisPid, loadgen: 'self' });
     const rounds = { baseline: [], payflux: [] };
     const cpu = { baseline: [], payflux: [] };
     for (let i = 0; i < o.ingestRounds; i++) {
-      for (const [name, target] of [['baseline', base], ['payflux', pf]]) {
+      for (const [name, target] of [
+        ['baseline', base],
+        ['payflux', pf],
+      ]) {
         meter.start();
         const r = await round(target, o.ingestRoundS);
         const seconds = meter.elapsed();
         const c = meter.read();
         cpu[name].push({ ...c, seconds });
         rounds[name].push(r);
-        ctx.log(`  round ${i + 1} ${name.padEnd(8)} ${Math.round(r.rps).toLocaleString('en-US')} req/s  p99 ${r.latencyP99Ms} ms  non-2xx ${r.non2xx}  errors ${r.errors}  cpu ${JSON.stringify(c)}`);
+        ctx.log(
+          `  round ${i + 1} ${name.padEnd(8)} ${Math.round(r.rps).toLocaleString('en-US')} req/s  p99 ${r.latencyP99Ms} ms  non-2xx ${r.non2xx}  errors ${r.errors}  cpu ${JSON.stringify(c)}`,
+        );
       }
     }
     const rate = (rs) => rs.reduce((s, r) => s + r.ok, 0) / rs.reduce((s, r) => s + r.seconds, 0);
@@ -76,7 +103,12 @@ export async function benchIngest(ctx) {
       const seconds = cpu[name].reduce((s, c) => s + c.seconds, 0);
       const cores = {};
       for (const k of procs) cores[k] = cpu[name].reduce((s, c) => s + (c[k] ?? 0) * c.seconds, 0) / seconds;
-      return cpuCost(cores, seconds, rounds[name].reduce((s, r) => s + r.ok, 0), ctx.cores);
+      return cpuCost(
+        cores,
+        seconds,
+        rounds[name].reduce((s, r) => s + r.ok, 0),
+        ctx.cores,
+      );
     };
     const pfCost = cost('payflux', ['payflux', 'redis', 'loadgen']);
     const baseCost = cost('baseline', ['baseline', 'loadgen']);
@@ -94,13 +126,26 @@ export async function benchIngest(ctx) {
         target: '≥ 0.8 × baseline',
         pass: ratio >= 0.8 && integrity && failures === 0,
         note:
-          (integrity && failures === 0 ? '' : `non-2xx/errors ${failures}; XLEN ${stored.xlen} vs accepted ${stored.accepted}, duplicates ${stored.duplicates}; `) +
+          (integrity && failures === 0
+            ? ''
+            : `non-2xx/errors ${failures}; XLEN ${stored.xlen} vs accepted ${stored.accepted}, duplicates ${stored.duplicates}; `) +
           `per request, PayFlux: ${costNote(pfCost)}; ${stored.avgAppendBatch} events per append round trip; baseline: ${costNote(baseCost)}; projected ratio ${projectedRatio.toFixed(2)}×; ` +
           `at 0.8× PayFlux may spend ${budget.payfluxUs.toFixed(1)} µs a request (${budget.ofBaseline.toFixed(2)}× the baseline handler's ${baseCost.usPerEvent.baseline} µs) after the load generator and Redis`,
         details: {
-          cpuCost: { payflux: pfCost, baseline: baseCost, projectedRatio: Math.round(projectedRatio * 1000) / 1000, budgetAt08: budget },
-          rounds: { baseline: rounds.baseline.map((r) => Math.round(r.rps)), payflux: rounds.payflux.map((r) => Math.round(r.rps)) },
-          latencyP99Ms: { baseline: rounds.baseline.map((r) => r.latencyP99Ms), payflux: rounds.payflux.map((r) => r.latencyP99Ms) },
+          cpuCost: {
+            payflux: pfCost,
+            baseline: baseCost,
+            projectedRatio: Math.round(projectedRatio * 1000) / 1000,
+            budgetAt08: budget,
+          },
+          rounds: {
+            baseline: rounds.baseline.map((r) => Math.round(r.rps)),
+            payflux: rounds.payflux.map((r) => Math.round(r.rps)),
+          },
+          latencyP99Ms: {
+            baseline: rounds.baseline.map((r) => r.latencyP99Ms),
+            payflux: rounds.payflux.map((r) => r.latencyP99Ms),
+          },
           cpuCoresPerRound: cpu,
           stored,
           redisTopCommands: await redisCommandStats(ctx.redis),
@@ -123,7 +168,10 @@ function budgetAt(ratio, pfCost, baseCost, cores) {
   const rate = ratio * baseCost.projectedEventsPerSec;
   const others = (pfCost.usPerEvent.loadgen ?? 0) + (pfCost.usPerEvent.redis ?? 0);
   const payfluxUs = Math.min((cores * 1e6) / rate - others, 1e6 / rate);
-  return { payfluxUs: round1(payfluxUs), ofBaseline: Math.round((payfluxUs / baseCost.usPerEvent.baseline) * 100) / 100 };
+  return {
+    payfluxUs: round1(payfluxUs),
+    ofBaseline: Math.round((payfluxUs / baseCost.usPerEvent.baseline) * 100) / 100,
+  };
 }
 
 export async function benchXadd(ctx) {
@@ -136,15 +184,42 @@ export async function benchXadd(ctx) {
   // Warm ioredis and Redis up briefly, then measure.
   await pipelinedXadd(ctx.redis, { stream, tag, total: 50_000, chunk: 500, inFlight: 4, prebuilt });
   meter.start();
-  const r = await pipelinedXadd(ctx.redis, { stream, tag, total: 20_000_000, chunk: 500, inFlight: 4, prebuilt, deadlineMs: performance.now() + o.xaddSeconds * 1000 });
+  const r = await pipelinedXadd(ctx.redis, {
+    stream,
+    tag,
+    total: 20_000_000,
+    chunk: 500,
+    inFlight: 4,
+    prebuilt,
+    deadlineMs: performance.now() + o.xaddSeconds * 1000,
+  });
   const cost = cpuCost(meter.read(), meter.elapsed(), r.added, ctx.cores);
   const cpu = meter.read();
   const rate = r.added / r.seconds;
   ctx.xaddCeiling = rate;
-  ctx.log(`xadd: ${Math.round(rate).toLocaleString('en-US')} XADD/s (${r.added} in ${r.seconds.toFixed(1)}s, pipelines of 500, 4 in flight)`);
-  const details = { added: r.added, seconds: round3(r.seconds), cpuCores: cpu, cpuCost: cost, redisTopCommands: await redisCommandStats(ctx.redis) };
+  ctx.log(
+    `xadd: ${Math.round(rate).toLocaleString('en-US')} XADD/s (${r.added} in ${r.seconds.toFixed(1)}s, pipelines of 500, 4 in flight)`,
+  );
+  const details = {
+    added: r.added,
+    seconds: round3(r.seconds),
+    cpuCores: cpu,
+    cpuCost: cost,
+    redisTopCommands: await redisCommandStats(ctx.redis),
+  };
   await ctx.redis.del(stream);
-  return [{ id: 'xadd', what: "Redis's own pipelined XADD ceiling (ioredis, same payloads)", value: rate, unit: 'events/s', target: 'baseline for batch/e2e', pass: null, note: costNote(cost), details }];
+  return [
+    {
+      id: 'xadd',
+      what: "Redis's own pipelined XADD ceiling (ioredis, same payloads)",
+      value: rate,
+      unit: 'events/s',
+      target: 'baseline for batch/e2e',
+      pass: null,
+      note: costNote(cost),
+      details,
+    },
+  ];
 }
 
 /** 2. Batch ingest: 500 events per request, events/s stored into Redis (XLEN checked). */
@@ -152,14 +227,32 @@ export async function benchBatch(ctx) {
   const o = ctx.opts;
   await resetRedis(ctx);
   const { stream } = sectionKeys('batch');
-  const pf = await startPayflux({ name: 'batch', env: payfluxEnv(ctx, 'batch', { PAYFLUX_ROLE: 'ingest' }), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
+  const pf = await startPayflux({
+    name: 'batch',
+    env: payfluxEnv(ctx, 'batch', { PAYFLUX_ROLE: 'ingest' }),
+    workDir: ctx.workDir,
+    cpuProf: ctx.profDir,
+    nodeArgs: ctx.opts.nodeArgs,
+  });
   const clock = isoClock();
   try {
     const template = bodyTemplate(newTag(), o.batchSize);
     const counter = idCounter();
     const drive = (seconds) =>
-      closedLoopBatches({ url: pf.url, path: BATCH_PATH, headers: jsonHeaders(ctx), template, counter, clock, connections: o.batchConnections, seconds, maxRequests: seconds * 2000 });
-    ctx.log(`batch: ${o.batchSize} events/request, ${o.batchConnections} connections, warm-up ${o.batchWarmS}s then ${o.batchSeconds}s`);
+      closedLoopBatches({
+        url: pf.url,
+        path: BATCH_PATH,
+        headers: jsonHeaders(ctx),
+        template,
+        counter,
+        clock,
+        connections: o.batchConnections,
+        seconds,
+        maxRequests: seconds * 2000,
+      });
+    ctx.log(
+      `batch: ${o.batchSize} events/request, ${o.batchConnections} connections, warm-up ${o.batchWarmS}s then ${o.batchSeconds}s`,
+    );
     const warm = await drive(o.batchWarmS);
     const meter = cpuMeter({ payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' });
     const r = await drive(o.batchSeconds);
@@ -168,8 +261,15 @@ export async function benchBatch(ctx) {
     const rate = r.accepted / r.seconds;
     const stored = await storedState(ctx, pf, stream);
     const clientAccepted = warm.accepted + r.accepted;
-    const integrity = stored.xlen === stored.accepted && stored.accepted === clientAccepted && r.errors === 0 && r.rejected === 0 && r.duplicates === 0;
-    ctx.log(`  ${Math.round(rate).toLocaleString('en-US')} events/s (${r.accepted} accepted in ${r.seconds.toFixed(1)}s), XLEN ${stored.xlen} = accepted ${stored.accepted}: ${integrity}`);
+    const integrity =
+      stored.xlen === stored.accepted &&
+      stored.accepted === clientAccepted &&
+      r.errors === 0 &&
+      r.rejected === 0 &&
+      r.duplicates === 0;
+    ctx.log(
+      `  ${Math.round(rate).toLocaleString('en-US')} events/s (${r.accepted} accepted in ${r.seconds.toFixed(1)}s), XLEN ${stored.xlen} = accepted ${stored.accepted}: ${integrity}`,
+    );
     return [
       {
         id: 'batch',
@@ -182,7 +282,16 @@ export async function benchBatch(ctx) {
         target: '≥ 200,000 events/s',
         pass: rate >= 200_000 && integrity,
         note: `${ctx.xaddNative ? `${(rate / ctx.xaddNative).toFixed(2)}× the redis-benchmark ceiling; ` : ''}${integrity ? `XLEN ${stored.xlen.toLocaleString('en-US')} = accepted` : `XLEN ${stored.xlen}, server accepted ${stored.accepted}, client accepted ${clientAccepted}, errors ${r.errors}, statuses ${JSON.stringify(r.statuses)}`}; ${costNote(cost)}`,
-        details: { requests: r.requests, accepted: r.accepted, seconds: round3(r.seconds), statuses: r.statuses, stored, cpuCores: cpu, cpuCost: cost, redisTopCommands: await redisCommandStats(ctx.redis) },
+        details: {
+          requests: r.requests,
+          accepted: r.accepted,
+          seconds: round3(r.seconds),
+          statuses: r.statuses,
+          stored,
+          cpuCores: cpu,
+          cpuCost: cost,
+          redisTopCommands: await redisCommandStats(ctx.redis),
+        },
       },
     ];
   } finally {
@@ -203,15 +312,54 @@ export async function benchXaddNative(ctx) {
   const n = o.quick ? 300_000 : 2_000_000;
   const meter = cpuMeter({ redis: ctx.redisPid });
   const port = ctx.redisAddr.split(':')[1];
-  const r = await runCommand('redis-benchmark', ['-h', '127.0.0.1', '-p', port, '-c', '4', '-P', '500', '-n', String(n), '--csv', 'XADD', stream, '*', 'e', payload], { cwd: ctx.workDir, timeoutMs: 60_000 });
+  const r = await runCommand(
+    'redis-benchmark',
+    [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      port,
+      '-c',
+      '4',
+      '-P',
+      '500',
+      '-n',
+      String(n),
+      '--csv',
+      'XADD',
+      stream,
+      '*',
+      'e',
+      payload,
+    ],
+    { cwd: ctx.workDir, timeoutMs: 60_000 },
+  );
   const cores = meter.read();
   const m = /"([\d.]+)","[\d.]+","[\d.]+","[\d.]+","[\d.]+","[\d.]+","[\d.]+"\s*$/.exec(r.stdout.trim());
   await ctx.redis.del(stream);
   if (r.code !== 0 || !m) {
-    return [{ id: 'xadd_native', what: 'Redis pipelined XADD ceiling, C client (redis-benchmark)', skipped: true, note: `redis-benchmark unavailable or failed (${r.code}): ${r.stderr.trim().slice(0, 120)}` }];
+    return [
+      {
+        id: 'xadd_native',
+        what: 'Redis pipelined XADD ceiling, C client (redis-benchmark)',
+        skipped: true,
+        note: `redis-benchmark unavailable or failed (${r.code}): ${r.stderr.trim().slice(0, 120)}`,
+      },
+    ];
   }
   const rate = Number(m[1]);
   ctx.xaddNative = rate;
   ctx.log(`xadd (redis-benchmark): ${Math.round(rate).toLocaleString('en-US')} XADD/s, redis ${cores.redis} cores`);
-  return [{ id: 'xadd_native', what: 'Redis pipelined XADD ceiling, C client (redis-benchmark -P 500)', value: rate, unit: 'events/s', target: 'reference', pass: null, note: `${n.toLocaleString('en-US')} XADDs; Redis used ${cores.redis} cores; other processes ${cores.other}`, details: { cpuCores: cores } }];
+  return [
+    {
+      id: 'xadd_native',
+      what: 'Redis pipelined XADD ceiling, C client (redis-benchmark -P 500)',
+      value: rate,
+      unit: 'events/s',
+      target: 'reference',
+      pass: null,
+      note: `${n.toLocaleString('en-US')} XADDs; Redis used ${cores.redis} cores; other processes ${cores.other}`,
+      details: { cpuCores: cores },
+    },
+  ];
 }

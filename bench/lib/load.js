@@ -27,7 +27,18 @@ export function isoClock() {
 }
 
 /** One autocannon run of `seconds` (and at most `maxRequests`) against `url + path`. */
-export async function autocannonRound({ url, path, headers, template, counter, clock, connections, pipelining, seconds, maxRequests }) {
+export async function autocannonRound({
+  url,
+  path,
+  headers,
+  template,
+  counter,
+  clock,
+  connections,
+  pipelining,
+  seconds,
+  maxRequests,
+}) {
   const started = performance.now();
   const result = await autocannon({
     url,
@@ -63,7 +74,13 @@ export async function autocannonRound({ url, path, headers, template, counter, c
 }
 
 function newPool(url, connections) {
-  return new Pool(url, { connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
+  return new Pool(url, {
+    connections,
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+  });
 }
 
 /** The outcome of one batch request, folded into `stats`. */
@@ -91,7 +108,17 @@ async function sendBatch(pool, path, headers, body, firstId, n, stats) {
 }
 
 function newStats() {
-  return { requests: 0, accepted: 0, duplicates: 0, rejected: 0, errors: 0, statuses: {}, acceptedRanges: [], partial: [], lastError: undefined };
+  return {
+    requests: 0,
+    accepted: 0,
+    duplicates: 0,
+    rejected: 0,
+    errors: 0,
+    statuses: {},
+    acceptedRanges: [],
+    partial: [],
+    lastError: undefined,
+  };
 }
 
 /**
@@ -99,7 +126,17 @@ function newStats() {
  * (at most `maxRequests` in all), each awaiting its answer. Returns the stats and the elapsed
  * time from the first request to the last answer.
  */
-export async function closedLoopBatches({ url, path, headers, template, counter, clock, connections, seconds, maxRequests }) {
+export async function closedLoopBatches({
+  url,
+  path,
+  headers,
+  template,
+  counter,
+  clock,
+  connections,
+  seconds,
+  maxRequests,
+}) {
   const pool = newPool(url, connections);
   const stats = newStats();
   const n = template.count;
@@ -130,7 +167,20 @@ export async function closedLoopBatches({ url, path, headers, template, counter,
  * rather than queued without bound. `onAnswer(firstId, n, sentAt, at)` sees every 200;
  * `shouldStop()`, checked every tick, ends the loop early.
  */
-export async function pacedBatches({ url, path, headers, template, counter, clock, rate, tickMs, seconds, maxInFlight = 64, onAnswer, shouldStop }) {
+export async function pacedBatches({
+  url,
+  path,
+  headers,
+  template,
+  counter,
+  clock,
+  rate,
+  tickMs,
+  seconds,
+  maxInFlight = 64,
+  onAnswer,
+  shouldStop,
+}) {
   const pool = newPool(url, Math.min(maxInFlight, 64));
   const stats = { ...newStats(), skipped: 0 };
   const n = template.count;

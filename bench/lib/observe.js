@@ -97,7 +97,11 @@ export async function groupState(redis, stream, group) {
     for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
     if (f.get('name') === group) {
       const lag = f.get('lag');
-      return { lag: lag === null || lag === undefined ? NaN : Number(lag), pending: Number(f.get('pending')), lastDelivered: String(f.get('last-delivered-id')) };
+      return {
+        lag: lag === null || lag === undefined ? NaN : Number(lag),
+        pending: Number(f.get('pending')),
+        lastDelivered: String(f.get('last-delivered-id')),
+      };
     }
   }
   return undefined;
@@ -167,7 +171,9 @@ export async function machineBusyCores(ms) {
   const t = performance.now();
   await new Promise((r) => setTimeout(r, ms));
   const b = machineBusySeconds();
-  return a === undefined || b === undefined ? undefined : Math.round(((b - a) / ((performance.now() - t) / 1000)) * 100) / 100;
+  return a === undefined || b === undefined
+    ? undefined
+    : Math.round(((b - a) / ((performance.now() - t) / 1000)) * 100) / 100;
 }
 
 /**

@@ -9,14 +9,32 @@ import { BATCH_PATH, GROUP, jsonHeaders, payfluxEnv, resetRedis, round1, round3,
 import { bodyTemplate, newTag } from './events.js';
 import { checkRanges, fileSize, lineCounter, scanExport, tailIds } from './export-file.js';
 import { closedLoopBatches, idCounter, isoClock, pacedBatches } from './load.js';
-import { cpuCost, costNote, cpuMeter, groupState, histogram, histogramDelta, histogramQuantile, metricValue, quantile, redisCommandStats, scrape } from './observe.js';
+import {
+  cpuCost,
+  costNote,
+  cpuMeter,
+  groupState,
+  histogram,
+  histogramDelta,
+  histogramQuantile,
+  metricValue,
+  quantile,
+  redisCommandStats,
+  scrape,
+} from './observe.js';
 import { rssMb, sleep, startPayflux } from './processes.js';
 import { pipelinedXadd } from './redis-load.js';
 
 const LATENCY_METRIC = 'payflux_end_to_end_latency_seconds';
 
 function exportEnv(ctx, section, role, file, extra = {}) {
-  return payfluxEnv(ctx, section, { PAYFLUX_ROLE: role, PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file, PAYFLUX_ACK_MODE: 'after_export', ...extra });
+  return payfluxEnv(ctx, section, {
+    PAYFLUX_ROLE: role,
+    PAYFLUX_EXPORT_MODE: 'file',
+    PAYFLUX_EXPORT_FILE: file,
+    PAYFLUX_ACK_MODE: 'after_export',
+    ...extra,
+  });
 }
 
 /** Poll `check()` every `everyMs` until it returns a truthy value or `timeoutMs` passes. */
@@ -45,10 +63,23 @@ export async function benchE2e(ctx, split = false) {
   const section = split ? 'e2e-split' : 'e2e';
   const { stream } = sectionKeys(section);
   const file = join(ctx.workDir, `${section}.ndjson`);
-  const pf = await startPayflux({ name: section, env: exportEnv(ctx, section, split ? 'ingest' : 'all', file), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
+  const pf = await startPayflux({
+    name: section,
+    env: exportEnv(ctx, section, split ? 'ingest' : 'all', file),
+    workDir: ctx.workDir,
+    cpuProf: ctx.profDir,
+    nodeArgs: ctx.opts.nodeArgs,
+  });
   let consumer;
   try {
-    if (split) consumer = await startPayflux({ name: `${section}-consumer`, env: exportEnv(ctx, section, 'consumer', file), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
+    if (split)
+      consumer = await startPayflux({
+        name: `${section}-consumer`,
+        env: exportEnv(ctx, section, 'consumer', file),
+        workDir: ctx.workDir,
+        cpuProf: ctx.profDir,
+        nodeArgs: ctx.opts.nodeArgs,
+      });
   } catch (err) {
     await pf.stop();
     throw err;
@@ -60,32 +91,60 @@ export async function benchE2e(ctx, split = false) {
     const template = bodyTemplate(tag, o.batchSize);
     const counter = idCounter();
     const drive = (seconds) =>
-      closedLoopBatches({ url: pf.url, path: BATCH_PATH, headers: jsonHeaders(ctx), template, counter, clock, connections: o.batchConnections, seconds, maxRequests: seconds * 2000 });
-    ctx.log(`${section}: warm-up ${o.e2eWarmS}s, then batch ingest for ${o.e2eSeconds}s with the consumer exporting to a file${split ? ' (ingest and consumer in two processes)' : ''}`);
+      closedLoopBatches({
+        url: pf.url,
+        path: BATCH_PATH,
+        headers: jsonHeaders(ctx),
+        template,
+        counter,
+        clock,
+        connections: o.batchConnections,
+        seconds,
+        maxRequests: seconds * 2000,
+      });
+    ctx.log(
+      `${section}: warm-up ${o.e2eWarmS}s, then batch ingest for ${o.e2eSeconds}s with the consumer exporting to a file${split ? ' (ingest and consumer in two processes)' : ''}`,
+    );
     const warm = await drive(o.e2eWarmS);
-    await until(async () => lines.poll() >= warm.accepted && (await drained(ctx, stream)), { everyMs: 50, timeoutMs: 60_000 });
+    await until(async () => lines.poll() >= warm.accepted && (await drained(ctx, stream)), {
+      everyMs: 50,
+      timeoutMs: 60_000,
+    });
 
     let maxLag = 0;
     let maxPending = 0;
     const sampler = setInterval(() => {
-      groupState(ctx.redis, stream, GROUP).then((g) => {
-        if (g) {
-          maxLag = Math.max(maxLag, g.lag || 0);
-          maxPending = Math.max(maxPending, g.pending);
-        }
-      }, () => undefined);
+      groupState(ctx.redis, stream, GROUP).then(
+        (g) => {
+          if (g) {
+            maxLag = Math.max(maxLag, g.lag || 0);
+            maxPending = Math.max(maxPending, g.pending);
+          }
+        },
+        () => undefined,
+      );
     }, 500);
-    const meter = cpuMeter(consumer ? { payflux: pf.pid, consumer: consumer.pid, redis: ctx.redisPid, loadgen: 'self' } : { payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' });
+    const meter = cpuMeter(
+      consumer
+        ? { payflux: pf.pid, consumer: consumer.pid, redis: ctx.redisPid, loadgen: 'self' }
+        : { payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' },
+    );
     const started = performance.now();
     const r = await drive(o.e2eSeconds);
     const loadEnded = performance.now();
     clearInterval(sampler);
     // Every request was answered, so the server's counter is every stored event (warm-up included).
     const serverAccepted = metricValue(await scrape(pf.url), 'payflux_ingest_accepted_total');
-    const doneAt = await until(() => (lines.poll() >= serverAccepted ? performance.now() : undefined), { everyMs: 10, timeoutMs: 120_000 });
+    const doneAt = await until(() => (lines.poll() >= serverAccepted ? performance.now() : undefined), {
+      everyMs: 10,
+      timeoutMs: 120_000,
+    });
     const cost = cpuCost(meter.read(), meter.elapsed(), r.accepted, ctx.cores);
     const cpu = meter.read();
-    const drainedAt = await until(async () => ((await drained(ctx, stream)) ? performance.now() : undefined), { everyMs: 20, timeoutMs: 60_000 });
+    const drainedAt = await until(async () => ((await drained(ctx, stream)) ? performance.now() : undefined), {
+      everyMs: 20,
+      timeoutMs: 60_000,
+    });
     const finalState = await groupState(ctx.redis, stream, GROUP);
 
     const seconds = ((doneAt ?? performance.now()) - started) / 1000;
@@ -93,7 +152,8 @@ export async function benchE2e(ctx, split = false) {
     if (!split) ctx.e2eRate = rate;
     const scan = scanExport(file, tag, counter.next);
     const check = checkRanges(scan.seen, [...warm.acceptedRanges, ...r.acceptedRanges]);
-    const nothingLost = doneAt !== undefined && check.missing === 0 && r.partial.length === 0 && scan.lines >= serverAccepted;
+    const nothingLost =
+      doneAt !== undefined && check.missing === 0 && r.partial.length === 0 && scan.lines >= serverAccepted;
     const ok = nothingLost && drainedAt !== undefined;
     ctx.log(
       `  ${Math.round(rate).toLocaleString('en-US')} events/s end to end (${r.accepted} in ${seconds.toFixed(1)}s; ingest alone ${(r.accepted / r.seconds / 1000).toFixed(0)}k/s over ${r.seconds.toFixed(1)}s), ` +
@@ -152,7 +212,16 @@ export async function benchDrain(ctx) {
   await ctx.redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
   ctx.log(`drain: preloading ${n.toLocaleString('en-US')} entries (pipelined XADD)…`);
   const windowMs = 600_000;
-  const pre = await pipelinedXadd(ctx.redis, { stream, tag, total: n, chunk: 1000, inFlight: 4, startMs: Date.now() - windowMs, stepMs: windowMs / n, deadlineMs: performance.now() + 300_000 });
+  const pre = await pipelinedXadd(ctx.redis, {
+    stream,
+    tag,
+    total: n,
+    chunk: 1000,
+    inFlight: 4,
+    startMs: Date.now() - windowMs,
+    stepMs: windowMs / n,
+    deadlineMs: performance.now() + 300_000,
+  });
   if (pre.added < n) throw new Error(`preload stopped at ${pre.added} of ${n} entries after 300 s`);
   ctx.log(`  preloaded in ${pre.seconds.toFixed(1)}s; starting PAYFLUX_ROLE=consumer`);
   await ctx.redis.config('RESETSTAT');
@@ -164,9 +233,18 @@ export async function benchDrain(ctx) {
   const spawnedAt = performance.now();
   let pf;
   try {
-    pf = await startPayflux({ name: 'drain', env: exportEnv(ctx, 'drain', 'consumer', file), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
+    pf = await startPayflux({
+      name: 'drain',
+      env: exportEnv(ctx, 'drain', 'consumer', file),
+      workDir: ctx.workDir,
+      cpuProf: ctx.profDir,
+      nodeArgs: ctx.opts.nodeArgs,
+    });
     const meter = cpuMeter({ payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' });
-    const doneAt = await until(async () => ((await drained(ctx, stream)) ? performance.now() : undefined), { everyMs: 20, timeoutMs: Math.max(120_000, n / 10) });
+    const doneAt = await until(async () => ((await drained(ctx, stream)) ? performance.now() : undefined), {
+      everyMs: 20,
+      timeoutMs: Math.max(120_000, n / 10),
+    });
     const cost = cpuCost(meter.read(), meter.elapsed(), n, ctx.cores);
     const cpu = meter.read();
     clearInterval(watch);
@@ -178,7 +256,9 @@ export async function benchDrain(ctx) {
     const scan = scanExport(file, tag, n);
     const check = checkRanges(scan.seen, [[0, n]]);
     const ok = doneAt !== undefined && scan.lines >= n && check.missing === 0;
-    ctx.log(`  ${Math.round(rate).toLocaleString('en-US')} events/s (${seconds.toFixed(2)}s from the first export line; ${fromSpawnS.toFixed(2)}s from spawn), lines ${scan.lines}, missing ${check.missing}`);
+    ctx.log(
+      `  ${Math.round(rate).toLocaleString('en-US')} events/s (${seconds.toFixed(2)}s from the first export line; ${fromSpawnS.toFixed(2)}s from spawn), lines ${scan.lines}, missing ${check.missing}`,
+    );
     const redisTopCommands = await redisCommandStats(ctx.redis);
     const what = `consumer drain of a ${n.toLocaleString('en-US')}-event backlog (decode, risk, export to file, ack)`;
     return [
@@ -223,7 +303,12 @@ export async function benchDrain(ctx) {
 
 function dist(values) {
   const s = Float64Array.from(values).sort();
-  return { p50: round3(quantile(s, 0.5)), p99: round3(quantile(s, 0.99)), max: round3(s[s.length - 1] ?? NaN), n: s.length };
+  return {
+    p50: round3(quantile(s, 0.5)),
+    p99: round3(quantile(s, 0.99)),
+    max: round3(s[s.length - 1] ?? NaN),
+    n: s.length,
+  };
 }
 
 /** 6. Latency at a fixed event rate: the server's histogram and the client's view (tailing the file). */
@@ -231,7 +316,13 @@ export async function benchLatency(ctx) {
   const o = ctx.opts;
   await resetRedis(ctx);
   const file = join(ctx.workDir, 'latency.ndjson');
-  const pf = await startPayflux({ name: 'latency', env: exportEnv(ctx, 'latency', 'all', file), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
+  const pf = await startPayflux({
+    name: 'latency',
+    env: exportEnv(ctx, 'latency', 'all', file),
+    workDir: ctx.workDir,
+    cpuProf: ctx.profDir,
+    nodeArgs: ctx.opts.nodeArgs,
+  });
   const clock = isoClock();
   const tag = newTag();
   const template = bodyTemplate(tag, o.latencyBatch);
@@ -240,8 +331,22 @@ export async function benchLatency(ctx) {
   const tail = tailIds(file, tag, maxIds, 2);
   try {
     const pace = (seconds, onAnswer) =>
-      pacedBatches({ url: pf.url, path: BATCH_PATH, headers: jsonHeaders(ctx), template, counter, clock, rate: o.latencyRate, tickMs: o.latencyTickMs, seconds, maxInFlight: 64, onAnswer });
-    ctx.log(`latency: ${o.latencyRate.toLocaleString('en-US')} events/s as ${o.latencyBatch}-event batches every ${o.latencyTickMs} ms; warm-up ${o.latencyWarmS}s, measured ${o.latencySeconds}s`);
+      pacedBatches({
+        url: pf.url,
+        path: BATCH_PATH,
+        headers: jsonHeaders(ctx),
+        template,
+        counter,
+        clock,
+        rate: o.latencyRate,
+        tickMs: o.latencyTickMs,
+        seconds,
+        maxInFlight: 64,
+        onAnswer,
+      });
+    ctx.log(
+      `latency: ${o.latencyRate.toLocaleString('en-US')} events/s as ${o.latencyBatch}-event batches every ${o.latencyTickMs} ms; warm-up ${o.latencyWarmS}s, measured ${o.latencySeconds}s`,
+    );
     await pace(o.latencyWarmS);
     await sleep(200);
     const before = histogram(await scrape(pf.url), LATENCY_METRIC);
@@ -250,7 +355,10 @@ export async function benchLatency(ctx) {
     const r = await pace(o.latencySeconds, (firstId, n, sentAt, at) => answers.push([firstId, n, sentAt, at]));
     const cpu = meter.read();
     const lastId = counter.next;
-    await until(() => tail.lines() > 0 && answers.every(([f, n]) => tail.seenAt[f + n - 1] > 0 && tail.seenAt[f] > 0), { everyMs: 20, timeoutMs: 15_000 });
+    await until(() => tail.lines() > 0 && answers.every(([f, n]) => tail.seenAt[f + n - 1] > 0 && tail.seenAt[f] > 0), {
+      everyMs: 20,
+      timeoutMs: 15_000,
+    });
     await sleep(100);
     tail.stop();
     const after = histogram(await scrape(pf.url), LATENCY_METRIC);
@@ -276,9 +384,17 @@ export async function benchLatency(ctx) {
     }
     const client = dist(answerToLine);
     const fmt = (q) => (q.overflow ? `> ${q.value * 1000} ms` : `${(q.value * 1000).toFixed(1)} ms`);
-    ctx.log(`  histogram p50 ${fmt(p50)} p99 ${fmt(p99)} (${p99.count} events); client answer→line p50 ${client.p50.toFixed(1)} ms p99 ${client.p99.toFixed(1)} ms; unseen ${unseen}`);
+    ctx.log(
+      `  histogram p50 ${fmt(p50)} p99 ${fmt(p99)} (${p99.count} events); client answer→line p50 ${client.p50.toFixed(1)} ms p99 ${client.p99.toFixed(1)} ms; unseen ${unseen}`,
+    );
     const achieved = (r.requests * o.latencyBatch) / r.seconds;
-    const common = { rateAchieved: Math.round(achieved), skipped: r.skipped, statuses: r.statuses, cpuCores: cpu, redisTopCommands: await redisCommandStats(ctx.redis) };
+    const common = {
+      rateAchieved: Math.round(achieved),
+      skipped: r.skipped,
+      statuses: r.statuses,
+      cpuCores: cpu,
+      redisTopCommands: await redisCommandStats(ctx.redis),
+    };
     return [
       {
         id: 'latency',
@@ -289,7 +405,13 @@ export async function benchLatency(ctx) {
         target: 'p99 ≤ 25 ms',
         pass: !p99.overflow && p99.value <= 0.025 && r.skipped === 0,
         note: `bucketed histogram (bounds 1, 2.5, 5, 10, 25, 50 ms…), interpolated; ${p99.count.toLocaleString('en-US')} events`,
-        details: { p50Ms: round3(p50.value * 1000), p99Ms: round3(p99.value * 1000), p99BucketLeMs: p99.bucketLe * 1000, buckets: delta, ...common },
+        details: {
+          p50Ms: round3(p50.value * 1000),
+          p99Ms: round3(p99.value * 1000),
+          p99BucketLeMs: p99.bucketLe * 1000,
+          buckets: delta,
+          ...common,
+        },
       },
       {
         id: 'latency_client',
@@ -300,7 +422,13 @@ export async function benchLatency(ctx) {
         target: 'p99 ≤ 25 ms',
         pass: client.p99 <= 25 && unseen === 0 && r.skipped === 0,
         note: `file tailed every 2 ms; send → line p99 ${dist(sendToLine).p99.toFixed(1)} ms; request → answer p99 ${dist(sendToAnswer).p99.toFixed(1)} ms; ${unseen} answered events never seen`,
-        details: { answerToLineMs: client, sendToLineMs: dist(sendToLine), sendToAnswerMs: dist(sendToAnswer), unseen, ...common },
+        details: {
+          answerToLineMs: client,
+          sendToLineMs: dist(sendToLine),
+          sendToAnswerMs: dist(sendToAnswer),
+          unseen,
+          ...common,
+        },
       },
     ];
   } finally {
@@ -335,7 +463,13 @@ export async function benchSoak(ctx) {
   const rate = o.soakRate ?? (ctx.e2eRate ? Math.max(1000, Math.round((ctx.e2eRate * 0.7) / 1000) * 1000) : 30_000);
   const file = join(ctx.workDir, 'soak.ndjson');
   // A short dedup window: at 100k events/s a day of dedup keys would not fit in this machine's Redis.
-  const pf = await startPayflux({ name: 'soak', env: exportEnv(ctx, 'soak', 'all', file, { PAYFLUX_DEDUP_WINDOW_SEC: '120' }), workDir: ctx.workDir, cpuProf: ctx.profDir, nodeArgs: ctx.opts.nodeArgs });
+  const pf = await startPayflux({
+    name: 'soak',
+    env: exportEnv(ctx, 'soak', 'all', file, { PAYFLUX_DEDUP_WINDOW_SEC: '120' }),
+    workDir: ctx.workDir,
+    cpuProf: ctx.profDir,
+    nodeArgs: ctx.opts.nodeArgs,
+  });
   const clock = isoClock();
   const samples = [];
   const started = performance.now();
@@ -347,9 +481,12 @@ export async function benchSoak(ctx) {
   const sample = () => {
     const rss = rssMb(pf.pid);
     if (rss !== undefined) samples.push([(performance.now() - started) / 1000, rss]);
-    groupState(ctx.redis, stream, GROUP).then((g) => {
-      lagNow = g?.lag ?? 0;
-    }, () => undefined);
+    groupState(ctx.redis, stream, GROUP).then(
+      (g) => {
+        lagNow = g?.lag ?? 0;
+      },
+      () => undefined,
+    );
     // The file would grow by GBs; PayFlux appends (O_APPEND), so truncating in place is safe.
     try {
       truncateSync(file, 0);
@@ -380,11 +517,14 @@ export async function benchSoak(ctx) {
     sample();
     const g = await groupState(ctx.redis, stream, GROUP);
     const crash = pf.crashed();
-    if (crash) ctx.log(`  PayFlux EXITED during the soak (code ${crash.code}, signal ${crash.signal}):\n${crash.logTail}`);
+    if (crash)
+      ctx.log(`  PayFlux EXITED during the soak (code ${crash.code}, signal ${crash.signal}):\n${crash.logTail}`);
     const steady = samples.filter(([t]) => t >= 60);
     const maxRss = Math.max(...samples.map(([, y]) => y));
     const slope = slopePerMin(steady.length >= 2 ? steady : samples);
-    ctx.log(`  RSS max ${maxRss.toFixed(0)} MB, slope ${slope.toFixed(2)} MB/min after the first minute; achieved ${Math.round((r.requests * o.batchSize) / r.seconds)} events/s, skipped ${r.skipped}, lag at end ${g?.lag}`);
+    ctx.log(
+      `  RSS max ${maxRss.toFixed(0)} MB, slope ${slope.toFixed(2)} MB/min after the first minute; achieved ${Math.round((r.requests * o.batchSize) / r.seconds)} events/s, skipped ${r.skipped}, lag at end ${g?.lag}`,
+    );
     return [
       {
         id: 'soak',
@@ -393,9 +533,27 @@ export async function benchSoak(ctx) {
         unit: 'MB',
         display: `max ${maxRss.toFixed(0)} MB, slope ${slope.toFixed(2)} MB/min`,
         target: 'RSS ≤ 250 MB, flat (slope ≤ 1 MB/min after 1 min)',
-        pass: crash === undefined && !stoppedEarly && maxRss <= 250 && slope <= 1 && r.skipped === 0 && r.errors === 0 && (r.statuses[200] ?? 0) === r.requests,
+        pass:
+          crash === undefined &&
+          !stoppedEarly &&
+          maxRss <= 250 &&
+          slope <= 1 &&
+          r.skipped === 0 &&
+          r.errors === 0 &&
+          (r.statuses[200] ?? 0) === r.requests,
         note: `${crash ? `PayFlux EXITED after ~${Math.round(samples[samples.length - 1]?.[0] ?? 0)} s (code ${crash.code}, signal ${crash.signal}): ${crash.logTail.split('\n').slice(-3).join(' / ').slice(0, 400)}; ` : ''}${stoppedEarly ? `STOPPED EARLY after ${Math.round(r.seconds)} s: lag passed ${maxLag.toLocaleString('en-US')} (the rate is above PayFlux's end-to-end capacity); ` : ''}achieved ${Math.round((r.requests * o.batchSize) / r.seconds).toLocaleString('en-US')} events/s; statuses ${JSON.stringify(r.statuses)}, ${r.skipped} sends skipped (in-flight cap), ${r.errors} errors; lag at end ${g?.lag}`,
-        details: { rate, stoppedEarly, crash, samples: samples.map(([t, y]) => [round1(t), round1(y)]), slopeMbPerMin: round3(slope), achievedRate: Math.round((r.requests * o.batchSize) / r.seconds), skipped: r.skipped, statuses: r.statuses, lagAtEnd: g?.lag, pendingAtEnd: g?.pending },
+        details: {
+          rate,
+          stoppedEarly,
+          crash,
+          samples: samples.map(([t, y]) => [round1(t), round1(y)]),
+          slopeMbPerMin: round3(slope),
+          achievedRate: Math.round((r.requests * o.batchSize) / r.seconds),
+          skipped: r.skipped,
+          statuses: r.statuses,
+          lagAtEnd: g?.lag,
+          pendingAtEnd: g?.pending,
+        },
       },
     ];
   } finally {

@@ -71,7 +71,22 @@ function tail(path, n = 30) {
 export async function startRedis(dir) {
   const port = await freePort();
   mkdirSync(dir, { recursive: true });
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'notice'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'notice',
+  ];
   const child = track(spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   await new Promise((res, rej) => {
     let out = '';
@@ -114,7 +129,8 @@ function cleanEnv() {
 async function waitHealthy(url, child, logPath, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before answering:\n${tail(logPath)}`);
+    if (child.exitCode !== null)
+      throw new Error(`process exited with ${child.exitCode} before answering:\n${tail(logPath)}`);
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
       if (r.ok) return;
@@ -141,7 +157,13 @@ export async function startPayflux({ name, env, workDir, cpuProf, nodeArgs: extr
   const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', `${name}.cpuprofile`] : [];
   const fullEnv = { ...cleanEnv(), PAYFLUX_LOG_LEVEL: 'warn', ...env, HTTP_ADDR: `127.0.0.1:${port}` };
   const stdout = extra.length > 0 ? log : 'ignore';
-  const child = track(spawn(process.execPath, [...nodeArgs, ...extra, CLI, 'serve'], { cwd: workDir, env: fullEnv, stdio: ['ignore', stdout, log] }));
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, ...extra, CLI, 'serve'], {
+      cwd: workDir,
+      env: fullEnv,
+      stdio: ['ignore', stdout, log],
+    }),
+  );
   closeSync(log);
   const url = `http://127.0.0.1:${port}`;
   // An exit we did not ask for is a finding: keep how it ended and the end of its log.
@@ -172,7 +194,13 @@ export async function startBaseline({ workDir, cpuProf }) {
   const logPath = join(workDir, 'baseline.log');
   const log = openSync(logPath, 'a');
   const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', 'baseline.cpuprofile'] : [];
-  const child = track(spawn(process.execPath, [...nodeArgs, BASELINE], { cwd: workDir, env: { ...cleanEnv(), BENCH_PORT: String(port) }, stdio: ['ignore', log, log] }));
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, BASELINE], {
+      cwd: workDir,
+      env: { ...cleanEnv(), BENCH_PORT: String(port) },
+      stdio: ['ignore', log, log],
+    }),
+  );
   closeSync(log);
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(`${url}/health`, child, logPath);
@@ -187,7 +215,13 @@ export async function runBacktestCli({ file, outPath, reportPath, workDir, cpuPr
   const out = openSync(outPath, 'w');
   const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', 'backtest.cpuprofile'] : [];
   const t0 = performance.now();
-  const child = track(spawn(process.execPath, [...nodeArgs, CLI, 'backtest', file, '--report', reportPath], { cwd: workDir, env: { ...cleanEnv(), PAYFLUX_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', out, 'pipe'] }));
+  const child = track(
+    spawn(process.execPath, [...nodeArgs, CLI, 'backtest', file, '--report', reportPath], {
+      cwd: workDir,
+      env: { ...cleanEnv(), PAYFLUX_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', out, 'pipe'],
+    }),
+  );
   closeSync(out);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));

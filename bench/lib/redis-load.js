@@ -7,7 +7,13 @@ import { Redis } from 'ioredis';
 import { storedPayloads } from './events.js';
 
 export function connect(port) {
-  return new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 3, connectionName: 'payflux-bench' });
+  return new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: false,
+    maxRetriesPerRequest: 3,
+    connectionName: 'payflux-bench',
+  });
 }
 
 /**
@@ -16,7 +22,10 @@ export function connect(port) {
  * Event times run from `startMs` in steps of `stepMs`; `prebuilt` payloads (reused in turn)
  * keep payload building out of a ceiling measurement. Returns { added, seconds }.
  */
-export async function pipelinedXadd(redis, { stream, tag, firstId = 0, total, chunk = 1000, inFlight = 4, startMs, stepMs = 1, deadlineMs = Infinity, prebuilt }) {
+export async function pipelinedXadd(
+  redis,
+  { stream, tag, firstId = 0, total, chunk = 1000, inFlight = 4, startMs, stepMs = 1, deadlineMs = Infinity, prebuilt },
+) {
   let next = 0;
   let added = 0;
   const started = performance.now();

@@ -44,14 +44,17 @@ const HEAD = ['what', 'measured', 'baseline (same run)', 'ratio', 'target', 'res
 export function textTable(rows) {
   const table = [HEAD, ...rows.map(cells)];
   const widths = HEAD.map((_, i) => Math.min(70, Math.max(...table.map((row) => row[i].length))));
-  const line = (row) => row.map((c, i) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c.padEnd(widths[i]))).join('  ');
+  const line = (row) =>
+    row.map((c, i) => (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c.padEnd(widths[i]))).join('  ');
   return [line(HEAD), widths.map((w) => '-'.repeat(w)).join('  '), ...table.slice(1).map(line)].join('\n');
 }
 
 export function machineLine(m) {
   const noise =
     (m.backgroundCpuAtStart === undefined ? '' : `; other processes used ${m.backgroundCpuAtStart} cores at start`) +
-    (m.stealCoresDuringRun === undefined ? '' : `; the hypervisor stole ${m.stealCoresDuringRun} cores on average during the run`);
+    (m.stealCoresDuringRun === undefined
+      ? ''
+      : `; the hypervisor stole ${m.stealCoresDuringRun} cores on average during the run`);
   return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM, Node ${m.node}, Redis ${m.redis}, ${m.os}, ${m.date}${noise}`;
 }
 

@@ -106,28 +106,34 @@ export function createAppendBatcher(buffer: EventBuffer, o: AppendBatcherOptions
     const items: AppendItem[] = batch.length === 1 ? [...(batch[0] as Request).items] : batch.flatMap((r) => r.items);
     let earliest = Infinity;
     for (const r of batch) earliest = Math.min(earliest, r.deadline);
-    const timer = setTimeout(() => {
-      for (const r of batch) settle(r, new BufferUnavailableError('append timed out'));
-    }, Math.max(0, earliest - now()));
-    buffer.append(items).then(
-      (outcomes) => {
-        let off = 0;
-        for (const r of batch) {
-          settle(r, outcomes.slice(off, off + r.items.length));
-          off += r.items.length;
-        }
+    const timer = setTimeout(
+      () => {
+        for (const r of batch) settle(r, new BufferUnavailableError('append timed out'));
       },
-      (err: unknown) => {
-        const e = err instanceof Error ? err : new Error(String(err));
-        for (const r of batch) settle(r, e);
-      },
-    ).finally(() => {
-      clearTimeout(timer);
-      inFlight--;
-      pending -= size;
-      if (queue.length > 0) flush();
-      else checkIdle();
-    });
+      Math.max(0, earliest - now()),
+    );
+    buffer
+      .append(items)
+      .then(
+        (outcomes) => {
+          let off = 0;
+          for (const r of batch) {
+            settle(r, outcomes.slice(off, off + r.items.length));
+            off += r.items.length;
+          }
+        },
+        (err: unknown) => {
+          const e = err instanceof Error ? err : new Error(String(err));
+          for (const r of batch) settle(r, e);
+        },
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        inFlight--;
+        pending -= size;
+        if (queue.length > 0) flush();
+        else checkIdle();
+      });
   };
 
   return {

@@ -59,7 +59,10 @@ export async function connectBuffer(config: Config, o: ConnectOptions): Promise<
     } catch (err) {
       if (isFatal(err)) throw err;
       const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(attempt, 5));
-      o.logger.warn({ redis: redactUrl(b.redis.url), attempt, retryInMs: delay, err: (err as Error).message }, 'redis_unreachable');
+      o.logger.warn(
+        { redis: redactUrl(b.redis.url), attempt, retryInMs: delay, err: (err as Error).message },
+        'redis_unreachable',
+      );
       await sleep(delay, o.signal);
       if (o.signal?.aborted === true) throw new Error('shutdown before Redis became reachable', { cause: err });
     }

@@ -80,7 +80,12 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
     }
   };
 
-  const toEntry = (s: Stored, deliveries: number): StreamEntry => ({ id: s.id, payload: s.payload, ingestedAtMs: s.ingestedAtMs, deliveries });
+  const toEntry = (s: Stored, deliveries: number): StreamEntry => ({
+    id: s.id,
+    payload: s.payload,
+    ingestedAtMs: s.ingestedAtMs,
+    deliveries,
+  });
 
   const wake = (): void => {
     for (const w of waiters) w();
@@ -124,7 +129,13 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
     ping: () => (closed ? Promise.reject(new BufferUnavailableError('buffer closed')) : Promise.resolve()),
 
     stats: (): Promise<BufferStats> =>
-      Promise.resolve({ length: log.length, pending: pending.size, lag: log.length - cursor, dlqDepth: dlq.length, lastDeliveredId: log[cursor - 1]?.id ?? '0-0' }),
+      Promise.resolve({
+        length: log.length,
+        pending: pending.size,
+        lag: log.length - cursor,
+        dlqDepth: dlq.length,
+        lastDeliveredId: log[cursor - 1]?.id ?? '0-0',
+      }),
 
     openReader(consumer: string): Promise<StreamReader> {
       consumers.set(consumer, now());
@@ -168,7 +179,13 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
         deadLetter(items: readonly DeadLetterItem[]): Promise<void> {
           const ts = new Date(now()).toISOString();
           for (const it of items) {
-            dlq.push({ dlqId: `${now()}-${dlqSeq++}`, originalId: it.id, data: it.data ?? '', reason: it.reason, timestamp: ts });
+            dlq.push({
+              dlqId: `${now()}-${dlqSeq++}`,
+              originalId: it.id,
+              data: it.data ?? '',
+              reason: it.reason,
+              timestamp: ts,
+            });
             pending.delete(it.id);
           }
           return Promise.resolve();
@@ -185,7 +202,9 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
     removeIdleConsumers(idleMs: number, except: string): Promise<string[]> {
       const t = now();
       const busy = new Set([...pending.values()].map((p) => p.consumer));
-      const removed = [...consumers].filter(([c, seen]) => c !== except && !busy.has(c) && t - seen > idleMs).map(([c]) => c);
+      const removed = [...consumers]
+        .filter(([c, seen]) => c !== except && !busy.has(c) && t - seen > idleMs)
+        .map(([c]) => c);
       for (const c of removed) consumers.delete(c);
       return Promise.resolve(removed);
     },
@@ -208,7 +227,8 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
     },
 
     range(sinceMs: number, afterId: string | undefined, count: number): Promise<StreamEntry[]> {
-      let i = afterId === undefined ? log.findIndex((s) => s.ms >= sinceMs) : log.findIndex((s) => s.id === afterId) + 1;
+      let i =
+        afterId === undefined ? log.findIndex((s) => s.ms >= sinceMs) : log.findIndex((s) => s.id === afterId) + 1;
       if (i < 0) i = log.length;
       return Promise.resolve(log.slice(i, i + count).map((s) => toEntry(s, 0)));
     },

@@ -9,7 +9,14 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { streamIdMs } from '../stream-id.js';
-import { APPEND_SCRIPT, DEAD_LETTER_SCRIPT, DLQ_REPLAY_SCRIPT, REMOVE_IDLE_CONSUMERS_SCRIPT, SCRIPT_CHUNK, TRIM_SCRIPT } from './lua.js';
+import {
+  APPEND_SCRIPT,
+  DEAD_LETTER_SCRIPT,
+  DLQ_REPLAY_SCRIPT,
+  REMOVE_IDLE_CONSUMERS_SCRIPT,
+  SCRIPT_CHUNK,
+  TRIM_SCRIPT,
+} from './lua.js';
 import { createRedisReader, type DeadLetterFn } from './redis-reader.js';
 import {
   BufferUnavailableError,
@@ -104,7 +111,10 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     const after = await redis.xrange(o.stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP);
     const first = after[0];
     if (after.length < LAG_COUNT_CAP || first === undefined) return after.length;
-    const [oldest, newest] = await Promise.all([redis.xrange(o.stream, '-', '+', 'COUNT', 1), redis.xrevrange(o.stream, '+', '-', 'COUNT', 1)]);
+    const [oldest, newest] = await Promise.all([
+      redis.xrange(o.stream, '-', '+', 'COUNT', 1),
+      redis.xrevrange(o.stream, '+', '-', 'COUNT', 1),
+    ]);
     const ms = (x: string | undefined): number => (x === undefined ? -1 : streamIdMs(x, x.indexOf('-')));
     const newestMs = ms(newest[0]?.[0]);
     const share = (newestMs - ms(first[0]) + 1) / (newestMs - ms(oldest[0]?.[0]) + 1);
@@ -167,12 +177,21 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       }
       // Redis 6.2 has no `lag`, and 7.x says null once entries past the group's position were
       // deleted: count them instead (estimated past LAG_COUNT_CAP) rather than report 0.
-      const undelivered = lag === undefined || lag === null ? await countAfter(lastDeliveredId, len[1] ?? 0) : Number(lag);
+      const undelivered =
+        lag === undefined || lag === null ? await countAfter(lastDeliveredId, len[1] ?? 0) : Number(lag);
       return { length: len[1] ?? 0, pending, lag: undelivered, dlqDepth: dlq[1] ?? 0, lastDeliveredId };
     },
 
     async openReader(consumer: string): Promise<StreamReader> {
-      const reader = await createRedisReader(redis, { stream: o.stream, group: o.group, dlqStream: o.dlqStream, consumer, logger: o.logger, watchdogGraceMs: o.readWatchdogGraceMs, deadLetter: pfDeadLetter });
+      const reader = await createRedisReader(redis, {
+        stream: o.stream,
+        group: o.group,
+        dlqStream: o.dlqStream,
+        consumer,
+        logger: o.logger,
+        watchdogGraceMs: o.readWatchdogGraceMs,
+        deadLetter: pfDeadLetter,
+      });
       readers.add(reader);
       return reader;
     },
@@ -212,7 +231,11 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       if (entries.length === 0) return 0;
       let moved = 0;
       for (let i = 0; i < entries.length; i += SCRIPT_CHUNK) {
-        moved += await pfDlqReplay(o.stream, o.dlqStream, entries.slice(i, i + SCRIPT_CHUNK).flatMap((e) => [e.dlqId, e.data]));
+        moved += await pfDlqReplay(
+          o.stream,
+          o.dlqStream,
+          entries.slice(i, i + SCRIPT_CHUNK).flatMap((e) => [e.dlqId, e.data]),
+        );
       }
       return moved;
     },
@@ -250,7 +273,9 @@ async function checkVersion(redis: Redis): Promise<void> {
   const major = Number(m?.[1] ?? 0);
   const minor = Number(m?.[2] ?? 0);
   if (major < MIN_VERSION[0] || (major === MIN_VERSION[0] && minor < MIN_VERSION[1])) {
-    throw new Error(`Redis ${major}.${minor} is too old: PayFlux needs Redis ≥ ${MIN_VERSION.join('.')} (XAUTOCLAIM, XTRIM MINID)`);
+    throw new Error(
+      `Redis ${major}.${minor} is too old: PayFlux needs Redis ≥ ${MIN_VERSION.join('.')} (XAUTOCLAIM, XTRIM MINID)`,
+    );
   }
 }
 
@@ -260,7 +285,10 @@ async function checkVersion(redis: Redis): Promise<void> {
  */
 async function ensureStreamOrAbsent(redis: Redis, key: string, variable: string): Promise<void> {
   const type = await redis.type(key);
-  if (type !== 'none' && type !== 'stream') throw new Error(`Redis key "${key}" exists and is not a stream (${type}): rename it or set ${variable} to another name`);
+  if (type !== 'none' && type !== 'stream')
+    throw new Error(
+      `Redis key "${key}" exists and is not a stream (${type}): rename it or set ${variable} to another name`,
+    );
 }
 
 async function ensureGroup(redis: Redis, stream: string, group: string): Promise<void> {
@@ -271,7 +299,10 @@ async function ensureGroup(redis: Redis, stream: string, group: string): Promise
     const msg = (err as Error).message;
     if (msg.startsWith('BUSYGROUP')) return;
     if (msg.startsWith('WRONGTYPE')) {
-      throw new Error(`Redis key "${stream}" exists and is not a stream: rename it or set PAYFLUX_STREAM to another name`, { cause: err });
+      throw new Error(
+        `Redis key "${stream}" exists and is not a stream: rename it or set PAYFLUX_STREAM to another name`,
+        { cause: err },
+      );
     }
     throw err;
   }

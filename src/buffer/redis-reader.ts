@@ -43,7 +43,11 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
   // Blocking reads get their own connection; an offline queue would only hide outages here.
   // Its watchdog (above) replaces the shared connection's socket timeout, which a BLOCK longer
   // than it (PAYFLUX_READ_BLOCK_MS) would trip on every quiet read.
-  const conn = shared.duplicate({ connectionName: `payflux-reader-${o.consumer}`, enableOfflineQueue: false, socketTimeout: undefined });
+  const conn = shared.duplicate({
+    connectionName: `payflux-reader-${o.consumer}`,
+    enableOfflineQueue: false,
+    socketTimeout: undefined,
+  });
   conn.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'redis_reader_error'));
   await conn.connect();
   let claimCursor = '0-0';
@@ -69,10 +73,13 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
 
   /** Reconnect every `waitMs` + grace while `op` stays unanswered; clear the returned timer after. */
   const watch = (op: 'read' | 'reclaim', waitMs: number): NodeJS.Timeout =>
-    setInterval(() => {
-      o.logger.warn({ op, waitMs }, 'redis_read_watchdog_reconnect');
-      conn.disconnect(true);
-    }, waitMs + (o.watchdogGraceMs ?? WATCHDOG_GRACE_MS));
+    setInterval(
+      () => {
+        o.logger.warn({ op, waitMs }, 'redis_read_watchdog_reconnect');
+        conn.disconnect(true);
+      },
+      waitMs + (o.watchdogGraceMs ?? WATCHDOG_GRACE_MS),
+    );
 
   /** Entries with their delivery counts, which neither XAUTOCLAIM nor a history read report. */
   const withDeliveries = async (live: readonly RawEntry[]): Promise<StreamEntry[]> => {
@@ -80,7 +87,14 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     const first = entries[0];
     const last = entries[entries.length - 1];
     if (first === undefined || last === undefined) return [];
-    const pending = (await conn.xpending(o.stream, o.group, first.id, last.id, entries.length, o.consumer)) as PendingReply;
+    const pending = (await conn.xpending(
+      o.stream,
+      o.group,
+      first.id,
+      last.id,
+      entries.length,
+      o.consumer,
+    )) as PendingReply;
     const deliveries = new Map(pending.map(([id, , , n]) => [id, n]));
     return entries.map((e) => ({ ...e, deliveries: deliveries.get(e.id) ?? 1 }));
   };
@@ -116,7 +130,9 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
       const watchdog = watch('read', blockMs);
       try {
         if (ownPendingFirst) {
-          const history = (await withGroup(() => conn.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'))) as ReadReply;
+          const history = (await withGroup(() =>
+            conn.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'),
+          )) as ReadReply;
           const raw = history?.[0]?.[1] ?? [];
           // Entries deleted (trimmed) while pending come back without fields: nothing to export.
           const gone = raw.filter(([, fields]) => fields === null).map(([id]) => rawText(id));
@@ -128,7 +144,19 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
           else return [];
         }
         const reply = (await withGroup(() =>
-          conn.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', o.stream, '>'),
+          conn.callBuffer(
+            'XREADGROUP',
+            'GROUP',
+            o.group,
+            o.consumer,
+            'COUNT',
+            count,
+            'BLOCK',
+            blockMs,
+            'STREAMS',
+            o.stream,
+            '>',
+          ),
         )) as ReadReply;
         const first = reply?.[0];
         return first === undefined ? [] : toStreamEntries(first[1], 1);
@@ -140,7 +168,9 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     async reclaim(idleMs: number, count: number): Promise<StreamEntry[]> {
       const watchdog = watch('reclaim', 0);
       try {
-        const [next, raw] = (await withGroup(() => conn.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count))) as ClaimReply;
+        const [next, raw] = (await withGroup(() =>
+          conn.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count),
+        )) as ClaimReply;
         claimCursor = rawText(next);
         return await withDeliveries(raw.filter(([, fields]) => fields !== null));
       } finally {

@@ -9,7 +9,8 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 
 export type AuthDenyReason = 'missing' | 'malformed' | 'invalid' | 'revoked';
-export type AuthResult = { readonly ok: true; readonly keyId: string } | { readonly ok: false; readonly reason: AuthDenyReason };
+export type AuthResult =
+  { readonly ok: true; readonly keyId: string } | { readonly ok: false; readonly reason: AuthDenyReason };
 
 export interface ApiKeys {
   /** Check an `Authorization` header value. */
@@ -55,7 +56,8 @@ export function createApiKeys(keys: readonly string[], revoked: readonly string[
   const store: ApiKeys = {
     check(header) {
       if (header === undefined || header === '') return { ok: false, reason: 'missing' };
-      if (header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') return { ok: false, reason: 'malformed' };
+      if (header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ')
+        return { ok: false, reason: 'malformed' };
       const key = header.slice(7).trim();
       if (key === '') return { ok: false, reason: 'malformed' };
       const text = digestText(key);

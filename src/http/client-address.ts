@@ -9,7 +9,11 @@
  */
 import ipaddr from 'ipaddr.js';
 
-export function clientBucket(headers: Readonly<Record<string, string | string[] | undefined>>, socketIp: string, trustProxy: boolean): string {
+export function clientBucket(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  socketIp: string,
+  trustProxy: boolean,
+): string {
   if (trustProxy) {
     const xff = headers['x-forwarded-for'];
     const list = Array.isArray(xff) ? xff.join(',') : (xff ?? '');
@@ -22,7 +26,8 @@ export function clientBucket(headers: Readonly<Record<string, string | string[] 
 function bucketOf(text: string): string | null {
   if (!ipaddr.isValid(text)) return null;
   let addr = ipaddr.parse(text);
-  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress())
+    addr = (addr as ipaddr.IPv6).toIPv4Address();
   if (addr.kind() === 'ipv4') return addr.toString();
   const parts = (addr as ipaddr.IPv6).parts.slice(0, 4);
   return `${new ipaddr.IPv6([...parts, 0, 0, 0, 0]).toString()}/64`;

@@ -28,18 +28,30 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
 };
 
 /** ioredis failures while Redis is down or unreachable: a 503 to retry, not a bug. */
-const REDIS_DOWN = /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Reached the max retries/;
+const REDIS_DOWN =
+  /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Reached the max retries/;
 
 /** Render any error as our contract; anything not ours and not a known client error is a 500. */
 export function toPayFluxError(err: FastifyError | Error): PayFluxError {
   if (err instanceof PayFluxError) return err;
   if (err.name === 'MaxRetriesPerRequestError' || REDIS_DOWN.test(err.message)) {
-    return new PayFluxError('PF_ERR_STORE_UNAVAILABLE', 'a backing store (Redis) is unavailable; retry later', undefined, 1);
+    return new PayFluxError(
+      'PF_ERR_STORE_UNAVAILABLE',
+      'a backing store (Redis) is unavailable; retry later',
+      undefined,
+      1,
+    );
   }
   const fe = err as FastifyError;
   const mapped = fe.code !== undefined ? FASTIFY_CODES[fe.code] : undefined;
-  if (mapped !== undefined) return new PayFluxError(mapped, clientMessage(mapped, fe), mapped === 'PF_ERR_VALIDATION' ? validationField(fe) : undefined);
-  if (err instanceof SyntaxError || fe.statusCode === 400) return new PayFluxError('PF_ERR_BAD_JSON', 'request body is not valid JSON');
+  if (mapped !== undefined)
+    return new PayFluxError(
+      mapped,
+      clientMessage(mapped, fe),
+      mapped === 'PF_ERR_VALIDATION' ? validationField(fe) : undefined,
+    );
+  if (err instanceof SyntaxError || fe.statusCode === 400)
+    return new PayFluxError('PF_ERR_BAD_JSON', 'request body is not valid JSON');
   if (fe.statusCode === 413) return new PayFluxError('PF_ERR_BODY_TOO_LARGE');
   if (fe.statusCode === 415) return new PayFluxError('PF_ERR_UNSUPPORTED_MEDIA_TYPE');
   if (fe.statusCode === 404) return new PayFluxError('PF_ERR_NOT_FOUND');
@@ -73,7 +85,8 @@ function clientMessage(code: ErrorCode, fe: FastifyError): string {
 /** `toPayFluxError`, logging what would be a 5xx (never the body): for error handlers. */
 export function logged(err: FastifyError, req: FastifyRequest): PayFluxError {
   const pf = toPayFluxError(err);
-  if (pf.status >= 500) req.log.error({ reqId: req.id, err: { message: err.message, code: err.code, stack: err.stack } }, 'request_failed');
+  if (pf.status >= 500)
+    req.log.error({ reqId: req.id, err: { message: err.message, code: err.code, stack: err.stack } }, 'request_failed');
   return pf;
 }
 
@@ -88,7 +101,10 @@ export function frameworkError(err: FastifyError, req: FastifyRequest, reply: Fa
     return;
   }
   // Fixed messages: Fastify's own repeat the path back.
-  const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than allowed' : 'the request URL cannot be decoded';
+  const message =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path segment is longer than allowed'
+      : 'the request URL cannot be decoded';
   void sendError(reply, new PayFluxError('PF_ERR_BAD_REQUEST', message));
 }
 
@@ -99,7 +115,12 @@ export function frameworkError(err: FastifyError, req: FastifyRequest, reply: Fa
  */
 export function clientError(err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'PF_ERR_HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'PF_ERR_REQUEST_TIMEOUT' : 'PF_ERR_BAD_REQUEST';
+  const code: ErrorCode =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? 'PF_ERR_HEADERS_TOO_LARGE'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'PF_ERR_REQUEST_TIMEOUT'
+        : 'PF_ERR_BAD_REQUEST';
   const e = new PayFluxError(code);
   const body = JSON.stringify(e.toBody());
   // As Node's own handler does: never write into a response that has begun on this socket
@@ -155,7 +176,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     // None, or the very method asked (our patterns are looser than the router): the plain 404.
     if (allowed.length === 0 || allowed.includes(req.method)) return undefined;
     void reply.header('allow', allowed.join(', '));
-    return new PayFluxError('PF_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(' or ')}`);
+    return new PayFluxError(
+      'PF_ERR_METHOD_NOT_ALLOWED',
+      `${req.method} is not allowed here; use ${allowed.join(' or ')}`,
+    );
   };
   app.setNotFoundHandler((_req, reply) => sendError(reply, new PayFluxError('PF_ERR_NOT_FOUND')));
 }

@@ -28,7 +28,12 @@ export function createGuard(d: GuardDeps): onRequestHookHandler {
     const auth = d.apiKeys.check(req.headers.authorization);
     if (!auth.ok) {
       d.metrics.authDenied.inc({ reason: auth.reason });
-      const message = auth.reason === 'missing' ? 'missing Authorization: Bearer <key> header' : auth.reason === 'malformed' ? 'Authorization must be "Bearer <key>"' : 'invalid API key';
+      const message =
+        auth.reason === 'missing'
+          ? 'missing Authorization: Bearer <key> header'
+          : auth.reason === 'malformed'
+            ? 'Authorization must be "Bearer <key>"'
+            : 'invalid API key';
       void reply.header('www-authenticate', 'Bearer');
       done(new PayFluxError('PF_ERR_UNAUTHORIZED', message));
       return;
@@ -43,7 +48,9 @@ export function createGuard(d: GuardDeps): onRequestHookHandler {
           'ratelimit-remaining': '0',
           'ratelimit-reset': String(t.resetSec),
         });
-        done(new PayFluxError('PF_ERR_RATE_LIMITED', 'rate limit exceeded for this API key', undefined, t.retryAfterSec));
+        done(
+          new PayFluxError('PF_ERR_RATE_LIMITED', 'rate limit exceeded for this API key', undefined, t.retryAfterSec),
+        );
         return;
       }
     }

@@ -9,7 +9,16 @@ import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
 import { isStoredForm, type PaymentEvent } from '../events.js';
 import { PayFluxError, type ErrorBody, type ErrorCode } from '../errors.js';
-import { BadLine, BatchBody, EventBody, OversizedBatch, jsonBatchParser, jsonEventParser, ndjsonParser, storedText } from './ingest-bodies.js';
+import {
+  BadLine,
+  BatchBody,
+  EventBody,
+  OversizedBatch,
+  jsonBatchParser,
+  jsonEventParser,
+  ndjsonParser,
+  storedText,
+} from './ingest-bodies.js';
 import { logged, sendError } from './error-handler.js';
 import type { Metrics } from '../metrics.js';
 import type { EventValidator } from './validate-event.js';
@@ -45,9 +54,19 @@ const UNREAD_REASONS: Partial<Record<ErrorCode, string>> = {
 export function unavailable(err: unknown): PayFluxError {
   if (err instanceof BufferUnavailableError) {
     const code = err.name === 'OverloadedError' ? 'PF_ERR_OVERLOADED' : 'PF_ERR_BUFFER_UNAVAILABLE';
-    return new PayFluxError(code, `the event buffer cannot store events right now (${err.message}); retry later`, undefined, RETRY_AFTER_SEC);
+    return new PayFluxError(
+      code,
+      `the event buffer cannot store events right now (${err.message}); retry later`,
+      undefined,
+      RETRY_AFTER_SEC,
+    );
   }
-  return new PayFluxError('PF_ERR_BUFFER_UNAVAILABLE', 'the event buffer cannot store events right now; retry later', undefined, RETRY_AFTER_SEC);
+  return new PayFluxError(
+    'PF_ERR_BUFFER_UNAVAILABLE',
+    'the event buffer cannot store events right now; retry later',
+    undefined,
+    RETRY_AFTER_SEC,
+  );
 }
 
 /**
@@ -56,7 +75,9 @@ export function unavailable(err: unknown): PayFluxError {
  * found a duplicate); throws the PayFluxError to answer (validation 400, buffer 503). `text`,
  * when given, is what `body` was parsed from: stored as it is when it is the stored form.
  */
-export function createEventIngestor(o: Pick<IngestRoutesOptions, 'validate' | 'batcher' | 'metrics' | 'now'>): (body: unknown, text?: string) => Promise<AppendOutcome> {
+export function createEventIngestor(
+  o: Pick<IngestRoutesOptions, 'validate' | 'batcher' | 'metrics' | 'now'>,
+): (body: unknown, text?: string) => Promise<AppendOutcome> {
   const now = o.now ?? Date.now;
   const m = o.metrics;
   return async (body, text) => {
@@ -67,7 +88,9 @@ export function createEventIngestor(o: Pick<IngestRoutesOptions, 'validate' | 'b
     }
     let outcome: AppendOutcome | undefined;
     try {
-      [outcome] = await o.batcher.submit([{ dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(text, body, v.event, false) }]);
+      [outcome] = await o.batcher.submit([
+        { dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(text, body, v.event, false) },
+      ]);
     } catch (err) {
       m.ingestRejected.inc({ reason: 'unavailable' });
       throw unavailable(err);
@@ -86,7 +109,15 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
   const now = o.now ?? Date.now;
   const m = o.metrics;
 
-  const disabled: onRequestHookHandler = (_req, _reply, done) => done(new PayFluxError('PF_ERR_INGEST_DISABLED', 'ingest is disabled on this node (PAYFLUX_ROLE=consumer or PAYFLUX_INGEST_ENABLED=false)', undefined, 30));
+  const disabled: onRequestHookHandler = (_req, _reply, done) =>
+    done(
+      new PayFluxError(
+        'PF_ERR_INGEST_DISABLED',
+        'ingest is disabled on this node (PAYFLUX_ROLE=consumer or PAYFLUX_INGEST_ENABLED=false)',
+        undefined,
+        30,
+      ),
+    );
   const onRequest = o.enabled ? o.guard : disabled;
   // Observed in the handler from Fastify's own request clock (it starts at onRequest): a
   // per-route onResponse hook would cost a hook run on every request of the hot path.
@@ -108,7 +139,11 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
 
   // Each route in its own scope, with a JSON parser that keeps the text (ingest-bodies.ts) and
   // falls back to Fastify's, under the server's own prototype-poisoning options.
-  const fastifyJson = (scope: FastifyInstance) => scope.getDefaultJsonParser(scope.initialConfig.onProtoPoisoning ?? 'error', scope.initialConfig.onConstructorPoisoning ?? 'error');
+  const fastifyJson = (scope: FastifyInstance) =>
+    scope.getDefaultJsonParser(
+      scope.initialConfig.onProtoPoisoning ?? 'error',
+      scope.initialConfig.onConstructorPoisoning ?? 'error',
+    );
   const ingestOne = createEventIngestor(o);
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonEventParser(fastifyJson(scope)));
@@ -125,7 +160,11 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
   // not an array that fails validation.
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, ndjsonParser(o.maxBatch));
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBatchParser(fastifyJson(scope), o.maxBatch));
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'string' },
+      jsonBatchParser(fastifyJson(scope), o.maxBatch),
+    );
     scope.post('/v1/events/batch', { bodyLimit: o.maxBatchBodyBytes, onRequest }, batchHandler);
   });
 
@@ -135,12 +174,18 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     const texts = parsed instanceof BatchBody ? parsed.texts : undefined;
     const tooLarge = (count: number): PayFluxError => {
       m.ingestRejected.inc({ reason: 'batch_too_large' });
-      return new PayFluxError('PF_ERR_BATCH_TOO_LARGE', `a batch holds at most ${o.maxBatch} events (PAYFLUX_MAX_BATCH); got ${count}`);
+      return new PayFluxError(
+        'PF_ERR_BATCH_TOO_LARGE',
+        `a batch holds at most ${o.maxBatch} events (PAYFLUX_MAX_BATCH); got ${count}`,
+      );
     };
     if (parsed instanceof OversizedBatch) throw tooLarge(parsed.count);
     if (!Array.isArray(body)) {
       m.ingestRejected.inc({ reason: 'validation' });
-      throw new PayFluxError('PF_ERR_VALIDATION', 'the batch must be a JSON array of events (or NDJSON with application/x-ndjson)');
+      throw new PayFluxError(
+        'PF_ERR_VALIDATION',
+        'the batch must be a JSON array of events (or NDJSON with application/x-ndjson)',
+      );
     }
     if (body.length > o.maxBatch) throw tooLarge(body.length);
     const t = now();

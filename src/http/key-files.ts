@@ -37,7 +37,9 @@ export function loadKeySet(config: Config): KeySet {
     try {
       return parseKeyFile(readFileSync(path, 'utf8'));
     } catch (err) {
-      problems.push(`${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      problems.push(
+        `${variable}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
       return [];
     }
   };
@@ -46,7 +48,8 @@ export function loadKeySet(config: Config): KeySet {
   const keys = [...new Set([...config.auth.keys, ...fileKeys])];
   if (config.env === 'prod') {
     problems.push(...weakKeyProblems(fileKeys, 'PAYFLUX_API_KEYS_FILE'));
-    if (keys.length === 0 && problems.length === 0) problems.push('PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod');
+    if (keys.length === 0 && problems.length === 0)
+      problems.push('PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { keys, revoked: [...new Set([...config.auth.revokedKeys, ...revokedFromFile])] };
@@ -54,6 +57,7 @@ export function loadKeySet(config: Config): KeySet {
 
 /** Whether two key sets hold the same keys (order aside). */
 export function sameKeySet(a: KeySet, b: KeySet): boolean {
-  const same = (x: readonly string[], y: readonly string[]): boolean => x.length === y.length && x.every((k) => y.includes(k));
+  const same = (x: readonly string[], y: readonly string[]): boolean =>
+    x.length === y.length && x.every((k) => y.includes(k));
   return same(a.keys, b.keys) && same(a.revoked, b.revoked);
 }

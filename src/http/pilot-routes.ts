@@ -7,7 +7,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import type { FastifyPluginAsync, FastifyReply, FastifySchemaCompiler, FastifySchemaValidationError, onRequestAsyncHookHandler, onRequestHookHandler } from 'fastify';
+import type {
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifySchemaCompiler,
+  FastifySchemaValidationError,
+  onRequestAsyncHookHandler,
+  onRequestHookHandler,
+} from 'fastify';
 import { PayFluxError } from '../errors.js';
 import { isCalendarTime, RFC3339_PATTERN } from '../events.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../operators/track-incidents.js';
@@ -81,7 +88,8 @@ export function validationError(err: { readonly validation?: unknown }, fallback
   const e = (err.validation as readonly FastifySchemaValidationError[] | undefined)?.[0];
   if (e === undefined) return new PayFluxError('PF_ERR_VALIDATION', `${fallback} is invalid`, fallback);
   const missing = (e.params as { missingProperty?: unknown }).missingProperty;
-  const field = typeof missing === 'string' ? missing : e.instancePath.replace(/^\//, '').replace(/\//g, '.') || fallback;
+  const field =
+    typeof missing === 'string' ? missing : e.instancePath.replace(/^\//, '').replace(/\//g, '.') || fallback;
   const message =
     typeof missing === 'string'
       ? `${field} is required`
@@ -113,7 +121,8 @@ function readAsset(dir: string, name: string): string {
 }
 
 /** The page loads its own script and style only and talks to its own origin only. */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 function sendAsset(reply: FastifyReply, type: string, body: string): FastifyReply {
   return reply
@@ -143,31 +152,51 @@ export const pilotRoutes: FastifyPluginAsync<PilotRoutesOptions> = async (app, o
     api.addHook('onRequest', opts.authenticate as onRequestAsyncHookHandler);
 
     // attachValidation: validation errors surface in the handler, after auth, with our field name.
-    api.get<{ Querystring: ListQuery }>('/pilot/warnings', { schema: listSchema, attachValidation: true }, async (req) => {
-      if (req.validationError) throw validationError(req.validationError, 'query');
-      const q = req.query;
-      const page = await store.list({ processor: q.processor, status: q.status, limit: q.limit ?? DEFAULT_LIMIT, cursor: q.cursor });
-      return { warnings: page.warnings, next_cursor: page.nextCursor };
-    });
+    api.get<{ Querystring: ListQuery }>(
+      '/pilot/warnings',
+      { schema: listSchema, attachValidation: true },
+      async (req) => {
+        if (req.validationError) throw validationError(req.validationError, 'query');
+        const q = req.query;
+        const page = await store.list({
+          processor: q.processor,
+          status: q.status,
+          limit: q.limit ?? DEFAULT_LIMIT,
+          cursor: q.cursor,
+        });
+        return { warnings: page.warnings, next_cursor: page.nextCursor };
+      },
+    );
 
-    api.get<{ Params: { id: string } }>('/pilot/warnings/:id', { schema: { params: idSchema }, attachValidation: true }, async (req) => {
-      const w = req.validationError ? undefined : await store.get(req.params.id);
-      if (w === undefined) throw new PayFluxError('PF_ERR_NOT_FOUND', 'no warning with this id');
-      return w;
-    });
+    api.get<{ Params: { id: string } }>(
+      '/pilot/warnings/:id',
+      { schema: { params: idSchema }, attachValidation: true },
+      async (req) => {
+        const w = req.validationError ? undefined : await store.get(req.params.id);
+        if (w === undefined) throw new PayFluxError('PF_ERR_NOT_FOUND', 'no warning with this id');
+        return w;
+      },
+    );
 
     api.post<{ Params: { id: string }; Body: OutcomeBody }>(
       '/pilot/warnings/:id/outcome',
       { schema: outcomeSchema, attachValidation: true, validatorCompiler: strictValidator },
       async (req) => {
         if (req.validationError) {
-          if (req.validationError.validationContext === 'params') throw new PayFluxError('PF_ERR_NOT_FOUND', 'no warning with this id');
+          if (req.validationError.validationContext === 'params')
+            throw new PayFluxError('PF_ERR_NOT_FOUND', 'no warning with this id');
           throw validationError(req.validationError, 'body');
         }
         const b = req.body;
         const observedMs = parseRfc3339(b.observed_at);
-        if (observedMs === undefined) throw new PayFluxError('PF_ERR_VALIDATION', 'observed_at must be an RFC 3339 date-time with a zone', 'observed_at');
-        if (observedMs > now() + FUTURE_SKEW_MS) throw new PayFluxError('PF_ERR_VALIDATION', 'observed_at must not be in the future', 'observed_at');
+        if (observedMs === undefined)
+          throw new PayFluxError(
+            'PF_ERR_VALIDATION',
+            'observed_at must be an RFC 3339 date-time with a zone',
+            'observed_at',
+          );
+        if (observedMs > now() + FUTURE_SKEW_MS)
+          throw new PayFluxError('PF_ERR_VALIDATION', 'observed_at must not be in the future', 'observed_at');
         const r = await outcomes.record(req.params.id, {
           outcome_type: b.outcome_type,
           observed_at: b.observed_at,

@@ -48,6 +48,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
   app.removeContentTypeParser('text/plain');
   void app.register(opsRoutes, d.ops);
   void app.register(ingestRoutes, d.ingest);
-  for (const r of d.routes ?? []) void app.register(r.plugin as FastifyPluginAsync, r.options as Record<string, unknown>);
+  for (const r of d.routes ?? [])
+    void app.register(r.plugin as FastifyPluginAsync, r.options as Record<string, unknown>);
   return app;
 }

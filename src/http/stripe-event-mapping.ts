@@ -20,7 +20,24 @@ export function hashId(id: string): string {
 }
 
 /** ISO 4217 currencies without minor units: their amounts are already whole units. */
-const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
 const AMOUNT_EDGES = [10, 50, 100, 500, 1000, 5000] as const;
 
 /** `usd:50-100`: coarse on purpose, so no amount can identify a payment. */
@@ -42,7 +59,23 @@ function methodBucket(type: string | undefined, brand: string | null | undefined
   return cut(type === undefined ? undefined : brand ? `${type}:${brand}` : type, 100);
 }
 
-function paymentEvent(e: Stripe.Event, failed: boolean, fields: Omit<PaymentEvent, 'event_id' | 'event_timestamp' | 'event_type' | 'processor' | 'merchant_id_hash' | 'retry_count' | 'system_source' | 'channel' | 'retry_result'>, processor: string): StripeMapping {
+function paymentEvent(
+  e: Stripe.Event,
+  failed: boolean,
+  fields: Omit<
+    PaymentEvent,
+    | 'event_id'
+    | 'event_timestamp'
+    | 'event_type'
+    | 'processor'
+    | 'merchant_id_hash'
+    | 'retry_count'
+    | 'system_source'
+    | 'channel'
+    | 'retry_result'
+  >,
+  processor: string,
+): StripeMapping {
   return {
     kind: 'payment',
     // toPaymentEvent's field order (the export's), so the stored form splices into export lines.
@@ -67,35 +100,55 @@ function paymentEvent(e: Stripe.Event, failed: boolean, fields: Omit<PaymentEven
   };
 }
 
-function fromPaymentIntent(e: Stripe.Event, pi: Stripe.PaymentIntent, failed: boolean, processor: string): StripeMapping {
+function fromPaymentIntent(
+  e: Stripe.Event,
+  pi: Stripe.PaymentIntent,
+  failed: boolean,
+  processor: string,
+): StripeMapping {
   const err = failed ? pi.last_payment_error : null;
   const pm = err?.payment_method ?? (typeof pi.payment_method === 'object' ? pi.payment_method : null);
-  return paymentEvent(e, failed, {
-    payment_intent_id_hash: hashId(pi.id),
-    failure_category: failed ? (cut(err?.decline_code ?? err?.code, 100) ?? 'payment_failed') : undefined,
-    geo_bucket: cut(pm?.card?.country ?? pm?.billing_details.address?.country, 20),
-    amount_bucket: amountBucket(pi.amount, pi.currency),
-    payment_method_bucket: methodBucket(pm?.type ?? err?.payment_method_type, pm?.card?.brand),
-    failure_origin: failed ? cut(err?.type, 100) : undefined,
-  }, processor);
+  return paymentEvent(
+    e,
+    failed,
+    {
+      payment_intent_id_hash: hashId(pi.id),
+      failure_category: failed ? (cut(err?.decline_code ?? err?.code, 100) ?? 'payment_failed') : undefined,
+      geo_bucket: cut(pm?.card?.country ?? pm?.billing_details.address?.country, 20),
+      amount_bucket: amountBucket(pi.amount, pi.currency),
+      payment_method_bucket: methodBucket(pm?.type ?? err?.payment_method_type, pm?.card?.brand),
+      failure_origin: failed ? cut(err?.type, 100) : undefined,
+    },
+    processor,
+  );
 }
 
 function fromCharge(e: Stripe.Event, ch: Stripe.Charge, failed: boolean, processor: string): StripeMapping {
   const pi = ch.payment_intent;
   const details = ch.payment_method_details;
-  return paymentEvent(e, failed, {
-    // The payment intent when there is one, so both families of events hash to the same id.
-    payment_intent_id_hash: hashId(pi === null ? ch.id : typeof pi === 'string' ? pi : pi.id),
-    failure_category: failed ? (cut(ch.outcome?.reason ?? ch.failure_code, 100) ?? 'payment_failed') : undefined,
-    geo_bucket: cut(details?.card?.country ?? ch.billing_details.address?.country, 20),
-    amount_bucket: amountBucket(ch.amount, ch.currency),
-    payment_method_bucket: methodBucket(details?.type, details?.card?.brand),
-    failure_origin: failed ? cut(ch.outcome?.type, 100) : undefined,
-  }, processor);
+  return paymentEvent(
+    e,
+    failed,
+    {
+      // The payment intent when there is one, so both families of events hash to the same id.
+      payment_intent_id_hash: hashId(pi === null ? ch.id : typeof pi === 'string' ? pi : pi.id),
+      failure_category: failed ? (cut(ch.outcome?.reason ?? ch.failure_code, 100) ?? 'payment_failed') : undefined,
+      geo_bucket: cut(details?.card?.country ?? ch.billing_details.address?.country, 20),
+      amount_bucket: amountBucket(ch.amount, ch.currency),
+      payment_method_bucket: methodBucket(details?.type, details?.card?.brand),
+      failure_origin: failed ? cut(ch.outcome?.type, 100) : undefined,
+    },
+    processor,
+  );
 }
 
 function outcome(e: Stripe.Event, outcomeType: OutcomeType, notes: string): StripeMapping {
-  return { kind: 'outcome', outcomeType, observedAt: new Date(e.created * 1000).toISOString(), notes: notes.slice(0, 2000) };
+  return {
+    kind: 'outcome',
+    outcomeType,
+    observedAt: new Date(e.created * 1000).toISOString(),
+    notes: notes.slice(0, 2000),
+  };
 }
 
 /** Map one verified Stripe event. `processor` is the PayFlux processor name for Stripe traffic. */
@@ -127,9 +180,14 @@ export function mapStripeEvent(e: Stripe.Event, processor = 'stripe'): StripeMap
       // previous_attributes holds only what changed: `disabled_reason` is there (null before)
       // when it was newly set, absent when some other requirement changed under an old one.
       const before = prev.requirements as { disabled_reason?: string | null } | undefined;
-      const newlySet = before !== undefined && Object.hasOwn(before, 'disabled_reason') && !before.disabled_reason && Boolean(reason);
+      const newlySet =
+        before !== undefined && Object.hasOwn(before, 'disabled_reason') && !before.disabled_reason && Boolean(reason);
       if (lost.length === 0 && !newlySet) return IGNORED;
-      return outcome(e, 'hold', `Stripe account restricted: ${lost.length > 0 ? lost.join(', ') : 'requirements'}${reason ? ` (${reason})` : ''}`);
+      return outcome(
+        e,
+        'hold',
+        `Stripe account restricted: ${lost.length > 0 ? lost.join(', ') : 'requirements'}${reason ? ` (${reason})` : ''}`,
+      );
     }
     case 'capability.updated': {
       const c = e.data.object;

@@ -57,7 +57,12 @@ export interface StripeRoutesOptions {
 const DAY_SEC = 86_400;
 
 /** The open warning of the processor, else the latest one resolved within the window before `atMs`. */
-async function warningFor(store: WarningStore, processor: string, atMs: number, windowMs: number): Promise<Warning | undefined> {
+async function warningFor(
+  store: WarningStore,
+  processor: string,
+  atMs: number,
+  windowMs: number,
+): Promise<Warning | undefined> {
   const open = (await store.list({ processor, status: 'open', limit: 1 })).warnings[0];
   if (open !== undefined) return open;
   const last = (await store.list({ processor, limit: 1 })).warnings[0];
@@ -103,12 +108,16 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
     await app.register(async (hooks) => {
       // The signature covers the exact bytes Stripe sent: keep them, parse after verifying.
       hooks.removeContentTypeParser('application/json');
-      hooks.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+      hooks.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_req, body, done) =>
+        done(null, body),
+      );
 
       hooks.post('/v1/webhooks/stripe', async (req) => {
         const sig = req.headers['stripe-signature'];
-        if (typeof sig !== 'string' || sig === '') throw new PayFluxError('PF_ERR_VALIDATION', 'stripe-signature header is required', 'stripe-signature');
-        if (!Buffer.isBuffer(req.body)) throw new PayFluxError('PF_ERR_VALIDATION', 'body must be the JSON event Stripe sent', 'body');
+        if (typeof sig !== 'string' || sig === '')
+          throw new PayFluxError('PF_ERR_VALIDATION', 'stripe-signature header is required', 'stripe-signature');
+        if (!Buffer.isBuffer(req.body))
+          throw new PayFluxError('PF_ERR_VALIDATION', 'body must be the JSON event Stripe sent', 'body');
         let event: Stripe.Event;
         try {
           event = Stripe.webhooks.constructEvent(req.body, sig, secret, tolerance);
@@ -127,9 +136,17 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
             if (opts.pilot === undefined) return { received: true, handled: 'ignored' };
             const w = await warningFor(opts.pilot.store, processor, Date.parse(mapped.observedAt), windowMs);
             if (w === undefined) return { received: true, handled: 'outcome_unmatched' };
-            const input = { outcome_type: mapped.outcomeType, observed_at: mapped.observedAt, source: 'stripe_webhook', notes: mapped.notes } as const;
+            const input = {
+              outcome_type: mapped.outcomeType,
+              observed_at: mapped.observedAt,
+              source: 'stripe_webhook',
+              notes: mapped.notes,
+            } as const;
             // Automatic outcomes never overwrite one already recorded; a redelivery is not counted twice.
-            const r = await opts.pilot.outcomes.record(w.warning_id, input, { overwrite: false, idempotencyKey: `stripe:${event.id}` });
+            const r = await opts.pilot.outcomes.record(w.warning_id, input, {
+              overwrite: false,
+              idempotencyKey: `stripe:${event.id}`,
+            });
             return { received: true, handled: 'outcome', warning_id: w.warning_id, outcome: r.status };
           }
         }
@@ -144,32 +161,65 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
     const buckets = createTokenBuckets({ rps: co.perMinute / 60, burst: co.perMinute, maxKeys: 10_000 });
     // And a cap across every address: many addresses (a botnet, or a proxy chain sharing one
     // entry) must not turn the button into unlimited Stripe API calls either.
-    const overall = createTokenBuckets({ rps: (GLOBAL_FACTOR * co.perMinute) / 60, burst: GLOBAL_FACTOR * co.perMinute, maxKeys: 1 });
+    const overall = createTokenBuckets({
+      rps: (GLOBAL_FACTOR * co.perMinute) / 60,
+      burst: GLOBAL_FACTOR * co.perMinute,
+      maxKeys: 1,
+    });
     await app.register(async (checkout) => {
       // A plain HTML form posts urlencoded; the route reads nothing from the body.
-      checkout.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, _body, done) => done(null, undefined));
+      checkout.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string', bodyLimit: 4096 },
+        (_req, _body, done) => done(null, undefined),
+      );
 
       checkout.post('/checkout', async (req, reply) => {
         if (buckets.enabled) {
           const now = Date.now();
           const t = buckets.take(clientBucket(req.headers, req.socket.remoteAddress ?? '', co.trustProxy), now);
-          if (!t.ok) throw new PayFluxError('PF_ERR_RATE_LIMITED', 'too many checkout sessions from this address; retry later', undefined, t.retryAfterSec);
+          if (!t.ok)
+            throw new PayFluxError(
+              'PF_ERR_RATE_LIMITED',
+              'too many checkout sessions from this address; retry later',
+              undefined,
+              t.retryAfterSec,
+            );
           const all = overall.take('all', now);
-          if (!all.ok) throw new PayFluxError('PF_ERR_RATE_LIMITED', 'too many checkout sessions right now; retry later', undefined, all.retryAfterSec);
+          if (!all.ok)
+            throw new PayFluxError(
+              'PF_ERR_RATE_LIMITED',
+              'too many checkout sessions right now; retry later',
+              undefined,
+              all.retryAfterSec,
+            );
         }
         let session: Stripe.Checkout.Session;
         try {
           session = await stripe.checkout.sessions.create({
             mode: 'payment',
-            line_items: [{ quantity: 1, price_data: { currency: co.currency ?? 'usd', unit_amount: co.priceCents, product_data: { name: co.productName } } }],
+            line_items: [
+              {
+                quantity: 1,
+                price_data: {
+                  currency: co.currency ?? 'usd',
+                  unit_amount: co.priceCents,
+                  product_data: { name: co.productName },
+                },
+              },
+            ],
             success_url: `${site}/?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
             cancel_url: `${site}/?checkout=cancelled`,
           });
         } catch (err) {
-          req.log.warn({ reqId: req.id, err: { message: err instanceof Error ? err.message : String(err) } }, 'stripe_checkout_failed');
+          req.log.warn(
+            { reqId: req.id, err: { message: err instanceof Error ? err.message : String(err) } },
+            'stripe_checkout_failed',
+          );
           throw new PayFluxError('PF_ERR_UPSTREAM', 'the payment provider could not create a checkout session');
         }
-        if (session.url === null) throw new PayFluxError('PF_ERR_UPSTREAM', 'the payment provider returned no checkout URL');
+        if (session.url === null)
+          throw new PayFluxError('PF_ERR_UPSTREAM', 'the payment provider returned no checkout URL');
         if (wantsHtml(req)) return reply.redirect(session.url, 303);
         return { id: session.id, url: session.url };
       });

@@ -6,7 +6,9 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { PayFluxError } from '../errors.js';
 import { isCalendarTime, parseEventTime, paymentEventSchema, toPaymentEvent, type PaymentEvent } from '../events.js';
 
-export type Validation = { readonly ok: true; readonly event: PaymentEvent; readonly eventTimeMs: number } | { readonly ok: false; readonly error: PayFluxError };
+export type Validation =
+  | { readonly ok: true; readonly event: PaymentEvent; readonly eventTimeMs: number }
+  | { readonly ok: false; readonly error: PayFluxError };
 
 export interface EventValidatorOptions {
   readonly processors: readonly string[];
@@ -19,7 +21,8 @@ export type EventValidator = (body: unknown, nowMs: number) => Validation;
 
 const RULES: Readonly<Record<string, string>> = {
   event_id: 'must be a UUID or an idempotency key matching ^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$',
-  event_timestamp: 'must be an RFC 3339 timestamp with a zone, of a date and time that exist, e.g. 2026-01-15T09:30:00Z',
+  event_timestamp:
+    'must be an RFC 3339 timestamp with a zone, of a date and time that exist, e.g. 2026-01-15T09:30:00Z',
   event_type: 'must be a non-blank string of at most 64 characters',
   retry_count: 'must be an integer from 0 to 100',
 };
@@ -38,7 +41,8 @@ export function createEventValidator(o: EventValidatorOptions): EventValidator {
   const properties: Record<string, object> = {};
   for (const [field, rule] of Object.entries(schema.properties)) {
     const { minLength, maxLength, ...rest } = rule as { minLength?: number; maxLength?: number };
-    if (minLength !== undefined || maxLength !== undefined) limits.push({ field, min: minLength ?? 0, max: maxLength ?? Infinity });
+    if (minLength !== undefined || maxLength !== undefined)
+      limits.push({ field, min: minLength ?? 0, max: maxLength ?? Infinity });
     properties[field] = rest;
   }
   const unlimited = new Ajv(options).compile<Record<string, unknown>>({ ...schema, properties });
@@ -71,7 +75,11 @@ export function createEventValidator(o: EventValidatorOptions): EventValidator {
     if (field === 'processor') return fail(field, `processor ${processorRule}`);
     const rule = RULES[field];
     if (rule !== undefined) return fail(field, `${field} ${rule}`);
-    if (e.keyword === 'maxLength') return fail(field, `${field} must be a string of at most ${String((e.params as { limit: number }).limit)} characters`);
+    if (e.keyword === 'maxLength')
+      return fail(
+        field,
+        `${field} must be a string of at most ${String((e.params as { limit: number }).limit)} characters`,
+      );
     return fail(field, `${field} must be a string`);
   };
 
@@ -82,12 +90,19 @@ export function createEventValidator(o: EventValidatorOptions): EventValidator {
     }
     const event = toPaymentEvent(body);
     const eventTimeMs = parseEventTime(event.event_timestamp);
-    if (Number.isNaN(eventTimeMs) || !isCalendarTime(event.event_timestamp)) return fail('event_timestamp', `event_timestamp ${RULES.event_timestamp ?? ''}`);
+    if (Number.isNaN(eventTimeMs) || !isCalendarTime(event.event_timestamp))
+      return fail('event_timestamp', `event_timestamp ${RULES.event_timestamp ?? ''}`);
     if (eventTimeMs - nowMs > skewMs) {
-      return fail('event_timestamp', `event_timestamp must not be more than ${o.maxClockSkewSec}s in the future (PAYFLUX_MAX_CLOCK_SKEW_SEC)`);
+      return fail(
+        'event_timestamp',
+        `event_timestamp must not be more than ${o.maxClockSkewSec}s in the future (PAYFLUX_MAX_CLOCK_SKEW_SEC)`,
+      );
     }
     if (nowMs - eventTimeMs > maxAgeMs) {
-      return fail('event_timestamp', `event_timestamp must not be older than the raw-event retention (${Math.round(o.maxAgeSec / 86_400)} days)`);
+      return fail(
+        'event_timestamp',
+        `event_timestamp must not be older than the raw-event retention (${Math.round(o.maxAgeSec / 86_400)} days)`,
+      );
     }
     return { ok: true, event, eventTimeMs };
   };

@@ -74,7 +74,9 @@ export function assessRisk(
   ) {
     return last;
   }
-  return cache === undefined ? { score, band, drivers, trajectory, trajectoryRatio } : cache.intern(score, band, drivers, mask, trajectory, trajectoryRatio);
+  return cache === undefined
+    ? { score, band, drivers, trajectory, trajectoryRatio }
+    : cache.intern(score, band, drivers, mask, trajectory, trajectoryRatio);
 }
 
 /**
@@ -86,7 +88,14 @@ export class AssessmentCache {
 
   constructor(readonly capacity = 4096) {}
 
-  intern(score: number, band: Band, drivers: readonly RiskDriverOrStatus[], mask: number, trajectory: Trajectory, ratio: number): RiskAssessment {
+  intern(
+    score: number,
+    band: Band,
+    drivers: readonly RiskDriverOrStatus[],
+    mask: number,
+    trajectory: Trajectory,
+    ratio: number,
+  ): RiskAssessment {
     const cents = Math.round(score * 100);
     const tenths = Math.round(ratio * 10);
     if (tenths > 255 || tenths < 0) return { score, band, drivers, trajectory, trajectoryRatio: ratio };

@@ -40,7 +40,8 @@ export const classicModel: RiskModel = {
 
   driverMask(c: Float64Array): number {
     let mask = 0;
-    for (let i = 0; i < CLASSIC_DRIVER_THRESHOLDS.length; i++) if ((c[i] ?? 0) > (CLASSIC_DRIVER_THRESHOLDS[i] ?? 1)) mask |= 1 << i;
+    for (let i = 0; i < CLASSIC_DRIVER_THRESHOLDS.length; i++)
+      if ((c[i] ?? 0) > (CLASSIC_DRIVER_THRESHOLDS[i] ?? 1)) mask |= 1 << i;
     return mask;
   },
 };

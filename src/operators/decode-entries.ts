@@ -38,9 +38,11 @@ export function decodeEnvelope(e: EncodedEntry): Envelope | undefined {
   }
   if (raw === null || typeof raw !== 'object') return undefined;
   const o = raw as Record<string, unknown>;
-  if (!isString(o.event_id) || !isString(o.event_timestamp) || !isString(o.processor) || !isString(o.event_type)) return undefined;
+  if (!isString(o.event_id) || !isString(o.event_timestamp) || !isString(o.processor) || !isString(o.event_type))
+    return undefined;
   const retry = o.retry_count;
-  if (retry !== undefined && !(Number.isInteger(retry) && (retry as number) >= 0 && (retry as number) <= 100)) return undefined;
+  if (retry !== undefined && !(Number.isInteger(retry) && (retry as number) >= 0 && (retry as number) <= 100))
+    return undefined;
   const eventJson = eventMembers(e.payload, o);
   // eventMembers has checked every value's type when it found members to splice; otherwise
   // check here: a number where a string belongs would throw in the stages and end the stream.

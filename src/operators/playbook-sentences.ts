@@ -17,12 +17,15 @@ export const BAND_SENTENCES: Readonly<Record<Exclude<Band, 'low'>, string>> = Ob
 
 export const DRIVER_SENTENCES: Readonly<Record<RiskDriver, string>> = Object.freeze({
   high_failure_rate: 'Elevated failure rates are commonly interpreted as degraded transaction quality.',
-  retry_pressure_spike: 'Retry clustering typically signals infrastructure stress or integration issues to processor risk systems.',
-  timeout_clustering: 'Clustered timeouts typically point to processor-side or network degradation rather than issuer declines.',
+  retry_pressure_spike:
+    'Retry clustering typically signals infrastructure stress or integration issues to processor risk systems.',
+  timeout_clustering:
+    'Clustered timeouts typically point to processor-side or network degradation rather than issuer declines.',
   traffic_volatility: 'Abrupt volume shifts are commonly examined by processor velocity monitoring.',
   auth_failure_cluster:
     'Clusters of authentication failures often correlate with issuer or 3DS friction and are commonly watched by fraud controls.',
-  geo_entropy_increase: 'A sudden spread of transaction geographies is often associated with card-testing patterns in processor risk models.',
+  geo_entropy_increase:
+    'A sudden spread of transaction geographies is often associated with card-testing patterns in processor risk models.',
 });
 
 /**

@@ -27,7 +27,6 @@
  */
 import { compareStreamIds, streamIdMs, streamIdSeq } from '../stream-id.js';
 
-
 /** `seq` of a slot whose id is not `<ms>-<seq>` in canonical digits: its text is in `odd`. */
 const ODD = -1;
 
@@ -44,7 +43,8 @@ export class RecentIds {
   private quiet = 0;
 
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`recent id capacity must be a positive integer (got ${capacity})`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`recent id capacity must be a positive integer (got ${capacity})`);
     this.capacity = capacity;
     this.ms = new Float64Array(capacity);
     this.seq = new Float64Array(capacity);

@@ -78,8 +78,18 @@ export class RiskScorer {
     const e = env.event;
     const cat = e.failure_category;
     let flags = 0;
-    if (e.event_type === 'payment_failed' || (cat !== undefined && cat !== '')) flags = FAILURE | this.categoryFlags(cat);
-    const p = this.window.add(e.processor, env.id, env.eventTimeMs, flags, e.retry_count, e.geo_bucket, env.idMs, env.idSeq);
+    if (e.event_type === 'payment_failed' || (cat !== undefined && cat !== ''))
+      flags = FAILURE | this.categoryFlags(cat);
+    const p = this.window.add(
+      e.processor,
+      env.id,
+      env.eventTimeMs,
+      flags,
+      e.retry_count,
+      e.geo_bucket,
+      env.idMs,
+      env.idSeq,
+    );
     const outcome = this.window.outcome;
     let a: RiskAssessment;
     if (outcome === 'duplicate' && p.assessment !== undefined) {
@@ -130,7 +140,8 @@ export class RiskScorer {
     }
     // Bounded like the window: forget processors the window evicted.
     if (this.reportedBands.size > this.window.size) {
-      for (const name of this.reportedBands.keys()) if (this.window.get(name) === undefined) this.reportedBands.delete(name);
+      for (const name of this.reportedBands.keys())
+        if (this.window.get(name) === undefined) this.reportedBands.delete(name);
     }
     const out: RiskBatchReport = {
       scored: this.scored,

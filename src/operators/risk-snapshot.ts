@@ -76,12 +76,21 @@ export function snapshotProcessor(w: WindowView, model: RiskModel, thresholds: R
       distinctGeos: w.windowGeos,
       recentEvents: w.recentEvents,
     },
-    totals: { counted: w.counted, tooLate: w.tooLate, duplicates: w.duplicates, scoredByBand: bandCounts(w.scoredByBand) },
+    totals: {
+      counted: w.counted,
+      tooLate: w.tooLate,
+      duplicates: w.duplicates,
+      scoredByBand: bandCounts(w.scoredByBand),
+    },
   };
 }
 
 /** Snapshots of every processor in `window`, sorted by name. O(processors); call per batch or per request. */
-export function snapshotRisk(window: RiskWindow, model: RiskModel, thresholds: RiskThresholds): ProcessorRiskSnapshot[] {
+export function snapshotRisk(
+  window: RiskWindow,
+  model: RiskModel,
+  thresholds: RiskThresholds,
+): ProcessorRiskSnapshot[] {
   const out: ProcessorRiskSnapshot[] = [];
   for (const p of window.processors()) out.push(snapshotProcessor(p, model, thresholds));
   return out.sort((a, b) => (a.processor < b.processor ? -1 : a.processor > b.processor ? 1 : 0));

@@ -64,12 +64,14 @@ export function checkWindowOptions(o: RiskWindowOptions): void {
   };
   if (!(o.windowSec >= 10 && o.windowSec <= 86_400)) bad('windowSec', 'in [10, 86400]', o.windowSec);
   if (!(o.allowedLatenessSec >= 0)) bad('allowedLatenessSec', '≥ 0', o.allowedLatenessSec);
-  if (o.maxProcessors !== undefined && !(Number.isInteger(o.maxProcessors) && o.maxProcessors >= 1)) bad('maxProcessors', 'a positive integer', o.maxProcessors);
+  if (o.maxProcessors !== undefined && !(Number.isInteger(o.maxProcessors) && o.maxProcessors >= 1))
+    bad('maxProcessors', 'a positive integer', o.maxProcessors);
   if (o.recentIdCapacity !== undefined && !(Number.isInteger(o.recentIdCapacity) && o.recentIdCapacity >= 1)) {
     bad('recentIdCapacity', 'a positive integer', o.recentIdCapacity);
   }
   if (o.recentSec !== undefined && !(o.recentSec >= 10)) bad('recentSec', '≥ 10', o.recentSec);
-  if (o.baselineHalfLifeSec !== undefined && !(o.baselineHalfLifeSec > 0)) bad('baselineHalfLifeSec', '> 0', o.baselineHalfLifeSec);
+  if (o.baselineHalfLifeSec !== undefined && !(o.baselineHalfLifeSec > 0))
+    bad('baselineHalfLifeSec', '> 0', o.baselineHalfLifeSec);
 }
 
 export class RiskWindow {
@@ -120,7 +122,16 @@ export class RiskWindow {
    * it was counted in its own bucket, counted as too late, or skipped as a redelivery.
    * `flags` is a combination of FAILURE, TIMEOUT and AUTH_FAILURE.
    */
-  add(processor: string, id: string, eventTimeMs: number, flags: number, retryCount: number, geo: string | undefined, idMs = -1, idSeq = -1): ProcessorWindow {
+  add(
+    processor: string,
+    id: string,
+    eventTimeMs: number,
+    flags: number,
+    retryCount: number,
+    geo: string | undefined,
+    idMs = -1,
+    idSeq = -1,
+  ): ProcessorWindow {
     const p = this.processor(processor);
     p.touched = ++this.clock;
     if (this.ids.seen(id, idMs, idSeq)) {

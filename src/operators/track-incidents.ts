@@ -120,7 +120,9 @@ export class IncidentBook {
     private readonly now: () => number,
     seed: readonly Incident[] = [],
   ) {
-    for (const s of seed) if (s.status === 'open') this.open.set(s.processor, { w: copy(s), lowSinceMs: -1, dirty: false, seenInBatch: -1 });
+    for (const s of seed)
+      if (s.status === 'open')
+        this.open.set(s.processor, { w: copy(s), lowSinceMs: -1, dirty: false, seenInBatch: -1 });
   }
 
   get openCount(): number {
@@ -169,7 +171,8 @@ export class IncidentBook {
     // its own events (quiet above), so another processor's clock — up to the allowed skew ahead —
     // cannot cut its cooldown short.
     for (const cur of this.open.values()) {
-      if (cur.seenInBatch !== batch && cur.lowSinceMs >= 0 && watermark - cur.lowSinceMs >= this.cooldownMs) this.resolve(cur, watermark, out);
+      if (cur.seenInBatch !== batch && cur.lowSinceMs >= 0 && watermark - cur.lowSinceMs >= this.cooldownMs)
+        this.resolve(cur, watermark, out);
     }
     for (const cur of this.open.values()) {
       if (cur.dirty) {
@@ -240,6 +243,8 @@ export function trackIncidents(options: TrackIncidentsOptions): OperatorFunction
       const book = new IncidentBook(cooldownMs, now, seed);
       // Warm-up batches only rebuild the risk window: the incidents they would replay are already
       // in the store (and seeded), so counting them again would double `event_count`.
-      return source$.pipe(map((batch): IncidentBatch => ({ batch, transitions: batch.warmup === true ? [] : book.apply(batch.entries) })));
+      return source$.pipe(
+        map((batch): IncidentBatch => ({ batch, transitions: batch.warmup === true ? [] : book.apply(batch.entries) })),
+      );
     });
 }

@@ -76,7 +76,11 @@ export type BacktestMessage =
 
 /** The worker's work (backtest-worker.ts is its entry point): read, validate, post batches to `port`. */
 export async function runReader(port: MessagePort, data: BacktestWorkerData): Promise<void> {
-  const validate = createEventValidator({ processors: data.processors, maxClockSkewSec: Infinity, maxAgeSec: Infinity });
+  const validate = createEventValidator({
+    processors: data.processors,
+    maxClockSkewSec: Infinity,
+    maxAgeSec: Infinity,
+  });
   let credit = READ_AHEAD;
   let more: (() => void) | undefined;
   port.on('message', () => {
@@ -125,7 +129,17 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
     credit--;
     const timeArray = new Float64Array(times);
     const lineArray = new Uint32Array(lines);
-    const message: BatchMessage = { kind: 'batch', texts, unchecked, spans, objects, times: timeArray, lines: lineArray, skipped, errors };
+    const message: BatchMessage = {
+      kind: 'batch',
+      texts,
+      unchecked,
+      spans,
+      objects,
+      times: timeArray,
+      lines: lineArray,
+      skipped,
+      errors,
+    };
     port.postMessage(message, [spans.buffer, timeArray.buffer, lineArray.buffer]);
     texts = [];
     spans = new Int32Array(BATCH * STORED_FORM_SPAN_SLOTS);
@@ -192,7 +206,8 @@ function storedLine(line: string, validate: EventValidator, spans: Int32Array, a
   if (!v.ok) return v.error.message;
   // Most recorded lines are what ingest stored, byte for byte; any other (spaces, escapes,
   // other key order) is written as ingest writes it, so that the export is the live one's.
-  if (storedFormSpans(line, body as Record<string, unknown>, spans, at)) return { text: line, event: v.event, eventTimeMs: v.eventTimeMs, escaped: false };
+  if (storedFormSpans(line, body as Record<string, unknown>, spans, at))
+    return { text: line, event: v.event, eventTimeMs: v.eventTimeMs, escaped: false };
   const text = JSON.stringify(v.event);
   return { text, event: v.event, eventTimeMs: v.eventTimeMs, escaped: !storedFormSpans(text, v.event, spans, at) };
 }
@@ -202,7 +217,11 @@ function storedLine(line: string, validate: EventValidator, spans: Int32Array, a
  * them (stream ids `0-<line>`), after checking the lines left to it with `validate`, which
  * reports those it skips to `skip`.
  */
-export function envelopesOf(m: BatchMessage, validate: EventValidator, skip: (line: number, message: string) => void): Envelope[] {
+export function envelopesOf(
+  m: BatchMessage,
+  validate: EventValidator,
+  skip: (line: number, message: string) => void,
+): Envelope[] {
   const entries: Envelope[] = [];
   const scratch = new Int32Array(STORED_FORM_SPAN_SLOTS);
   let object = 0;
@@ -222,7 +241,18 @@ export function envelopesOf(m: BatchMessage, validate: EventValidator, skip: (li
     } else if (m.objects[object]?.at === i) event = (m.objects[object++] as { event: PaymentEvent }).event;
     else event = eventFromSpans(text, m.spans, i * STORED_FORM_SPAN_SLOTS);
     const lineNumber = m.lines[i] ?? 0;
-    entries.push({ id: `0-${lineNumber}`, idMs: 0, idSeq: lineNumber, event, eventJson: text.slice(1, -1), eventTimeMs, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined });
+    entries.push({
+      id: `0-${lineNumber}`,
+      idMs: 0,
+      idSeq: lineNumber,
+      event,
+      eventJson: text.slice(1, -1),
+      eventTimeMs,
+      ingestedAtMs: 0,
+      deliveries: 1,
+      risk: undefined,
+      tier: undefined,
+    });
   }
   return entries;
 }

@@ -5,7 +5,11 @@ import { runReader, type BacktestMessage, type BacktestWorkerData } from './back
 const port = parentPort;
 if (port !== null) {
   runReader(port, workerData as BacktestWorkerData).catch((err: unknown) => {
-    const failed: BacktestMessage = { kind: 'failed', message: (err as Error).message, code: (err as NodeJS.ErrnoException).code };
+    const failed: BacktestMessage = {
+      kind: 'failed',
+      message: (err as Error).message,
+      code: (err as NodeJS.ErrnoException).code,
+    };
     port.postMessage(failed);
   });
 }

@@ -16,7 +16,13 @@ import type { Incident } from '../operators/track-incidents.js';
 import { createLineEncoder } from '../sinks/export-line.js';
 import { riskStages } from './risk-stages.js';
 import { createEventValidator } from '../http/validate-event.js';
-import { BATCH, envelopesOf, MAX_REPORTED_ERRORS, type BacktestMessage, type BacktestWorkerData } from './backtest-reader.js';
+import {
+  BATCH,
+  envelopesOf,
+  MAX_REPORTED_ERRORS,
+  type BacktestMessage,
+  type BacktestWorkerData,
+} from './backtest-reader.js';
 import type { Envelope } from './types.js';
 import type { Batch } from './types.js';
 
@@ -31,7 +37,10 @@ export interface BacktestResult {
   readonly incidents: readonly Incident[];
 }
 
-export async function runBacktest(config: Config, o: { file: string; out: NodeJS.WritableStream; consumerName?: string }): Promise<BacktestResult> {
+export async function runBacktest(
+  config: Config,
+  o: { file: string; out: NodeJS.WritableStream; consumerName?: string },
+): Promise<BacktestResult> {
   const started = performance.now();
   const encode = createLineEncoder(o.consumerName ?? 'backtest');
   const errors: { line: number; message: string }[] = [];
@@ -54,7 +63,11 @@ export async function runBacktest(config: Config, o: { file: string; out: NodeJS
       stderr: true,
     });
     const messages = new MessageQueue<BacktestMessage>(worker);
-    const validate = createEventValidator({ processors: config.ingest.processors, maxClockSkewSec: Infinity, maxAgeSec: Infinity });
+    const validate = createEventValidator({
+      processors: config.ingest.processors,
+      maxClockSkewSec: Infinity,
+      maxAgeSec: Infinity,
+    });
     // Batches of exactly BATCH events, as the live consumer reads them, whichever thread
     // skipped a line: a message can hold fewer valid events than that.
     let carry: Envelope[] = [];

@@ -111,7 +111,8 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
       }
     };
     const after = d.afterExport;
-    const persisted = async (): Promise<boolean> => (after === undefined ? true : persist('after_export', () => after({ batch, transitions })));
+    const persisted = async (): Promise<boolean> =>
+      after === undefined ? true : persist('after_export', () => after({ batch, transitions }));
     if (c.ackMode === 'before_export') {
       if (!(await persist('ack', ack))) return;
       if (!(await persist('export', exported))) return;
@@ -147,7 +148,11 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     decodeEntries({ maxDeliveries: c.maxDeliveries }),
   );
   const warm = d.warmup === undefined ? [] : await d.warmup();
-  if (warm.length > 0) logger.info({ batches: warm.length, entries: warm.reduce((n, b) => n + b.entries.length, 0) }, 'risk_window_rebuilt');
+  if (warm.length > 0)
+    logger.info(
+      { batches: warm.length, entries: warm.reduce((n, b) => n + b.entries.length, 0) },
+      'risk_window_rebuilt',
+    );
   const all$ = concat(from(warm), decoded$);
   const stages = d.stages ?? map((batch: Batch): IncidentBatch => ({ batch, transitions: [] }));
   const staged$: Observable<IncidentBatch> = all$.pipe(stages);
@@ -156,7 +161,8 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     staged$
       .pipe(
         concatMap((staged) => {
-          if (staged.batch.entries.length + staged.batch.dead.length > 0 && staged.batch.warmup !== true) metrics.consumerBatches.inc();
+          if (staged.batch.entries.length + staged.batch.dead.length > 0 && staged.batch.warmup !== true)
+            metrics.consumerBatches.inc();
           return from(deliver(staged)).pipe(map(() => staged.batch.warmup !== true));
         }),
       )

@@ -23,11 +23,46 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length
 const declines = ['card_declined', 'insufficient_funds', 'do_not_honor', 'expired_card'];
 
 export const SCENARIOS: Readonly<Record<string, Shape>> = {
-  healthy: { description: 'normal traffic, 5–12% declines', failureRate: 0.08, category: () => pick(declines), retries: () => (Math.random() < 0.1 ? 1 : 0), geos: 4, volume: 1 },
-  outage: { description: 'processor outage: 95% timeouts', failureRate: 0.95, category: () => 'gateway_timeout', retries: () => 1 + Math.floor(Math.random() * 3), geos: 4, volume: 1 },
-  retry_storm: { description: 'clients retrying hard: 4+ retries, 45% failures', failureRate: 0.45, category: () => pick(declines), retries: () => 4 + Math.floor(Math.random() * 4), geos: 4, volume: 2 },
-  card_testing: { description: 'card testing: ×7 volume, 70% declines, many geos', failureRate: 0.7, category: () => pick(declines), retries: () => 0, geos: 60, volume: 7 },
-  auth_cluster: { description: 'authentication failures cluster: 3DS and auth errors', failureRate: 0.5, category: () => pick(['auth_failure', '3ds_failed', 'authentication_required']), retries: () => 1, geos: 4, volume: 1 },
+  healthy: {
+    description: 'normal traffic, 5–12% declines',
+    failureRate: 0.08,
+    category: () => pick(declines),
+    retries: () => (Math.random() < 0.1 ? 1 : 0),
+    geos: 4,
+    volume: 1,
+  },
+  outage: {
+    description: 'processor outage: 95% timeouts',
+    failureRate: 0.95,
+    category: () => 'gateway_timeout',
+    retries: () => 1 + Math.floor(Math.random() * 3),
+    geos: 4,
+    volume: 1,
+  },
+  retry_storm: {
+    description: 'clients retrying hard: 4+ retries, 45% failures',
+    failureRate: 0.45,
+    category: () => pick(declines),
+    retries: () => 4 + Math.floor(Math.random() * 4),
+    geos: 4,
+    volume: 2,
+  },
+  card_testing: {
+    description: 'card testing: ×7 volume, 70% declines, many geos',
+    failureRate: 0.7,
+    category: () => pick(declines),
+    retries: () => 0,
+    geos: 60,
+    volume: 7,
+  },
+  auth_cluster: {
+    description: 'authentication failures cluster: 3DS and auth errors',
+    failureRate: 0.5,
+    category: () => pick(['auth_failure', '3ds_failed', 'authentication_required']),
+    retries: () => 1,
+    geos: 4,
+    volume: 1,
+  },
 };
 
 export interface LoadgenOptions {

@@ -41,12 +41,20 @@ export interface PilotDeps {
 
 export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> {
   const pilotOn = config.pilot.enabled && d.redis !== undefined;
-  if (config.pilot.enabled && d.redis === undefined) d.logger.error('PAYFLUX_PILOT_MODE needs Redis: pilot mode is off on the memory buffer');
+  if (config.pilot.enabled && d.redis === undefined)
+    d.logger.error('PAYFLUX_PILOT_MODE needs Redis: pilot mode is off on the memory buffer');
   const stripe = config.stripe;
   const checkout =
     stripe.apiKey === undefined
       ? undefined
-      : { apiKey: stripe.apiKey, priceCents: stripe.priceCents, productName: stripe.productName, siteUrl: stripe.siteUrl, perMinute: stripe.checkoutPerMinute, trustProxy: stripe.trustProxy };
+      : {
+          apiKey: stripe.apiKey,
+          priceCents: stripe.priceCents,
+          productName: stripe.productName,
+          siteUrl: stripe.siteUrl,
+          perMinute: stripe.checkoutPerMinute,
+          trustProxy: stripe.trustProxy,
+        };
 
   if (!pilotOn || d.redis === undefined) {
     const routes: RouteGroup[] =
@@ -57,9 +65,18 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   }
 
   const redis = d.redis;
-  const store = createWarningStore({ redis, keyPrefix: config.buffer.keyPrefix, maxWarnings: config.pilot.maxWarnings, retentionDays: config.pilot.retentionDays });
+  const store = createWarningStore({
+    redis,
+    keyPrefix: config.buffer.keyPrefix,
+    maxWarnings: config.pilot.maxWarnings,
+    retentionDays: config.pilot.retentionDays,
+  });
   // Annotation lines share stdout with export lines; each is one write, so they never interleave.
-  const outcomes = createOutcomeRecorder({ store, registry: d.metrics.registry, writeLine: (line) => d.stdout.write(`${JSON.stringify(line)}\n`) });
+  const outcomes = createOutcomeRecorder({
+    store,
+    registry: d.metrics.registry,
+    writeLine: (line) => d.stdout.write(`${JSON.stringify(line)}\n`),
+  });
   const alertsOn = config.alerts.slackWebhookUrl !== undefined || config.alerts.webhookUrl !== undefined;
   const alerts: AlertSink | undefined = alertsOn
     ? createAlertSink({
@@ -90,7 +107,10 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
       : undefined,
     routes: [
       { plugin: pilotRoutes, options: { enabled: true, store, outcomes, authenticate: d.guard } },
-      { plugin: stripeRoutes, options: { webhookSecret: stripe.webhookSecret, ingest: d.ingest, pilot: { store, outcomes }, checkout } },
+      {
+        plugin: stripeRoutes,
+        options: { webhookSecret: stripe.webhookSecret, ingest: d.ingest, pilot: { store, outcomes }, checkout },
+      },
     ],
     async close() {
       await alerts?.close();

@@ -15,13 +15,20 @@ const PAGE = 1000;
 /** `2026-01-01T00:00:00Z`, or a duration back from now: `90s`, `15m`, `2h`, `7d`. */
 export function parseSince(value: string, nowMs: number): number | undefined {
   const d = /^(\d+)([smhd])$/.exec(value);
-  if (d) return nowMs - Number(d[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[d[2] as 's' | 'm' | 'h' | 'd'];
+  if (d)
+    return nowMs - Number(d[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[d[2] as 's' | 'm' | 'h' | 'd'];
   const t = Date.parse(value);
   return Number.isNaN(t) ? undefined : t;
 }
 
-export async function runReplay(config: Config, o: { sinceMs: number; logger: Logger; out: NodeJS.WritableStream }): Promise<number> {
-  const buffer = await connectBuffer({ ...config, buffer: { ...config.buffer, kind: config.buffer.kind === 'auto' ? 'redis' : config.buffer.kind } }, { logger: o.logger });
+export async function runReplay(
+  config: Config,
+  o: { sinceMs: number; logger: Logger; out: NodeJS.WritableStream },
+): Promise<number> {
+  const buffer = await connectBuffer(
+    { ...config, buffer: { ...config.buffer, kind: config.buffer.kind === 'auto' ? 'redis' : config.buffer.kind } },
+    { logger: o.logger },
+  );
   const encode = createLineEncoder(`replay-${config.consumer.name}`);
   let after: string | undefined;
   let total = 0;

@@ -36,7 +36,12 @@ export function riskStages(o: RiskStagesOptions): OperatorFunction<Batch, Incide
       }),
       enrichTier({ tier: o.risk.tier, windowSec: o.risk.windowSec }),
     );
-  if (o.incidents === undefined) return (batch$) => batch$.pipe(scored, map((batch) => ({ batch, transitions: [] })));
+  if (o.incidents === undefined)
+    return (batch$) =>
+      batch$.pipe(
+        scored,
+        map((batch) => ({ batch, transitions: [] })),
+      );
   const { cooldownSec, seed } = o.incidents;
   return (batch$) => batch$.pipe(scored, trackIncidents({ cooldownSec, now, seed }));
 }

@@ -13,7 +13,10 @@ import { firstValueFrom, of } from 'rxjs';
 
 const PAGE = 5000;
 
-export async function warmupBatches(buffer: EventBuffer, o: { windowSec: number; allowedLatenessSec: number; now: number; maxEntries?: number }): Promise<Batch[]> {
+export async function warmupBatches(
+  buffer: EventBuffer,
+  o: { windowSec: number; allowedLatenessSec: number; now: number; maxEntries?: number },
+): Promise<Batch[]> {
   const { lastDeliveredId } = await buffer.stats();
   const lastMs = streamIdMs(lastDeliveredId, lastDeliveredId.indexOf('-'));
   const delivered = (id: string): boolean => compareStreamIds(id, lastDeliveredId) <= 0;

@@ -83,7 +83,8 @@ export function addressAllowed(list: AllowList, text: string): boolean {
   const addr = parseAddress(text);
   if (addr === null) return false;
   const forms: Address[] = [addr];
-  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) forms.push((addr as ipaddr.IPv6).toIPv4Address());
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress())
+    forms.push((addr as ipaddr.IPv6).toIPv4Address());
   for (const form of forms) {
     for (const range of list.ranges) {
       if (form.kind() === range[0].kind() && form.match(range as [Address, number])) return true;

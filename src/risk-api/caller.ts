@@ -46,7 +46,8 @@ export function createCallerIdentifier(keys: readonly string[], trustProxy: bool
       const raw = headers['x-payflux-key'];
       const key = typeof raw === 'string' ? raw.trim() : Array.isArray(raw) ? null : '';
       if (key === null) throw new PayFluxError('PF_ERR_UNAUTHORIZED', 'send one x-payflux-key header');
-      if (key === '') return { tier: 'ANONYMOUS', bucket: `ip:${clientBucket(headers, socketIp, trustProxy)}`, keyId: null };
+      if (key === '')
+        return { tier: 'ANONYMOUS', bucket: `ip:${clientBucket(headers, socketIp, trustProxy)}`, keyId: null };
       const digest = sha256(key);
       if (!known(digest)) throw new PayFluxError('PF_ERR_UNAUTHORIZED', 'unknown API key');
       const tier: CallerTier | null = key.startsWith('pf_live_') ? 'PRO' : key.startsWith('pf_test_') ? 'FREE' : null;

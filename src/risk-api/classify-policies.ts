@@ -34,6 +34,11 @@ function classifyOne(kind: PolicyKind, pages: readonly ScannedPage[], linked: Re
   }
   const distinct = byKeyword.size;
   const substantial = dedicated !== undefined && dedicated.text.length >= DEDICATED_MIN_CHARS;
-  const status = (substantial && distinct >= 2) || distinct >= 4 ? 'Present' : distinct >= 1 || dedicated !== undefined || linked.has(kind) ? 'Weak' : 'Missing';
+  const status =
+    (substantial && distinct >= 2) || distinct >= 4
+      ? 'Present'
+      : distinct >= 1 || dedicated !== undefined || linked.has(kind)
+        ? 'Weak'
+        : 'Missing';
   return { status, page: dedicated?.url ?? null, evidence: [...byKeyword.values()].slice(0, MAX_EVIDENCE) };
 }

@@ -45,11 +45,22 @@ export interface CrawlOptions {
   readonly onBlocked?: (err: BlockedTargetError, url: string) => void;
 }
 
-function toScanned(page: FetchedPage, roles: readonly ('home' | PolicyKind)[]): { scanned: ScannedPage; links: ReturnType<typeof extractPage>['links'] } {
+function toScanned(
+  page: FetchedPage,
+  roles: readonly ('home' | PolicyKind)[],
+): { scanned: ScannedPage; links: ReturnType<typeof extractPage>['links'] } {
   const isPlain = page.contentType.toLowerCase().startsWith('text/plain');
   const extracted = isPlain ? { title: '', text: page.body.trim(), links: [] } : extractPage(page.body);
   return {
-    scanned: { url: page.finalUrl, roles, status: page.status, bytes: page.bytes, truncated: page.truncated, title: extracted.title, text: extracted.text },
+    scanned: {
+      url: page.finalUrl,
+      roles,
+      status: page.status,
+      bytes: page.bytes,
+      truncated: page.truncated,
+      title: extracted.title,
+      text: extracted.text,
+    },
     links: extracted.links,
   };
 }
@@ -57,7 +68,8 @@ function toScanned(page: FetchedPage, roles: readonly ('home' | PolicyKind)[]): 
 /** Crawl `start`. Throws BlockedTargetError / UnreachableTargetError for the home page only. */
 export async function crawlSite(start: URL, fetcher: PageFetcher, opts: CrawlOptions): Promise<CrawlResult> {
   const home = await fetcher.fetchPage(start, opts.signal);
-  if (home.status < 200 || home.status > 299) throw new UnreachableTargetError(`${start.host} answered HTTP ${home.status}`);
+  if (home.status < 200 || home.status > 299)
+    throw new UnreachableTargetError(`${start.host} answered HTTP ${home.status}`);
   const { scanned, links } = toScanned(home, ['home']);
 
   const policyLinks = opts.maxPages > 1 ? discoverPolicyLinks(links, home.finalUrl, opts.maxPages - 1) : [];
@@ -65,7 +77,9 @@ export async function crawlSite(start: URL, fetcher: PageFetcher, opts: CrawlOpt
   const pages: ScannedPage[] = [scanned];
   let redirects = home.redirects;
 
-  const settled = await Promise.allSettled(policyLinks.map((link) => fetcher.fetchPage(new URL(link.url), opts.signal)));
+  const settled = await Promise.allSettled(
+    policyLinks.map((link) => fetcher.fetchPage(new URL(link.url), opts.signal)),
+  );
   settled.forEach((result, index) => {
     const link = policyLinks[index];
     if (link === undefined) return;
@@ -77,7 +91,11 @@ export async function crawlSite(start: URL, fetcher: PageFetcher, opts: CrawlOpt
       } else if (opts.signal.aborted) {
         skipped.push({ url: link.url, kinds: link.kinds, reason: 'time budget exhausted' });
       } else {
-        skipped.push({ url: link.url, kinds: link.kinds, reason: err instanceof UnreachableTargetError ? err.message : 'fetch failed' });
+        skipped.push({
+          url: link.url,
+          kinds: link.kinds,
+          reason: err instanceof UnreachableTargetError ? err.message : 'fetch failed',
+        });
       }
       return;
     }
@@ -90,5 +108,12 @@ export async function crawlSite(start: URL, fetcher: PageFetcher, opts: CrawlOpt
     pages.push(toScanned(page, link.kinds).scanned);
   });
 
-  return { finalUrl: home.finalUrl, pages, discovered: policyLinks.length, skipped, redirects, budgetExhausted: opts.signal.aborted };
+  return {
+    finalUrl: home.finalUrl,
+    pages,
+    discovered: policyLinks.length,
+    skipped,
+    redirects,
+    budgetExhausted: opts.signal.aborted,
+  };
 }

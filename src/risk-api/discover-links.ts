@@ -12,7 +12,8 @@ const LINK_PATTERNS: Readonly<Record<PolicyKind, RegExp>> = {
   terms: /(?<![a-z])(terms|conditions|tos|legal|user[-_ ]?agreement|agb)(?![a-z])/i,
   privacy: /(?<![a-z])(privacy|data[-_ ]?protection|gdpr|datenschutz)(?![a-z])/i,
   refund: /(?<![a-z])(refunds?|returns?|exchanges?|cancell?ations?|money[-_ ]?back)(?![a-z])/i,
-  contact: /(?<![a-z])(contact([-_ ]?us)?|customer[-_ ]?(service|support|care)|get[-_ ]?in[-_ ]?touch|impressum)(?![a-z])/i,
+  contact:
+    /(?<![a-z])(contact([-_ ]?us)?|customer[-_ ]?(service|support|care)|get[-_ ]?in[-_ ]?touch|impressum)(?![a-z])/i,
 };
 
 export interface PolicyLink {

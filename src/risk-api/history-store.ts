@@ -53,11 +53,20 @@ export interface HistoryStore {
 
 export const CURSOR_RE = /^\d{1,17}$/;
 
-export function createHistoryStore(redis: Redis, keyPrefix: string, limits: RiskApiLimits, now: () => number): HistoryStore {
+export function createHistoryStore(
+  redis: Redis,
+  keyPrefix: string,
+  limits: RiskApiLimits,
+  now: () => number,
+): HistoryStore {
   const keyOf = (host: string): string => `${keyPrefix}risk:history:${host}`;
   const minScore = (): string => String(Math.max(0, Math.floor(now() - limits.historyRetentionSec * 1000) * 1024));
 
-  async function newest(host: string, max: string, count: number): Promise<{ score: string; snapshot: RiskSnapshot }[]> {
+  async function newest(
+    host: string,
+    max: string,
+    count: number,
+  ): Promise<{ score: string; snapshot: RiskSnapshot }[]> {
     const flat = await redis.zrevrangebyscore(keyOf(host), max, minScore(), 'LIMIT', 0, count);
     const out: { score: string; snapshot: RiskSnapshot }[] = [];
     for (const member of flat) {
@@ -77,7 +86,18 @@ export function createHistoryStore(redis: Redis, keyPrefix: string, limits: Risk
       const ms = Date.parse(snapshot.analyzedAt);
       // KEYS[3] marks this call for 10 minutes: the same call run again (ioredis re-sends a
       // command after REDIS_SOCKET_TIMEOUT_MS) does not record the scan twice.
-      await redis.eval(APPEND_SCAN, 3, keyOf(host), `${keyOf(host)}:seq`, `${keyPrefix}risk:history-call:${randomUUID()}`, Number.isFinite(ms) ? ms : now(), JSON.stringify(snapshot), limits.historyMaxPerHost, limits.historyRetentionSec * 1000, Math.max(1, limits.historyRetentionSec));
+      await redis.eval(
+        APPEND_SCAN,
+        3,
+        keyOf(host),
+        `${keyOf(host)}:seq`,
+        `${keyPrefix}risk:history-call:${randomUUID()}`,
+        Number.isFinite(ms) ? ms : now(),
+        JSON.stringify(snapshot),
+        limits.historyMaxPerHost,
+        limits.historyRetentionSec * 1000,
+        Math.max(1, limits.historyRetentionSec),
+      );
     },
     async page(host, cursor, limit) {
       const [total, rows] = await Promise.all([
@@ -86,17 +106,36 @@ export function createHistoryStore(redis: Redis, keyPrefix: string, limits: Risk
       ]);
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
-      return { host, total, items: items.map((r) => r.snapshot), nextCursor: rows.length > limit && last !== undefined ? last.score : null };
+      return {
+        host,
+        total,
+        items: items.map((r) => r.snapshot),
+        nextCursor: rows.length > limit && last !== undefined ? last.score : null,
+      };
     },
     async trend(host) {
       const [rows, scans] = await Promise.all([newest(host, '+inf', 2), redis.zcount(keyOf(host), minScore(), '+inf')]);
       const latest = rows[0]?.snapshot;
       if (latest === undefined) return null;
       const previous = rows[1]?.snapshot;
-      const trend: Trend = previous === undefined || previous.riskTier === latest.riskTier ? 'STABLE' : latest.riskTier > previous.riskTier ? 'DEGRADING' : 'IMPROVING';
+      const trend: Trend =
+        previous === undefined || previous.riskTier === latest.riskTier
+          ? 'STABLE'
+          : latest.riskTier > previous.riskTier
+            ? 'DEGRADING'
+            : 'IMPROVING';
       const policySurface = { Present: 0, Weak: 0, Missing: 0 };
-      for (const p of Object.values(latest.policies)) if (POLICY_STATUSES.includes(p.status)) policySurface[p.status] += 1;
-      return { host, trend, latestTier: latest.riskTier, previousTier: previous?.riskTier ?? null, analyzedAt: latest.analyzedAt, policySurface, scans };
+      for (const p of Object.values(latest.policies))
+        if (POLICY_STATUSES.includes(p.status)) policySurface[p.status] += 1;
+      return {
+        host,
+        trend,
+        latestTier: latest.riskTier,
+        previousTier: previous?.riskTier ?? null,
+        analyzedAt: latest.analyzedAt,
+        policySurface,
+        scans,
+      };
     },
   };
 }

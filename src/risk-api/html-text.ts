@@ -23,8 +23,46 @@ export interface ExtractedPage {
 /** Links kept per page; a policy link is in the first few hundred on any real site. */
 export const MAX_LINKS = 500;
 
-const SKIP_CONTENT = new Set(['script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object', 'canvas', 'select']);
-const INLINE = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'cite', 'code', 'data', 'dfn', 'em', 'font', 'i', 'kbd', 'mark', 'q', 's', 'samp', 'small', 'span', 'strong', 'sub', 'sup', 'time', 'u', 'var', 'wbr']);
+const SKIP_CONTENT = new Set([
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'svg',
+  'math',
+  'iframe',
+  'object',
+  'canvas',
+  'select',
+]);
+const INLINE = new Set([
+  'a',
+  'abbr',
+  'b',
+  'bdi',
+  'bdo',
+  'cite',
+  'code',
+  'data',
+  'dfn',
+  'em',
+  'font',
+  'i',
+  'kbd',
+  'mark',
+  'q',
+  's',
+  'samp',
+  'small',
+  'span',
+  'strong',
+  'sub',
+  'sup',
+  'time',
+  'u',
+  'var',
+  'wbr',
+]);
 const TAG_NAME = /^\/?([A-Za-z][A-Za-z0-9-]{0,63})/;
 const HREF = /\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i;
 
@@ -134,7 +172,11 @@ export function extractPage(html: string): ExtractedPage {
       continue;
     }
     if (name === 'br' || !INLINE.has(name)) {
-      out.push(name === 'br' || name === 'p' || name === 'div' || name === 'li' || /^h[1-6]$/.test(name) || name === 'tr' ? '\n' : ' ');
+      out.push(
+        name === 'br' || name === 'p' || name === 'div' || name === 'li' || /^h[1-6]$/.test(name) || name === 'tr'
+          ? '\n'
+          : ' ',
+      );
       anchor?.parts.push(' ');
     }
   }

@@ -77,13 +77,15 @@ export function resolveLimits(input: RiskApiLimitsInput = {}): RiskApiLimits {
   const merged: RiskApiLimits = { ...DEFAULT_LIMITS, ...input, tiers };
   for (const [name, value] of Object.entries(merged)) {
     if (name === 'tiers') continue;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new RangeError(`risk-api limits.${name} must be a finite number ≥ 0`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+      throw new RangeError(`risk-api limits.${name} must be a finite number ≥ 0`);
   }
   if (merged.maxPages < 1) throw new RangeError('risk-api limits.maxPages must be ≥ 1');
   if (merged.maxBytesPerPage < 1) throw new RangeError('risk-api limits.maxBytesPerPage must be ≥ 1');
   for (const tier of Object.keys(tiers) as CallerTier[]) {
     const t = tiers[tier];
-    if (!(t.perMinute > 0) || !(t.capacity >= 1)) throw new RangeError(`risk-api limits.tiers.${tier} needs perMinute > 0 and capacity ≥ 1`);
+    if (!(t.perMinute > 0) || !(t.capacity >= 1))
+      throw new RangeError(`risk-api limits.tiers.${tier} needs perMinute > 0 and capacity ≥ 1`);
     Object.freeze(t);
   }
   Object.freeze(tiers);

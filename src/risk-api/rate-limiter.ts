@@ -77,7 +77,12 @@ export function createRateLimiter(redis: Redis, keyPrefix: string, now: () => nu
 
   return {
     async take(bucketKey, limits) {
-      const reply = await run(`${keyPrefix}risk:rl:${bucketKey}`, [limits.capacity, limits.perMinute / 60_000, now(), randomUUID()]);
+      const reply = await run(`${keyPrefix}risk:rl:${bucketKey}`, [
+        limits.capacity,
+        limits.perMinute / 60_000,
+        now(),
+        randomUUID(),
+      ]);
       if (!Array.isArray(reply) || reply.length !== 3) throw new Error('unexpected reply from the rate-limit script');
       const [allowed, tokens, waitMs] = reply as [unknown, unknown, unknown];
       return {

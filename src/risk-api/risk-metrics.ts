@@ -26,7 +26,12 @@ export interface HealthCounters {
   readonly ssrfBlocks: number;
   readonly rateLimitDenials: number;
   readonly authDenials: number;
-  readonly scans: { readonly total: number; readonly succeeded: number; readonly failed: number; readonly successRate: number };
+  readonly scans: {
+    readonly total: number;
+    readonly succeeded: number;
+    readonly failed: number;
+    readonly successRate: number;
+  };
   readonly cache: { readonly hits: number; readonly misses: number; readonly hitRate: number };
   readonly inflight: { readonly running: number; readonly joined: number };
 }
@@ -45,20 +50,84 @@ export interface RiskMetrics {
 
 export function createRiskMetrics(registry: Registry, inflightSize: () => number): RiskMetrics {
   const registers = [registry];
-  const c = { ssrfBlocks: 0, rateLimitDenials: 0, authDenials: 0, scans: 0, succeeded: 0, hits: 0, misses: 0, joined: 0 };
+  const c = {
+    ssrfBlocks: 0,
+    rateLimitDenials: 0,
+    authDenials: 0,
+    scans: 0,
+    succeeded: 0,
+    hits: 0,
+    misses: 0,
+    joined: 0,
+  };
   const successRatio = (): number => (c.scans === 0 ? 1 : c.succeeded / c.scans);
 
-  const requests = new Counter({ name: 'payflux_risk_api_requests_total', help: 'Risk API requests by route', labelNames: ['route'] as const, registers });
-  const scans = new Counter({ name: 'payflux_risk_api_scans_total', help: 'Fresh (uncached) merchant scans by outcome', labelNames: ['outcome'] as const, registers });
-  const duration = new Histogram({ name: 'payflux_risk_api_scan_duration_seconds', help: 'Wall time of fresh merchant scans', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20], registers });
-  new Gauge({ name: 'payflux_risk_api_scan_success_ratio', help: 'Successful fresh scans / all fresh scans since start', registers, collect() { this.set(successRatio()); } });
-  const blocks = new Counter({ name: 'payflux_risk_api_ssrf_blocks_total', help: 'Fetches refused by the SSRF guard, by reason', labelNames: ['reason'] as const, registers });
-  const limited = new Counter({ name: 'payflux_risk_api_rate_limited_total', help: 'Requests refused by the rate limiter, by caller tier', labelNames: ['tier'] as const, registers });
-  const denied = new Counter({ name: 'payflux_risk_api_auth_denied_total', help: 'Requests with an unknown API key', registers });
-  const hits = new Counter({ name: 'payflux_risk_api_cache_hits_total', help: 'Scan requests answered from the cache', registers });
-  const misses = new Counter({ name: 'payflux_risk_api_cache_misses_total', help: 'Scan requests not in the cache', registers });
-  const joined = new Counter({ name: 'payflux_risk_api_inflight_joined_total', help: 'Scan requests that joined an identical scan already running', registers });
-  new Gauge({ name: 'payflux_risk_api_inflight_scans', help: 'Distinct scans running in this process', registers, collect() { this.set(inflightSize()); } });
+  const requests = new Counter({
+    name: 'payflux_risk_api_requests_total',
+    help: 'Risk API requests by route',
+    labelNames: ['route'] as const,
+    registers,
+  });
+  const scans = new Counter({
+    name: 'payflux_risk_api_scans_total',
+    help: 'Fresh (uncached) merchant scans by outcome',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'payflux_risk_api_scan_duration_seconds',
+    help: 'Wall time of fresh merchant scans',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20],
+    registers,
+  });
+  new Gauge({
+    name: 'payflux_risk_api_scan_success_ratio',
+    help: 'Successful fresh scans / all fresh scans since start',
+    registers,
+    collect() {
+      this.set(successRatio());
+    },
+  });
+  const blocks = new Counter({
+    name: 'payflux_risk_api_ssrf_blocks_total',
+    help: 'Fetches refused by the SSRF guard, by reason',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const limited = new Counter({
+    name: 'payflux_risk_api_rate_limited_total',
+    help: 'Requests refused by the rate limiter, by caller tier',
+    labelNames: ['tier'] as const,
+    registers,
+  });
+  const denied = new Counter({
+    name: 'payflux_risk_api_auth_denied_total',
+    help: 'Requests with an unknown API key',
+    registers,
+  });
+  const hits = new Counter({
+    name: 'payflux_risk_api_cache_hits_total',
+    help: 'Scan requests answered from the cache',
+    registers,
+  });
+  const misses = new Counter({
+    name: 'payflux_risk_api_cache_misses_total',
+    help: 'Scan requests not in the cache',
+    registers,
+  });
+  const joined = new Counter({
+    name: 'payflux_risk_api_inflight_joined_total',
+    help: 'Scan requests that joined an identical scan already running',
+    registers,
+  });
+  new Gauge({
+    name: 'payflux_risk_api_inflight_scans',
+    help: 'Distinct scans running in this process',
+    registers,
+    collect() {
+      this.set(inflightSize());
+    },
+  });
 
   return {
     request: (route) => requests.inc({ route }),

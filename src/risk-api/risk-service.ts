@@ -54,7 +54,10 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
     } catch {
       // keep it empty: the reason says enough
     }
-    log.warn({ event: 'risk_ssrf_block', traceId, reason: err.reason, stage, host, detail: err.detail }, 'risk_ssrf_block');
+    log.warn(
+      { event: 'risk_ssrf_block', traceId, reason: err.reason, stage, host, detail: err.detail },
+      'risk_ssrf_block',
+    );
   }
 
   async function lead(key: string, req: ScanRequest, log: Logger, traceId: string): Promise<ScanOutcome> {
@@ -118,7 +121,8 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
       metrics.cacheMiss();
       log.info({ event: 'risk_cache_miss', traceId, host: req.url.host }, 'risk_cache_miss');
       const run = deps.inflight.run(key, () => lead(key, req, log, traceId));
-      if (run === null) throw new PayFluxError('PF_ERR_OVERLOADED', 'too many scans in flight; retry shortly', undefined, 5);
+      if (run === null)
+        throw new PayFluxError('PF_ERR_OVERLOADED', 'too many scans in flight; retry shortly', undefined, 5);
       if (run.joined) metrics.joined();
       return { snapshot: unwrap(await run.promise), cache: run.joined ? 'JOINED' : 'MISS' };
     },

@@ -70,9 +70,16 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
   const limits = resolveLimits(opts.limits);
   const now = opts.now ?? Date.now;
   const allowList = parseAllowList(opts.config.allowHosts);
-  if (!allowList.empty) log.warn({ event: 'risk_allow_hosts_active', entries: opts.config.allowHosts.length }, 'risk_allow_hosts_active');
+  if (!allowList.empty)
+    log.warn({ event: 'risk_allow_hosts_active', entries: opts.config.allowHosts.length }, 'risk_allow_hosts_active');
 
-  const guard = createSsrfGuard({ allowList, verdictTtlMs: limits.verdictTtlMs, maxEntries: limits.dnsCacheMaxEntries, now, ...(opts.resolver === undefined ? {} : { resolver: opts.resolver }) });
+  const guard = createSsrfGuard({
+    allowList,
+    verdictTtlMs: limits.verdictTtlMs,
+    maxEntries: limits.dnsCacheMaxEntries,
+    now,
+    ...(opts.resolver === undefined ? {} : { resolver: opts.resolver }),
+  });
   const inflight = createInflight<ScanOutcome>(limits.maxInflightScans);
   const metrics = createRiskMetrics(opts.registry, () => inflight.size);
   const history = createHistoryStore(opts.redis, opts.keyPrefix, limits, now);
@@ -86,7 +93,14 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
     metrics,
     limits,
     now,
-    openSession: () => openFetchSession({ guard, maxRedirects: limits.maxRedirects, maxBytesPerPage: limits.maxBytesPerPage, requestTimeoutMs: limits.requestTimeoutMs, userAgent: USER_AGENT }),
+    openSession: () =>
+      openFetchSession({
+        guard,
+        maxRedirects: limits.maxRedirects,
+        maxBytesPerPage: limits.maxBytesPerPage,
+        requestTimeoutMs: limits.requestTimeoutMs,
+        userAgent: USER_AGENT,
+      }),
   });
 
   const states = new WeakMap<FastifyRequest, RequestState>();
@@ -100,14 +114,27 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
     const traceId = traceIdFor(req.headers);
     states.set(req, { traceId, started: performance.now(), caller: null, cache: null });
     void reply.header('x-trace-id', traceId);
-    log.info({ event: 'risk_request_start', traceId, method: req.method, route: req.routeOptions.url }, 'risk_request_start');
+    log.info(
+      { event: 'risk_request_start', traceId, method: req.method, route: req.routeOptions.url },
+      'risk_request_start',
+    );
     done();
   });
   app.addHook('onResponse', (req, reply, done) => {
     const s = states.get(req);
     if (s !== undefined) {
       log.info(
-        { event: 'risk_request_complete', traceId: s.traceId, method: req.method, route: req.routeOptions.url, status: reply.statusCode, durationMs: Math.round(performance.now() - s.started), tier: s.caller?.tier ?? null, keyId: s.caller?.keyId ?? null, cache: s.cache },
+        {
+          event: 'risk_request_complete',
+          traceId: s.traceId,
+          method: req.method,
+          route: req.routeOptions.url,
+          status: reply.statusCode,
+          durationMs: Math.round(performance.now() - s.started),
+          tier: s.caller?.tier ?? null,
+          keyId: s.caller?.keyId ?? null,
+          cache: s.cache,
+        },
         'risk_request_complete',
       );
     }
@@ -128,11 +155,27 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
   async function rateLimit(req: FastifyRequest, reply: FastifyReply, caller: Caller): Promise<void> {
     const bucket = limits.tiers[caller.tier];
     const taken = await limiter.take(`${caller.tier}:${caller.bucket}`, bucket);
-    void reply.header('ratelimit-limit', String(bucket.capacity)).header('ratelimit-remaining', String(taken.remaining));
+    void reply
+      .header('ratelimit-limit', String(bucket.capacity))
+      .header('ratelimit-remaining', String(taken.remaining));
     if (taken.allowed) return;
     metrics.rateLimited(caller.tier);
-    log.warn({ event: 'risk_rate_limit_deny', traceId: stateOf(req).traceId, tier: caller.tier, keyId: caller.keyId, retryAfterSec: taken.retryAfterSec }, 'risk_rate_limit_deny');
-    throw new PayFluxError('PF_ERR_RATE_LIMITED', `rate limit for the ${caller.tier} tier exceeded`, undefined, taken.retryAfterSec);
+    log.warn(
+      {
+        event: 'risk_rate_limit_deny',
+        traceId: stateOf(req).traceId,
+        tier: caller.tier,
+        keyId: caller.keyId,
+        retryAfterSec: taken.retryAfterSec,
+      },
+      'risk_rate_limit_deny',
+    );
+    throw new PayFluxError(
+      'PF_ERR_RATE_LIMITED',
+      `rate limit for the ${caller.tier} tier exceeded`,
+      undefined,
+      taken.retryAfterSec,
+    );
   }
 
   app.post('/api/v1/risk', { schema: { body: scanBodySchema }, attachValidation: true }, async (req, reply) => {
@@ -156,10 +199,20 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
     const q = req.query as Record<string, unknown>;
     const url = normaliseUrl(q.url);
     const cursor = typeof q.cursor === 'string' && q.cursor !== '' ? q.cursor : null;
-    if (cursor !== null && !CURSOR_RE.test(cursor)) throw new PayFluxError('PF_ERR_VALIDATION', 'cursor must be a value returned as nextCursor', 'cursor');
+    if (cursor !== null && !CURSOR_RE.test(cursor))
+      throw new PayFluxError('PF_ERR_VALIDATION', 'cursor must be a value returned as nextCursor', 'cursor');
     const limit = pageSize(q.limit, limits.historyDefaultPageSize, limits.historyMaxPageSize);
     const page = await history.page(url.hostname, cursor, limit);
-    log.info({ event: 'risk_history_read', traceId: stateOf(req).traceId, host: page.host, items: page.items.length, total: page.total }, 'risk_history_read');
+    log.info(
+      {
+        event: 'risk_history_read',
+        traceId: stateOf(req).traceId,
+        host: page.host,
+        items: page.items.length,
+        total: page.total,
+      },
+      'risk_history_read',
+    );
     return page;
   });
 
@@ -168,7 +221,10 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
     authenticate(req);
     const url = normaliseUrl((req.query as Record<string, unknown>).url);
     const report = await history.trend(url.hostname);
-    log.info({ event: 'risk_trend_read', traceId: stateOf(req).traceId, host: url.hostname, trend: report?.trend ?? null }, 'risk_trend_read');
+    log.info(
+      { event: 'risk_trend_read', traceId: stateOf(req).traceId, host: url.hostname, trend: report?.trend ?? null },
+      'risk_trend_read',
+    );
     if (report === null) throw new PayFluxError('PF_ERR_NOT_FOUND', 'no scans of this host yet');
     return report;
   });
@@ -183,20 +239,28 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
 function label(value: string | undefined, field: string): string {
   const v = (value ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
   if (v === '') return 'unspecified';
-  if (!LABEL_RE.test(v)) throw new PayFluxError('PF_ERR_VALIDATION', `${field} must be 1–64 letters, digits, spaces or &/_.+'-`, field);
+  if (!LABEL_RE.test(v))
+    throw new PayFluxError('PF_ERR_VALIDATION', `${field} must be 1–64 letters, digits, spaces or &/_.+'-`, field);
   return v;
 }
 
 function pageSize(raw: unknown, def: number, max: number): number {
   if (raw === undefined || raw === '') return def;
   const n = typeof raw === 'string' && /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(n >= 1 && n <= max)) throw new PayFluxError('PF_ERR_VALIDATION', `limit must be a whole number from 1 to ${max}`, 'limit');
+  if (!(n >= 1 && n <= max))
+    throw new PayFluxError('PF_ERR_VALIDATION', `limit must be a whole number from 1 to ${max}`, 'limit');
   return n;
 }
 
-function validationToError(err: Error & { validation?: readonly { instancePath?: string; params?: Record<string, unknown> }[] }): PayFluxError {
+function validationToError(
+  err: Error & { validation?: readonly { instancePath?: string; params?: Record<string, unknown> }[] },
+): PayFluxError {
   const first = err.validation?.[0];
   const missing = first?.params?.missingProperty;
   const field = typeof missing === 'string' ? missing : (first?.instancePath ?? '').replace(/^\//, '');
-  return new PayFluxError('PF_ERR_VALIDATION', field === '' ? 'body must be a JSON object with a url' : `${field} is missing or not a string`, field === '' ? 'body' : field);
+  return new PayFluxError(
+    'PF_ERR_VALIDATION',
+    field === '' ? 'body must be a JSON object with a url' : `${field} is missing or not a string`,
+    field === '' ? 'body' : field,
+  );
 }

@@ -50,7 +50,9 @@ export function openFetchSession(opts: SafeFetchOptions): FetchSession {
   const pins = new Map<string, readonly ResolvedAddress[]>();
 
   const lookup = (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    const addresses = (pins.get(hostname.toLowerCase()) ?? []).filter((a) => opts.guard.addressPermitted(hostname, a.address));
+    const addresses = (pins.get(hostname.toLowerCase()) ?? []).filter((a) =>
+      opts.guard.addressPermitted(hostname, a.address),
+    );
     const first = addresses[0];
     if (first === undefined) {
       const err: NodeJS.ErrnoException = new Error(`refusing to resolve unchecked host ${hostname}`);
@@ -58,7 +60,11 @@ export function openFetchSession(opts: SafeFetchOptions): FetchSession {
       callback(err, '');
       return;
     }
-    if (options.all === true) callback(null, addresses.map((a) => ({ address: a.address, family: a.family })));
+    if (options.all === true)
+      callback(
+        null,
+        addresses.map((a) => ({ address: a.address, family: a.family })),
+      );
     else callback(null, first.address, first.family);
   };
 
@@ -73,7 +79,10 @@ export function openFetchSession(opts: SafeFetchOptions): FetchSession {
         const remote = socket.remoteAddress;
         if (remote === undefined || !opts.guard.addressPermitted(options.hostname, remote)) {
           socket.destroy();
-          return callback(new BlockedTargetError('address', `connected peer ${remote ?? 'unknown'} is not permitted`), null);
+          return callback(
+            new BlockedTargetError('address', `connected peer ${remote ?? 'unknown'} is not permitted`),
+            null,
+          );
         }
         return callback(null, socket);
       });
@@ -103,7 +112,9 @@ export function openFetchSession(opts: SafeFetchOptions): FetchSession {
       if (cause instanceof BlockedTargetError) throw cause;
       if (signal.aborted) throw new UnreachableTargetError(`${url.host} did not answer within the scan budget`);
       const code = (err as { code?: unknown }).code;
-      throw new UnreachableTargetError(`${url.host} could not be reached${typeof code === 'string' ? ` (${code})` : ''}`);
+      throw new UnreachableTargetError(
+        `${url.host} could not be reached${typeof code === 'string' ? ` (${code})` : ''}`,
+      );
     }
   }
 
@@ -115,7 +126,8 @@ export function openFetchSession(opts: SafeFetchOptions): FetchSession {
         const location = res.headers.location;
         if (REDIRECTS.has(res.statusCode) && typeof location === 'string') {
           discard(res.body);
-          if (redirects >= opts.maxRedirects) throw new UnreachableTargetError(`more than ${opts.maxRedirects} redirects`);
+          if (redirects >= opts.maxRedirects)
+            throw new UnreachableTargetError(`more than ${opts.maxRedirects} redirects`);
           let next: URL;
           try {
             next = new URL(location, current);
@@ -130,7 +142,16 @@ export function openFetchSession(opts: SafeFetchOptions): FetchSession {
         const encoding = res.headers['content-encoding'];
         if (!isText(contentType) || (typeof encoding === 'string' && encoding !== 'identity')) {
           discard(res.body);
-          return { requestedUrl: start.href, finalUrl: current.href, status: res.statusCode, contentType, body: '', bytes: 0, truncated: false, redirects };
+          return {
+            requestedUrl: start.href,
+            finalUrl: current.href,
+            status: res.statusCode,
+            contentType,
+            body: '',
+            bytes: 0,
+            truncated: false,
+            redirects,
+          };
         }
         let read: Awaited<ReturnType<typeof readCapped>>;
         try {
@@ -140,7 +161,16 @@ export function openFetchSession(opts: SafeFetchOptions): FetchSession {
           throw new UnreachableTargetError(`${current.host} stopped sending the page`);
         }
         const body = decode(read.bytes, contentType);
-        return { requestedUrl: start.href, finalUrl: current.href, status: res.statusCode, contentType, body, bytes: read.bytes.length, truncated: read.truncated, redirects };
+        return {
+          requestedUrl: start.href,
+          finalUrl: current.href,
+          status: res.statusCode,
+          contentType,
+          body,
+          bytes: read.bytes.length,
+          truncated: read.truncated,
+          redirects,
+        };
       }
     },
     async close() {

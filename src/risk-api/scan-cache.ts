@@ -18,7 +18,8 @@ export interface ScanFailure {
   readonly message: string;
 }
 
-export type ScanOutcome = { readonly ok: true; readonly snapshot: RiskSnapshot } | { readonly ok: false; readonly failure: ScanFailure };
+export type ScanOutcome =
+  { readonly ok: true; readonly snapshot: RiskSnapshot } | { readonly ok: false; readonly failure: ScanFailure };
 
 export interface ScanCache {
   keyFor(url: string, industry: string, processor: string): string;
@@ -29,7 +30,9 @@ export interface ScanCache {
 export function createScanCache(redis: Redis, keyPrefix: string, limits: RiskApiLimits): ScanCache {
   return {
     keyFor(url, industry, processor) {
-      const digest = createHash('sha256').update(JSON.stringify([SCORING_VERSION, url, industry, processor])).digest('hex');
+      const digest = createHash('sha256')
+        .update(JSON.stringify([SCORING_VERSION, url, industry, processor]))
+        .digest('hex');
       return `${keyPrefix}risk:cache:${digest}`;
     },
     async get(key) {
@@ -56,9 +59,15 @@ export function createScanCache(redis: Redis, keyPrefix: string, limits: RiskApi
 function parseOutcome(value: unknown): ScanOutcome | null {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as { ok?: unknown; snapshot?: unknown; failure?: { code?: unknown; message?: unknown } };
-  if (v.ok === true && typeof v.snapshot === 'object' && v.snapshot !== null) return { ok: true, snapshot: v.snapshot as RiskSnapshot };
+  if (v.ok === true && typeof v.snapshot === 'object' && v.snapshot !== null)
+    return { ok: true, snapshot: v.snapshot as RiskSnapshot };
   const code = v.failure?.code;
-  if (v.ok === false && typeof code === 'string' && Object.hasOwn(ERRORS, code) && typeof v.failure?.message === 'string') {
+  if (
+    v.ok === false &&
+    typeof code === 'string' &&
+    Object.hasOwn(ERRORS, code) &&
+    typeof v.failure?.message === 'string'
+  ) {
     return { ok: false, failure: { code: code as ErrorCode, message: v.failure.message } };
   }
   return null;

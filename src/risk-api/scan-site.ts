@@ -40,7 +40,10 @@ export async function scanSite(req: ScanRequest, deps: ScanDeps): Promise<RiskSn
     });
     const textChars = crawl.pages.reduce((n, p) => n + p.text.length, 0);
     if (textChars < deps.limits.minTextChars) {
-      throw new PayFluxError('PF_ERR_UNPROCESSABLE', `the site has too little text to assess (${textChars} characters, need ${deps.limits.minTextChars})`);
+      throw new PayFluxError(
+        'PF_ERR_UNPROCESSABLE',
+        `the site has too little text to assess (${textChars} characters, need ${deps.limits.minTextChars})`,
+      );
     }
     const linked = new Set<PolicyKind>();
     // A policy link whose page could not be used still says "a policy page exists" (Weak).
@@ -76,7 +79,14 @@ export async function scanSite(req: ScanRequest, deps: ScanDeps): Promise<RiskSn
         durationMs: Math.max(0, deps.now() - started),
         bytesFetched: crawl.pages.reduce((n, p) => n + p.bytes, 0),
         redirects: crawl.redirects,
-        pages: crawl.pages.map((p) => ({ url: p.url, roles: p.roles, status: p.status, bytes: p.bytes, truncated: p.truncated, textChars: p.text.length })),
+        pages: crawl.pages.map((p) => ({
+          url: p.url,
+          roles: p.roles,
+          status: p.status,
+          bytes: p.bytes,
+          truncated: p.truncated,
+          textChars: p.text.length,
+        })),
         skippedPages: crawl.skipped,
         budgetExhausted: crawl.budgetExhausted,
       },

@@ -11,17 +11,39 @@
  *   total      round(sum), clamped 0–100
  *   tier       <20 LOW · <40 MODERATE · <60 ELEVATED · <80 HIGH · else CRITICAL
  */
-import { POLICY_KINDS, RISK_LABELS, type Finding, type Policies, type PolicyKind, type PolicyStatus, type RiskLabel, type RiskTier, type ScoreBreakdown } from './types.js';
+import {
+  POLICY_KINDS,
+  RISK_LABELS,
+  type Finding,
+  type Policies,
+  type PolicyKind,
+  type PolicyStatus,
+  type RiskLabel,
+  type RiskTier,
+  type ScoreBreakdown,
+} from './types.js';
 
 export const SCORING_VERSION = 1;
 
 export const POLICY_WEIGHTS: Readonly<Record<PolicyKind, number>> = { refund: 20, terms: 15, privacy: 15, contact: 15 };
 const GAP: Readonly<Record<PolicyStatus, number>> = { Present: 0, Weak: 0.5, Missing: 1 };
 
-const HIGH_RISK_INDUSTRY = /(?<![a-z])(gambling|casino|betting|lottery|crypto\w*|forex|adult|dating|nutraceuticals?|supplements?|cbd|cannabis|firearms?|weapons?|tobacco|vap(e|ing)|pharmacy|debt[ -]collection|escort|pawn)(?![a-z])/i;
-const ELEVATED_INDUSTRY = /(?<![a-z])(travel|airlines?|ticketing|tickets|events?|subscriptions?|digital[ -]goods|software|saas|electronics|jewel(le)?ry|luxury|marketplace|crowdfunding|telemarketing|gaming)(?![a-z])/i;
+const HIGH_RISK_INDUSTRY =
+  /(?<![a-z])(gambling|casino|betting|lottery|crypto\w*|forex|adult|dating|nutraceuticals?|supplements?|cbd|cannabis|firearms?|weapons?|tobacco|vap(e|ing)|pharmacy|debt[ -]collection|escort|pawn)(?![a-z])/i;
+const ELEVATED_INDUSTRY =
+  /(?<![a-z])(travel|airlines?|ticketing|tickets|events?|subscriptions?|digital[ -]goods|software|saas|electronics|jewel(le)?ry|luxury|marketplace|crowdfunding|telemarketing|gaming)(?![a-z])/i;
 /** Processors whose merchant terms require refund and terms pages visible on the site. */
-const STRICT_PROCESSORS = new Set(['stripe', 'paypal', 'square', 'adyen', 'braintree', 'checkout', 'checkout.com', 'shopify payments', 'worldpay']);
+const STRICT_PROCESSORS = new Set([
+  'stripe',
+  'paypal',
+  'square',
+  'adyen',
+  'braintree',
+  'checkout',
+  'checkout.com',
+  'shopify payments',
+  'worldpay',
+]);
 
 export interface ScoreFacts {
   readonly requestedUrl: string;
@@ -74,21 +96,46 @@ export function scoreSnapshot(policies: Policies, facts: ScoreFacts): Score {
     policyPoints += POLICY_WEIGHTS[kind] * GAP[status];
     credit += POLICY_WEIGHTS[kind] * (1 - GAP[status]);
     if (status === 'Missing') {
-      findings.push({ code: `POLICY_MISSING_${kind.toUpperCase()}`, severity: kind === 'refund' || kind === 'terms' ? 'critical' : 'warning', message: `No ${kind} policy was found on the site` });
+      findings.push({
+        code: `POLICY_MISSING_${kind.toUpperCase()}`,
+        severity: kind === 'refund' || kind === 'terms' ? 'critical' : 'warning',
+        message: `No ${kind} policy was found on the site`,
+      });
     } else if (status === 'Weak') {
-      findings.push({ code: `POLICY_WEAK_${kind.toUpperCase()}`, severity: 'warning', message: `The ${kind} policy is only mentioned, not clearly published` });
+      findings.push({
+        code: `POLICY_WEAK_${kind.toUpperCase()}`,
+        severity: 'warning',
+        message: `The ${kind} policy is only mentioned, not clearly published`,
+      });
     }
   }
 
   const cls = industryClass(facts.industry);
   const industryPoints = cls === 'high' ? 20 : cls === 'elevated' ? 10 : 0;
-  if (cls === 'high') findings.push({ code: 'INDUSTRY_HIGH_RISK', severity: 'warning', message: `${facts.industry} is a high-risk industry for card processors` });
-  if (cls === 'elevated') findings.push({ code: 'INDUSTRY_ELEVATED_RISK', severity: 'info', message: `${facts.industry} carries elevated chargeback risk` });
+  if (cls === 'high')
+    findings.push({
+      code: 'INDUSTRY_HIGH_RISK',
+      severity: 'warning',
+      message: `${facts.industry} is a high-risk industry for card processors`,
+    });
+  if (cls === 'elevated')
+    findings.push({
+      code: 'INDUSTRY_ELEVATED_RISK',
+      severity: 'info',
+      message: `${facts.industry} carries elevated chargeback risk`,
+    });
 
   let processorPoints = 0;
-  if (STRICT_PROCESSORS.has(facts.processor) && (policies.refund.status !== 'Present' || policies.terms.status !== 'Present')) {
+  if (
+    STRICT_PROCESSORS.has(facts.processor) &&
+    (policies.refund.status !== 'Present' || policies.terms.status !== 'Present')
+  ) {
     processorPoints = 5;
-    findings.push({ code: 'PROCESSOR_POLICY_REQUIREMENT', severity: 'warning', message: `${facts.processor} expects visible refund and terms policies` });
+    findings.push({
+      code: 'PROCESSOR_POLICY_REQUIREMENT',
+      severity: 'warning',
+      message: `${facts.processor} expects visible refund and terms policies`,
+    });
   }
 
   const requested = new URL(facts.requestedUrl);
@@ -100,18 +147,43 @@ export function scoreSnapshot(policies: Policies, facts: ScoreFacts): Score {
   }
   if (siteOf(final) !== siteOf(requested)) {
     sitePoints += 5;
-    findings.push({ code: 'OFFSITE_REDIRECT', severity: 'warning', message: `The site redirects to another host (${final.hostname})` });
+    findings.push({
+      code: 'OFFSITE_REDIRECT',
+      severity: 'warning',
+      message: `The site redirects to another host (${final.hostname})`,
+    });
   }
-  if (facts.truncatedPages > 0) findings.push({ code: 'PAGE_TRUNCATED', severity: 'info', message: `${facts.truncatedPages} page(s) were larger than the scan reads; only the beginning was analysed` });
-  if (facts.skippedPages > 0) findings.push({ code: 'PAGES_SKIPPED', severity: 'info', message: `${facts.skippedPages} linked policy page(s) could not be scanned` });
-  if (facts.budgetExhausted) findings.push({ code: 'SCAN_BUDGET_EXHAUSTED', severity: 'info', message: 'The scan ran out of time before every page was read' });
+  if (facts.truncatedPages > 0)
+    findings.push({
+      code: 'PAGE_TRUNCATED',
+      severity: 'info',
+      message: `${facts.truncatedPages} page(s) were larger than the scan reads; only the beginning was analysed`,
+    });
+  if (facts.skippedPages > 0)
+    findings.push({
+      code: 'PAGES_SKIPPED',
+      severity: 'info',
+      message: `${facts.skippedPages} linked policy page(s) could not be scanned`,
+    });
+  if (facts.budgetExhausted)
+    findings.push({
+      code: 'SCAN_BUDGET_EXHAUSTED',
+      severity: 'info',
+      message: 'The scan ran out of time before every page was read',
+    });
 
   const total = Math.min(100, Math.max(0, Math.round(policyPoints + industryPoints + processorPoints + sitePoints)));
   const riskTier = tierFor(total);
   const coverage = credit / Object.values(POLICY_WEIGHTS).reduce((a, b) => a + b, 0);
   const completeness = facts.discovered === 0 ? 1 : facts.policyPagesScanned / facts.discovered;
   return {
-    scoreBreakdown: { policies: round1(policyPoints), industry: industryPoints, processor: processorPoints, site: sitePoints, total },
+    scoreBreakdown: {
+      policies: round1(policyPoints),
+      industry: industryPoints,
+      processor: processorPoints,
+      site: sitePoints,
+      total,
+    },
     findings,
     riskTier,
     riskLabel: labelFor(riskTier),

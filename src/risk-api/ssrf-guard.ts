@@ -79,7 +79,8 @@ export const defaultResolver: Resolver = async (host) => {
   return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 };
 
-type Verdict = { readonly ok: true; readonly addresses: readonly ResolvedAddress[] } | { readonly ok: false; readonly error: Error };
+type Verdict =
+  { readonly ok: true; readonly addresses: readonly ResolvedAddress[] } | { readonly ok: false; readonly error: Error };
 
 export function createSsrfGuard(opts: SsrfGuardOptions): SsrfGuard {
   const resolver = opts.resolver ?? defaultResolver;
@@ -87,11 +88,14 @@ export function createSsrfGuard(opts: SsrfGuardOptions): SsrfGuard {
   const verdicts = new Map<string, { readonly expires: number; readonly verdict: Verdict }>();
 
   function staticCheck(url: URL): string {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BlockedTargetError('scheme', `scheme ${url.protocol} is not http or https`);
-    if (url.username !== '' || url.password !== '') throw new BlockedTargetError('credentials', 'URLs with credentials are not fetched');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new BlockedTargetError('scheme', `scheme ${url.protocol} is not http or https`);
+    if (url.username !== '' || url.password !== '')
+      throw new BlockedTargetError('credentials', 'URLs with credentials are not fetched');
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const listed = hostAllowed(opts.allowList, url.hostname) || addressAllowed(opts.allowList, host);
-    if (url.port !== '' && url.port !== '80' && url.port !== '443' && !listed) throw new BlockedTargetError('port', `port ${url.port} is not 80 or 443`);
+    if (url.port !== '' && url.port !== '80' && url.port !== '443' && !listed)
+      throw new BlockedTargetError('port', `port ${url.port} is not 80 or 443`);
     if (!listed && parseAddress(host) === null) {
       const lower = host.toLowerCase();
       if (!lower.includes('.') || lower === 'localhost' || LOCAL_SUFFIXES.some((s) => lower.endsWith(s))) {
@@ -106,7 +110,13 @@ export function createSsrfGuard(opts: SsrfGuardOptions): SsrfGuard {
     for (const a of addresses) {
       // One bad address poisons the whole answer: the connector may try any of them.
       if (!permitted(hostListed, a.address)) {
-        return { ok: false, error: new BlockedTargetError('address', `${host} resolves to a non-public address (${blockedRange(a.address) ?? 'range'})`) };
+        return {
+          ok: false,
+          error: new BlockedTargetError(
+            'address',
+            `${host} resolves to a non-public address (${blockedRange(a.address) ?? 'range'})`,
+          ),
+        };
       }
     }
     return { ok: true, addresses };
@@ -151,7 +161,9 @@ export function createSsrfGuard(opts: SsrfGuardOptions): SsrfGuard {
     precheck(url) {
       const host = staticCheck(url);
       if (parseAddress(host) === null) return;
-      const verdict = judge(host, hostAllowed(opts.allowList, url.hostname), [{ address: host, family: host.includes(':') ? 6 : 4 }]);
+      const verdict = judge(host, hostAllowed(opts.allowList, url.hostname), [
+        { address: host, family: host.includes(':') ? 6 : 4 },
+      ]);
       if (!verdict.ok) throw verdict.error;
     },
     async check(url, signal) {
@@ -177,7 +189,9 @@ export function createSsrfGuard(opts: SsrfGuardOptions): SsrfGuard {
         } catch (err) {
           if (err instanceof UnreachableTargetError) throw err;
           const code = (err as { code?: unknown }).code;
-          const error = new UnreachableTargetError(`DNS lookup of ${key} failed${typeof code === 'string' ? ` (${code})` : ''}`);
+          const error = new UnreachableTargetError(
+            `DNS lookup of ${key} failed${typeof code === 'string' ? ` (${code})` : ''}`,
+          );
           remember(key, { ok: false, error });
           throw error;
         }

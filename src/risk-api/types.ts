@@ -66,7 +66,11 @@ export interface SnapshotMeta {
   readonly redirects: number;
   readonly pages: readonly PageSummary[];
   /** Policy pages linked from the home page that could not be scanned (blocked, failed, over budget). */
-  readonly skippedPages: readonly { readonly url: string; readonly kinds: readonly PolicyKind[]; readonly reason: string }[];
+  readonly skippedPages: readonly {
+    readonly url: string;
+    readonly kinds: readonly PolicyKind[];
+    readonly reason: string;
+  }[];
   readonly budgetExhausted: boolean;
 }
 

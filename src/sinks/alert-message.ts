@@ -16,7 +16,13 @@ export interface WebhookAlert {
 }
 
 export function webhookAlert(alertId: string, kind: AlertKind, incident: Incident, nowMs: number): WebhookAlert {
-  return { type: 'payflux_incident_alert', alert_id: alertId, kind, created_at: new Date(nowMs).toISOString(), warning: incident };
+  return {
+    type: 'payflux_incident_alert',
+    alert_id: alertId,
+    kind,
+    created_at: new Date(nowMs).toISOString(),
+    warning: incident,
+  };
 }
 
 /** Slack mrkdwn treats these three as control characters. */
@@ -43,7 +49,8 @@ export function slackAlert(kind: AlertKind, i: Incident): object {
     `*Drivers* ${esc(i.processor_risk_drivers.join(', '))}`,
     `*Events* ${i.event_count} · *Opened* ${i.opened_at}${i.resolved_at === null ? '' : ` · *Resolved* ${i.resolved_at}`}`,
   ];
-  if (i.processor_playbook_context !== undefined && i.processor_playbook_context !== '') lines.push(`_${esc(i.processor_playbook_context)}_`);
+  if (i.processor_playbook_context !== undefined && i.processor_playbook_context !== '')
+    lines.push(`_${esc(i.processor_playbook_context)}_`);
   if (i.risk_trajectory !== undefined) lines.push(esc(i.risk_trajectory));
   return {
     text: `PayFlux: ${esc(head)}`,

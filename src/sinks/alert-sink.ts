@@ -133,8 +133,18 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
   const scripted = redis as unknown as ScriptedRedis;
 
   const registers = options.registry === undefined ? [] : [options.registry];
-  const deliveries = new Counter({ name: 'payflux_alert_deliveries_total', help: 'Alert delivery attempts by destination and result', labelNames: ['destination', 'result'] as const, registers });
-  const suppressed = new Counter({ name: 'payflux_alerts_suppressed_total', help: 'Alerts not sent, by reason', labelNames: ['reason'] as const, registers });
+  const deliveries = new Counter({
+    name: 'payflux_alert_deliveries_total',
+    help: 'Alert delivery attempts by destination and result',
+    labelNames: ['destination', 'result'] as const,
+    registers,
+  });
+  const suppressed = new Counter({
+    name: 'payflux_alerts_suppressed_total',
+    help: 'Alerts not sent, by reason',
+    labelNames: ['reason'] as const,
+    registers,
+  });
 
   function alertOf(t: IncidentTransition): { id: string; kind: AlertKind } | undefined {
     const i = t.incident;
@@ -142,7 +152,9 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       case 'open':
         return RANK[i.processor_risk_band] >= minRank ? { id: `${i.warning_id}|open`, kind: 'open' } : undefined;
       case 'escalate':
-        return RANK[i.processor_risk_band] >= minRank ? { id: `${i.warning_id}|escalate|${i.processor_risk_band}`, kind: 'escalate' } : undefined;
+        return RANK[i.processor_risk_band] >= minRank
+          ? { id: `${i.warning_id}|escalate|${i.processor_risk_band}`, kind: 'escalate' }
+          : undefined;
       case 'resolve':
         return RANK[i.peak_band] >= minRank ? { id: `${i.warning_id}|resolve`, kind: 'resolve' } : undefined;
       case 'update':

@@ -124,7 +124,7 @@ export async function createFileDestination(path: string, logger: Logger): Promi
  * regular file completes in one call short of a full disk, and the loop covers a short write.
  */
 async function writeAll(h: FileHandle, buf: Buffer): Promise<void> {
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     const { bytesWritten } = await h.write(buf, off, buf.length - off);
     off += bytesWritten;
   }

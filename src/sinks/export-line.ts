@@ -28,7 +28,11 @@ const schema = {
     failure_category: str,
     geo_bucket: str,
     retry_count: { type: 'integer' },
-    ...Object.fromEntries(OPTIONAL_STRING_FIELDS.filter((f) => !['merchant_id_hash', 'payment_intent_id_hash', 'failure_category'].includes(f)).map((f) => [f, str])),
+    ...Object.fromEntries(
+      OPTIONAL_STRING_FIELDS.filter(
+        (f) => !['merchant_id_hash', 'payment_intent_id_hash', 'failure_category'].includes(f),
+      ).map((f) => [f, str]),
+    ),
     stream_message_id: str,
     consumer_name: str,
     processed_at: str,
@@ -75,7 +79,8 @@ export function createLineSerializer(consumerName: string): LineSerializer {
     let out = '';
     for (const env of entries) {
       if (env.eventJson === undefined) out += parts.serialised(env, processedAt);
-      else out += `${HEAD}${env.eventJson}${STREAM_ID_KEY}${JSON.stringify(env.id)}${bookkeeping}${parts.tail(env.risk, env.tier).text}`;
+      else
+        out += `${HEAD}${env.eventJson}${STREAM_ID_KEY}${JSON.stringify(env.id)}${bookkeeping}${parts.tail(env.risk, env.tier).text}`;
     }
     return out;
   };
@@ -131,7 +136,14 @@ export function createLineEncoder(consumerName: string): LineEncoder {
       // The id goes between quotes as it is when it needs no escaping (a stream id always), else
       // as the inside of its JSON string (escapes are ASCII: still ≤ 3 bytes a code unit).
       const id = plainId(env.id) ? env.id : JSON.stringify(env.id).slice(1, -1);
-      const bound = at + HEAD_BYTES.length + 3 * json.length + STREAM_ID_OPEN.length + 3 * id.length + bookkeeping.length + tail.length;
+      const bound =
+        at +
+        HEAD_BYTES.length +
+        3 * json.length +
+        STREAM_ID_OPEN.length +
+        3 * id.length +
+        bookkeeping.length +
+        tail.length;
       if (bound > scratch.length) scratch = grow(scratch, at, bound);
       at += HEAD_BYTES.copy(scratch, at);
       at += scratch.write(json, at);
@@ -194,7 +206,14 @@ function createLineParts(consumerName: string): {
 
   const tail = (r: RiskAssessment | undefined, t: TierContext | undefined): LineTail => {
     // A tier context without an assessment is not something the stages make; not cached.
-    if (r === undefined) return t === undefined ? bare : lineTail(membersOf(stringifyRisk({ processor_playbook_context: t.playbookContext, risk_trajectory: t.riskTrajectory })));
+    if (r === undefined)
+      return t === undefined
+        ? bare
+        : lineTail(
+            membersOf(
+              stringifyRisk({ processor_playbook_context: t.playbookContext, risk_trajectory: t.riskTrajectory }),
+            ),
+          );
     const hit = byRisk.get(r);
     if (hit !== undefined && hit.tier === t) return hit.tail;
     const made = lineTail(

@@ -14,7 +14,12 @@ import type { Logger } from 'pino';
 import type { Config, ExportMode } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import type { Batch } from '../pipeline/types.js';
-import { createFileDestination, createStreamDestination, type Destination, type DestinationName } from './destinations.js';
+import {
+  createFileDestination,
+  createStreamDestination,
+  type Destination,
+  type DestinationName,
+} from './destinations.js';
 import { createLineEncoder } from './export-line.js';
 
 export interface DestinationHealth {
@@ -59,11 +64,20 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
   const mode = config.export.mode;
   const destinations: Destination[] = [];
   if (mode !== 'file') destinations.push(createStreamDestination('stdout', d.stdout));
-  if (mode !== 'stdout' && config.export.file !== undefined) destinations.push(await createFileDestination(config.export.file, d.logger));
+  if (mode !== 'stdout' && config.export.file !== undefined)
+    destinations.push(await createFileDestination(config.export.file, d.logger));
   const encode = createLineEncoder(d.consumerName ?? config.consumer.name);
   const state = new Map<DestinationName, DestinationState>();
   for (const dest of destinations) {
-    state.set(dest.name, { healthy: true, last_success_at: null, last_error_at: null, last_error: null, failing_since: null, lines_written: 0, failingSinceMs: undefined });
+    state.set(dest.name, {
+      healthy: true,
+      last_success_at: null,
+      last_error_at: null,
+      last_error: null,
+      failing_since: null,
+      lines_written: 0,
+      failingSinceMs: undefined,
+    });
   }
   // Which destinations already hold a batch: a retry skips them. Weak, so batches are not kept.
   const written = new WeakMap<Batch, Set<DestinationName>>();

@@ -41,7 +41,11 @@ export interface OutcomeAnnotationLine {
 
 export type RecordResult =
   | { readonly status: 'unknown' }
-  | { readonly status: 'stored' | 'kept' | 'duplicate'; readonly warning: Warning; readonly leadTimeSeconds: number | null };
+  | {
+      readonly status: 'stored' | 'kept' | 'duplicate';
+      readonly warning: Warning;
+      readonly leadTimeSeconds: number | null;
+    };
 
 export interface OutcomeRecorder {
   record(warningId: string, input: OutcomeInput, options?: RecordOutcomeOptions): Promise<RecordResult>;
@@ -59,7 +63,10 @@ export interface OutcomeRecorderOptions {
 /** Minutes to a week: processors escalate within minutes to days of the pattern. */
 const LEAD_TIME_BUCKETS = [30, 60, 300, 600, 1800, 3600, 7200, 21_600, 43_200, 86_400, 259_200, 604_800];
 
-export function leadTimeSeconds(w: Pick<Warning, 'processed_at'>, input: Pick<OutcomeInput, 'outcome_type' | 'observed_at'>): number | null {
+export function leadTimeSeconds(
+  w: Pick<Warning, 'processed_at'>,
+  input: Pick<OutcomeInput, 'outcome_type' | 'observed_at'>,
+): number | null {
   if (input.outcome_type === 'none') return null;
   const ms = Date.parse(input.observed_at) - Date.parse(w.processed_at);
   return Number.isFinite(ms) ? Math.round(ms) / 1000 : null;

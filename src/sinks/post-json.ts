@@ -12,11 +12,20 @@ export interface PostVerdict {
 }
 
 /** POST a JSON body; 2xx is ok, 408/429/5xx and network errors are retryable, other statuses are final. */
-export async function postJson(url: string, body: string, idempotencyKey: string, timeoutMs: number): Promise<PostVerdict> {
+export async function postJson(
+  url: string,
+  body: string,
+  idempotencyKey: string,
+  timeoutMs: number,
+): Promise<PostVerdict> {
   try {
     const res = await request(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'payflux-alerts', 'idempotency-key': idempotencyKey },
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'payflux-alerts',
+        'idempotency-key': idempotencyKey,
+      },
       body,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,

@@ -124,8 +124,7 @@ export interface WarningPage {
 }
 
 export type RecordOutcomeResult =
-  | { readonly status: 'unknown' }
-  | { readonly status: 'stored' | 'kept' | 'duplicate'; readonly warning: Warning };
+  { readonly status: 'unknown' } | { readonly status: 'stored' | 'kept' | 'duplicate'; readonly warning: Warning };
 
 export interface RecordOutcomeOptions {
   /** False: keep an outcome already stored (other than `none`). Manual corrections overwrite. */
@@ -156,13 +155,17 @@ function memberFor(i: Incident): string {
 
 function decodeCursor(cursor: string): string {
   const member = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!MEMBER_RE.test(member)) throw new PayFluxError('PF_ERR_VALIDATION', 'cursor is not a cursor this API returned', 'cursor');
+  if (!MEMBER_RE.test(member))
+    throw new PayFluxError('PF_ERR_VALIDATION', 'cursor is not a cursor this API returned', 'cursor');
   return member;
 }
 
 function parse(incident: string | null | undefined, outcome: string | null | undefined): Warning | undefined {
   if (incident === null || incident === undefined) return undefined;
-  return toWarning(JSON.parse(incident) as Incident, outcome === null || outcome === undefined ? undefined : (JSON.parse(outcome) as Outcome));
+  return toWarning(
+    JSON.parse(incident) as Incident,
+    outcome === null || outcome === undefined ? undefined : (JSON.parse(outcome) as Outcome),
+  );
 }
 
 export function createWarningStore(options: WarningStoreOptions): WarningStore {
@@ -221,7 +224,8 @@ export function createWarningStore(options: WarningStoreOptions): WarningStore {
       const members = await redis.zrange(key, start, '+', 'BYLEX', 'LIMIT', 0, limit + 1);
       const page = members.slice(0, limit);
       const lastMember = page[page.length - 1];
-      const nextCursor = members.length > limit && lastMember !== undefined ? Buffer.from(lastMember).toString('base64url') : null;
+      const nextCursor =
+        members.length > limit && lastMember !== undefined ? Buffer.from(lastMember).toString('base64url') : null;
       return { warnings: await fetch(page.map((m) => m.slice(14))), nextCursor };
     },
 

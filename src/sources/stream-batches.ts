@@ -23,7 +23,11 @@ export interface StreamBatchesOptions {
   readonly now?: () => number;
 }
 
-export function streamBatches(reader: StreamReader, demand$: Observable<unknown>, o: StreamBatchesOptions): Observable<StreamEntry[]> {
+export function streamBatches(
+  reader: StreamReader,
+  demand$: Observable<unknown>,
+  o: StreamBatchesOptions,
+): Observable<StreamEntry[]> {
   return defer(() => {
     // Per subscription: when we last looked for abandoned entries.
     const now = o.now ?? Date.now;

@@ -17,7 +17,9 @@ describe('Prometheus alert rules', () => {
   it('only use metric names PayFlux exports', async () => {
     const { readFileSync } = await import('node:fs');
     const { createMetrics } = await import('../../src/metrics.js');
-    const names = new Set((await createMetrics({ defaultMetrics: false }).registry.getMetricsAsJSON()).map((m) => m.name));
+    const names = new Set(
+      (await createMetrics({ defaultMetrics: false }).registry.getMetricsAsJSON()).map((m) => m.name),
+    );
     const rules = readFileSync(`${cwd}payflux-alerts.yml`, 'utf8');
     const used = [...new Set([...rules.matchAll(/\b(payflux_[a-z_]+)/g)].map((m) => m[1]!))];
     expect(used.length).toBeGreaterThan(5);

@@ -48,7 +48,12 @@ export interface Outcome {
 export function traffic(s: Scenario, seed: number): Envelope[] {
   // The healthy control processor matters where something can leak into it: incidents.
   const subject = { name: 'stripe', shape: s.shape, ...(s.arrival ? { arrival: s.arrival } : {}) };
-  return generate(s.onsetSec === undefined ? [subject] : [subject, { name: 'adyen', shape: CONTROL }], s.durationSec, seed, START_MS);
+  return generate(
+    s.onsetSec === undefined ? [subject] : [subject, { name: 'adyen', shape: CONTROL }],
+    s.durationSec,
+    seed,
+    START_MS,
+  );
 }
 
 export function run(s: Scenario, envs: Envelope[], model: RiskModelName): Outcome {
@@ -81,16 +86,20 @@ export function run(s: Scenario, envs: Envelope[], model: RiskModelName): Outcom
       episodes[name].push({ start: open[name], end: t });
       open[name] = NaN;
     }
-    if (name === 'stripe' && t >= WARMUP_SEC && (t < onset || t >= end + 180)) quietPeak = Math.max(quietPeak, risk.score);
+    if (name === 'stripe' && t >= WARMUP_SEC && (t < onset || t >= end + 180))
+      quietPeak = Math.max(quietPeak, risk.score);
     if (name !== 'stripe' || t < onset || t >= end) continue;
     peakScore = Math.max(peakScore, risk.score);
-    for (const band of ['elevated', 'high', 'critical'] as const) if (rank >= RANK[band] && first[band] === undefined) first[band] = t - onset;
+    for (const band of ['elevated', 'high', 'critical'] as const)
+      if (rank >= RANK[band] && first[band] === undefined) first[band] = t - onset;
     if (rank > 0) {
       for (const d of risk.drivers) seen.add(d as RiskDriver);
-      if (driversSec === undefined && (s.expect.drivers ?? []).every((d) => risk.drivers.includes(d))) driversSec = t - onset;
+      if (driversSec === undefined && (s.expect.drivers ?? []).every((d) => risk.drivers.includes(d)))
+        driversSec = t - onset;
     }
   }
-  for (const name of ['stripe', 'adyen'] as const) if (!Number.isNaN(open[name])) episodes[name].push({ start: open[name], end: clock[name] });
+  for (const name of ['stripe', 'adyen'] as const)
+    if (!Number.isNaN(open[name])) episodes[name].push({ start: open[name], end: clock[name] });
 
   const long = (e: Episode) => e.end - e.start > EPISODE_SEC && e.end > WARMUP_SEC;
   const incidentEpisode = (e: Episode) => e.end >= onset && e.start < end + 180;

@@ -43,8 +43,17 @@ export const BASE_RATE = 15;
 const DECLINES = ['card_declined', 'insufficient_funds', 'do_not_honor', 'expired_card', 'incorrect_cvc'];
 const AUTH = ['authentication_required', '3ds_failed', 'authentication_failed'];
 export const USUAL_GEOS: readonly (readonly [string, number])[] = [
-  ['US', 0.55], ['GB', 0.1], ['CA', 0.08], ['DE', 0.07], ['FR', 0.05], ['AU', 0.04],
-  ['NL', 0.03], ['ES', 0.03], ['IT', 0.02], ['SE', 0.02], ['BR', 0.01],
+  ['US', 0.55],
+  ['GB', 0.1],
+  ['CA', 0.08],
+  ['DE', 0.07],
+  ['FR', 0.05],
+  ['AU', 0.04],
+  ['NL', 0.03],
+  ['ES', 0.03],
+  ['IT', 0.02],
+  ['SE', 0.02],
+  ['BR', 0.01],
 ];
 /** Region codes outside the usual mix, for diverse merchants and card testing. */
 export const GEO_POOL: readonly string[] = Array.from({ length: 200 }, (_, i) => `R${String(i).padStart(3, '0')}`);
@@ -62,7 +71,10 @@ function weighted(xs: readonly (readonly [string, number])[], r: Rng): string {
 /** Zipf(1) over `n` geos: a few big markets and a long tail. */
 export function zipfGeos(n: number): readonly (readonly [string, number])[] {
   const h = Array.from({ length: n }, (_, i) => 1 / (i + 1)).reduce((a, b) => a + b, 0);
-  return Array.from({ length: n }, (_, i) => [i < USUAL_GEOS.length ? USUAL_GEOS[i]![0] : GEO_POOL[i]!, 1 / (i + 1) / h] as const);
+  return Array.from(
+    { length: n },
+    (_, i) => [i < USUAL_GEOS.length ? USUAL_GEOS[i]![0] : GEO_POOL[i]!, 1 / (i + 1) / h] as const,
+  );
 }
 
 export interface HealthyOptions {
@@ -91,10 +103,17 @@ export function healthy(o: HealthyOptions = {}): TrafficShape & { failureRate(t:
   const geos = o.geos ?? USUAL_GEOS;
   const growth = o.growth ?? (() => 1);
   const failureRate = (t: number) =>
-    Math.min(0.12, Math.max(0.05, mean + wave * Math.sin((2 * Math.PI * t) / period + phase) + 0.015 * noise(t / 60 + phase * 7)));
+    Math.min(
+      0.12,
+      Math.max(0.05, mean + wave * Math.sin((2 * Math.PI * t) / period + phase) + 0.015 * noise(t / 60 + phase * 7)),
+    );
   return {
     failureRate,
-    rate: (t) => BASE_RATE * growth(t) * (1 + vWave * Math.sin((2 * Math.PI * t) / period + phase + 1)) * (1 + 0.15 * noise(t / 20 + phase * 13)),
+    rate: (t) =>
+      BASE_RATE *
+      growth(t) *
+      (1 + vWave * Math.sin((2 * Math.PI * t) / period + phase + 1)) *
+      (1 + 0.15 * noise(t / 20 + phase * 13)),
     draw: (t, r) => drawOrdinary(failureRate(t), geos, r),
   };
 }
@@ -182,7 +201,26 @@ export function generate(
     const ms = Math.max(lastMs, Math.floor(arrive));
     seq = ms === lastMs ? seq + 1 : 0;
     lastMs = ms;
-    const event = paymentEvent({ at, timestamp: iso(at), processor: name, failed: d.failed, category: d.category, retries: d.retries, geo: d.geo });
-    return { id: `${ms}-${seq}`, idMs: ms, idSeq: seq, event, eventJson: undefined, eventTimeMs: at, ingestedAtMs: ms, deliveries: 1, risk: undefined, tier: undefined };
+    const event = paymentEvent({
+      at,
+      timestamp: iso(at),
+      processor: name,
+      failed: d.failed,
+      category: d.category,
+      retries: d.retries,
+      geo: d.geo,
+    });
+    return {
+      id: `${ms}-${seq}`,
+      idMs: ms,
+      idSeq: seq,
+      event,
+      eventJson: undefined,
+      eventTimeMs: at,
+      ingestedAtMs: ms,
+      deliveries: 1,
+      risk: undefined,
+      tier: undefined,
+    };
   });
 }

@@ -19,7 +19,8 @@ function outcomesOf(s: Scenario, model: RiskModelName): Outcome[] {
   if (!outcomes.has(`${s.name}/${model}`)) {
     for (const seed of SEEDS) {
       const envs = traffic(s, seed);
-      for (const m of MODELS) outcomes.set(`${s.name}/${m}`, [...(outcomes.get(`${s.name}/${m}`) ?? []), run(s, envs, m)]);
+      for (const m of MODELS)
+        outcomes.set(`${s.name}/${m}`, [...(outcomes.get(`${s.name}/${m}`) ?? []), run(s, envs, m)]);
     }
   }
   return outcomes.get(`${s.name}/${model}`) ?? [];
@@ -34,15 +35,23 @@ describe.each(SCENARIOS)('scenario $name', (s) => {
       const where = `${s.name} (seed ${SEEDS[i]})`;
       expect(o.falsePositives, `${where}: false-positive episodes`).toEqual([]);
       expect(o.controlFalsePositives, `${where}: control processor episodes`).toEqual([]);
-      if (e.elevatedWithinSec !== undefined) expect(within(o.elevatedSec, e.elevatedWithinSec), `${where}: elevated after ${o.elevatedSec}s`).toBe(true);
-      if (e.highWithinSec !== undefined) expect(within(o.highSec, e.highWithinSec), `${where}: high after ${o.highSec}s`).toBe(true);
-      if (e.criticalWithinSec !== undefined) expect(within(o.criticalSec, e.criticalWithinSec), `${where}: critical after ${o.criticalSec}s`).toBe(true);
-      if (e.flaggedBeforeSec !== undefined) expect(within(o.elevatedSec, e.flaggedBeforeSec), `${where}: flagged after ${o.elevatedSec}s`).toBe(true);
+      if (e.elevatedWithinSec !== undefined)
+        expect(within(o.elevatedSec, e.elevatedWithinSec), `${where}: elevated after ${o.elevatedSec}s`).toBe(true);
+      if (e.highWithinSec !== undefined)
+        expect(within(o.highSec, e.highWithinSec), `${where}: high after ${o.highSec}s`).toBe(true);
+      if (e.criticalWithinSec !== undefined)
+        expect(within(o.criticalSec, e.criticalWithinSec), `${where}: critical after ${o.criticalSec}s`).toBe(true);
+      if (e.flaggedBeforeSec !== undefined)
+        expect(within(o.elevatedSec, e.flaggedBeforeSec), `${where}: flagged after ${o.elevatedSec}s`).toBe(true);
       if (e.drivers !== undefined) {
         const deadline = e.elevatedWithinSec ?? e.highWithinSec ?? e.flaggedBeforeSec ?? 60;
-        expect(within(o.driversSec, deadline), `${where}: drivers ${e.drivers.join(',')} after ${o.driversSec}s (seen ${o.driversSeen.join(',')})`).toBe(true);
+        expect(
+          within(o.driversSec, deadline),
+          `${where}: drivers ${e.drivers.join(',')} after ${o.driversSec}s (seen ${o.driversSeen.join(',')})`,
+        ).toBe(true);
       }
-      if (e.recoverWithinSec !== undefined) expect(within(o.recoverSec, e.recoverWithinSec), `${where}: back to low after ${o.recoverSec}s`).toBe(true);
+      if (e.recoverWithinSec !== undefined)
+        expect(within(o.recoverSec, e.recoverWithinSec), `${where}: back to low after ${o.recoverSec}s`).toBe(true);
       if (s.onsetSec === undefined) expect(o.elevatedSec).toBeUndefined();
     });
   });
@@ -67,7 +76,10 @@ function fmt(values: (number | undefined)[], unit = 's'): string {
 
 /** The markdown table of docs/risk-model.md: worst case over the seeds. */
 export function table(): string {
-  const rows = ['| scenario | model | elevated | high | critical | expected drivers | false positives | back to low | peak | quiet peak |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| scenario | model | elevated | high | critical | expected drivers | false positives | back to low | peak | quiet peak |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const s of SCENARIOS) {
     for (const m of MODELS) {
       const list = outcomes.get(`${s.name}/${m}`) ?? [];
@@ -86,7 +98,10 @@ export function table(): string {
           incident ? fmt(list.map((o) => o.recoverSec)) : '—',
           incident ? Math.min(...list.map((o) => o.peakScore)).toFixed(2) : '—',
           Math.max(...list.map((o) => o.quietPeak)).toFixed(2),
-        ].join(' | ').replace(/^/, '| ').concat(' |'),
+        ]
+          .join(' | ')
+          .replace(/^/, '| ')
+          .concat(' |'),
       );
     }
   }

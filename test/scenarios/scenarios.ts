@@ -111,7 +111,12 @@ export const SCENARIOS: readonly Scenario[] = [
     'retries double the volume: retry counts 1–4, 35% of them fail',
     mixed(2, 0.5, (_t, r) => {
       const failed = r() < 0.35;
-      return { failed, category: failed ? pickOf(['do_not_honor', 'card_declined', 'processing_error'], r) : undefined, retries: 1 + Math.floor(r() * 4), geo: 'US' };
+      return {
+        failed,
+        category: failed ? pickOf(['do_not_honor', 'card_declined', 'processing_error'], r) : undefined,
+        retries: 1 + Math.floor(r() * 4),
+        geo: 'US',
+      };
     }),
     { elevatedWithinSec: 60, drivers: ['retry_pressure_spike'] },
   ),
@@ -120,14 +125,24 @@ export const SCENARIOS: readonly Scenario[] = [
     'card testing: ×7 volume, 70% declines overall, cards from many geos',
     mixed(7, 6 / 7, (_t, r) => {
       const failed = r() < 0.8;
-      return { failed, category: failed ? pickOf(['card_declined', 'incorrect_cvc', 'invalid_number'], r) : undefined, retries: 0, geo: pickOf(GEO_POOL.slice(60, 180), r) };
+      return {
+        failed,
+        category: failed ? pickOf(['card_declined', 'incorrect_cvc', 'invalid_number'], r) : undefined,
+        retries: 0,
+        geo: pickOf(GEO_POOL.slice(60, 180), r),
+      };
     }),
     { highWithinSec: 30, drivers: ['high_failure_rate', 'geo_entropy_increase'] },
   ),
   incident(
     'auth-cluster',
     'authentication failures (3DS, SCA) on 12% of payments',
-    mixed(1, 0.12, (_t, r) => ({ failed: true, category: pickOf(['authentication_required', '3ds_failed', 'authentication_failed'], r), retries: 0, geo: 'US' })),
+    mixed(1, 0.12, (_t, r) => ({
+      failed: true,
+      category: pickOf(['authentication_required', '3ds_failed', 'authentication_failed'], r),
+      retries: 0,
+      geo: 'US',
+    })),
     { elevatedWithinSec: 60, drivers: ['auth_failure_cluster'] },
   ),
   {
@@ -140,7 +155,11 @@ export const SCENARIOS: readonly Scenario[] = [
       rate: (t) => base.rate(t),
       draw: (t, r) => (t >= 600 && t < 600 + CLIMB + 180 ? drawOrdinary(climbRate(t), USUAL_GEOS, r) : base.draw(t, r)),
     },
-    expect: { flaggedBeforeSec: ((0.35 - 0.08) / (0.45 - 0.08)) * CLIMB, drivers: ['high_failure_rate'], recoverWithinSec: 120 },
+    expect: {
+      flaggedBeforeSec: ((0.35 - 0.08) / (0.45 - 0.08)) * CLIMB,
+      drivers: ['high_failure_rate'],
+      recoverWithinSec: 120,
+    },
   },
 ];
 

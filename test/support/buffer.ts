@@ -49,7 +49,10 @@ export interface TestBuffer {
 }
 
 /** A Redis buffer under a fresh key prefix: group `g`, no cap, silent logs, unless overridden. */
-export async function testBuffer(server: RedisServer, overrides: Partial<RedisBufferOptions> = {}): Promise<TestBuffer> {
+export async function testBuffer(
+  server: RedisServer,
+  overrides: Partial<RedisBufferOptions> = {},
+): Promise<TestBuffer> {
   const prefix = testPrefix();
   const stream = `${prefix}s`;
   const buffer = await createRedisBuffer({

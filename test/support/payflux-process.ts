@@ -33,7 +33,10 @@ export interface PayfluxEnv {
  * A test environment: Redis at `redis`, random stream, DLQ and key names, short timeouts.
  * `overrides` win; the stream names are returned so that tests can inspect Redis directly.
  */
-export async function payfluxEnv(redis: RedisServer, overrides: Record<string, string> = {}): Promise<PayfluxEnv & { PAYFLUX_STREAM: string; PAYFLUX_DLQ_STREAM: string; PAYFLUX_CONSUMER_GROUP: string }> {
+export async function payfluxEnv(
+  redis: RedisServer,
+  overrides: Record<string, string> = {},
+): Promise<PayfluxEnv & { PAYFLUX_STREAM: string; PAYFLUX_DLQ_STREAM: string; PAYFLUX_CONSUMER_GROUP: string }> {
   const tag = randomBytes(4).toString('hex');
   return {
     HTTP_ADDR: `127.0.0.1:${await freePort()}`,
@@ -126,7 +129,11 @@ export async function startPayflux(env: PayfluxEnv, o: StartOptions = {}): Promi
   let exit!: Promise<Exit>;
 
   const spawnOne = async (): Promise<void> => {
-    const c = spawn(process.execPath, [CLI, 'serve'], { cwd: o.cwd ?? CWD, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [CLI, 'serve'], {
+      cwd: o.cwd ?? CWD,
+      env: childEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child = c;
     running.add(c);
     // 'close', not 'exit': it comes once stdout and stderr are drained, so `lines` is complete.
@@ -160,7 +167,8 @@ export async function startPayflux(env: PayfluxEnv, o: StartOptions = {}): Promi
     let exited: Exit | undefined;
     void exit.then((e) => (exited = e));
     for (;;) {
-      if (exited) throw new Error(`payflux exited (${JSON.stringify(exited)}) before it was healthy:\n${stderr.join('\n')}`);
+      if (exited)
+        throw new Error(`payflux exited (${JSON.stringify(exited)}) before it was healthy:\n${stderr.join('\n')}`);
       try {
         const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
         if (res.status === 200 && listening) return;
@@ -220,8 +228,16 @@ export function readExportFile(path: string): string[] {
 }
 
 /** Run a one-shot CLI command (`dlq list`, `replay --since 1h`) to completion. */
-export async function runCli(args: readonly string[], env: PayfluxEnv, timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const c = spawn(process.execPath, [CLI, ...args], { cwd: CWD, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(
+  args: readonly string[],
+  env: PayfluxEnv,
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const c = spawn(process.execPath, [CLI, ...args], {
+    cwd: CWD,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(c);
   let stdout = '';
   let stderr = '';
@@ -305,7 +321,11 @@ export interface Producer {
  * Keep posting batches of `size` events back to back until stopped. A failed request is
  * counted and retried with new ids after a short pause (the server may be restarting).
  */
-export function startProducer(url: () => string, nextId: () => string, o: { size?: number; pauseMs?: number } = {}): Producer {
+export function startProducer(
+  url: () => string,
+  nextId: () => string,
+  o: { size?: number; pauseMs?: number } = {},
+): Producer {
   const accepted: string[] = [];
   const unconfirmed: string[] = [];
   let failures = 0;
@@ -409,8 +429,15 @@ export interface GroupState {
  * in one MULTI, or a read landing between the two would show "nothing pending" (before it) and
  * "nothing undelivered" (after it) at once.
  */
-export async function groupState(redis: Redis, env: { PAYFLUX_STREAM: string; PAYFLUX_CONSUMER_GROUP: string }): Promise<GroupState> {
-  const replies = await redis.multi().xpending(env.PAYFLUX_STREAM, env.PAYFLUX_CONSUMER_GROUP).xinfo('GROUPS', env.PAYFLUX_STREAM).exec();
+export async function groupState(
+  redis: Redis,
+  env: { PAYFLUX_STREAM: string; PAYFLUX_CONSUMER_GROUP: string },
+): Promise<GroupState> {
+  const replies = await redis
+    .multi()
+    .xpending(env.PAYFLUX_STREAM, env.PAYFLUX_CONSUMER_GROUP)
+    .xinfo('GROUPS', env.PAYFLUX_STREAM)
+    .exec();
   const failed = replies?.find(([err]) => err !== null);
   if (replies === null || failed) throw failed?.[0] ?? new Error('group state transaction aborted');
   const [count, , , perConsumer] = replies[0]?.[1] as [number, unknown, unknown, [string, string][] | null];

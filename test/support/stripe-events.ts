@@ -1,7 +1,12 @@
 /** Stripe webhook events as Stripe sends them (only the fields PayFlux reads, plus the envelope). */
 import type Stripe from 'stripe';
 
-export function stripeEvent(id: string, type: string, object: Record<string, unknown>, extra: Record<string, unknown> = {}): Stripe.Event {
+export function stripeEvent(
+  id: string,
+  type: string,
+  object: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Stripe.Event {
   return {
     id,
     object: 'event',
@@ -17,19 +22,30 @@ export function stripeEvent(id: string, type: string, object: Record<string, unk
 }
 
 export const piFailed = (id = 'evt_pi_failed_1'): Stripe.Event =>
-  stripeEvent(id, 'payment_intent.payment_failed', {
-    id: 'pi_123',
-    object: 'payment_intent',
-    amount: 4999,
-    currency: 'usd',
-    payment_method: null,
-    last_payment_error: {
-      type: 'card_error',
-      code: 'card_declined',
-      decline_code: 'insufficient_funds',
-      payment_method: { id: 'pm_1', object: 'payment_method', type: 'card', card: { brand: 'visa', country: 'US' }, billing_details: { address: { country: 'CA' } } },
+  stripeEvent(
+    id,
+    'payment_intent.payment_failed',
+    {
+      id: 'pi_123',
+      object: 'payment_intent',
+      amount: 4999,
+      currency: 'usd',
+      payment_method: null,
+      last_payment_error: {
+        type: 'card_error',
+        code: 'card_declined',
+        decline_code: 'insufficient_funds',
+        payment_method: {
+          id: 'pm_1',
+          object: 'payment_method',
+          type: 'card',
+          card: { brand: 'visa', country: 'US' },
+          billing_details: { address: { country: 'CA' } },
+        },
+      },
     },
-  }, { account: 'acct_123' });
+    { account: 'acct_123' },
+  );
 
 export const chargeFailed = (id = 'evt_ch_failed_1'): Stripe.Event =>
   stripeEvent(id, 'charge.failed', {
@@ -61,4 +77,9 @@ export const reviewOpened = (id: string, created: number): Stripe.Event =>
   stripeEvent(id, 'review.opened', { id: 'prv_1', object: 'review', reason: 'rule', charge: 'ch_1' }, { created });
 
 export const disputeCreated = (id: string, created: number): Stripe.Event =>
-  stripeEvent(id, 'charge.dispute.created', { id: 'dp_1', object: 'dispute', reason: 'fraudulent', amount: 4999 }, { created });
+  stripeEvent(
+    id,
+    'charge.dispute.created',
+    { id: 'dp_1', object: 'dispute', reason: 'fraudulent', amount: 4999 },
+    { created },
+  );

@@ -22,8 +22,20 @@ describe('BucketHistogram', () => {
   it('renders labelled series like prom-client, each label value with its own counts', async () => {
     const ours = new Registry();
     const theirs = new Registry();
-    const a = new BucketHistogram({ name: 'y_seconds', help: 'Y.', buckets: BUCKETS, labelName: 'route', registers: [ours] });
-    const b = new Histogram({ name: 'y_seconds', help: 'Y.', buckets: BUCKETS, labelNames: ['route'], registers: [theirs] });
+    const a = new BucketHistogram({
+      name: 'y_seconds',
+      help: 'Y.',
+      buckets: BUCKETS,
+      labelName: 'route',
+      registers: [ours],
+    });
+    const b = new Histogram({
+      name: 'y_seconds',
+      help: 'Y.',
+      buckets: BUCKETS,
+      labelNames: ['route'],
+      registers: [theirs],
+    });
     const single = a.labels({ route: 'single' });
     const batch = a.labels({ route: 'batch' });
     VALUES.forEach((v, i) => {
@@ -40,7 +52,9 @@ describe('BucketHistogram', () => {
 
   it('shows a label value with zeros from the moment its series is made', async () => {
     const r = new Registry();
-    new BucketHistogram({ name: 'z', help: 'Z.', buckets: [1], labelName: 'route', registers: [r] }).labels({ route: 'batch' });
+    new BucketHistogram({ name: 'z', help: 'Z.', buckets: [1], labelName: 'route', registers: [r] }).labels({
+      route: 'batch',
+    });
     expect(await r.metrics()).toContain('z_count{route="batch"} 0');
   });
 
@@ -66,8 +80,15 @@ describe('BucketHistogram', () => {
 
   it('refuses an unlabelled observe on a labelled histogram, and labels on an unlabelled one', () => {
     const r = new Registry();
-    expect(() => new BucketHistogram({ name: 'u', help: 'U.', buckets: [1], labelName: 'route', registers: [r] }).observe(1)).toThrow(/needs labels/);
-    const plain = new BucketHistogram({ name: 't', help: 'T.', buckets: [1], registers: [r] }) as unknown as BucketHistogram<'route'>;
+    expect(() =>
+      new BucketHistogram({ name: 'u', help: 'U.', buckets: [1], labelName: 'route', registers: [r] }).observe(1),
+    ).toThrow(/needs labels/);
+    const plain = new BucketHistogram({
+      name: 't',
+      help: 'T.',
+      buckets: [1],
+      registers: [r],
+    }) as unknown as BucketHistogram<'route'>;
     expect(() => plain.labels({ route: 'x' })).toThrow(/no labels/);
   });
 });

@@ -24,10 +24,28 @@ describe('loadConfig', () => {
     expect(c.buffer.maxLen).toBe(200_000);
     expect(c.buffer.rawEventTtlDays).toBe(7);
     expect(c.auth).toMatchObject({ keys: [], rateLimitRps: 100, rateLimitBurst: 500 });
-    expect(c.ingest).toMatchObject({ processors: ['stripe', 'adyen', 'checkout', 'internal'], maxBodyBytes: 1_048_576, maxBatch: 1000, maxClockSkewSec: 300, dedupWindowSec: 86_400 });
-    expect(c.consumer).toMatchObject({ readCount: 500, readBlockMs: 1000, claimIdleMs: 30_000, maxDeliveries: 5, ackMode: 'after_export' });
+    expect(c.ingest).toMatchObject({
+      processors: ['stripe', 'adyen', 'checkout', 'internal'],
+      maxBodyBytes: 1_048_576,
+      maxBatch: 1000,
+      maxClockSkewSec: 300,
+      dedupWindowSec: 86_400,
+    });
+    expect(c.consumer).toMatchObject({
+      readCount: 500,
+      readBlockMs: 1000,
+      claimIdleMs: 30_000,
+      maxDeliveries: 5,
+      ackMode: 'after_export',
+    });
     expect(c.export).toEqual({ mode: 'stdout', file: undefined, staleSec: 30 });
-    expect(c.risk).toEqual({ model: 'adaptive', windowSec: 300, allowedLatenessSec: 30, thresholds: [0.3, 0.6, 0.8], tier: 'tier1' });
+    expect(c.risk).toEqual({
+      model: 'adaptive',
+      windowSec: 300,
+      allowedLatenessSec: 30,
+      thresholds: [0.3, 0.6, 0.8],
+      tier: 'tier1',
+    });
     expect(c.pilot).toMatchObject({ enabled: false, warningsEnabled: true, cooldownSec: 120, retentionDays: 90 });
     expect(c.alerts).toMatchObject({ minBand: 'elevated', maxPerHour: 30 });
     expect(c.stripe).toMatchObject({ apiKey: undefined, priceCents: 9900, productName: 'PayFlux Early Access' });
@@ -38,13 +56,17 @@ describe('loadConfig', () => {
 
   it('takes 0 for no Redis socket timeout and refuses one under a second', () => {
     expect(loadConfig({ REDIS_SOCKET_TIMEOUT_MS: '0' }).buffer.redis.socketTimeoutMs).toBe(0);
-    for (const bad of ['-1', '1.5', 'never', '1', '999']) expect(problems({ REDIS_SOCKET_TIMEOUT_MS: bad })).toEqual([expect.stringMatching(/^REDIS_SOCKET_TIMEOUT_MS: /)]);
+    for (const bad of ['-1', '1.5', 'never', '1', '999'])
+      expect(problems({ REDIS_SOCKET_TIMEOUT_MS: bad })).toEqual([expect.stringMatching(/^REDIS_SOCKET_TIMEOUT_MS: /)]);
     expect(loadConfig({ REDIS_SOCKET_TIMEOUT_MS: '1000' }).buffer.redis.socketTimeoutMs).toBe(1000);
   });
 
   it('takes 0 for V8’s own heap growing and refuses a negative or fractional percentage', () => {
     expect(loadConfig({ PAYFLUX_HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
-    for (const bad of ['-1', '2.5', 'lots']) expect(problems({ PAYFLUX_HEAP_GROWING_PERCENT: bad })).toEqual([expect.stringMatching(/^PAYFLUX_HEAP_GROWING_PERCENT: /)]);
+    for (const bad of ['-1', '2.5', 'lots'])
+      expect(problems({ PAYFLUX_HEAP_GROWING_PERCENT: bad })).toEqual([
+        expect.stringMatching(/^PAYFLUX_HEAP_GROWING_PERCENT: /),
+      ]);
   });
 
   it('returns a deeply frozen object', () => {
@@ -58,7 +80,11 @@ describe('loadConfig', () => {
   });
 
   it('merges PAYFLUX_API_KEYS and PAYFLUX_API_KEY and reads revoked keys', () => {
-    const c = loadConfig({ PAYFLUX_API_KEYS: 'a-key, b-key ,', PAYFLUX_API_KEY: 'c-key', PAYFLUX_REVOKED_KEYS: 'a-key' });
+    const c = loadConfig({
+      PAYFLUX_API_KEYS: 'a-key, b-key ,',
+      PAYFLUX_API_KEY: 'c-key',
+      PAYFLUX_REVOKED_KEYS: 'a-key',
+    });
     expect(c.auth.keys).toEqual(['a-key', 'b-key', 'c-key']);
     expect(c.auth.revokedKeys).toEqual(['a-key']);
   });
@@ -72,7 +98,13 @@ describe('loadConfig', () => {
 
   it('builds the Redis URL from REDIS_ADDR and REDIS_TLS, and marks it explicit', () => {
     const c = loadConfig({ REDIS_ADDR: '10.1.2.3:6380', REDIS_TLS: 'true', REDIS_PASSWORD: 's3cret' });
-    expect(c.buffer.redis).toEqual({ url: 'rediss://10.1.2.3:6380', explicit: true, password: 's3cret', tls: true, socketTimeoutMs: 10_000 });
+    expect(c.buffer.redis).toEqual({
+      url: 'rediss://10.1.2.3:6380',
+      explicit: true,
+      password: 's3cret',
+      tls: true,
+      socketTimeoutMs: 10_000,
+    });
     expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2' }).buffer.redis.url).toBe('redis://cache:6379/2');
   });
 
@@ -101,10 +133,14 @@ describe('loadConfig', () => {
   });
 
   it('refuses the in-process memory buffer with split roles, and a batch larger than the append queue', () => {
-    expect(problems({ PAYFLUX_ROLE: 'ingest', PAYFLUX_BUFFER: 'memory' })).toEqual([expect.stringContaining('PAYFLUX_BUFFER: memory is in-process')]);
+    expect(problems({ PAYFLUX_ROLE: 'ingest', PAYFLUX_BUFFER: 'memory' })).toEqual([
+      expect.stringContaining('PAYFLUX_BUFFER: memory is in-process'),
+    ]);
     expect(problems({ PAYFLUX_ROLE: 'consumer', PAYFLUX_BUFFER: 'memory' })).toHaveLength(1);
     expect(problems({ PAYFLUX_ROLE: 'all', PAYFLUX_BUFFER: 'memory' })).toEqual([]);
-    expect(problems({ PAYFLUX_MAX_BATCH: '5000', PAYFLUX_APPEND_MAX_PENDING: '4000' })).toEqual([expect.stringContaining('PAYFLUX_MAX_BATCH: 5000 is more than PAYFLUX_APPEND_MAX_PENDING')]);
+    expect(problems({ PAYFLUX_MAX_BATCH: '5000', PAYFLUX_APPEND_MAX_PENDING: '4000' })).toEqual([
+      expect.stringContaining('PAYFLUX_MAX_BATCH: 5000 is more than PAYFLUX_APPEND_MAX_PENDING'),
+    ]);
     expect(problems({ PAYFLUX_MAX_BATCH: '4000', PAYFLUX_APPEND_MAX_PENDING: '4000' })).toEqual([]);
   });
 
@@ -121,11 +157,20 @@ describe('loadConfig', () => {
     expect(p).toHaveLength(2);
     expect(p.join(' ')).not.toContain('short-key');
     expect(p.join(' ')).not.toContain('changeme');
-    expect(problems({ PAYFLUX_ENV: 'prod' })).toEqual(['PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod']);
+    expect(problems({ PAYFLUX_ENV: 'prod' })).toEqual([
+      'PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod',
+    ]);
     expect(problems({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS: 'k_7f3a9c2e1b8d4f60a5' })).toEqual([]);
     // Long placeholders too, however they are spelled: the README's own example key among them.
-    for (const key of ['dev-key-change-me-0001', 'YOUR_API_KEY_HERE_1234', 'payflux-example-key-0001', 'Replace.Me.With.A.Real.Key']) {
-      expect(problems({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS: key }), key).toEqual(['PAYFLUX_API_KEYS: a placeholder key is not allowed with PAYFLUX_ENV=prod']);
+    for (const key of [
+      'dev-key-change-me-0001',
+      'YOUR_API_KEY_HERE_1234',
+      'payflux-example-key-0001',
+      'Replace.Me.With.A.Real.Key',
+    ]) {
+      expect(problems({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS: key }), key).toEqual([
+        'PAYFLUX_API_KEYS: a placeholder key is not allowed with PAYFLUX_ENV=prod',
+      ]);
     }
   });
 
@@ -154,7 +199,9 @@ describe('the README configuration table', () => {
     const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Payment events'));
     // Rows of the table: `| `NAME` |` (possibly several names in one row, separated by ` / `).
     const rows = section.split('\n').filter((l) => l.startsWith('| `'));
-    const documented = new Set(rows.flatMap((r) => [...(r.split(' | ')[0] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1])));
+    const documented = new Set(
+      rows.flatMap((r) => [...(r.split(' | ')[0] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1])),
+    );
     expect([...ENV_VARS].filter((v) => !documented.has(v))).toEqual([]);
     expect([...documented].filter((v) => !ENV_VARS.includes(v!))).toEqual([]);
   });

@@ -1,6 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalEventId, eventFromSpans, isCalendarTime, isStoredForm, eventMembers, isAuthFailure, isFailure, isTimeout, parseEventTime, STORED_FORM_SPAN_SLOTS, storedFormSpans, toPaymentEvent, type PaymentEvent } from '../../src/events.js';
+import {
+  canonicalEventId,
+  eventFromSpans,
+  isCalendarTime,
+  isStoredForm,
+  eventMembers,
+  isAuthFailure,
+  isFailure,
+  isTimeout,
+  parseEventTime,
+  STORED_FORM_SPAN_SLOTS,
+  storedFormSpans,
+  toPaymentEvent,
+  type PaymentEvent,
+} from '../../src/events.js';
 
 describe('event classification', () => {
   it('counts payment_failed or any failure_category as a failure', () => {
@@ -67,7 +81,15 @@ describe('parseEventTime', () => {
     );
   });
 
-  it.each(['2026-11-24T09:30:00.123Z', '2026-11-24T09:30:00Z', '0050-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-1x-01T00:00:00Z', '2026-11-24T09:30:00.12Z'])('%s as Date.parse reads it', (iso) => {
+  it.each([
+    '2026-11-24T09:30:00.123Z',
+    '2026-11-24T09:30:00Z',
+    '0050-01-01T00:00:00Z',
+    '2026-02-30T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-1x-01T00:00:00Z',
+    '2026-11-24T09:30:00.12Z',
+  ])('%s as Date.parse reads it', (iso) => {
     expect(Object.is(parseEventTime(iso), Date.parse(iso))).toBe(true);
   });
 });
@@ -95,7 +117,15 @@ describe('isCalendarTime', () => {
 });
 
 describe('eventMembers', () => {
-  const base = toPaymentEvent({ event_id: 'evt_1', event_type: 'payment_failed', event_timestamp: '2026-11-24T09:59:58Z', processor: 'stripe', failure_category: 'gateway_timeout', geo_bucket: 'US', retry_count: 12 });
+  const base = toPaymentEvent({
+    event_id: 'evt_1',
+    event_type: 'payment_failed',
+    event_timestamp: '2026-11-24T09:59:58Z',
+    processor: 'stripe',
+    failure_category: 'gateway_timeout',
+    geo_bucket: 'US',
+    retry_count: 12,
+  });
   const stored = JSON.stringify(base);
   /** The event `storedFormSpans` and `eventFromSpans` make of `text` (at an offset in the spans), or undefined. */
   const fromSpans = (text: string, parsed: Record<string, unknown> | PaymentEvent): PaymentEvent | undefined => {
@@ -111,13 +141,31 @@ describe('eventMembers', () => {
       return `${stored.slice(0, at + 1)} ${stored.slice(at + 1)}`;
     }),
     // a member repeated, with the same or another value, before its last occurrence
-    fc.constantFrom('"geo_bucket":"US",', '"geo_bucket":"EU",', '"retry_count":12,', '"retry_count":1,', '"failure_category":{"x":1},').map((m) => stored.replace('"geo_bucket"', `${m}"geo_bucket"`)),
+    fc
+      .constantFrom(
+        '"geo_bucket":"US",',
+        '"geo_bucket":"EU",',
+        '"retry_count":12,',
+        '"retry_count":1,',
+        '"failure_category":{"x":1},',
+      )
+      .map((m) => stored.replace('"geo_bucket"', `${m}"geo_bucket"`)),
     // the number written another way, as long as the stored one or shorter, with a line break to make up the length
-    fc.constantFrom('1.2e1', '12.0', '012', '1.2E+1', '12e0', '1.2e+1').map((n) => stored.replace('"retry_count":12', `"retry_count":${n}`)),
-    fc.constantFrom('12e0', '1.2e1').map((n) => stored.replace('"retry_count":12', `"retry_count":${n}`).replace(',"retry_count"', ',\n"retry_count"')),
+    fc
+      .constantFrom('1.2e1', '12.0', '012', '1.2E+1', '12e0', '1.2e+1')
+      .map((n) => stored.replace('"retry_count":12', `"retry_count":${n}`)),
+    fc
+      .constantFrom('12e0', '1.2e1')
+      .map((n) =>
+        stored.replace('"retry_count":12', `"retry_count":${n}`).replace(',"retry_count"', ',\n"retry_count"'),
+      ),
     // a key that is not ours, or keys out of order
     fc.constant(stored.replace('{', '{"extra":"x",')),
-    fc.constant(stored.replace('"event_type":"payment_failed",', '').replace('"processor"', '"event_type":"payment_failed","processor"')),
+    fc.constant(
+      stored
+        .replace('"event_type":"payment_failed",', '')
+        .replace('"processor"', '"event_type":"payment_failed","processor"'),
+    ),
   );
 
   const parsedOrUndefined = (text: string): Record<string, unknown> | undefined => {
@@ -137,7 +185,10 @@ describe('eventMembers', () => {
     const noRetry = stored.replace(',"retry_count":12', '');
     expect(fromSpans(noRetry, toPaymentEvent(JSON.parse(noRetry) as Record<string, unknown>))).toBeUndefined();
     // Keys in another order, the text just as long: the walk follows the text's order.
-    const reordered = stored.replace('"event_id":"evt_1","event_type":"payment_failed"', '"event_type":"payment_failed","event_id":"evt_1"');
+    const reordered = stored.replace(
+      '"event_id":"evt_1","event_type":"payment_failed"',
+      '"event_type":"payment_failed","event_id":"evt_1"',
+    );
     expect(reordered).toHaveLength(stored.length);
     expect(fromSpans(reordered, JSON.parse(reordered) as Record<string, unknown>)).toBeUndefined();
   });

@@ -1,10 +1,21 @@
 import { from, lastValueFrom, map, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { createEventValidator, enrichTier, scoreRisk, trackIncidents, type Batch, type Envelope } from '../../src/index.js';
+import {
+  createEventValidator,
+  enrichTier,
+  scoreRisk,
+  trackIncidents,
+  type Batch,
+  type Envelope,
+} from '../../src/index.js';
 
 describe('library API (docs/library.md example)', () => {
   it('composes scoreRisk, enrichTier and trackIncidents over batches of your own', async () => {
-    const validate = createEventValidator({ processors: ['stripe', 'adyen'], maxClockSkewSec: Infinity, maxAgeSec: Infinity });
+    const validate = createEventValidator({
+      processors: ['stripe', 'adyen'],
+      maxClockSkewSec: Infinity,
+      maxAgeSec: Infinity,
+    });
     const t0 = Date.parse('2026-03-01T00:00:00Z');
     const body = (i: number, failed: boolean) => ({
       event_id: `e${i}`,
@@ -17,7 +28,17 @@ describe('library API (docs/library.md example)', () => {
       const entries: Envelope[] = [];
       bodies.forEach((b, i) => {
         const v = validate(b, Date.now());
-        if (v.ok) entries.push({ id: `0-${offset + i}`, event: v.event, eventJson: undefined, eventTimeMs: v.eventTimeMs, ingestedAtMs: 0, deliveries: 1, risk: undefined, tier: undefined });
+        if (v.ok)
+          entries.push({
+            id: `0-${offset + i}`,
+            event: v.event,
+            eventJson: undefined,
+            eventTimeMs: v.eventTimeMs,
+            ingestedAtMs: 0,
+            deliveries: 1,
+            risk: undefined,
+            tier: undefined,
+          });
       });
       return { entries, dead: [], ackIds: [] };
     };
@@ -29,7 +50,10 @@ describe('library API (docs/library.md example)', () => {
         scoreRisk({ model: 'adaptive', thresholds: [0.3, 0.6, 0.8], windowSec: 300, allowedLatenessSec: 30 }),
         enrichTier({ tier: 'tier2', windowSec: 300 }),
         trackIncidents({ cooldownSec: 120, now: () => t0 }),
-        map(({ batch, transitions }) => ({ last: batch.entries[batch.entries.length - 1], kinds: transitions.map((t) => t.kind) })),
+        map(({ batch, transitions }) => ({
+          last: batch.entries[batch.entries.length - 1],
+          kinds: transitions.map((t) => t.kind),
+        })),
         toArray(),
       ),
     );

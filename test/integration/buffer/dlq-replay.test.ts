@@ -12,16 +12,43 @@ const suite = redisSuite();
 describe('dlq replay', () => {
   it('moves every entry back into the stream, in order, and empties the DLQ', async () => {
     const { buffer: b, stream, prefix } = await testBuffer(suite.server);
-    for (const data of ['{"n":1}', '{"n":2}', 'garbage']) await suite.redis.xadd(`${prefix}dlq`, '*', 'data', data, 'original_id', '1-1', 'reason', 'decode_error', 'timestamp', 'now');
+    for (const data of ['{"n":1}', '{"n":2}', 'garbage'])
+      await suite.redis.xadd(
+        `${prefix}dlq`,
+        '*',
+        'data',
+        data,
+        'original_id',
+        '1-1',
+        'reason',
+        'decode_error',
+        'timestamp',
+        'now',
+      );
     expect(await b.dlqReplay(10)).toBe(3);
-    expect((await suite.redis.xrange(stream, '-', '+')).map(([, f]) => f)).toEqual([['e', '{"n":1}'], ['e', '{"n":2}'], ['e', 'garbage']]);
+    expect((await suite.redis.xrange(stream, '-', '+')).map(([, f]) => f)).toEqual([
+      ['e', '{"n":1}'],
+      ['e', '{"n":2}'],
+      ['e', 'garbage'],
+    ]);
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
     await b.close();
   });
 
   it('keeps an entry in the DLQ when putting it back fails', async () => {
     const { buffer: b, stream, prefix } = await testBuffer(suite.server);
-    await suite.redis.xadd(`${prefix}dlq`, '*', 'data', '{"n":1}', 'original_id', '1-1', 'reason', 'max_deliveries', 'timestamp', 'now');
+    await suite.redis.xadd(
+      `${prefix}dlq`,
+      '*',
+      'data',
+      '{"n":1}',
+      'original_id',
+      '1-1',
+      'reason',
+      'max_deliveries',
+      'timestamp',
+      'now',
+    );
     // The stream key holds a string for a moment: the XADD fails inside Redis.
     await suite.redis.rename(stream, `${stream}:aside`);
     await suite.redis.set(stream, 'not a stream');
@@ -38,7 +65,19 @@ describe('dlq replay', () => {
   it('replays more dead letters than one script call takes, every one of them once', async () => {
     const { buffer: b, stream, prefix } = await testBuffer(suite.server);
     const tx = suite.redis.multi();
-    for (let n = 0; n < 2500; n++) tx.xadd(`${prefix}dlq`, '*', 'data', `{"n":${n}}`, 'original_id', '1-1', 'reason', 'decode_error', 'timestamp', 'now');
+    for (let n = 0; n < 2500; n++)
+      tx.xadd(
+        `${prefix}dlq`,
+        '*',
+        'data',
+        `{"n":${n}}`,
+        'original_id',
+        '1-1',
+        'reason',
+        'decode_error',
+        'timestamp',
+        'now',
+      );
     await tx.exec();
     expect(await b.dlqReplay(10_000)).toBe(2500);
     const back = (await suite.redis.xrange(stream, '-', '+')).map(([, f]) => f[1]);
@@ -49,7 +88,19 @@ describe('dlq replay', () => {
 
   it('purges what is there, and a second purge finds nothing', async () => {
     const { buffer: b, prefix } = await testBuffer(suite.server);
-    for (let n = 0; n < 3; n++) await suite.redis.xadd(`${prefix}dlq`, '*', 'data', 'x', 'original_id', '1-1', 'reason', 'decode_error', 'timestamp', 'now');
+    for (let n = 0; n < 3; n++)
+      await suite.redis.xadd(
+        `${prefix}dlq`,
+        '*',
+        'data',
+        'x',
+        'original_id',
+        '1-1',
+        'reason',
+        'decode_error',
+        'timestamp',
+        'now',
+      );
     expect(await b.dlqPurge()).toBe(3);
     expect(await b.dlqPurge()).toBe(0);
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
@@ -58,8 +109,20 @@ describe('dlq replay', () => {
 
   it('moves nothing twice when the same replay runs again', async () => {
     const { buffer: b, stream, prefix } = await testBuffer(suite.server);
-    const id = await suite.redis.xadd(`${prefix}dlq`, '*', 'data', '{"n":1}', 'original_id', '1-1', 'reason', 'decode_error', 'timestamp', 'now');
-    for (let run = 0; run < 2; run++) await suite.redis.eval(DLQ_REPLAY_SCRIPT, 2, stream, `${prefix}dlq`, id ?? '', '{"n":1}');
+    const id = await suite.redis.xadd(
+      `${prefix}dlq`,
+      '*',
+      'data',
+      '{"n":1}',
+      'original_id',
+      '1-1',
+      'reason',
+      'decode_error',
+      'timestamp',
+      'now',
+    );
+    for (let run = 0; run < 2; run++)
+      await suite.redis.eval(DLQ_REPLAY_SCRIPT, 2, stream, `${prefix}dlq`, id ?? '', '{"n":1}');
     expect(await suite.redis.xlen(stream)).toBe(1);
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
     await b.close();
@@ -69,7 +132,10 @@ describe('dlq replay', () => {
 describe('dead-lettering', () => {
   it('records each pending entry once and acknowledges it, also when run twice', async () => {
     const { buffer: b, stream, prefix } = await testBuffer(suite.server);
-    await b.append([{ dedupKey: 'k1', payload: 'garbage' }, { dedupKey: 'k2', payload: '{"n":2}' }]);
+    await b.append([
+      { dedupKey: 'k1', payload: 'garbage' },
+      { dedupKey: 'k2', payload: '{"n":2}' },
+    ]);
     const r = await b.openReader('c');
     const [first] = await r.read(10, 10);
     const items = [{ id: first?.id ?? '', data: 'garbage', reason: 'decode_error' as const }];
@@ -89,7 +155,9 @@ describe('dead-lettering', () => {
     const r = await b.openReader('c');
     const [entry] = await r.read(10, 10);
     await suite.redis.set(`${prefix}dlq`, 'not a stream');
-    await expect(r.deadLetter([{ id: entry?.id ?? '', data: 'garbage', reason: 'decode_error' }])).rejects.toThrow(/WRONGTYPE/);
+    await expect(r.deadLetter([{ id: entry?.id ?? '', data: 'garbage', reason: 'decode_error' }])).rejects.toThrow(
+      /WRONGTYPE/,
+    );
     expect((await suite.redis.xpending(stream, 'g'))[0]).toBe(1);
     await r.close();
     await b.close();

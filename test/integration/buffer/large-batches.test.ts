@@ -10,7 +10,8 @@ import { redisSuite, testBuffer } from '../../support/buffer.js';
 
 const suite = redisSuite();
 const MAX = 100_000;
-const items = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ dedupKey: `${tag}${i}`, payload: `{"n":${i}}` }));
+const items = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => ({ dedupKey: `${tag}${i}`, payload: `{"n":${i}}` }));
 
 describe('batches at the configured maximum', () => {
   it('appends, reads and acknowledges 100,000 events in one round trip each', async () => {

@@ -35,17 +35,19 @@ describe('read watchdog', () => {
     // before it was ready: the consumer (streamBatches) retries a failed read after a pause, and
     // so does this test. An entry served to a dropped connection comes back as this consumer's
     // own pending entry on a later read.
-    const retried = (r: Promise<StreamEntry[]>): Promise<StreamEntry[] | undefined> => r.catch(() => new Promise((ok) => setTimeout(() => ok(undefined), 50)));
+    const retried = (r: Promise<StreamEntry[]>): Promise<StreamEntry[] | undefined> =>
+      r.catch(() => new Promise((ok) => setTimeout(() => ok(undefined), 50)));
     /** The next read that succeeds (the reconnects may still be settling). */
     const readOk = async (blockMs: number): Promise<StreamEntry[]> => {
-      for (const deadline = Date.now() + 5000; Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
         const r = await retried(reader.read(10, blockMs));
         if (r !== undefined) return r;
       }
       throw new Error('no read succeeded within 5 s of the server resuming');
     };
     const got: StreamEntry[] = [...((await retried(read)) ?? [])];
-    for (const deadline = Date.now() + 5000; got.length === 0 && Date.now() < deadline; ) got.push(...(await readOk(100)));
+    for (const deadline = Date.now() + 5000; got.length === 0 && Date.now() < deadline;)
+      got.push(...(await readOk(100)));
     expect(got.map((e) => e.payload)).toEqual(['{"n":1}']);
     await reader.ack(got.map((e) => e.id));
     expect(await readOk(50)).toEqual([]);

@@ -7,7 +7,8 @@ async function buffer(maxLen: number, ttlDays = 7) {
   const { buffer: b, stream } = await testBuffer(suite.server, { maxLen, rawEventTtlDays: ttlDays });
   return { b, stream };
 }
-const items = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ dedupKey: `${tag}${i}`, payload: `{"n":${i}}` }));
+const items = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => ({ dedupKey: `${tag}${i}`, payload: `{"n":${i}}` }));
 
 describe('retention', () => {
   it('trims acknowledged entries down to maxLen', async () => {

@@ -3,7 +3,8 @@ import { redisSuite, testBuffer } from '../../support/buffer.js';
 import { LAG_COUNT_CAP } from '../../../src/buffer/redis-buffer.js';
 
 const suite = redisSuite();
-const items = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ dedupKey: `${tag}${i}`, payload: `{"n":${i}}` }));
+const items = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => ({ dedupKey: `${tag}${i}`, payload: `{"n":${i}}` }));
 
 describe('buffer stats', () => {
   it('reports length, pending, lag and the group position as Redis does', async () => {
@@ -11,7 +12,13 @@ describe('buffer stats', () => {
     await b.append(items(30, 'a'));
     const r = await b.openReader('c');
     const got = await r.read(10, 10);
-    expect(await b.stats()).toMatchObject({ length: 30, pending: 10, lag: 20, dlqDepth: 0, lastDeliveredId: got[9]?.id });
+    expect(await b.stats()).toMatchObject({
+      length: 30,
+      pending: 10,
+      lag: 20,
+      dlqDepth: 0,
+      lastDeliveredId: got[9]?.id,
+    });
     await b.close();
   });
 
@@ -30,13 +37,14 @@ describe('buffer stats', () => {
     await b.close();
   });
 
-  it('estimates a backlog larger than it counts from the entries\' times, bursts included', async () => {
+  it("estimates a backlog larger than it counts from the entries' times, bursts included", async () => {
     const { buffer: b, stream } = await testBuffer(suite.server);
     // 6,000 entries over 6 s of ids, 1,000 per millisecond-burst every 1,000 ms (as batch
     // ingest writes them); 2,000 delivered, then one undelivered entry deleted: lag is null.
     const t0 = 1_700_000_000_000;
     const tx = suite.redis.multi();
-    for (let i = 0; i < 6000; i++) tx.xadd(stream, `${t0 + Math.floor(i / 1000) * 1000}-${i % 1000}`, 'e', `{"n":${i}}`);
+    for (let i = 0; i < 6000; i++)
+      tx.xadd(stream, `${t0 + Math.floor(i / 1000) * 1000}-${i % 1000}`, 'e', `{"n":${i}}`);
     await tx.exec();
     const r = await b.openReader('c');
     await r.read(2000, 10);

@@ -8,7 +8,12 @@ import { CLI } from '../../support/payflux-process.js';
 /** `payflux serve` with only `env` (and PATH), from an empty directory (no stray .env). */
 function serve(env: Record<string, string>): { status: number | null; stderr: string } {
   const cwd = mkdtempSync(join(tmpdir(), 'payflux-config-'));
-  const r = spawnSync(process.execPath, [CLI, 'serve'], { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 15_000 });
+  const r = spawnSync(process.execPath, [CLI, 'serve'], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -21,7 +26,11 @@ describe('payflux serve with a bad configuration', () => {
   });
 
   it('exits 78 when a key file cannot be read', () => {
-    const r = serve({ PAYFLUX_API_KEYS_FILE: '/nonexistent-payflux-dir/keys', PAYFLUX_BUFFER: 'memory', HTTP_ADDR: '127.0.0.1:0' });
+    const r = serve({
+      PAYFLUX_API_KEYS_FILE: '/nonexistent-payflux-dir/keys',
+      PAYFLUX_BUFFER: 'memory',
+      HTTP_ADDR: '127.0.0.1:0',
+    });
     expect(r.status).toBe(78);
     expect(r.stderr).toContain('PAYFLUX_API_KEYS_FILE: cannot read /nonexistent-payflux-dir/keys');
   });

@@ -75,13 +75,20 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     const pf = await startPayflux(env);
     const live = await sendEvents(pf.url, 50, idFactory());
     await waitUntil('everything acknowledged', () => groupState(redis, env), drained, { context: pf.stderrTail });
-    await waitUntil('every export line read', () => pf.lines.length, (n) => n >= live.length + 1);
+    await waitUntil(
+      'every export line read',
+      () => pf.lines.length,
+      (n) => n >= live.length + 1,
+    );
 
     const exported = countIds(pf.exported().map((l) => l.event_id));
     expect([...exported].sort()).toEqual([[boundary.event_id, 1], ...live.map((id) => [id, 1])].sort());
 
     const dlq = await redis.xrange(env.PAYFLUX_DLQ_STREAM, '-', '+');
-    const entries = dlq.map(([, f]) => Object.fromEntries(f.flatMap((v, i) => (i % 2 === 0 ? [[v, f[i + 1]]] : []))) as Record<string, string>);
+    const entries = dlq.map(
+      ([, f]) =>
+        Object.fromEntries(f.flatMap((v, i) => (i % 2 === 0 ? [[v, f[i + 1]]] : []))) as Record<string, string>,
+    );
     expect(entries.map((e) => [e.original_id, e.reason, e.data]).sort()).toEqual(
       [
         [poisonId, 'max_deliveries', JSON.stringify(poison)],
@@ -103,9 +110,25 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     const s = env.PAYFLUX_STREAM;
     // A valid event dead-lettered earlier (say after max deliveries), and an undecodable one.
     const parked = makeEvent('parked-1');
-    await redis.xadd(env.PAYFLUX_DLQ_STREAM, '*', 'data', JSON.stringify(parked), 'original_id', '1-1', 'reason', 'max_deliveries', 'timestamp', new Date().toISOString());
+    await redis.xadd(
+      env.PAYFLUX_DLQ_STREAM,
+      '*',
+      'data',
+      JSON.stringify(parked),
+      'original_id',
+      '1-1',
+      'reason',
+      'max_deliveries',
+      'timestamp',
+      new Date().toISOString(),
+    );
     const garbageId = await redis.xadd(s, '*', 'e', 'garbage');
-    await waitUntil('the garbage dead-lettered', () => redis.xlen(env.PAYFLUX_DLQ_STREAM), (n) => n === 2, { context: pf.stderrTail });
+    await waitUntil(
+      'the garbage dead-lettered',
+      () => redis.xlen(env.PAYFLUX_DLQ_STREAM),
+      (n) => n === 2,
+      { context: pf.stderrTail },
+    );
 
     const list = await runCli(['dlq', 'list'], env);
     expect(list.code).toBe(0);
@@ -121,7 +144,12 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     const replay = await runCli(['dlq', 'replay'], env);
     expect(replay).toMatchObject({ code: 0, stdout: '' });
     expect(replay.stderr).toContain('replayed 2 entries');
-    await waitUntil('the parked event exported', () => pf.exported().map((l) => l.event_id), (ids) => ids.includes(parked.event_id), { context: pf.stderrTail });
+    await waitUntil(
+      'the parked event exported',
+      () => pf.exported().map((l) => l.event_id),
+      (ids) => ids.includes(parked.event_id),
+      { context: pf.stderrTail },
+    );
     await waitUntil('everything acknowledged', () => groupState(redis, env), drained);
     const after = jsonLines<DlqLine>((await runCli(['dlq', 'list'], env)).stdout);
     expect(after.map((l) => [l.reason, l.data])).toEqual([['decode_error', 'garbage']]);

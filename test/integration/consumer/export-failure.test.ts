@@ -29,44 +29,83 @@ describe('export destination failing', { timeout: 30_000 }, () => {
   it('keeps a batch pending while the file export fails, reports it, and exports and acks everything once the file is writable', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'both', PAYFLUX_EXPORT_FILE: file, PAYFLUX_EXPORT_STALE_SEC: '1' });
+    const env = await payfluxEnv(suite.server, {
+      PAYFLUX_EXPORT_MODE: 'both',
+      PAYFLUX_EXPORT_FILE: file,
+      PAYFLUX_EXPORT_STALE_SEC: '1',
+    });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 200, idFactory());
 
     // Delivered, not acknowledged: the batch in flight sits in the consumer's pending list, and
     // nothing more is read while it is stuck (one batch in flight: the rest stays undelivered).
-    const held = await waitUntil('the batch delivered and held', () => groupState(suite.redis, env), (s) => s.pending > 0 && s.pending + s.lag === ids.length, { context: pf.stderrTail });
+    const held = await waitUntil(
+      'the batch delivered and held',
+      () => groupState(suite.redis, env),
+      (s) => s.pending > 0 && s.pending + s.lag === ids.length,
+      { context: pf.stderrTail },
+    );
     expect(Object.values(held.consumers)).toEqual([held.pending]);
 
     // Once failing for longer than PAYFLUX_EXPORT_STALE_SEC, health and readiness say so.
-    const health = await waitUntil('/export/health 503', () => getJson(`${pf.url}/export/health`), (h) => h.status === 503, { timeoutMs: 5000 });
-    expect(health.body).toMatchObject({ enabled: true, export_mode: 'both', healthy: false, destinations: { stdout: { healthy: true }, file: { healthy: false } } });
+    const health = await waitUntil(
+      '/export/health 503',
+      () => getJson(`${pf.url}/export/health`),
+      (h) => h.status === 503,
+      { timeoutMs: 5000 },
+    );
+    expect(health.body).toMatchObject({
+      enabled: true,
+      export_mode: 'both',
+      healthy: false,
+      destinations: { stdout: { healthy: true }, file: { healthy: false } },
+    });
     expect(JSON.stringify(health.body)).toContain('ENOSPC');
     const ready = await getJson(`${pf.url}/ready`);
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ ready: false, export: { healthy: false } });
-    expect(await metric(pf.url, 'payflux_export_errors_total', { destination: 'file', reason: 'ENOSPC' })).toBeGreaterThanOrEqual(2);
+    expect(
+      await metric(pf.url, 'payflux_export_errors_total', { destination: 'file', reason: 'ENOSPC' }),
+    ).toBeGreaterThanOrEqual(2);
     expect(pf.alive()).toBe(true);
     // The gauges (refreshed every 2 s) and /ready show the same backlog: pending vs undelivered.
     await waitUntil(
       'pending and lag gauges',
-      async () => [await metric(pf.url, 'payflux_pending_messages'), await metric(pf.url, 'payflux_consumer_lag_messages'), await metric(pf.url, 'payflux_stream_length')],
+      async () => [
+        await metric(pf.url, 'payflux_pending_messages'),
+        await metric(pf.url, 'payflux_consumer_lag_messages'),
+        await metric(pf.url, 'payflux_stream_length'),
+      ],
       (v) => v[0] === held.pending && v[1] === held.lag && v[2] === ids.length,
       { timeoutMs: 5000 },
     );
-    expect((await getJson(`${pf.url}/ready`)).body).toMatchObject({ pending: held.pending, lag: held.lag, stream_length: ids.length });
+    expect((await getJson(`${pf.url}/ready`)).body).toMatchObject({
+      pending: held.pending,
+      lag: held.lag,
+      stream_length: ids.length,
+    });
     expect(await groupState(suite.redis, env)).toEqual(held);
     expect(pf.lines).toHaveLength(held.pending);
 
     // The path becomes writable: the retried batch lands in the file, then it is acked.
     unlinkSync(file);
-    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
+    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, {
+      timeoutMs: 10_000,
+      context: pf.stderrTail,
+    });
     const fileIds = readExportFile(file).map((l) => parseExportLine(l).event_id);
     expect([...countIds(fileIds)]).toEqual(ids.map((id) => [id, 1]));
     // In `both` mode stdout succeeded on the first attempt; the retries did not repeat it.
     expect([...countIds(pf.exported().map((l) => l.event_id))]).toEqual(ids.map((id) => [id, 1]));
-    const recovered = await waitUntil('/export/health 200', () => getJson(`${pf.url}/export/health`), (h) => h.status === 200);
-    expect(recovered.body).toMatchObject({ healthy: true, destinations: { file: { healthy: true, failing_since: null, lines_written: ids.length } } });
+    const recovered = await waitUntil(
+      '/export/health 200',
+      () => getJson(`${pf.url}/export/health`),
+      (h) => h.status === 200,
+    );
+    expect(recovered.body).toMatchObject({
+      healthy: true,
+      destinations: { file: { healthy: true, failing_since: null, lines_written: ids.length } },
+    });
     expect((await getJson(`${pf.url}/ready`)).status).toBe(200);
   });
 
@@ -83,15 +122,29 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 400, idFactory());
     // Retention runs every 100 ms; over the cap it reports instead of dropping.
-    await waitUntil('the backlog reported over the cap', () => metric(pf.url, 'payflux_stream_over_cap_messages'), (n) => n >= 250, { context: pf.stderrTail });
+    await waitUntil(
+      'the backlog reported over the cap',
+      () => metric(pf.url, 'payflux_stream_over_cap_messages'),
+      (n) => n >= 250,
+      { context: pf.stderrTail },
+    );
     expect(await suite.redis.xlen(env.PAYFLUX_STREAM)).toBe(ids.length);
     expect(pf.stderrTail()).toContain('stream_backlog_over_cap_not_trimmed');
 
     unlinkSync(file);
-    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
-    expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(ids.map((id) => [id, 1]));
+    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, {
+      timeoutMs: 10_000,
+      context: pf.stderrTail,
+    });
+    expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(
+      ids.map((id) => [id, 1]),
+    );
     // Once acknowledged, the entries are trimmed back towards the cap.
-    await waitUntil('trimmed after the export', () => suite.redis.xlen(env.PAYFLUX_STREAM), (n) => n <= 150);
+    await waitUntil(
+      'trimmed after the export',
+      () => suite.redis.xlen(env.PAYFLUX_STREAM),
+      (n) => n <= 150,
+    );
   });
 
   it('terminates a line torn by a crash or a full disk before appending, so no export line is glued to it', async () => {
@@ -114,19 +167,38 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const parent = join(dir, 'not-a-dir');
     writeFileSync(parent, 'a regular file where a directory should be\n');
     const file = join(parent, 'export.ndjson');
-    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file, PAYFLUX_EXPORT_STALE_SEC: '1' });
+    const env = await payfluxEnv(suite.server, {
+      PAYFLUX_EXPORT_MODE: 'file',
+      PAYFLUX_EXPORT_FILE: file,
+      PAYFLUX_EXPORT_STALE_SEC: '1',
+    });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 100, idFactory());
 
-    await waitUntil('the batch held', () => groupState(suite.redis, env), (s) => s.pending === ids.length, { context: pf.stderrTail });
-    const health = await waitUntil('/export/health 503', () => getJson(`${pf.url}/export/health`), (h) => h.status === 503, { timeoutMs: 5000 });
+    await waitUntil(
+      'the batch held',
+      () => groupState(suite.redis, env),
+      (s) => s.pending === ids.length,
+      { context: pf.stderrTail },
+    );
+    const health = await waitUntil(
+      '/export/health 503',
+      () => getJson(`${pf.url}/export/health`),
+      (h) => h.status === 503,
+      { timeoutMs: 5000 },
+    );
     expect(JSON.stringify(health.body)).toContain('ENOTDIR');
     expect(pf.lines).toEqual([]);
 
     rmSync(parent);
     mkdirSync(parent);
-    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
-    expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(ids.map((id) => [id, 1]));
+    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, {
+      timeoutMs: 10_000,
+      context: pf.stderrTail,
+    });
+    expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(
+      ids.map((id) => [id, 1]),
+    );
     expect((await getJson(`${pf.url}/export/health`)).status).toBe(200);
   });
 
@@ -134,17 +206,37 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const parent = join(suite.scratch(), 'late-volume');
     writeFileSync(parent, 'not a directory yet\n');
     const file = join(parent, 'export.ndjson');
-    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file, PAYFLUX_EXPORT_STALE_SEC: '1' });
+    const env = await payfluxEnv(suite.server, {
+      PAYFLUX_EXPORT_MODE: 'file',
+      PAYFLUX_EXPORT_FILE: file,
+      PAYFLUX_EXPORT_STALE_SEC: '1',
+    });
     const pf = await startPayflux(env);
-    const failing = await waitUntil('/export/health 503 with no traffic', () => getJson(`${pf.url}/export/health`), (h) => h.status === 503, { timeoutMs: 5000 });
-    expect(failing.body).toMatchObject({ healthy: false, destinations: { file: { healthy: false, last_success_at: null } } });
+    const failing = await waitUntil(
+      '/export/health 503 with no traffic',
+      () => getJson(`${pf.url}/export/health`),
+      (h) => h.status === 503,
+      { timeoutMs: 5000 },
+    );
+    expect(failing.body).toMatchObject({
+      healthy: false,
+      destinations: { file: { healthy: false, last_success_at: null } },
+    });
     expect(JSON.stringify(failing.body)).toContain('ENOTDIR');
     expect((await getJson(`${pf.url}/ready`)).status).toBe(503);
 
     rmSync(parent);
     mkdirSync(parent);
-    const healthy = await waitUntil('/export/health 200 with no traffic', () => getJson(`${pf.url}/export/health`), (h) => h.status === 200, { timeoutMs: 6000 });
-    expect(healthy.body).toMatchObject({ healthy: true, destinations: { file: { healthy: true, failing_since: null } } });
+    const healthy = await waitUntil(
+      '/export/health 200 with no traffic',
+      () => getJson(`${pf.url}/export/health`),
+      (h) => h.status === 200,
+      { timeoutMs: 6000 },
+    );
+    expect(healthy.body).toMatchObject({
+      healthy: true,
+      destinations: { file: { healthy: true, failing_since: null } },
+    });
     expect(pf.lines).toEqual([]);
   });
 });

@@ -44,7 +44,12 @@ describe('stdout export', { timeout: 30_000 }, () => {
     const sentAt = Date.now();
     const res = await postOne(pf.url, first);
     expect(res.status).toBe(202);
-    await waitUntil('the export line', () => pf.lines.length, (n) => n >= 1, { timeoutMs: 1000, everyMs: 5, context: pf.stderrTail });
+    await waitUntil(
+      'the export line',
+      () => pf.lines.length,
+      (n) => n >= 1,
+      { timeoutMs: 1000, everyMs: 5, context: pf.stderrTail },
+    );
     expect(Date.now() - sentAt).toBeLessThan(1000);
 
     // A duplicate is answered 202 but stored (and so exported) once; a later event shows the
@@ -54,16 +59,33 @@ describe('stdout export', { timeout: 30_000 }, () => {
     expect(dup.headers.get('payflux-duplicate')).toBe('true');
     const second = makeEvent(nextId());
     expect((await postOne(pf.url, second)).status).toBe(202);
-    await waitUntil('the second line', () => pf.lines.length, (n) => n >= 2, { context: pf.stderrTail });
+    await waitUntil(
+      'the second line',
+      () => pf.lines.length,
+      (n) => n >= 2,
+      { context: pf.stderrTail },
+    );
     await waitUntil('the group drained', () => groupState(suite.redis, env), drained);
 
     const lines = pf.exported();
     expect(lines.map((l) => l.event_id)).toEqual([first.event_id, second.event_id]);
     for (const l of lines) {
       expect(l.type).toBe('payment_event');
-      expect(Object.keys(l).slice(0, 6)).toEqual(['type', 'schema_version', 'event_id', 'event_type', 'event_timestamp', 'processor']);
+      expect(Object.keys(l).slice(0, 6)).toEqual([
+        'type',
+        'schema_version',
+        'event_id',
+        'event_type',
+        'event_timestamp',
+        'processor',
+      ]);
       const sent = l.event_id === first.event_id ? first : second;
-      expect(l).toMatchObject({ event_timestamp: sent.event_timestamp, processor: 'stripe', retry_count: 1, merchant_id_hash: sent.merchant_id_hash });
+      expect(l).toMatchObject({
+        event_timestamp: sent.event_timestamp,
+        processor: 'stripe',
+        retry_count: 1,
+        merchant_id_hash: sent.merchant_id_hash,
+      });
       expect(l).not.toHaveProperty('unknown_field');
       expect(l.stream_message_id).toMatch(/^\d+-\d+$/);
       expect(typeof l.processed_at).toBe('string');
@@ -81,7 +103,12 @@ describe('stdout export', { timeout: 30_000 }, () => {
     const event = makeEvent(idFactory()());
     await suite.redis.xadd(env.PAYFLUX_STREAM, '1-1', 'e', JSON.stringify(event));
     const pf = await startPayflux(env);
-    await waitUntil('the export line', () => pf.lines.length, (n) => n >= 1, { context: pf.stderrTail });
+    await waitUntil(
+      'the export line',
+      () => pf.lines.length,
+      (n) => n >= 1,
+      { context: pf.stderrTail },
+    );
     expect(pf.exported()[0]).toMatchObject({ event_id: event.event_id, stream_message_id: '1-1' });
     expect(await metric(pf.url, 'payflux_events_exported_total', { destination: 'stdout' })).toBe(1);
     expect(await metric(pf.url, 'payflux_end_to_end_latency_seconds_count')).toBe(0);
@@ -93,19 +120,36 @@ describe('stdout export', { timeout: 30_000 }, () => {
     const dir = suite.scratch();
     const file = join(dir, 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, { PAYFLUX_ACK_MODE: 'before_export', PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const env = await payfluxEnv(suite.server, {
+      PAYFLUX_ACK_MODE: 'before_export',
+      PAYFLUX_EXPORT_MODE: 'file',
+      PAYFLUX_EXPORT_FILE: file,
+    });
     const pf = await startPayflux(env);
 
     const ids = await sendEvents(pf.url, 50, idFactory());
-    await waitUntil('the batch acknowledged while the export fails', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
-    const health = await waitUntil('the export failure reported', () => getJson(`${pf.url}/export/health`), (h) => h.body.destinations !== undefined && JSON.stringify(h.body).includes('ENOSPC'));
+    await waitUntil('the batch acknowledged while the export fails', () => groupState(suite.redis, env), drained, {
+      context: pf.stderrTail,
+    });
+    const health = await waitUntil(
+      'the export failure reported',
+      () => getJson(`${pf.url}/export/health`),
+      (h) => h.body.destinations !== undefined && JSON.stringify(h.body).includes('ENOSPC'),
+    );
     expect(readExportFile(file)).toEqual([]);
     expect(health.body).toMatchObject({ export_mode: 'file' });
 
     // The export keeps being retried: once the path is writable the acknowledged batch comes out.
     unlinkSync(file);
-    const lines = await waitUntil('the export after recovery', () => readExportFile(file), (l) => l.length >= ids.length, { context: pf.stderrTail });
-    expect([...countIds(lines.map((l) => (JSON.parse(l) as { event_id: string }).event_id))]).toEqual(ids.map((id) => [id, 1]));
+    const lines = await waitUntil(
+      'the export after recovery',
+      () => readExportFile(file),
+      (l) => l.length >= ids.length,
+      { context: pf.stderrTail },
+    );
+    expect([...countIds(lines.map((l) => (JSON.parse(l) as { event_id: string }).event_id))]).toEqual(
+      ids.map((id) => [id, 1]),
+    );
   });
 });
 
@@ -114,7 +158,12 @@ describe('memory buffer', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(suite.server, { PAYFLUX_BUFFER: 'memory', REDIS_ADDR: '' });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 300, idFactory());
-    await waitUntil('the export', () => pf.lines.length, (n) => n >= ids.length, { context: pf.stderrTail });
+    await waitUntil(
+      'the export',
+      () => pf.lines.length,
+      (n) => n >= ids.length,
+      { context: pf.stderrTail },
+    );
     expect(pf.exported().map((l) => l.event_id)).toEqual(ids);
     const ready = await getJson(`${pf.url}/ready`);
     expect(ready.body).toMatchObject({ ready: true, buffer: 'memory', consumer: { running: true } });
@@ -128,10 +177,22 @@ describe('payflux replay --since', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(suite.server);
     // An entry stored two hours ago (explicit stream id in the past), before the live ones.
     const oldEvent = makeEvent('old-event-1');
-    await suite.redis.xadd(env.PAYFLUX_STREAM, `${Date.now() - 2 * 3_600_000}-0`, 'e', JSON.stringify(oldEvent), 't', String(Date.now() - 2 * 3_600_000));
+    await suite.redis.xadd(
+      env.PAYFLUX_STREAM,
+      `${Date.now() - 2 * 3_600_000}-0`,
+      'e',
+      JSON.stringify(oldEvent),
+      't',
+      String(Date.now() - 2 * 3_600_000),
+    );
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 120, idFactory(), 60);
-    await waitUntil('the live export', () => pf.lines.length, (n) => n >= ids.length + 1, { context: pf.stderrTail });
+    await waitUntil(
+      'the live export',
+      () => pf.lines.length,
+      (n) => n >= ids.length + 1,
+      { context: pf.stderrTail },
+    );
     expect((await pf.stop('SIGTERM')).code).toBe(0);
     expect(drained(await groupState(suite.redis, env))).toBe(true);
     // More than two replay pages (1000 entries each), stored while no consumer runs.
@@ -148,14 +209,22 @@ describe('payflux replay --since', { timeout: 30_000 }, () => {
 
     const lastHour = await runCli(['replay', '--since', '1h'], env);
     expect(lastHour.code).toBe(0);
-    const replayed = lastHour.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { type: string; event_id: string });
+    const replayed = lastHour.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { type: string; event_id: string });
     expect(replayed.map((l) => l.event_id)).toEqual([...ids, ...stored]);
     expect(replayed.every((l) => l.type === 'payment_event')).toBe(true);
     expect(lastHour.stderr).toContain(`re-exported ${ids.length + stored.length} events`);
 
     const threeHours = await runCli(['replay', '--since', '3h'], env);
     expect(threeHours.code).toBe(0);
-    expect(threeHours.stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { event_id: string }).event_id)).toEqual([oldEvent.event_id, ...ids, ...stored]);
+    expect(
+      threeHours.stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => (JSON.parse(l) as { event_id: string }).event_id),
+    ).toEqual([oldEvent.event_id, ...ids, ...stored]);
 
     const future = await runCli(['replay', '--since', new Date(Date.now() + 60_000).toISOString()], env);
     expect(future).toMatchObject({ code: 0, stdout: '' });

@@ -48,12 +48,26 @@ describe('signals under load', { timeout: 30_000 }, () => {
     const pf = await startPayflux(env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
 
-    await waitUntil('traffic flowing into the file', () => readExportFile(file).length, (n) => n >= 200, { context: pf.stderrTail });
+    await waitUntil(
+      'traffic flowing into the file',
+      () => readExportFile(file).length,
+      (n) => n >= 200,
+      { context: pf.stderrTail },
+    );
     renameSync(file, `${file}.1`); // what logrotate does first
     pf.signal('SIGHUP');
-    await waitUntil('the new file in use', () => readExportFile(file).length, (n) => n >= 200, { context: pf.stderrTail });
+    await waitUntil(
+      'the new file in use',
+      () => readExportFile(file).length,
+      (n) => n >= 200,
+      { context: pf.stderrTail },
+    );
     const sentBefore = producer.accepted.length;
-    await waitUntil('more traffic', () => producer.accepted.length, (n) => n >= sentBefore + 200);
+    await waitUntil(
+      'more traffic',
+      () => producer.accepted.length,
+      (n) => n >= sentBefore + 200,
+    );
     await producer.stop();
     expect(producer.failures).toBe(0);
     await waitUntil('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
@@ -65,7 +79,11 @@ describe('signals under load', { timeout: 30_000 }, () => {
     const all = [...rotated, ...current];
     expect([...countIds(all.map((l) => l.event_id))].sort()).toEqual(producer.accepted.map((id) => [id, 1]).sort());
     // The reopen is ordered with the writes: everything before it went to the old file.
-    const lastOld = rotated.map((l) => l.stream_message_id).sort(streamOrder).at(-1) ?? '';
+    const lastOld =
+      rotated
+        .map((l) => l.stream_message_id)
+        .sort(streamOrder)
+        .at(-1) ?? '';
     const firstNew = current.map((l) => l.stream_message_id).sort(streamOrder)[0] ?? '';
     expect(streamOrder(lastOld, firstNew)).toBeLessThan(0);
     expect(pf.stderrTail()).toContain('export_file_reopened');
@@ -75,7 +93,12 @@ describe('signals under load', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(suite.server);
     const pf = await startPayflux(env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
-    await waitUntil('traffic flowing', () => pf.lines.length, (n) => n >= 500, { context: pf.stderrTail });
+    await waitUntil(
+      'traffic flowing',
+      () => pf.lines.length,
+      (n) => n >= 500,
+      { context: pf.stderrTail },
+    );
 
     const t0 = Date.now();
     pf.signal('SIGTERM');
@@ -96,17 +119,32 @@ describe('signals under load', { timeout: 30_000 }, () => {
 
     await pf.restart();
     await waitUntil('the rest exported', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
-    await waitUntil('all lines read', () => pf.lines.length, (n) => n >= producer.accepted.length);
-    expect([...countIds(pf.exported().map((l) => l.event_id))].sort()).toEqual(producer.accepted.map((id) => [id, 1]).sort());
+    await waitUntil(
+      'all lines read',
+      () => pf.lines.length,
+      (n) => n >= producer.accepted.length,
+    );
+    expect([...countIds(pf.exported().map((l) => l.event_id))].sort()).toEqual(
+      producer.accepted.map((id) => [id, 1]).sort(),
+    );
   });
 
   it('SIGTERM while the export is failing: exits 0 within the shutdown timeout and leaves the unexported batch pending, not acked', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file, PAYFLUX_SHUTDOWN_TIMEOUT_SEC: '3' });
+    const env = await payfluxEnv(suite.server, {
+      PAYFLUX_EXPORT_MODE: 'file',
+      PAYFLUX_EXPORT_FILE: file,
+      PAYFLUX_SHUTDOWN_TIMEOUT_SEC: '3',
+    });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 100, idFactory(), 100);
-    await waitUntil('the batch held', () => groupState(suite.redis, env), (s) => s.pending === ids.length, { context: pf.stderrTail });
+    await waitUntil(
+      'the batch held',
+      () => groupState(suite.redis, env),
+      (s) => s.pending === ids.length,
+      { context: pf.stderrTail },
+    );
 
     const t0 = Date.now();
     const exit = await pf.stop('SIGTERM');
@@ -127,7 +165,10 @@ describe('signals under load', { timeout: 30_000 }, () => {
     const pf = await startPayflux(env);
     // Two producers keep the consumer busy, so the kill lands with a batch in flight.
     const nextId = idFactory();
-    const producers = [startProducer(() => pf.url, nextId, { size: 25 }), startProducer(() => pf.url, nextId, { size: 25 })];
+    const producers = [
+      startProducer(() => pf.url, nextId, { size: 25 }),
+      startProducer(() => pf.url, nextId, { size: 25 }),
+    ];
     const producer = {
       get accepted() {
         return producers.flatMap((p) => p.accepted);
@@ -136,14 +177,27 @@ describe('signals under load', { timeout: 30_000 }, () => {
         return producers.flatMap((p) => p.unconfirmed);
       },
     };
-    await waitUntil('traffic flowing into the file', () => readExportFile(file).length, (n) => n >= 1000, { context: pf.stderrTail });
+    await waitUntil(
+      'traffic flowing into the file',
+      () => readExportFile(file).length,
+      (n) => n >= 1000,
+      { context: pf.stderrTail },
+    );
 
     expect((await pf.stop('SIGKILL')).signal).toBe('SIGKILL');
     const acceptedAtKill = producer.accepted.length;
     await pf.restart();
-    await waitUntil('traffic accepted again', () => producer.accepted.length, (n) => n >= acceptedAtKill + 300, { context: pf.stderrTail });
+    await waitUntil(
+      'traffic accepted again',
+      () => producer.accepted.length,
+      (n) => n >= acceptedAtKill + 300,
+      { context: pf.stderrTail },
+    );
     await Promise.all(producers.map((p) => p.stop()));
-    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, { timeoutMs: 10_000, context: pf.stderrTail });
+    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, {
+      timeoutMs: 10_000,
+      context: pf.stderrTail,
+    });
 
     const lines: ExportLine[] = readExportFile(file).map(parseExportLine);
     const counts = countIds(lines.map((l) => l.event_id));
@@ -159,7 +213,8 @@ describe('signals under load', { timeout: 30_000 }, () => {
 });
 
 describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
-  const logged = (pf: { stderrLines(): readonly string[] }, msg: string) => pf.stderrLines().filter((l) => l.includes(`"msg":"${msg}"`)).length;
+  const logged = (pf: { stderrLines(): readonly string[] }, msg: string) =>
+    pf.stderrLines().filter((l) => l.includes(`"msg":"${msg}"`)).length;
 
   it('while still starting (Redis unreachable): it neither ends the process nor is lost, the reload runs once started', async () => {
     const env = await payfluxEnv(suite.server);
@@ -167,18 +222,42 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
     let pf: Awaited<ReturnType<typeof startPayflux>>;
     try {
       pf = await startPayflux(env, { noWait: true });
-      await waitUntil('start() retrying Redis', () => logged(pf, 'redis_unreachable'), (n) => n >= 1, { context: () => pf.stderrTail() });
+      await waitUntil(
+        'start() retrying Redis',
+        () => logged(pf, 'redis_unreachable'),
+        (n) => n >= 1,
+        { context: () => pf.stderrTail() },
+      );
       pf.signal('SIGHUP');
       const seen = logged(pf, 'redis_unreachable');
-      await waitUntil('another attempt after the signal', () => logged(pf, 'redis_unreachable'), (n) => n > seen, { context: () => pf.stderrTail() });
+      await waitUntil(
+        'another attempt after the signal',
+        () => logged(pf, 'redis_unreachable'),
+        (n) => n > seen,
+        { context: () => pf.stderrTail() },
+      );
       expect(pf.alive()).toBe(true);
       expect(logged(pf, 'api_keys_unchanged')).toBe(0);
     } finally {
       await suite.server.start();
     }
-    await waitUntil('healthy', () => getJson(`${pf.url}/health`).then((r) => r.status, () => 0), (s) => s === 200, { context: () => pf.stderrTail() });
+    await waitUntil(
+      'healthy',
+      () =>
+        getJson(`${pf.url}/health`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (s) => s === 200,
+      { context: () => pf.stderrTail() },
+    );
     // The keys are in the process environment, so the deferred reload finds them unchanged.
-    await waitUntil('the deferred reload', () => logged(pf, 'api_keys_unchanged'), (n) => n === 1, { context: () => pf.stderrTail() });
+    await waitUntil(
+      'the deferred reload',
+      () => logged(pf, 'api_keys_unchanged'),
+      (n) => n === 1,
+      { context: () => pf.stderrTail() },
+    );
     expect((await pf.stop()).code).toBe(0);
   });
 
@@ -188,17 +267,32 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
     const pf = await startPayflux(env, { cwd });
     await sendEvents(pf.url, 20, idFactory());
-    await waitUntil('the first lines', () => readExportFile(file).length, (n) => n === 20, { context: pf.stderrTail });
+    await waitUntil(
+      'the first lines',
+      () => readExportFile(file).length,
+      (n) => n === 20,
+      { context: pf.stderrTail },
+    );
 
     mkdirSync(join(cwd, '.env')); // reading it now fails (EISDIR)
     renameSync(file, `${file}.1`);
     pf.signal('SIGHUP');
-    await waitUntil('the reload refused and the file reopened', () => [logged(pf, 'reload_failed_keeping_old_keys'), logged(pf, 'export_file_reopened')], ([a, b]) => a === 1 && b === 1, { context: pf.stderrTail });
+    await waitUntil(
+      'the reload refused and the file reopened',
+      () => [logged(pf, 'reload_failed_keeping_old_keys'), logged(pf, 'export_file_reopened')],
+      ([a, b]) => a === 1 && b === 1,
+      { context: pf.stderrTail },
+    );
     expect(pf.alive()).toBe(true);
 
     const after = await sendEvents(pf.url, 20, idFactory());
     expect(after).toHaveLength(20);
-    await waitUntil('the next lines in the new file', () => readExportFile(file).length, (n) => n === 20, { context: pf.stderrTail });
+    await waitUntil(
+      'the next lines in the new file',
+      () => readExportFile(file).length,
+      (n) => n === 20,
+      { context: pf.stderrTail },
+    );
     expect(readExportFile(`${file}.1`)).toHaveLength(20);
     expect((await pf.stop()).code).toBe(0);
   });

@@ -29,18 +29,37 @@ describe('reclaim', { timeout: 30_000 }, () => {
     // Consumer A cannot export (/dev/full), so it holds its batch pending until it is killed.
     const stuck = join(dir, 'a.ndjson');
     symlinkSync('/dev/full', stuck);
-    const envA = await payfluxEnv(suite.server, { PAYFLUX_CONSUMER_NAME: 'consumer-a', PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: stuck, PAYFLUX_READ_COUNT: '150' });
+    const envA = await payfluxEnv(suite.server, {
+      PAYFLUX_CONSUMER_NAME: 'consumer-a',
+      PAYFLUX_EXPORT_MODE: 'file',
+      PAYFLUX_EXPORT_FILE: stuck,
+      PAYFLUX_READ_COUNT: '150',
+    });
     const a = await startPayflux(envA);
     const ids = await sendEvents(a.url, 300, idFactory(), 300);
-    const held = await waitUntil('A holding a batch', () => groupState(suite.redis, envA), (s) => (s.consumers['consumer-a'] ?? 0) > 0, { context: a.stderrTail });
+    const held = await waitUntil(
+      'A holding a batch',
+      () => groupState(suite.redis, envA),
+      (s) => (s.consumers['consumer-a'] ?? 0) > 0,
+      { context: a.stderrTail },
+    );
     expect(held.consumers['consumer-a']).toBe(150);
     expect((await a.stop('SIGKILL')).signal).toBe('SIGKILL');
 
     // Consumer B: same stream and group, its own name, a short claim idle time.
     const out = join(dir, 'b.ndjson');
-    const envB = { ...envA, PAYFLUX_ROLE: 'consumer', PAYFLUX_CONSUMER_NAME: 'consumer-b', PAYFLUX_EXPORT_FILE: out, PAYFLUX_CLAIM_IDLE_MS: '500' };
+    const envB = {
+      ...envA,
+      PAYFLUX_ROLE: 'consumer',
+      PAYFLUX_CONSUMER_NAME: 'consumer-b',
+      PAYFLUX_EXPORT_FILE: out,
+      PAYFLUX_CLAIM_IDLE_MS: '500',
+    };
     const b = await startPayflux(envB);
-    const end = await waitUntil('B exported and acked everything', () => groupState(suite.redis, envB), drained, { timeoutMs: 10_000, context: b.stderrTail });
+    const end = await waitUntil('B exported and acked everything', () => groupState(suite.redis, envB), drained, {
+      timeoutMs: 10_000,
+      context: b.stderrTail,
+    });
     expect(end.consumers).toEqual({});
 
     const lines = readExportFile(out).map(parseExportLine);
@@ -53,17 +72,32 @@ describe('reclaim', { timeout: 30_000 }, () => {
     const dir = suite.scratch();
     const stuck = join(dir, 'stuck.ndjson');
     symlinkSync('/dev/full', stuck);
-    const env = await payfluxEnv(suite.server, { PAYFLUX_CONSUMER_NAME: 'consumer-fixed', PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: stuck, PAYFLUX_CLAIM_IDLE_MS: '60000' });
+    const env = await payfluxEnv(suite.server, {
+      PAYFLUX_CONSUMER_NAME: 'consumer-fixed',
+      PAYFLUX_EXPORT_MODE: 'file',
+      PAYFLUX_EXPORT_FILE: stuck,
+      PAYFLUX_CLAIM_IDLE_MS: '60000',
+    });
     const first = await startPayflux(env);
     const ids = await sendEvents(first.url, 100, idFactory(), 100);
-    await waitUntil('the batch held', () => groupState(suite.redis, env), (s) => s.consumers['consumer-fixed'] === ids.length, { context: first.stderrTail });
+    await waitUntil(
+      'the batch held',
+      () => groupState(suite.redis, env),
+      (s) => s.consumers['consumer-fixed'] === ids.length,
+      { context: first.stderrTail },
+    );
     await first.stop('SIGKILL');
 
     // Same name, working export; a reclaim could only take these entries after 60 s of idleness.
     const out = join(dir, 'out.ndjson');
     const again = await startPayflux({ ...env, PAYFLUX_EXPORT_FILE: out });
-    await waitUntil('its own pending entries exported', () => groupState(suite.redis, env), drained, { timeoutMs: 5000, context: again.stderrTail });
-    expect([...countIds(readExportFile(out).map((l) => parseExportLine(l).event_id))]).toEqual(ids.map((id) => [id, 1]));
+    await waitUntil('its own pending entries exported', () => groupState(suite.redis, env), drained, {
+      timeoutMs: 5000,
+      context: again.stderrTail,
+    });
+    expect([...countIds(readExportFile(out).map((l) => parseExportLine(l).event_id))]).toEqual(
+      ids.map((id) => [id, 1]),
+    );
     expect(await metric(again.url, 'payflux_consumer_reclaimed_total')).toBe(0);
   });
 });

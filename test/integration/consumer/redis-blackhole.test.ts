@@ -41,10 +41,14 @@ describe('Redis gone silent', { timeout: 30_000 }, () => {
     expect(Date.now() - started).toBeLessThan(1500);
 
     // The producer retries, as a 503 asks it to; once PayFlux has reconnected it is stored once.
-    const accepted = await waitFor(async () => {
-      const r = await post(ingest, during);
-      return r.status === 202 ? r : undefined;
-    }, 10_000, 'ingest to accept again');
+    const accepted = await waitFor(
+      async () => {
+        const r = await post(ingest, during);
+        return r.status === 202 ? r : undefined;
+      },
+      10_000,
+      'ingest to accept again',
+    );
     expect(accepted.status).toBe(202);
     const after = event();
     expect((await post(ingest, after)).status).toBe(202);
@@ -54,7 +58,11 @@ describe('Redis gone silent', { timeout: 30_000 }, () => {
     // And acknowledged: the acks go over the shared connection, reconnected too.
     const direct = new Redis(server.url);
     try {
-      await waitFor(async () => ((await direct.xpending(app?.stream ?? '', 'payment_consumers'))[0] === 0 ? true : undefined), 10_000, 'nothing pending');
+      await waitFor(
+        async () => ((await direct.xpending(app?.stream ?? '', 'payment_consumers'))[0] === 0 ? true : undefined),
+        10_000,
+        'nothing pending',
+      );
       expect(await direct.xlen(app.stream)).toBe(3);
     } finally {
       direct.disconnect();

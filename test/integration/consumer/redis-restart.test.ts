@@ -43,19 +43,37 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(server);
     const pf = await startPayflux(env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
-    await waitUntil('traffic flowing', () => pf.lines.length, (n) => n >= 300, { context: pf.stderrTail });
+    await waitUntil(
+      'traffic flowing',
+      () => pf.lines.length,
+      (n) => n >= 300,
+      { context: pf.stderrTail },
+    );
 
     const failuresBefore = producer.failures;
     await server.stop('SIGTERM');
     // The outage overlaps the traffic: ingest refuses while Redis is down.
-    await waitUntil('ingest refusing while Redis is down', () => producer.failures, (n) => n > failuresBefore);
+    await waitUntil(
+      'ingest refusing while Redis is down',
+      () => producer.failures,
+      (n) => n > failuresBefore,
+    );
     await server.start();
     const acceptedAtRestart = producer.accepted.length;
-    await waitUntil('traffic accepted again', () => producer.accepted.length, (n) => n >= acceptedAtRestart + 300, { context: pf.stderrTail });
+    await waitUntil(
+      'traffic accepted again',
+      () => producer.accepted.length,
+      (n) => n >= acceptedAtRestart + 300,
+      { context: pf.stderrTail },
+    );
     await producer.stop();
     await redis.connect();
     await waitUntil('the group drained', () => groupState(redis, env), drained, { context: pf.stderrTail });
-    await waitUntil('every accepted event on stdout', () => new Set(pf.lines.map((l) => parseExportLine(l).event_id)), (seen) => producer.accepted.every((id) => seen.has(id)));
+    await waitUntil(
+      'every accepted event on stdout',
+      () => new Set(pf.lines.map((l) => parseExportLine(l).event_id)),
+      (seen) => producer.accepted.every((id) => seen.has(id)),
+    );
 
     // Accepted: exported exactly once. A request that failed while Redis went down may still
     // have been stored (its answer was lost): such events may be exported too, once.
@@ -74,7 +92,12 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
     const pf = await startPayflux(env);
     const nextId = idFactory();
     const before = await sendEvents(pf.url, 100, nextId);
-    await waitUntil('the first events exported', () => pf.lines.length, (n) => n >= before.length, { context: pf.stderrTail });
+    await waitUntil(
+      'the first events exported',
+      () => pf.lines.length,
+      (n) => n >= before.length,
+      { context: pf.stderrTail },
+    );
 
     await server.stop('SIGTERM');
     await server.start(); // empty: no stream, no group
@@ -84,10 +107,17 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
       (ids) => ids.length > 0,
       { context: pf.stderrTail },
     );
-    await waitUntil('the new events exported', () => pf.lines.length, (n) => n >= before.length + after.length, { context: pf.stderrTail });
+    await waitUntil(
+      'the new events exported',
+      () => pf.lines.length,
+      (n) => n >= before.length + after.length,
+      { context: pf.stderrTail },
+    );
     await redis.connect();
     await waitUntil('the group drained', () => groupState(redis, env), drained);
-    expect([...countIds(pf.exported().map((l) => l.event_id))].sort()).toEqual([...before, ...after].map((id) => [id, 1]).sort());
+    expect([...countIds(pf.exported().map((l) => l.event_id))].sort()).toEqual(
+      [...before, ...after].map((id) => [id, 1]).sort(),
+    );
     expect(pf.stderrTail()).toContain('consumer_group_missing_recreated');
   });
 });

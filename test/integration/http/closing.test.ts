@@ -42,6 +42,8 @@ describe('a request that arrives while the server closes', () => {
     expect(second).toMatch(/\r\nretry-after: 1\r\n/i);
     expect(second).toMatch(/\r\nx-request-id: \S+\r\n/i);
     expect(second).toMatch(/\r\nconnection: close\r\n/i);
-    expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual({ error: { code: 'PF_ERR_SHUTTING_DOWN', message: expect.stringContaining('shutting down') } });
+    expect(JSON.parse(second.slice(second.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: { code: 'PF_ERR_SHUTTING_DOWN', message: expect.stringContaining('shutting down') },
+    });
   });
 });

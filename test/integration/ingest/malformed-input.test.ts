@@ -9,7 +9,11 @@ import { appSuite, TEST_KEY, event } from '../../support/app.js';
 
 const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' });
 
-async function send(path: string, body: Uint8Array | string, contentType: string): Promise<{ status: number; body: string }> {
+async function send(
+  path: string,
+  body: Uint8Array | string,
+  contentType: string,
+): Promise<{ status: number; body: string }> {
   const res = await fetch(`${suite.app.url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TEST_KEY}`, 'content-type': contentType },
@@ -28,14 +32,25 @@ function expectClientAnswer(r: { status: number; body: string }): void {
 }
 
 const paths = ['/v1/events/payment_exhaust', '/v1/events/batch'];
-const contentTypes = ['application/json', 'application/x-ndjson', 'application/json; charset=utf-8', 'text/plain', 'application/octet-stream'];
+const contentTypes = [
+  'application/json',
+  'application/x-ndjson',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/octet-stream',
+];
 
 describe('malformed input', () => {
   it('random bytes never get a 5xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...paths), fc.constantFrom(...contentTypes), fc.uint8Array({ maxLength: 2048 }), async (path, ct, bytes) => {
-        expectClientAnswer(await send(path, bytes, ct));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...paths),
+        fc.constantFrom(...contentTypes),
+        fc.uint8Array({ maxLength: 2048 }),
+        async (path, ct, bytes) => {
+          expectClientAnswer(await send(path, bytes, ct));
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -45,9 +60,13 @@ describe('malformed input', () => {
       .record({ field: fc.constantFrom(...Object.keys(event())), value: fc.jsonValue({ maxDepth: 4 }) })
       .map(({ field, value }) => ({ ...event(), [field]: value }));
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...paths), fc.oneof(fc.jsonValue({ maxDepth: 6 }), mutated, fc.array(mutated, { maxLength: 5 })), async (path, value) => {
-        expectClientAnswer(await send(path, JSON.stringify(value), 'application/json'));
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...paths),
+        fc.oneof(fc.jsonValue({ maxDepth: 6 }), mutated, fc.array(mutated, { maxLength: 5 })),
+        async (path, value) => {
+          expectClientAnswer(await send(path, JSON.stringify(value), 'application/json'));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -93,19 +112,35 @@ function rawExchange(bytes: string): Promise<string> {
   });
 }
 
-function parseRaw(raw: string): { status: number; headers: Map<string, string>; body: { error: { code: string; message: string } } } {
+function parseRaw(raw: string): {
+  status: number;
+  headers: Map<string, string>;
+  body: { error: { code: string; message: string } };
+} {
   const [head = '', body = ''] = raw.split('\r\n\r\n');
   const [statusLine = '', ...lines] = head.split('\r\n');
-  const headers = new Map(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-  return { status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body) as { error: { code: string; message: string } } };
+  const headers = new Map(
+    lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]),
+  );
+  return {
+    status: Number(statusLine.split(' ')[1]),
+    headers,
+    body: JSON.parse(body) as { error: { code: string; message: string } },
+  };
 }
 
 describe('errors before any route runs', () => {
   it('a URL that cannot be decoded gets the JSON error contract and a request id', async () => {
-    const res = await fetch(`${suite.app.url}/v1/events/%zz`, { method: 'POST', headers: { authorization: `Bearer ${TEST_KEY}` }, body: '{}' });
+    const res = await fetch(`${suite.app.url}/v1/events/%zz`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_KEY}` },
+      body: '{}',
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await res.json()).toEqual({ error: { code: 'PF_ERR_BAD_REQUEST', message: 'the request URL cannot be decoded' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'PF_ERR_BAD_REQUEST', message: 'the request URL cannot be decoded' },
+    });
   });
 
   it('bytes that are not HTTP, and headers over the limit, get the contract too, then the connection closes', async () => {

@@ -5,7 +5,6 @@ import { connectBuffer } from '../../../src/buffer/connect.js';
 import { freePort, testPrefix } from '../../support/redis-server.js';
 import { appSuite, event, post, startTestApp, waitFor } from '../../support/app.js';
 
-
 const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' }, { appendonly: true });
 
 describe('when Redis goes away', () => {
@@ -27,13 +26,21 @@ describe('when Redis goes away', () => {
 
     await suite.redis.start();
     // The client retries the refused event: it must be accepted (no dedup mark left behind).
-    const retried = await waitFor(async () => {
-      const r = await post(`${suite.app.url}/v1/events/payment_exhaust`, during);
-      return r.status === 202 ? r : undefined;
-    }, 10_000, 'ingest to recover');
+    const retried = await waitFor(
+      async () => {
+        const r = await post(`${suite.app.url}/v1/events/payment_exhaust`, during);
+        return r.status === 202 ? r : undefined;
+      },
+      10_000,
+      'ingest to recover',
+    );
     expect(retried.headers.get('payflux-duplicate')).toBeNull();
     // AOF on: the event accepted before the outage survived it, and both get exported.
-    await waitFor(() => [before, during].every((e) => suite.app.lines.some((l) => l.event_id === e.event_id)), 10_000, 'both exported');
+    await waitFor(
+      () => [before, during].every((e) => suite.app.lines.some((l) => l.event_id === e.event_id)),
+      10_000,
+      'both exported',
+    );
   });
 
   it('leaves no dedup mark when the append itself fails inside Redis', async () => {
@@ -59,7 +66,9 @@ describe('choosing the buffer', () => {
     const logger = pino({ level: 'warn' }, { write: (s: string) => warnings.push(s) });
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 1200);
-    await expect(connectBuffer(config, { logger, signal: abort.signal })).rejects.toThrow('shutdown before Redis became reachable');
+    await expect(connectBuffer(config, { logger, signal: abort.signal })).rejects.toThrow(
+      'shutdown before Redis became reachable',
+    );
     expect(warnings.filter((w) => w.includes('redis_unreachable')).length).toBeGreaterThanOrEqual(2);
   });
 
@@ -80,13 +89,21 @@ describe('choosing the buffer', () => {
     const prefix = testPrefix();
     await suite.app.redis.set(`${prefix}events`, 'x');
     const config = loadConfig({ REDIS_ADDR: suite.redis.addr, PAYFLUX_STREAM: `${prefix}events` });
-    await expect(connectBuffer(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(`Redis key "${prefix}events" exists and is not a stream`);
+    await expect(connectBuffer(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(
+      `Redis key "${prefix}events" exists and is not a stream`,
+    );
   });
 
   it('refuses to start on a dead-letter key of the wrong type, which would stall every ack', async () => {
     const prefix = testPrefix();
     await suite.app.redis.hset(`${prefix}dlq`, 'x', '1');
-    const config = loadConfig({ REDIS_ADDR: suite.redis.addr, PAYFLUX_STREAM: `${prefix}events`, PAYFLUX_DLQ_STREAM: `${prefix}dlq` });
-    await expect(connectBuffer(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(`Redis key "${prefix}dlq" exists and is not a stream (hash): rename it or set PAYFLUX_DLQ_STREAM`);
+    const config = loadConfig({
+      REDIS_ADDR: suite.redis.addr,
+      PAYFLUX_STREAM: `${prefix}events`,
+      PAYFLUX_DLQ_STREAM: `${prefix}dlq`,
+    });
+    await expect(connectBuffer(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(
+      `Redis key "${prefix}dlq" exists and is not a stream (hash): rename it or set PAYFLUX_DLQ_STREAM`,
+    );
   });
 });

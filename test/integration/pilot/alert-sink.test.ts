@@ -73,7 +73,8 @@ function sink(prefix: string, overrides: Partial<AlertSinkOptions> = {}): { sink
   return { sink: s, registry };
 }
 
-const opened = (id: string, band: 'elevated' | 'high' = 'elevated') => transition('open', incident({ warning_id: id, processor_risk_band: band, peak_band: band }));
+const opened = (id: string, band: 'elevated' | 'high' = 'elevated') =>
+  transition('open', incident({ warning_id: id, processor_risk_band: band, peak_band: band }));
 
 describe('alert sink', () => {
   it('retries a failing receiver with exponential backoff and then stops: delivered once', async () => {
@@ -92,7 +93,12 @@ describe('alert sink', () => {
     expect(await s.deliverDue()).toBe(0);
     expect(received.map((r) => r.path)).toEqual(['/hook', '/hook', '/hook']);
     expect(new Set(received.map((r) => r.headers['idempotency-key']))).toEqual(new Set(['stripe:e1|open']));
-    expect(received[2]!.body).toMatchObject({ type: 'payflux_incident_alert', alert_id: 'stripe:e1|open', kind: 'open', warning: { warning_id: 'stripe:e1', processor: 'stripe' } });
+    expect(received[2]!.body).toMatchObject({
+      type: 'payflux_incident_alert',
+      alert_id: 'stripe:e1|open',
+      kind: 'open',
+      warning: { warning_id: 'stripe:e1', processor: 'stripe' },
+    });
     const metrics = await registry.metrics();
     expect(metrics).toContain('payflux_alert_deliveries_total{destination="webhook",result="retried"} 2');
     expect(metrics).toContain('payflux_alert_deliveries_total{destination="webhook",result="delivered"} 1');
@@ -100,7 +106,11 @@ describe('alert sink', () => {
 
   it('sends at most maxPerHour alerts per clock hour and counts the rest', async () => {
     const { sink: s, registry } = sink(testPrefix(), { maxPerHour: 2 });
-    expect(await s.enqueue([opened('stripe:a'), opened('adyen:b'), opened('checkout:c')])).toEqual({ queued: 2, capped: 1, duplicates: 0 });
+    expect(await s.enqueue([opened('stripe:a'), opened('adyen:b'), opened('checkout:c')])).toEqual({
+      queued: 2,
+      capped: 1,
+      duplicates: 0,
+    });
     await s.deliverDue();
     expect(received).toHaveLength(2);
     expect(await registry.metrics()).toContain('payflux_alerts_suppressed_total{reason="hourly_cap"} 1');
@@ -119,27 +129,49 @@ describe('alert sink', () => {
     await first.close();
 
     const restarted = sink(prefix).sink; // new connection, new instance
-    expect(await restarted.enqueue([opened('stripe:e1'), opened('stripe:e2')])).toEqual({ queued: 0, capped: 0, duplicates: 2 });
+    expect(await restarted.enqueue([opened('stripe:e1'), opened('stripe:e2')])).toEqual({
+      queued: 0,
+      capped: 0,
+      duplicates: 2,
+    });
     expect(await restarted.deliverDue()).toBe(1);
     expect(await restarted.deliverDue()).toBe(0);
     expect(received.map((r) => r.body.alert_id)).toEqual(['stripe:e1|open', 'stripe:e2|open']);
   });
 
   it('alerts on open, escalate and resolve at or above minBand, never on updates', async () => {
-    const { sink: s } = sink(testPrefix(), { minBand: 'high', slackWebhookUrl: `${base}/slack`, webhookUrl: undefined });
+    const { sink: s } = sink(testPrefix(), {
+      minBand: 'high',
+      slackWebhookUrl: `${base}/slack`,
+      webhookUrl: undefined,
+    });
     const i = incident({ warning_id: 'stripe:e1' });
-    const high = { ...i, processor_risk_band: 'high' as const, peak_band: 'high' as const, processor_risk_score: 0.66, peak_score: 0.66 };
+    const high = {
+      ...i,
+      processor_risk_band: 'high' as const,
+      peak_band: 'high' as const,
+      processor_risk_score: 0.66,
+      peak_score: 0.66,
+    };
     const result = await s.enqueue([
       transition('open', i),
       transition('update', { ...i, event_count: 9 }),
       transition('escalate', high),
       transition('resolve', { ...high, status: 'resolved', resolved_at: '2024-05-01T09:30:00.000Z' }),
-      transition('resolve', { ...i, warning_id: 'adyen:e9', status: 'resolved', resolved_at: '2024-05-01T09:30:00.000Z' }),
+      transition('resolve', {
+        ...i,
+        warning_id: 'adyen:e9',
+        status: 'resolved',
+        resolved_at: '2024-05-01T09:30:00.000Z',
+      }),
     ]);
     expect(result.queued).toBe(2);
     await s.deliverDue();
     const texts = received.map((r) => r.body.text as string).sort();
-    expect(texts).toEqual(['PayFlux: Risk incident on stripe escalated to high', 'PayFlux: Risk incident on stripe resolved (peak high)']);
+    expect(texts).toEqual([
+      'PayFlux: Risk incident on stripe escalated to high',
+      'PayFlux: Risk incident on stripe resolved (peak high)',
+    ]);
     expect(received.every((r) => r.path === '/slack' && Array.isArray(r.body.blocks))).toBe(true);
     expect(JSON.stringify(received[0]!.body.blocks)).toContain('high_failure_rate, retry_pressure_spike');
   });

@@ -26,15 +26,19 @@ beforeAll(async () => {
   store = createWarningStore({ redis, keyPrefix: testPrefix(), maxWarnings: 100, retentionDays: 3650 });
   const outcomes = createOutcomeRecorder({ store, writeLine: (l) => lines.push(l), registry: new Registry() });
   await store.applyTransitions([
-    transition('escalate', incident({
-      warning_id: 'stripe:evt_dash',
-      processor_risk_score: 0.67,
-      processor_risk_band: 'high',
-      peak_score: 0.67,
-      peak_band: 'high',
-      event_count: 42,
-      processor_playbook_context: 'This pattern typically correlates with processor-side monitoring escalation. <b>not markup</b>',
-    })),
+    transition(
+      'escalate',
+      incident({
+        warning_id: 'stripe:evt_dash',
+        processor_risk_score: 0.67,
+        processor_risk_band: 'high',
+        peak_score: 0.67,
+        peak_band: 'high',
+        event_count: 42,
+        processor_playbook_context:
+          'This pattern typically correlates with processor-side monitoring escalation. <b>not markup</b>',
+      }),
+    ),
   ]);
   server = await listen((app) => app.register(pilotRoutes, { enabled: true, store, outcomes, authenticate }));
   browser = await launch();
@@ -48,7 +52,14 @@ async function launch(): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
     logger: {
       isEnabled: (name) => name === 'browser',
       log: (_name, _severity, message) => {
@@ -80,7 +91,9 @@ async function openDashboard(watch: (page: Page) => void): Promise<Page> {
       return page;
     } catch (err) {
       if (attempt > 1 || !(err as Error).message.includes('has been closed')) throw err;
-      process.stderr.write(`chromium closed the page before it loaded; launching it again. Its last lines:\n${browserLog.join('\n')}\n`);
+      process.stderr.write(
+        `chromium closed the page before it loaded; launching it again. Its last lines:\n${browserLog.join('\n')}\n`,
+      );
       await closeBrowser();
       browser = await launch();
     }
@@ -128,17 +141,26 @@ describe('pilot dashboard in headless Chromium', () => {
     await row.locator('.outcome-type').selectOption('throttle');
     await row.locator('.outcome-notes').fill('Stripe rate limited the account');
     await row.locator('.record-outcome').click();
-    await expect.poll(() => page.locator('tr[data-warning-id="stripe:evt_dash"] .outcome').textContent()).toContain('throttle');
+    await expect
+      .poll(() => page.locator('tr[data-warning-id="stripe:evt_dash"] .outcome').textContent())
+      .toContain('throttle');
     expect(await page.locator('#status-line').textContent()).toContain('Outcome recorded');
 
-    expect(await store.get('stripe:evt_dash')).toMatchObject({ outcome_observed: true, outcome_type: 'throttle', outcome_source: 'manual', outcome_notes: 'Stripe rate limited the account' });
+    expect(await store.get('stripe:evt_dash')).toMatchObject({
+      outcome_observed: true,
+      outcome_type: 'throttle',
+      outcome_source: 'manual',
+      outcome_notes: 'Stripe rate limited the account',
+    });
     expect(lines).toHaveLength(1);
     expect(apiAuth).toContain(`Bearer ${API_KEY}`);
     expect(problems, problems.join('\n')).toEqual([]); // no script errors, no CSP violations
 
     await page.reload();
     await page.locator('tr[data-warning-id="stripe:evt_dash"]').waitFor({ state: 'visible' });
-    expect(await page.locator('tr[data-warning-id="stripe:evt_dash"] .outcome').textContent()).toContain('throttle · via manual');
+    expect(await page.locator('tr[data-warning-id="stripe:evt_dash"] .outcome').textContent()).toContain(
+      'throttle · via manual',
+    );
     await page.close();
   });
 });

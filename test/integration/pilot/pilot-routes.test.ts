@@ -25,9 +25,20 @@ beforeAll(async () => {
   const outcomes = createOutcomeRecorder({ store, writeLine: (l) => lines.push(l), registry, now: () => NOW });
   await store.applyTransitions([
     transition('open', incident({ warning_id: 'stripe:evt_1', processed_at: '2024-05-01T09:14:00.000Z' })),
-    transition('open', incident({ warning_id: 'adyen:evt_2', processor: 'adyen', processed_at: '2024-05-01T10:00:00.000Z', status: 'resolved', resolved_at: '2024-05-01T10:30:00.000Z' })),
+    transition(
+      'open',
+      incident({
+        warning_id: 'adyen:evt_2',
+        processor: 'adyen',
+        processed_at: '2024-05-01T10:00:00.000Z',
+        status: 'resolved',
+        resolved_at: '2024-05-01T10:30:00.000Z',
+      }),
+    ),
   ]);
-  server = await listen((app) => app.register(pilotRoutes, { enabled: true, store, outcomes, authenticate, now: () => NOW }));
+  server = await listen((app) =>
+    app.register(pilotRoutes, { enabled: true, store, outcomes, authenticate, now: () => NOW }),
+  );
   off = await listen((app) => app.register(pilotRoutes, { enabled: false, store, outcomes, authenticate }));
 });
 afterAll(async () => {
@@ -38,7 +49,11 @@ afterAll(async () => {
 });
 
 const post = (base: string, id: string, body: unknown, headers: Record<string, string> = auth): Promise<Response> =>
-  fetch(`${base}/pilot/warnings/${encodeURIComponent(id)}/outcome`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${base}/pilot/warnings/${encodeURIComponent(id)}/outcome`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 describe('pilot routes', () => {
   it('lists warnings newest first with filters and a cursor, behind the bearer key', async () => {
@@ -58,7 +73,11 @@ describe('pilot routes', () => {
 
   it('gets one warning, and 404s an unknown id', async () => {
     const res = await fetch(`${server.url}/pilot/warnings/stripe%3Aevt_1`, { headers: auth });
-    expect(await res.json()).toMatchObject({ warning_id: 'stripe:evt_1', processor_risk_band: 'elevated', outcome_observed: false });
+    expect(await res.json()).toMatchObject({
+      warning_id: 'stripe:evt_1',
+      processor_risk_band: 'elevated',
+      outcome_observed: false,
+    });
     const missing = await fetch(`${server.url}/pilot/warnings/stripe%3Anope`, { headers: auth });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { code: 'PF_ERR_NOT_FOUND' } });
@@ -79,9 +98,18 @@ describe('pilot routes', () => {
   it('records an outcome: stored on the warning, one proof line with the lead time, the histogram fed', async () => {
     lines.length = 0;
     const notes = 'x'.repeat(2000);
-    const res = await post(server.url, 'stripe:evt_1', { outcome_type: 'throttle', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes });
+    const res = await post(server.url, 'stripe:evt_1', {
+      outcome_type: 'throttle',
+      observed_at: '2024-05-01T09:31:00Z',
+      source: 'manual',
+      notes,
+    });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ stored: true, lead_time_seconds: 1020, warning: { outcome_observed: true, outcome_type: 'throttle', outcome_source: 'manual' } });
+    expect(await res.json()).toMatchObject({
+      stored: true,
+      lead_time_seconds: 1020,
+      warning: { outcome_observed: true, outcome_type: 'throttle', outcome_source: 'manual' },
+    });
     expect(lines).toEqual([
       {
         type: 'pilot_outcome_annotation',
@@ -105,23 +133,67 @@ describe('pilot routes', () => {
     const metrics = await registry.metrics();
     expect(metrics).toContain('payflux_warning_outcome_lead_time_seconds_count{source="manual"} 1');
     expect(metrics).toContain('payflux_warning_outcome_lead_time_seconds_sum{source="manual"} 1020');
-    expect(await store.get('stripe:evt_1')).toMatchObject({ outcome_type: 'throttle', outcome_timestamp: '2024-05-01T09:31:00Z', outcome_notes: notes });
+    expect(await store.get('stripe:evt_1')).toMatchObject({
+      outcome_type: 'throttle',
+      outcome_timestamp: '2024-05-01T09:31:00Z',
+      outcome_notes: notes,
+    });
   });
 
   it.each([
-    ['an unknown outcome_type', { outcome_type: 'banned', observed_at: '2024-05-01T09:31:00Z', source: 'manual' }, 'outcome_type'],
+    [
+      'an unknown outcome_type',
+      { outcome_type: 'banned', observed_at: '2024-05-01T09:31:00Z', source: 'manual' },
+      'outcome_type',
+    ],
     ['a missing outcome_type', { observed_at: '2024-05-01T09:31:00Z', source: 'manual' }, 'outcome_type'],
     ['a missing observed_at', { outcome_type: 'hold', source: 'manual' }, 'observed_at'],
-    ['a non-timestamp observed_at', { outcome_type: 'hold', observed_at: 'yesterday', source: 'manual' }, 'observed_at'],
-    ['an observed_at without a zone', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00', source: 'manual' }, 'observed_at'],
-    ['an impossible date (Feb 30)', { outcome_type: 'hold', observed_at: '2024-02-30T09:31:00Z', source: 'manual' }, 'observed_at'],
-    ['an observed_at in the future', { outcome_type: 'hold', observed_at: '2024-05-01T12:06:00Z', source: 'manual' }, 'observed_at'],
+    [
+      'a non-timestamp observed_at',
+      { outcome_type: 'hold', observed_at: 'yesterday', source: 'manual' },
+      'observed_at',
+    ],
+    [
+      'an observed_at without a zone',
+      { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00', source: 'manual' },
+      'observed_at',
+    ],
+    [
+      'an impossible date (Feb 30)',
+      { outcome_type: 'hold', observed_at: '2024-02-30T09:31:00Z', source: 'manual' },
+      'observed_at',
+    ],
+    [
+      'an observed_at in the future',
+      { outcome_type: 'hold', observed_at: '2024-05-01T12:06:00Z', source: 'manual' },
+      'observed_at',
+    ],
     ['an unknown source', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'email' }, 'source'],
-    ['notes over 2000 chars', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: 'x'.repeat(2001) }, 'notes'],
-    ['notes that are not a string', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: { text: 'x' } }, 'notes'],
-    ['notes that are a number (never coerced to "123")', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: 123 }, 'notes'],
-    ['notes that are null', { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: null }, 'notes'],
-    ['an outcome_type in an array', { outcome_type: ['review'], observed_at: '2024-05-01T09:31:00Z', source: 'manual' }, 'outcome_type'],
+    [
+      'notes over 2000 chars',
+      { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: 'x'.repeat(2001) },
+      'notes',
+    ],
+    [
+      'notes that are not a string',
+      { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: { text: 'x' } },
+      'notes',
+    ],
+    [
+      'notes that are a number (never coerced to "123")',
+      { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: 123 },
+      'notes',
+    ],
+    [
+      'notes that are null',
+      { outcome_type: 'hold', observed_at: '2024-05-01T09:31:00Z', source: 'manual', notes: null },
+      'notes',
+    ],
+    [
+      'an outcome_type in an array',
+      { outcome_type: ['review'], observed_at: '2024-05-01T09:31:00Z', source: 'manual' },
+      'outcome_type',
+    ],
     ['a body that is not an object', ['hold'], 'body'],
   ])('rejects %s with a 400 naming the field, and writes no proof line', async (_label, body, field) => {
     lines.length = 0;
@@ -135,17 +207,23 @@ describe('pilot routes', () => {
 
   it('answers 401 before validating, and 404 for an outcome on an unknown warning', async () => {
     expect((await post(server.url, 'stripe:evt_1', { outcome_type: 'banned' }, {})).status).toBe(401);
-    const res = await post(server.url, 'stripe:nope', { outcome_type: 'none', observed_at: '2024-05-01T09:31:00Z', source: 'manual' });
+    const res = await post(server.url, 'stripe:nope', {
+      outcome_type: 'none',
+      observed_at: '2024-05-01T09:31:00Z',
+      source: 'manual',
+    });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_NOT_FOUND' } });
   });
 
-  it('answers another method on a parametric route with a 405 naming the route\'s method', async () => {
+  it("answers another method on a parametric route with a 405 naming the route's method", async () => {
     const res = await fetch(`${server.url}/pilot/warnings/stripe:evt_1/outcome`, { method: 'PUT', headers: auth });
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST');
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_METHOD_NOT_ALLOWED' } });
-    expect((await fetch(`${server.url}/pilot/warnings/a/b/outcome`, { method: 'PUT', headers: auth })).status).toBe(404);
+    expect((await fetch(`${server.url}/pilot/warnings/a/b/outcome`, { method: 'PUT', headers: auth })).status).toBe(
+      404,
+    );
   });
 
   it('serves the dashboard without a key, locked down by its CSP', async () => {
@@ -163,7 +241,11 @@ describe('pilot routes', () => {
     ['POST', '/pilot/warnings/stripe%3Aevt_1/outcome'],
     ['GET', '/pilot/dashboard'],
   ])('answers %s %s with 404 when pilot mode is off', async (method, path) => {
-    const res = await fetch(`${off.url}${path}`, { method, headers: { ...auth, 'content-type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+    const res = await fetch(`${off.url}${path}`, {
+      method,
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: method === 'POST' ? '{}' : undefined,
+    });
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_NOT_FOUND' } });
   });

@@ -12,8 +12,16 @@ const SECRET = 'whsec_test_secret_0123456789';
 /** Delivered as Stripe would now: the event's `created` (its PayFlux event time) is now. */
 async function deliver(url: string, event: Stripe.Event): Promise<Response> {
   const payload = JSON.stringify({ ...event, created: Math.floor(Date.now() / 1000) }, null, 2);
-  const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) });
-  return fetch(`${url}/v1/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
+  const header = Stripe.webhooks.generateTestHeaderString({
+    payload,
+    secret: SECRET,
+    timestamp: Math.floor(Date.now() / 1000),
+  });
+  return fetch(`${url}/v1/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': header },
+    body: payload,
+  });
 }
 
 async function metric(url: string, line: string): Promise<number> {
@@ -37,8 +45,16 @@ describe('Stripe payment events, end to end', () => {
 
   it('are refused with a 400 when older than the raw-event retention', async () => {
     const payload = JSON.stringify(piFailed('evt_stripe_too_old'), null, 2); // created 2024-05-01
-    const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) });
-    const res = await fetch(`${suite.app.url}/v1/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
+    const header = Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: SECRET,
+      timestamp: Math.floor(Date.now() / 1000),
+    });
+    const res = await fetch(`${suite.app.url}/v1/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': header },
+      body: payload,
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_VALIDATION', field: 'event_timestamp' } });
   });
@@ -54,5 +70,4 @@ describe('Stripe payment events for a processor that is not configured', () => {
     expect(await metric(suite.app.url, 'payflux_ingest_rejected_total{reason="validation"}')).toBe(1);
     expect(await suite.app.redis.xlen(suite.app.stream)).toBe(0);
   });
-
 });

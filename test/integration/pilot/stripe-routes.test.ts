@@ -36,11 +36,19 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      stripeCalls.push({ path: `${req.method} ${req.url}`, auth: req.headers.authorization, form: new URLSearchParams(body) });
+      stripeCalls.push({
+        path: `${req.method} ${req.url}`,
+        auth: req.headers.authorization,
+        form: new URLSearchParams(body),
+      });
       res.writeHead(fakeStatus, { 'content-type': 'application/json', 'request-id': 'req_fake' });
-      res.end(JSON.stringify(fakeStatus === 200
-        ? { id: 'cs_test_fake', object: 'checkout.session', url: 'https://checkout.stripe.com/c/pay/cs_test_fake' }
-        : { error: { type: 'api_error', message: 'down on purpose' } }));
+      res.end(
+        JSON.stringify(
+          fakeStatus === 200
+            ? { id: 'cs_test_fake', object: 'checkout.session', url: 'https://checkout.stripe.com/c/pay/cs_test_fake' }
+            : { error: { type: 'api_error', message: 'down on purpose' } },
+        ),
+      );
     });
   });
   await new Promise<void>((resolve) => fakeStripe.listen(0, '127.0.0.1', resolve));
@@ -69,8 +77,17 @@ interface Harness {
 async function serve(overrides: Partial<StripeRoutesOptions> = {}): Promise<Harness> {
   const prefix = testPrefix();
   const buffer = await createRedisBuffer({
-    url: redisServer.url, password: undefined, tls: false, keyPrefix: prefix, stream: `${prefix}events_stream`, group: 'payment_consumers',
-    dlqStream: `${prefix}events_stream_dlq`, dedupWindowSec: 86_400, maxLen: 0, rawEventTtlDays: 7, logger: pino({ level: 'silent' }),
+    url: redisServer.url,
+    password: undefined,
+    tls: false,
+    keyPrefix: prefix,
+    stream: `${prefix}events_stream`,
+    group: 'payment_consumers',
+    dlqStream: `${prefix}events_stream_dlq`,
+    dedupWindowSec: 86_400,
+    maxLen: 0,
+    rawEventTtlDays: 7,
+    logger: pino({ level: 'silent' }),
   });
   buffers.push(buffer);
   const store = createWarningStore({ redis, keyPrefix: prefix, maxWarnings: 100, retentionDays: 3650 });
@@ -80,27 +97,52 @@ async function serve(overrides: Partial<StripeRoutesOptions> = {}): Promise<Harn
   // The real dedup-and-append of the buffer: what the root's micro-batched append does per batch.
   const ingest = async (events: readonly PaymentEvent[]): Promise<void> => {
     h.ingested.push(...events);
-    h.appended.push(...(await buffer.append(events.map((e) => ({ dedupKey: dedupKeyFor(e.event_id), payload: JSON.stringify(e) })))));
+    h.appended.push(
+      ...(await buffer.append(events.map((e) => ({ dedupKey: dedupKeyFor(e.event_id), payload: JSON.stringify(e) })))),
+    );
   };
-  const server = await listen((app) => app.register(stripeRoutes, {
-    webhookSecret: SECRET,
-    ingest,
-    pilot: { store, outcomes },
-    checkout: { apiKey: 'sk_test_fake_123', priceCents: 9900, productName: 'PayFlux Early Access', siteUrl: 'http://localhost:8080/', perMinute: 10, trustProxy: false, client: { host: '127.0.0.1', port: fakePort, protocol: 'http', maxNetworkRetries: 0 } },
-    ...overrides,
-  }));
+  const server = await listen((app) =>
+    app.register(stripeRoutes, {
+      webhookSecret: SECRET,
+      ingest,
+      pilot: { store, outcomes },
+      checkout: {
+        apiKey: 'sk_test_fake_123',
+        priceCents: 9900,
+        productName: 'PayFlux Early Access',
+        siteUrl: 'http://localhost:8080/',
+        perMinute: 10,
+        trustProxy: false,
+        client: { host: '127.0.0.1', port: fakePort, protocol: 'http', maxNetworkRetries: 0 },
+      },
+      ...overrides,
+    }),
+  );
   servers.push(server);
   return { ...h, url: server.url };
 }
 
-async function deliver(url: string, event: Stripe.Event, opts: { secret?: string; timestamp?: number; tamper?: boolean; header?: string | null } = {}): Promise<Response> {
+async function deliver(
+  url: string,
+  event: Stripe.Event,
+  opts: { secret?: string; timestamp?: number; tamper?: boolean; header?: string | null } = {},
+): Promise<Response> {
   const payload = JSON.stringify(event, null, 2); // Stripe's own pretty printing: the bytes are what is signed
-  const header = opts.header === undefined
-    ? Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? SECRET, timestamp: opts.timestamp ?? Math.floor(Date.now() / 1000) })
-    : opts.header;
+  const header =
+    opts.header === undefined
+      ? Stripe.webhooks.generateTestHeaderString({
+          payload,
+          secret: opts.secret ?? SECRET,
+          timestamp: opts.timestamp ?? Math.floor(Date.now() / 1000),
+        })
+      : opts.header;
   const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
   if (header !== null) headers['stripe-signature'] = header;
-  return fetch(`${url}/v1/webhooks/stripe`, { method: 'POST', headers, body: opts.tamper ? payload.replace('4999', '5999') : payload });
+  return fetch(`${url}/v1/webhooks/stripe`, {
+    method: 'POST',
+    headers,
+    body: opts.tamper ? payload.replace('4999', '5999') : payload,
+  });
 }
 
 describe('Stripe webhooks', () => {
@@ -154,22 +196,47 @@ describe('Stripe webhooks', () => {
     const h = await serve();
     await h.store.applyTransitions([
       transition('open', incident({ warning_id: 'stripe:evt_opener', processed_at: '2024-05-01T09:14:00.000Z' })),
-      transition('open', incident({ warning_id: 'adyen:evt_other', processor: 'adyen', processed_at: '2024-05-01T09:20:00.000Z' })),
+      transition(
+        'open',
+        incident({ warning_id: 'adyen:evt_other', processor: 'adyen', processed_at: '2024-05-01T09:20:00.000Z' }),
+      ),
     ]);
     const created = Date.parse('2024-05-01T09:31:00Z') / 1000;
     const res = await deliver(h.url, reviewOpened('evt_review_1', created));
-    expect(await res.json()).toEqual({ received: true, handled: 'outcome', warning_id: 'stripe:evt_opener', outcome: 'stored' });
+    expect(await res.json()).toEqual({
+      received: true,
+      handled: 'outcome',
+      warning_id: 'stripe:evt_opener',
+      outcome: 'stored',
+    });
     expect(await h.store.get('stripe:evt_opener')).toMatchObject({
-      outcome_observed: true, outcome_type: 'review', outcome_source: 'stripe_webhook', outcome_timestamp: '2024-05-01T09:31:00.000Z', outcome_notes: 'Stripe Radar review opened (reason rule)',
+      outcome_observed: true,
+      outcome_type: 'review',
+      outcome_source: 'stripe_webhook',
+      outcome_timestamp: '2024-05-01T09:31:00.000Z',
+      outcome_notes: 'Stripe Radar review opened (reason rule)',
     });
     expect(h.lines).toHaveLength(1);
-    expect(h.lines[0]).toMatchObject({ type: 'pilot_outcome_annotation', warning_id: 'stripe:evt_opener', outcome_source: 'stripe_webhook', outcome_type: 'review', stored: true, lead_time_seconds: 1020 });
-    expect(await h.registry.metrics()).toContain('payflux_warning_outcome_lead_time_seconds_sum{source="stripe_webhook"} 1020');
+    expect(h.lines[0]).toMatchObject({
+      type: 'pilot_outcome_annotation',
+      warning_id: 'stripe:evt_opener',
+      outcome_source: 'stripe_webhook',
+      outcome_type: 'review',
+      stored: true,
+      lead_time_seconds: 1020,
+    });
+    expect(await h.registry.metrics()).toContain(
+      'payflux_warning_outcome_lead_time_seconds_sum{source="stripe_webhook"} 1020',
+    );
 
-    expect(await (await deliver(h.url, reviewOpened('evt_review_1', created))).json()).toMatchObject({ outcome: 'duplicate' });
+    expect(await (await deliver(h.url, reviewOpened('evt_review_1', created))).json()).toMatchObject({
+      outcome: 'duplicate',
+    });
     expect(h.lines).toHaveLength(1);
 
-    expect(await (await deliver(h.url, disputeCreated('evt_dispute_1', created + 60))).json()).toMatchObject({ outcome: 'kept' });
+    expect(await (await deliver(h.url, disputeCreated('evt_dispute_1', created + 60))).json()).toMatchObject({
+      outcome: 'kept',
+    });
     expect(h.lines[1]).toMatchObject({ outcome_type: 'other', stored: false, lead_time_seconds: 1080 });
     expect(await h.store.get('stripe:evt_opener')).toMatchObject({ outcome_type: 'review' });
     expect(await h.store.get('adyen:evt_other')).toMatchObject({ outcome_observed: false });
@@ -178,15 +245,29 @@ describe('Stripe webhooks', () => {
   it('attaches to a recently resolved Stripe warning, and leaves an outcome with no warning unmatched', async () => {
     const h = await serve();
     const created = Date.parse('2024-05-01T12:00:00Z') / 1000;
-    expect(await (await deliver(h.url, reviewOpened('evt_r0', created))).json()).toEqual({ received: true, handled: 'outcome_unmatched' });
-    await h.store.applyTransitions([transition('resolve', incident({ warning_id: 'stripe:evt_old', status: 'resolved', resolved_at: '2024-05-01T10:00:00.000Z' }))]);
-    expect(await (await deliver(h.url, reviewOpened('evt_r1', created))).json()).toMatchObject({ handled: 'outcome', warning_id: 'stripe:evt_old' });
+    expect(await (await deliver(h.url, reviewOpened('evt_r0', created))).json()).toEqual({
+      received: true,
+      handled: 'outcome_unmatched',
+    });
+    await h.store.applyTransitions([
+      transition(
+        'resolve',
+        incident({ warning_id: 'stripe:evt_old', status: 'resolved', resolved_at: '2024-05-01T10:00:00.000Z' }),
+      ),
+    ]);
+    expect(await (await deliver(h.url, reviewOpened('evt_r1', created))).json()).toMatchObject({
+      handled: 'outcome',
+      warning_id: 'stripe:evt_old',
+    });
     expect(h.lines.map((l) => l.lead_time_seconds)).toEqual([2 * 3600 + 46 * 60]);
   });
 
   it('acknowledges enforcement events without touching warnings when pilot mode is off', async () => {
     const h = await serve({ pilot: undefined });
-    expect(await (await deliver(h.url, reviewOpened('evt_r', 1_714_554_840))).json()).toEqual({ received: true, handled: 'ignored' });
+    expect(await (await deliver(h.url, reviewOpened('evt_r', 1_714_554_840))).json()).toEqual({
+      received: true,
+      handled: 'ignored',
+    });
   });
 });
 
@@ -212,7 +293,12 @@ describe('Stripe checkout', () => {
       cancel_url: 'http://localhost:8080/?checkout=cancelled',
     });
 
-    const form = await fetch(`${h.url}/checkout`, { method: 'POST', headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' }, body: 'buy=1', redirect: 'manual' });
+    const form = await fetch(`${h.url}/checkout`, {
+      method: 'POST',
+      headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'buy=1',
+      redirect: 'manual',
+    });
     expect(form.status).toBe(303);
     expect(form.headers.get('location')).toBe('https://checkout.stripe.com/c/pay/cs_test_fake');
   });
@@ -228,11 +314,20 @@ describe('Stripe checkout', () => {
 
   it('limits sessions per client address: 429 with Retry-After, and Stripe is not called', async () => {
     const h = await serve({
-      checkout: { apiKey: 'sk_test_fake_123', priceCents: 9900, productName: 'PayFlux Early Access', siteUrl: 'http://localhost:8080/', perMinute: 2, trustProxy: true, client: { host: '127.0.0.1', port: fakePort, protocol: 'http', maxNetworkRetries: 0 } },
+      checkout: {
+        apiKey: 'sk_test_fake_123',
+        priceCents: 9900,
+        productName: 'PayFlux Early Access',
+        siteUrl: 'http://localhost:8080/',
+        perMinute: 2,
+        trustProxy: true,
+        client: { host: '127.0.0.1', port: fakePort, protocol: 'http', maxNetworkRetries: 0 },
+      },
     });
     stripeCalls.length = 0;
     fakeStatus = 200;
-    const press = (ip: string) => fetch(`${h.url}/checkout`, { method: 'POST', headers: { accept: 'application/json', 'x-forwarded-for': ip } });
+    const press = (ip: string) =>
+      fetch(`${h.url}/checkout`, { method: 'POST', headers: { accept: 'application/json', 'x-forwarded-for': ip } });
     expect((await press('203.0.113.7')).status).toBe(200);
     expect((await press('203.0.113.7')).status).toBe(200);
     const limited = await press('203.0.113.7');
@@ -244,7 +339,9 @@ describe('Stripe checkout', () => {
     for (let i = 0; i < 17; i++) expect((await press(`198.51.100.${100 + i}`)).status).toBe(200);
     const capped = await press('198.51.100.200');
     expect(capped.status).toBe(429);
-    expect(await capped.json()).toMatchObject({ error: { code: 'PF_ERR_RATE_LIMITED', message: expect.stringContaining('right now') } });
+    expect(await capped.json()).toMatchObject({
+      error: { code: 'PF_ERR_RATE_LIMITED', message: expect.stringContaining('right now') },
+    });
     expect(stripeCalls).toHaveLength(20);
   });
 

@@ -20,10 +20,22 @@ afterAll(async () => {
   await server.close();
 });
 
-function open(prefix: string, opts: { maxWarnings?: number; retentionDays?: number; now?: () => number } = {}): { store: WarningStore; redis: Redis } {
+function open(
+  prefix: string,
+  opts: { maxWarnings?: number; retentionDays?: number; now?: () => number } = {},
+): { store: WarningStore; redis: Redis } {
   const redis = new Redis(server.url, { lazyConnect: false });
   clients.push(redis);
-  return { redis, store: createWarningStore({ redis, keyPrefix: prefix, maxWarnings: opts.maxWarnings ?? 100, retentionDays: opts.retentionDays ?? 90, now: opts.now ?? (() => NOW) }) };
+  return {
+    redis,
+    store: createWarningStore({
+      redis,
+      keyPrefix: prefix,
+      maxWarnings: opts.maxWarnings ?? 100,
+      retentionDays: opts.retentionDays ?? 90,
+      now: opts.now ?? (() => NOW),
+    }),
+  };
 }
 
 const at = (min: number): string => new Date(Date.parse('2024-05-01T09:00:00Z') + min * 60_000).toISOString();
@@ -32,19 +44,32 @@ describe('warning store', () => {
   it('continues an open incident across a restart: a new store and operator seeded from loadOpen()', async () => {
     const prefix = testPrefix();
     const t0 = Date.parse('2024-05-01T09:00:00Z');
-    const first = await firstValueFrom(of(batchOf(scored('stripe', t0, 0.4, 'elevated'))).pipe(trackIncidents({ cooldownSec: 120, now: () => NOW })));
+    const first = await firstValueFrom(
+      of(batchOf(scored('stripe', t0, 0.4, 'elevated'))).pipe(trackIncidents({ cooldownSec: 120, now: () => NOW })),
+    );
     await open(prefix).store.applyTransitions(first.transitions);
 
     const restarted = open(prefix).store; // new connection, new instance: nothing shared in memory
     const seed = await restarted.loadOpen();
     expect(seed.map((i) => i.warning_id)).toEqual([first.transitions[0]!.incident.warning_id]);
-    const next = await firstValueFrom(of(batchOf(scored('stripe', t0 + 30_000, 0.7, 'high'))).pipe(trackIncidents({ cooldownSec: 120, now: () => NOW + 1, seed })));
+    const next = await firstValueFrom(
+      of(batchOf(scored('stripe', t0 + 30_000, 0.7, 'high'))).pipe(
+        trackIncidents({ cooldownSec: 120, now: () => NOW + 1, seed }),
+      ),
+    );
     expect(next.transitions.map((t) => t.kind)).toEqual(['escalate']);
     await restarted.applyTransitions(next.transitions);
 
     const page = await restarted.list({ limit: 10 });
     expect(page.warnings).toHaveLength(1);
-    expect(page.warnings[0]).toMatchObject({ warning_id: seed[0]!.warning_id, event_count: 2, peak_band: 'high', status: 'open', outcome_observed: false, outcome_type: null });
+    expect(page.warnings[0]).toMatchObject({
+      warning_id: seed[0]!.warning_id,
+      event_count: 2,
+      peak_band: 'high',
+      status: 'open',
+      outcome_observed: false,
+      outcome_type: null,
+    });
   });
 
   it('keeps the JSON fields of SPEC §9 in order', async () => {
@@ -52,10 +77,28 @@ describe('warning store', () => {
     await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:evt_a' }))]);
     const w = await store.get('stripe:evt_a');
     expect(Object.keys(JSON.parse(JSON.stringify(w)) as object)).toEqual([
-      'warning_id', 'event_id', 'processor', 'merchant_id_hash', 'processed_at', 'event_timestamp', 'processor_risk_score',
-      'processor_risk_band', 'processor_risk_drivers', 'processor_playbook_context', 'risk_trajectory', 'outcome_observed',
-      'outcome_type', 'outcome_timestamp', 'outcome_source', 'outcome_notes', 'status', 'opened_at', 'resolved_at',
-      'peak_score', 'peak_band', 'event_count',
+      'warning_id',
+      'event_id',
+      'processor',
+      'merchant_id_hash',
+      'processed_at',
+      'event_timestamp',
+      'processor_risk_score',
+      'processor_risk_band',
+      'processor_risk_drivers',
+      'processor_playbook_context',
+      'risk_trajectory',
+      'outcome_observed',
+      'outcome_type',
+      'outcome_timestamp',
+      'outcome_source',
+      'outcome_notes',
+      'status',
+      'opened_at',
+      'resolved_at',
+      'peak_score',
+      'peak_band',
+      'event_count',
     ]);
     expect(await store.get('stripe:nope')).toBeUndefined();
   });
@@ -70,7 +113,8 @@ describe('warning store', () => {
       incident({ warning_id: 'stripe:e5', processed_at: at(5) }),
     ];
     await store.applyTransitions(all.map((i) => transition('open', i)));
-    const ids = async (q: Parameters<WarningStore['list']>[0]): Promise<string[]> => (await store.list(q)).warnings.map((w) => w.warning_id);
+    const ids = async (q: Parameters<WarningStore['list']>[0]): Promise<string[]> =>
+      (await store.list(q)).warnings.map((w) => w.warning_id);
     expect(await ids({ limit: 500 })).toEqual(['stripe:e5', 'stripe:e4', 'stripe:e3', 'adyen:e2', 'stripe:e1']);
     expect(await ids({ limit: 10, processor: 'stripe' })).toEqual(['stripe:e5', 'stripe:e4', 'stripe:e3', 'stripe:e1']);
     expect(await ids({ limit: 10, status: 'open' })).toEqual(['stripe:e5', 'stripe:e3', 'adyen:e2']);
@@ -85,7 +129,10 @@ describe('warning store', () => {
       cursor = page.nextCursor;
     }
     expect(seen).toEqual(['stripe:e5', 'stripe:e4', 'stripe:e3', 'adyen:e2', 'stripe:e1']);
-    await expect(store.list({ limit: 2, cursor: 'bm90LWEtY3Vyc29y' })).rejects.toMatchObject({ code: 'PF_ERR_VALIDATION', field: 'cursor' });
+    await expect(store.list({ limit: 2, cursor: 'bm90LWEtY3Vyc29y' })).rejects.toMatchObject({
+      code: 'PF_ERR_VALIDATION',
+      field: 'cursor',
+    });
   });
 
   it('moves a warning between status indexes when it resolves', async () => {
@@ -102,31 +149,69 @@ describe('warning store', () => {
     const { store } = open(testPrefix());
     const i = incident({ warning_id: 'stripe:e1' });
     await store.applyTransitions([transition('open', i)]);
-    const r = await store.recordOutcome('stripe:e1', { outcome_type: 'throttle', outcome_timestamp: at(31), outcome_source: 'manual', outcome_notes: 'rate limited' });
+    const r = await store.recordOutcome('stripe:e1', {
+      outcome_type: 'throttle',
+      outcome_timestamp: at(31),
+      outcome_source: 'manual',
+      outcome_notes: 'rate limited',
+    });
     expect(r.status).toBe('stored');
     await store.applyTransitions([transition('update', { ...i, event_count: 7 })]);
-    expect(await store.get('stripe:e1')).toMatchObject({ event_count: 7, outcome_observed: true, outcome_type: 'throttle', outcome_timestamp: at(31), outcome_source: 'manual', outcome_notes: 'rate limited' });
+    expect(await store.get('stripe:e1')).toMatchObject({
+      event_count: 7,
+      outcome_observed: true,
+      outcome_type: 'throttle',
+      outcome_timestamp: at(31),
+      outcome_source: 'manual',
+      outcome_notes: 'rate limited',
+    });
   });
 
   it('records outcomes: unknown ids, idempotency keys, and automatic annotations that keep an existing outcome', async () => {
     const { store } = open(testPrefix());
     await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:e1' }))]);
-    const review = { outcome_type: 'review', outcome_timestamp: at(20), outcome_source: 'stripe_webhook', outcome_notes: null } as const;
+    const review = {
+      outcome_type: 'review',
+      outcome_timestamp: at(20),
+      outcome_source: 'stripe_webhook',
+      outcome_notes: null,
+    } as const;
     expect(await store.recordOutcome('stripe:missing', review)).toEqual({ status: 'unknown' });
-    expect((await store.recordOutcome('stripe:e1', review, { overwrite: false, idempotencyKey: 'evt_1' })).status).toBe('stored');
-    expect((await store.recordOutcome('stripe:e1', review, { overwrite: false, idempotencyKey: 'evt_1' })).status).toBe('duplicate');
+    expect((await store.recordOutcome('stripe:e1', review, { overwrite: false, idempotencyKey: 'evt_1' })).status).toBe(
+      'stored',
+    );
+    expect((await store.recordOutcome('stripe:e1', review, { overwrite: false, idempotencyKey: 'evt_1' })).status).toBe(
+      'duplicate',
+    );
     const hold = { ...review, outcome_type: 'hold' } as const;
     const kept = await store.recordOutcome('stripe:e1', hold, { overwrite: false, idempotencyKey: 'evt_2' });
     expect(kept).toMatchObject({ status: 'kept', warning: { outcome_type: 'review' } });
-    expect(await store.recordOutcome('stripe:e1', { ...hold, outcome_source: 'manual' })).toMatchObject({ status: 'stored', warning: { outcome_type: 'hold' } });
+    expect(await store.recordOutcome('stripe:e1', { ...hold, outcome_source: 'manual' })).toMatchObject({
+      status: 'stored',
+      warning: { outcome_type: 'hold' },
+    });
   });
 
   it('answers an annotation run twice by the same call (a re-sent command) as the first run did, not as a duplicate', async () => {
     const prefix = testPrefix();
     const { store, redis } = open(prefix);
     await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:e1' }))]);
-    const outcome = JSON.stringify({ outcome_type: 'review', outcome_timestamp: at(20), outcome_source: 'stripe_webhook', outcome_notes: null });
-    const run = (token: string) => (redis as unknown as { pfWarnOutcome(...a: (string | number)[]): Promise<[number]> }).pfWarnOutcome(`${prefix}pilot:`, 'stripe:e1', outcome, '0', 'evt_9', 60, token);
+    const outcome = JSON.stringify({
+      outcome_type: 'review',
+      outcome_timestamp: at(20),
+      outcome_source: 'stripe_webhook',
+      outcome_notes: null,
+    });
+    const run = (token: string) =>
+      (redis as unknown as { pfWarnOutcome(...a: (string | number)[]): Promise<[number]> }).pfWarnOutcome(
+        `${prefix}pilot:`,
+        'stripe:e1',
+        outcome,
+        '0',
+        'evt_9',
+        60,
+        token,
+      );
     expect((await run('call-1'))[0]).toBe(1);
     expect((await run('call-1'))[0]).toBe(1);
     expect((await run('call-2'))[0]).toBe(2);
@@ -135,11 +220,15 @@ describe('warning store', () => {
   it('is bounded by maxWarnings, dropping the oldest with their index entries', async () => {
     const prefix = testPrefix();
     const { store, redis } = open(prefix, { maxWarnings: 10 });
-    const many = Array.from({ length: 25 }, (_, n) => incident({ warning_id: `stripe:e${n}`, processed_at: at(n), status: n % 2 ? 'open' : 'resolved' }));
+    const many = Array.from({ length: 25 }, (_, n) =>
+      incident({ warning_id: `stripe:e${n}`, processed_at: at(n), status: n % 2 ? 'open' : 'resolved' }),
+    );
     await store.applyTransitions(many.map((i) => transition('open', i)));
     const page = await store.list({ limit: 500 });
     expect(page.warnings.map((w) => w.warning_id)).toEqual(Array.from({ length: 10 }, (_, n) => `stripe:e${24 - n}`));
-    const sizes = await Promise.all(['x:p:stripe', 'x:s:open', 'x:s:resolved'].map((k) => redis.zcard(`${prefix}pilot:${k}`)));
+    const sizes = await Promise.all(
+      ['x:p:stripe', 'x:s:open', 'x:s:resolved'].map((k) => redis.zcard(`${prefix}pilot:${k}`)),
+    );
     expect(sizes[0]).toBe(10);
     expect(sizes[1]! + sizes[2]!).toBe(10);
     expect(await store.get('stripe:e0')).toBeUndefined();
@@ -148,7 +237,10 @@ describe('warning store', () => {
   it('drops warnings older than the retention, relative to the wall clock', async () => {
     let now = Date.parse('2024-05-01T10:00:00Z');
     const { store } = open(testPrefix(), { retentionDays: 1, now: () => now });
-    await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:old', processed_at: at(0) })), transition('open', incident({ warning_id: 'stripe:new', processed_at: at(50) }))]);
+    await store.applyTransitions([
+      transition('open', incident({ warning_id: 'stripe:old', processed_at: at(0) })),
+      transition('open', incident({ warning_id: 'stripe:new', processed_at: at(50) })),
+    ]);
     expect((await store.list({ limit: 10 })).warnings).toHaveLength(2);
     now = Date.parse(at(30)) + 86_400_000;
     expect(await store.trim()).toBe(1);

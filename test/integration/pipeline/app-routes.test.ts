@@ -10,16 +10,31 @@ describe('mounted routes', () => {
   it('GET /v1/risk/processors shows a processor going bad, and the score gauge follows', async () => {
     const t0 = Date.now() - 60_000;
     const events = Array.from({ length: 60 }, (_, i) =>
-      event({ processor: 'adyen', event_timestamp: new Date(t0 + i * 500).toISOString(), failure_category: 'gateway_timeout', retry_count: 2 }),
+      event({
+        processor: 'adyen',
+        event_timestamp: new Date(t0 + i * 500).toISOString(),
+        failure_category: 'gateway_timeout',
+        retry_count: 2,
+      }),
     );
     await post(`${suite.app.url}/v1/events/batch`, events);
-    await waitFor(() => suite.app.lines.filter((l) => l.processor === 'adyen').length >= 60 || undefined, 5000, 'export');
+    await waitFor(
+      () => suite.app.lines.filter((l) => l.processor === 'adyen').length >= 60 || undefined,
+      5000,
+      'export',
+    );
 
     expect((await fetch(`${suite.app.url}/v1/risk/processors`)).status).toBe(401);
     const body = (await (await fetch(`${suite.app.url}/v1/risk/processors`, { headers: auth })).json()) as {
       live: boolean;
       model: string;
-      processors: { processor: string; band: string; drivers: string[]; components: Record<string, number>; window: { events: number } }[];
+      processors: {
+        processor: string;
+        band: string;
+        drivers: string[];
+        components: Record<string, number>;
+        window: { events: number };
+      }[];
     };
     expect(body.live).toBe(true);
     expect(body.model).toBe('adaptive');
@@ -33,7 +48,9 @@ describe('mounted routes', () => {
   });
 
   it('mounts the Risk Intelligence API with its own keys and trace ids', async () => {
-    const health = await fetch(`${suite.app.url}/api/v1/risk/health`, { headers: { 'x-payflux-key': 'pf_test_abcdefgh12' } });
+    const health = await fetch(`${suite.app.url}/api/v1/risk/health`, {
+      headers: { 'x-payflux-key': 'pf_test_abcdefgh12' },
+    });
     expect(health.status).toBe(200);
     expect(health.headers.get('x-trace-id')).toMatch(/.+/);
     const unknown = await fetch(`${suite.app.url}/api/v1/risk`, {
@@ -52,7 +69,11 @@ describe('mounted routes', () => {
 
   it('GET /export/health reports stdout healthy with lines written', async () => {
     await post(`${suite.app.url}/v1/events/payment_exhaust`, event());
-    const h = (await (await fetch(`${suite.app.url}/export/health`)).json()) as { enabled: boolean; export_mode: string; destinations: { stdout: { healthy: boolean; lines_written: number } } };
+    const h = (await (await fetch(`${suite.app.url}/export/health`)).json()) as {
+      enabled: boolean;
+      export_mode: string;
+      destinations: { stdout: { healthy: boolean; lines_written: number } };
+    };
     expect(h).toMatchObject({ enabled: true, export_mode: 'stdout' });
     expect(h.destinations.stdout.healthy).toBe(true);
   });

@@ -19,7 +19,7 @@ function traffic(seconds = 240): Record<string, unknown>[] {
   const t0 = Date.now() - (seconds + 360) * 1000;
   const out: Record<string, unknown>[] = [];
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let s = 0; s < seconds; s++) {
     for (let k = 0; k < 10; k++) {
       const processor = k % 2 === 0 ? 'stripe' : 'adyen';
@@ -69,16 +69,29 @@ describe('backtest', () => {
       env: { ...process.env, PAYFLUX_TIER: 'tier2', PAYFLUX_LOG_LEVEL: 'silent' },
       maxBuffer: 64 * 1024 * 1024,
     });
-    const offline = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const offline = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(offline).toHaveLength(events.length);
 
-    const fields = ['processor_risk_score', 'processor_risk_band', 'processor_risk_drivers', 'processor_playbook_context', 'risk_trajectory'];
-    const pick = (l: Record<string, unknown>) => Object.fromEntries([['event_id', l.event_id], ...fields.map((f) => [f, l[f]])]);
+    const fields = [
+      'processor_risk_score',
+      'processor_risk_band',
+      'processor_risk_drivers',
+      'processor_playbook_context',
+      'risk_trajectory',
+    ];
+    const pick = (l: Record<string, unknown>) =>
+      Object.fromEntries([['event_id', l.event_id], ...fields.map((f) => [f, l[f]])]);
     const live = new Map(suite.app.lines.map((l) => [l.event_id, pick(l)]));
     for (const l of offline) expect(live.get(l.event_id)).toEqual(pick(l));
 
     // The outage was seen: the report holds a stripe incident that reached high or worse.
-    const r = JSON.parse(readFileSync(report, 'utf8')) as { events: number; incidents: { processor: string; peak_band: string }[] };
+    const r = JSON.parse(readFileSync(report, 'utf8')) as {
+      events: number;
+      incidents: { processor: string; peak_band: string }[];
+    };
     expect(r.events).toBe(events.length);
     expect(r.incidents.some((i) => i.processor === 'stripe' && ['high', 'critical'].includes(i.peak_band))).toBe(true);
     expect(r.incidents.some((i) => i.processor === 'adyen')).toBe(false);
@@ -92,7 +105,10 @@ describe('backtest', () => {
     const env = { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' };
     const out = join(dir, 'clock.out');
     await run('sh', ['-c', `node dist/cli.js backtest ${file} > ${out}`], { env });
-    const { stdout: piped } = await run('node', ['dist/cli.js', 'backtest', file], { env, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout: piped } = await run('node', ['dist/cli.js', 'backtest', file], {
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const written = readFileSync(out, 'utf8');
     expect(piped).toBe(written);
 
@@ -100,20 +116,34 @@ describe('backtest', () => {
     // the lines must not change by a byte.
     const storedFile = join(dir, 'clock-stored.ndjson');
     writeFileSync(storedFile, events.map((e) => JSON.stringify(toPaymentEvent(e))).join('\n') + '\n');
-    const { stdout: spliced } = await run('node', ['dist/cli.js', 'backtest', storedFile], { env, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout: spliced } = await run('node', ['dist/cli.js', 'backtest', storedFile], {
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     expect(spliced).toBe(written);
 
     // processed_at is the latest event time up to the end of the line's batch (500 lines):
     // never a clock from batches read ahead of the one being written.
-    const lines = written.trim().split('\n').map((l) => JSON.parse(l) as { event_timestamp: string; processed_at: string });
+    const lines = written
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event_timestamp: string; processed_at: string });
     expect(lines).toHaveLength(events.length);
     expectBatchClocks(lines);
   });
 
   it('stops quietly when its reader goes away (EPIPE), like any filter piped into head', async () => {
     const file = join(dir, 'epipe.ndjson');
-    writeFileSync(file, traffic(1200).map((e) => JSON.stringify(e)).join('\n') + '\n');
-    const child = spawn('node', ['dist/cli.js', 'backtest', file], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      file,
+      traffic(1200)
+        .map((e) => JSON.stringify(e))
+        .join('\n') + '\n',
+    );
+    const child = spawn('node', ['dist/cli.js', 'backtest', file], {
+      env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // Read the first chunk, then close our end of the pipe.
@@ -129,8 +159,14 @@ describe('backtest', () => {
     const file = join(dir, 'mixed.ndjson');
     writeFileSync(file, `${JSON.stringify(traffic()[0])}\nnot json\n{"event_id":"x"}\n`);
     const report = join(dir, 'mixed.json');
-    await run('node', ['dist/cli.js', 'backtest', file, '--report', report], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' } });
-    const r = JSON.parse(readFileSync(report, 'utf8')) as { events: number; skipped: number; errors: { line: number }[] };
+    await run('node', ['dist/cli.js', 'backtest', file, '--report', report], {
+      env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
+    });
+    const r = JSON.parse(readFileSync(report, 'utf8')) as {
+      events: number;
+      skipped: number;
+      errors: { line: number }[];
+    };
     expect(r).toMatchObject({ events: 1, skipped: 2 });
     expect(r.errors.map((e) => e.line)).toEqual([2, 3]);
   });
@@ -153,12 +189,30 @@ describe('backtest', () => {
     const file = join(dir, 'sprinkled.ndjson');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const report = join(dir, 'sprinkled.json');
-    const { stdout } = await run('node', ['dist/cli.js', 'backtest', file, '--report', report], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' }, maxBuffer: 64 * 1024 * 1024 });
-    const r = JSON.parse(readFileSync(report, 'utf8')) as { events: number; skipped: number; errors: { line: number }[] };
+    const { stdout } = await run('node', ['dist/cli.js', 'backtest', file, '--report', report], {
+      env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const r = JSON.parse(readFileSync(report, 'utf8')) as {
+      events: number;
+      skipped: number;
+      errors: { line: number }[];
+    };
     expect(r).toMatchObject({ events: events.length, skipped: bad.length });
     expect(r.errors.map((e) => e.line)).toEqual(bad.slice(0, 20));
 
-    const out = stdout.trim().split('\n').map((l) => JSON.parse(l) as { event_id: string; stream_message_id: string; event_timestamp: string; processed_at: string });
+    const out = stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            event_id: string;
+            stream_message_id: string;
+            event_timestamp: string;
+            processed_at: string;
+          },
+      );
     expect(out.map((l) => l.event_id)).toEqual(events.map((e) => e.event_id));
     for (const l of out) expect(l.stream_message_id).toBe(`0-${lineOf.get(l.event_id) ?? 0}`);
     // Batches of exactly 500 events, as without bad lines: processed_at is each batch's clock.

@@ -17,7 +17,16 @@ const CHUNK = 1 << 20;
 const dir = mkdtempSync(join(tmpdir(), 'payflux-backtest-text-'));
 
 function event(i: number, merchant: string): string {
-  return JSON.stringify(toPaymentEvent({ event_id: `txt-${i}`, event_type: 'payment_succeeded', event_timestamp: new Date(Date.UTC(2026, 10, 24, 9) + i).toISOString(), processor: 'stripe', merchant_id_hash: merchant, retry_count: 0 }));
+  return JSON.stringify(
+    toPaymentEvent({
+      event_id: `txt-${i}`,
+      event_type: 'payment_succeeded',
+      event_timestamp: new Date(Date.UTC(2026, 10, 24, 9) + i).toISOString(),
+      processor: 'stripe',
+      merchant_id_hash: merchant,
+      retry_count: 0,
+    }),
+  );
 }
 
 /** Lines of ASCII events, with non-ASCII ones placed so that a multi-byte character straddles each chunk boundary. */
@@ -42,7 +51,8 @@ function file(): { text: string; merchants: string[] } {
     while (bytes < boundary - 1000) add(`m_${i}`);
     // ASCII filler lines (merchants of at most 100 characters) until the next line's merchant
     // can start within 90 bytes of the boundary; its 'é' then begins one byte before it.
-    while (boundary - bytes - lead(i) > 90) add('f'.repeat(Math.max(1, Math.min(100, boundary - bytes - blank(i) - lead(i + 1) - 45))));
+    while (boundary - bytes - lead(i) > 90)
+      add('f'.repeat(Math.max(1, Math.min(100, boundary - bytes - blank(i) - lead(i + 1) - 45))));
     add(`${'a'.repeat(boundary - bytes - lead(i) - 1)}é🚀☕ Zürich`);
   }
   for (let k = 0; k < 50; k++) add(`m_${i}`);
@@ -54,12 +64,19 @@ describe('backtest input decoding', () => {
     const { text, merchants } = file();
     const path = join(dir, 'events.ndjson');
     const bytes = Buffer.from(text);
-    for (const boundary of [CHUNK, 2 * CHUNK, 3 * CHUNK]) expect(bytes.subarray(boundary - 1, boundary + 1).toString()).toBe('é');
+    for (const boundary of [CHUNK, 2 * CHUNK, 3 * CHUNK])
+      expect(bytes.subarray(boundary - 1, boundary + 1).toString()).toBe('é');
     writeFileSync(path, bytes);
     // A child process: the reader runs on a worker thread, which needs the built dist/.
-    const { stdout: out, stderr } = await run('node', ['dist/cli.js', 'backtest', path], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout: out, stderr } = await run('node', ['dist/cli.js', 'backtest', path], {
+      env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     expect(stderr).toContain(`backtest: ${merchants.length} events (0 skipped)`);
-    const exported = out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { merchant_id_hash: string }).merchant_id_hash);
+    const exported = out
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { merchant_id_hash: string }).merchant_id_hash);
     expect(exported).toEqual(merchants);
     expect(out).not.toContain('\ufffd');
   });
@@ -76,7 +93,10 @@ describe('backtest input decoding', () => {
     const path = join(dir, 'crlf.ndjson');
     writeFileSync(path, text);
     expect(Buffer.from(text)[CHUNK - 1]).toBe(13);
-    const { stdout, stderr } = await run('node', ['dist/cli.js', 'backtest', path], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' }, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run('node', ['dist/cli.js', 'backtest', path], {
+      env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     expect(stderr).toContain('backtest: 4 events (0 skipped)');
     const out = stdout.trimEnd().split('\n');
     expect(out).toHaveLength(4);
@@ -89,8 +109,24 @@ describe('backtest input decoding', () => {
   });
 
   it('carries every field as validated: escapes, control characters, empty strings, any key order or spacing, and writes the stored form', async () => {
-    const base = { event_type: 'payment_failed', event_timestamp: '2026-11-24T09:00:00.000Z', processor: 'stripe', retry_count: 2 };
-    const odd = ['a"quoted"', 'back\\slash', 'line\nbreak', 'unit\u001fsep', 'record\u001esep', '\u0000', 'tab\there', '\u2028', 'é☕🚀', ''];
+    const base = {
+      event_type: 'payment_failed',
+      event_timestamp: '2026-11-24T09:00:00.000Z',
+      processor: 'stripe',
+      retry_count: 2,
+    };
+    const odd = [
+      'a"quoted"',
+      'back\\slash',
+      'line\nbreak',
+      'unit\u001fsep',
+      'record\u001esep',
+      '\u0000',
+      'tab\there',
+      '\u2028',
+      'é☕🚀',
+      '',
+    ];
     const inputs: Record<string, unknown>[] = [];
     const lines: string[] = [];
     odd.forEach((v, i) => {
@@ -98,7 +134,9 @@ describe('backtest input decoding', () => {
       inputs.push(e);
       lines.push(JSON.stringify(toPaymentEvent(e))); // the stored form
       inputs.push({ ...e, event_id: `odd-${i}-b` });
-      lines.push(`{ "channel": ${JSON.stringify(v)}, "extra": [1, {"x": "y"}], "event_id": "odd-${i}-b", "merchant_id_hash": ${JSON.stringify(v)}, "processor": "stripe", "event_type": "payment_failed", "event_timestamp": "2026-11-24T09:00:00.000Z", "retry_count": 2, "geo_bucket": ${JSON.stringify(i % 2 === 0 ? '' : 'US')} }`);
+      lines.push(
+        `{ "channel": ${JSON.stringify(v)}, "extra": [1, {"x": "y"}], "event_id": "odd-${i}-b", "merchant_id_hash": ${JSON.stringify(v)}, "processor": "stripe", "event_type": "payment_failed", "event_timestamp": "2026-11-24T09:00:00.000Z", "retry_count": 2, "geo_bucket": ${JSON.stringify(i % 2 === 0 ? '' : 'US')} }`,
+      );
     });
     // The stored form with spaces, and with escapes JSON.stringify would not write: the same
     // events, which ingest would store (and live export) in the stored form.
@@ -106,14 +144,22 @@ describe('backtest input decoding', () => {
     lines.push(plain.replace(/":/g, '": ').replace(/,"/g, ', "'));
     lines.push(plain.replace('"spaced"', '"escap\\u0065d"').replace('"US"', '"\\u0055S\\/"'));
     // Two keys swapped: as long as the stored form, but not it.
-    const swapped = plain.replace('"event_id":"spaced","event_type":"payment_failed"', '"event_type":"payment_failed","event_id":"swapped"');
+    const swapped = plain.replace(
+      '"event_id":"spaced","event_type":"payment_failed"',
+      '"event_type":"payment_failed","event_id":"swapped"',
+    );
     expect(swapped).toHaveLength(plain.length + 1);
     lines.push(swapped.replace('"swapped"', '"swappd"'));
     // The JSON above spells the escapes; the values the producer meant are the parsed ones.
-    const expected = lines.map((l) => JSON.parse(JSON.stringify(toPaymentEvent(JSON.parse(l) as Record<string, unknown>))) as Record<string, unknown>);
+    const expected = lines.map(
+      (l) =>
+        JSON.parse(JSON.stringify(toPaymentEvent(JSON.parse(l) as Record<string, unknown>))) as Record<string, unknown>,
+    );
     const path = join(dir, 'odd.ndjson');
     writeFileSync(path, `${lines.join('\n')}\n`);
-    const { stdout } = await run('node', ['dist/cli.js', 'backtest', path], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' } });
+    const { stdout } = await run('node', ['dist/cli.js', 'backtest', path], {
+      env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
+    });
     const out = stdout.trimEnd().split('\n');
     expect(out).toHaveLength(lines.length);
     out.forEach((line, i) => {
@@ -122,10 +168,21 @@ describe('backtest input decoding', () => {
       expect(event, lines[i]).toEqual(expected[i]);
       expect(got.stream_message_id).toBe(`0-${i + 1}`);
       // Byte for byte what ingest would have stored, as live exports it: not the line's spacing.
-      expect(line, lines[i]).toContain(JSON.stringify(toPaymentEvent(JSON.parse(lines[i] ?? '') as Record<string, unknown>)).slice(1, -1));
+      expect(line, lines[i]).toContain(
+        JSON.stringify(toPaymentEvent(JSON.parse(lines[i] ?? '') as Record<string, unknown>)).slice(1, -1),
+      );
       expect(got.extra).toBeUndefined();
       // Exactly the export's keys: nothing absent shows up as null or "".
-      expect(Object.keys(got).filter((k) => !(k in (expected[i] ?? {})))).toEqual(['type', 'schema_version', 'stream_message_id', 'consumer_name', 'processed_at', 'processor_risk_score', 'processor_risk_band', 'processor_risk_drivers']);
+      expect(Object.keys(got).filter((k) => !(k in (expected[i] ?? {})))).toEqual([
+        'type',
+        'schema_version',
+        'stream_message_id',
+        'consumer_name',
+        'processed_at',
+        'processor_risk_score',
+        'processor_risk_band',
+        'processor_risk_drivers',
+      ]);
     });
   });
 
@@ -133,7 +190,10 @@ describe('backtest input decoding', () => {
     const path = join(dir, 'slow-reader.ndjson');
     const lines = Array.from({ length: 6000 }, (_, i) => event(i, `m_${i}`));
     writeFileSync(path, `${lines.join('\n')}\n`);
-    const child = spawn('node', ['dist/cli.js', 'backtest', path], { env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', ['dist/cli.js', 'backtest', path], {
+      env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = once(child, 'exit') as Promise<[number]>;

@@ -18,30 +18,62 @@ interface WarningJson {
 describe('pilot mode in the running app', () => {
   it('opens one warning for an outage (not one per event), and records an outcome with a proof line', async () => {
     const t0 = Date.now() - 120_000;
-    const healthy = Array.from({ length: 40 }, (_, i) => event({ processor: 'checkout', event_type: 'payment_succeeded', failure_category: undefined, retry_count: 0, event_timestamp: new Date(t0 + i * 500).toISOString() }));
-    const outage = Array.from({ length: 200 }, (_, i) => event({ processor: 'stripe', failure_category: 'gateway_timeout', retry_count: 2, event_timestamp: new Date(t0 + i * 300).toISOString() }));
+    const healthy = Array.from({ length: 40 }, (_, i) =>
+      event({
+        processor: 'checkout',
+        event_type: 'payment_succeeded',
+        failure_category: undefined,
+        retry_count: 0,
+        event_timestamp: new Date(t0 + i * 500).toISOString(),
+      }),
+    );
+    const outage = Array.from({ length: 200 }, (_, i) =>
+      event({
+        processor: 'stripe',
+        failure_category: 'gateway_timeout',
+        retry_count: 2,
+        event_timestamp: new Date(t0 + i * 300).toISOString(),
+      }),
+    );
     await post(`${suite.app.url}/v1/events/batch`, healthy);
     await post(`${suite.app.url}/v1/events/batch`, outage);
 
-    const list = await waitFor(async () => {
-      const res = await fetch(`${suite.app.url}/pilot/warnings?processor=stripe`, { headers: auth });
-      const body = (await res.json()) as { warnings: WarningJson[] };
-      return body.warnings.length > 0 && body.warnings[0]!.event_count >= 150 ? body.warnings : undefined;
-    }, 8000, 'a stripe warning');
+    const list = await waitFor(
+      async () => {
+        const res = await fetch(`${suite.app.url}/pilot/warnings?processor=stripe`, { headers: auth });
+        const body = (await res.json()) as { warnings: WarningJson[] };
+        return body.warnings.length > 0 && body.warnings[0]!.event_count >= 150 ? body.warnings : undefined;
+      },
+      8000,
+      'a stripe warning',
+    );
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ processor: 'stripe', status: 'open', peak_band: 'critical' });
     expect(list[0]!.processor_playbook_context).toMatch(/typically|commonly/);
-    expect((await (await fetch(`${suite.app.url}/pilot/warnings?processor=checkout`, { headers: auth })).json()) as { warnings: unknown[] }).toMatchObject({ warnings: [] });
+    expect(
+      (await (await fetch(`${suite.app.url}/pilot/warnings?processor=checkout`, { headers: auth })).json()) as {
+        warnings: unknown[];
+      },
+    ).toMatchObject({ warnings: [] });
 
     const id = list[0]!.warning_id;
     const observed = new Date(Date.now() + 1500).toISOString(); // the processor acted after the warning
     const res = await fetch(`${suite.app.url}/pilot/warnings/${encodeURIComponent(id)}/outcome`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ outcome_type: 'throttle', observed_at: observed, source: 'manual', notes: 'Stripe throttled us' }),
+      body: JSON.stringify({
+        outcome_type: 'throttle',
+        observed_at: observed,
+        source: 'manual',
+        notes: 'Stripe throttled us',
+      }),
     });
     expect(res.status).toBeLessThan(300);
-    const proof = await waitFor(() => suite.app.lines.find((l) => l.type === 'pilot_outcome_annotation'), 3000, 'proof line');
+    const proof = await waitFor(
+      () => suite.app.lines.find((l) => l.type === 'pilot_outcome_annotation'),
+      3000,
+      'proof line',
+    );
     expect(proof).toMatchObject({ warning_id: id, outcome_type: 'throttle' });
     expect(typeof proof.lead_time_seconds).toBe('number');
     const metrics = await (await fetch(`${suite.app.url}/metrics`)).text();

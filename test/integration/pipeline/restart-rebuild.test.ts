@@ -17,15 +17,30 @@ interface Snap {
   window: { events: number };
 }
 const snapshot = async (url: string): Promise<Snap[]> =>
-  ((await (await fetch(`${url}/v1/risk/processors`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as { processors: Snap[] }).processors;
+  (
+    (await (await fetch(`${url}/v1/risk/processors`, { headers: { authorization: `Bearer ${TEST_KEY}` } })).json()) as {
+      processors: Snap[];
+    }
+  ).processors;
 
 describe('restart', () => {
   it('rebuilds the window from the stream: same band and counts, and nothing exported again', async () => {
     const p = testPrefix();
-    const env = { PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_STREAM: `${p}events`, PAYFLUX_DLQ_STREAM: `${p}dlq`, PAYFLUX_KEY_PREFIX: p };
+    const env = {
+      PAYFLUX_RATELIMIT_RPS: '0',
+      PAYFLUX_STREAM: `${p}events`,
+      PAYFLUX_DLQ_STREAM: `${p}dlq`,
+      PAYFLUX_KEY_PREFIX: p,
+    };
     const first = await startTestApp(redis.addr, env);
     const t0 = Date.now() - 90_000;
-    const events = Array.from({ length: 80 }, (_, i) => event({ processor: 'checkout', failure_category: 'gateway_timeout', event_timestamp: new Date(t0 + i * 1000).toISOString() }));
+    const events = Array.from({ length: 80 }, (_, i) =>
+      event({
+        processor: 'checkout',
+        failure_category: 'gateway_timeout',
+        event_timestamp: new Date(t0 + i * 1000).toISOString(),
+      }),
+    );
     await post(`${first.url}/v1/events/batch`, events);
     await waitFor(() => first.lines.length >= 80 || undefined, 5000, 'first export');
     const before = (await snapshot(first.url)).find((s) => s.processor === 'checkout');
@@ -33,7 +48,11 @@ describe('restart', () => {
 
     const second = await startTestApp(redis.addr, env);
     try {
-      const after = await waitFor(async () => (await snapshot(second.url)).find((s) => s.processor === 'checkout'), 5000, 'rebuilt window');
+      const after = await waitFor(
+        async () => (await snapshot(second.url)).find((s) => s.processor === 'checkout'),
+        5000,
+        'rebuilt window',
+      );
       expect(after.window.events).toBe(before?.window.events);
       expect(after.band).toBe(before?.band);
       expect(after.band).toBe('critical');

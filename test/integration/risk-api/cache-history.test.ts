@@ -1,7 +1,17 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
-import { CONTACT_PAGE, PRIVACY_PAGE, REFUND_PAGE, TERMS_PAGE, homePage, html, startFixtureSite, type FixtureSite, type Handler } from './fixture-site.js';
+import {
+  CONTACT_PAGE,
+  PRIVACY_PAGE,
+  REFUND_PAGE,
+  TERMS_PAGE,
+  homePage,
+  html,
+  startFixtureSite,
+  type FixtureSite,
+  type Handler,
+} from './fixture-site.js';
 import type { HistoryPage, TrendReport } from '../../../src/risk-api/history-store.js';
 import { PRO_KEY, buildRiskApp, type RiskApp } from './harness.js';
 
@@ -13,7 +23,14 @@ let clock = 1_800_000_000_000;
 const now = (): number => clock;
 
 const COMPLETE: Record<string, Handler> = {
-  '/': html(homePage({ '/terms': 'Terms of Service', '/privacy': 'Privacy policy', '/refunds': 'Refunds', '/contact': 'Contact' })),
+  '/': html(
+    homePage({
+      '/terms': 'Terms of Service',
+      '/privacy': 'Privacy policy',
+      '/refunds': 'Refunds',
+      '/contact': 'Contact',
+    }),
+  ),
   '/terms': html(TERMS_PAGE),
   '/privacy': html(PRIVACY_PAGE),
   '/refunds': html(REFUND_PAGE),
@@ -37,8 +54,14 @@ afterEach(async () => {
 });
 
 const scan = (app: RiskApp, url: string, processor = 'stripe', industry = 'retail') =>
-  app.app.inject({ method: 'POST', url: '/api/v1/risk', headers: { 'x-payflux-key': PRO_KEY }, payload: { url, industry, processor } });
-const get = (app: RiskApp, url: string) => app.app.inject({ method: 'GET', url, headers: { 'x-payflux-key': PRO_KEY } });
+  app.app.inject({
+    method: 'POST',
+    url: '/api/v1/risk',
+    headers: { 'x-payflux-key': PRO_KEY },
+    payload: { url, industry, processor },
+  });
+const get = (app: RiskApp, url: string) =>
+  app.app.inject({ method: 'GET', url, headers: { 'x-payflux-key': PRO_KEY } });
 
 describe('cache and in-flight dedup', () => {
   it('serves a repeat scan from the cache for 24 h, keyed on url, industry and processor', async () => {
@@ -71,7 +94,12 @@ describe('cache and in-flight dedup', () => {
   it('caches a failure for 1 h (negative cache) and an SSRF verdict for 5 s', async () => {
     site = await startFixtureSite({ '/': html('<h1>down for maintenance</h1>', 503) });
     const prefix = testPrefix();
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: prefix, now, resolver: async () => [{ address: '10.0.0.8', family: 4 }] });
+    ctx = await buildRiskApp({
+      redisUrl: redis.url,
+      keyPrefix: prefix,
+      now,
+      resolver: async () => [{ address: '10.0.0.8', family: 4 }],
+    });
     expect((await scan(ctx, `${site.origin}/`)).statusCode).toBe(502);
     site.route('/', COMPLETE['/']!); // the site recovers, but the failure is remembered
     const again = await scan(ctx, `${site.origin}/`);
@@ -99,7 +127,13 @@ describe('cache and in-flight dedup', () => {
     expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
     expect(site.hitsOf('/')).toBe(1);
     expect(site.hitsOf('/terms')).toBe(1);
-    expect(results.map((r) => r.headers['x-payflux-cache']).sort()).toEqual(['JOINED', 'JOINED', 'JOINED', 'JOINED', 'MISS']);
+    expect(results.map((r) => r.headers['x-payflux-cache']).sort()).toEqual([
+      'JOINED',
+      'JOINED',
+      'JOINED',
+      'JOINED',
+      'MISS',
+    ]);
     expect(new Set(results.map((r) => r.body)).size).toBe(1);
     const health = (await get(ctx, '/api/v1/risk/health')).json();
     expect(health.scans.total).toBe(1);
@@ -125,7 +159,9 @@ describe('history, trend and health', () => {
     // A scan arriving between page reads must not shift the next page.
     clock += 60_000;
     await scan(ctx, `${site.origin}/`, 'pay four');
-    const page2 = (await get(ctx, `/api/v1/risk/history?url=${q}&limit=2&cursor=${page1.nextCursor ?? ''}`)).json<HistoryPage>();
+    const page2 = (
+      await get(ctx, `/api/v1/risk/history?url=${q}&limit=2&cursor=${page1.nextCursor ?? ''}`)
+    ).json<HistoryPage>();
     expect(page2.items.map((s) => s.processor)).toEqual(['pay one']);
     expect(page2.nextCursor).toBeNull();
     expect(page2.items[0]?.policies.refund.status).toBe('Present');
@@ -153,17 +189,30 @@ describe('history, trend and health', () => {
   it('reports DEGRADING after the tier rises, IMPROVING after it falls, with policy surface counts', async () => {
     site = await startFixtureSite(COMPLETE);
     ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
-    const trend = async () => (await get(ctx!, `/api/v1/risk/trend?url=${encodeURIComponent(site.origin)}`)).json<TrendReport>();
+    const trend = async () =>
+      (await get(ctx!, `/api/v1/risk/trend?url=${encodeURIComponent(site.origin)}`)).json<TrendReport>();
     expect((await get(ctx, '/api/v1/risk/trend?url=never-scanned.example')).statusCode).toBe(404);
 
     clock += 1_000;
     expect((await scan(ctx, `${site.origin}/`, 'v1')).json().riskTier).toBe(1);
-    expect(await trend()).toMatchObject({ trend: 'STABLE', latestTier: 1, previousTier: null, scans: 1, policySurface: { Present: 4, Weak: 0, Missing: 0 } });
+    expect(await trend()).toMatchObject({
+      trend: 'STABLE',
+      latestTier: 1,
+      previousTier: null,
+      scans: 1,
+      policySurface: { Present: 4, Weak: 0, Missing: 0 },
+    });
 
     site.route('/', BARE);
     clock += 1_000;
     expect((await scan(ctx, `${site.origin}/`, 'v2')).json().riskTier).toBe(4);
-    expect(await trend()).toMatchObject({ trend: 'DEGRADING', latestTier: 4, previousTier: 1, scans: 2, policySurface: { Present: 0, Weak: 0, Missing: 4 } });
+    expect(await trend()).toMatchObject({
+      trend: 'DEGRADING',
+      latestTier: 4,
+      previousTier: 1,
+      scans: 2,
+      policySurface: { Present: 0, Weak: 0, Missing: 4 },
+    });
 
     site.route('/', COMPLETE['/']!);
     clock += 1_000;
@@ -179,7 +228,11 @@ describe('history, trend and health', () => {
     await scan(ctx, `${site.origin}/`); // hit
     await scan(ctx, `${site.origin}/tiny`); // miss, 422
     await scan(ctx, 'http://10.0.0.1/'); // refused before the cache
-    const res = await ctx.app.inject({ method: 'GET', url: '/api/v1/risk/health', headers: { 'x-trace-id': 'health-check-0001' } });
+    const res = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/risk/health',
+      headers: { 'x-trace-id': 'health-check-0001' },
+    });
     expect(res.headers['x-trace-id']).toBe('health-check-0001');
     expect(res.json()).toEqual({
       status: 'ok',
@@ -204,13 +257,25 @@ describe('history, trend and health', () => {
   it('honours a valid incoming x-trace-id, replaces an invalid one, and logs both ends of the request with it', async () => {
     site = await startFixtureSite(COMPLETE);
     ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
-    const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/risk', headers: { 'x-payflux-key': PRO_KEY, 'x-trace-id': 'trace-0123456789' }, payload: { url: `${site.origin}/` } });
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/v1/risk',
+      headers: { 'x-payflux-key': PRO_KEY, 'x-trace-id': 'trace-0123456789' },
+      payload: { url: `${site.origin}/` },
+    });
     expect(res.headers['x-trace-id']).toBe('trace-0123456789');
     for (const event of ['risk_request_start', 'risk_cache_miss', 'risk_request_complete']) {
-      expect(ctx.events(event).map((e) => e.traceId), event).toContain('trace-0123456789');
+      expect(
+        ctx.events(event).map((e) => e.traceId),
+        event,
+      ).toContain('trace-0123456789');
     }
     expect(ctx.events('risk_request_complete')[0]).toMatchObject({ status: 200, tier: 'PRO', cache: 'MISS' });
-    const bad = await ctx.app.inject({ method: 'GET', url: '/api/v1/risk/health', headers: { 'x-trace-id': 'bad id\u0001' } });
+    const bad = await ctx.app.inject({
+      method: 'GET',
+      url: '/api/v1/risk/health',
+      headers: { 'x-trace-id': 'bad id\u0001' },
+    });
     expect(bad.headers['x-trace-id']).not.toBe('bad id\u0001');
     expect(bad.headers['x-trace-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(ctx.rawLogs.join('\n')).not.toContain(PRO_KEY);

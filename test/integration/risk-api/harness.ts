@@ -48,7 +48,15 @@ export function tableResolver(table: Record<string, string[]>): Resolver & { cal
 export async function buildRiskApp(o: RiskAppOptions): Promise<RiskApp> {
   const rawLogs: string[] = [];
   const logs: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => { rawLogs.push(line); logs.push(JSON.parse(line) as Record<string, unknown>); } });
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (line: string) => {
+        rawLogs.push(line);
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
+  );
   const redis = new Redis(o.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
   const registry = new Registry();
   const app = Fastify({ genReqId: requestIdFor });

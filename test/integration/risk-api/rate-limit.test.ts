@@ -73,7 +73,9 @@ describe('rate limits per tier', () => {
 
   it('PRO (pf_live_): burst of 100, then 429 with Retry-After 1', async () => {
     ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
-    const codes = await Promise.all(Array.from({ length: 101 }, () => post(ctx!, { 'x-payflux-key': PRO_KEY }).then((r) => r.statusCode)));
+    const codes = await Promise.all(
+      Array.from({ length: 101 }, () => post(ctx!, { 'x-payflux-key': PRO_KEY }).then((r) => r.statusCode)),
+    );
     // Concurrent requests: the Lua script hands out exactly 100 tokens.
     expect(codes.filter((c) => c === 400)).toHaveLength(100);
     expect(codes.filter((c) => c === 429)).toHaveLength(1);
@@ -84,7 +86,12 @@ describe('rate limits per tier', () => {
   });
 
   it('logs risk_rate_limit_deny with an 8-char key id and never the key', async () => {
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now, limits: { tiers: { FREE: { perMinute: 1, capacity: 1 } } } });
+    ctx = await buildRiskApp({
+      redisUrl: redis.url,
+      keyPrefix: testPrefix(),
+      now,
+      limits: { tiers: { FREE: { perMinute: 1, capacity: 1 } } },
+    });
     await spend(ctx, 2, { 'x-payflux-key': FREE_KEY });
     const [deny] = ctx.events('risk_rate_limit_deny');
     expect(deny).toMatchObject({ tier: 'FREE', retryAfterSec: 60 });
@@ -105,7 +112,10 @@ describe('keys', () => {
       expect(res.json().error.code).toBe('PF_ERR_UNAUTHORIZED');
     }
     for (const url of ['/api/v1/risk/history?url=shop.example.com', '/api/v1/risk/trend?url=shop.example.com']) {
-      expect((await ctx.app.inject({ method: 'GET', url, headers: { 'x-payflux-key': 'pf_live_notconfigured1' } })).statusCode).toBe(401);
+      expect(
+        (await ctx.app.inject({ method: 'GET', url, headers: { 'x-payflux-key': 'pf_live_notconfigured1' } }))
+          .statusCode,
+      ).toBe(401);
     }
     // An unknown key spends no anonymous token.
     expect(await spend(ctx, 3)).toEqual([400, 400, 400]);

@@ -14,7 +14,8 @@ const suite = redisSuite();
 describe('a Risk API script run twice by the same call', () => {
   it('takes one token, and answers the second run as the first', async () => {
     const key = `${testPrefix()}rl`;
-    const take = (call: string) => suite.redis.eval(TAKE_TOKEN, 1, key, 2, 1 / 60_000, 1_000_000, call) as Promise<[number, string, number]>;
+    const take = (call: string) =>
+      suite.redis.eval(TAKE_TOKEN, 1, key, 2, 1 / 60_000, 1_000_000, call) as Promise<[number, string, number]>;
     expect(await take('call-1')).toEqual([1, '1', 0]);
     expect(await take('call-1')).toEqual([1, '1', 0]);
     expect((await take('call-2'))[0]).toBe(1);
@@ -23,7 +24,19 @@ describe('a Risk API script run twice by the same call', () => {
 
   it('records the scan once', async () => {
     const p = testPrefix();
-    const append = (call: string) => suite.redis.eval(APPEND_SCAN, 3, `${p}h`, `${p}h:seq`, `${p}call:${call}`, 1_000_000, '{"tier":1}', 10, 3_600_000, 3600);
+    const append = (call: string) =>
+      suite.redis.eval(
+        APPEND_SCAN,
+        3,
+        `${p}h`,
+        `${p}h:seq`,
+        `${p}call:${call}`,
+        1_000_000,
+        '{"tier":1}',
+        10,
+        3_600_000,
+        3600,
+      );
     await append('call-1');
     await append('call-1');
     expect(await suite.redis.zcard(`${p}h`)).toBe(1);

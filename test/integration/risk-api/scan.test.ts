@@ -1,7 +1,17 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
-import { CONTACT_PAGE, PRIVACY_PAGE, REFUND_PAGE, TERMS_PAGE, homePage, html, redirect, startFixtureSite, type FixtureSite } from './fixture-site.js';
+import {
+  CONTACT_PAGE,
+  PRIVACY_PAGE,
+  REFUND_PAGE,
+  TERMS_PAGE,
+  homePage,
+  html,
+  redirect,
+  startFixtureSite,
+  type FixtureSite,
+} from './fixture-site.js';
 import type { RiskSnapshot } from '../../../src/risk-api/types.js';
 import { PRO_KEY, buildRiskApp, tableResolver, type RiskApp } from './harness.js';
 
@@ -22,7 +32,12 @@ afterEach(async () => {
 });
 
 const scan = (app: RiskApp, url: string, extra: Record<string, string> = {}) =>
-  app.app.inject({ method: 'POST', url: '/api/v1/risk', headers: { 'x-payflux-key': PRO_KEY }, payload: { url, industry: 'Outdoor Retail', processor: 'Stripe', ...extra } });
+  app.app.inject({
+    method: 'POST',
+    url: '/api/v1/risk',
+    headers: { 'x-payflux-key': PRO_KEY },
+    payload: { url, industry: 'Outdoor Retail', processor: 'Stripe', ...extra },
+  });
 
 /** Every connection undici attempts in this process, wherever it goes. */
 function recordConnects(): { hosts: string[]; stop(): void } {
@@ -38,7 +53,15 @@ function recordConnects(): { hosts: string[]; stop(): void } {
 describe('POST /api/v1/risk against a real local site', () => {
   it('classifies linked policy pages as Present and scores a complete site LOW', async () => {
     site = await startFixtureSite({
-      '/': html(homePage({ '/pages/terms-of-service': 'Terms of Service', '/policies/privacy': 'Privacy', '/refunds': 'Returns &amp; refunds', '/contact': 'Contact us', '/blog': 'Blog' })),
+      '/': html(
+        homePage({
+          '/pages/terms-of-service': 'Terms of Service',
+          '/policies/privacy': 'Privacy',
+          '/refunds': 'Returns &amp; refunds',
+          '/contact': 'Contact us',
+          '/blog': 'Blog',
+        }),
+      ),
       '/pages/terms-of-service': html(TERMS_PAGE),
       '/policies/privacy': html(PRIVACY_PAGE),
       '/refunds': html(REFUND_PAGE),
@@ -52,7 +75,9 @@ describe('POST /api/v1/risk against a real local site', () => {
     expect(body.finalUrl).toBe(`${site.origin}/`);
     expect(body.industry).toBe('outdoor retail');
     expect(body.processor).toBe('stripe');
-    expect(Object.fromEntries(Object.entries(body.policies).map(([k, v]) => [k, (v as { status: string }).status]))).toEqual({ terms: 'Present', privacy: 'Present', refund: 'Present', contact: 'Present' });
+    expect(
+      Object.fromEntries(Object.entries(body.policies).map(([k, v]) => [k, (v as { status: string }).status])),
+    ).toEqual({ terms: 'Present', privacy: 'Present', refund: 'Present', contact: 'Present' });
     expect(body.policies.refund.page).toBe(`${site.origin}/refunds`);
     expect(body.policies.refund.evidence[0]).toMatchObject({ page: `${site.origin}/refunds` });
     expect(body.pagesScanned).toBe(5);
@@ -78,7 +103,9 @@ describe('POST /api/v1/risk against a real local site', () => {
     const body = (await scan(ctx, `${site.origin}/`, { industry: 'online gambling', processor: 'stripe' })).json();
     expect(body.policies.terms.status).toBe('Present');
     expect(body.policies.refund.status).toBe('Weak');
-    expect(body.policies.refund.evidence).toEqual([expect.objectContaining({ keyword: 'refund', page: `${site.origin}/` })]);
+    expect(body.policies.refund.evidence).toEqual([
+      expect.objectContaining({ keyword: 'refund', page: `${site.origin}/` }),
+    ]);
     expect(body.policies.privacy.status).toBe('Missing');
     expect(body.policies.contact.status).toBe('Missing');
     // refund 20×0.5 + privacy 15 + contact 15 = 40; gambling 20; stripe with refund not Present 5; http 5.
@@ -126,14 +153,20 @@ describe('POST /api/v1/risk against a real local site', () => {
         res.write('<p>refund policy'); // …and never another byte
       },
     });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), limits: { scanBudgetMs: 600, requestTimeoutMs: 5_000 } });
+    ctx = await buildRiskApp({
+      redisUrl: redis.url,
+      keyPrefix: testPrefix(),
+      limits: { scanBudgetMs: 600, requestTimeoutMs: 5_000 },
+    });
     const t0 = Date.now();
     const res = await scan(ctx, `${site.origin}/`);
     expect(Date.now() - t0).toBeLessThan(3_000);
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.meta.budgetExhausted).toBe(true);
-    expect(body.meta.skippedPages).toEqual([{ url: `${site.origin}/returns`, kinds: ['refund'], reason: 'time budget exhausted' }]);
+    expect(body.meta.skippedPages).toEqual([
+      { url: `${site.origin}/returns`, kinds: ['refund'], reason: 'time budget exhausted' },
+    ]);
     expect(body.policies.terms.status).toBe('Present');
     expect(body.policies.refund.status).toBe('Weak'); // linked, but the page never arrived
   });
@@ -160,7 +193,9 @@ describe('POST /api/v1/risk against a real local site', () => {
   });
 
   it('answers 422 when the site has too little text', async () => {
-    site = await startFixtureSite({ '/': html('<html><body><div id="app"></div><script src="/bundle.js"></script></body></html>') });
+    site = await startFixtureSite({
+      '/': html('<html><body><div id="app"></div><script src="/bundle.js"></script></body></html>'),
+    });
     ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix() });
     const res = await scan(ctx, `${site.origin}/`);
     expect(res.statusCode).toBe(422);
@@ -168,7 +203,12 @@ describe('POST /api/v1/risk against a real local site', () => {
   });
 
   it('follows same-site redirects (re-checked) and reports the final URL', async () => {
-    site = await startFixtureSite({ '/': redirect('/home'), '/home': redirect('/store/', 301), '/store/': html(homePage({ '/terms': 'Terms' })), '/terms': html(TERMS_PAGE) });
+    site = await startFixtureSite({
+      '/': redirect('/home'),
+      '/home': redirect('/store/', 301),
+      '/store/': html(homePage({ '/terms': 'Terms' })),
+      '/terms': html(TERMS_PAGE),
+    });
     ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix() });
     const body = (await scan(ctx, `${site.origin}/`)).json();
     expect(body.finalUrl).toBe(`${site.origin}/store/`);
@@ -212,7 +252,10 @@ describe('POST /api/v1/risk against a real local site', () => {
   });
 
   it('connects to the address the guard checked, never re-resolving (DNS pinning)', async () => {
-    site = await startFixtureSite({ '/': html(homePage({ '/terms': 'Terms of Service' })), '/terms': html(TERMS_PAGE) });
+    site = await startFixtureSite({
+      '/': html(homePage({ '/terms': 'Terms of Service' })),
+      '/terms': html(TERMS_PAGE),
+    });
     // The name is unknown to real DNS: only the guard's answer can get a connection there. A
     // second lookup (rebinding) would fail the scan instead of silently going elsewhere.
     let calls = 0;
@@ -222,7 +265,12 @@ describe('POST /api/v1/risk against a real local site', () => {
       if (calls > 1) throw Object.assign(new Error('rebinding attempt'), { code: 'ENOTFOUND' });
       return [{ address: '127.0.0.1', family: 4 as const }];
     };
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), resolver, config: { allowHosts: ['shop.payflux.test'] } });
+    ctx = await buildRiskApp({
+      redisUrl: redis.url,
+      keyPrefix: testPrefix(),
+      resolver,
+      config: { allowHosts: ['shop.payflux.test'] },
+    });
     const res = await scan(ctx, `http://shop.payflux.test:${site.port}/`);
     expect(res.statusCode).toBe(200);
     expect(res.json().pagesScanned).toBe(2);

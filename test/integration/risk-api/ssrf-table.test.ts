@@ -131,19 +131,36 @@ describe('SSRF table (no allow-list)', () => {
     const got: [string, number, string][] = [];
     try {
       for (const [url] of rows) {
-        const res = await ctx.app.inject({ method: 'POST', url: '/api/v1/risk', headers: { 'x-payflux-key': PRO_KEY }, payload: { url, industry: 'retail', processor: 'stripe' } });
+        const res = await ctx.app.inject({
+          method: 'POST',
+          url: '/api/v1/risk',
+          headers: { 'x-payflux-key': PRO_KEY },
+          payload: { url, industry: 'retail', processor: 'stripe' },
+        });
         got.push([url, res.statusCode, res.json<{ error?: { code?: string } }>().error?.code ?? '']);
       }
     } finally {
       unsubscribe('undici:client:beforeConnect', onConnect);
     }
-    const expected = rows.map(([url, status]) => [url, status, status === 403 ? 'PF_ERR_FORBIDDEN' : 'PF_ERR_VALIDATION']);
+    const expected = rows.map(([url, status]) => [
+      url,
+      status,
+      status === 403 ? 'PF_ERR_FORBIDDEN' : 'PF_ERR_VALIDATION',
+    ]);
     expect(got).toEqual(expected);
     expect(connects).toEqual([]);
     expect(canary.connections).toBe(0);
-    expect([...new Set(resolver.calls)].sort()).toEqual(
-      ['127.0.0.1.nip.io', 'cgnat.payflux.test', 'internal.payflux.test', 'mapped.payflux.test', 'metadata.payflux.test', 'mixed.payflux.test', 'nat64.payflux.test', 'ula.payflux.test', 'v6only.payflux.test'],
-    );
+    expect([...new Set(resolver.calls)].sort()).toEqual([
+      '127.0.0.1.nip.io',
+      'cgnat.payflux.test',
+      'internal.payflux.test',
+      'mapped.payflux.test',
+      'metadata.payflux.test',
+      'mixed.payflux.test',
+      'nat64.payflux.test',
+      'ula.payflux.test',
+      'v6only.payflux.test',
+    ]);
 
     const refused = rows.filter(([, s]) => s === 403).length;
     expect(ctx.events('risk_ssrf_block')).toHaveLength(refused);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createAppendBatcher } from '../../../src/buffer/append-batcher.js';
-import { BufferUnavailableError, type AppendItem, type AppendOutcome, type EventBuffer } from '../../../src/buffer/buffer.js';
+import {
+  BufferUnavailableError,
+  type AppendItem,
+  type AppendOutcome,
+  type EventBuffer,
+} from '../../../src/buffer/buffer.js';
 
 /** A fake of our own EventBuffer interface: records calls, answers when told to. */
 function fakeBuffer() {
@@ -36,7 +41,12 @@ describe('append batcher', () => {
   it('groups requests submitted in the same turn into one round trip and answers each its own', async () => {
     const f = fakeBuffer();
     const sizes: number[] = [];
-    const b = createAppendBatcher(f.buffer, { maxBatch: 100, maxPending: 1000, timeoutMs: 1000, onFlush: (n) => sizes.push(n) });
+    const b = createAppendBatcher(f.buffer, {
+      maxBatch: 100,
+      maxPending: 1000,
+      timeoutMs: 1000,
+      onFlush: (n) => sizes.push(n),
+    });
     const p1 = b.submit([item('a')]);
     const p2 = b.submit([item('b'), item('a')]);
     const p3 = b.submit([item('c')]);

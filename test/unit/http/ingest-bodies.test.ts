@@ -3,7 +3,19 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { BadLine, BatchBody, EventBody, OversizedBatch, jsonBatchParser, jsonEventParser, ndjsonParser, splitItems, storedText, SUSPECT_CONSTRUCTOR, SUSPECT_PROTO } from '../../../src/http/ingest-bodies.js';
+import {
+  BadLine,
+  BatchBody,
+  EventBody,
+  OversizedBatch,
+  jsonBatchParser,
+  jsonEventParser,
+  ndjsonParser,
+  splitItems,
+  storedText,
+  SUSPECT_CONSTRUCTOR,
+  SUSPECT_PROTO,
+} from '../../../src/http/ingest-bodies.js';
 
 const req = {} as FastifyRequest;
 
@@ -31,7 +43,11 @@ function parsed(body: string, parse = jsonBatchParser(fallback, 1000)): { err: E
 // Strings with the characters that could fool a cut: braces, commas, quotes, backslashes.
 const tricky = fc.string({ unit: fc.constantFrom('}', '{', ',', '"', '\\', '[', ']', 'a', ' ', 'é'), maxLength: 8 });
 const item = fc.oneof(
-  fc.dictionary(fc.oneof(tricky, fc.constantFrom('event_id', 'a')), fc.oneof(tricky, fc.integer(), fc.jsonValue({ maxDepth: 2 })), { maxKeys: 4 }),
+  fc.dictionary(
+    fc.oneof(tricky, fc.constantFrom('event_id', 'a')),
+    fc.oneof(tricky, fc.integer(), fc.jsonValue({ maxDepth: 2 })),
+    { maxKeys: 4 },
+  ),
   fc.jsonValue({ maxDepth: 2 }),
 );
 
@@ -91,10 +107,23 @@ describe('jsonEventParser', () => {
 describe('the JSON parsers against Fastify’s own', () => {
   const fastifyJson = Fastify().getDefaultJsonParser('error', 'error');
   /** What a parser makes of a body: the error's code, or the value (an EventBody's or BatchBody's as Fastify's would be). */
-  const outcome = (parse: (req: FastifyRequest, body: string, done: (err: Error | null, v?: unknown) => void) => unknown, body: string): unknown => {
+  const outcome = (
+    parse: (req: FastifyRequest, body: string, done: (err: Error | null, v?: unknown) => void) => unknown,
+    body: string,
+  ): unknown => {
     let out: unknown = 'no answer';
     void parse(req, body, (err, v) => {
-      out = err !== null ? { code: (err as Error & { code?: string }).code, statusCode: (err as Error & { statusCode?: number }).statusCode } : v instanceof EventBody ? v.value : v instanceof BatchBody ? v.items : v;
+      out =
+        err !== null
+          ? {
+              code: (err as Error & { code?: string }).code,
+              statusCode: (err as Error & { statusCode?: number }).statusCode,
+            }
+          : v instanceof EventBody
+            ? v.value
+            : v instanceof BatchBody
+              ? v.items
+              : v;
     });
     return out;
   };
@@ -120,7 +149,8 @@ describe('the JSON parsers against Fastify’s own', () => {
 
   it('answers every body as Fastify’s parser does, errors included, on both routes', () => {
     const ours = [jsonEventParser(fastifyJson), jsonBatchParser(fastifyJson, 1000)];
-    for (const body of bodies) for (const parse of ours) expect(outcome(parse, body), body).toEqual(outcome(fastifyJson, body));
+    for (const body of bodies)
+      for (const parse of ours) expect(outcome(parse, body), body).toEqual(outcome(fastifyJson, body));
   });
 
   it('uses secure-json-parse’s own tests for prototype poisoning, as installed', () => {

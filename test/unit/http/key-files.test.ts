@@ -17,20 +17,33 @@ describe('key files', () => {
   });
 
   it('adds the files to the environment’s keys, without duplicates', () => {
-    const set = loadKeySet(loadConfig({ PAYFLUX_API_KEYS: 'env-key', PAYFLUX_API_KEYS_FILE: file('env-key\nfile-key\n'), PAYFLUX_REVOKED_KEYS_FILE: file('gone') }));
+    const set = loadKeySet(
+      loadConfig({
+        PAYFLUX_API_KEYS: 'env-key',
+        PAYFLUX_API_KEYS_FILE: file('env-key\nfile-key\n'),
+        PAYFLUX_REVOKED_KEYS_FILE: file('gone'),
+      }),
+    );
     expect(set).toEqual({ keys: ['env-key', 'file-key'], revoked: ['gone'] });
     expect(sameKeySet(set, { keys: ['file-key', 'env-key'], revoked: ['gone'] })).toBe(true);
     expect(sameKeySet(set, { keys: ['file-key'], revoked: ['gone'] })).toBe(false);
   });
 
   it('names the variable of a file it cannot read, and of a weak key in prod, never echoing the key', () => {
-    expect(() => loadKeySet(loadConfig({ PAYFLUX_API_KEYS_FILE: '/nonexistent-payflux/keys' }))).toThrow(/PAYFLUX_API_KEYS_FILE: cannot read \/nonexistent-payflux\/keys \(ENOENT\)/);
-    const weak = () => loadKeySet(loadConfig({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS_FILE: file('short\ndev-key-change-me-0001\n') }));
+    expect(() => loadKeySet(loadConfig({ PAYFLUX_API_KEYS_FILE: '/nonexistent-payflux/keys' }))).toThrow(
+      /PAYFLUX_API_KEYS_FILE: cannot read \/nonexistent-payflux\/keys \(ENOENT\)/,
+    );
+    const weak = () =>
+      loadKeySet(loadConfig({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS_FILE: file('short\ndev-key-change-me-0001\n') }));
     expect(weak).toThrow(ConfigError);
     expect(weak).toThrow(/PAYFLUX_API_KEYS_FILE: a key of 5 chars is too short/);
     expect(weak).not.toThrow(/change-me/);
     // In prod a key file may be the only source of keys, but it must hold one.
-    expect(loadKeySet(loadConfig({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS_FILE: file('k_7f3a9c2e1b8d4f60a5\n') })).keys).toEqual(['k_7f3a9c2e1b8d4f60a5']);
-    expect(() => loadKeySet(loadConfig({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS_FILE: file('# none yet\n') }))).toThrow(/at least one key is required/);
+    expect(
+      loadKeySet(loadConfig({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS_FILE: file('k_7f3a9c2e1b8d4f60a5\n') })).keys,
+    ).toEqual(['k_7f3a9c2e1b8d4f60a5']);
+    expect(() => loadKeySet(loadConfig({ PAYFLUX_ENV: 'prod', PAYFLUX_API_KEYS_FILE: file('# none yet\n') }))).toThrow(
+      /at least one key is required/,
+    );
   });
 });

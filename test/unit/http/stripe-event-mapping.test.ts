@@ -34,24 +34,68 @@ describe('mapStripeEvent', () => {
     const m = mapStripeEvent(chargeFailed());
     expect(m).toMatchObject({
       kind: 'payment',
-      event: { event_type: 'payment_failed', failure_category: 'do_not_honor', failure_origin: 'issuer_declined', payment_intent_id_hash: sha('pi_777'), amount_bucket: 'jpy:5000+', geo_bucket: 'JP', payment_method_bucket: 'card:mastercard', merchant_id_hash: undefined },
+      event: {
+        event_type: 'payment_failed',
+        failure_category: 'do_not_honor',
+        failure_origin: 'issuer_declined',
+        payment_intent_id_hash: sha('pi_777'),
+        amount_bucket: 'jpy:5000+',
+        geo_bucket: 'JP',
+        payment_method_bucket: 'card:mastercard',
+        merchant_id_hash: undefined,
+      },
     });
   });
 
   it('maps successes without failure fields, hashing the charge id when there is no payment intent', () => {
     expect(mapStripeEvent(chargeSucceeded())).toMatchObject({
       kind: 'payment',
-      event: { event_type: 'payment_succeeded', failure_category: undefined, failure_origin: undefined, payment_intent_id_hash: sha('ch_2'), geo_bucket: 'DE', payment_method_bucket: 'sepa_debit', amount_bucket: 'eur:10-50' },
+      event: {
+        event_type: 'payment_succeeded',
+        failure_category: undefined,
+        failure_origin: undefined,
+        payment_intent_id_hash: sha('ch_2'),
+        geo_bucket: 'DE',
+        payment_method_bucket: 'sepa_debit',
+        amount_bucket: 'eur:10-50',
+      },
     });
-    const pi = stripeEvent('evt_pi_ok', 'payment_intent.succeeded', { id: 'pi_9', object: 'payment_intent', amount: 100, currency: 'usd', payment_method: 'pm_x', last_payment_error: null });
-    expect(mapStripeEvent(pi)).toMatchObject({ kind: 'payment', event: { event_id: 'evt_pi_ok', event_type: 'payment_succeeded', amount_bucket: 'usd:0-10' } });
+    const pi = stripeEvent('evt_pi_ok', 'payment_intent.succeeded', {
+      id: 'pi_9',
+      object: 'payment_intent',
+      amount: 100,
+      currency: 'usd',
+      payment_method: 'pm_x',
+      last_payment_error: null,
+    });
+    expect(mapStripeEvent(pi)).toMatchObject({
+      kind: 'payment',
+      event: { event_id: 'evt_pi_ok', event_type: 'payment_succeeded', amount_bucket: 'usd:0-10' },
+    });
   });
 
   it('falls back to the error code, then to payment_failed, when Stripe gives no decline code', () => {
-    const noDecline = stripeEvent('evt_x', 'payment_intent.payment_failed', { id: 'pi_1', amount: 1, currency: 'usd', payment_method: null, last_payment_error: { type: 'card_error', code: 'authentication_required' } });
+    const noDecline = stripeEvent('evt_x', 'payment_intent.payment_failed', {
+      id: 'pi_1',
+      amount: 1,
+      currency: 'usd',
+      payment_method: null,
+      last_payment_error: { type: 'card_error', code: 'authentication_required' },
+    });
     expect(mapStripeEvent(noDecline)).toMatchObject({ event: { failure_category: 'authentication_required' } });
-    const bare = stripeEvent('evt_y', 'charge.failed', { id: 'ch_1', amount: 1, currency: 'usd', payment_intent: null, failure_code: null, outcome: null, payment_method_details: null, billing_details: { address: null } });
-    expect(mapStripeEvent(bare)).toMatchObject({ event: { failure_category: 'payment_failed', failure_origin: undefined } });
+    const bare = stripeEvent('evt_y', 'charge.failed', {
+      id: 'ch_1',
+      amount: 1,
+      currency: 'usd',
+      payment_intent: null,
+      failure_code: null,
+      outcome: null,
+      payment_method_details: null,
+      billing_details: { address: null },
+    });
+    expect(mapStripeEvent(bare)).toMatchObject({
+      event: { failure_category: 'payment_failed', failure_origin: undefined },
+    });
   });
 
   it.each([
@@ -65,22 +109,94 @@ describe('mapStripeEvent', () => {
   });
 
   it('maps an account losing charges or payouts to a hold, and ignores benign account updates', () => {
-    const restricted = stripeEvent('evt_a', 'account.updated', { id: 'acct_1', charges_enabled: false, payouts_enabled: true, requirements: { disabled_reason: 'requirements.past_due' } }, { data: { object: { id: 'acct_1', charges_enabled: false, payouts_enabled: true, requirements: { disabled_reason: 'requirements.past_due' } }, previous_attributes: { charges_enabled: true } } });
-    expect(mapStripeEvent(restricted)).toMatchObject({ kind: 'outcome', outcomeType: 'hold', notes: 'Stripe account restricted: charges disabled (requirements.past_due)' });
-    const benign = stripeEvent('evt_b', 'account.updated', {}, { data: { object: { id: 'acct_1', charges_enabled: true, payouts_enabled: true }, previous_attributes: { email: 'x' } } });
+    const restricted = stripeEvent(
+      'evt_a',
+      'account.updated',
+      {
+        id: 'acct_1',
+        charges_enabled: false,
+        payouts_enabled: true,
+        requirements: { disabled_reason: 'requirements.past_due' },
+      },
+      {
+        data: {
+          object: {
+            id: 'acct_1',
+            charges_enabled: false,
+            payouts_enabled: true,
+            requirements: { disabled_reason: 'requirements.past_due' },
+          },
+          previous_attributes: { charges_enabled: true },
+        },
+      },
+    );
+    expect(mapStripeEvent(restricted)).toMatchObject({
+      kind: 'outcome',
+      outcomeType: 'hold',
+      notes: 'Stripe account restricted: charges disabled (requirements.past_due)',
+    });
+    const benign = stripeEvent(
+      'evt_b',
+      'account.updated',
+      {},
+      {
+        data: {
+          object: { id: 'acct_1', charges_enabled: true, payouts_enabled: true },
+          previous_attributes: { email: 'x' },
+        },
+      },
+    );
     expect(mapStripeEvent(benign)).toEqual({ kind: 'ignored' });
     // A disabled_reason newly set is a hold; another requirement changing under an old one is not.
-    const account = { id: 'acct_1', charges_enabled: true, payouts_enabled: true, requirements: { disabled_reason: 'requirements.past_due', currently_due: ['x'] } };
-    const newlySet = stripeEvent('evt_e', 'account.updated', {}, { data: { object: account, previous_attributes: { requirements: { disabled_reason: null } } } });
-    expect(mapStripeEvent(newlySet)).toMatchObject({ kind: 'outcome', outcomeType: 'hold', notes: 'Stripe account restricted: requirements (requirements.past_due)' });
-    const unchanged = stripeEvent('evt_f', 'account.updated', {}, { data: { object: account, previous_attributes: { requirements: { currently_due: [] } } } });
+    const account = {
+      id: 'acct_1',
+      charges_enabled: true,
+      payouts_enabled: true,
+      requirements: { disabled_reason: 'requirements.past_due', currently_due: ['x'] },
+    };
+    const newlySet = stripeEvent(
+      'evt_e',
+      'account.updated',
+      {},
+      { data: { object: account, previous_attributes: { requirements: { disabled_reason: null } } } },
+    );
+    expect(mapStripeEvent(newlySet)).toMatchObject({
+      kind: 'outcome',
+      outcomeType: 'hold',
+      notes: 'Stripe account restricted: requirements (requirements.past_due)',
+    });
+    const unchanged = stripeEvent(
+      'evt_f',
+      'account.updated',
+      {},
+      { data: { object: account, previous_attributes: { requirements: { currently_due: [] } } } },
+    );
     expect(mapStripeEvent(unchanged)).toEqual({ kind: 'ignored' });
   });
 
   it('maps a capability going from active to inactive to a hold, and ignores onboarding changes', () => {
-    const lost = stripeEvent('evt_c', 'capability.updated', {}, { data: { object: { id: 'card_payments', status: 'inactive', requirements: { disabled_reason: 'rejected.fraud' } }, previous_attributes: { status: 'active' } } });
-    expect(mapStripeEvent(lost)).toMatchObject({ kind: 'outcome', outcomeType: 'hold', notes: 'Stripe capability card_payments inactive (rejected.fraud)' });
-    const onboarding = stripeEvent('evt_d', 'capability.updated', {}, { data: { object: { id: 'card_payments', status: 'active' }, previous_attributes: { status: 'pending' } } });
+    const lost = stripeEvent(
+      'evt_c',
+      'capability.updated',
+      {},
+      {
+        data: {
+          object: { id: 'card_payments', status: 'inactive', requirements: { disabled_reason: 'rejected.fraud' } },
+          previous_attributes: { status: 'active' },
+        },
+      },
+    );
+    expect(mapStripeEvent(lost)).toMatchObject({
+      kind: 'outcome',
+      outcomeType: 'hold',
+      notes: 'Stripe capability card_payments inactive (rejected.fraud)',
+    });
+    const onboarding = stripeEvent(
+      'evt_d',
+      'capability.updated',
+      {},
+      { data: { object: { id: 'card_payments', status: 'active' }, previous_attributes: { status: 'pending' } } },
+    );
     expect(mapStripeEvent(onboarding)).toEqual({ kind: 'ignored' });
   });
 

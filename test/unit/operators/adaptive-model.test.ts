@@ -65,13 +65,16 @@ describe('adaptive model', () => {
     const burst = { recentEvents: 3_000, recentFailures: 240, recentRetrySum: 600 };
     expect(evaluate(state({ ...burst, baseBuckets: 5 })).c[3]).toBe(0);
     const r = evaluate(state(burst));
-    expect(r.c[3]).toBeCloseTo(ADAPTIVE_PARAMS.traffic.max * Math.min(1, ((3_020 / (408.35 + 20)) - 2) / 4), 2);
+    expect(r.c[3]).toBeCloseTo(ADAPTIVE_PARAMS.traffic.max * Math.min(1, (3_020 / (408.35 + 20) - 2) / 4), 2);
     expect(r.mask).toBe(0b1000);
   });
 
   it('counts novel geos beyond the usual novelty, once older buckets exist', () => {
     expect(evaluate(state({ novelGeos: 30 })).c[5]).toBeCloseTo(0.6, 6);
-    expect(evaluate(state({ novelGeos: 30, baseNovelSum: 60, baseNovelWeight: 10 })).c[5]).toBeCloseTo(0.6 * (30 - 4 - 12) / 16, 6);
+    expect(evaluate(state({ novelGeos: 30, baseNovelSum: 60, baseNovelWeight: 10 })).c[5]).toBeCloseTo(
+      (0.6 * (30 - 4 - 12)) / 16,
+      6,
+    );
     expect(evaluate(state({ novelGeos: 30, windowEvents: 600 })).c[5]).toBe(0);
   });
 

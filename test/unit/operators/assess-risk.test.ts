@@ -56,23 +56,70 @@ describe('assessRisk: trajectory', () => {
   });
 
   it('accelerates at twice the baseline failure rate', () => {
-    expect(assess(windowOf([[20, 2], [0, 0], [20, 4]]))).toMatchObject({ trajectory: 'accelerating', trajectoryRatio: 2 });
-    expect(assess(windowOf([[20, 2], [0, 0], [20, 3]]))).toMatchObject({ trajectory: 'stable', trajectoryRatio: 1.5 });
+    expect(
+      assess(
+        windowOf([
+          [20, 2],
+          [0, 0],
+          [20, 4],
+        ]),
+      ),
+    ).toMatchObject({ trajectory: 'accelerating', trajectoryRatio: 2 });
+    expect(
+      assess(
+        windowOf([
+          [20, 2],
+          [0, 0],
+          [20, 3],
+        ]),
+      ),
+    ).toMatchObject({ trajectory: 'stable', trajectoryRatio: 1.5 });
   });
 
   it('decelerates at half the baseline only when the baseline is over 5%', () => {
-    expect(assess(windowOf([[20, 4], [0, 0], [20, 2]]))).toMatchObject({ trajectory: 'decelerating', trajectoryRatio: 0.5 });
+    expect(
+      assess(
+        windowOf([
+          [20, 4],
+          [0, 0],
+          [20, 2],
+        ]),
+      ),
+    ).toMatchObject({ trajectory: 'decelerating', trajectoryRatio: 0.5 });
     // A 5% baseline: 0% now is not a trend worth a word.
-    expect(assess(windowOf([[20, 1], [0, 0], [20, 0]]))).toMatchObject({ trajectory: 'stable', trajectoryRatio: 0 });
+    expect(
+      assess(
+        windowOf([
+          [20, 1],
+          [0, 0],
+          [20, 0],
+        ]),
+      ),
+    ).toMatchObject({ trajectory: 'stable', trajectoryRatio: 0 });
   });
 
   it('takes ratios against at least a 5% baseline', () => {
-    expect(assess(windowOf([[100, 1], [0, 0], [20, 2]])).trajectoryRatio).toBe(2);
+    expect(
+      assess(
+        windowOf([
+          [100, 1],
+          [0, 0],
+          [20, 2],
+        ]),
+      ).trajectoryRatio,
+    ).toBe(2);
   });
 
   it('reads the last 10 s: the previous bucket counts for the share the current one has not covered', () => {
     // Previous bucket 20 events / 10 failures, current 20 / 0, watermark 2.5 s into the bucket.
-    const w = windowOf([[100, 10], [20, 10], [20, 0]], 2_500);
+    const w = windowOf(
+      [
+        [100, 10],
+        [20, 10],
+        [20, 0],
+      ],
+      2_500,
+    );
     // current = (0 + 0.75·10) / (20 + 0.75·20) = 0.214; baseline = 20 / 120
     expect(assess(w).trajectoryRatio).toBe(1.3);
   });

@@ -15,7 +15,13 @@ function scoreAll(s: RiskScorer, envs: Envelope[]) {
 describe('classic model: SPEC §6 reference vectors', () => {
   it('says insufficient_data with score 0 for a window of 4 events', () => {
     const a = scoreAll(classic(), inBucket(0, 4, { category: 'card_declined' }));
-    expect(a).toEqual({ score: 0, band: 'low', drivers: ['insufficient_data'], trajectory: 'stable', trajectoryRatio: 1 });
+    expect(a).toEqual({
+      score: 0,
+      band: 'low',
+      drivers: ['insufficient_data'],
+      trajectory: 'stable',
+      trajectoryRatio: 1,
+    });
   });
 
   it('scores 0.15 low traffic_volatility for a current bucket of 5 over 4 buckets of 10 without failures', () => {
@@ -33,7 +39,13 @@ describe('classic model: SPEC §6 reference vectors', () => {
     const envs = [0, 1, 2, 3].flatMap((b) => [...inBucket(b, 2, { category: 'card_declined' }), ...inBucket(b, 18)]);
     envs.push(...current(5));
     const a = scoreAll(classic(), envs);
-    expect(a).toEqual({ score: 0.29, band: 'low', drivers: ['traffic_volatility'], trajectory: 'accelerating', trajectoryRatio: 5 });
+    expect(a).toEqual({
+      score: 0.29,
+      band: 'low',
+      drivers: ['traffic_volatility'],
+      trajectory: 'accelerating',
+      trajectoryRatio: 5,
+    });
   });
 
   it('keeps ×5.0 with adjacent buckets when the watermark closes the current bucket', () => {

@@ -3,12 +3,31 @@ import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events.js';
 import { decodeEntries, type EncodedEntry } from '../../../src/operators/decode-entries.js';
 
-const stored = (id: string) => JSON.stringify(toPaymentEvent({ event_id: id, event_type: 'payment_failed', event_timestamp: '2026-11-24T10:00:00Z', processor: 'stripe', retry_count: 1 }));
-const entry = (id: string, payload: string | undefined, deliveries = 1): EncodedEntry => ({ id, payload, ingestedAtMs: 5, deliveries });
+const stored = (id: string) =>
+  JSON.stringify(
+    toPaymentEvent({
+      event_id: id,
+      event_type: 'payment_failed',
+      event_timestamp: '2026-11-24T10:00:00Z',
+      processor: 'stripe',
+      retry_count: 1,
+    }),
+  );
+const entry = (id: string, payload: string | undefined, deliveries = 1): EncodedEntry => ({
+  id,
+  payload,
+  ingestedAtMs: 5,
+  deliveries,
+});
 
 describe('decodeEntries', () => {
   it('decodes stored events in order, keeping their stored JSON for the export line', async () => {
-    const [batch] = await lastValueFrom(from([[entry('1-0', stored('a')), entry('1-1', stored('b'))]]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()));
+    const [batch] = await lastValueFrom(
+      from([[entry('1-0', stored('a')), entry('1-1', stored('b'))]]).pipe(
+        decodeEntries({ maxDeliveries: 5 }),
+        toArray(),
+      ),
+    );
     expect(batch?.entries.map((e) => e.event.event_id)).toEqual(['a', 'b']);
     expect(batch?.ackIds).toEqual(['1-0', '1-1']);
     // The id's numbers, read once here for the risk window's redelivery ring.
@@ -19,9 +38,24 @@ describe('decodeEntries', () => {
 
   it('decodes a stored event and the same event written by another producer (spaced, keys reordered) alike', async () => {
     const own = stored('a');
-    const foreign = JSON.stringify({ processor: 'stripe', retry_count: 1, event_id: 'a', event_timestamp: '2026-11-24T10:00:00Z', event_type: 'payment_failed' }, null, 1);
+    const foreign = JSON.stringify(
+      {
+        processor: 'stripe',
+        retry_count: 1,
+        event_id: 'a',
+        event_timestamp: '2026-11-24T10:00:00Z',
+        event_type: 'payment_failed',
+      },
+      null,
+      1,
+    );
     const badTime = own.replace('2026-11-24T10:00:00Z', '2026-13-24T10:00:00Z');
-    const [batch] = await lastValueFrom(from([[entry('1-0', own), entry('1-1', foreign), entry('1-2', badTime)]]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()));
+    const [batch] = await lastValueFrom(
+      from([[entry('1-0', own), entry('1-1', foreign), entry('1-2', badTime)]]).pipe(
+        decodeEntries({ maxDeliveries: 5 }),
+        toArray(),
+      ),
+    );
     expect(batch?.entries[1]?.event).toStrictEqual(batch?.entries[0]?.event);
     expect(batch?.entries[1]?.eventTimeMs).toBe(batch?.entries[0]?.eventTimeMs);
     // The foreign text is valid JSON of the same event but not spliceable as it is.
@@ -31,7 +65,15 @@ describe('decodeEntries', () => {
 
   it('dead-letters undecodable entries and entries delivered too often, as values, and goes on', async () => {
     const [batch] = await lastValueFrom(
-      from([[entry('1-0', '{not json'), entry('1-1', undefined), entry('1-2', '{"event_id":"x"}'), entry('1-3', stored('c'), 6), entry('1-4', stored('d'))]]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()),
+      from([
+        [
+          entry('1-0', '{not json'),
+          entry('1-1', undefined),
+          entry('1-2', '{"event_id":"x"}'),
+          entry('1-3', stored('c'), 6),
+          entry('1-4', stored('d')),
+        ],
+      ]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()),
     );
     expect(batch?.dead.map((d) => [d.id, d.reason])).toEqual([
       ['1-0', 'decode_error'],
@@ -46,9 +88,19 @@ describe('decodeEntries', () => {
 
   it('dead-letters entries with a value of the wrong type or a retry count out of range, which the stages could not take', async () => {
     const own = JSON.parse(stored('a')) as Record<string, unknown>;
-    const bad = [{ failure_category: 5 }, { geo_bucket: {} }, { merchant_id_hash: null }, { retry_count: 1000 }, { retry_count: 1.5 }, { retry_count: '1' }];
+    const bad = [
+      { failure_category: 5 },
+      { geo_bucket: {} },
+      { merchant_id_hash: null },
+      { retry_count: 1000 },
+      { retry_count: 1.5 },
+      { retry_count: '1' },
+    ];
     // An unknown field (another producer's) is not a reason: it is ignored.
-    const entries = [...bad.map((b, i) => entry(`1-${i}`, JSON.stringify({ ...own, ...b }))), entry('2-0', JSON.stringify({ ...own, extra: 1 }))];
+    const entries = [
+      ...bad.map((b, i) => entry(`1-${i}`, JSON.stringify({ ...own, ...b }))),
+      entry('2-0', JSON.stringify({ ...own, extra: 1 })),
+    ];
     const [batch] = await lastValueFrom(from([entries]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()));
     expect(batch?.dead.map((d) => d.reason)).toEqual(bad.map(() => 'decode_error'));
     expect(batch?.entries.map((e) => e.id)).toEqual(['2-0']);
@@ -59,7 +111,10 @@ describe('decodeEntries', () => {
     const seen: number[] = [];
     await expect(
       new Promise((resolve, reject) => {
-        concat(from([[entry('1-0', stored('a'))], []]), throwError(() => boom))
+        concat(
+          from([[entry('1-0', stored('a'))], []]),
+          throwError(() => boom),
+        )
           .pipe(decodeEntries({ maxDeliveries: 5 }))
           .subscribe({ next: (b) => seen.push(b.entries.length), error: reject, complete: () => resolve(undefined) });
       }),

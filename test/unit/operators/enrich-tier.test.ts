@@ -19,7 +19,9 @@ const risk = (over: Partial<RiskAssessment> = {}): RiskAssessment => ({
 /** A failing processor, scored: every envelope carries a high-or-worse assessment. */
 function scoredBatch(): Promise<Batch> {
   const b = batchOf([...inBucket(0, 20), ...inBucket(1, 30, { category: 'gateway_timeout', geo: 'US' })]);
-  return lastValueFrom(of(b).pipe(scoreRisk({ model: 'adaptive', windowSec: 300, allowedLatenessSec: 30, thresholds: [0.3, 0.6, 0.8] })));
+  return lastValueFrom(
+    of(b).pipe(scoreRisk({ model: 'adaptive', windowSec: 300, allowedLatenessSec: 30, thresholds: [0.3, 0.6, 0.8] })),
+  );
 }
 
 describe('enrichTier: tier 1', () => {
@@ -40,24 +42,32 @@ describe('enrichTier: tier 2', () => {
     expect(last.risk!.band).not.toBe('low');
     expect(last.tier!.playbookContext.startsWith(BAND_SENTENCES[last.risk!.band as 'high'])).toBe(true);
     expect(last.tier!.playbookContext).toContain(DRIVER_SENTENCES.timeout_clustering);
-    expect(last.tier!.riskTrajectory).toMatch(/^Pattern accelerating: ~\d+\.\d× above baseline over the last 5 minutes\.$/);
+    expect(last.tier!.riskTrajectory).toMatch(
+      /^Pattern accelerating: ~\d+\.\d× above baseline over the last 5 minutes\.$/,
+    );
   });
 
   it('writes an empty playbook for low and no trajectory when stable below 1.5×', () => {
     const contextOf = createTierContexts(300);
-    expect(contextOf(risk({ score: 0.1, band: 'low', drivers: NOMINAL, trajectory: 'stable', trajectoryRatio: 1.4 }))).toEqual({
+    expect(
+      contextOf(risk({ score: 0.1, band: 'low', drivers: NOMINAL, trajectory: 'stable', trajectoryRatio: 1.4 })),
+    ).toEqual({
       playbookContext: '',
       riskTrajectory: undefined,
     });
-    expect(contextOf(risk({ score: 0.1, band: 'low', trajectory: 'stable', trajectoryRatio: 1.6 })).riskTrajectory).toBe(
-      'Elevation sustained: ~1.6× above baseline over the last 5 minutes.',
-    );
+    expect(
+      contextOf(risk({ score: 0.1, band: 'low', trajectory: 'stable', trajectoryRatio: 1.6 })).riskTrajectory,
+    ).toBe('Elevation sustained: ~1.6× above baseline over the last 5 minutes.');
   });
 
   it('orders driver sentences by the contract, also for driver lists it did not make', () => {
     const contextOf = createTierContexts(300);
-    const text = contextOf(risk({ drivers: ['geo_entropy_increase', 'high_failure_rate'], trajectoryRatio: 3.25 })).playbookContext;
-    expect(text).toBe(`${BAND_SENTENCES.high} ${DRIVER_SENTENCES.high_failure_rate} ${DRIVER_SENTENCES.geo_entropy_increase}`);
+    const text = contextOf(
+      risk({ drivers: ['geo_entropy_increase', 'high_failure_rate'], trajectoryRatio: 3.25 }),
+    ).playbookContext;
+    expect(text).toBe(
+      `${BAND_SENTENCES.high} ${DRIVER_SENTENCES.high_failure_rate} ${DRIVER_SENTENCES.geo_entropy_increase}`,
+    );
   });
 
   it('shares one context object per distinct assessment and keeps working past its cache bound', () => {
@@ -76,8 +86,17 @@ describe('enrichTier: tier 2', () => {
 
   it('propagates errors and completion', async () => {
     const boom = new Error('upstream');
-    await expect(lastValueFrom(concat(of(batchOf([])), throwError(() => boom)).pipe(enrichTier({ tier: 'tier2', windowSec: 300 })))).rejects.toBe(boom);
-    await expect(lastValueFrom(EMPTY.pipe(enrichTier({ tier: 'tier1', windowSec: 300 })), { defaultValue: 'done' })).resolves.toBe('done');
+    await expect(
+      lastValueFrom(
+        concat(
+          of(batchOf([])),
+          throwError(() => boom),
+        ).pipe(enrichTier({ tier: 'tier2', windowSec: 300 })),
+      ),
+    ).rejects.toBe(boom);
+    await expect(
+      lastValueFrom(EMPTY.pipe(enrichTier({ tier: 'tier1', windowSec: 300 })), { defaultValue: 'done' }),
+    ).resolves.toBe('done');
     const seen: unknown[] = [];
     const input = new Subject<Batch>();
     input.pipe(enrichTier({ tier: 'tier2', windowSec: 300 })).subscribe({ complete: () => seen.push('complete') });

@@ -56,7 +56,16 @@ export function envelope(s: EventSpec): Envelope {
 
 /** A redelivery of `e`: same entry, fresh envelope, one more delivery. */
 export function redelivered(e: Envelope): Envelope {
-  return { id: e.id, event: e.event, eventJson: e.eventJson, eventTimeMs: e.eventTimeMs, ingestedAtMs: e.ingestedAtMs, deliveries: e.deliveries + 1, risk: undefined, tier: undefined };
+  return {
+    id: e.id,
+    event: e.event,
+    eventJson: e.eventJson,
+    eventTimeMs: e.eventTimeMs,
+    ingestedAtMs: e.ingestedAtMs,
+    deliveries: e.deliveries + 1,
+    risk: undefined,
+    tier: undefined,
+  };
 }
 
 export function batchOf(entries: readonly Envelope[]): Batch {
@@ -64,6 +73,13 @@ export function batchOf(entries: readonly Envelope[]): Batch {
 }
 
 /** `count` events spread evenly over bucket `bucket` (10 s each, counted from T0). */
-export function inBucket(bucket: number, count: number, spec: Omit<EventSpec, 'at'> = {}, startMs: number = T0): Envelope[] {
-  return Array.from({ length: count }, (_, i) => envelope({ ...spec, at: startMs + bucket * 10_000 + Math.floor((i * 9_000) / Math.max(1, count)) }));
+export function inBucket(
+  bucket: number,
+  count: number,
+  spec: Omit<EventSpec, 'at'> = {},
+  startMs: number = T0,
+): Envelope[] {
+  return Array.from({ length: count }, (_, i) =>
+    envelope({ ...spec, at: startMs + bucket * 10_000 + Math.floor((i * 9_000) / Math.max(1, count)) }),
+  );
 }

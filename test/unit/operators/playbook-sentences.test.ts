@@ -12,7 +12,8 @@ import { DRIVER_LISTS } from '../../../src/operators/risk-model.js';
 import { BANDS, RISK_DRIVERS, TRAJECTORIES } from '../../../src/pipeline/types.js';
 
 /** No guarantees, no recommended actions, no decisions, no processor rule stated as fact (SPEC §7). */
-const FORBIDDEN = /\b(will|won't|must|should|shall|guarantees?|guaranteed|recommend\w*|always|never|certainly|definitely|you|your|consider|contact|switch|pause|stop|reduce|avoid|ensure)\b/i;
+const FORBIDDEN =
+  /\b(will|won't|must|should|shall|guarantees?|guaranteed|recommend\w*|always|never|certainly|definitely|you|your|consider|contact|switch|pause|stop|reduce|avoid|ensure)\b/i;
 const PROBABILISTIC = /\b(typically|commonly|often)\b/;
 
 /** Every text the tier 2 code can produce: all playbooks, trajectories over a grid of ratios and windows. */
@@ -50,7 +51,8 @@ describe('tier 2 sentences: guardrails', () => {
   });
 
   it('marks every trajectory figure as approximate', () => {
-    for (const text of texts.filter((t) => t.startsWith('Pattern') || t.startsWith('Elevation'))) expect(text).toMatch(/~(\d+\.\d|\{ratio\})×/);
+    for (const text of texts.filter((t) => t.startsWith('Pattern') || t.startsWith('Elevation')))
+      expect(text).toMatch(/~(\d+\.\d|\{ratio\})×/);
   });
 });
 
@@ -64,7 +66,9 @@ describe('tier 2 sentences: coverage', () => {
     expect(BAND_SENTENCES.high).toBe(
       'This pattern typically correlates with processor-side monitoring escalation. Rate limiting or velocity checks are commonly triggered at this threshold.',
     );
-    expect(DRIVER_SENTENCES.high_failure_rate).toBe('Elevated failure rates are commonly interpreted as degraded transaction quality.');
+    expect(DRIVER_SENTENCES.high_failure_rate).toBe(
+      'Elevated failure rates are commonly interpreted as degraded transaction quality.',
+    );
     expect(DRIVER_SENTENCES.retry_pressure_spike).toBe(
       'Retry clustering typically signals infrastructure stress or integration issues to processor risk systems.',
     );
@@ -81,9 +85,15 @@ describe('tier 2 sentences: coverage', () => {
 
 describe('tier 2 sentences: trajectory', () => {
   it('writes the accelerating, decelerating and sustained variants', () => {
-    expect(trajectoryText('accelerating', 3.2, 300)).toBe('Pattern accelerating: ~3.2× above baseline over the last 5 minutes.');
-    expect(trajectoryText('decelerating', 0.4, 300)).toBe('Pattern decelerating: ~0.4× of baseline over the last 5 minutes.');
-    expect(trajectoryText('stable', 1.7, 300)).toBe('Elevation sustained: ~1.7× above baseline over the last 5 minutes.');
+    expect(trajectoryText('accelerating', 3.2, 300)).toBe(
+      'Pattern accelerating: ~3.2× above baseline over the last 5 minutes.',
+    );
+    expect(trajectoryText('decelerating', 0.4, 300)).toBe(
+      'Pattern decelerating: ~0.4× of baseline over the last 5 minutes.',
+    );
+    expect(trajectoryText('stable', 1.7, 300)).toBe(
+      'Elevation sustained: ~1.7× above baseline over the last 5 minutes.',
+    );
     expect(Object.keys(TRAJECTORY_TEMPLATES).sort()).toEqual(['accelerating', 'decelerating', 'sustained']);
   });
 

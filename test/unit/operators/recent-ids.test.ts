@@ -6,7 +6,13 @@ import { compareStreamIds, streamIdMs, streamIdSeq } from '../../../src/stream-i
 describe('compareStreamIds', () => {
   it('orders stream ids by milliseconds, then sequence', () => {
     const ids = ['1700000000000-10', '999-0', '1700000000000-9', '1700000000001-0', '1700000000000-0'];
-    expect([...ids].sort(compareStreamIds)).toEqual(['999-0', '1700000000000-0', '1700000000000-9', '1700000000000-10', '1700000000001-0']);
+    expect([...ids].sort(compareStreamIds)).toEqual([
+      '999-0',
+      '1700000000000-0',
+      '1700000000000-9',
+      '1700000000000-10',
+      '1700000000001-0',
+    ]);
   });
 
   it('agrees with numeric order on any pair of stream ids', () => {
@@ -70,25 +76,31 @@ describe('RecentIds', () => {
   it('answers as a plain list of the last `capacity` counted ids would, for ids of any shape, numbers given or not', () => {
     // Stream ids mostly ascending with redeliveries and reclaims mixed in, plus ids that are not
     // canonical `<ms>-<seq>` (leading zeros, 16+ digits, no dash, letters) and are kept as text.
-    const streamId = fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 3 })).map(([ms, seq]) => `${1_700_000_000_000 + ms}-${seq}`);
+    const streamId = fc
+      .tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 3 }))
+      .map(([ms, seq]) => `${1_700_000_000_000 + ms}-${seq}`);
     const oddId = fc.constantFrom('01-1', '1-01', '1234567890123456-0', '7', 'a-1', '5-', '-5', '1-2-3', '0-0');
     const id = fc.oneof({ weight: 5, arbitrary: streamId }, { weight: 1, arbitrary: oddId });
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.tuple(id, fc.boolean()), { maxLength: 200 }), (capacity, sequence) => {
-        const ids = new RecentIds(capacity);
-        const counted: string[] = [];
-        for (const [x, withNumbers] of sequence) {
-          const expected = counted.slice(-capacity).includes(x);
-          // Decode hands over the numbers it read (-1 for an id that is not canonical).
-          const dash = x.indexOf('-');
-          const ms = streamIdMs(x, dash);
-          const seq = ms >= 0 ? streamIdSeq(x, dash) : -1;
-          expect(withNumbers ? ids.seen(x, ms, seq) : ids.seen(x)).toBe(expected);
-          if (!expected) counted.push(x);
-        }
-        expect(ids.size).toBe(Math.min(capacity, counted.length));
-        expect(ids.oddSize).toBeLessThanOrEqual(capacity);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.array(fc.tuple(id, fc.boolean()), { maxLength: 200 }),
+        (capacity, sequence) => {
+          const ids = new RecentIds(capacity);
+          const counted: string[] = [];
+          for (const [x, withNumbers] of sequence) {
+            const expected = counted.slice(-capacity).includes(x);
+            // Decode hands over the numbers it read (-1 for an id that is not canonical).
+            const dash = x.indexOf('-');
+            const ms = streamIdMs(x, dash);
+            const seq = ms >= 0 ? streamIdSeq(x, dash) : -1;
+            expect(withNumbers ? ids.seen(x, ms, seq) : ids.seen(x)).toBe(expected);
+            if (!expected) counted.push(x);
+          }
+          expect(ids.size).toBe(Math.min(capacity, counted.length));
+          expect(ids.oddSize).toBeLessThanOrEqual(capacity);
+        },
+      ),
     );
   });
 

@@ -8,7 +8,12 @@ function store(over: Partial<ConstructorParameters<typeof RiskWindow>[0]> = {}) 
   return new RiskWindow({ windowSec: 300, allowedLatenessSec: 30, ...over });
 }
 
-function add(w: RiskWindow, at: number, flags = 0, o: { processor?: string; retries?: number; geo?: string; id?: string } = {}) {
+function add(
+  w: RiskWindow,
+  at: number,
+  flags = 0,
+  o: { processor?: string; retries?: number; geo?: string; id?: string } = {},
+) {
   return w.add(o.processor ?? 'stripe', o.id ?? nextStreamId(), at, flags, o.retries ?? 0, o.geo);
 }
 
@@ -19,7 +24,14 @@ describe('RiskWindow: hand-computed totals', () => {
     add(w, T0 + 1 * S, FAILURE | AUTH_FAILURE, { retries: 1, geo: 'US' });
     add(w, T0 + 12 * S, 0, { geo: 'CA' });
     const p = add(w, T0 + 15 * S, FAILURE, { retries: 3 });
-    expect([p.windowEvents, p.windowFailures, p.windowTimeouts, p.windowAuthFailures, p.windowRetrySum, p.windowGeos]).toEqual([4, 3, 1, 1, 6, 2]);
+    expect([
+      p.windowEvents,
+      p.windowFailures,
+      p.windowTimeouts,
+      p.windowAuthFailures,
+      p.windowRetrySum,
+      p.windowGeos,
+    ]).toEqual([4, 3, 1, 1, 6, 2]);
     expect([p.bucketEvents(0), p.bucketFailures(0), p.bucketEvents(1), p.bucketFailures(1)]).toEqual([2, 1, 2, 2]);
     expect(p.watermarkMs).toBe(T0 + 15 * S);
   });
@@ -130,7 +142,7 @@ describe('RiskWindow: recent span and baseline', () => {
     let [buckets, events] = [p.baseBuckets, p.baseEvents];
     add(w, T0 + 100 * S); // a jump to bucket 10: buckets 4, 5 (empty), 6 (1 event) leave, and 7 never existed
     for (let i = 0; i < 4; i++) buckets = buckets * 0.5 + 1;
-    events = ((events * 0.5 * 0.5 * 0.5 + 1) * 0.5);
+    events = (events * 0.5 * 0.5 * 0.5 + 1) * 0.5;
     expect(p.baseBuckets).toBeCloseTo(buckets, 10);
     expect(p.baseEvents).toBeCloseTo(events, 10);
   });

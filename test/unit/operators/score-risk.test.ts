@@ -6,7 +6,12 @@ import type { ScoreRiskOptions } from '../../../src/operators/score-risk.js';
 import type { Batch, Envelope } from '../../../src/pipeline/types.js';
 import { T0, batchOf, envelope, inBucket, redelivered } from './fixtures.js';
 
-const OPTIONS: ScoreRiskOptions = { model: 'adaptive', windowSec: 300, allowedLatenessSec: 30, thresholds: [0.3, 0.6, 0.8] };
+const OPTIONS: ScoreRiskOptions = {
+  model: 'adaptive',
+  windowSec: 300,
+  allowedLatenessSec: 30,
+  thresholds: [0.3, 0.6, 0.8],
+};
 
 /**
  * Ten minutes of calm traffic, then on stripe an authentication-failure cluster and, from
@@ -18,7 +23,13 @@ function traffic(): Envelope[] {
     const at = T0 + i * 100;
     const stripe = i % 2 === 0;
     const category =
-      stripe && i >= 8_000 ? 'gateway_timeout' : stripe && i >= 6_000 && i % 7 === 0 ? '3ds_failed' : i % 13 === 0 ? 'card_declined' : undefined;
+      stripe && i >= 8_000
+        ? 'gateway_timeout'
+        : stripe && i >= 6_000 && i % 7 === 0
+          ? '3ds_failed'
+          : i % 13 === 0
+            ? 'card_declined'
+            : undefined;
     out.push(envelope({ at, processor: stripe ? 'stripe' : 'adyen', category, geo: i % 3 === 0 ? 'US' : 'GB' }));
   }
   return out;
@@ -45,10 +56,16 @@ describe('scoreRisk', () => {
     expect(out).toHaveLength(batches.length);
     out.forEach((b, i) => expect(b).toBe(batches[i]));
     expect(out.flatMap((b) => b.entries).every((e) => e.risk !== undefined)).toBe(true);
-    const last = out.at(-1)!.entries.filter((e) => e.event.processor === 'stripe').at(-1)!.risk!;
+    const last = out
+      .at(-1)!
+      .entries.filter((e) => e.event.processor === 'stripe')
+      .at(-1)!.risk!;
     expect(last.band).toBe('critical');
     expect(last.drivers).toContain('timeout_clustering');
-    const calm = out.at(-1)!.entries.filter((e) => e.event.processor === 'adyen').at(-1)!.risk!;
+    const calm = out
+      .at(-1)!
+      .entries.filter((e) => e.event.processor === 'adyen')
+      .at(-1)!.risk!;
     expect(calm.band).toBe('low');
   });
 
@@ -95,8 +112,17 @@ describe('scoreRisk', () => {
       const pending = head.slice(-500).map(redelivered);
       const again = fresh(tail);
       const rebuilt: RiskBatchReport[] = [];
-      await scored([...chunks(rebuild, 500), batchOf(pending), batchOf(again)], { model, onScored: (r) => rebuilt.push(r) });
-      return { live: live.at(-1)!, rebuilt: rebuilt.at(-1)!, before: tail.map((e) => e.risk!), after: again.map((e) => e.risk!), pending: rebuilt.at(-2)! };
+      await scored([...chunks(rebuild, 500), batchOf(pending), batchOf(again)], {
+        model,
+        onScored: (r) => rebuilt.push(r),
+      });
+      return {
+        live: live.at(-1)!,
+        rebuilt: rebuilt.at(-1)!,
+        before: tail.map((e) => e.risk!),
+        after: again.map((e) => e.risk!),
+        pending: rebuilt.at(-2)!,
+      };
     }
 
     it('restores the window exactly and does not count the pending batch twice', async () => {
@@ -148,15 +174,33 @@ describe('scoreRisk', () => {
 
   it('propagates a source error and completion', async () => {
     const boom = new Error('source failed');
-    await expect(lastValueFrom(concat(of(batchOf(inBucket(0, 3))), throwError(() => boom)).pipe(scoreRisk(OPTIONS)))).rejects.toBe(boom);
-    await expect(lastValueFrom(EMPTY.pipe(scoreRisk(OPTIONS)), { defaultValue: 'completed' })).resolves.toBe('completed');
+    await expect(
+      lastValueFrom(
+        concat(
+          of(batchOf(inBucket(0, 3))),
+          throwError(() => boom),
+        ).pipe(scoreRisk(OPTIONS)),
+      ),
+    ).rejects.toBe(boom);
+    await expect(lastValueFrom(EMPTY.pipe(scoreRisk(OPTIONS)), { defaultValue: 'completed' })).resolves.toBe(
+      'completed',
+    );
   });
 
   it('ends the stream with the error of a throwing callback', async () => {
     const boom = new Error('metrics failed');
     const input = new Subject<Batch>();
     const seen: unknown[] = [];
-    input.pipe(scoreRisk({ ...OPTIONS, onScored: () => { throw boom; } })).subscribe({ error: (e: unknown) => seen.push(e) });
+    input
+      .pipe(
+        scoreRisk({
+          ...OPTIONS,
+          onScored: () => {
+            throw boom;
+          },
+        }),
+      )
+      .subscribe({ error: (e: unknown) => seen.push(e) });
     input.next(batchOf(inBucket(0, 3)));
     expect(seen).toEqual([boom]);
   });

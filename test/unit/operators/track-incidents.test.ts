@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Subject, firstValueFrom, from, lastValueFrom, throwError, toArray, concat } from 'rxjs';
-import { IncidentBook, trackIncidents, type Incident, type IncidentBatch } from '../../../src/operators/track-incidents.js';
+import {
+  IncidentBook,
+  trackIncidents,
+  type Incident,
+  type IncidentBatch,
+} from '../../../src/operators/track-incidents.js';
 import type { Band, Batch, Envelope } from '../../../src/pipeline/types.js';
 import { envelope } from './fixtures.js';
 
@@ -12,7 +17,13 @@ function env(processor: string, atSec: number, score: number, band: Band, tier =
   seq += 1;
   const t = T0 + atSec * 1000;
   const e = envelope({ at: t, processor, category: 'card_declined', merchant: 'm1', id: `${t}-${seq}` });
-  e.risk = { score, band, drivers: band === 'low' ? ['nominal_behavior'] : ['high_failure_rate'], trajectory: 'stable', trajectoryRatio: 1 };
+  e.risk = {
+    score,
+    band,
+    drivers: band === 'low' ? ['nominal_behavior'] : ['high_failure_rate'],
+    trajectory: 'stable',
+    trajectoryRatio: 1,
+  };
   e.tier = tier ? { playbookContext: `context ${score}`, riskTrajectory: 'Pattern accelerating.' } : undefined;
   return e;
 }
@@ -57,16 +68,37 @@ describe('trackIncidents', () => {
     expect(kinds(a!)).toEqual(['open:stripe', 'update:stripe']);
     expect(a!.transitions[1]!.incident.event_count).toBe(500);
     expect(kinds(b!)).toEqual(['update:stripe']);
-    expect(b!.transitions[0]!.incident).toMatchObject({ event_count: 1000, peak_score: 0.45, warning_id: a!.transitions[0]!.incident.warning_id });
+    expect(b!.transitions[0]!.incident).toMatchObject({
+      event_count: 1000,
+      peak_score: 0.45,
+      warning_id: a!.transitions[0]!.incident.warning_id,
+    });
   });
 
   it('escalates when the band passes its peak, and only then', async () => {
     const [out] = await run([
-      batch(env('adyen', 0, 0.35, 'elevated'), env('adyen', 1, 0.65, 'high'), env('adyen', 2, 0.5, 'elevated'), env('adyen', 3, 0.85, 'critical'), env('adyen', 4, 0.62, 'high')),
+      batch(
+        env('adyen', 0, 0.35, 'elevated'),
+        env('adyen', 1, 0.65, 'high'),
+        env('adyen', 2, 0.5, 'elevated'),
+        env('adyen', 3, 0.85, 'critical'),
+        env('adyen', 4, 0.62, 'high'),
+      ),
     ]);
     expect(kinds(out!)).toEqual(['open:adyen', 'escalate:adyen', 'escalate:adyen', 'update:adyen']);
-    expect(out!.transitions[1]!.incident).toMatchObject({ processor_risk_band: 'high', peak_band: 'high', peak_score: 0.65, event_count: 2 });
-    expect(out!.transitions[3]!.incident).toMatchObject({ processor_risk_band: 'high', processor_risk_score: 0.62, peak_band: 'critical', peak_score: 0.85, event_count: 5 });
+    expect(out!.transitions[1]!.incident).toMatchObject({
+      processor_risk_band: 'high',
+      peak_band: 'high',
+      peak_score: 0.65,
+      event_count: 2,
+    });
+    expect(out!.transitions[3]!.incident).toMatchObject({
+      processor_risk_band: 'high',
+      processor_risk_score: 0.62,
+      peak_band: 'critical',
+      peak_score: 0.85,
+      event_count: 5,
+    });
   });
 
   it('snapshots do not change when the incident does afterwards', async () => {
@@ -83,18 +115,31 @@ describe('trackIncidents', () => {
     expect(kinds(a!)).toEqual(['open:stripe']);
     expect(kinds(b!)).toEqual([]);
     expect(kinds(c!)).toEqual(['resolve:stripe']);
-    expect(c!.transitions[0]!.incident).toMatchObject({ status: 'resolved', resolved_at: '2024-05-01T09:02:10.000Z', event_count: 1 });
+    expect(c!.transitions[0]!.incident).toMatchObject({
+      status: 'resolved',
+      resolved_at: '2024-05-01T09:02:10.000Z',
+      event_count: 1,
+    });
   });
 
   it('restarts the cooldown when the band rises again during it, without a new incident', async () => {
     const [a] = await run([
-      batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 100, 0.1, 'low'), env('stripe', 110, 0.4, 'elevated'), env('stripe', 230, 0.1, 'low'), env('stripe', 349, 0.1, 'low')),
+      batch(
+        env('stripe', 0, 0.4, 'elevated'),
+        env('stripe', 100, 0.1, 'low'),
+        env('stripe', 110, 0.4, 'elevated'),
+        env('stripe', 230, 0.1, 'low'),
+        env('stripe', 349, 0.1, 'low'),
+      ),
     ]);
     expect(kinds(a!)).toEqual(['open:stripe', 'update:stripe']);
   });
 
   it('resolves a processor that went quiet and then silent, by the batch watermark', async () => {
-    const [, b] = await run([batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 5, 0.1, 'low')), batch(env('adyen', 125, 0.1, 'low'))]);
+    const [, b] = await run([
+      batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 5, 0.1, 'low')),
+      batch(env('adyen', 125, 0.1, 'low')),
+    ]);
     expect(kinds(b!)).toEqual(['resolve:stripe']);
     expect(b!.transitions[0]!.incident.resolved_at).toBe('2024-05-01T09:02:05.000Z');
   });
@@ -114,13 +159,18 @@ describe('trackIncidents', () => {
   });
 
   it('with cooldown 0, resolves on the first low event and a new incident gets a new id', async () => {
-    const [a] = await run([batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 1, 0.1, 'low'), env('stripe', 2, 0.4, 'elevated'))], 0);
+    const [a] = await run(
+      [batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 1, 0.1, 'low'), env('stripe', 2, 0.4, 'elevated'))],
+      0,
+    );
     expect(kinds(a!)).toEqual(['open:stripe', 'resolve:stripe', 'open:stripe']);
     expect(a!.transitions[0]!.incident.warning_id).not.toBe(a!.transitions[2]!.incident.warning_id);
   });
 
   it('keeps processors independent', async () => {
-    const [a] = await run([batch(env('stripe', 0, 0.4, 'elevated'), env('adyen', 0, 0.7, 'high'), env('stripe', 1, 0.1, 'low'))]);
+    const [a] = await run([
+      batch(env('stripe', 0, 0.4, 'elevated'), env('adyen', 0, 0.7, 'high'), env('stripe', 1, 0.1, 'low')),
+    ]);
     expect(kinds(a!)).toEqual(['open:stripe', 'open:adyen']);
   });
 
@@ -129,7 +179,12 @@ describe('trackIncidents', () => {
     const seeded = before!.transitions[0]!.incident;
     const [after] = await run([batch(env('stripe', 60, 0.7, 'high'))], 120, [seeded]);
     expect(kinds(after!)).toEqual(['escalate:stripe']);
-    expect(after!.transitions[0]!.incident).toMatchObject({ warning_id: seeded.warning_id, processed_at: seeded.processed_at, event_count: 2, peak_band: 'high' });
+    expect(after!.transitions[0]!.incident).toMatchObject({
+      warning_id: seeded.warning_id,
+      processed_at: seeded.processed_at,
+      event_count: 2,
+      peak_band: 'high',
+    });
   });
 
   it('ignores resolved incidents in the seed and envelopes without risk', async () => {
@@ -140,7 +195,9 @@ describe('trackIncidents', () => {
   });
 
   it('keeps state per subscription', async () => {
-    const tracked$ = from([batch(env('stripe', 0, 0.4, 'elevated'))]).pipe(trackIncidents({ cooldownSec: 120, now: () => NOW }));
+    const tracked$ = from([batch(env('stripe', 0, 0.4, 'elevated'))]).pipe(
+      trackIncidents({ cooldownSec: 120, now: () => NOW }),
+    );
     expect(kinds(await firstValueFrom(tracked$))).toEqual(['open:stripe']);
     expect(kinds(await firstValueFrom(tracked$))).toEqual(['open:stripe']);
   });
@@ -153,8 +210,13 @@ describe('trackIncidents', () => {
   it('passes source errors through after the values before them', () => {
     const seen: string[] = [];
     const errors: unknown[] = [];
-    const failing$ = concat(from([batch(env('stripe', 0, 0.4, 'elevated'))]), throwError(() => new Error('boom')));
-    failing$.pipe(trackIncidents({ cooldownSec: 1, now: () => NOW })).subscribe({ next: (b) => seen.push(...kinds(b)), error: (e: unknown) => errors.push(e) });
+    const failing$ = concat(
+      from([batch(env('stripe', 0, 0.4, 'elevated'))]),
+      throwError(() => new Error('boom')),
+    );
+    failing$
+      .pipe(trackIncidents({ cooldownSec: 1, now: () => NOW }))
+      .subscribe({ next: (b) => seen.push(...kinds(b)), error: (e: unknown) => errors.push(e) });
     expect(seen).toEqual(['open:stripe']);
     expect(errors).toEqual([new Error('boom')]);
   });
@@ -171,7 +233,16 @@ describe('trackIncidents', () => {
   it('errors the stream when now() throws, and stops consuming the source', () => {
     const source = new Subject<Batch>();
     const errors: unknown[] = [];
-    source.pipe(trackIncidents({ cooldownSec: 1, now: () => { throw new Error('clock'); } })).subscribe({ error: (e: unknown) => errors.push(e) });
+    source
+      .pipe(
+        trackIncidents({
+          cooldownSec: 1,
+          now: () => {
+            throw new Error('clock');
+          },
+        }),
+      )
+      .subscribe({ error: (e: unknown) => errors.push(e) });
     source.next(batch(env('stripe', 0, 0.4, 'elevated')));
     expect(errors).toHaveLength(1);
     expect(source.observed).toBe(false);

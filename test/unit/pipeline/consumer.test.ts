@@ -9,7 +9,14 @@ import { startConsumer } from '../../../src/pipeline/consumer.js';
 import type { Exporter } from '../../../src/sinks/exporter.js';
 import type { Batch } from '../../../src/pipeline/types.js';
 
-const stored = JSON.stringify(toPaymentEvent({ event_id: 'e1', event_type: 'payment_succeeded', event_timestamp: new Date().toISOString(), processor: 'stripe' }));
+const stored = JSON.stringify(
+  toPaymentEvent({
+    event_id: 'e1',
+    event_type: 'payment_succeeded',
+    event_timestamp: new Date().toISOString(),
+    processor: 'stripe',
+  }),
+);
 
 /** An exporter that keeps what it was given (our own sink interface). */
 function fakeExporter(written: Batch[]): Exporter {
@@ -27,7 +34,13 @@ function fakeExporter(written: Batch[]): Exporter {
 describe('startConsumer', () => {
   it('writes a batch’s dead letters once when the ack after them fails and is retried', async () => {
     const config = loadConfig({ PAYFLUX_BUFFER: 'memory', PAYFLUX_READ_BLOCK_MS: '50' });
-    const memory = createMemoryBuffer({ dedupWindowSec: 60, maxLen: 0, maxBacklog: 1000, maxDedupKeys: 1000, rawEventTtlDays: 7 });
+    const memory = createMemoryBuffer({
+      dedupWindowSec: 60,
+      maxLen: 0,
+      maxBacklog: 1000,
+      maxDedupKeys: 1000,
+      rawEventTtlDays: 7,
+    });
     const calls = { deadLetter: 0, ack: 0 };
     // The real memory buffer, its reader's first ack failing as a dropped connection would.
     const buffer: EventBuffer = {
@@ -40,7 +53,8 @@ describe('startConsumer', () => {
             calls.deadLetter++;
             return r.deadLetter(items);
           },
-          ack: (ids) => (ids.length > 0 && ++calls.ack === 1 ? Promise.reject(new Error('connection lost')) : r.ack(ids)),
+          ack: (ids) =>
+            ids.length > 0 && ++calls.ack === 1 ? Promise.reject(new Error('connection lost')) : r.ack(ids),
         };
       },
     };
@@ -50,21 +64,35 @@ describe('startConsumer', () => {
     ]);
     const metrics = createMetrics();
     const written: Batch[] = [];
-    const consumer = await startConsumer(config, { buffer, exporter: fakeExporter(written), metrics, logger: pino({ level: 'silent' }) });
-    for (let i = 0; i < 100 && (calls.ack < 2 || (await buffer.stats()).pending > 0); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const consumer = await startConsumer(config, {
+      buffer,
+      exporter: fakeExporter(written),
+      metrics,
+      logger: pino({ level: 'silent' }),
+    });
+    for (let i = 0; i < 100 && (calls.ack < 2 || (await buffer.stats()).pending > 0); i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     await consumer.stop();
 
     expect(calls).toEqual({ deadLetter: 1, ack: 2 });
     expect(await buffer.dlqList(10)).toHaveLength(1);
     expect((await buffer.stats()).pending).toBe(0);
     expect(written.flatMap((b) => b.entries.map((e) => e.event.event_id))).toEqual(['e1']);
-    expect(await metrics.registry.getSingleMetricAsString('payflux_consumer_dlq_total')).toContain('payflux_consumer_dlq_total{reason="decode_error"} 1');
+    expect(await metrics.registry.getSingleMetricAsString('payflux_consumer_dlq_total')).toContain(
+      'payflux_consumer_dlq_total{reason="decode_error"} 1',
+    );
     await buffer.close();
   });
 
   it('reports the stage it keeps retrying, and clears it once the stage succeeds', async () => {
     const config = loadConfig({ PAYFLUX_BUFFER: 'memory', PAYFLUX_READ_BLOCK_MS: '50' });
-    const buffer = createMemoryBuffer({ dedupWindowSec: 60, maxLen: 0, maxBacklog: 1000, maxDedupKeys: 1000, rawEventTtlDays: 7 });
+    const buffer = createMemoryBuffer({
+      dedupWindowSec: 60,
+      maxLen: 0,
+      maxBacklog: 1000,
+      maxDedupKeys: 1000,
+      rawEventTtlDays: 7,
+    });
     await buffer.append([{ dedupKey: 'a', payload: stored }]);
     let failing = true;
     const consumer = await startConsumer(config, {

@@ -44,13 +44,19 @@ describe('blockedRange', () => {
     expect(blockedRange(address)).toBe(range);
   });
 
-  it.each(['8.8.8.8', '93.184.216.34', '1.1.1.1', '2606:4700:4700::1111', '2a00:1450:4001:81c::200e'])('%s is public', (address) => {
-    expect(blockedRange(address)).toBeNull();
-  });
+  it.each(['8.8.8.8', '93.184.216.34', '1.1.1.1', '2606:4700:4700::1111', '2a00:1450:4001:81c::200e'])(
+    '%s is public',
+    (address) => {
+      expect(blockedRange(address)).toBeNull();
+    },
+  );
 
-  it.each(['0x7f.1', '2130706433', '127.1', '017700000001', 'fe80::1%eth0', 'localhost', ''])('treats non-canonical %j as invalid, never as public', (text) => {
-    expect(blockedRange(text)).toBe('invalid');
-  });
+  it.each(['0x7f.1', '2130706433', '127.1', '017700000001', 'fe80::1%eth0', 'localhost', ''])(
+    'treats non-canonical %j as invalid, never as public',
+    (text) => {
+      expect(blockedRange(text)).toBe('invalid');
+    },
+  );
 });
 
 describe('allow-list', () => {

@@ -19,17 +19,22 @@ describe('createCallerIdentifier', () => {
     expect(ids.identify({ 'x-payflux-key': ' pf_live_zyxwvuts98 ' }, '203.0.113.5').tier).toBe('PRO');
   });
 
-  it.each([['pf_live_unknown123'], ['pf_test_abcdefgh1'], ['PF_TEST_ABCDEFGH12'], ['x']])('refuses the unconfigured key %s with 401', (key) => {
-    expect(() => ids.identify({ 'x-payflux-key': key }, '1.2.3.4')).toThrow(PayFluxError);
-    try {
-      ids.identify({ 'x-payflux-key': key }, '1.2.3.4');
-    } catch (err) {
-      expect((err as PayFluxError).status).toBe(401);
-    }
-  });
+  it.each([['pf_live_unknown123'], ['pf_test_abcdefgh1'], ['PF_TEST_ABCDEFGH12'], ['x']])(
+    'refuses the unconfigured key %s with 401',
+    (key) => {
+      expect(() => ids.identify({ 'x-payflux-key': key }, '1.2.3.4')).toThrow(PayFluxError);
+      try {
+        ids.identify({ 'x-payflux-key': key }, '1.2.3.4');
+      } catch (err) {
+        expect((err as PayFluxError).status).toBe(401);
+      }
+    },
+  );
 
   it('refuses a repeated key header', () => {
-    expect(() => ids.identify({ 'x-payflux-key': ['pf_test_abcdefgh12', 'pf_test_abcdefgh12'] }, '1.2.3.4')).toThrow(/one x-payflux-key/);
+    expect(() => ids.identify({ 'x-payflux-key': ['pf_test_abcdefgh12', 'pf_test_abcdefgh12'] }, '1.2.3.4')).toThrow(
+      /one x-payflux-key/,
+    );
   });
 });
 
@@ -37,7 +42,9 @@ describe('clientBucket', () => {
   it('uses the socket address unless the proxy is trusted', () => {
     expect(clientBucket({ 'x-forwarded-for': '198.51.100.1' }, '10.0.0.2', false)).toBe('10.0.0.2');
     // The right-most entry is the one our proxy appended; the client wrote the rest.
-    expect(clientBucket({ 'x-forwarded-for': 'spoofed-by-client, 198.51.100.1, 203.0.113.9' }, '10.0.0.2', true)).toBe('203.0.113.9');
+    expect(clientBucket({ 'x-forwarded-for': 'spoofed-by-client, 198.51.100.1, 203.0.113.9' }, '10.0.0.2', true)).toBe(
+      '203.0.113.9',
+    );
     expect(clientBucket({ 'x-forwarded-for': ['198.51.100.1', '203.0.113.9'] }, '10.0.0.2', true)).toBe('203.0.113.9');
     expect(clientBucket({ 'x-forwarded-for': '198.51.100.1, junk' }, '10.0.0.2', true)).toBe('10.0.0.2');
     expect(clientBucket({ 'x-forwarded-for': 'junk' }, '10.0.0.2', true)).toBe('10.0.0.2');

@@ -14,23 +14,51 @@ function fakeFetcher(routes: Record<string, Route>): PageFetcher & { fetched: st
     async fetchPage(url: URL, signal: AbortSignal): Promise<FetchedPage> {
       fetched.push(url.href);
       const r = routes[url.href];
-      if (r === undefined) return { requestedUrl: url.href, finalUrl: url.href, status: 404, contentType: 'text/html', body: '', bytes: 0, truncated: false, redirects: 0 };
+      if (r === undefined)
+        return {
+          requestedUrl: url.href,
+          finalUrl: url.href,
+          status: 404,
+          contentType: 'text/html',
+          body: '',
+          bytes: 0,
+          truncated: false,
+          redirects: 0,
+        };
       if (r instanceof Error) throw r;
       if (typeof r === 'object' && 'hang' in r) {
-        return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new UnreachableTargetError('aborted')), { once: true }));
+        return new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(new UnreachableTargetError('aborted')), { once: true }),
+        );
       }
       const { status, body } = typeof r === 'string' ? { status: 200, body: r } : r;
-      return { requestedUrl: url.href, finalUrl: url.href, status, contentType: 'text/html', body, bytes: body.length, truncated: false, redirects: 0 };
+      return {
+        requestedUrl: url.href,
+        finalUrl: url.href,
+        status,
+        contentType: 'text/html',
+        body,
+        bytes: body.length,
+        truncated: false,
+        redirects: 0,
+      };
     },
   };
 }
 
 const HOME = 'https://shop.example.com/';
-const home = '<title>Shop</title><p>Welcome</p><a href="/terms">Terms</a><a href="/privacy">Privacy</a><a href="/refunds">Refunds</a><a href="/contact">Contact</a><a href="/blog">Blog</a>';
+const home =
+  '<title>Shop</title><p>Welcome</p><a href="/terms">Terms</a><a href="/privacy">Privacy</a><a href="/refunds">Refunds</a><a href="/contact">Contact</a><a href="/blog">Blog</a>';
 
 describe('crawlSite', () => {
   it('fetches the home page and the policy pages it links, nothing else', async () => {
-    const f = fakeFetcher({ [HOME]: home, [`${HOME}terms`]: 'terms', [`${HOME}privacy`]: 'privacy', [`${HOME}refunds`]: 'refunds', [`${HOME}contact`]: 'contact' });
+    const f = fakeFetcher({
+      [HOME]: home,
+      [`${HOME}terms`]: 'terms',
+      [`${HOME}privacy`]: 'privacy',
+      [`${HOME}refunds`]: 'refunds',
+      [`${HOME}contact`]: 'contact',
+    });
     const r = await crawlSite(new URL(HOME), f, { maxPages: 6, signal: new AbortController().signal });
     expect(f.fetched.sort()).toEqual([HOME, `${HOME}contact`, `${HOME}privacy`, `${HOME}refunds`, `${HOME}terms`]);
     expect(r.pages.map((p) => [p.url, p.roles])).toEqual([
@@ -63,7 +91,11 @@ describe('crawlSite', () => {
       [`${HOME}refunds`]: { status: 500, body: 'oops' },
       [`${HOME}contact`]: 'contact',
     });
-    const r = await crawlSite(new URL(HOME), f, { maxPages: 6, signal: new AbortController().signal, onBlocked: (_e, url) => blocked.push(url) });
+    const r = await crawlSite(new URL(HOME), f, {
+      maxPages: 6,
+      signal: new AbortController().signal,
+      onBlocked: (_e, url) => blocked.push(url),
+    });
     expect(r.pages.map((p) => p.url)).toEqual([HOME, `${HOME}contact`]);
     expect(r.skipped).toEqual([
       { url: `${HOME}refunds`, kinds: ['refund'], reason: 'HTTP 500' },
@@ -75,7 +107,13 @@ describe('crawlSite', () => {
 
   it('returns what it has when the budget ends while policy pages are loading', async () => {
     const ac = new AbortController();
-    const f = fakeFetcher({ [HOME]: home, [`${HOME}terms`]: 'terms', [`${HOME}privacy`]: { hang: true }, [`${HOME}refunds`]: { hang: true }, [`${HOME}contact`]: 'contact' });
+    const f = fakeFetcher({
+      [HOME]: home,
+      [`${HOME}terms`]: 'terms',
+      [`${HOME}privacy`]: { hang: true },
+      [`${HOME}refunds`]: { hang: true },
+      [`${HOME}contact`]: 'contact',
+    });
     const pending = crawlSite(new URL(HOME), f, { maxPages: 6, signal: ac.signal });
     await new Promise((r) => setImmediate(r));
     ac.abort();
@@ -87,8 +125,17 @@ describe('crawlSite', () => {
 
   it('propagates a refused, unreachable or non-2xx home page', async () => {
     const signal = new AbortController().signal;
-    await expect(crawlSite(new URL(HOME), fakeFetcher({ [HOME]: new BlockedTargetError('address', 'x') }), { maxPages: 6, signal })).rejects.toThrow(BlockedTargetError);
-    await expect(crawlSite(new URL(HOME), fakeFetcher({ [HOME]: new UnreachableTargetError('x') }), { maxPages: 6, signal })).rejects.toThrow(UnreachableTargetError);
-    await expect(crawlSite(new URL(HOME), fakeFetcher({ [HOME]: { status: 404, body: '' } }), { maxPages: 6, signal })).rejects.toThrow(/HTTP 404/);
+    await expect(
+      crawlSite(new URL(HOME), fakeFetcher({ [HOME]: new BlockedTargetError('address', 'x') }), {
+        maxPages: 6,
+        signal,
+      }),
+    ).rejects.toThrow(BlockedTargetError);
+    await expect(
+      crawlSite(new URL(HOME), fakeFetcher({ [HOME]: new UnreachableTargetError('x') }), { maxPages: 6, signal }),
+    ).rejects.toThrow(UnreachableTargetError);
+    await expect(
+      crawlSite(new URL(HOME), fakeFetcher({ [HOME]: { status: 404, body: '' } }), { maxPages: 6, signal }),
+    ).rejects.toThrow(/HTTP 404/);
   });
 });

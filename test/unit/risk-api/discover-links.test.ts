@@ -25,7 +25,9 @@ describe('discoverPolicyLinks', () => {
       { href: '/terms-old', text: 'Archive' },
       { href: '/legal/t', text: 'Terms of Service' },
     ];
-    expect(discoverPolicyLinks(links, BASE, 5)).toEqual([{ url: 'https://shop.example.com/legal/t', kinds: ['terms'] }]);
+    expect(discoverPolicyLinks(links, BASE, 5)).toEqual([
+      { url: 'https://shop.example.com/legal/t', kinds: ['terms'] },
+    ]);
   });
 
   it('fetches a shared legal page once for every policy it covers', () => {
@@ -33,7 +35,9 @@ describe('discoverPolicyLinks', () => {
       { href: '/legal', text: 'Terms, privacy and refunds' },
       { href: '/legal#privacy', text: 'Privacy' },
     ];
-    expect(discoverPolicyLinks(links, BASE, 5)).toEqual([{ url: 'https://shop.example.com/legal', kinds: ['terms', 'privacy', 'refund'] }]);
+    expect(discoverPolicyLinks(links, BASE, 5)).toEqual([
+      { url: 'https://shop.example.com/legal', kinds: ['terms', 'privacy', 'refund'] },
+    ]);
   });
 
   it('ignores other sites, other schemes, fragments, the page itself and junk hrefs', () => {
@@ -57,6 +61,9 @@ describe('discoverPolicyLinks', () => {
       { href: '/privacy', text: 'Privacy' },
       { href: '/contact', text: 'Contact' },
     ];
-    expect(discoverPolicyLinks(links, BASE, 2).map((l) => l.url)).toEqual(['https://shop.example.com/refunds', 'https://shop.example.com/terms']);
+    expect(discoverPolicyLinks(links, BASE, 2).map((l) => l.url)).toEqual([
+      'https://shop.example.com/refunds',
+      'https://shop.example.com/terms',
+    ]);
   });
 });

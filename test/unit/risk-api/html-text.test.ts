@@ -52,7 +52,13 @@ describe('extractPage', () => {
   });
 
   it('stays linear on hostile markup (unclosed scripts, endless comments, many "<")', () => {
-    const hostile = ['<script>'.repeat(50_000), '<!--'.repeat(50_000), '<a '.repeat(50_000), '<'.repeat(200_000), '<p title="'.repeat(30_000)];
+    const hostile = [
+      '<script>'.repeat(50_000),
+      '<!--'.repeat(50_000),
+      '<a '.repeat(50_000),
+      '<'.repeat(200_000),
+      '<p title="'.repeat(30_000),
+    ];
     for (const html of hostile) {
       const t0 = performance.now();
       extractPage(html);

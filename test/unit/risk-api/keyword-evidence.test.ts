@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { findEvidence } from '../../../src/risk-api/keyword-evidence.js';
 
-const labels = (kind: Parameters<typeof findEvidence>[0], text: string) => findEvidence(kind, text, 'https://s.example/').map((e) => e.keyword);
+const labels = (kind: Parameters<typeof findEvidence>[0], text: string) =>
+  findEvidence(kind, text, 'https://s.example/').map((e) => e.keyword);
 
 describe('findEvidence', () => {
   it('matches on word boundaries only', () => {
@@ -20,14 +21,21 @@ describe('findEvidence', () => {
   });
 
   it('finds contact channels: email addresses and phone numbers', () => {
-    expect(labels('contact', 'Write to help@shop.example.com or call +1 (503) 555-0142.')).toEqual(['email address', 'phone number']);
+    expect(labels('contact', 'Write to help@shop.example.com or call +1 (503) 555-0142.')).toEqual([
+      'email address',
+      'phone number',
+    ]);
     expect(labels('contact', 'Order #12345 shipped')).toEqual([]);
   });
 
   it('reports each keyword once, with a snippet around the first occurrence', () => {
     const text = `${'x '.repeat(100)}Our refund policy is simple. Another refund policy mention.`;
     const [ev] = findEvidence('refund', text, 'https://s.example/refunds');
-    expect(ev).toEqual({ keyword: 'refund policy', page: 'https://s.example/refunds', snippet: expect.stringMatching(/^….*Our refund policy is simple\..*$/) as unknown });
+    expect(ev).toEqual({
+      keyword: 'refund policy',
+      page: 'https://s.example/refunds',
+      snippet: expect.stringMatching(/^….*Our refund policy is simple\..*$/) as unknown,
+    });
     expect(findEvidence('refund', text, 'p').filter((e) => e.keyword === 'refund policy')).toHaveLength(1);
   });
 });

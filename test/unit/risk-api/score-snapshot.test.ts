@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { industryClass, labelFor, scoreSnapshot, tierFor, type ScoreFacts } from '../../../src/risk-api/score-snapshot.js';
+import {
+  industryClass,
+  labelFor,
+  scoreSnapshot,
+  tierFor,
+  type ScoreFacts,
+} from '../../../src/risk-api/score-snapshot.js';
 import type { Policies, PolicyStatus } from '../../../src/risk-api/types.js';
 
-const policies = (terms: PolicyStatus, privacy: PolicyStatus, refund: PolicyStatus, contact: PolicyStatus): Policies => ({
+const policies = (
+  terms: PolicyStatus,
+  privacy: PolicyStatus,
+  refund: PolicyStatus,
+  contact: PolicyStatus,
+): Policies => ({
   terms: { status: terms, page: null, evidence: [] },
   privacy: { status: privacy, page: null, evidence: [] },
   refund: { status: refund, page: null, evidence: [] },
@@ -24,12 +35,21 @@ const facts = (over: Partial<ScoreFacts> = {}): ScoreFacts => ({
 describe('scoreSnapshot', () => {
   it('scores a complete HTTPS site in a standard industry 0, LOW, stability 100', () => {
     const s = scoreSnapshot(policies('Present', 'Present', 'Present', 'Present'), facts());
-    expect(s).toEqual({ scoreBreakdown: { policies: 0, industry: 0, processor: 0, site: 0, total: 0 }, findings: [], riskTier: 1, riskLabel: 'LOW', stabilityScore: 100 });
+    expect(s).toEqual({
+      scoreBreakdown: { policies: 0, industry: 0, processor: 0, site: 0, total: 0 },
+      findings: [],
+      riskTier: 1,
+      riskLabel: 'LOW',
+      stabilityScore: 100,
+    });
   });
 
   it('hand-computed: weak terms, missing refund, high-risk industry, strict processor, offsite http redirect', () => {
     // terms 15×0.5 + refund 20 = 27.5; gambling 20; stripe 5; http 5 + offsite 5 → 62.5 → 63 (HIGH)
-    const s = scoreSnapshot(policies('Weak', 'Present', 'Missing', 'Present'), facts({ industry: 'online casino', processor: 'stripe', finalUrl: 'http://other.example.net/' }));
+    const s = scoreSnapshot(
+      policies('Weak', 'Present', 'Missing', 'Present'),
+      facts({ industry: 'online casino', processor: 'stripe', finalUrl: 'http://other.example.net/' }),
+    );
     expect(s.scoreBreakdown).toEqual({ policies: 27.5, industry: 20, processor: 5, site: 10, total: 63 });
     expect(s.riskTier).toBe(4);
     expect(s.riskLabel).toBe('HIGH');
@@ -46,19 +66,34 @@ describe('scoreSnapshot', () => {
   });
 
   it('reaches CRITICAL when everything is missing in a high-risk industry', () => {
-    const s = scoreSnapshot(policies('Missing', 'Missing', 'Missing', 'Missing'), facts({ industry: 'cbd', processor: 'paypal', finalUrl: 'http://shop.example.com/', discovered: 2, policyPagesScanned: 1 }));
+    const s = scoreSnapshot(
+      policies('Missing', 'Missing', 'Missing', 'Missing'),
+      facts({
+        industry: 'cbd',
+        processor: 'paypal',
+        finalUrl: 'http://shop.example.com/',
+        discovered: 2,
+        policyPagesScanned: 1,
+      }),
+    );
     expect(s.scoreBreakdown.total).toBe(95);
     expect(s.riskLabel).toBe('CRITICAL');
     expect(s.stabilityScore).toBe(10); // coverage 0, completeness 1/2
   });
 
   it('treats www. and the bare host as the same site', () => {
-    const s = scoreSnapshot(policies('Present', 'Present', 'Present', 'Present'), facts({ finalUrl: 'https://www.shop.example.com/home' }));
+    const s = scoreSnapshot(
+      policies('Present', 'Present', 'Present', 'Present'),
+      facts({ finalUrl: 'https://www.shop.example.com/home' }),
+    );
     expect(s.scoreBreakdown.site).toBe(0);
   });
 
   it('adds informational findings for truncated, skipped and out-of-time pages without points', () => {
-    const s = scoreSnapshot(policies('Present', 'Present', 'Present', 'Present'), facts({ truncatedPages: 1, skippedPages: 2, budgetExhausted: true }));
+    const s = scoreSnapshot(
+      policies('Present', 'Present', 'Present', 'Present'),
+      facts({ truncatedPages: 1, skippedPages: 2, budgetExhausted: true }),
+    );
     expect(s.scoreBreakdown.total).toBe(0);
     expect(s.findings.map((f) => f.code)).toEqual(['PAGE_TRUNCATED', 'PAGES_SKIPPED', 'SCAN_BUDGET_EXHAUSTED']);
   });

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllowList } from '../../../src/risk-api/address-policy.js';
-import { BlockedTargetError, UnreachableTargetError, createSsrfGuard, type ResolvedAddress } from '../../../src/risk-api/ssrf-guard.js';
+import {
+  BlockedTargetError,
+  UnreachableTargetError,
+  createSsrfGuard,
+  type ResolvedAddress,
+} from '../../../src/risk-api/ssrf-guard.js';
 
 function fakeResolver(answers: Record<string, string[] | Error>) {
   const calls: string[] = [];
@@ -17,12 +22,21 @@ function fakeResolver(answers: Record<string, string[] | Error>) {
 function guardWith(answers: Record<string, string[] | Error>, allow: string[] = []) {
   let clock = 1_000_000;
   const fake = fakeResolver(answers);
-  const guard = createSsrfGuard({ allowList: parseAllowList(allow), resolver: fake.resolver, verdictTtlMs: 5_000, maxEntries: 3, now: () => clock });
+  const guard = createSsrfGuard({
+    allowList: parseAllowList(allow),
+    resolver: fake.resolver,
+    verdictTtlMs: 5_000,
+    maxEntries: 3,
+    now: () => clock,
+  });
   return { guard, fake, advance: (ms: number) => (clock += ms) };
 }
 
 async function refusal(p: Promise<unknown>): Promise<BlockedTargetError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(BlockedTargetError);
   return err as BlockedTargetError;
 }
@@ -39,7 +53,10 @@ describe('createSsrfGuard', () => {
   });
 
   it('refuses a name that resolves to a private address, even next to a public one', async () => {
-    const { guard } = guardWith({ 'a.example.com': ['10.0.0.5'], 'b.example.com': ['93.184.216.34', '169.254.169.254'] });
+    const { guard } = guardWith({
+      'a.example.com': ['10.0.0.5'],
+      'b.example.com': ['93.184.216.34', '169.254.169.254'],
+    });
     expect((await refusal(guard.check(new URL('https://a.example.com/')))).reason).toBe('address');
     const b = await refusal(guard.check(new URL('https://b.example.com/')));
     expect(b.detail).toContain('metadata');
@@ -91,7 +108,12 @@ describe('createSsrfGuard', () => {
   });
 
   it('caches refusals too, and bounds the verdict cache', async () => {
-    const { guard, fake } = guardWith({ 'p.example.com': ['192.168.0.1'], 'x1.example.com': ['8.8.8.8'], 'x2.example.com': ['8.8.4.4'], 'x3.example.com': ['1.1.1.1'] });
+    const { guard, fake } = guardWith({
+      'p.example.com': ['192.168.0.1'],
+      'x1.example.com': ['8.8.8.8'],
+      'x2.example.com': ['8.8.4.4'],
+      'x3.example.com': ['1.1.1.1'],
+    });
     await refusal(guard.check(new URL('https://p.example.com/')));
     await refusal(guard.check(new URL('https://p.example.com/')));
     expect(fake.calls).toEqual(['p.example.com']);
@@ -108,7 +130,13 @@ describe('createSsrfGuard', () => {
   });
 
   it('stops waiting for DNS when the scan budget is aborted', async () => {
-    const guard = createSsrfGuard({ allowList: parseAllowList([]), resolver: () => new Promise(() => undefined), verdictTtlMs: 5_000, maxEntries: 10, now: () => 0 });
+    const guard = createSsrfGuard({
+      allowList: parseAllowList([]),
+      resolver: () => new Promise(() => undefined),
+      verdictTtlMs: 5_000,
+      maxEntries: 10,
+      now: () => 0,
+    });
     const ac = new AbortController();
     const pending = guard.check(new URL('https://slow.example.com/'), ac.signal);
     ac.abort();

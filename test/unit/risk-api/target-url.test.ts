@@ -31,20 +31,22 @@ describe('normaliseUrl', () => {
     expect(normaliseUrl('gopher://127.0.0.1:6379/_x').protocol).toBe('gopher:');
   });
 
-  it.each([
-    [undefined, 'url must be a string'],
-    [42, 'url must be a string'],
-    ['', 'url is required'],
-    ['   ', 'url is required'],
-    ['https://exa mple.com/', 'whitespace'],
-    ['https://exa\tmple.com/', 'whitespace or control'],
-    ['https://example.com/\u0000', 'whitespace or control'],
-    ['http://[::1/', 'not a valid URL'],
-    ['http://[::1%25eth0]/', 'not a valid URL'],
-    ['https://', 'not a valid URL'],
-    ['http://exa<mple.com/', 'not a valid URL'],
-    ['https://example.com/' + 'a'.repeat(2100), 'longer than 2048'],
-  ].map(([input, message]) => [message, input] as const))('rejects a URL: %s', (message, input) => {
+  it.each(
+    [
+      [undefined, 'url must be a string'],
+      [42, 'url must be a string'],
+      ['', 'url is required'],
+      ['   ', 'url is required'],
+      ['https://exa mple.com/', 'whitespace'],
+      ['https://exa\tmple.com/', 'whitespace or control'],
+      ['https://example.com/\u0000', 'whitespace or control'],
+      ['http://[::1/', 'not a valid URL'],
+      ['http://[::1%25eth0]/', 'not a valid URL'],
+      ['https://', 'not a valid URL'],
+      ['http://exa<mple.com/', 'not a valid URL'],
+      ['https://example.com/' + 'a'.repeat(2100), 'longer than 2048'],
+    ].map(([input, message]) => [message, input] as const),
+  )('rejects a URL: %s', (message, input) => {
     let caught: unknown;
     try {
       normaliseUrl(input);

@@ -53,7 +53,10 @@ const riskArb: fc.Arbitrary<RiskAssessment | undefined> = fc.option(
 );
 
 const tierArb: fc.Arbitrary<TierContext | undefined> = fc.option(
-  fc.record({ playbookContext: fc.constantFrom('', 'This pattern "typically" correlates.'), riskTrajectory: fc.option(fc.constant('Pattern accelerating: ~3.2× above baseline.'), { nil: undefined }) }),
+  fc.record({
+    playbookContext: fc.constantFrom('', 'This pattern "typically" correlates.'),
+    riskTrajectory: fc.option(fc.constant('Pattern accelerating: ~3.2× above baseline.'), { nil: undefined }),
+  }),
   { nil: undefined },
 );
 
@@ -73,8 +76,26 @@ describe('createLineSerializer', () => {
   });
 
   it('writes the contract field order, one newline-terminated line per event', () => {
-    const env = decoded(JSON.stringify(toPaymentEvent({ event_id: 'evt_1', event_type: 'payment_failed', event_timestamp: '2026-11-24T09:59:58Z', processor: 'stripe', failure_category: 'gateway_timeout', geo_bucket: 'US', retry_count: 2 })));
-    env.risk = { score: 0.42, band: 'elevated', drivers: ['timeout_clustering'], trajectory: 'stable', trajectoryRatio: 1 };
+    const env = decoded(
+      JSON.stringify(
+        toPaymentEvent({
+          event_id: 'evt_1',
+          event_type: 'payment_failed',
+          event_timestamp: '2026-11-24T09:59:58Z',
+          processor: 'stripe',
+          failure_category: 'gateway_timeout',
+          geo_bucket: 'US',
+          retry_count: 2,
+        }),
+      ),
+    );
+    env.risk = {
+      score: 0.42,
+      band: 'elevated',
+      drivers: ['timeout_clustering'],
+      trajectory: 'stable',
+      trajectoryRatio: 1,
+    };
     const out = createLineSerializer('c1')([env, env], PROCESSED_AT);
     const lines = out.split('\n');
     expect(lines).toHaveLength(3);
@@ -99,11 +120,28 @@ describe('createLineSerializer', () => {
   });
 
   it('serialises payloads it cannot splice: unknown or reordered keys, no retry_count, a line break, wrong types', () => {
-    const base = { event_id: 'evt_1', event_type: 'payment_succeeded', event_timestamp: '2026-11-24T09:59:58Z', processor: 'stripe', retry_count: 0 };
+    const base = {
+      event_id: 'evt_1',
+      event_type: 'payment_succeeded',
+      event_timestamp: '2026-11-24T09:59:58Z',
+      processor: 'stripe',
+      retry_count: 0,
+    };
     const payloads = [
       JSON.stringify({ ...base, extra: 'dropped from the export' }),
-      JSON.stringify({ event_type: base.event_type, event_id: base.event_id, event_timestamp: base.event_timestamp, processor: base.processor, retry_count: 0 }),
-      JSON.stringify({ event_id: 'evt_1', event_type: 'payment_succeeded', event_timestamp: base.event_timestamp, processor: 'stripe' }),
+      JSON.stringify({
+        event_type: base.event_type,
+        event_id: base.event_id,
+        event_timestamp: base.event_timestamp,
+        processor: base.processor,
+        retry_count: 0,
+      }),
+      JSON.stringify({
+        event_id: 'evt_1',
+        event_type: 'payment_succeeded',
+        event_timestamp: base.event_timestamp,
+        processor: 'stripe',
+      }),
       JSON.stringify(base, null, 1),
       // (A retry_count of 1.5 or a geo_bucket of 7 never get here: decode dead-letters them.)
       // JSON.parse keeps the last of a repeated key; spliced text would carry both.
@@ -127,7 +165,8 @@ describe('createLineSerializer', () => {
   });
 
   it('splices a stored event written with spaces between tokens as the same JSON', () => {
-    const payload = '{ "event_id" : "evt_1", "event_type":"payment_failed", "event_timestamp":"2026-11-24T09:59:58Z", "processor":"stripe", "geo_bucket":"a \\"quoted\\" \\\\ geo", "retry_count":3 }';
+    const payload =
+      '{ "event_id" : "evt_1", "event_type":"payment_failed", "event_timestamp":"2026-11-24T09:59:58Z", "processor":"stripe", "geo_bucket":"a \\"quoted\\" \\\\ geo", "retry_count":3 }';
     const env = decoded(payload);
     expect(env.eventJson).toBeDefined();
     const serialize = createLineSerializer('c1');
@@ -135,14 +174,44 @@ describe('createLineSerializer', () => {
   });
 
   it('keeps each event’s own tier context when events share one assessment', () => {
-    const risk: RiskAssessment = { score: 0.65, band: 'high', drivers: ['high_failure_rate'], trajectory: 'accelerating', trajectoryRatio: 3 };
-    const a = decoded(JSON.stringify(toPaymentEvent({ ...{ event_id: 'a', event_type: 'payment_failed', event_timestamp: '2026-11-24T09:59:58Z', processor: 'stripe' } })));
-    const b = decoded(JSON.stringify(toPaymentEvent({ ...{ event_id: 'b', event_type: 'payment_failed', event_timestamp: '2026-11-24T09:59:58Z', processor: 'stripe' } })));
+    const risk: RiskAssessment = {
+      score: 0.65,
+      band: 'high',
+      drivers: ['high_failure_rate'],
+      trajectory: 'accelerating',
+      trajectoryRatio: 3,
+    };
+    const a = decoded(
+      JSON.stringify(
+        toPaymentEvent({
+          ...{
+            event_id: 'a',
+            event_type: 'payment_failed',
+            event_timestamp: '2026-11-24T09:59:58Z',
+            processor: 'stripe',
+          },
+        }),
+      ),
+    );
+    const b = decoded(
+      JSON.stringify(
+        toPaymentEvent({
+          ...{
+            event_id: 'b',
+            event_type: 'payment_failed',
+            event_timestamp: '2026-11-24T09:59:58Z',
+            processor: 'stripe',
+          },
+        }),
+      ),
+    );
     a.risk = risk;
     b.risk = risk;
     a.tier = undefined;
     b.tier = { playbookContext: 'tier two text', riskTrajectory: undefined };
-    const [la, lb] = createLineSerializer('c1')([a, b, a], PROCESSED_AT).split('\n').map((l) => (l === '' ? {} : (JSON.parse(l) as Record<string, unknown>)));
+    const [la, lb] = createLineSerializer('c1')([a, b, a], PROCESSED_AT)
+      .split('\n')
+      .map((l) => (l === '' ? {} : (JSON.parse(l) as Record<string, unknown>)));
     expect(la?.processor_playbook_context).toBeUndefined();
     expect(lb?.processor_playbook_context).toBe('tier two text');
     expect(lb?.processor_risk_score).toBe(0.65);
@@ -152,7 +221,16 @@ describe('createLineSerializer', () => {
     const encode = createLineEncoder('consumer "é"');
     const serialize = createLineSerializer('consumer "é"');
     // Ids as our sources make them, and any string: quotes, escapes and non-ASCII included.
-    const idArb = fc.oneof(fc.constant('1732442400000-0'), fc.constant('0-17'), text, fc.string({ unit: fc.constantFrom('\\', '"', '\u0001', '\u007f', 'é', '☕', '\ud800', '7', '-'), minLength: 1, maxLength: 6 }));
+    const idArb = fc.oneof(
+      fc.constant('1732442400000-0'),
+      fc.constant('0-17'),
+      text,
+      fc.string({
+        unit: fc.constantFrom('\\', '"', '\u0001', '\u007f', 'é', '☕', '\ud800', '7', '-'),
+        minLength: 1,
+        maxLength: 6,
+      }),
+    );
     fc.assert(
       fc.property(fc.array(fc.tuple(eventArb, riskArb, tierArb, fc.boolean(), idArb), { maxLength: 20 }), (items) => {
         const envs = items.map(([event, risk, tier, splice, id]) => {
@@ -166,7 +244,20 @@ describe('createLineSerializer', () => {
       { numRuns: 200 },
     );
     // 3,000 lines of ~1 KB with three-byte characters: several times the initial buffer.
-    const wide = Array.from({ length: 3000 }, (_, i) => decoded(JSON.stringify(toPaymentEvent({ event_id: `w${i}`, event_type: 'payment_failed', event_timestamp: '2026-11-24T09:59:58Z', processor: 'stripe', merchant_id_hash: '☕'.repeat(100), channel: 'x'.repeat(100) }))));
+    const wide = Array.from({ length: 3000 }, (_, i) =>
+      decoded(
+        JSON.stringify(
+          toPaymentEvent({
+            event_id: `w${i}`,
+            event_type: 'payment_failed',
+            event_timestamp: '2026-11-24T09:59:58Z',
+            processor: 'stripe',
+            merchant_id_hash: '☕'.repeat(100),
+            channel: 'x'.repeat(100),
+          }),
+        ),
+      ),
+    );
     const big = encode(wide, PROCESSED_AT);
     expect(big.length).toBeGreaterThan(1 << 20);
     expect(big.toString('utf8')).toBe(serialize(wide, PROCESSED_AT));
