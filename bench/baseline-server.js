@@ -6,7 +6,7 @@
  * BENCH_PORT chooses the port (127.0.0.1 only); GET /health answers when it is listening.
  */
 import Fastify from 'fastify';
-import { paymentEventSchema } from '../dist/events.js';
+import { paymentEventSchema } from '../dist/events/payment-event.js';
 
 const port = Number(process.env.BENCH_PORT ?? 0);
 const processors = ['stripe', 'adyen', 'checkout', 'internal'];

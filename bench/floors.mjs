@@ -22,7 +22,7 @@
 import { Redis } from 'ioredis';
 import { APPEND_SCRIPT } from '../dist/buffer/lua.js';
 import { dedupKeyFor } from '../dist/buffer/dedup-key.js';
-import { createEventValidator } from '../dist/http/validate-event.js';
+import { createEventValidator } from '../dist/events/validate-event.js';
 import { storedPayloads } from './lib/events.js';
 
 const port = Number(process.argv[2]);

@@ -16,7 +16,7 @@ import { from, map } from 'rxjs';
 import { cpus } from 'node:os';
 import { scoreRisk } from '../dist/operators/score-risk.js';
 import { enrichTier } from '../dist/operators/enrich-tier.js';
-import { toPaymentEvent } from '../dist/events.js';
+import { toPaymentEvent } from '../dist/events/payment-event.js';
 
 const quick = process.argv.includes('--quick');
 const modelArg = process.argv.indexOf('--model');

@@ -78,7 +78,7 @@ async function dlq(action: string | undefined, count: number): Promise<void> {
 
 async function backtest(file: string, reportPath: string | undefined): Promise<void> {
   const cfg = config();
-  const { runBacktest, writeReport } = await import('./pipeline/backtest.js');
+  const { runBacktest, writeReport } = await import('./commands/backtest.js');
   // process.stdout is synchronous for files and pipes on Linux: each chunk's write stalled
   // the operators (a quarter of a backtest's CPU profile). A WriteStream on fd 1 writes
   // from libuv's thread pool, on the other core, while the next batch is scored.
@@ -136,7 +136,7 @@ async function run(argv: string[]): Promise<void> {
       return;
     case 'replay': {
       if (values.since === undefined) usage('replay needs --since');
-      const { parseSince, runReplay } = await import('./pipeline/replay.js');
+      const { parseSince, runReplay } = await import('./commands/replay.js');
       const since = parseSince(values.since, Date.now());
       if (since === undefined) usage(`--since "${values.since}" is neither an RFC 3339 time nor a duration like 2h`);
       const cfg = config();
@@ -149,7 +149,7 @@ async function run(argv: string[]): Promise<void> {
       await backtest(sub, values.report);
       return;
     case 'loadgen': {
-      const { runLoadgen } = await import('./pipeline/loadgen.js');
+      const { runLoadgen } = await import('./commands/loadgen.js');
       await runLoadgen({
         scenario: values.scenario,
         url: values.url,

@@ -2,22 +2,18 @@
  * The validated configuration's shape: what `loadConfig` returns, deep-frozen. Grouped by the
  * part of PayFlux that reads it.
  */
-import type { Band } from './pipeline/types.js';
+import type { Band, RiskModelName, Tier } from './risk-terms.js';
 
 export const BUFFER_KINDS = ['auto', 'redis', 'memory'] as const;
 export const ROLES = ['all', 'ingest', 'consumer'] as const;
 export const ACK_MODES = ['after_export', 'before_export'] as const;
 export const EXPORT_MODES = ['stdout', 'file', 'both'] as const;
-export const RISK_MODELS = ['adaptive', 'classic'] as const;
-export const TIERS = ['tier1', 'tier2'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export type BufferKind = (typeof BUFFER_KINDS)[number];
 export type Role = (typeof ROLES)[number];
 export type AckMode = (typeof ACK_MODES)[number];
 export type ExportMode = (typeof EXPORT_MODES)[number];
-export type RiskModelName = (typeof RISK_MODELS)[number];
-export type Tier = (typeof TIERS)[number];
 
 export interface Config {
   readonly env: 'dev' | 'prod';

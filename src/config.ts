@@ -13,9 +13,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { bool, csv, int, oneOf, optionalString, optionalUrl, blankToUndefined } from './config-fields.js';
 
-export { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, RISK_MODELS, ROLES, TIERS } from './config-types.js';
-export type { AckMode, BufferKind, ExportMode, RiskModelName, Role, Tier } from './config-types.js';
-import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, RISK_MODELS, ROLES, TIERS } from './config-types.js';
+import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, ROLES } from './config-types.js';
+import { RISK_MODELS, TIERS } from './risk-terms.js';
 
 /**
  * Words that mark a key as a placeholder nobody should run production with (the seed's and the

@@ -17,20 +17,20 @@ import { createGuard } from './http/guard.js';
 import { loadKeySet, sameKeySet } from './http/key-files.js';
 import { buildServer } from './http/server.js';
 import { createTokenBuckets } from './http/token-bucket.js';
-import { createEventValidator } from './http/validate-event.js';
-import { startMaintenance } from './pipeline/maintenance.js';
+import { createEventValidator } from './events/validate-event.js';
+import { startMaintenance } from './buffer/maintenance.js';
 import { startConsumer, type RunningConsumer } from './pipeline/consumer.js';
 import { createExporter, type Exporter } from './sinks/exporter.js';
 import { exportHealthRoutes } from './http/export-health-routes.js';
 import { riskRoutes } from './http/risk-routes.js';
-import type { RiskBatchReport, RiskScorer } from './operators/risk-scorer.js';
+import type { RiskBatchReport, RiskScorer } from './operators/risk/risk-scorer.js';
 import { riskStages } from './pipeline/risk-stages.js';
-import { warmupBatches } from './pipeline/warmup.js';
+import { warmupBatches } from './sources/warmup-batches.js';
 import { Redis } from 'ioredis';
 import { redisOptions } from './buffer/redis-buffer.js';
 import { riskApiRoutes } from './risk-api/routes.js';
 import type { RouteGroup } from './http/server.js';
-import { createPilot } from './pipeline/pilot.js';
+import { createPilot } from './pilot/pilot.js';
 import { createEventIngestor } from './http/ingest-routes.js';
 
 export interface StartOptions {

@@ -8,7 +8,7 @@
  * about 1 in 10^13 after a billion events in one window. Sizing is in docs/operations.md.
  */
 import { hash } from 'node:crypto';
-import { canonicalEventId } from '../events.js';
+import { canonicalEventId } from '../events/payment-event.js';
 
 export function dedupKeyFor(eventId: string): string {
   return hash('sha1', canonicalEventId(eventId), 'base64url').slice(0, 16);

@@ -7,7 +7,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onReq
 import { BufferUnavailableError, type AppendItem, type AppendOutcome } from '../buffer/buffer.js';
 import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
-import { isStoredForm, type PaymentEvent } from '../events.js';
+import { isStoredForm } from '../events/stored-form.js';
+import { type PaymentEvent } from '../events/payment-event.js';
 import { PayFluxError, type ErrorBody, type ErrorCode } from '../errors.js';
 import {
   BadLine,
@@ -21,7 +22,7 @@ import {
 } from './ingest-bodies.js';
 import { logged, sendError } from './error-handler.js';
 import type { Metrics } from '../metrics.js';
-import type { EventValidator } from './validate-event.js';
+import type { EventValidator } from '../events/validate-event.js';
 
 export interface IngestRoutesOptions {
   readonly enabled: boolean;

@@ -3,7 +3,7 @@
  * window between batches (score, band, drivers, components, trajectory, counts).
  */
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
-import type { ProcessorRiskSnapshot } from '../operators/risk-snapshot.js';
+import type { ProcessorRiskSnapshot } from '../operators/risk/risk-snapshot.js';
 
 export interface RiskRoutesOptions {
   readonly guard: onRequestHookHandler;

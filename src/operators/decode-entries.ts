@@ -6,7 +6,9 @@
  * a dead letter (a value, never an exception: one poison entry must not end the stream).
  */
 import { map, type OperatorFunction } from 'rxjs';
-import { eventMembers, OPTIONAL_STRING_FIELDS, parseEventTime, toPaymentEvent } from '../events.js';
+import { eventMembers } from '../events/stored-form.js';
+import { OPTIONAL_STRING_FIELDS, toPaymentEvent } from '../events/payment-event.js';
+import { parseEventTime } from '../events/event-time.js';
 import type { Batch, DeadLetter, Envelope } from '../pipeline/types.js';
 import { streamIdMs, streamIdSeq } from '../stream-id.js';
 

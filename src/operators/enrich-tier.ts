@@ -4,16 +4,14 @@
  */
 import { defer, map } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
-import type { Batch, RiskAssessment, RiskDriverOrStatus, TierContext } from '../pipeline/types.js';
-import { DRIVER_LISTS } from './risk-model.js';
+import type { Batch, RiskAssessment, TierContext } from '../pipeline/types.js';
+import { BAND_RANK, TIERS, type RiskDriverOrStatus, type Tier } from '../risk-terms.js';
+import { DRIVER_LISTS } from './risk/risk-model.js';
 import { playbookContext, trajectoryText } from './playbook-sentences.js';
-
-export const TIER_NAMES = ['tier1', 'tier2'] as const;
-export type TierName = (typeof TIER_NAMES)[number];
 
 export interface EnrichTierOptions {
   /** PAYFLUX_TIER. */
-  readonly tier: TierName;
+  readonly tier: Tier;
   /** PAYFLUX_RISK_SCORE_WINDOW_SEC, named in the trajectory sentence. */
   readonly windowSec: number;
 }
@@ -34,8 +32,7 @@ export function createTierContexts(windowSec: number, capacity = 4096): (risk: R
     const tenths = Math.round(risk.trajectoryRatio * 10);
     // Only scorer-made assessments (shared driver lists, ratios in tenths) are cached.
     if (mask === undefined || tenths / 10 !== risk.trajectoryRatio || tenths < 0 || tenths > 255) return build(risk);
-    const band = risk.band;
-    const b = band === 'low' ? 0 : band === 'elevated' ? 1 : band === 'high' ? 2 : 3;
+    const b = BAND_RANK[risk.band];
     const t = risk.trajectory === 'stable' ? 0 : risk.trajectory === 'accelerating' ? 1 : 2;
     const key = ((b * 64 + mask) * 3 + t) * 256 + tenths;
     let context = byKey.get(key);
@@ -60,7 +57,7 @@ const MASK_OF_LIST = new Map<readonly RiskDriverOrStatus[], number>(DRIVER_LISTS
  */
 export function enrichTier(options: EnrichTierOptions): OperatorFunction<Batch, Batch> {
   const { tier, windowSec } = options;
-  if (tier !== 'tier1' && tier !== 'tier2') throw new RangeError(`tier must be tier1 or tier2 (got ${String(tier)})`);
+  if (!TIERS.includes(tier)) throw new RangeError(`tier must be one of ${TIERS.join(', ')} (got ${String(tier)})`);
   if (!(windowSec > 0)) throw new RangeError(`windowSec must be > 0 (got ${windowSec})`);
   if (tier === 'tier1') {
     return map((batch) => {

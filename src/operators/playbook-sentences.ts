@@ -4,8 +4,8 @@
  * processor rule stated as fact. The `high` band and the first two driver sentences are the
  * seed's, verbatim; the rest are ours in the same voice.
  */
-import { RISK_DRIVERS } from '../pipeline/types.js';
-import type { Band, RiskDriver, RiskDriverOrStatus, Trajectory } from '../pipeline/types.js';
+import { RISK_DRIVERS } from '../risk-terms.js';
+import type { Band, RiskDriver, RiskDriverOrStatus, Trajectory } from '../risk-terms.js';
 
 export const BAND_SENTENCES: Readonly<Record<Exclude<Band, 'low'>, string>> = Object.freeze({
   elevated:

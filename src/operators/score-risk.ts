@@ -4,8 +4,8 @@
 import { defer, map } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';
 import type { Batch } from '../pipeline/types.js';
-import { RiskScorer, checkScorerOptions } from './risk-scorer.js';
-import type { RiskBatchReport, RiskScorerOptions } from './risk-scorer.js';
+import { RiskScorer, checkScorerOptions } from './risk/risk-scorer.js';
+import type { RiskBatchReport, RiskScorerOptions } from './risk/risk-scorer.js';
 
 export interface ScoreRiskOptions extends RiskScorerOptions {
   /** Called once per batch, after scoring, with the batch's counts and every processor's state. */

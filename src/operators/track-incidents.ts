@@ -11,7 +11,8 @@
  * incident for `processed_at`.
  */
 import { defer, map, type OperatorFunction } from 'rxjs';
-import type { Band, Batch, Envelope, RiskAssessment, RiskDriverOrStatus } from '../pipeline/types.js';
+import { BAND_RANK, type Band, type RiskDriverOrStatus } from '../risk-terms.js';
+import type { Batch, Envelope, RiskAssessment } from '../pipeline/types.js';
 
 export const INCIDENT_STATUSES = ['open', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -68,8 +69,6 @@ export interface TrackIncidentsOptions {
   /** Incidents open at start (the store's `loadOpen()`), so a restart continues them. */
   readonly seed?: readonly Incident[];
 }
-
-const RANK: Readonly<Record<Band, number>> = { low: 0, elevated: 1, high: 2, critical: 3 };
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -158,7 +157,7 @@ export class IncidentBook {
       w.risk_trajectory = env.tier?.riskTrajectory;
       w.event_count += 1;
       if (risk.score > w.peak_score) w.peak_score = risk.score;
-      if (RANK[risk.band] > RANK[w.peak_band]) {
+      if (BAND_RANK[risk.band] > BAND_RANK[w.peak_band]) {
         w.peak_band = risk.band;
         out.push({ kind: 'escalate', incident: copy(w) });
         cur.dirty = false;

@@ -8,7 +8,7 @@
 import { map, type OperatorFunction } from 'rxjs';
 import type { Config } from '../config.js';
 import { enrichTier } from '../operators/enrich-tier.js';
-import type { RiskBatchReport, RiskScorer } from '../operators/risk-scorer.js';
+import type { RiskBatchReport, RiskScorer } from '../operators/risk/risk-scorer.js';
 import { scoreRisk } from '../operators/score-risk.js';
 import { trackIncidents, type Incident, type IncidentBatch } from '../operators/track-incidents.js';
 import type { Batch } from './types.js';

@@ -5,25 +5,8 @@
  * Stages fill the envelope's later fields in place (`risk`, `tier`); every envelope is created
  * with all fields present so that they all share one hidden class.
  */
-import type { PaymentEvent } from '../events.js';
-
-export const BANDS = ['low', 'elevated', 'high', 'critical'] as const;
-export type Band = (typeof BANDS)[number];
-
-/** Drivers in their contractual order (SPEC §6). */
-export const RISK_DRIVERS = [
-  'high_failure_rate',
-  'retry_pressure_spike',
-  'timeout_clustering',
-  'traffic_volatility',
-  'auth_failure_cluster',
-  'geo_entropy_increase',
-] as const;
-export type RiskDriver = (typeof RISK_DRIVERS)[number];
-export type RiskDriverOrStatus = RiskDriver | 'nominal_behavior' | 'insufficient_data';
-
-export const TRAJECTORIES = ['accelerating', 'stable', 'decelerating'] as const;
-export type Trajectory = (typeof TRAJECTORIES)[number];
+import type { PaymentEvent } from '../events/payment-event.js';
+import type { Band, RiskDriverOrStatus, Trajectory } from '../risk-terms.js';
 
 /** What scoring says about the event's processor at the event's time. */
 export interface RiskAssessment {

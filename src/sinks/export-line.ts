@@ -4,7 +4,7 @@
  * bookkeeping, then risk and tier fields. Absent optional fields are omitted.
  */
 import fastJson from 'fast-json-stringify';
-import { OPTIONAL_STRING_FIELDS } from '../events.js';
+import { OPTIONAL_STRING_FIELDS } from '../events/payment-event.js';
 import type { Envelope, RiskAssessment, TierContext } from '../pipeline/types.js';
 
 export const SCHEMA_VERSION = '1.0';

@@ -11,7 +11,8 @@
  *   failing for longer than PAYFLUX_EXPORT_STALE_SEC.
  */
 import type { Logger } from 'pino';
-import type { Config, ExportMode } from '../config.js';
+import type { Config } from '../config.js';
+import type { ExportMode } from '../config-types.js';
 import type { Metrics } from '../metrics.js';
 import type { Batch } from '../pipeline/types.js';
 import {

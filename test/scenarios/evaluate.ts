@@ -5,8 +5,9 @@
  */
 import { from } from 'rxjs';
 import { scoreRisk } from '../../src/operators/score-risk.js';
-import type { RiskModelName } from '../../src/operators/risk-model.js';
-import type { Band, Envelope, RiskDriver } from '../../src/pipeline/types.js';
+import type { RiskModelName } from '../../src/risk-terms.js';
+import type { Band, RiskDriver } from '../../src/risk-terms.js';
+import type { Envelope } from '../../src/pipeline/types.js';
 import { batchOf } from '../unit/operators/fixtures.js';
 import { generate } from './generator.js';
 import { CONTROL, EPISODE_SEC, WARMUP_SEC } from './scenarios.js';

@@ -4,7 +4,7 @@
  * docs/risk-model.md is printed by this file: `npx vitest run test/scenarios`.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RiskModelName } from '../../src/operators/risk-model.js';
+import type { RiskModelName } from '../../src/risk-terms.js';
 import { run, traffic } from './evaluate.js';
 import type { Outcome } from './evaluate.js';
 import { SCENARIOS } from './scenarios.js';

@@ -2,7 +2,7 @@
  * The scenario catalogue: traffic shapes from `generator.ts` plus what the adaptive model is
  * expected to do with them (issue 4, Targets). Times are event-time seconds from the start.
  */
-import type { RiskDriver } from '../../src/pipeline/types.js';
+import type { RiskDriver } from '../../src/risk-terms.js';
 import { BASE_RATE, GEO_POOL, HEAVY_JITTER, USUAL_GEOS, drawOrdinary, during, healthy, zipfGeos } from './generator.js';
 import type { Arrival, Draw, Rng, TrafficShape } from './generator.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toPaymentEvent } from '../../../src/events.js';
+import { toPaymentEvent } from '../../../src/events/payment-event.js';
 import { appSuite, TEST_KEY, event, post, waitFor } from '../../support/app.js';
 
 const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
-import { createAlertSink, type AlertSink, type AlertSinkOptions } from '../../../src/sinks/alert-sink.js';
+import { createAlertSink, type AlertSink, type AlertSinkOptions } from '../../../src/pilot/alert-sink.js';
 import { incident, transition } from './fixtures.js';
 
 /** A real receiver on 127.0.0.1 that answers each path with planned statuses, then 200. */

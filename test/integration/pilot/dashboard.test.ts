@@ -6,9 +6,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
-import { createWarningStore, type WarningStore } from '../../../src/sinks/warning-store.js';
-import { createOutcomeRecorder, type OutcomeAnnotationLine } from '../../../src/sinks/outcome-recorder.js';
-import { pilotRoutes } from '../../../src/http/pilot-routes.js';
+import { createWarningStore, type WarningStore } from '../../../src/pilot/warning-store.js';
+import { createOutcomeRecorder, type OutcomeAnnotationLine } from '../../../src/pilot/outcome-recorder.js';
+import { pilotRoutes } from '../../../src/pilot/routes.js';
 import { incident, transition } from './fixtures.js';
 import { API_KEY, authenticate, listen, type TestServer } from './app.js';
 

@@ -1,7 +1,8 @@
 /** Shared fixtures for the pilot integration tests: incidents, transitions, scored envelopes. */
 import type { Incident, IncidentTransition, IncidentTransitionKind } from '../../../src/operators/track-incidents.js';
-import type { Band, Batch, Envelope } from '../../../src/pipeline/types.js';
-import { toPaymentEvent } from '../../../src/events.js';
+import type { Band } from '../../../src/risk-terms.js';
+import type { Batch, Envelope } from '../../../src/pipeline/types.js';
+import { toPaymentEvent } from '../../../src/events/payment-event.js';
 
 export function incident(overrides: Partial<Incident> & { warning_id: string }): Incident {
   return {

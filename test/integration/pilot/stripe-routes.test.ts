@@ -10,10 +10,10 @@ import { chargeFailed, disputeCreated, piFailed, reviewOpened } from '../../supp
 import { createRedisBuffer } from '../../../src/buffer/redis-buffer.js';
 import { dedupKeyFor } from '../../../src/buffer/dedup-key.js';
 import type { AppendOutcome, EventBuffer } from '../../../src/buffer/buffer.js';
-import type { PaymentEvent } from '../../../src/events.js';
-import { createWarningStore, type WarningStore } from '../../../src/sinks/warning-store.js';
-import { createOutcomeRecorder, type OutcomeAnnotationLine } from '../../../src/sinks/outcome-recorder.js';
-import { stripeRoutes, type StripeRoutesOptions } from '../../../src/http/stripe-routes.js';
+import type { PaymentEvent } from '../../../src/events/payment-event.js';
+import { createWarningStore, type WarningStore } from '../../../src/pilot/warning-store.js';
+import { createOutcomeRecorder, type OutcomeAnnotationLine } from '../../../src/pilot/outcome-recorder.js';
+import { stripeRoutes, type StripeRoutesOptions } from '../../../src/pilot/stripe-routes.js';
 import { incident, transition } from './fixtures.js';
 import { listen, type TestServer } from './app.js';
 

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { firstValueFrom, of } from 'rxjs';
 import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
-import { createWarningStore, type WarningStore } from '../../../src/sinks/warning-store.js';
+import { createWarningStore, type WarningStore } from '../../../src/pilot/warning-store.js';
 import { trackIncidents } from '../../../src/operators/track-incidents.js';
 import { batchOf, incident, scored, transition } from './fixtures.js';
 

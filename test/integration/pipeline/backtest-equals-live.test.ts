@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { toPaymentEvent } from '../../../src/events.js';
+import { toPaymentEvent } from '../../../src/events/payment-event.js';
 import { appSuite, post, waitFor } from '../../support/app.js';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { concat, from, lastValueFrom, throwError, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { toPaymentEvent } from '../../../src/events.js';
+import { toPaymentEvent } from '../../../src/events/payment-event.js';
 import { decodeEntries, type EncodedEntry } from '../../../src/operators/decode-entries.js';
 
 const stored = (id: string) =>

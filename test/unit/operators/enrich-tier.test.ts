@@ -2,7 +2,7 @@ import { EMPTY, Subject, concat, from, lastValueFrom, of, throwError, toArray } 
 import { describe, expect, it } from 'vitest';
 import { createTierContexts, enrichTier } from '../../../src/operators/enrich-tier.js';
 import { BAND_SENTENCES, DRIVER_SENTENCES } from '../../../src/operators/playbook-sentences.js';
-import { DRIVER_LISTS, NOMINAL } from '../../../src/operators/risk-model.js';
+import { DRIVER_LISTS, NOMINAL } from '../../../src/operators/risk/risk-model.js';
 import { scoreRisk } from '../../../src/operators/score-risk.js';
 import type { Batch, RiskAssessment } from '../../../src/pipeline/types.js';
 import { batchOf, inBucket } from './fixtures.js';

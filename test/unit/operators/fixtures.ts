@@ -1,5 +1,5 @@
 /** Envelope builders for operator tests and the scenario suite. */
-import { toPaymentEvent, type PaymentEvent } from '../../../src/events.js';
+import { toPaymentEvent, type PaymentEvent } from '../../../src/events/payment-event.js';
 import type { Batch, Envelope } from '../../../src/pipeline/types.js';
 
 export const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);

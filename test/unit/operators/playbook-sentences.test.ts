@@ -8,8 +8,8 @@ import {
   trajectoryText,
   windowPhrase,
 } from '../../../src/operators/playbook-sentences.js';
-import { DRIVER_LISTS } from '../../../src/operators/risk-model.js';
-import { BANDS, RISK_DRIVERS, TRAJECTORIES } from '../../../src/pipeline/types.js';
+import { DRIVER_LISTS } from '../../../src/operators/risk/risk-model.js';
+import { BANDS, RISK_DRIVERS, TRAJECTORIES } from '../../../src/risk-terms.js';
 
 /** No guarantees, no recommended actions, no decisions, no processor rule stated as fact (SPEC §7). */
 const FORBIDDEN =

@@ -1,6 +1,6 @@
 import { EMPTY, Subject, concat, from, lastValueFrom, of, throwError, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { RiskBatchReport, RiskScorer } from '../../../src/operators/risk-scorer.js';
+import type { RiskBatchReport, RiskScorer } from '../../../src/operators/risk/risk-scorer.js';
 import { scoreRisk } from '../../../src/operators/score-risk.js';
 import type { ScoreRiskOptions } from '../../../src/operators/score-risk.js';
 import type { Batch, Envelope } from '../../../src/pipeline/types.js';

@@ -6,7 +6,8 @@ import {
   type Incident,
   type IncidentBatch,
 } from '../../../src/operators/track-incidents.js';
-import type { Band, Batch, Envelope } from '../../../src/pipeline/types.js';
+import type { Band } from '../../../src/risk-terms.js';
+import type { Batch, Envelope } from '../../../src/pipeline/types.js';
 import { envelope } from './fixtures.js';
 
 const T0 = Date.parse('2024-05-01T09:00:00Z');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryBuffer } from '../../../src/buffer/memory-buffer.js';
 import type { EventBuffer, StreamReader } from '../../../src/buffer/buffer.js';
 import { loadConfig } from '../../../src/config.js';
-import { toPaymentEvent } from '../../../src/events.js';
+import { toPaymentEvent } from '../../../src/events/payment-event.js';
 import { createMetrics } from '../../../src/metrics.js';
 import { startConsumer } from '../../../src/pipeline/consumer.js';
 import type { Exporter } from '../../../src/sinks/exporter.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toPaymentEvent, type PaymentEvent } from '../../../src/events.js';
+import { toPaymentEvent, type PaymentEvent } from '../../../src/events/payment-event.js';
 import { decodeEnvelope } from '../../../src/operators/decode-entries.js';
 import type { Envelope, RiskAssessment, TierContext } from '../../../src/pipeline/types.js';
 import { createLineEncoder, createLineSerializer } from '../../../src/sinks/export-line.js';

@@ -1,0 +1,118 @@
+/**
+ * Turns one processor's window state into the `RiskAssessment` stamped on an envelope: the
+ * model's score rounded to two decimals, the band of that rounded score, the drivers, and the
+ * failure-rate trajectory (SPEC §6).
+ */
+import type { Band, RiskDriverOrStatus, Trajectory } from '../../risk-terms.js';
+import type { RiskAssessment } from '../../pipeline/types.js';
+import type { WindowView } from './processor-window.js';
+import { BUCKET_MS } from './risk-window.js';
+import { DRIVER_LISTS, INSUFFICIENT, MIN_EVENTS, bandOf, clamp01, round2 } from './risk-model.js';
+import type { RiskModel, RiskThresholds } from './risk-model.js';
+
+/** Below this baseline failure rate a ratio is taken against 5%, and nothing "decelerates". */
+export const TRAJECTORY_BASELINE_FLOOR = 0.05;
+
+export const INSUFFICIENT_ASSESSMENT: RiskAssessment = Object.freeze({
+  score: 0,
+  band: 'low',
+  drivers: INSUFFICIENT,
+  trajectory: 'stable',
+  trajectoryRatio: 1,
+});
+
+export function trajectoryOf(ratio: number, baseline: number): Trajectory {
+  if (ratio >= 2) return 'accelerating';
+  if (ratio <= 0.5 && baseline > TRAJECTORY_BASELINE_FLOOR) return 'decelerating';
+  return 'stable';
+}
+
+/**
+ * The assessment of `w` as it stands. `components` receives the model's components (zeros with
+ * insufficient data). The previous assessment object is reused when every field is unchanged,
+ * else the `cache` interns it, so steady traffic allocates nothing here.
+ */
+export function assessRisk(
+  w: WindowView,
+  model: RiskModel,
+  thresholds: RiskThresholds,
+  components: Float64Array,
+  cache?: AssessmentCache,
+): RiskAssessment {
+  if (w.windowEvents < MIN_EVENTS) {
+    components.fill(0);
+    return INSUFFICIENT_ASSESSMENT;
+  }
+  const score = round2(clamp01(model.evaluate(w, components)));
+  const band = bandOf(score, thresholds);
+  const mask = model.driverMask(components, score, thresholds[0]) & (DRIVER_LISTS.length - 1);
+  const drivers = DRIVER_LISTS[mask] ?? INSUFFICIENT;
+  // Trajectory: current failure rate over the window baseline (SPEC §6). "Current" is the last
+  // 10 s of event time: the watermark's bucket plus the share of the previous bucket those 10 s
+  // still cover; a bare current bucket would judge the first handful of events after every
+  // bucket boundary (one failure out of two reads as 50%). The baseline is every other bucket
+  // of the window. One decimal, as the tier 2 sentence shows it.
+  const curEvents = w.bucketEvents(0);
+  const curFailures = w.bucketFailures(0);
+  const otherEvents = w.windowEvents - curEvents;
+  let trajectoryRatio = 1;
+  let baseline = 0;
+  if (otherEvents > 0 && curEvents > 0) {
+    baseline = (w.windowFailures - curFailures) / otherEvents;
+    const carry = 1 - clamp01((w.watermarkMs - w.wmBucket * BUCKET_MS) / BUCKET_MS);
+    const current = (curFailures + carry * w.bucketFailures(1)) / (curEvents + carry * w.bucketEvents(1));
+    trajectoryRatio = Math.round((current / Math.max(baseline, TRAJECTORY_BASELINE_FLOOR)) * 10) / 10;
+  }
+  const trajectory = trajectoryOf(trajectoryRatio, baseline);
+  const last = w.assessment;
+  if (
+    last !== undefined &&
+    last.score === score &&
+    last.band === band &&
+    last.drivers === drivers &&
+    last.trajectory === trajectory &&
+    last.trajectoryRatio === trajectoryRatio
+  ) {
+    return last;
+  }
+  return cache === undefined
+    ? { score, band, drivers, trajectory, trajectoryRatio }
+    : cache.intern(score, band, drivers, mask, trajectory, trajectoryRatio);
+}
+
+/**
+ * Interns assessments: there are few distinct ones (score cents × drivers × trajectory), and
+ * sharing them spares the garbage collector one object per event. Bounded: cleared when full.
+ */
+export class AssessmentCache {
+  private readonly byKey = new Map<number, RiskAssessment>();
+
+  constructor(readonly capacity = 4096) {}
+
+  intern(
+    score: number,
+    band: Band,
+    drivers: readonly RiskDriverOrStatus[],
+    mask: number,
+    trajectory: Trajectory,
+    ratio: number,
+  ): RiskAssessment {
+    const cents = Math.round(score * 100);
+    const tenths = Math.round(ratio * 10);
+    if (tenths > 255 || tenths < 0) return { score, band, drivers, trajectory, trajectoryRatio: ratio };
+    const t = trajectory === 'stable' ? 0 : trajectory === 'accelerating' ? 1 : 2;
+    // Band follows the score for fixed thresholds, so it needs no place in the key.
+    const key = ((cents * 64 + mask) * 3 + t) * 256 + tenths;
+    let a = this.byKey.get(key);
+    if (a === undefined) {
+      if (this.byKey.size >= this.capacity) this.byKey.clear();
+      a = { score, band, drivers, trajectory, trajectoryRatio: ratio };
+      this.byKey.set(key, a);
+    }
+    return a;
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+}

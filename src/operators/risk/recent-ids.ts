@@ -1,0 +1,136 @@
+/**
+ * Recognises stream entries the risk window has already counted, so that a redelivered entry
+ * (a reclaim, a re-read of the pending list, the overlap between a restart's rebuild and the
+ * group's pending entries) is not counted twice.
+ *
+ * Choice (SPEC §6 "a redelivered entry is not counted twice"): stream ids only grow in the order
+ * the group delivers new entries, so an id above the highest one counted so far is new — one
+ * string comparison, no bookkeeping beyond remembering it. Only an id at or below that mark can
+ * be a repeat; it is looked up among the last `capacity` ids counted. A ring records every
+ * counted id; the `Set` that makes lookups O(1) is built only when a lookup happens and dropped
+ * again after `capacity` quiet entries, so the hot path never pays for hashing.
+ *
+ * The ring keeps each id's two numbers (decode read them: `Envelope.idMs`, `idSeq`), not its
+ * string. A ring of 65,536 strings kept every id alive for the last 65,536 events — about two
+ * seconds at 30k events/s, long enough for the young generation to promote nearly all of
+ * them — and that promoted garbage raised the soak's RSS by ~30 MB (bench/README.md, fourth
+ * session). Ids of any other shape (tests, other producers' explicit ids) keep their string in
+ * a side map, keyed by ring slot.
+ *
+ *   ring (capacity 8):   ms  [ 9 | 10 | 3 | 4 | 5 | 6 | 7 | 8 ]
+ *                        seq [ 0 |  0 | 0 | 0 | 1 | 0 | 0 | 0 ]
+ *                                      ▲ next write overwrites the oldest
+ *   maxId = 10-0: an entry with id ≤ 10-0 is looked up in the ring; one above it is new.
+ *
+ * Bound: an id counted more than `capacity` entries ago is forgotten and would count again
+ * (docs/risk-model.md, *Redelivery*, says when that can happen).
+ */
+import { compareStreamIds, streamIdMs, streamIdSeq } from '../../stream-id.js';
+
+/** `seq` of a slot whose id is not `<ms>-<seq>` in canonical digits: its text is in `odd`. */
+const ODD = -1;
+
+export class RecentIds {
+  readonly capacity: number;
+  private readonly ms: Float64Array;
+  private readonly seq: Float64Array;
+  private readonly odd = new Map<number, string>();
+  private next = 0;
+  private filled = 0;
+  private maxId: string | undefined = undefined;
+  private maxDash = -1;
+  private index: Set<string> | undefined = undefined;
+  private quiet = 0;
+
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`recent id capacity must be a positive integer (got ${capacity})`);
+    this.capacity = capacity;
+    this.ms = new Float64Array(capacity);
+    this.seq = new Float64Array(capacity);
+  }
+
+  /**
+   * True when `id` was already counted (and is still remembered); otherwise remembers it.
+   * `ms` and `seq` are the id's numbers when the caller has them (decode read them); -1 (or
+   * undefined) lets the ring read them from the id.
+   */
+  seen(id: string, ms = -1, seq = -1): boolean {
+    const max = this.maxId;
+    let newer: boolean;
+    let sameShape = false;
+    if (max === undefined) newer = true;
+    else if (id.length === max.length && this.maxDash >= 0 && id.charCodeAt(this.maxDash) === 45) {
+      // Same length, dash in the same place: plain string order is stream id order.
+      sameShape = true;
+      newer = id > max;
+    } else newer = compareStreamIds(id, max) > 0;
+    if (newer) {
+      if (!sameShape) this.maxDash = id.indexOf('-');
+      this.maxId = id;
+      this.remember(id, ms, seq);
+      return false;
+    }
+    if (this.lookup(id)) return true;
+    this.remember(id, ms, seq);
+    return false;
+  }
+
+  /** Ids currently remembered (for the memory-bound test and the snapshot). */
+  get size(): number {
+    return this.filled;
+  }
+
+  /** Entries in the lookup index (0 when it is not built). */
+  get indexSize(): number {
+    return this.index === undefined ? 0 : this.index.size;
+  }
+
+  /** Ids of other shapes held as text (at most `capacity`: they leave with their slot). */
+  get oddSize(): number {
+    return this.odd.size;
+  }
+
+  private lookup(id: string): boolean {
+    if (this.index === undefined) {
+      this.index = new Set<string>();
+      for (let slot = 0; slot < this.filled; slot++) this.index.add(this.idAt(slot));
+    }
+    this.quiet = 0;
+    return this.index.has(id);
+  }
+
+  /** The id remembered in `slot` (< filled), as text. */
+  private idAt(slot: number): string {
+    const seq = this.seq[slot] ?? ODD;
+    return seq === ODD ? (this.odd.get(slot) ?? '') : `${this.ms[slot] ?? 0}-${seq}`;
+  }
+
+  private remember(id: string, ms: number, seq: number): void {
+    const slot = this.next;
+    if (this.index !== undefined && slot < this.filled) {
+      // Ring entries are unique (a remembered id is never remembered again), so deleting the
+      // overwritten one cannot remove a live entry.
+      this.index.delete(this.idAt(slot));
+    }
+    if (this.seq[slot] === ODD) this.odd.delete(slot);
+    if (!(ms >= 0 && seq >= 0)) {
+      const dash = id.indexOf('-');
+      ms = dash > 0 ? streamIdMs(id, dash) : -1;
+      seq = ms >= 0 ? streamIdSeq(id, dash) : -1;
+    }
+    if (ms >= 0 && seq >= 0) {
+      this.ms[slot] = ms;
+      this.seq[slot] = seq;
+    } else {
+      this.seq[slot] = ODD;
+      this.odd.set(slot, id);
+    }
+    this.next = slot + 1 === this.capacity ? 0 : slot + 1;
+    if (this.filled < this.capacity) this.filled++;
+    if (this.index !== undefined) {
+      this.index.add(id);
+      if (++this.quiet > this.capacity) this.index = undefined;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Pilot mode and the Stripe integration, assembled for the composition root:
+ * - the warnings store (incidents persisted per batch, before the ack), seeded on start;
+ * - the alert outbox (Slack / generic webhook) and its delivery loop;
+ * - the pilot routes and dashboard, the Stripe webhook and checkout routes.
+ * Everything here keeps state in Redis; on the memory buffer pilot mode is refused with a log.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { onRequestHookHandler } from 'fastify';
+import type { Config } from '../config.js';
+import type { PaymentEvent } from '../events/payment-event.js';
+import type { Metrics } from '../metrics.js';
+import type { RouteGroup } from '../http/server.js';
+import { pilotRoutes } from './routes.js';
+import { stripeRoutes } from './stripe-routes.js';
+import type { Incident, IncidentBatch } from '../operators/track-incidents.js';
+import { createAlertSink, type AlertSink } from './alert-sink.js';
+import { createOutcomeRecorder } from './outcome-recorder.js';
+import { createWarningStore } from './warning-store.js';
+
+export interface Pilot {
+  /** Incidents to seed `trackIncidents` with; undefined when warnings are off. */
+  readonly incidents: { readonly cooldownSec: number; readonly seed: readonly Incident[] } | undefined;
+  readonly afterExport: ((staged: IncidentBatch) => Promise<void>) | undefined;
+  readonly routes: readonly RouteGroup[];
+  close(): Promise<void>;
+}
+
+export interface PilotDeps {
+  readonly redis: Redis | undefined;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly stdout: NodeJS.WritableStream;
+  readonly guard: onRequestHookHandler;
+  /** The ingest path (dedup + append) for events mapped from Stripe webhooks. */
+  readonly ingest: (events: readonly PaymentEvent[]) => Promise<unknown>;
+  /** Whether this node runs the consumer (incidents come from its pipeline). */
+  readonly consumer: boolean;
+}
+
+export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> {
+  const pilotOn = config.pilot.enabled && d.redis !== undefined;
+  if (config.pilot.enabled && d.redis === undefined)
+    d.logger.error('PAYFLUX_PILOT_MODE needs Redis: pilot mode is off on the memory buffer');
+  const stripe = config.stripe;
+  const checkout =
+    stripe.apiKey === undefined
+      ? undefined
+      : {
+          apiKey: stripe.apiKey,
+          priceCents: stripe.priceCents,
+          productName: stripe.productName,
+          siteUrl: stripe.siteUrl,
+          perMinute: stripe.checkoutPerMinute,
+          trustProxy: stripe.trustProxy,
+        };
+
+  if (!pilotOn || d.redis === undefined) {
+    const routes: RouteGroup[] =
+      stripe.webhookSecret !== undefined || checkout !== undefined
+        ? [{ plugin: stripeRoutes, options: { webhookSecret: stripe.webhookSecret, ingest: d.ingest, checkout } }]
+        : [];
+    return { incidents: undefined, afterExport: undefined, routes, close: async () => undefined };
+  }
+
+  const redis = d.redis;
+  const store = createWarningStore({
+    redis,
+    keyPrefix: config.buffer.keyPrefix,
+    maxWarnings: config.pilot.maxWarnings,
+    retentionDays: config.pilot.retentionDays,
+  });
+  // Annotation lines share stdout with export lines; each is one write, so they never interleave.
+  const outcomes = createOutcomeRecorder({
+    store,
+    registry: d.metrics.registry,
+    writeLine: (line) => d.stdout.write(`${JSON.stringify(line)}\n`),
+  });
+  const alertsOn = config.alerts.slackWebhookUrl !== undefined || config.alerts.webhookUrl !== undefined;
+  const alerts: AlertSink | undefined = alertsOn
+    ? createAlertSink({
+        redis,
+        keyPrefix: config.buffer.keyPrefix,
+        slackWebhookUrl: config.alerts.slackWebhookUrl,
+        webhookUrl: config.alerts.webhookUrl,
+        minBand: config.alerts.minBand,
+        maxPerHour: config.alerts.maxPerHour,
+        registry: d.metrics.registry,
+        log: d.logger,
+      })
+    : undefined;
+  if (d.consumer) alerts?.start();
+
+  const warningsOn = d.consumer && config.pilot.warningsEnabled;
+  const seed = warningsOn ? await store.loadOpen() : [];
+  if (seed.length > 0) d.logger.info({ open: seed.length }, 'pilot_incidents_resumed');
+
+  return {
+    incidents: warningsOn ? { cooldownSec: config.pilot.cooldownSec, seed } : undefined,
+    afterExport: warningsOn
+      ? async ({ transitions }) => {
+          if (transitions.length === 0) return;
+          await store.applyTransitions(transitions);
+          await alerts?.enqueue(transitions);
+        }
+      : undefined,
+    routes: [
+      { plugin: pilotRoutes, options: { enabled: true, store, outcomes, authenticate: d.guard } },
+      {
+        plugin: stripeRoutes,
+        options: { webhookSecret: stripe.webhookSecret, ingest: d.ingest, pilot: { store, outcomes }, checkout },
+      },
+    ],
+    async close() {
+      await alerts?.close();
+    },
+  };
+}
