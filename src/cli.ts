@@ -18,7 +18,8 @@ import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 // Commands import what they need when they run: `payflux backtest` needs neither Fastify nor
 // ioredis, and loading the whole server took 0.7 s before anything happened.
-import { ConfigError, environment, loadConfig, type Config } from './config.js';
+import { ConfigError } from './errors.js';
+import { environment, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 
 const USAGE = `usage: payflux [serve]

@@ -15,6 +15,7 @@ import { bool, csv, int, oneOf, optionalString, optionalUrl, blankToUndefined } 
 
 import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, ROLES } from './config-types.js';
 import { RISK_MODELS, TIERS } from './risk-terms.js';
+import { ConfigError } from './errors.js';
 
 /**
  * Words that mark a key as a placeholder nobody should run production with (the seed's and the
@@ -53,13 +54,6 @@ export function weakKeyProblems(keys: readonly string[], variable: string): stri
     else if (isPlaceholderKey(k)) problems.push(`${variable}: a placeholder key is not allowed with PAYFLUX_ENV=prod`);
   }
   return problems;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly issues: readonly string[]) {
-    super(`invalid configuration:\n  - ${issues.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
 }
 
 // ---- the schema, keyed by variable name -------------------------------------------------------

@@ -37,19 +37,30 @@ export interface ErrorBody {
   readonly error: { readonly code: ErrorCode; readonly message: string; readonly field?: string };
 }
 
+export interface PayFluxErrorOptions {
+  /** The field at fault, for validation errors. */
+  readonly field?: string;
+  /** Seconds the client should wait, for 429 and 503. */
+  readonly retryAfterSec?: number;
+  readonly cause?: unknown;
+}
+
 /** An error that knows its code, HTTP status and (for validation) the field at fault. */
 export class PayFluxError extends Error {
   readonly status: number;
+  readonly field: string | undefined;
+  readonly retryAfterSec: number | undefined;
+
   constructor(
     readonly code: ErrorCode,
     message: string = ERRORS[code].message,
-    readonly field?: string,
-    /** Seconds the client should wait, for 429 and 503. */
-    readonly retryAfterSec?: number,
+    options: PayFluxErrorOptions = {},
   ) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PayFluxError';
     this.status = ERRORS[code].status;
+    this.field = options.field;
+    this.retryAfterSec = options.retryAfterSec;
   }
 
   toBody(): ErrorBody {
@@ -60,5 +71,55 @@ export class PayFluxError extends Error {
 }
 
 export function errorBody(code: ErrorCode, message: string = ERRORS[code].message, field?: string): ErrorBody {
-  return new PayFluxError(code, message, field).toBody();
+  return new PayFluxError(code, message, { field }).toBody();
+}
+
+/** Configuration that cannot run: every problem, each naming its variable. The CLI exits 78. */
+export class ConfigError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration:\n  - ${issues.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The buffer cannot take or give events right now (Redis down or refusing writes). Answered 503. */
+export class BufferUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'BufferUnavailableError';
+  }
+}
+
+/** Ingest already holds as many events in flight as it may. Answered 503 `PF_ERR_OVERLOADED`. */
+export class OverloadedError extends BufferUnavailableError {
+  constructor(pending: number) {
+    super(`ingest is overloaded: ${pending} events already in flight`);
+    this.name = 'OverloadedError';
+  }
+}
+
+/** Why a scan target is refused before any byte is sent to it. */
+export type BlockReason = 'scheme' | 'credentials' | 'port' | 'hostname' | 'address';
+
+/**
+ * The target may not be fetched. Rendered as 403 PF_ERR_FORBIDDEN. The message (sent to the
+ * caller) names only the reason; `detail` (resolved addresses, ranges) goes to the log alone,
+ * so the API is not an oracle for what internal names resolve to.
+ */
+export class BlockedTargetError extends Error {
+  constructor(
+    readonly reason: BlockReason,
+    readonly detail: string,
+  ) {
+    super(`the target is not allowed (${reason})`);
+    this.name = 'BlockedTargetError';
+  }
+}
+
+/** The target could not be reached (DNS, connect, TLS, timeout, HTTP error). Rendered as 502. */
+export class UnreachableTargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreachableTargetError';
+  }
 }

@@ -5,7 +5,8 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import type { Logger } from 'pino';
-import { ConfigError, environment, loadConfig, type Config } from './config.js';
+import { ConfigError } from './errors.js';
+import { environment, loadConfig, type Config } from './config.js';
 import { PayFluxError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createAppendBatcher } from './buffer/append-batcher.js';
@@ -126,7 +127,8 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     // POST /v1/events/payment_exhaust: a refused one is answered 400 naming the rule (Stripe
     // shows it on the endpoint and retries), and a node that does not ingest answers 503.
     ingest: async (events) => {
-      if (!ingestOn) throw new PayFluxError('PF_ERR_INGEST_DISABLED', 'ingest is disabled on this node', undefined, 30);
+      if (!ingestOn)
+        throw new PayFluxError('PF_ERR_INGEST_DISABLED', 'ingest is disabled on this node', { retryAfterSec: 30 });
       const outcomes = [];
       for (const e of events) outcomes.push(await ingestOne(e));
       return outcomes;

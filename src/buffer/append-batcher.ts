@@ -12,7 +12,8 @@
  *   round trip may still store events whose request was already answered 503; the client's
  *   retry then gets a duplicate 202, so the event is stored exactly once either way.
  */
-import { BufferUnavailableError, type AppendItem, type AppendOutcome, type EventBuffer } from './buffer.js';
+import { BufferUnavailableError, OverloadedError } from '../errors.js';
+import { type AppendItem, type AppendOutcome, type EventBuffer } from './buffer.js';
 
 export interface AppendBatcherOptions {
   readonly maxBatch: number;
@@ -30,13 +31,6 @@ export interface AppendBatcher {
   readonly pending: number;
   /** Wait for everything queued to be answered; reject new submissions. */
   drain(): Promise<void>;
-}
-
-export class OverloadedError extends BufferUnavailableError {
-  constructor(pending: number) {
-    super(`ingest is overloaded: ${pending} events already in flight`);
-    this.name = 'OverloadedError';
-  }
 }
 
 interface Request {

@@ -103,11 +103,3 @@ export interface TrimResult {
   /** Entries over `maxLen` that could not be removed because they are not yet acknowledged. */
   readonly overCap: number;
 }
-
-/** Thrown when the buffer cannot take or give events right now (Redis down, overloaded). */
-export class BufferUnavailableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'BufferUnavailableError';
-  }
-}

@@ -7,8 +7,8 @@
  * BufferUnavailableError, i.e. 503, instead of growing without limit), at most `maxLen`
  * entries kept for replay, at most `maxDedupKeys` dedup marks (oldest evicted first).
  */
+import { BufferUnavailableError } from '../errors.js';
 import {
-  BufferUnavailableError,
   type AppendItem,
   type AppendOutcome,
   type BufferStats,

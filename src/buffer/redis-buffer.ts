@@ -18,8 +18,8 @@ import {
   TRIM_SCRIPT,
 } from './lua.js';
 import { createRedisReader, type DeadLetterFn } from './redis-reader.js';
+import { BufferUnavailableError } from '../errors.js';
 import {
-  BufferUnavailableError,
   type AppendItem,
   type AppendOutcome,
   type BufferStats,

@@ -61,7 +61,7 @@ export function createEventValidator(o: EventValidatorOptions): EventValidator {
 
   const fail = (field: string | undefined, message: string): Validation => ({
     ok: false,
-    error: new PayFluxError('PF_ERR_VALIDATION', message, field),
+    error: new PayFluxError('PF_ERR_VALIDATION', message, { field }),
   });
 
   const describe = (e: ErrorObject): Validation => {

@@ -8,6 +8,8 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PayFluxError, type ErrorCode } from '../errors.js';
+import { isRedisUnavailable } from '../buffer/redis-errors.js';
+import { validationError } from './validation-error.js';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -27,29 +29,18 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_VALIDATION: 'PF_ERR_VALIDATION',
 };
 
-/** ioredis failures while Redis is down or unreachable: a 503 to retry, not a bug. */
-const REDIS_DOWN =
-  /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Reached the max retries/;
-
 /** Render any error as our contract; anything not ours and not a known client error is a 500. */
 export function toPayFluxError(err: FastifyError | Error): PayFluxError {
   if (err instanceof PayFluxError) return err;
-  if (err.name === 'MaxRetriesPerRequestError' || REDIS_DOWN.test(err.message)) {
-    return new PayFluxError(
-      'PF_ERR_STORE_UNAVAILABLE',
-      'a backing store (Redis) is unavailable; retry later',
-      undefined,
-      1,
-    );
+  if (isRedisUnavailable(err)) {
+    return new PayFluxError('PF_ERR_STORE_UNAVAILABLE', 'a backing store (Redis) is unavailable; retry later', {
+      retryAfterSec: 1,
+    });
   }
   const fe = err as FastifyError;
   const mapped = fe.code !== undefined ? FASTIFY_CODES[fe.code] : undefined;
-  if (mapped !== undefined)
-    return new PayFluxError(
-      mapped,
-      clientMessage(mapped, fe),
-      mapped === 'PF_ERR_VALIDATION' ? validationField(fe) : undefined,
-    );
+  if (mapped === 'PF_ERR_VALIDATION') return validationError(fe);
+  if (mapped !== undefined) return new PayFluxError(mapped, clientMessage(mapped));
   if (err instanceof SyntaxError || fe.statusCode === 400)
     return new PayFluxError('PF_ERR_BAD_JSON', 'request body is not valid JSON');
   if (fe.statusCode === 413) return new PayFluxError('PF_ERR_BODY_TOO_LARGE');
@@ -59,24 +50,12 @@ export function toPayFluxError(err: FastifyError | Error): PayFluxError {
   return new PayFluxError('PF_ERR_INTERNAL');
 }
 
-/** The field a route schema rejected: the first error's property, or the missing one. */
-function validationField(fe: FastifyError): string | undefined {
-  const first = fe.validation?.[0];
-  if (first === undefined) return undefined;
-  const missing = (first.params as { missingProperty?: unknown }).missingProperty;
-  if (typeof missing === 'string') return missing;
-  const path = first.instancePath.split('/').filter((p) => p !== '');
-  return path.length > 0 ? path.join('.') : undefined;
-}
-
-function clientMessage(code: ErrorCode, fe: FastifyError): string {
+function clientMessage(code: ErrorCode): string {
   switch (code) {
     case 'PF_ERR_BODY_TOO_LARGE':
       return 'request body is larger than the configured limit';
     case 'PF_ERR_UNSUPPORTED_MEDIA_TYPE':
       return 'content-type must be application/json (or application/x-ndjson for the batch endpoint)';
-    case 'PF_ERR_VALIDATION':
-      return fe.message;
     default:
       return 'request body is not valid JSON';
   }
@@ -155,7 +134,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done) => {
     void reply.header('x-request-id', req.id);
-    if (closing) done(new PayFluxError('PF_ERR_SHUTTING_DOWN', undefined, undefined, 1));
+    if (closing) done(new PayFluxError('PF_ERR_SHUTTING_DOWN', undefined, { retryAfterSec: 1 }));
     else if (req.is404) done(wrongMethod(req, reply));
     else done();
   });

@@ -49,7 +49,9 @@ export function createGuard(d: GuardDeps): onRequestHookHandler {
           'ratelimit-reset': String(t.resetSec),
         });
         done(
-          new PayFluxError('PF_ERR_RATE_LIMITED', 'rate limit exceeded for this API key', undefined, t.retryAfterSec),
+          new PayFluxError('PF_ERR_RATE_LIMITED', 'rate limit exceeded for this API key', {
+            retryAfterSec: t.retryAfterSec,
+          }),
         );
         return;
       }

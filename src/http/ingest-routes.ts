@@ -4,12 +4,12 @@
  * atomic dedup-and-append. A request is answered only once its events are stored.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { BufferUnavailableError, type AppendItem, type AppendOutcome } from '../buffer/buffer.js';
+import { type AppendItem, type AppendOutcome } from '../buffer/buffer.js';
 import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
 import { isStoredForm } from '../events/stored-form.js';
 import { type PaymentEvent } from '../events/payment-event.js';
-import { PayFluxError, type ErrorBody, type ErrorCode } from '../errors.js';
+import { BufferUnavailableError, OverloadedError, PayFluxError, type ErrorBody, type ErrorCode } from '../errors.js';
 import {
   BadLine,
   BatchBody,
@@ -54,20 +54,14 @@ const UNREAD_REASONS: Partial<Record<ErrorCode, string>> = {
 
 export function unavailable(err: unknown): PayFluxError {
   if (err instanceof BufferUnavailableError) {
-    const code = err.name === 'OverloadedError' ? 'PF_ERR_OVERLOADED' : 'PF_ERR_BUFFER_UNAVAILABLE';
-    return new PayFluxError(
-      code,
-      `the event buffer cannot store events right now (${err.message}); retry later`,
-      undefined,
-      RETRY_AFTER_SEC,
-    );
+    const code = err instanceof OverloadedError ? 'PF_ERR_OVERLOADED' : 'PF_ERR_BUFFER_UNAVAILABLE';
+    return new PayFluxError(code, `the event buffer cannot store events right now (${err.message}); retry later`, {
+      retryAfterSec: RETRY_AFTER_SEC,
+    });
   }
-  return new PayFluxError(
-    'PF_ERR_BUFFER_UNAVAILABLE',
-    'the event buffer cannot store events right now; retry later',
-    undefined,
-    RETRY_AFTER_SEC,
-  );
+  return new PayFluxError('PF_ERR_BUFFER_UNAVAILABLE', 'the event buffer cannot store events right now; retry later', {
+    retryAfterSec: RETRY_AFTER_SEC,
+  });
 }
 
 /**
@@ -115,8 +109,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
       new PayFluxError(
         'PF_ERR_INGEST_DISABLED',
         'ingest is disabled on this node (PAYFLUX_ROLE=consumer or PAYFLUX_INGEST_ENABLED=false)',
-        undefined,
-        30,
+        { retryAfterSec: 30 },
       ),
     );
   const onRequest = o.enabled ? o.guard : disabled;

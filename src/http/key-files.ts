@@ -8,7 +8,8 @@
  * running PayFlux, which is what rotation and revocation without a restart need.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, weakKeyProblems, type Config } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { weakKeyProblems, type Config } from '../config.js';
 
 export interface KeySet {
   readonly keys: readonly string[];

@@ -11,11 +11,11 @@ import type {
   FastifyPluginAsync,
   FastifyReply,
   FastifySchemaCompiler,
-  FastifySchemaValidationError,
   onRequestAsyncHookHandler,
   onRequestHookHandler,
 } from 'fastify';
 import { PayFluxError } from '../errors.js';
+import { validationError } from '../http/validation-error.js';
 import { isCalendarTime } from '../events/event-time.js';
 import { RFC3339_PATTERN } from '../events/payment-event.js';
 import { INCIDENT_STATUSES, type IncidentStatus } from '../operators/track-incidents.js';
@@ -83,22 +83,6 @@ const outcomeSchema = {
     },
   },
 } as const;
-
-/** Our validation error, naming the field Ajv complained about. */
-export function validationError(err: { readonly validation?: unknown }, fallback: string): PayFluxError {
-  const e = (err.validation as readonly FastifySchemaValidationError[] | undefined)?.[0];
-  if (e === undefined) return new PayFluxError('PF_ERR_VALIDATION', `${fallback} is invalid`, fallback);
-  const missing = (e.params as { missingProperty?: unknown }).missingProperty;
-  const field =
-    typeof missing === 'string' ? missing : e.instancePath.replace(/^\//, '').replace(/\//g, '.') || fallback;
-  const message =
-    typeof missing === 'string'
-      ? `${field} is required`
-      : e.keyword === 'enum'
-        ? `${field} must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`
-        : `${field} ${e.message ?? 'is invalid'}`;
-  return new PayFluxError('PF_ERR_VALIDATION', message, field);
-}
 
 const RFC3339 = new RegExp(RFC3339_PATTERN);
 
@@ -191,13 +175,13 @@ export const pilotRoutes: FastifyPluginAsync<PilotRoutesOptions> = async (app, o
         const b = req.body;
         const observedMs = parseRfc3339(b.observed_at);
         if (observedMs === undefined)
-          throw new PayFluxError(
-            'PF_ERR_VALIDATION',
-            'observed_at must be an RFC 3339 date-time with a zone',
-            'observed_at',
-          );
+          throw new PayFluxError('PF_ERR_VALIDATION', 'observed_at must be an RFC 3339 date-time with a zone', {
+            field: 'observed_at',
+          });
         if (observedMs > now() + FUTURE_SKEW_MS)
-          throw new PayFluxError('PF_ERR_VALIDATION', 'observed_at must not be in the future', 'observed_at');
+          throw new PayFluxError('PF_ERR_VALIDATION', 'observed_at must not be in the future', {
+            field: 'observed_at',
+          });
         const r = await outcomes.record(req.params.id, {
           outcome_type: b.outcome_type,
           observed_at: b.observed_at,

@@ -76,7 +76,7 @@ function signatureError(err: unknown): PayFluxError {
   const message = stale
     ? 'stripe-signature timestamp is outside the tolerance (stale or replayed delivery)'
     : 'stripe-signature does not match the payload and the webhook secret';
-  return new PayFluxError('PF_ERR_VALIDATION', message, 'stripe-signature');
+  return new PayFluxError('PF_ERR_VALIDATION', message, { field: 'stripe-signature' });
 }
 
 /** Our errors pass through; anything else is the buffer failing: 503, and Stripe retries the delivery. */
@@ -85,7 +85,7 @@ async function ingestOrUnavailable(ingest: StripeRoutesOptions['ingest'], event:
     await ingest([event]);
   } catch (err) {
     if (err instanceof PayFluxError) throw err;
-    throw new PayFluxError('PF_ERR_BUFFER_UNAVAILABLE', undefined, undefined, 1);
+    throw new PayFluxError('PF_ERR_BUFFER_UNAVAILABLE', undefined, { retryAfterSec: 1 });
   }
 }
 
@@ -115,9 +115,11 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
       hooks.post('/v1/webhooks/stripe', async (req) => {
         const sig = req.headers['stripe-signature'];
         if (typeof sig !== 'string' || sig === '')
-          throw new PayFluxError('PF_ERR_VALIDATION', 'stripe-signature header is required', 'stripe-signature');
+          throw new PayFluxError('PF_ERR_VALIDATION', 'stripe-signature header is required', {
+            field: 'stripe-signature',
+          });
         if (!Buffer.isBuffer(req.body))
-          throw new PayFluxError('PF_ERR_VALIDATION', 'body must be the JSON event Stripe sent', 'body');
+          throw new PayFluxError('PF_ERR_VALIDATION', 'body must be the JSON event Stripe sent', { field: 'body' });
         let event: Stripe.Event;
         try {
           event = Stripe.webhooks.constructEvent(req.body, sig, secret, tolerance);
@@ -179,20 +181,14 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
           const now = Date.now();
           const t = buckets.take(clientBucket(req.headers, req.socket.remoteAddress ?? '', co.trustProxy), now);
           if (!t.ok)
-            throw new PayFluxError(
-              'PF_ERR_RATE_LIMITED',
-              'too many checkout sessions from this address; retry later',
-              undefined,
-              t.retryAfterSec,
-            );
+            throw new PayFluxError('PF_ERR_RATE_LIMITED', 'too many checkout sessions from this address; retry later', {
+              retryAfterSec: t.retryAfterSec,
+            });
           const all = overall.take('all', now);
           if (!all.ok)
-            throw new PayFluxError(
-              'PF_ERR_RATE_LIMITED',
-              'too many checkout sessions right now; retry later',
-              undefined,
-              all.retryAfterSec,
-            );
+            throw new PayFluxError('PF_ERR_RATE_LIMITED', 'too many checkout sessions right now; retry later', {
+              retryAfterSec: all.retryAfterSec,
+            });
         }
         let session: Stripe.Checkout.Session;
         try {

@@ -156,7 +156,7 @@ function memberFor(i: Incident): string {
 function decodeCursor(cursor: string): string {
   const member = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!MEMBER_RE.test(member))
-    throw new PayFluxError('PF_ERR_VALIDATION', 'cursor is not a cursor this API returned', 'cursor');
+    throw new PayFluxError('PF_ERR_VALIDATION', 'cursor is not a cursor this API returned', { field: 'cursor' });
   return member;
 }
 

@@ -9,7 +9,7 @@
 import { discoverPolicyLinks } from './discover-links.js';
 import { extractPage } from './html-text.js';
 import type { FetchedPage, PageFetcher } from './safe-fetch.js';
-import { BlockedTargetError, UnreachableTargetError } from './ssrf-guard.js';
+import { BlockedTargetError, UnreachableTargetError } from '../errors.js';
 import type { PolicyKind } from './types.js';
 
 export interface ScannedPage {

@@ -16,7 +16,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CallerTier } from './limits.js';
-import type { BlockReason } from './ssrf-guard.js';
+import type { BlockReason } from '../errors.js';
 
 export const SCAN_OUTCOMES = ['success', 'blocked', 'unreachable', 'unprocessable', 'error'] as const;
 export type ScanOutcomeLabel = (typeof SCAN_OUTCOMES)[number];

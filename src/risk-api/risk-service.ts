@@ -17,7 +17,8 @@ import type { RiskMetrics, ScanOutcomeLabel } from './risk-metrics.js';
 import type { FetchSession } from './safe-fetch.js';
 import type { ScanCache, ScanOutcome } from './scan-cache.js';
 import { scanSite, type ScanRequest } from './scan-site.js';
-import { BlockedTargetError, UnreachableTargetError, type SsrfGuard } from './ssrf-guard.js';
+import { BlockedTargetError, UnreachableTargetError } from '../errors.js';
+import { type SsrfGuard } from './ssrf-guard.js';
 import type { RiskSnapshot } from './types.js';
 
 export type CacheStatus = 'HIT' | 'MISS' | 'JOINED';
@@ -122,7 +123,7 @@ export function createRiskService(deps: RiskServiceDeps): RiskService {
       log.info({ event: 'risk_cache_miss', traceId, host: req.url.host }, 'risk_cache_miss');
       const run = deps.inflight.run(key, () => lead(key, req, log, traceId));
       if (run === null)
-        throw new PayFluxError('PF_ERR_OVERLOADED', 'too many scans in flight; retry shortly', undefined, 5);
+        throw new PayFluxError('PF_ERR_OVERLOADED', 'too many scans in flight; retry shortly', { retryAfterSec: 5 });
       if (run.joined) metrics.joined();
       return { snapshot: unwrap(await run.promise), cache: run.joined ? 'JOINED' : 'MISS' };
     },

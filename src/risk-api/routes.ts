@@ -12,6 +12,7 @@
  * `risk_request_complete` with it. Keys and bodies never reach the log (an 8-char key id does).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { validationError } from '../http/validation-error.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -170,19 +171,16 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
       },
       'risk_rate_limit_deny',
     );
-    throw new PayFluxError(
-      'PF_ERR_RATE_LIMITED',
-      `rate limit for the ${caller.tier} tier exceeded`,
-      undefined,
-      taken.retryAfterSec,
-    );
+    throw new PayFluxError('PF_ERR_RATE_LIMITED', `rate limit for the ${caller.tier} tier exceeded`, {
+      retryAfterSec: taken.retryAfterSec,
+    });
   }
 
   app.post('/api/v1/risk', { schema: { body: scanBodySchema }, attachValidation: true }, async (req, reply) => {
     metrics.request('scan');
     const caller = authenticate(req);
     await rateLimit(req, reply, caller);
-    if (req.validationError !== undefined) throw validationToError(req.validationError);
+    if (req.validationError !== undefined) throw validationError(req.validationError);
     const body = req.body as { url: string; industry?: string; processor?: string };
     const url = normaliseUrl(body.url);
     const industry = label(body.industry, 'industry');
@@ -200,7 +198,7 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
     const url = normaliseUrl(q.url);
     const cursor = typeof q.cursor === 'string' && q.cursor !== '' ? q.cursor : null;
     if (cursor !== null && !CURSOR_RE.test(cursor))
-      throw new PayFluxError('PF_ERR_VALIDATION', 'cursor must be a value returned as nextCursor', 'cursor');
+      throw new PayFluxError('PF_ERR_VALIDATION', 'cursor must be a value returned as nextCursor', { field: 'cursor' });
     const limit = pageSize(q.limit, limits.historyDefaultPageSize, limits.historyMaxPageSize);
     const page = await history.page(url.hostname, cursor, limit);
     log.info(
@@ -240,7 +238,7 @@ function label(value: string | undefined, field: string): string {
   const v = (value ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
   if (v === '') return 'unspecified';
   if (!LABEL_RE.test(v))
-    throw new PayFluxError('PF_ERR_VALIDATION', `${field} must be 1–64 letters, digits, spaces or &/_.+'-`, field);
+    throw new PayFluxError('PF_ERR_VALIDATION', `${field} must be 1–64 letters, digits, spaces or &/_.+'-`, { field });
   return v;
 }
 
@@ -248,19 +246,6 @@ function pageSize(raw: unknown, def: number, max: number): number {
   if (raw === undefined || raw === '') return def;
   const n = typeof raw === 'string' && /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
   if (!(n >= 1 && n <= max))
-    throw new PayFluxError('PF_ERR_VALIDATION', `limit must be a whole number from 1 to ${max}`, 'limit');
+    throw new PayFluxError('PF_ERR_VALIDATION', `limit must be a whole number from 1 to ${max}`, { field: 'limit' });
   return n;
-}
-
-function validationToError(
-  err: Error & { validation?: readonly { instancePath?: string; params?: Record<string, unknown> }[] },
-): PayFluxError {
-  const first = err.validation?.[0];
-  const missing = first?.params?.missingProperty;
-  const field = typeof missing === 'string' ? missing : (first?.instancePath ?? '').replace(/^\//, '');
-  return new PayFluxError(
-    'PF_ERR_VALIDATION',
-    field === '' ? 'body must be a JSON object with a url' : `${field} is missing or not a string`,
-    field === '' ? 'body' : field,
-  );
 }

@@ -11,7 +11,8 @@
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { Agent, buildConnector, request } from 'undici';
 import { readCapped } from './read-capped.js';
-import { BlockedTargetError, UnreachableTargetError, type ResolvedAddress, type SsrfGuard } from './ssrf-guard.js';
+import { BlockedTargetError, UnreachableTargetError } from '../errors.js';
+import { type ResolvedAddress, type SsrfGuard } from './ssrf-guard.js';
 
 export interface FetchedPage {
   readonly requestedUrl: string;

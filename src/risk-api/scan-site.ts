@@ -11,7 +11,7 @@ import { crawlSite } from './crawl-site.js';
 import type { RiskApiLimits } from './limits.js';
 import type { FetchSession } from './safe-fetch.js';
 import { SCORING_VERSION, scoreSnapshot } from './score-snapshot.js';
-import type { BlockedTargetError } from './ssrf-guard.js';
+import type { BlockedTargetError } from '../errors.js';
 import type { PolicyKind, RiskSnapshot } from './types.js';
 
 export interface ScanRequest {

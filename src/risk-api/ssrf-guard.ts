@@ -12,6 +12,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { addressAllowed, blockedRange, hostAllowed, parseAddress, type AllowList } from './address-policy.js';
+import { BlockedTargetError, UnreachableTargetError } from '../errors.js';
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -20,32 +21,6 @@ export interface ResolvedAddress {
 
 /** Resolve a host name to every address it has. Injected in tests; never called for literals. */
 export type Resolver = (host: string) => Promise<ResolvedAddress[]>;
-
-export const BLOCK_REASONS = ['scheme', 'credentials', 'port', 'hostname', 'address'] as const;
-export type BlockReason = (typeof BLOCK_REASONS)[number];
-
-/**
- * The target may not be fetched. Rendered as 403 PF_ERR_FORBIDDEN. The message (sent to the
- * caller) names only the reason; `detail` (resolved addresses, ranges) goes to the log alone,
- * so the API is not an oracle for what internal names resolve to.
- */
-export class BlockedTargetError extends Error {
-  constructor(
-    readonly reason: BlockReason,
-    readonly detail: string,
-  ) {
-    super(`the target is not allowed (${reason})`);
-    this.name = 'BlockedTargetError';
-  }
-}
-
-/** The target could not be reached (DNS, connect, TLS, timeout, HTTP error). Rendered as 502. */
-export class UnreachableTargetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnreachableTargetError';
-  }
-}
 
 export interface CheckedTarget {
   readonly url: URL;

@@ -19,7 +19,7 @@ const OPAQUE_SCHEME = /^[a-z][a-z0-9+.-]*:(?![0-9]|\/\/)/i;
 const FORBIDDEN_CHARS = /[\u0000-\u0020\u007f\u00a0\u2028\u2029]/;
 
 function invalid(message: string): PayFluxError {
-  return new PayFluxError('PF_ERR_VALIDATION', message, 'url');
+  return new PayFluxError('PF_ERR_VALIDATION', message, { field: 'url' });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseHostPort } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { loadConfig, parseHostPort } from '../../src/config.js';
 
 const problems = (env: Record<string, string>): string[] => {
   try {

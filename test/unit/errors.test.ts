@@ -13,7 +13,7 @@ describe('error codes', () => {
     expect(new PayFluxError('PF_ERR_UNAUTHORIZED').toBody()).toEqual({
       error: { code: 'PF_ERR_UNAUTHORIZED', message: 'missing or invalid API key' },
     });
-    expect(new PayFluxError('PF_ERR_VALIDATION', 'retry_count must be…', 'retry_count').toBody()).toEqual({
+    expect(new PayFluxError('PF_ERR_VALIDATION', 'retry_count must be…', { field: 'retry_count' }).toBody()).toEqual({
       error: { code: 'PF_ERR_VALIDATION', message: 'retry_count must be…', field: 'retry_count' },
     });
   });

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAppendBatcher } from '../../../src/buffer/append-batcher.js';
-import {
-  BufferUnavailableError,
-  type AppendItem,
-  type AppendOutcome,
-  type EventBuffer,
-} from '../../../src/buffer/buffer.js';
+import { BufferUnavailableError } from '../../../src/errors.js';
+import { type AppendItem, type AppendOutcome, type EventBuffer } from '../../../src/buffer/buffer.js';
 
 /** A fake of our own EventBuffer interface: records calls, answers when told to. */
 function fakeBuffer() {

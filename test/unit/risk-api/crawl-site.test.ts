@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crawlSite } from '../../../src/risk-api/crawl-site.js';
 import type { FetchedPage, PageFetcher } from '../../../src/risk-api/safe-fetch.js';
-import { BlockedTargetError, UnreachableTargetError } from '../../../src/risk-api/ssrf-guard.js';
+import { BlockedTargetError, UnreachableTargetError } from '../../../src/errors.js';
 
 /** A body, an error to throw, `{ hang: true }` (wait for abort) or a status with a body. */
 type Route = string | Error | { hang: true } | { status: number; body: string };

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllowList } from '../../../src/risk-api/address-policy.js';
-import {
-  BlockedTargetError,
-  UnreachableTargetError,
-  createSsrfGuard,
-  type ResolvedAddress,
-} from '../../../src/risk-api/ssrf-guard.js';
+import { BlockedTargetError, UnreachableTargetError } from '../../../src/errors.js';
+import { createSsrfGuard, type ResolvedAddress } from '../../../src/risk-api/ssrf-guard.js';
 
 function fakeResolver(answers: Record<string, string[] | Error>) {
   const calls: string[] = [];
