@@ -1,7 +1,8 @@
 /**
- * Lua scripts run atomically inside Redis. Each is loaded once (EVALSHA, with ioredis falling
- * back to EVAL after a restart flushed the script cache).
+ * The event buffer's Lua scripts, run atomically inside Redis through `runScript`
+ * (redis-script.ts).
  */
+import { luaScript } from './redis-script.js';
 
 /**
  * Dedup + append for a micro-batch.
@@ -18,7 +19,9 @@
  * behind and the client's retry is accepted. Entries appended earlier in the same call stay:
  * the retry sees them as duplicates, which is still exactly one stored copy.
  */
-export const APPEND_SCRIPT = `
+export const APPEND_SCRIPT = luaScript<number[]>(
+  'append',
+  `
 local ttl = ARGV[1]
 local out = {}
 for i = 2, #KEYS do
@@ -34,7 +37,8 @@ for i = 2, #KEYS do
   end
 end
 return out
-`;
+`,
+);
 
 /**
  * Retention that never removes an entry the group has not delivered and acknowledged.
@@ -49,7 +53,9 @@ return out
  * whole radix-tree nodes only, so it can keep a few extra entries but never removes more than
  * asked, which keeps the protected range intact.
  */
-export const TRIM_SCRIPT = `
+export const TRIM_SCRIPT = luaScript<[number, number, number]>(
+  'trim',
+  `
 local stream = KEYS[1]
 local group = ARGV[1]
 local maxlen = tonumber(ARGV[2])
@@ -112,7 +118,8 @@ local floor = ttlFloor
 if less(safe, floor) then floor = safe end
 local byAge = redis.call('XTRIM', stream, 'MINID', '~', floor)
 return {byLength, byAge, overCap}
-`;
+`,
+);
 
 /**
  * Remove the group's consumers that have nothing pending and have been idle for over a while.
@@ -123,7 +130,9 @@ return {byLength, byAge, overCap}
  * ever be delivered again. Checked from the client, a consumer could read a batch between the
  * check and the delete, and that batch would be lost.
  */
-export const REMOVE_IDLE_CONSUMERS_SCRIPT = `
+export const REMOVE_IDLE_CONSUMERS_SCRIPT = luaScript<string[]>(
+  'remove_idle_consumers',
+  `
 local removed = {}
 for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
   local f = {}
@@ -134,7 +143,8 @@ for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
   end
 end
 return removed
-`;
+`,
+);
 
 /**
  * Entries per call of the dead-letter and replay scripts: no one script holds Redis long, or
@@ -152,7 +162,9 @@ export const SCRIPT_CHUNK = 1000;
  * longer in the DLQ is skipped, so running the script again (a retry, or ioredis re-sending it
  * on a new connection) moves nothing twice.
  */
-export const DLQ_REPLAY_SCRIPT = `
+export const DLQ_REPLAY_SCRIPT = luaScript<number>(
+  'dlq_replay',
+  `
 local moved = 0
 for i = 1, #ARGV, 2 do
   if #redis.call('XRANGE', KEYS[2], ARGV[i], ARGV[i]) == 1 then
@@ -162,7 +174,8 @@ for i = 1, #ARGV, 2 do
   end
 end
 return moved
-`;
+`,
+);
 
 /**
  * Dead-letter entries: add each entry still pending in the group to the DLQ, then acknowledge
@@ -173,7 +186,9 @@ return moved
  * back. An entry no longer pending (acknowledged by an earlier run whose reply was lost, or by
  * another consumer) is skipped, so a run repeated is not a second DLQ record.
  */
-export const DEAD_LETTER_SCRIPT = `
+export const DEAD_LETTER_SCRIPT = luaScript<number>(
+  'dead_letter',
+  `
 local n = 0
 for i = 3, #ARGV, 3 do
   if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1) == 1 then
@@ -183,4 +198,5 @@ for i = 3, #ARGV, 3 do
   end
 end
 return n
-`;
+`,
+);

@@ -17,7 +17,8 @@ import {
   SCRIPT_CHUNK,
   TRIM_SCRIPT,
 } from './lua.js';
-import { createRedisReader, type DeadLetterFn } from './redis-reader.js';
+import { createRedisReader } from './redis-reader.js';
+import { runScript } from './redis-script.js';
 import { BufferUnavailableError } from '../errors.js';
 import {
   type AppendItem,
@@ -63,10 +64,6 @@ export const LAG_COUNT_CAP = 1000;
 
 // The arguments go as one array (ioredis flattens it): spread into a call, a round trip of
 // ~60k events (PAYFLUX_APPEND_MAX_BATCH allows 100k) would overflow the call stack.
-type AppendFn = (numKeys: number, args: readonly (string | number)[]) => Promise<number[]>;
-type TrimFn = (stream: string, group: string, maxLen: number, floor: string) => Promise<[number, number, number]>;
-type RemoveIdleFn = (stream: string, group: string, idleMs: number, except: string) => Promise<string[]>;
-type DlqReplayFn = (stream: string, dlq: string, idsAndPayloads: readonly string[]) => Promise<number>;
 
 export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 'socketTimeoutMs'>): RedisOptions {
   return {
@@ -92,11 +89,6 @@ export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 's
 export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuffer> {
   const redis = new Redis(o.url, redisOptions(o));
   redis.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'redis_error'));
-  redis.defineCommand('pfAppend', { lua: APPEND_SCRIPT });
-  redis.defineCommand('pfTrim', { numberOfKeys: 1, lua: TRIM_SCRIPT });
-  redis.defineCommand('pfRemoveIdle', { numberOfKeys: 1, lua: REMOVE_IDLE_CONSUMERS_SCRIPT });
-  redis.defineCommand('pfDlqReplay', { numberOfKeys: 2, lua: DLQ_REPLAY_SCRIPT });
-  redis.defineCommand('pfDeadLetter', { numberOfKeys: 2, lua: DEAD_LETTER_SCRIPT });
   try {
     await redis.connect();
     await checkVersion(redis);
@@ -120,11 +112,6 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     const share = (newestMs - ms(first[0]) + 1) / (newestMs - ms(oldest[0]?.[0]) + 1);
     return Math.min(length, Math.max(after.length, Math.round(length * (Number.isFinite(share) ? share : 1))));
   };
-  const pfAppend = (redis as unknown as { pfAppend: AppendFn }).pfAppend.bind(redis);
-  const pfTrim = (redis as unknown as { pfTrim: TrimFn }).pfTrim.bind(redis);
-  const pfRemoveIdle = (redis as unknown as { pfRemoveIdle: RemoveIdleFn }).pfRemoveIdle.bind(redis);
-  const pfDlqReplay = (redis as unknown as { pfDlqReplay: DlqReplayFn }).pfDlqReplay.bind(redis);
-  const pfDeadLetter = (redis as unknown as { pfDeadLetter: DeadLetterFn }).pfDeadLetter.bind(redis);
   const readers = new Set<StreamReader>();
 
   const buffer: EventBuffer = {
@@ -136,17 +123,18 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     async append(items: readonly AppendItem[]): Promise<AppendOutcome[]> {
       if (redis.status !== 'ready') throw new BufferUnavailableError(`redis is ${redis.status}`);
       // KEYS: the stream, one dedup key per item; ARGV: the TTL, one payload per item.
-      const args: (string | number)[] = new Array<string | number>(2 * items.length + 2);
-      args[0] = o.stream;
+      const keys = new Array<string>(items.length + 1);
+      const args = new Array<string | number>(items.length + 1);
+      keys[0] = o.stream;
+      args[0] = o.dedupWindowSec;
       for (let i = 0; i < items.length; i++) {
         const item = items[i] as AppendItem;
-        args[i + 1] = dedupPrefix + item.dedupKey;
-        args[items.length + 2 + i] = item.payload;
+        keys[i + 1] = dedupPrefix + item.dedupKey;
+        args[i + 1] = item.payload;
       }
-      args[items.length + 1] = o.dedupWindowSec;
       let res: number[];
       try {
-        res = await pfAppend(items.length + 1, args);
+        res = await runScript(redis, APPEND_SCRIPT, keys, args);
       } catch (err) {
         throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
       }
@@ -190,19 +178,19 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         consumer,
         logger: o.logger,
         watchdogGraceMs: o.readWatchdogGraceMs,
-        deadLetter: pfDeadLetter,
+        deadLetter: (stream, dlq, args) => runScript(redis, DEAD_LETTER_SCRIPT, [stream, dlq], args),
       });
       readers.add(reader);
       return reader;
     },
 
     removeIdleConsumers(idleMs: number, except: string): Promise<string[]> {
-      return pfRemoveIdle(o.stream, o.group, idleMs, except);
+      return runScript(redis, REMOVE_IDLE_CONSUMERS_SCRIPT, [o.stream], [o.group, idleMs, except]);
     },
 
     async trim(nowMs: number): Promise<TrimResult> {
       const floor = `${nowMs - o.rawEventTtlDays * 86_400_000}-0`;
-      const [byLength, byAge, overCap] = await pfTrim(o.stream, o.group, o.maxLen, floor);
+      const [byLength, byAge, overCap] = await runScript(redis, TRIM_SCRIPT, [o.stream], [o.group, o.maxLen, floor]);
       return { trimmedByLength: byLength, trimmedByAge: byAge, overCap };
     },
 
@@ -231,11 +219,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       if (entries.length === 0) return 0;
       let moved = 0;
       for (let i = 0; i < entries.length; i += SCRIPT_CHUNK) {
-        moved += await pfDlqReplay(
-          o.stream,
-          o.dlqStream,
-          entries.slice(i, i + SCRIPT_CHUNK).flatMap((e) => [e.dlqId, e.data]),
-        );
+        const idsAndPayloads = entries.slice(i, i + SCRIPT_CHUNK).flatMap((e) => [e.dlqId, e.data]);
+        moved += await runScript(redis, DLQ_REPLAY_SCRIPT, [o.stream, o.dlqStream], idsAndPayloads);
       }
       return moved;
     },

@@ -11,6 +11,7 @@
  *   due            zset  alert id → next attempt (epoch ms); claiming moves the score to a lease
  *   hour:<n>       counter of alerts queued in hour n (the hourly cap)
  */
+import { luaScript, runScript } from '../buffer/redis-script.js';
 import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { BAND_RANK, type Band } from '../risk-terms.js';
@@ -18,7 +19,9 @@ import type { IncidentTransition } from '../operators/track-incidents.js';
 import { slackAlert, webhookAlert, type AlertKind } from './alert-message.js';
 import { postJson } from './post-json.js';
 
-const ENQUEUE_LUA = `
+const ENQUEUE_LUA = luaScript<[number, number, number]>(
+  'alert_enqueue',
+  `
 local P, now, cap, hourKey, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local queued, capped, dup = 0, 0, 0
 for i = 6, #ARGV, 3 do
@@ -44,10 +47,13 @@ for i = 6, #ARGV, 3 do
     redis.call('EXPIRE', k, ttl)
   end
 end
-return {queued, capped, dup}`;
+return {queued, capped, dup}`,
+);
 
 /** Claim up to n due alerts by pushing their due time to the lease end; returns id, slack, hook, att, first per alert. */
-const CLAIM_LUA = `
+const CLAIM_LUA = luaScript<string[]>(
+  'alert_claim',
+  `
 local P, now, leaseUntil, n = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', P .. 'due', '-inf', now, 'BYSCORE', 'LIMIT', 0, n)) do
@@ -59,12 +65,8 @@ for _, id in ipairs(redis.call('ZRANGE', P .. 'due', '-inf', now, 'BYSCORE', 'LI
     for _, v in ipairs({id, h[1] or '', h[2] or '', h[3], h[4]}) do table.insert(out, v) end
   end
 end
-return out`;
-
-interface ScriptedRedis {
-  pfAlertEnqueue(...args: (string | number)[]): Promise<[number, number, number]>;
-  pfAlertClaim(...args: (string | number)[]): Promise<string[]>;
-}
+return out`,
+);
 
 export interface AlertLog {
   warn(obj: object, msg: string): void;
@@ -127,9 +129,6 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
   // Long enough to outlive every redelivery of the batch that queued the alert.
   const recordTtlSec = Math.ceil(maxAgeMs / 1000) + 7 * 86_400;
   const minRank = BAND_RANK[options.minBand];
-  redis.defineCommand('pfAlertEnqueue', { numberOfKeys: 0, lua: ENQUEUE_LUA });
-  redis.defineCommand('pfAlertClaim', { numberOfKeys: 0, lua: CLAIM_LUA });
-  const scripted = redis as unknown as ScriptedRedis;
 
   const registers = options.registry === undefined ? [] : [options.registry];
   const deliveries = new Counter({
@@ -201,7 +200,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
 
   async function deliverDue(): Promise<number> {
     const t = now();
-    const flat = await scripted.pfAlertClaim(P, t, t + leaseMs, claimBatch);
+    const flat = await runScript(redis, CLAIM_LUA, [], [P, t, t + leaseMs, claimBatch]);
     const work: Promise<void>[] = [];
     for (let n = 0; n + 4 < flat.length; n += 5) {
       const [id, slack, hook, att, first] = flat.slice(n, n + 5) as [string, string, string, string, string];
@@ -240,7 +239,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
         if (slack !== '' || hook !== '') args.push(a.id, slack, hook);
       }
       if (args.length === 5) return { queued: 0, capped: 0, duplicates: 0 };
-      const [queued, capped, duplicates] = await scripted.pfAlertEnqueue(...args);
+      const [queued, capped, duplicates] = await runScript(redis, ENQUEUE_LUA, [], args);
       if (capped > 0) {
         suppressed.inc({ reason: 'hourly_cap' }, capped);
         log?.warn({ capped, max_per_hour: options.maxPerHour }, 'alerts_capped');

@@ -11,6 +11,7 @@
  * Incident and outcome live in separate hash fields so that the pipeline's updates never overwrite
  * an outcome recorded through the API in between.
  */
+import { luaScript, runScript } from '../buffer/redis-script.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { PayFluxError } from '../errors.js';
@@ -21,7 +22,9 @@ const INV = 9_999_999_999_999;
 const MEMBER_RE = /^\d{13}:.+$/;
 
 /** Upsert transitions (last snapshot per warning), then trim by retention and by count. */
-const APPLY_LUA = `
+const APPLY_LUA = luaScript<number>(
+  'warning_apply',
+  `
 local P, cutoff, max, lim = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local function unindex(m, p, s)
   redis.call('ZREM', P .. 'x:all', m)
@@ -59,7 +62,8 @@ if n > max then
     dropped = dropped + 1
   end
 end
-return dropped`;
+return dropped`,
+);
 
 /**
  * Returns {code, incident, outcome}: 0 unknown id, 1 stored, 2 duplicate annotation, 3 kept the
@@ -67,7 +71,9 @@ return dropped`;
  * again (ioredis re-sends a command after REDIS_SOCKET_TIMEOUT_MS) answers as it did the first
  * time, instead of as a duplicate of itself (which would skip its annotation line).
  */
-const OUTCOME_LUA = `
+export const OUTCOME_LUA = luaScript<[number, string?, (string | null)?]>(
+  'warning_outcome',
+  `
 local P, id, json, overwrite, idem, ttl, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local k = P .. 'w:' .. id
 if redis.call('EXISTS', k) == 0 then return {0} end
@@ -88,12 +94,8 @@ end
 if code == 1 then redis.call('HSET', k, 'o', json) end
 if idem ~= '' and code ~= 2 then redis.call('SET', seen, token .. ':' .. code, 'EX', ttl) end
 local r = redis.call('HMGET', k, 'i', 'o')
-return {code, r[1], r[2]}`;
-
-interface ScriptedRedis {
-  pfWarnApply(...args: (string | number)[]): Promise<number>;
-  pfWarnOutcome(...args: (string | number)[]): Promise<[number, string?, (string | null)?]>;
-}
+return {code, r[1], r[2]}`,
+);
 
 export interface WarningStoreOptions {
   /** A connection owned by the caller (not closed by the store); shared use is fine. */
@@ -174,9 +176,6 @@ export function createWarningStore(options: WarningStoreOptions): WarningStore {
   const retentionMs = options.retentionDays * 86_400_000;
   const now = options.now ?? Date.now;
   const trimBatch = options.trimBatch ?? 200;
-  redis.defineCommand('pfWarnApply', { numberOfKeys: 0, lua: APPLY_LUA });
-  redis.defineCommand('pfWarnOutcome', { numberOfKeys: 0, lua: OUTCOME_LUA });
-  const scripted = redis as unknown as ScriptedRedis;
 
   const apply = (transitions: readonly IncidentTransition[]): Promise<number> => {
     // Only the last snapshot of each warning matters: transitions are in order.
@@ -185,7 +184,7 @@ export function createWarningStore(options: WarningStoreOptions): WarningStore {
     const cutoffMs = Math.max(0, now() - retentionMs);
     const args: (string | number)[] = [P, `[${String(INV - cutoffMs + 1).padStart(13, '0')}`, maxWarnings, trimBatch];
     for (const i of last.values()) args.push(i.warning_id, i.processor, i.status, memberFor(i), JSON.stringify(i));
-    return scripted.pfWarnApply(...args);
+    return runScript(redis, APPLY_LUA, [], args);
   };
 
   const fetch = async (ids: readonly string[]): Promise<Warning[]> => {
@@ -235,14 +234,19 @@ export function createWarningStore(options: WarningStoreOptions): WarningStore {
     },
 
     async recordOutcome(id, outcome, opts = {}) {
-      const [code, i, o] = await scripted.pfWarnOutcome(
-        P,
-        id,
-        JSON.stringify(outcome),
-        opts.overwrite === false ? '0' : '1',
-        opts.idempotencyKey ?? '',
-        IDEMPOTENCY_TTL_SEC,
-        randomUUID(),
+      const [code, i, o] = await runScript(
+        redis,
+        OUTCOME_LUA,
+        [],
+        [
+          P,
+          id,
+          JSON.stringify(outcome),
+          opts.overwrite === false ? '0' : '1',
+          opts.idempotencyKey ?? '',
+          IDEMPOTENCY_TTL_SEC,
+          randomUUID(),
+        ],
       );
       const warning = parse(i, o);
       if (code === 0 || warning === undefined) return { status: 'unknown' };

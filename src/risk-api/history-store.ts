@@ -8,12 +8,15 @@
  * atomically. Pages are addressed by an exclusive score cursor, so new scans arriving between
  * two page reads never shift or repeat entries.
  */
+import { luaScript, runScript } from '../buffer/redis-script.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RiskApiLimits } from './limits.js';
 import { POLICY_STATUSES, type PolicyStatus, type RiskSnapshot, type Trend } from './types.js';
 
-export const APPEND_SCAN = `
+export const APPEND_SCAN = luaScript<unknown>(
+  'risk_append_scan',
+  `
 if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', 600) then return false end
 local seq = redis.call('INCR', KEYS[2]) % 1024
 local ms = tonumber(ARGV[1])
@@ -24,7 +27,8 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('EXPIRE', KEYS[2], ARGV[5])
 return score
-`;
+`,
+);
 
 export interface HistoryPage {
   readonly host: string;
@@ -86,17 +90,17 @@ export function createHistoryStore(
       const ms = Date.parse(snapshot.analyzedAt);
       // KEYS[3] marks this call for 10 minutes: the same call run again (ioredis re-sends a
       // command after REDIS_SOCKET_TIMEOUT_MS) does not record the scan twice.
-      await redis.eval(
+      await runScript(
+        redis,
         APPEND_SCAN,
-        3,
-        keyOf(host),
-        `${keyOf(host)}:seq`,
-        `${keyPrefix}risk:history-call:${randomUUID()}`,
-        Number.isFinite(ms) ? ms : now(),
-        JSON.stringify(snapshot),
-        limits.historyMaxPerHost,
-        limits.historyRetentionSec * 1000,
-        Math.max(1, limits.historyRetentionSec),
+        [keyOf(host), `${keyOf(host)}:seq`, `${keyPrefix}risk:history-call:${randomUUID()}`],
+        [
+          Number.isFinite(ms) ? ms : now(),
+          JSON.stringify(snapshot),
+          limits.historyMaxPerHost,
+          limits.historyRetentionSec * 1000,
+          Math.max(1, limits.historyRetentionSec),
+        ],
       );
     },
     async page(host, cursor, limit) {

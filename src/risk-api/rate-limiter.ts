@@ -12,11 +12,14 @@
  * (ioredis re-sends a command after REDIS_SOCKET_TIMEOUT_MS) gets that answer instead of
  * spending a second token.
  */
+import { luaScript, runScript } from '../buffer/redis-script.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BucketLimits } from './limits.js';
 
-export const TAKE_TOKEN = `
+export const TAKE_TOKEN = luaScript<unknown>(
+  'risk_take_token',
+  `
 local cap = tonumber(ARGV[1])
 local per_ms = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
@@ -45,7 +48,8 @@ end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts), 'call', ARGV[4], 'allowed', allowed, 'wait', wait_ms)
 redis.call('PEXPIRE', KEYS[1], math.ceil((cap - tokens) / per_ms) + 1000)
 return {allowed, tostring(tokens), wait_ms}
-`;
+`,
+);
 
 export interface TakeResult {
   readonly allowed: boolean;
@@ -60,29 +64,14 @@ export interface RateLimiter {
 }
 
 export function createRateLimiter(redis: Redis, keyPrefix: string, now: () => number): RateLimiter {
-  let sha: string | undefined;
-
-  async function run(key: string, args: (string | number)[]): Promise<unknown> {
-    if (sha !== undefined) {
-      try {
-        return await redis.evalsha(sha, 1, key, ...args);
-      } catch (err) {
-        // After a Redis restart or SCRIPT FLUSH the script is gone: load it again below.
-        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      }
-    }
-    sha = (await redis.script('LOAD', TAKE_TOKEN)) as string;
-    return redis.evalsha(sha, 1, key, ...args);
-  }
-
   return {
     async take(bucketKey, limits) {
-      const reply = await run(`${keyPrefix}risk:rl:${bucketKey}`, [
-        limits.capacity,
-        limits.perMinute / 60_000,
-        now(),
-        randomUUID(),
-      ]);
+      const reply = await runScript(
+        redis,
+        TAKE_TOKEN,
+        [`${keyPrefix}risk:rl:${bucketKey}`],
+        [limits.capacity, limits.perMinute / 60_000, now(), randomUUID()],
+      );
       if (!Array.isArray(reply) || reply.length !== 3) throw new Error('unexpected reply from the rate-limit script');
       const [allowed, tokens, waitMs] = reply as [unknown, unknown, unknown];
       return {

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DLQ_REPLAY_SCRIPT } from '../../../src/buffer/lua.js';
+import { runScript } from '../../../src/buffer/redis-script.js';
 import { redisSuite, testBuffer } from '../../support/buffer.js';
 
 const suite = redisSuite();
@@ -122,7 +123,7 @@ describe('dlq replay', () => {
       'now',
     );
     for (let run = 0; run < 2; run++)
-      await suite.redis.eval(DLQ_REPLAY_SCRIPT, 2, stream, `${prefix}dlq`, id ?? '', '{"n":1}');
+      await runScript(suite.redis, DLQ_REPLAY_SCRIPT, [stream, `${prefix}dlq`], [id ?? '', '{"n":1}']);
     expect(await suite.redis.xlen(stream)).toBe(1);
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
     await b.close();

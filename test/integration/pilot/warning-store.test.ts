@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { firstValueFrom, of } from 'rxjs';
 import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
-import { createWarningStore, type WarningStore } from '../../../src/pilot/warning-store.js';
+import { runScript } from '../../../src/buffer/redis-script.js';
+import { createWarningStore, OUTCOME_LUA, type WarningStore } from '../../../src/pilot/warning-store.js';
 import { trackIncidents } from '../../../src/operators/track-incidents.js';
 import { batchOf, incident, scored, transition } from './fixtures.js';
 
@@ -203,15 +204,7 @@ describe('warning store', () => {
       outcome_notes: null,
     });
     const run = (token: string) =>
-      (redis as unknown as { pfWarnOutcome(...a: (string | number)[]): Promise<[number]> }).pfWarnOutcome(
-        `${prefix}pilot:`,
-        'stripe:e1',
-        outcome,
-        '0',
-        'evt_9',
-        60,
-        token,
-      );
+      runScript(redis, OUTCOME_LUA, [], [`${prefix}pilot:`, 'stripe:e1', outcome, '0', 'evt_9', 60, token]);
     expect((await run('call-1'))[0]).toBe(1);
     expect((await run('call-1'))[0]).toBe(1);
     expect((await run('call-2'))[0]).toBe(2);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { TAKE_TOKEN } from '../../../src/risk-api/rate-limiter.js';
 import { APPEND_SCAN } from '../../../src/risk-api/history-store.js';
 import { redisSuite } from '../../support/buffer.js';
+import { runScript } from '../../../src/buffer/redis-script.js';
 import { testPrefix } from '../../support/redis-server.js';
 
 const suite = redisSuite();
@@ -15,7 +16,7 @@ describe('a Risk API script run twice by the same call', () => {
   it('takes one token, and answers the second run as the first', async () => {
     const key = `${testPrefix()}rl`;
     const take = (call: string) =>
-      suite.redis.eval(TAKE_TOKEN, 1, key, 2, 1 / 60_000, 1_000_000, call) as Promise<[number, string, number]>;
+      runScript(suite.redis, TAKE_TOKEN, [key], [2, 1 / 60_000, 1_000_000, call]) as Promise<[number, string, number]>;
     expect(await take('call-1')).toEqual([1, '1', 0]);
     expect(await take('call-1')).toEqual([1, '1', 0]);
     expect((await take('call-2'))[0]).toBe(1);
@@ -25,17 +26,11 @@ describe('a Risk API script run twice by the same call', () => {
   it('records the scan once', async () => {
     const p = testPrefix();
     const append = (call: string) =>
-      suite.redis.eval(
+      runScript(
+        suite.redis,
         APPEND_SCAN,
-        3,
-        `${p}h`,
-        `${p}h:seq`,
-        `${p}call:${call}`,
-        1_000_000,
-        '{"tier":1}',
-        10,
-        3_600_000,
-        3600,
+        [`${p}h`, `${p}h:seq`, `${p}call:${call}`],
+        [1_000_000, '{"tier":1}', 10, 3_600_000, 3600],
       );
     await append('call-1');
     await append('call-1');
