@@ -1,7 +1,11 @@
-/** Exponential backoff with full jitter, shared by every retry loop (sources, sinks, alerts). */
-export function backoffMs(attempt: number, baseMs = 100, maxMs = 5000): number {
+/**
+ * Exponential backoff with half jitter (a wait in [ceiling/2, ceiling]), for every retry loop:
+ * the consumer's stages, the stream reader, Redis reconnects, the buffer at start, alert delivery.
+ * `random` is injectable for tests.
+ */
+export function backoffMs(attempt: number, baseMs = 100, maxMs = 5000, random: () => number = Math.random): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 16));
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /** Sleep that an AbortSignal cuts short. */

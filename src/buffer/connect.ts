@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import type { EventBuffer } from './buffer.js';
 import { createMemoryBuffer } from './memory-buffer.js';
 import { createRedisBuffer } from './redis-buffer.js';
-import { sleep } from '../backoff.js';
+import { backoffMs, sleep } from '../backoff.js';
 
 export interface ConnectOptions {
   readonly logger: Logger;
@@ -58,7 +58,7 @@ export async function connectBuffer(config: Config, o: ConnectOptions): Promise<
       return buffer;
     } catch (err) {
       if (isFatal(err)) throw err;
-      const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(attempt, 5));
+      const delay = backoffMs(attempt, 250, MAX_BACKOFF_MS);
       o.logger.warn(
         { redis: redactUrl(b.redis.url), attempt, retryInMs: delay, err: (err as Error).message },
         'redis_unreachable',

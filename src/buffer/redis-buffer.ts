@@ -6,6 +6,7 @@
  * queueing; and one dedicated connection per reader, because XREADGROUP BLOCK holds its
  * connection for up to a second.
  */
+import { backoffMs } from '../backoff.js';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { streamIdMs } from '../stream-id.js';
@@ -80,7 +81,7 @@ export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 's
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     // Back off to at most 2 s between reconnect attempts; never give up.
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    retryStrategy: (times) => backoffMs(times, 100, 2000),
     connectionName: 'payflux',
   };
 }

@@ -11,6 +11,7 @@
  *   due            zset  alert id → next attempt (epoch ms); claiming moves the score to a lease
  *   hour:<n>       counter of alerts queued in hour n (the hourly cap)
  */
+import { backoffMs } from '../backoff.js';
 import { luaScript, runScript } from '../buffer/redis-script.js';
 import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
@@ -192,7 +193,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
       for (const [dest] of targets) deliveries.inc({ destination: dest, result: 'expired' });
       log?.warn({ alert_id: id, attempts: att + 1 }, 'alert_expired');
     } else {
-      const backoff = Math.min(maxMs, baseMs * 2 ** att) * (0.5 + random() / 2);
+      const backoff = backoffMs(att, baseMs, maxMs, random);
       tx.hset(`${P}a:${id}`, 'att', att + 1).zadd(`${P}due`, t + Math.max(backoff, retryAfterMs), id);
     }
     await tx.exec();
