@@ -130,7 +130,7 @@ async function run(argv: string[]): Promise<void> {
   const [command = 'serve', sub] = positionals;
   switch (command) {
     case 'serve':
-      await (await import('./main.js')).main();
+      await (await import('./serve.js')).serve();
       return;
     case 'dlq':
       await dlq(sub, count);

@@ -3,6 +3,7 @@
  * composition root and handed to whoever records. Label values come from small fixed sets:
  * never merchant ids, event ids or keys.
  */
+import type { RiskBatchReport } from './operators/risk/risk-scorer.js';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BucketHistogram } from './bucket-histogram.js';
 
@@ -190,5 +191,20 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['processor'],
       registers: r,
     }),
+  };
+}
+
+/** Risk metrics, once per batch: labelled by processor and band, both small closed sets. */
+export function riskRecorder(metrics: Metrics): (report: RiskBatchReport) => void {
+  // The snapshot carries running totals; the counter wants increments.
+  const lateSeen = new Map<string, number>();
+  return (report) => {
+    for (const p of report.processors) {
+      metrics.riskScoreLast.set({ processor: p.processor }, p.score);
+      const seen = lateSeen.get(p.processor) ?? 0;
+      if (p.totals.tooLate > seen) metrics.riskLateEvents.inc({ processor: p.processor }, p.totals.tooLate - seen);
+      lateSeen.set(p.processor, p.totals.tooLate);
+    }
+    for (const b of report.bands) metrics.riskEvents.inc({ processor: b.processor, band: b.band }, b.count);
   };
 }

@@ -100,6 +100,25 @@ export function createEventIngestor(
   };
 }
 
+/**
+ * Events mapped from Stripe webhooks take the same checks, dedup and metrics as
+ * `POST /v1/events/payment_exhaust`, one after the other: a refused one is answered 400 naming
+ * the rule (Stripe shows it on the endpoint and retries), and a node that does not ingest
+ * answers 503.
+ */
+export function createBulkIngestor(
+  ingestOne: (body: unknown) => Promise<AppendOutcome>,
+  enabled: boolean,
+): (events: readonly unknown[]) => Promise<AppendOutcome[]> {
+  return async (events) => {
+    if (!enabled)
+      throw new PayFluxError('PF_ERR_INGEST_DISABLED', 'ingest is disabled on this node', { retryAfterSec: 30 });
+    const outcomes: AppendOutcome[] = [];
+    for (const e of events) outcomes.push(await ingestOne(e));
+    return outcomes;
+  };
+}
+
 export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions): Promise<void> {
   const now = o.now ?? Date.now;
   const m = o.metrics;

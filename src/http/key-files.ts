@@ -9,7 +9,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { weakKeyProblems, type Config } from '../config.js';
+import type { Logger } from 'pino';
+import { loadConfig, weakKeyProblems, type Config } from '../config.js';
+import type { ApiKeys } from './api-keys.js';
+
+type Environment = Readonly<Record<string, string | undefined>>;
 
 export interface KeySet {
   readonly keys: readonly string[];
@@ -61,4 +65,38 @@ export function sameKeySet(a: KeySet, b: KeySet): boolean {
   const same = (x: readonly string[], y: readonly string[]): boolean =>
     x.length === y.length && x.every((k) => y.includes(k));
   return same(a.keys, b.keys) && same(a.revoked, b.revoked);
+}
+
+/**
+ * SIGHUP for the keys: read the key set `env` describes and swap it into `apiKeys` when it
+ * changed. An unreadable `.env` or key file (`env` may be a reader that throws) keeps the old
+ * keys, with a log line saying so.
+ */
+export function createKeyReloader(
+  initial: KeySet,
+  apiKeys: ApiKeys,
+  logger: Logger,
+): (env: Environment | (() => Environment)) => void {
+  let current = initial;
+  return (env) => {
+    try {
+      const next = loadKeySet(loadConfig(typeof env === 'function' ? env() : env));
+      if (sameKeySet(next, current)) {
+        // Nothing to change: with keys in the process environment this is every SIGHUP.
+        logger.warn(
+          {
+            keys: apiKeys.size,
+            hint: 'keys in the process environment cannot change in a running process: use .env or PAYFLUX_API_KEYS_FILE',
+          },
+          'api_keys_unchanged',
+        );
+        return;
+      }
+      apiKeys.reload(next.keys, next.revoked);
+      current = next;
+      logger.info({ keys: apiKeys.size, revoked: next.revoked.length }, 'api_keys_reloaded');
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'reload_failed_keeping_old_keys');
+    }
+  };
 }

@@ -14,6 +14,11 @@ export interface RouteGroup {
   readonly options: unknown;
 }
 
+/** A plugin with its options, type-checked against each other. */
+export function routeGroup<O>(plugin: (app: FastifyInstance, options: O) => Promise<void>, options: O): RouteGroup {
+  return { plugin: plugin, options };
+}
+
 export interface ServerDeps {
   readonly logger: Logger;
   readonly ops: OpsRoutesOptions;

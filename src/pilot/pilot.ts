@@ -11,7 +11,7 @@ import type { onRequestHookHandler } from 'fastify';
 import type { Config } from '../config.js';
 import type { PaymentEvent } from '../events/payment-event.js';
 import type { Metrics } from '../metrics.js';
-import type { RouteGroup } from '../http/server.js';
+import { routeGroup, type RouteGroup } from '../http/server.js';
 import { pilotRoutes } from './routes.js';
 import { stripeRoutes } from './stripe-routes.js';
 import type { Incident, IncidentBatch } from '../operators/track-incidents.js';
@@ -59,7 +59,7 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   if (!pilotOn || d.redis === undefined) {
     const routes: RouteGroup[] =
       stripe.webhookSecret !== undefined || checkout !== undefined
-        ? [{ plugin: stripeRoutes, options: { webhookSecret: stripe.webhookSecret, ingest: d.ingest, checkout } }]
+        ? [routeGroup(stripeRoutes, { webhookSecret: stripe.webhookSecret, ingest: d.ingest, checkout })]
         : [];
     return { incidents: undefined, afterExport: undefined, routes, close: async () => undefined };
   }
@@ -106,11 +106,13 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
         }
       : undefined,
     routes: [
-      { plugin: pilotRoutes, options: { enabled: true, store, outcomes, authenticate: d.guard } },
-      {
-        plugin: stripeRoutes,
-        options: { webhookSecret: stripe.webhookSecret, ingest: d.ingest, pilot: { store, outcomes }, checkout },
-      },
+      routeGroup(pilotRoutes, { enabled: true, store, outcomes, authenticate: d.guard }),
+      routeGroup(stripeRoutes, {
+        webhookSecret: stripe.webhookSecret,
+        ingest: d.ingest,
+        pilot: { store, outcomes },
+        checkout,
+      }),
     ],
     async close() {
       await alerts?.close();

@@ -1,0 +1,31 @@
+/**
+ * The side connection: one shared Redis connection for the features that keep state next to the
+ * buffer (pilot warnings and alerts, the Risk API's limits, cache and history), with the
+ * buffer's own connection settings. None on the memory buffer, where those features are off.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { EventBuffer } from './buffer.js';
+import { redisOptions } from './redis-buffer.js';
+
+export async function openSideConnection(
+  config: Config,
+  buffer: EventBuffer,
+  logger: Logger,
+): Promise<Redis | undefined> {
+  if (buffer.kind !== 'redis') return undefined;
+  const redis = new Redis(config.buffer.redis.url, {
+    ...redisOptions(config.buffer.redis),
+    connectionName: 'payflux-side',
+  });
+  redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis_side_error'));
+  // The buffer just connected to the same server, so this is quick.
+  await redis.connect();
+  return redis;
+}
+
+/** Close the side connection: QUIT, or drop it when Redis does not answer. */
+export async function closeSideConnection(redis: Redis | undefined): Promise<void> {
+  await redis?.quit().catch(() => redis.disconnect());
+}

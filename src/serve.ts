@@ -1,0 +1,81 @@
+/**
+ * `payflux serve`: the process around `start()`. Bad configuration exits 78; SIGHUP reloads keys
+ * and reopens the export file (also when it arrives while starting); SIGTERM and SIGINT shut
+ * down in order within PAYFLUX_SHUTDOWN_TIMEOUT_SEC; PAYFLUX_PANIC_MODE says whether an
+ * uncaught error ends the process.
+ */
+import { environment, loadConfig, type Config } from './config.js';
+import { ConfigError } from './errors.js';
+import { tuneHeap } from './heap.js';
+import { createLogger } from './logger.js';
+import { start } from './main.js';
+
+function exitOnConfigError(err: unknown): void {
+  if (!(err instanceof ConfigError)) return;
+  process.stderr.write(`payflux: ${err.message}\n`);
+  process.exit(78);
+}
+
+/** `payflux serve`: run until SIGTERM/SIGINT; exit 78 on bad config. */
+export async function serve(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(environment());
+  } catch (err) {
+    exitOnConfigError(err);
+    throw err;
+  }
+  tuneHeap(config.heapGrowingPercent);
+  const logger = createLogger(config.logLevel);
+  // start() can take a while (Redis unreachable, a long window rebuild). A SIGHUP meanwhile
+  // (logrotate) would end the process by default: note it and reload once started.
+  let hupWhileStarting = false;
+  const hupDuringStart = (): void => {
+    hupWhileStarting = true;
+  };
+  process.on('SIGHUP', hupDuringStart);
+  const running = await start(config, { logger }).catch((err: unknown) => {
+    exitOnConfigError(err); // the key files, read by start()
+    throw err;
+  });
+  process.off('SIGHUP', hupDuringStart);
+  // environment() reads .env: passed as a reader so that an unreadable one is reload's error.
+  process.on('SIGHUP', () => void running.reload(environment));
+  if (hupWhileStarting) void running.reload(environment);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutdown_started');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown_timed_out');
+      logger.flush();
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err: (err as Error).message }, 'shutdown_failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught_exception');
+    if (config.panicMode === 'crash') {
+      logger.flush();
+      process.exit(1);
+    }
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: String(reason) }, 'unhandled_rejection');
+    if (config.panicMode === 'crash') {
+      logger.flush();
+      process.exit(1);
+    }
+  });
+}
