@@ -7,12 +7,11 @@
  *   pf_live_…  configured  PRO
  *   anything else          401 PF_ERR_UNAUTHORIZED — never silently downgraded to anonymous
  *
- * Keys are compared in constant time over SHA-256 digests (fixed length, so the comparison
- * leaks neither the key nor its length). The client address is `clientBucket`'s
+ * Keys are compared in constant time (http/key-digests.ts). The client address is `clientBucket`'s
  * (http/client-address.ts): the socket's peer, or behind a trusted proxy the right-most
  * `x-forwarded-for` entry.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { DigestSet, digestHex, digestText } from '../http/key-digests.js';
 import { PayFluxError } from '../errors.js';
 import { clientBucket } from '../http/client-address.js';
 import type { CallerTier } from './limits.js';
@@ -29,17 +28,8 @@ export interface CallerIdentifier {
   identify(headers: Readonly<Record<string, string | string[] | undefined>>, socketIp: string): Caller;
 }
 
-const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
-
 export function createCallerIdentifier(keys: readonly string[], trustProxy: boolean): CallerIdentifier {
-  const digests = keys.map(sha256);
-
-  function known(digest: Buffer): boolean {
-    let found = false;
-    // No early exit: the time taken does not depend on which key matched.
-    for (const d of digests) found = timingSafeEqual(d, digest) || found;
-    return found;
-  }
+  const known = new DigestSet(keys);
 
   return {
     identify(headers, socketIp) {
@@ -48,12 +38,12 @@ export function createCallerIdentifier(keys: readonly string[], trustProxy: bool
       if (key === null) throw new PayFluxError('PF_ERR_UNAUTHORIZED', 'send one x-payflux-key header');
       if (key === '')
         return { tier: 'ANONYMOUS', bucket: `ip:${clientBucket(headers, socketIp, trustProxy)}`, keyId: null };
-      const digest = sha256(key);
-      if (!known(digest)) throw new PayFluxError('PF_ERR_UNAUTHORIZED', 'unknown API key');
+      const digest = digestText(key);
+      if (!known.hasDigest(digest)) throw new PayFluxError('PF_ERR_UNAUTHORIZED', 'unknown API key');
       const tier: CallerTier | null = key.startsWith('pf_live_') ? 'PRO' : key.startsWith('pf_test_') ? 'FREE' : null;
       if (tier === null) throw new PayFluxError('PF_ERR_UNAUTHORIZED', 'unknown API key');
-      const hex = digest.toString('hex');
-      return { tier, bucket: `key:${hex.slice(0, 32)}`, keyId: hex.slice(0, 8) };
+      const hex = digestHex(digest, 32);
+      return { tier, bucket: `key:${hex}`, keyId: hex.slice(0, 8) };
     },
   };
 }
