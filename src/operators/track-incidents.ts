@@ -82,8 +82,11 @@ interface OpenIncident {
   seenInBatch: number;
 }
 
-/** A fixed-shape copy: snapshots must not change when the live incident does. */
-function copy(i: Incident): Mutable<Incident> {
+/**
+ * A fixed-shape copy of an incident's own fields (of a stored warning too): snapshots must not
+ * change when the live incident does.
+ */
+export function copyIncident(i: Incident): Mutable<Incident> {
   return {
     warning_id: i.warning_id,
     event_id: i.event_id,
@@ -121,7 +124,7 @@ export class IncidentBook {
   ) {
     for (const s of seed)
       if (s.status === 'open')
-        this.open.set(s.processor, { w: copy(s), lowSinceMs: -1, dirty: false, seenInBatch: -1 });
+        this.open.set(s.processor, { w: copyIncident(s), lowSinceMs: -1, dirty: false, seenInBatch: -1 });
   }
 
   get openCount(): number {
@@ -159,7 +162,7 @@ export class IncidentBook {
       if (risk.score > w.peak_score) w.peak_score = risk.score;
       if (BAND_RANK[risk.band] > BAND_RANK[w.peak_band]) {
         w.peak_band = risk.band;
-        out.push({ kind: 'escalate', incident: copy(w) });
+        out.push({ kind: 'escalate', incident: copyIncident(w) });
         cur.dirty = false;
       } else {
         cur.dirty = true;
@@ -175,7 +178,7 @@ export class IncidentBook {
     }
     for (const cur of this.open.values()) {
       if (cur.dirty) {
-        out.push({ kind: 'update', incident: copy(cur.w) });
+        out.push({ kind: 'update', incident: copyIncident(cur.w) });
         cur.dirty = false;
       }
     }
@@ -206,7 +209,7 @@ export class IncidentBook {
       event_count: 1,
     };
     this.open.set(e.processor, { w, lowSinceMs: -1, dirty: false, seenInBatch: -1 });
-    out.push({ kind: 'open', incident: copy(w) });
+    out.push({ kind: 'open', incident: copyIncident(w) });
   }
 
   private quiet(cur: OpenIncident, t: number, out: IncidentTransition[]): void {
@@ -219,7 +222,7 @@ export class IncidentBook {
     cur.w.resolved_at = new Date(atMs).toISOString();
     cur.dirty = false;
     this.open.delete(cur.w.processor);
-    out.push({ kind: 'resolve', incident: copy(cur.w) });
+    out.push({ kind: 'resolve', incident: copyIncident(cur.w) });
   }
 }
 

@@ -2,7 +2,7 @@
  * The warning as users see it (SPEC §9): an incident plus the outcome someone observed.
  * Shared by the warning store, the pilot and Stripe routes and the outcome recorder.
  */
-import type { Incident } from '../operators/track-incidents.js';
+import { copyIncident, type Incident } from '../operators/track-incidents.js';
 
 export const OUTCOME_TYPES = ['throttle', 'review', 'hold', 'auth_degradation', 'rate_limit', 'other', 'none'] as const;
 export type OutcomeType = (typeof OUTCOME_TYPES)[number];
@@ -62,23 +62,5 @@ export function toWarning(i: Incident, o: Outcome | undefined): Warning {
 
 /** The incident part of a stored warning (for seeding `trackIncidents`). */
 export function toIncident(w: Warning): Incident {
-  return {
-    warning_id: w.warning_id,
-    event_id: w.event_id,
-    processor: w.processor,
-    merchant_id_hash: w.merchant_id_hash,
-    processed_at: w.processed_at,
-    event_timestamp: w.event_timestamp,
-    processor_risk_score: w.processor_risk_score,
-    processor_risk_band: w.processor_risk_band,
-    processor_risk_drivers: w.processor_risk_drivers,
-    processor_playbook_context: w.processor_playbook_context,
-    risk_trajectory: w.risk_trajectory,
-    status: w.status,
-    opened_at: w.opened_at,
-    resolved_at: w.resolved_at,
-    peak_score: w.peak_score,
-    peak_band: w.peak_band,
-    event_count: w.event_count,
-  };
+  return copyIncident(w);
 }
