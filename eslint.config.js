@@ -17,6 +17,41 @@ const IO_LIBS = [
   'node:net',
 ];
 
+const FEATURES = ['pilot', 'risk-api', 'commands'];
+const ROOT = '^(\\.\\.?/)+(main|serve|cli|index)\\.js$';
+const folders = (names) => `^(\\.\\.?/)+(${names.join('|')})/`;
+
+/** Files matching `files` may not import the folders in `forbidden` (nor the composition root); `typesFrom` folders only as types. */
+function layer(files, forbidden, { typesFrom = [] } = {}) {
+  const message = `${files}: see the layering in docs/architecture.md`;
+  const hard = forbidden.filter((f) => !typesFrom.includes(f));
+  return [
+    {
+      files: [files],
+      ignores: ['src/main.ts', 'src/serve.ts', 'src/cli.ts', 'src/index.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              { regex: hard.length > 0 ? `${folders(hard)}|${ROOT}` : ROOT, message },
+              ...(typesFrom.length > 0
+                ? [
+                    {
+                      regex: folders(typesFrom),
+                      allowTypeImports: true,
+                      message: `${message} (types only)`,
+                    },
+                  ]
+                : []),
+            ],
+          },
+        ],
+      },
+    },
+  ];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -66,25 +101,36 @@ export default tseslint.config(
       ],
     },
   },
+  // The layering: stages never import features, features never import each other, and only the
+  // composition root (main.ts, serve.ts, cli.ts, index.ts) knows every folder. docs/architecture.md
+  // draws it.
+  ...layer('src/*.ts', ['http', 'buffer', 'sources', 'sinks', 'pipeline', ...FEATURES], { typesFrom: ['operators'] }),
+  ...layer('src/events/**/*.ts', ['http', 'buffer', 'sources', 'operators', 'sinks', 'pipeline', ...FEATURES]),
+  ...layer('src/buffer/**/*.ts', ['http', 'sources', 'operators', 'sinks', 'pipeline', ...FEATURES]),
+  ...layer('src/sinks/**/*.ts', ['http', 'buffer', 'sources', ...FEATURES]),
+  ...layer('src/sources/**/*.ts', ['http', 'sinks', ...FEATURES]),
+  ...layer('src/http/**/*.ts', ['sources', 'pipeline', 'operators', 'sinks', ...FEATURES], {
+    typesFrom: ['pipeline', 'operators', 'sinks'],
+  }),
+  ...layer('src/pipeline/**/*.ts', ['http', ...FEATURES]),
+  ...layer('src/pilot/**/*.ts', ['risk-api', 'commands']),
+  ...layer('src/risk-api/**/*.ts', ['pilot', 'commands', 'operators', 'pipeline', 'sinks', 'sources']),
+  ...layer('src/commands/**/*.ts', ['pilot', 'risk-api', 'http']),
   {
     files: ['src/operators/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: IO_LIBS.map((name) => ({ name, message: 'operators are pure: no I/O libraries (STYLE.md)' })),
+          paths: IO_LIBS.map((name) => ({ name, message: 'operators are pure: no I/O libraries' })),
           patterns: [
             {
               group: [
-                '**/config.js',
-                '**/sources/**',
-                '**/sinks/**',
-                '**/http/**',
-                '**/buffer/**',
-                '**/main.js',
-                '**/metrics.js',
+                ...['config', 'metrics', 'main', 'serve', 'cli', 'logger'].map((m) => `**/${m}.js`),
+                '**/events/validate-event.js',
+                ...['http', 'buffer', 'sources', 'sinks', ...FEATURES].map((f) => `**/${f}/**`),
               ],
-              message: 'operators import only rxjs, pipeline/ types, events.ts and errors.ts',
+              message: 'operators import only rxjs, pipeline/ types, events/, risk-terms, stream-id and errors',
             },
           ],
         },
