@@ -19,9 +19,16 @@ const IO_LIBS = [
 
 const FEATURES = ['pilot', 'risk-api', 'commands'];
 const ROOT = '^(\\.\\.?/)+(main|serve|cli|index)\\.js$';
+/** @param {string[]} names */
 const folders = (names) => `^(\\.\\.?/)+(${names.join('|')})/`;
 
-/** Files matching `files` may not import the folders in `forbidden` (nor the composition root); `typesFrom` folders only as types. */
+/**
+ * Files matching `files` may not import the folders in `forbidden` (nor the composition root);
+ * `typesFrom` folders only as types.
+ * @param {string} files
+ * @param {string[]} forbidden
+ * @param {{ typesFrom?: string[] }} [options]
+ */
 function layer(files, forbidden, { typesFrom = [] } = {}) {
   const message = `${files}: see the layering in docs/architecture.md`;
   const hard = forbidden.filter((f) => !typesFrom.includes(f));
