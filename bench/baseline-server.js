@@ -1,5 +1,5 @@
 /**
- * The single-event ingest baseline (SPEC §12): an empty Fastify POST handler that validates the
+ * The single-event ingest baseline: an empty Fastify POST handler that validates the
  * same JSON schema as PayFlux (imported from dist/events.js) and answers 202. No auth, no
  * dedup, no storage: the ceiling of "Fastify + the compiled schema" on this machine.
  *

@@ -8,12 +8,12 @@
 //     ack      XACK of 500 ids, per id
 //   Node, per event (this process, best of 5 rounds):
 //     parse    JSON.parse of a stored event (the consumer must read what it exports)
-//     validate the ingest validator on a parsed event (SPEC §3 rules, compiled schema)
+//     validate the ingest validator on a parsed event (rules, compiled schema)
 //
 // Ceilings (events/s), each assuming everything else is free:
 //   batch ingest  1 / append            Redis is one thread; every accepted event pays it
 //   end to end    1 / (append+read+ack) the same thread stores and serves every event
-//   drain         1 / (read+ack+parse)  one batch in flight (SPEC §2): Redis and the
+//   drain         1 / (read+ack+parse)  one batch in flight: Redis and the
 //                                       consumer take turns, their times add up
 //   backtest      2 / (parse+validate)  every line parsed and validated once, on the two cores
 //                                       (the reader thread and, for one line in six, the main thread)

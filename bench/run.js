@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: PayFlux's performance targets (SPEC §12), each measured against a baseline
+ * `npm run bench`: PayFlux's performance targets, each measured against a baseline
  * in the same invocation where the SPEC asks for a ratio.
  *
  * Spawns its own redis-server (loopback, free port, no persistence), PayFlux (`node

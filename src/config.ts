@@ -18,8 +18,8 @@ import { RISK_MODELS, TIERS } from './risk-terms.js';
 import { ConfigError } from './errors.js';
 
 /**
- * Words that mark a key as a placeholder nobody should run production with (the seed's and the
- * README's examples among them), matched in the key lowercased with everything but letters and
+ * Words that mark a key as a placeholder nobody should run production with (the documentation's
+ * examples among them), matched in the key lowercased with everything but letters and
  * digits removed: `dev-key-change-me-0001` and `YOUR_API_KEY_HERE` are both caught, while a
  * random key contains one of these by chance with negligible probability.
  */
@@ -85,7 +85,7 @@ const EnvSchema = z.object({
   PAYFLUX_DEDUP_WINDOW_SEC: int(86_400, 1, 30 * 86_400),
   PAYFLUX_APPEND_MAX_BATCH: int(2000, 1, 100_000),
   PAYFLUX_APPEND_MAX_PENDING: int(50_000, 1, 10_000_000),
-  PAYFLUX_APPEND_TIMEOUT_MS: int(800, 50, 1000), // SPEC §3: every ingest request is answered within 1 s
+  PAYFLUX_APPEND_TIMEOUT_MS: int(800, 50, 1000), // every ingest request is answered within 1 s
   PAYFLUX_APPEND_MAX_IN_FLIGHT: int(4, 1, 64),
   PAYFLUX_INGEST_ENABLED: bool(true),
 
@@ -220,7 +220,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
     // Check everything else too, with defaults in place of the invalid values, so that one
-    // start lists every problem (SPEC §11), not one round of them per attempt.
+    // start lists every problem, not one round of them per attempt.
     const invalid = new Set(parsed.error.issues.map((i) => String(i.path[0])));
     parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([name]) => !invalid.has(name))));
     if (!parsed.success) throw new ConfigError(problems);

@@ -1,6 +1,6 @@
 /**
  * The results: one table (stdout and Markdown) plus the machine it ran on, and the full
- * details as JSON. Absolute numbers mean nothing without the machine (SPEC §12).
+ * details as JSON. Absolute numbers mean nothing without the machine.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
@@ -63,7 +63,7 @@ function markdown(report) {
   const out = [
     `# PayFlux benchmark results (${report.mode})`,
     '',
-    `Machine: ${machineLine(report.machine)}. The load generator runs on the same machine (SPEC §12).`,
+    `Machine: ${machineLine(report.machine)}. The load generator runs on the same machine.`,
     '',
     `| ${HEAD.join(' | ')} |`,
     `|${HEAD.map(() => '---').join('|')}|`,

@@ -1,5 +1,5 @@
 /**
- * Choosing and connecting the buffer (SPEC §2):
+ * Choosing and connecting the buffer:
  * - `redis`, or `auto` with REDIS_ADDR/REDIS_URL set: Redis, retried with backoff until it
  *   answers; never a silent fallback.
  * - `auto` with nothing set: Redis on localhost:6379 if it answers at once, otherwise the memory

@@ -82,7 +82,7 @@ const TICK_MS = 100;
 
 function event(processor: string, shape: Shape): Record<string, unknown> {
   const failed = Math.random() < shape.failureRate;
-  // In the export line's field order (SPEC §8): the stored form, which ingest stores as sent.
+  // In the export line's field order: the stored form, which ingest stores as sent.
   return {
     event_id: randomUUID(),
     event_type: failed ? 'payment_failed' : 'payment_succeeded',

@@ -76,7 +76,7 @@ export function canonicalEventId(id: string): string {
 /**
  * Copy the known fields of an already schema-validated body into a fixed-shape event.
  * A literal, not a spread: every event has the same hidden class (see STYLE.md, hot path).
- * The field order is the export line's (SPEC §8), so that `JSON.stringify` of the result, the
+ * The field order is the export line's, so that `JSON.stringify` of the result, the
  * stored form, can be spliced into export lines verbatim (see `eventMembers`).
  */
 export function toPaymentEvent(b: Record<string, unknown>): PaymentEvent {

@@ -1,7 +1,7 @@
 /**
  * Body parsers of the ingest routes that keep each event's own text beside what it parsed to,
  * so that an event sent in the stored form — `JSON.stringify` of the validated event: the
- * export line's field order (SPEC §8), no whitespace, `retry_count` present; what
+ * export line's field order, no whitespace, `retry_count` present; what
  * `payflux loadgen` and the benchmarks send — is stored as it came instead of serialised
  * again. `JSON.stringify` was ~1 µs of the ~8 µs batch ingest spends per event in Node
  * (profiled); the cuts, the proof (`isStoredForm`) and the copy (`storedText`) cost ~0.3 µs.

@@ -1,6 +1,6 @@
 /**
  * Per-key token buckets: `rps` tokens a second up to `burst`; either at 0 disables limiting
- * (SPEC §4: a bucket that holds nothing would refuse everything, not limit it).
+ * (a bucket that holds nothing would refuse everything, not limit it).
  * Keyed by key id (a digest), never by header text. Bounded: at most `maxKeys` buckets, the
  * least recently used evicted first (an evicted key simply starts again with a full bucket).
  */

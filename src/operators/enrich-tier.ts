@@ -1,5 +1,5 @@
 /**
- * `enrichTier`: tier gating (SPEC §7). Tier 1 carries detection only; tier 2 adds the playbook
+ * `enrichTier`: tier gating. Tier 1 carries detection only; tier 2 adds the playbook
  * context and the trajectory sentence, derived from `envelope.risk`.
  */
 import { defer, map } from 'rxjs';

@@ -1,8 +1,8 @@
 /**
- * Every sentence tier 2 can write (SPEC §7), in one module so that the guardrail test can
+ * Every sentence tier 2 can write, in one module so that the guardrail test can
  * enumerate them: probabilistic language only, no guarantees, no recommended actions, no
- * processor rule stated as fact. The `high` band and the first two driver sentences are the
- * seed's, verbatim; the rest are ours in the same voice.
+ * processor rule stated as fact. The `high` band and the first two driver sentences are part of
+ * the documented contract, verbatim; the rest are written in the same voice.
  */
 import { RISK_DRIVERS } from '../risk-terms.js';
 import type { Band, RiskDriver, RiskDriverOrStatus, Trajectory } from '../risk-terms.js';

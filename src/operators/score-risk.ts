@@ -1,5 +1,5 @@
 /**
- * `scoreRisk`: the risk stage of the pipeline (SPEC §6).
+ * `scoreRisk`: the risk stage of the pipeline.
  */
 import { defer, map } from 'rxjs';
 import type { OperatorFunction } from 'rxjs';

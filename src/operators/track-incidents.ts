@@ -1,5 +1,5 @@
 /**
- * `trackIncidents`: per-processor risk incidents from per-event risk (SPEC §9). One incident per
+ * `trackIncidents`: per-processor risk incidents from per-event risk. One incident per
  * processor at a time, never one warning per event:
  *
  *   low ──(band ≥ elevated)──▶ OPEN ──(band above peak)──▶ escalate ─┐
@@ -20,7 +20,7 @@ export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 export const INCIDENT_TRANSITION_KINDS = ['open', 'escalate', 'update', 'resolve'] as const;
 export type IncidentTransitionKind = (typeof INCIDENT_TRANSITION_KINDS)[number];
 
-/** The incident part of a warning (SPEC §9), in wire order. The store adds the `outcome_*` fields. */
+/** The incident part of a warning, in wire order. The store adds the `outcome_*` fields. */
 export interface Incident {
   readonly warning_id: string;
   /** The event that opened the incident. */

@@ -1,6 +1,6 @@
 /**
  * Incident alerts to a Slack incoming webhook and/or a generic webhook, through an outbox in Redis
- * (SPEC §9): `enqueue` stores each alert under a stable id with the batch's transitions, a loop
+ *: `enqueue` stores each alert under a stable id with the batch's transitions, a loop
  * delivers what is due, retries failures with exponential backoff, and marks the alert done.
  * At least once: an alert leaves the outbox only after a 2xx (or a permanent 4xx); a crash
  * mid-delivery re-sends it after its lease. Never twice on purpose: the id is derived from the

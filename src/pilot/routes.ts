@@ -1,5 +1,5 @@
 /**
- * Pilot mode routes (SPEC §9): the warnings API behind bearer auth, outcome annotations, and the
+ * Pilot mode routes: the warnings API behind bearer auth, outcome annotations, and the
  * dashboard page, which loads without a key and then asks for one. Nothing is registered when
  * pilot mode is off, so every path answers the root's 404.
  */
@@ -39,7 +39,7 @@ export interface PilotRoutesOptions {
   readonly publicDir?: string;
 }
 
-/** Clock skew tolerated on `observed_at`, as for events (SPEC §3's default). */
+/** Clock skew tolerated on `observed_at`, as for events. */
 const FUTURE_SKEW_MS = 300_000;
 const DEFAULT_LIMIT = 50;
 

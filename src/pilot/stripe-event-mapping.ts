@@ -14,7 +14,7 @@ export type StripeMapping =
 
 const IGNORED: StripeMapping = { kind: 'ignored' };
 
-/** Identifiers never leave in clear (SPEC §1): sha256, hex. */
+/** Identifiers never leave in clear: sha256, hex. */
 export function hashId(id: string): string {
   return createHash('sha256').update(id).digest('hex');
 }

@@ -1,5 +1,5 @@
 /**
- * Stripe (SPEC §9): `POST /v1/webhooks/stripe` verifies the signature over the raw body, hands
+ * Stripe: `POST /v1/webhooks/stripe` verifies the signature over the raw body, hands
  * payment events to ingest (deduplicated there by the Stripe event id, so a redelivery is
  * exported once) and records enforcement-like events as outcomes on the Stripe warning, through
  * the same recorder as the manual route. `POST /checkout` creates a Checkout Session.

@@ -1,6 +1,6 @@
 /**
  * The warning store: incidents and their outcomes in Redis, bounded, retained, indexed by time,
- * processor and status, surviving restarts (SPEC §9).
+ * processor and status, surviving restarts.
  *
  * Layout under `<keyPrefix>pilot:`
  *   w:<id>                 hash  i = incident JSON, o = outcome JSON, p/s/m = processor, status, index member

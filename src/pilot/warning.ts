@@ -1,5 +1,5 @@
 /**
- * The warning as users see it (SPEC §9): an incident plus the outcome someone observed.
+ * The warning as users see it: an incident plus the outcome someone observed.
  * Shared by the warning store, the pilot and Stripe routes and the outcome recorder.
  */
 import { copyIncident, type Incident } from '../operators/track-incidents.js';

@@ -1,5 +1,5 @@
 /**
- * The Risk Intelligence API as a Fastify plugin (SPEC §10). The composition root installs the
+ * The Risk Intelligence API as a Fastify plugin. The composition root installs the
  * error contract first (`installErrorHandling`) and then registers this plugin; every failure
  * here is a thrown PayFluxError rendered by that handler.
  *

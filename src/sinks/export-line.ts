@@ -1,5 +1,5 @@
 /**
- * The export line (SPEC §8): one JSON object per event, serialised by a precompiled
+ * The export line: one JSON object per event, serialised by a precompiled
  * fast-json-stringify schema. Field order is the contract's: identity, event fields, stream
  * bookkeeping, then risk and tier fields. Absent optional fields are omitted.
  */

@@ -1,5 +1,5 @@
 /**
- * The NDJSON exporter: stdout, a file, or both (SPEC §8).
+ * The NDJSON exporter: stdout, a file, or both.
  *
  * - One write per batch per destination: the batch's lines as one buffer of UTF-8, encoded
  *   once for every destination and reused for the next batch once they all settled.

@@ -29,7 +29,7 @@ export interface Scenario {
   readonly expect: Expectations;
 }
 
-/** No false-positive episodes are judged before this (SPEC: 6-minute warm-up). */
+/** No false-positive episodes are judged before this: a 6-minute warm-up. */
 export const WARMUP_SEC = 360;
 /** An episode is elevated-or-worse lasting longer than this. */
 export const EPISODE_SEC = 20;

@@ -1,7 +1,7 @@
 /**
  * Turns one processor's window state into the `RiskAssessment` stamped on an envelope: the
  * model's score rounded to two decimals, the band of that rounded score, the drivers, and the
- * failure-rate trajectory (SPEC §6).
+ * failure-rate trajectory.
  */
 import type { Band, RiskDriverOrStatus, Trajectory } from '../../risk-terms.js';
 import type { RiskAssessment } from '../../pipeline/types.js';
@@ -47,7 +47,7 @@ export function assessRisk(
   const band = bandOf(score, thresholds);
   const mask = model.driverMask(components, score, thresholds[0]) & (DRIVER_LISTS.length - 1);
   const drivers = DRIVER_LISTS[mask] ?? INSUFFICIENT;
-  // Trajectory: current failure rate over the window baseline (SPEC §6). "Current" is the last
+  // Trajectory: current failure rate over the window baseline. "Current" is the last
   // 10 s of event time: the watermark's bucket plus the share of the previous bucket those 10 s
   // still cover; a bare current bucket would judge the first handful of events after every
   // bucket boundary (one failure out of two reads as 50%). The baseline is every other bucket

@@ -1,5 +1,5 @@
 /**
- * The original PayFlux weights (SPEC §6), kept bit-for-bit so old dashboards and the reference
+ * The original PayFlux weights, kept bit-for-bit so old dashboards and the reference
  * vectors still hold:
  *
  *   0.25·failRate + 0.20·min(1, avgRetry/3) + 0.15·timeoutMix

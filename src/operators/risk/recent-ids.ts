@@ -3,7 +3,7 @@
  * (a reclaim, a re-read of the pending list, the overlap between a restart's rebuild and the
  * group's pending entries) is not counted twice.
  *
- * Choice (SPEC §6 "a redelivered entry is not counted twice"): stream ids only grow in the order
+ * Choice ("a redelivered entry is not counted twice"): stream ids only grow in the order
  * the group delivers new entries, so an id above the highest one counted so far is new — one
  * string comparison, no bookkeeping beyond remembering it. Only an id at or below that mark can
  * be a repeat; it is looked up among the last `capacity` ids counted. A ring records every
@@ -13,8 +13,7 @@
  * The ring keeps each id's two numbers (decode read them: `Envelope.idMs`, `idSeq`), not its
  * string. A ring of 65,536 strings kept every id alive for the last 65,536 events — about two
  * seconds at 30k events/s, long enough for the young generation to promote nearly all of
- * them — and that promoted garbage raised the soak's RSS by ~30 MB (bench/README.md, fourth
- * session). Ids of any other shape (tests, other producers' explicit ids) keep their string in
+ * them — and that promoted garbage raised the soak's RSS by ~30 MB. Ids of any other shape (tests, other producers' explicit ids) keep their string in
  * a side map, keyed by ring slot.
  *
  *   ring (capacity 8):   ms  [ 9 | 10 | 3 | 4 | 5 | 6 | 7 | 8 ]

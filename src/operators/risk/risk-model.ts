@@ -1,5 +1,5 @@
 /**
- * The contract both risk models implement, and the pieces of SPEC §6 they share: bands from the
+ * The contract both risk models implement, and the pieces they share: bands from the
  * rounded score, drivers in contractual order, the precomputed driver lists.
  */
 import { RISK_DRIVERS } from '../../risk-terms.js';

@@ -1,5 +1,5 @@
 /**
- * Stale consumers (SPEC §5): removed once idle with nothing pending, never while they hold
+ * Stale consumers: removed once idle with nothing pending, never while they hold
  * entries, never ourselves. Against a real redis-server.
  */
 import { describe, expect, it } from 'vitest';

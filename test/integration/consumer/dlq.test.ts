@@ -1,5 +1,5 @@
 /**
- * Poison entries (SPEC §5): an entry that cannot be decoded, or that has been delivered more
+ * Poison entries: an entry that cannot be decoded, or that has been delivered more
  * than PAYFLUX_MAX_DELIVERIES times, goes to the dead-letter stream with
  * `data, original_id, reason, timestamp` and is acknowledged; `payflux dlq list|replay|purge`
  * handle them. Real process, real redis-server; poison entries are written with ioredis.

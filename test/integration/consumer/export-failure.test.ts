@@ -1,5 +1,5 @@
 /**
- * A failing export destination (SPEC §13): no ack, no stall, health says so, and everything is
+ * A failing export destination: no ack, no stall, health says so, and everything is
  * exported once the destination recovers. Real process, real redis-server, real file errors
  * (tests run as root, so permissions cannot make a file unwritable: /dev/full gives ENOSPC on
  * every write, and a path under a regular file gives ENOTDIR on open).

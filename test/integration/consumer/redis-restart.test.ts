@@ -1,5 +1,5 @@
 /**
- * Redis restarted under the consumer (SPEC §13): with AOF nothing accepted is lost; without
+ * Redis restarted under the consumer: with AOF nothing accepted is lost; without
  * persistence the consumer group is gone after the restart and must come back by itself, or
  * nothing accepted afterwards would ever be exported. Each test owns its redis-server.
  */

@@ -73,7 +73,7 @@ describe('warning store', () => {
     });
   });
 
-  it('keeps the JSON fields of SPEC §9 in order', async () => {
+  it('keeps the warning JSON fields in their documented order', async () => {
     const { store } = open(testPrefix());
     await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:evt_a' }))]);
     const w = await store.get('stripe:evt_a');

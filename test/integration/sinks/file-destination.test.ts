@@ -1,7 +1,7 @@
 /**
  * The file destination on real files. Writes go through the thread pool, so a slow reader of a
  * FIFO (PAYFLUX_EXPORT_FILE may name one for a shipper) never blocks the event loop that also
- * serves HTTP. Writing regular files synchronously was measured and not kept (bench/README.md).
+ * serves HTTP; regular files take the same path, since a synchronous write holds the event loop.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';

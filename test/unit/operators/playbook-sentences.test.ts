@@ -11,7 +11,7 @@ import {
 import { DRIVER_LISTS } from '../../../src/operators/risk/risk-model.js';
 import { BANDS, RISK_DRIVERS, TRAJECTORIES } from '../../../src/risk-terms.js';
 
-/** No guarantees, no recommended actions, no decisions, no processor rule stated as fact (SPEC §7). */
+/** No guarantees, no recommended actions, no decisions, no processor rule stated as fact. */
 const FORBIDDEN =
   /\b(will|won't|must|should|shall|guarantees?|guaranteed|recommend\w*|always|never|certainly|definitely|you|your|consider|contact|switch|pause|stop|reduce|avoid|ensure)\b/i;
 const PROBABILISTIC = /\b(typically|commonly|often)\b/;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, resolveLimits } from '../../../src/risk-api/limits.js';
 
 describe('resolveLimits', () => {
-  it('defaults to the SPEC §10 tiers and cache lifetimes', () => {
+  it('defaults to the documented tiers and cache lifetimes', () => {
     const l = resolveLimits();
     expect(l.tiers).toEqual({
       ANONYMOUS: { perMinute: 1, capacity: 3 },

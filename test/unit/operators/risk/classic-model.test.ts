@@ -12,7 +12,7 @@ function scoreAll(s: RiskScorer, envs: Envelope[]) {
   return envs.at(-1)!.risk!;
 }
 
-describe('classic model: SPEC §6 reference vectors', () => {
+describe('classic model: the reference vectors', () => {
   it('says insufficient_data with score 0 for a window of 4 events', () => {
     const a = scoreAll(classic(), inBucket(0, 4, { category: 'card_declined' }));
     expect(a).toEqual({
