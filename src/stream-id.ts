@@ -3,7 +3,7 @@
  *
  * The reader reads each id's numbers once (it needs the milliseconds anyway, as the time the
  * entry was stored) and they travel with the entry, so that the risk window's redelivery ring
- * can keep numbers instead of the id strings (operators/recent-ids.ts) without reading the
+ * can keep numbers instead of the id strings (operators/risk/recent-ids.ts) without reading the
  * ~15 digits again: ~30–60 ns an id on the benchmark VM. Pure; shared by buffer/ and operators/.
  */
 

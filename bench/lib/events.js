@@ -6,7 +6,7 @@
  * copy and a few thousand byte writes, which keeps the load generator (it shares the 2 cores
  * with PayFlux and Redis) as cheap as we can make it.
  *
- * Field order is `toPaymentEvent`'s (src/events.ts) and absent fields are omitted, so the wire
+ * Field order is `toPaymentEvent`'s (src/events/payment-event.ts) and absent fields are omitted, so the wire
  * JSON of one event is byte for byte what PayFlux stores in the stream's `e` field.
  */
 import { randomBytes } from 'node:crypto';

@@ -33,7 +33,7 @@ export interface Envelope {
   readonly id: string;
   /**
    * The id's two numbers (1700000000000 and 0), read once by decode so that the risk window's
-   * redelivery ring stores numbers, not strings (operators/recent-ids.ts). Leave them out, or
+   * redelivery ring stores numbers, not strings (operators/risk/recent-ids.ts). Leave them out, or
    * -1, and the window reads them from `id`.
    */
   readonly idMs?: number;
@@ -41,7 +41,7 @@ export interface Envelope {
   readonly event: PaymentEvent;
   /**
    * The event's JSON members exactly as stored, when the export line may splice them in
-   * verbatim (`eventMembers` in events.ts); undefined means serialise `event` instead.
+   * verbatim (`eventMembers` in events/stored-form.ts); undefined means serialise `event` instead.
    */
   readonly eventJson: string | undefined;
   /** `event_timestamp` as epoch milliseconds. */
