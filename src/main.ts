@@ -32,7 +32,10 @@ import { riskApiRoutes } from './risk-api/routes.js';
 
 export interface StartOptions {
   readonly logger?: Logger;
-  /** Where export lines go for `stdout` mode (tests pass their own stream). Its write callback must mean the chunk was consumed: the exporter reuses the buffer (see createLineEncoder). */
+  /**
+   * Where export lines go for `stdout` mode (tests pass their own stream). Its write callback
+   * must mean the chunk was consumed: the exporter reuses the buffer (see createLineEncoder).
+   */
   readonly stdout?: NodeJS.WritableStream;
   /** Listen at all (false: build only, for inject()). Default true. */
   readonly listen?: boolean;
