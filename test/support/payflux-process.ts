@@ -5,7 +5,7 @@
  * restarted with the same environment (same port, so producers keep their URL).
  *
  * Also: the CLI for one-shot commands, an event factory, a producer that keeps posting batches
- * and records which event ids were accepted, and polling helpers (no fixed sleeps).
+ * and records which event ids were accepted, and probes of its state.
  *
  * Needs `dist/` built (`npm test` builds it in pretest; `npx tsc -p tsconfig.build.json`).
  */
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis as IORedis, type Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { delay, poll } from './poll.js';
 import { freePort, startRedis, type RedisServer } from './redis-server.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -163,21 +164,19 @@ export async function startPayflux(env: PayfluxEnv, o: StartOptions = {}): Promi
       if (stderr.length > 20_000) stderr.splice(0, stderr.length - 10_000);
     });
     if (o.noWait) return;
-    const deadline = Date.now() + (o.readyTimeoutMs ?? 15_000);
     let exited: Exit | undefined;
     void exit.then((e) => (exited = e));
-    for (;;) {
-      if (exited)
-        throw new Error(`payflux exited (${JSON.stringify(exited)}) before it was healthy:\n${stderr.join('\n')}`);
-      try {
-        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-        if (res.status === 200 && listening) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`payflux did not become healthy:\n${stderr.join('\n')}`);
-      await delay(50);
-    }
+    await poll(
+      'payflux to become healthy',
+      async () => {
+        if (exited)
+          throw new Error(`payflux exited (${JSON.stringify(exited)}) before it was healthy:\n${stderr.join('\n')}`);
+        const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+        return res?.status === 200 && listening;
+      },
+      (healthy) => healthy,
+      { timeoutMs: o.readyTimeoutMs ?? 15_000, context: () => stderr.join('\n') },
+    );
   };
   await spawnOne();
 
@@ -357,30 +356,6 @@ export function startProducer(
 }
 
 // ---- polling and inspection -------------------------------------------------------------------
-
-export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Poll `probe` every `everyMs` until `done(value)`; returns the last value. On timeout throws,
- * naming `what` and showing the last value (and `context()`, e.g. the process's logs).
- */
-export async function waitUntil<T>(
-  what: string,
-  probe: () => T | Promise<T>,
-  done: (v: T) => boolean,
-  o: { timeoutMs?: number; everyMs?: number; context?: () => string } = {},
-): Promise<T> {
-  const deadline = Date.now() + (o.timeoutMs ?? 10_000);
-  for (;;) {
-    const v = await probe();
-    if (done(v)) return v;
-    if (Date.now() > deadline) {
-      const shown = typeof v === 'object' ? JSON.stringify(v)?.slice(0, 500) : String(v);
-      throw new Error(`timed out waiting for ${what}; last: ${shown}${o.context ? `\n${o.context()}` : ''}`);
-    }
-    await delay(o.everyMs ?? 50);
-  }
-}
 
 export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });

@@ -1,13 +1,12 @@
 /**
- * Stale consumers (SPEC §5): removed once idle with nothing pending, never while they hold
+ * Stale consumers: removed once idle with nothing pending, never while they hold
  * entries, never ourselves. Against a real redis-server.
  */
 import { describe, expect, it } from 'vitest';
 import { redisSuite, testBuffer } from '../../support/buffer.js';
+import { delay } from '../../support/poll.js';
 
 const suite = redisSuite();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('removeIdleConsumers', () => {
   it('removes idle consumers with nothing pending and keeps busy ones and ourselves', async () => {
@@ -20,7 +19,7 @@ describe('removeIdleConsumers', () => {
     const self = await b.openReader('self');
     expect(await self.read(10, 10)).toEqual([]);
     // Idle over 500 ms for the three above; `fresh` would need a 500 ms stall to look idle.
-    await sleep(650);
+    await delay(650);
     const fresh = await b.openReader('fresh');
     expect(await fresh.read(10, 10)).toEqual([]);
 

@@ -19,8 +19,8 @@ import {
   runCli,
   sendEvents,
   startPayflux,
-  waitUntil,
 } from '../../support/payflux-process.js';
+import { poll } from '../../support/poll.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -74,8 +74,8 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
 
     const pf = await startPayflux(env);
     const live = await sendEvents(pf.url, 50, idFactory());
-    await waitUntil('everything acknowledged', () => groupState(redis, env), drained, { context: pf.stderrTail });
-    await waitUntil(
+    await poll('everything acknowledged', () => groupState(redis, env), drained, { context: pf.stderrTail });
+    await poll(
       'every export line read',
       () => pf.lines.length,
       (n) => n >= live.length + 1,
@@ -123,7 +123,7 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
       new Date().toISOString(),
     );
     const garbageId = await redis.xadd(s, '*', 'e', 'garbage');
-    await waitUntil(
+    await poll(
       'the garbage dead-lettered',
       () => redis.xlen(env.PAYFLUX_DLQ_STREAM),
       (n) => n === 2,
@@ -144,13 +144,13 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     const replay = await runCli(['dlq', 'replay'], env);
     expect(replay).toMatchObject({ code: 0, stdout: '' });
     expect(replay.stderr).toContain('replayed 2 entries');
-    await waitUntil(
+    await poll(
       'the parked event exported',
       () => pf.exported().map((l) => l.event_id),
       (ids) => ids.includes(parked.event_id),
       { context: pf.stderrTail },
     );
-    await waitUntil('everything acknowledged', () => groupState(redis, env), drained);
+    await poll('everything acknowledged', () => groupState(redis, env), drained);
     const after = jsonLines<DlqLine>((await runCli(['dlq', 'list'], env)).stdout);
     expect(after.map((l) => [l.reason, l.data])).toEqual([['decode_error', 'garbage']]);
     expect(after[0]?.original_id).not.toBe(garbageId);

@@ -19,9 +19,9 @@ import {
   readExportFile,
   sendEvents,
   startPayflux,
-  waitUntil,
   consumerSuite,
 } from '../../support/payflux-process.js';
+import { poll } from '../../support/poll.js';
 
 const suite = consumerSuite();
 
@@ -39,7 +39,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
 
     // Delivered, not acknowledged: the batch in flight sits in the consumer's pending list, and
     // nothing more is read while it is stuck (one batch in flight: the rest stays undelivered).
-    const held = await waitUntil(
+    const held = await poll(
       'the batch delivered and held',
       () => groupState(suite.redis, env),
       (s) => s.pending > 0 && s.pending + s.lag === ids.length,
@@ -48,7 +48,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect(Object.values(held.consumers)).toEqual([held.pending]);
 
     // Once failing for longer than PAYFLUX_EXPORT_STALE_SEC, health and readiness say so.
-    const health = await waitUntil(
+    const health = await poll(
       '/export/health 503',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.status === 503,
@@ -69,7 +69,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     ).toBeGreaterThanOrEqual(2);
     expect(pf.alive()).toBe(true);
     // The gauges (refreshed every 2 s) and /ready show the same backlog: pending vs undelivered.
-    await waitUntil(
+    await poll(
       'pending and lag gauges',
       async () => [
         await metric(pf.url, 'payflux_pending_messages'),
@@ -89,7 +89,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
 
     // The path becomes writable: the retried batch lands in the file, then it is acked.
     unlinkSync(file);
-    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, {
+    await poll('pending drained', () => groupState(suite.redis, env), drained, {
       timeoutMs: 10_000,
       context: pf.stderrTail,
     });
@@ -97,7 +97,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect([...countIds(fileIds)]).toEqual(ids.map((id) => [id, 1]));
     // In `both` mode stdout succeeded on the first attempt; the retries did not repeat it.
     expect([...countIds(pf.exported().map((l) => l.event_id))]).toEqual(ids.map((id) => [id, 1]));
-    const recovered = await waitUntil(
+    const recovered = await poll(
       '/export/health 200',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.status === 200,
@@ -122,7 +122,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 400, idFactory());
     // Retention runs every 100 ms; over the cap it reports instead of dropping.
-    await waitUntil(
+    await poll(
       'the backlog reported over the cap',
       () => metric(pf.url, 'payflux_stream_over_cap_messages'),
       (n) => n >= 250,
@@ -132,7 +132,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect(pf.stderrTail()).toContain('stream_backlog_over_cap_not_trimmed');
 
     unlinkSync(file);
-    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, {
+    await poll('pending drained', () => groupState(suite.redis, env), drained, {
       timeoutMs: 10_000,
       context: pf.stderrTail,
     });
@@ -140,7 +140,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
       ids.map((id) => [id, 1]),
     );
     // Once acknowledged, the entries are trimmed back towards the cap.
-    await waitUntil(
+    await poll(
       'trimmed after the export',
       () => suite.redis.xlen(env.PAYFLUX_STREAM),
       (n) => n <= 150,
@@ -155,7 +155,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 20, idFactory());
-    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
+    await poll('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
 
     const lines = readExportFile(file);
     expect(lines.slice(0, 2)).toEqual(['{"type":"payment_event","event_id":"whole"}', torn]);
@@ -175,13 +175,13 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 100, idFactory());
 
-    await waitUntil(
+    await poll(
       'the batch held',
       () => groupState(suite.redis, env),
       (s) => s.pending === ids.length,
       { context: pf.stderrTail },
     );
-    const health = await waitUntil(
+    const health = await poll(
       '/export/health 503',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.status === 503,
@@ -192,7 +192,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
 
     rmSync(parent);
     mkdirSync(parent);
-    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, {
+    await poll('pending drained', () => groupState(suite.redis, env), drained, {
       timeoutMs: 10_000,
       context: pf.stderrTail,
     });
@@ -212,7 +212,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
       PAYFLUX_EXPORT_STALE_SEC: '1',
     });
     const pf = await startPayflux(env);
-    const failing = await waitUntil(
+    const failing = await poll(
       '/export/health 503 with no traffic',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.status === 503,
@@ -227,7 +227,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
 
     rmSync(parent);
     mkdirSync(parent);
-    const healthy = await waitUntil(
+    const healthy = await poll(
       '/export/health 200 with no traffic',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.status === 200,

@@ -19,9 +19,9 @@ import {
   runCli,
   sendEvents,
   startPayflux,
-  waitUntil,
   consumerSuite,
 } from '../../support/payflux-process.js';
+import { poll } from '../../support/poll.js';
 
 const suite = consumerSuite();
 
@@ -44,7 +44,7 @@ describe('stdout export', { timeout: 30_000 }, () => {
     const sentAt = Date.now();
     const res = await postOne(pf.url, first);
     expect(res.status).toBe(202);
-    await waitUntil(
+    await poll(
       'the export line',
       () => pf.lines.length,
       (n) => n >= 1,
@@ -59,13 +59,13 @@ describe('stdout export', { timeout: 30_000 }, () => {
     expect(dup.headers.get('payflux-duplicate')).toBe('true');
     const second = makeEvent(nextId());
     expect((await postOne(pf.url, second)).status).toBe(202);
-    await waitUntil(
+    await poll(
       'the second line',
       () => pf.lines.length,
       (n) => n >= 2,
       { context: pf.stderrTail },
     );
-    await waitUntil('the group drained', () => groupState(suite.redis, env), drained);
+    await poll('the group drained', () => groupState(suite.redis, env), drained);
 
     const lines = pf.exported();
     expect(lines.map((l) => l.event_id)).toEqual([first.event_id, second.event_id]);
@@ -103,7 +103,7 @@ describe('stdout export', { timeout: 30_000 }, () => {
     const event = makeEvent(idFactory()());
     await suite.redis.xadd(env.PAYFLUX_STREAM, '1-1', 'e', JSON.stringify(event));
     const pf = await startPayflux(env);
-    await waitUntil(
+    await poll(
       'the export line',
       () => pf.lines.length,
       (n) => n >= 1,
@@ -128,10 +128,10 @@ describe('stdout export', { timeout: 30_000 }, () => {
     const pf = await startPayflux(env);
 
     const ids = await sendEvents(pf.url, 50, idFactory());
-    await waitUntil('the batch acknowledged while the export fails', () => groupState(suite.redis, env), drained, {
+    await poll('the batch acknowledged while the export fails', () => groupState(suite.redis, env), drained, {
       context: pf.stderrTail,
     });
-    const health = await waitUntil(
+    const health = await poll(
       'the export failure reported',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.body.destinations !== undefined && JSON.stringify(h.body).includes('ENOSPC'),
@@ -141,7 +141,7 @@ describe('stdout export', { timeout: 30_000 }, () => {
 
     // The export keeps being retried: once the path is writable the acknowledged batch comes out.
     unlinkSync(file);
-    const lines = await waitUntil(
+    const lines = await poll(
       'the export after recovery',
       () => readExportFile(file),
       (l) => l.length >= ids.length,
@@ -158,7 +158,7 @@ describe('memory buffer', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(suite.server, { PAYFLUX_BUFFER: 'memory', REDIS_ADDR: '' });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 300, idFactory());
-    await waitUntil(
+    await poll(
       'the export',
       () => pf.lines.length,
       (n) => n >= ids.length,
@@ -187,7 +187,7 @@ describe('payflux replay --since', { timeout: 30_000 }, () => {
     );
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 120, idFactory(), 60);
-    await waitUntil(
+    await poll(
       'the live export',
       () => pf.lines.length,
       (n) => n >= ids.length + 1,

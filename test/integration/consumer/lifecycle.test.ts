@@ -18,10 +18,10 @@ import {
   sendEvents,
   startPayflux,
   startProducer,
-  waitUntil,
   type ExportLine,
   consumerSuite,
 } from '../../support/payflux-process.js';
+import { poll } from '../../support/poll.js';
 
 const suite = consumerSuite();
 
@@ -48,7 +48,7 @@ describe('signals under load', { timeout: 30_000 }, () => {
     const pf = await startPayflux(env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
 
-    await waitUntil(
+    await poll(
       'traffic flowing into the file',
       () => readExportFile(file).length,
       (n) => n >= 200,
@@ -56,21 +56,21 @@ describe('signals under load', { timeout: 30_000 }, () => {
     );
     renameSync(file, `${file}.1`); // what logrotate does first
     pf.signal('SIGHUP');
-    await waitUntil(
+    await poll(
       'the new file in use',
       () => readExportFile(file).length,
       (n) => n >= 200,
       { context: pf.stderrTail },
     );
     const sentBefore = producer.accepted.length;
-    await waitUntil(
+    await poll(
       'more traffic',
       () => producer.accepted.length,
       (n) => n >= sentBefore + 200,
     );
     await producer.stop();
     expect(producer.failures).toBe(0);
-    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
+    await poll('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
 
     const rotated = readExportFile(`${file}.1`).map(parseExportLine);
     const current = readExportFile(file).map(parseExportLine);
@@ -93,7 +93,7 @@ describe('signals under load', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(suite.server);
     const pf = await startPayflux(env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
-    await waitUntil(
+    await poll(
       'traffic flowing',
       () => pf.lines.length,
       (n) => n >= 500,
@@ -118,8 +118,8 @@ describe('signals under load', { timeout: 30_000 }, () => {
     expect([...countIds([...exportedFirst, ...waiting])].sort()).toEqual(producer.accepted.map((id) => [id, 1]).sort());
 
     await pf.restart();
-    await waitUntil('the rest exported', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
-    await waitUntil(
+    await poll('the rest exported', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
+    await poll(
       'all lines read',
       () => pf.lines.length,
       (n) => n >= producer.accepted.length,
@@ -139,7 +139,7 @@ describe('signals under load', { timeout: 30_000 }, () => {
     });
     const pf = await startPayflux(env);
     const ids = await sendEvents(pf.url, 100, idFactory(), 100);
-    await waitUntil(
+    await poll(
       'the batch held',
       () => groupState(suite.redis, env),
       (s) => s.pending === ids.length,
@@ -177,7 +177,7 @@ describe('signals under load', { timeout: 30_000 }, () => {
         return producers.flatMap((p) => p.unconfirmed);
       },
     };
-    await waitUntil(
+    await poll(
       'traffic flowing into the file',
       () => readExportFile(file).length,
       (n) => n >= 1000,
@@ -187,14 +187,14 @@ describe('signals under load', { timeout: 30_000 }, () => {
     expect((await pf.stop('SIGKILL')).signal).toBe('SIGKILL');
     const acceptedAtKill = producer.accepted.length;
     await pf.restart();
-    await waitUntil(
+    await poll(
       'traffic accepted again',
       () => producer.accepted.length,
       (n) => n >= acceptedAtKill + 300,
       { context: pf.stderrTail },
     );
     await Promise.all(producers.map((p) => p.stop()));
-    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, {
+    await poll('the group drained', () => groupState(suite.redis, env), drained, {
       timeoutMs: 10_000,
       context: pf.stderrTail,
     });
@@ -222,7 +222,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
     let pf: Awaited<ReturnType<typeof startPayflux>>;
     try {
       pf = await startPayflux(env, { noWait: true });
-      await waitUntil(
+      await poll(
         'start() retrying Redis',
         () => logged(pf, 'redis_unreachable'),
         (n) => n >= 1,
@@ -230,7 +230,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
       );
       pf.signal('SIGHUP');
       const seen = logged(pf, 'redis_unreachable');
-      await waitUntil(
+      await poll(
         'another attempt after the signal',
         () => logged(pf, 'redis_unreachable'),
         (n) => n > seen,
@@ -241,7 +241,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
     } finally {
       await suite.server.start();
     }
-    await waitUntil(
+    await poll(
       'healthy',
       () =>
         getJson(`${pf.url}/health`).then(
@@ -252,7 +252,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
       { context: () => pf.stderrTail() },
     );
     // The keys are in the process environment, so the deferred reload finds them unchanged.
-    await waitUntil(
+    await poll(
       'the deferred reload',
       () => logged(pf, 'api_keys_unchanged'),
       (n) => n === 1,
@@ -267,7 +267,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
     const pf = await startPayflux(env, { cwd });
     await sendEvents(pf.url, 20, idFactory());
-    await waitUntil(
+    await poll(
       'the first lines',
       () => readExportFile(file).length,
       (n) => n === 20,
@@ -277,7 +277,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
     mkdirSync(join(cwd, '.env')); // reading it now fails (EISDIR)
     renameSync(file, `${file}.1`);
     pf.signal('SIGHUP');
-    await waitUntil(
+    await poll(
       'the reload refused and the file reopened',
       () => [logged(pf, 'reload_failed_keeping_old_keys'), logged(pf, 'export_file_reopened')],
       ([a, b]) => a === 1 && b === 1,
@@ -287,7 +287,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
 
     const after = await sendEvents(pf.url, 20, idFactory());
     expect(after).toHaveLength(20);
-    await waitUntil(
+    await poll(
       'the next lines in the new file',
       () => readExportFile(file).length,
       (n) => n === 20,

@@ -17,9 +17,9 @@ import {
   readExportFile,
   sendEvents,
   startPayflux,
-  waitUntil,
   consumerSuite,
 } from '../../support/payflux-process.js';
+import { poll } from '../../support/poll.js';
 
 const suite = consumerSuite();
 
@@ -37,7 +37,7 @@ describe('reclaim', { timeout: 30_000 }, () => {
     });
     const a = await startPayflux(envA);
     const ids = await sendEvents(a.url, 300, idFactory(), 300);
-    const held = await waitUntil(
+    const held = await poll(
       'A holding a batch',
       () => groupState(suite.redis, envA),
       (s) => (s.consumers['consumer-a'] ?? 0) > 0,
@@ -56,7 +56,7 @@ describe('reclaim', { timeout: 30_000 }, () => {
       PAYFLUX_CLAIM_IDLE_MS: '500',
     };
     const b = await startPayflux(envB);
-    const end = await waitUntil('B exported and acked everything', () => groupState(suite.redis, envB), drained, {
+    const end = await poll('B exported and acked everything', () => groupState(suite.redis, envB), drained, {
       timeoutMs: 10_000,
       context: b.stderrTail,
     });
@@ -80,7 +80,7 @@ describe('reclaim', { timeout: 30_000 }, () => {
     });
     const first = await startPayflux(env);
     const ids = await sendEvents(first.url, 100, idFactory(), 100);
-    await waitUntil(
+    await poll(
       'the batch held',
       () => groupState(suite.redis, env),
       (s) => s.consumers['consumer-fixed'] === ids.length,
@@ -91,7 +91,7 @@ describe('reclaim', { timeout: 30_000 }, () => {
     // Same name, working export; a reclaim could only take these entries after 60 s of idleness.
     const out = join(dir, 'out.ndjson');
     const again = await startPayflux({ ...env, PAYFLUX_EXPORT_FILE: out });
-    await waitUntil('its own pending entries exported', () => groupState(suite.redis, env), drained, {
+    await poll('its own pending entries exported', () => groupState(suite.redis, env), drained, {
       timeoutMs: 5000,
       context: again.stderrTail,
     });

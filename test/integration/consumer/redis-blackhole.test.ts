@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { event, post, startTestApp, waitFor, type TestApp } from '../../support/app.js';
+import { event, post, startTestApp, type TestApp } from '../../support/app.js';
+import { poll } from '../../support/poll.js';
 import { startBlackholeProxy, type BlackholeProxy } from '../../support/blackhole-proxy.js';
 import { startRedis, type RedisServer } from '../../support/redis-server.js';
 
@@ -31,7 +32,12 @@ describe('Redis gone silent', { timeout: 30_000 }, () => {
 
     const before = event();
     expect((await post(ingest, before)).status).toBe(202);
-    await waitFor(() => exported(before), 5000, 'the first event exported');
+    await poll(
+      'the first event exported',
+      () => exported(before),
+      (yes) => yes === true,
+      { timeoutMs: 5000 },
+    );
 
     proxy.cut();
     const during = event();
@@ -41,27 +47,31 @@ describe('Redis gone silent', { timeout: 30_000 }, () => {
     expect(Date.now() - started).toBeLessThan(1500);
 
     // The producer retries, as a 503 asks it to; once PayFlux has reconnected it is stored once.
-    const accepted = await waitFor(
-      async () => {
-        const r = await post(ingest, during);
-        return r.status === 202 ? r : undefined;
-      },
-      10_000,
+    const accepted = await poll(
       'ingest to accept again',
+      () => post(ingest, during),
+      (r) => r.status === 202,
+      { timeoutMs: 10_000 },
     );
     expect(accepted.status).toBe(202);
     const after = event();
     expect((await post(ingest, after)).status).toBe(202);
     // The reader's own watchdog (BLOCK time + 5 s) brings the export back.
-    await waitFor(() => exported(during) && exported(after), 15_000, 'export to resume');
+    await poll(
+      'export to resume',
+      () => exported(during) && exported(after),
+      (yes) => yes === true,
+      { timeoutMs: 15_000 },
+    );
     expect(app.lines.filter((l) => l.event_id === during.event_id)).toHaveLength(1);
     // And acknowledged: the acks go over the shared connection, reconnected too.
     const direct = new Redis(server.url);
     try {
-      await waitFor(
-        async () => ((await direct.xpending(app?.stream ?? '', 'payment_consumers'))[0] === 0 ? true : undefined),
-        10_000,
+      await poll(
         'nothing pending',
+        async () => (await direct.xpending(app?.stream ?? '', 'payment_consumers'))[0],
+        (pending) => pending === 0,
+        { timeoutMs: 10_000 },
       );
       expect(await direct.xlen(app.stream)).toBe(3);
     } finally {

@@ -17,8 +17,8 @@ import {
   sendEvents,
   startPayflux,
   startProducer,
-  waitUntil,
 } from '../../support/payflux-process.js';
+import { poll } from '../../support/poll.js';
 
 const servers: RedisServer[] = [];
 const clients: Redis[] = [];
@@ -43,7 +43,7 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(server);
     const pf = await startPayflux(env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
-    await waitUntil(
+    await poll(
       'traffic flowing',
       () => pf.lines.length,
       (n) => n >= 300,
@@ -53,14 +53,14 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
     const failuresBefore = producer.failures;
     await server.stop('SIGTERM');
     // The outage overlaps the traffic: ingest refuses while Redis is down.
-    await waitUntil(
+    await poll(
       'ingest refusing while Redis is down',
       () => producer.failures,
       (n) => n > failuresBefore,
     );
     await server.start();
     const acceptedAtRestart = producer.accepted.length;
-    await waitUntil(
+    await poll(
       'traffic accepted again',
       () => producer.accepted.length,
       (n) => n >= acceptedAtRestart + 300,
@@ -68,8 +68,8 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
     );
     await producer.stop();
     await redis.connect();
-    await waitUntil('the group drained', () => groupState(redis, env), drained, { context: pf.stderrTail });
-    await waitUntil(
+    await poll('the group drained', () => groupState(redis, env), drained, { context: pf.stderrTail });
+    await poll(
       'every accepted event on stdout',
       () => new Set(pf.lines.map((l) => parseExportLine(l).event_id)),
       (seen) => producer.accepted.every((id) => seen.has(id)),
@@ -92,7 +92,7 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
     const pf = await startPayflux(env);
     const nextId = idFactory();
     const before = await sendEvents(pf.url, 100, nextId);
-    await waitUntil(
+    await poll(
       'the first events exported',
       () => pf.lines.length,
       (n) => n >= before.length,
@@ -101,20 +101,20 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
 
     await server.stop('SIGTERM');
     await server.start(); // empty: no stream, no group
-    const after = await waitUntil(
+    const after = await poll(
       'ingest answering again',
       async () => sendEvents(pf.url, 100, nextId).catch(() => []),
       (ids) => ids.length > 0,
       { context: pf.stderrTail },
     );
-    await waitUntil(
+    await poll(
       'the new events exported',
       () => pf.lines.length,
       (n) => n >= before.length + after.length,
       { context: pf.stderrTail },
     );
     await redis.connect();
-    await waitUntil('the group drained', () => groupState(redis, env), drained);
+    await poll('the group drained', () => groupState(redis, env), drained);
     expect([...countIds(pf.exported().map((l) => l.event_id))].sort()).toEqual(
       [...before, ...after].map((id) => [id, 1]).sort(),
     );

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events/payment-event.js';
-import { appSuite, TEST_KEY, event, post, waitFor } from '../../support/app.js';
+import { appSuite, TEST_KEY, event, post } from '../../support/app.js';
+import { defined, poll } from '../../support/poll.js';
 
 const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' });
 
@@ -59,7 +60,9 @@ describe('single-event ingest', () => {
   it('exports the accepted event as one line', async () => {
     const e = event();
     await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
-    const line = await waitFor(() => suite.app.lines.find((l) => l.event_id === e.event_id), 3000, 'export line');
+    const line = await poll('the export line', () => suite.app.lines.find((l) => l.event_id === e.event_id), defined, {
+      timeoutMs: 3000,
+    });
     expect(line).toMatchObject({
       type: 'payment_event',
       event_id: e.event_id,

@@ -3,7 +3,8 @@ import pino from 'pino';
 import { loadConfig } from '../../../src/config.js';
 import { connectBuffer } from '../../../src/buffer/connect.js';
 import { freePort, testPrefix } from '../../support/redis-server.js';
-import { appSuite, event, post, startTestApp, waitFor } from '../../support/app.js';
+import { appSuite, event, post, startTestApp } from '../../support/app.js';
+import { defined, poll } from '../../support/poll.js';
 
 const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' }, { appendonly: true });
 
@@ -26,20 +27,19 @@ describe('when Redis goes away', () => {
 
     await suite.redis.start();
     // The client retries the refused event: it must be accepted (no dedup mark left behind).
-    const retried = await waitFor(
-      async () => {
-        const r = await post(`${suite.app.url}/v1/events/payment_exhaust`, during);
-        return r.status === 202 ? r : undefined;
-      },
-      10_000,
+    const retried = await poll(
       'ingest to recover',
+      () => post(`${suite.app.url}/v1/events/payment_exhaust`, during),
+      (r) => r.status === 202,
+      { timeoutMs: 10_000 },
     );
     expect(retried.headers.get('payflux-duplicate')).toBeNull();
     // AOF on: the event accepted before the outage survived it, and both get exported.
-    await waitFor(
-      () => [before, during].every((e) => suite.app.lines.some((l) => l.event_id === e.event_id)),
-      10_000,
+    await poll(
       'both exported',
+      () => [before, during].every((e) => suite.app.lines.some((l) => l.event_id === e.event_id)),
+      (both) => both,
+      { timeoutMs: 10_000 },
     );
   });
 
@@ -79,7 +79,9 @@ describe('choosing the buffer', () => {
       expect((await post(`${mem.url}/v1/events/payment_exhaust`, e)).status).toBe(202);
       expect((await post(`${mem.url}/v1/events/payment_exhaust`, e)).headers.get('payflux-duplicate')).toBe('true');
       expect(await (await fetch(`${mem.url}/ready`)).json()).toMatchObject({ buffer: 'memory', ready: true });
-      await waitFor(() => mem.lines.find((l) => l.event_id === e.event_id), 3000, 'export from memory buffer');
+      await poll('the export from the memory buffer', () => mem.lines.find((l) => l.event_id === e.event_id), defined, {
+        timeoutMs: 3000,
+      });
     } finally {
       await mem.close();
     }

@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
 import { createAlertSink, type AlertSink, type AlertSinkOptions } from '../../../src/pilot/alert-sink.js';
 import { incident, transition } from './fixtures.js';
+import { delay, poll } from '../../support/poll.js';
 
 /** A real receiver on 127.0.0.1 that answers each path with planned statuses, then 200. */
 interface Received {
@@ -210,10 +211,17 @@ describe('alert sink', () => {
     const { sink: s } = sink(testPrefix(), { now: Date.now, pollMs: 20 });
     s.start();
     await s.enqueue([opened('stripe:bg')]);
-    await expect.poll(() => received.length, { timeout: 2000, interval: 20 }).toBe(1);
+    expect(
+      await poll(
+        'the background delivery',
+        () => received.length,
+        (n) => n === 1,
+        { timeoutMs: 2000, everyMs: 20 },
+      ),
+    ).toBe(1);
     await s.close();
     await s.enqueue([opened('stripe:after-close')]);
-    await new Promise((r) => setTimeout(r, 100));
+    await delay(100); // five poll periods: a sink still running would have delivered by now
     expect(received).toHaveLength(1);
   });
 });

@@ -11,6 +11,7 @@ import { createOutcomeRecorder, type OutcomeAnnotationLine } from '../../../src/
 import { pilotRoutes } from '../../../src/pilot/routes.js';
 import { incident, transition } from './fixtures.js';
 import { API_KEY, authenticate, listen, type TestServer } from './app.js';
+import { poll } from '../../support/poll.js';
 
 let redisServer: RedisServer;
 let redis: Redis;
@@ -124,7 +125,13 @@ describe('pilot dashboard in headless Chromium', () => {
 
     await page.fill('#api-key', 'wrong-key');
     await page.click('#connect-button');
-    await expect.poll(() => page.locator('#key-error').textContent()).toContain('rejected');
+    const keyError = await poll(
+      'the wrong key refused',
+      () => page.locator('#key-error').textContent(),
+      (t) => t?.includes('rejected') === true,
+      { timeoutMs: 1000 },
+    );
+    expect(keyError).toContain('rejected');
 
     await page.fill('#api-key', API_KEY);
     await page.click('#connect-button');
@@ -141,9 +148,13 @@ describe('pilot dashboard in headless Chromium', () => {
     await row.locator('.outcome-type').selectOption('throttle');
     await row.locator('.outcome-notes').fill('Stripe rate limited the account');
     await row.locator('.record-outcome').click();
-    await expect
-      .poll(() => page.locator('tr[data-warning-id="stripe:evt_dash"] .outcome').textContent())
-      .toContain('throttle');
+    const outcome = await poll(
+      'the outcome shown',
+      () => page.locator('tr[data-warning-id="stripe:evt_dash"] .outcome').textContent(),
+      (t) => t?.includes('throttle') === true,
+      { timeoutMs: 1000 },
+    );
+    expect(outcome).toContain('throttle');
     expect(await page.locator('#status-line').textContent()).toContain('Outcome recorded');
 
     expect(await store.get('stripe:evt_dash')).toMatchObject({

@@ -4,7 +4,8 @@
  */
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { appSuite, waitFor } from '../../support/app.js';
+import { appSuite } from '../../support/app.js';
+import { defined, poll } from '../../support/poll.js';
 import { piFailed } from '../../support/stripe-events.js';
 
 const SECRET = 'whsec_test_secret_0123456789';
@@ -38,7 +39,9 @@ describe('Stripe payment events, end to end', () => {
     const res = await deliver(suite.app.url, piFailed('evt_stripe_e2e_1'));
     expect(res.status).toBe(200);
     expect(await metric(suite.app.url, 'payflux_events_by_processor_total{processor="stripe"}')).toBe(before + 1);
-    await waitFor(() => suite.app.lines.find((l) => l.event_id === 'evt_stripe_e2e_1'), 3000, 'export line');
+    await poll('the export line', () => suite.app.lines.find((l) => l.event_id === 'evt_stripe_e2e_1'), defined, {
+      timeoutMs: 3000,
+    });
     expect((await deliver(suite.app.url, piFailed('evt_stripe_e2e_1'))).status).toBe(200);
     expect(await metric(suite.app.url, 'payflux_ingest_duplicate_total')).toBeGreaterThanOrEqual(1);
   });

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events/payment-event.js';
-import { appSuite, post, waitFor } from '../../support/app.js';
+import { appSuite, post } from '../../support/app.js';
+import { poll } from '../../support/poll.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'payflux-backtest-'));
@@ -62,7 +63,12 @@ describe('backtest', () => {
       const res = await post(`${suite.app.url}/v1/events/batch`, events.slice(i, i + 500));
       expect(((await res.json()) as { accepted: number }).accepted).toBe(Math.min(500, events.length - i));
     }
-    await waitFor(() => (suite.app.lines.length >= events.length ? true : undefined), 15_000, 'live export');
+    await poll(
+      'the live export',
+      () => suite.app.lines.length,
+      (n) => n >= events.length,
+      { timeoutMs: 15_000 },
+    );
 
     const report = join(dir, 'report.json');
     const { stdout } = await run('node', ['dist/cli.js', 'backtest', file, '--report', report], {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events/payment-event.js';
+import { delay } from '../../support/poll.js';
 
 const run = promisify(execFile);
 
@@ -199,7 +200,7 @@ describe('backtest input decoding', () => {
     const exited = once(child, 'exit') as Promise<[number]>;
     // Let the pipe fill (64 KiB) and stay full for a while before reading anything.
     child.stdout.pause();
-    await new Promise((r) => setTimeout(r, 1500));
+    await delay(1500);
     const chunks: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => chunks.push(d));
     const ended = once(child.stdout, 'end');

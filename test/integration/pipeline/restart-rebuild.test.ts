@@ -1,7 +1,8 @@
 /** A restart rebuilds each processor's risk window from the stream, without exporting twice. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
-import { TEST_KEY, event, post, startTestApp, waitFor } from '../../support/app.js';
+import { TEST_KEY, event, post, startTestApp } from '../../support/app.js';
+import { defined, delay, poll } from '../../support/poll.js';
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -42,21 +43,27 @@ describe('restart', () => {
       }),
     );
     await post(`${first.url}/v1/events/batch`, events);
-    await waitFor(() => first.lines.length >= 80 || undefined, 5000, 'first export');
+    await poll(
+      'the first export',
+      () => first.lines.length,
+      (n) => n >= 80,
+      { timeoutMs: 5000 },
+    );
     const before = (await snapshot(first.url)).find((s) => s.processor === 'checkout');
     await first.close();
 
     const second = await startTestApp(redis.addr, env);
     try {
-      const after = await waitFor(
+      const after = await poll(
+        'the rebuilt window',
         async () => (await snapshot(second.url)).find((s) => s.processor === 'checkout'),
-        5000,
-        'rebuilt window',
+        defined,
+        { timeoutMs: 5000 },
       );
       expect(after.window.events).toBe(before?.window.events);
       expect(after.band).toBe(before?.band);
       expect(after.band).toBe('critical');
-      await new Promise((r) => setTimeout(r, 300));
+      await delay(300); // long enough for a re-export to show
       expect(second.lines).toHaveLength(0);
     } finally {
       await second.close();

@@ -14,6 +14,7 @@ import {
 } from './fixture-site.js';
 import type { RiskSnapshot } from '../../../src/risk-api/types.js';
 import { PRO_KEY, buildRiskApp, tableResolver, type RiskApp } from './harness.js';
+import { poll } from '../../support/poll.js';
 
 let redis: RedisServer;
 let site: FixtureSite;
@@ -140,7 +141,14 @@ describe('POST /api/v1/risk against a real local site', () => {
     const body = res.json<RiskSnapshot>();
     expect(body.meta.pages[0]).toMatchObject({ bytes: 64 * 1024, truncated: true });
     expect(body.findings.map((f) => f.code)).toContain('PAGE_TRUNCATED');
-    await expect.poll(() => aborted).toBe(true);
+    expect(
+      await poll(
+        'the huge page abandoned',
+        () => aborted,
+        (a) => a,
+        { timeoutMs: 1000 },
+      ),
+    ).toBe(true);
     expect(written).toBeLessThan(20 * 1024 * 1024);
   });
 
