@@ -11,14 +11,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis as IORedis, type Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { Redis } from 'ioredis';
 import { delay, poll } from './poll.js';
-import { freePort, startRedis, type RedisServer } from './redis-server.js';
+import { freePort } from './redis-server.js';
+import type { RedisSuite } from './use-redis.js';
+import type { Suite } from './use-suite.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 export const API_KEY = 'integration-test-key-0001';
@@ -31,22 +32,22 @@ export interface PayfluxEnv {
 }
 
 /**
- * A test environment: Redis at `redis`, random stream, DLQ and key names, short timeouts.
- * `overrides` win; the stream names are returned so that tests can inspect Redis directly.
+ * A test environment: the suite's Redis, stream, DLQ and keys under the test's prefix, a free
+ * port, short timeouts. `overrides` win; the stream names are returned so that tests can
+ * inspect Redis directly.
  */
 export async function payfluxEnv(
-  redis: RedisServer,
+  s: RedisSuite,
   overrides: Record<string, string> = {},
 ): Promise<PayfluxEnv & { PAYFLUX_STREAM: string; PAYFLUX_DLQ_STREAM: string; PAYFLUX_CONSUMER_GROUP: string }> {
-  const tag = randomBytes(4).toString('hex');
   return {
     HTTP_ADDR: `127.0.0.1:${await freePort()}`,
-    REDIS_ADDR: redis.addr,
+    REDIS_ADDR: s.server.addr,
     PAYFLUX_BUFFER: 'redis',
-    PAYFLUX_STREAM: `s${tag}:events`,
-    PAYFLUX_DLQ_STREAM: `s${tag}:dlq`,
+    PAYFLUX_STREAM: `${s.prefix}events`,
+    PAYFLUX_DLQ_STREAM: `${s.prefix}dlq`,
     PAYFLUX_CONSUMER_GROUP: 'payment_consumers',
-    PAYFLUX_KEY_PREFIX: `s${tag}:`,
+    PAYFLUX_KEY_PREFIX: s.prefix,
     PAYFLUX_API_KEYS: API_KEY,
     PAYFLUX_RATELIMIT_RPS: '0',
     PAYFLUX_LOG_LEVEL: 'info',
@@ -98,21 +99,6 @@ export interface ExportLine {
   readonly [field: string]: unknown;
 }
 
-const running = new Set<ChildProcess>();
-
-/** SIGKILL every child still running (afterEach/afterAll). */
-export async function killAll(): Promise<void> {
-  const waits: Promise<unknown>[] = [];
-  for (const c of running) {
-    if (c.exitCode === null && c.signalCode === null) {
-      waits.push(new Promise((r) => c.once('exit', r)));
-      c.kill('SIGKILL');
-    }
-  }
-  running.clear();
-  await Promise.all(waits);
-}
-
 export interface StartOptions {
   readonly readyTimeoutMs?: number;
   /** The child's working directory (where it reads `.env`); by default an empty one. */
@@ -121,8 +107,11 @@ export interface StartOptions {
   readonly noWait?: boolean;
 }
 
-/** Spawn `payflux serve` and wait until it logged `server_listening` and `/health` answers 200. */
-export async function startPayflux(env: PayfluxEnv, o: StartOptions = {}): Promise<PayfluxProcess> {
+/**
+ * Spawn `payflux serve` and wait until it logged `server_listening` and `/health` answers 200.
+ * Whatever generation still runs after the test is killed (SIGKILL).
+ */
+export async function startPayflux(s: Suite, env: PayfluxEnv, o: StartOptions = {}): Promise<PayfluxProcess> {
   const url = `http://${env.HTTP_ADDR ?? ''}`;
   const lines: string[] = [];
   const stderr: string[] = [];
@@ -136,13 +125,9 @@ export async function startPayflux(env: PayfluxEnv, o: StartOptions = {}): Promi
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = c;
-    running.add(c);
     // 'close', not 'exit': it comes once stdout and stderr are drained, so `lines` is complete.
     exit = new Promise((resolve) =>
-      c.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
-        running.delete(c);
-        resolve({ code, signal });
-      }),
+      c.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })),
     );
     let partial = '';
     c.stdout?.setEncoding('utf8');
@@ -178,6 +163,13 @@ export async function startPayflux(env: PayfluxEnv, o: StartOptions = {}): Promi
       { timeoutMs: o.readyTimeoutMs ?? 15_000, context: () => stderr.join('\n') },
     );
   };
+  // Registered before the first spawn, so that a child that never became healthy dies too.
+  s.defer(async () => {
+    const current = child as ChildProcess | undefined;
+    if (current === undefined) return;
+    if (current.exitCode === null && current.signalCode === null) current.kill('SIGKILL');
+    await exit;
+  });
   await spawnOne();
 
   const p: PayfluxProcess = {
@@ -237,7 +229,6 @@ export async function runCli(
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.add(c);
   let stdout = '';
   let stderr = '';
   c.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -246,7 +237,6 @@ export async function runCli(
   // 'close' (after the output is drained), not 'exit'.
   const code = await new Promise<number | null>((resolve) => c.once('close', (n: number | null) => resolve(n)));
   clearTimeout(timer);
-  running.delete(c);
   return { code, stdout, stderr };
 }
 
@@ -384,12 +374,6 @@ export function countIds(ids: Iterable<string>): Map<string, number> {
   return m;
 }
 
-/** A fresh scratch directory, removed by the returned function. */
-export function scratchDir(): { dir: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'payflux-export-'));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 export interface GroupState {
   /** Entries delivered and not acknowledged (XPENDING). */
   readonly pending: number;
@@ -430,50 +414,3 @@ export async function groupState(
 
 /** Pending and lag both 0: everything stored has been delivered and acknowledged. */
 export const drained = (s: GroupState): boolean => s.pending === 0 && s.lag === 0;
-
-/** What a consumer test file shares: one redis-server, a client, and scratch directories. */
-export interface ConsumerSuite {
-  readonly server: RedisServer;
-  readonly redis: Redis;
-  /** A temporary directory removed after the current test. */
-  scratch(): string;
-}
-
-/**
- * Registers the hooks every consumer test file needs: a real redis-server for the file, every
- * spawned PayFlux killed and every scratch directory removed after each test.
- */
-export function consumerSuite(): ConsumerSuite {
-  let server: RedisServer | undefined;
-  let redis: Redis | undefined;
-  const cleanups: (() => void)[] = [];
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new IORedis(server.url);
-    // A test may stop the server for a while; the client reconnects by itself meanwhile.
-    redis.on('error', () => undefined);
-  });
-  afterEach(async () => {
-    await killAll();
-    for (const c of cleanups.splice(0)) c();
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.close();
-  });
-  return {
-    get server() {
-      if (server === undefined) throw new Error('consumerSuite: used before beforeAll');
-      return server;
-    },
-    get redis() {
-      if (redis === undefined) throw new Error('consumerSuite: used before beforeAll');
-      return redis;
-    },
-    scratch() {
-      const { dir, remove } = scratchDir();
-      cleanups.push(remove);
-      return dir;
-    },
-  };
-}

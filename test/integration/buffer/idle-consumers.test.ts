@@ -3,14 +3,15 @@
  * entries, never ourselves. Against a real redis-server.
  */
 import { describe, expect, it } from 'vitest';
-import { redisSuite, testBuffer } from '../../support/buffer.js';
+import { testBuffer } from '../../support/buffer.js';
+import { useRedis } from '../../support/use-redis.js';
 import { delay } from '../../support/poll.js';
 
-const suite = redisSuite();
+const suite = useRedis();
 
 describe('removeIdleConsumers', () => {
   it('removes idle consumers with nothing pending and keeps busy ones and ourselves', async () => {
-    const { buffer: b, stream } = await testBuffer(suite.server);
+    const { buffer: b, stream } = await testBuffer(suite);
     await b.append([{ dedupKey: 'a', payload: '{"n":1}' }]);
     const holder = await b.openReader('holder');
     expect(await holder.read(10, 10)).toHaveLength(1); // pending, never acked
@@ -29,6 +30,5 @@ describe('removeIdleConsumers', () => {
     // The holder's entry is still pending for it: nothing was dropped with a consumer.
     const summary = (await suite.redis.xpending(stream, 'g')) as [number, ...unknown[]];
     expect(summary[0]).toBe(1);
-    await b.close();
   });
 });

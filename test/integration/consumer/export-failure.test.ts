@@ -1,5 +1,5 @@
 /**
- * A failing export destination (SPEC §13): no ack, no stall, health says so, and everything is
+ * A failing export destination: no ack, no stall, health says so, and everything is
  * exported once the destination recovers. Real process, real redis-server, real file errors
  * (tests run as root, so permissions cannot make a file unwritable: /dev/full gives ENOSPC on
  * every write, and a path under a regular file gives ENOTDIR on open).
@@ -19,22 +19,22 @@ import {
   readExportFile,
   sendEvents,
   startPayflux,
-  consumerSuite,
 } from '../../support/payflux-process.js';
 import { poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = consumerSuite();
+const suite = useRedis();
 
 describe('export destination failing', { timeout: 30_000 }, () => {
   it('keeps a batch pending while the file export fails, reports it, and exports and acks everything once the file is writable', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'both',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_EXPORT_STALE_SEC: '1',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 200, idFactory());
 
     // Delivered, not acknowledged: the batch in flight sits in the consumer's pending list, and
@@ -112,14 +112,14 @@ describe('export destination failing', { timeout: 30_000 }, () => {
   it('never trims entries that are pending or undelivered while the export is down, even far over PAYFLUX_STREAM_MAXLEN', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_STREAM_MAXLEN: '100',
       PAYFLUX_READ_COUNT: '50',
       PAYFLUX_RETENTION_INTERVAL_MS: '100',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 400, idFactory());
     // Retention runs every 100 ms; over the cap it reports instead of dropping.
     await poll(
@@ -152,8 +152,8 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const file = join(suite.scratch(), 'export.ndjson');
     const torn = '{"type":"payment_event","schema_version":"1.0","event_id":"torn-';
     writeFileSync(file, `{"type":"payment_event","event_id":"whole"}\n${torn}`);
-    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 20, idFactory());
     await poll('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
 
@@ -167,12 +167,12 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const parent = join(dir, 'not-a-dir');
     writeFileSync(parent, 'a regular file where a directory should be\n');
     const file = join(parent, 'export.ndjson');
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_EXPORT_STALE_SEC: '1',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 100, idFactory());
 
     await poll(
@@ -206,12 +206,12 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const parent = join(suite.scratch(), 'late-volume');
     writeFileSync(parent, 'not a directory yet\n');
     const file = join(parent, 'export.ndjson');
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_EXPORT_STALE_SEC: '1',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const failing = await poll(
       '/export/health 503 with no traffic',
       () => getJson(`${pf.url}/export/health`),

@@ -19,11 +19,11 @@ import {
   runCli,
   sendEvents,
   startPayflux,
-  consumerSuite,
 } from '../../support/payflux-process.js';
 import { poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = consumerSuite();
+const suite = useRedis();
 
 async function postOne(url: string, event: object): Promise<Response> {
   return fetch(`${url}/v1/events/payment_exhaust`, {
@@ -35,8 +35,8 @@ async function postOne(url: string, event: object): Promise<Response> {
 
 describe('stdout export', { timeout: 30_000 }, () => {
   it('exports an accepted event as exactly one JSON line on stdout within a second, with logs on stderr only', async () => {
-    const env = await payfluxEnv(suite.server);
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite);
+    const pf = await startPayflux(suite, env);
     const nextId = idFactory();
 
     // Text that would break a line or a naive serialiser: quotes, a newline, U+2028, non-ASCII.
@@ -99,10 +99,10 @@ describe('stdout export', { timeout: 30_000 }, () => {
   });
 
   it('exports an entry another producer stored under an explicit ancient id without timing it as decades old', async () => {
-    const env = await payfluxEnv(suite.server);
+    const env = await payfluxEnv(suite);
     const event = makeEvent(idFactory()());
     await suite.redis.xadd(env.PAYFLUX_STREAM, '1-1', 'e', JSON.stringify(event));
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     await poll(
       'the export line',
       () => pf.lines.length,
@@ -120,12 +120,12 @@ describe('stdout export', { timeout: 30_000 }, () => {
     const dir = suite.scratch();
     const file = join(dir, 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_ACK_MODE: 'before_export',
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
 
     const ids = await sendEvents(pf.url, 50, idFactory());
     await poll('the batch acknowledged while the export fails', () => groupState(suite.redis, env), drained, {
@@ -155,8 +155,8 @@ describe('stdout export', { timeout: 30_000 }, () => {
 
 describe('memory buffer', { timeout: 30_000 }, () => {
   it('with PAYFLUX_BUFFER=memory and no Redis, the same pipeline exports every accepted event once, in order', async () => {
-    const env = await payfluxEnv(suite.server, { PAYFLUX_BUFFER: 'memory', REDIS_ADDR: '' });
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite, { PAYFLUX_BUFFER: 'memory', REDIS_ADDR: '' });
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 300, idFactory());
     await poll(
       'the export',
@@ -174,7 +174,7 @@ describe('memory buffer', { timeout: 30_000 }, () => {
 
 describe('payflux replay --since', { timeout: 30_000 }, () => {
   it('re-exports the stored events inside the window to stdout without touching the consumer group', async () => {
-    const env = await payfluxEnv(suite.server);
+    const env = await payfluxEnv(suite);
     // An entry stored two hours ago (explicit stream id in the past), before the live ones.
     const oldEvent = makeEvent('old-event-1');
     await suite.redis.xadd(
@@ -185,7 +185,7 @@ describe('payflux replay --since', { timeout: 30_000 }, () => {
       't',
       String(Date.now() - 2 * 3_600_000),
     );
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 120, idFactory(), 60);
     await poll(
       'the live export',

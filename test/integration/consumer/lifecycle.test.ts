@@ -19,11 +19,11 @@ import {
   startPayflux,
   startProducer,
   type ExportLine,
-  consumerSuite,
 } from '../../support/payflux-process.js';
 import { poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = consumerSuite();
+const suite = useRedis();
 
 /** Stream ids compare as (ms, seq) pairs. */
 const streamOrder = (a: string, b: string): number => {
@@ -44,8 +44,8 @@ async function undelivered(env: { PAYFLUX_STREAM: string; PAYFLUX_CONSUMER_GROUP
 describe('signals under load', { timeout: 30_000 }, () => {
   it('SIGHUP while producers keep sending: the rotated file and the new one together hold every accepted event once', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
-    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const pf = await startPayflux(suite, env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
 
     await poll(
@@ -90,8 +90,8 @@ describe('signals under load', { timeout: 30_000 }, () => {
   });
 
   it('SIGTERM while producers keep sending: exits 0, nothing left pending, every accepted event exported once (the undelivered rest after a restart)', async () => {
-    const env = await payfluxEnv(suite.server);
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite);
+    const pf = await startPayflux(suite, env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
     await poll(
       'traffic flowing',
@@ -132,12 +132,12 @@ describe('signals under load', { timeout: 30_000 }, () => {
   it('SIGTERM while the export is failing: exits 0 within the shutdown timeout and leaves the unexported batch pending, not acked', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_SHUTDOWN_TIMEOUT_SEC: '3',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 100, idFactory(), 100);
     await poll(
       'the batch held',
@@ -156,13 +156,13 @@ describe('signals under load', { timeout: 30_000 }, () => {
   it('SIGKILL while producers keep sending, then a restart: every accepted event is exported, duplicates at most one read batch', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     const readCount = 50;
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_READ_COUNT: String(readCount),
       PAYFLUX_CLAIM_IDLE_MS: '500',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     // Two producers keep the consumer busy, so the kill lands with a batch in flight.
     const nextId = idFactory();
     const producers = [
@@ -217,11 +217,11 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
     pf.stderrLines().filter((l) => l.includes(`"msg":"${msg}"`)).length;
 
   it('while still starting (Redis unreachable): it neither ends the process nor is lost, the reload runs once started', async () => {
-    const env = await payfluxEnv(suite.server);
+    const env = await payfluxEnv(suite);
     await suite.server.stop();
     let pf: Awaited<ReturnType<typeof startPayflux>>;
     try {
-      pf = await startPayflux(env, { noWait: true });
+      pf = await startPayflux(suite, env, { noWait: true });
       await poll(
         'start() retrying Redis',
         () => logged(pf, 'redis_unreachable'),
@@ -264,8 +264,8 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
   it('with an unreadable .env: keeps the old keys and running, and still reopens the export file', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     const cwd = suite.scratch();
-    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
-    const pf = await startPayflux(env, { cwd });
+    const env = await payfluxEnv(suite, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const pf = await startPayflux(suite, env, { cwd });
     await sendEvents(pf.url, 20, idFactory());
     await poll(
       'the first lines',

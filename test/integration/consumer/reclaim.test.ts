@@ -17,11 +17,11 @@ import {
   readExportFile,
   sendEvents,
   startPayflux,
-  consumerSuite,
 } from '../../support/payflux-process.js';
 import { poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = consumerSuite();
+const suite = useRedis();
 
 describe('reclaim', { timeout: 30_000 }, () => {
   it('a second consumer process reclaims and exports the entries a killed consumer held pending', async () => {
@@ -29,13 +29,13 @@ describe('reclaim', { timeout: 30_000 }, () => {
     // Consumer A cannot export (/dev/full), so it holds its batch pending until it is killed.
     const stuck = join(dir, 'a.ndjson');
     symlinkSync('/dev/full', stuck);
-    const envA = await payfluxEnv(suite.server, {
+    const envA = await payfluxEnv(suite, {
       PAYFLUX_CONSUMER_NAME: 'consumer-a',
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: stuck,
       PAYFLUX_READ_COUNT: '150',
     });
-    const a = await startPayflux(envA);
+    const a = await startPayflux(suite, envA);
     const ids = await sendEvents(a.url, 300, idFactory(), 300);
     const held = await poll(
       'A holding a batch',
@@ -55,7 +55,7 @@ describe('reclaim', { timeout: 30_000 }, () => {
       PAYFLUX_EXPORT_FILE: out,
       PAYFLUX_CLAIM_IDLE_MS: '500',
     };
-    const b = await startPayflux(envB);
+    const b = await startPayflux(suite, envB);
     const end = await poll('B exported and acked everything', () => groupState(suite.redis, envB), drained, {
       timeoutMs: 10_000,
       context: b.stderrTail,
@@ -72,13 +72,13 @@ describe('reclaim', { timeout: 30_000 }, () => {
     const dir = suite.scratch();
     const stuck = join(dir, 'stuck.ndjson');
     symlinkSync('/dev/full', stuck);
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_CONSUMER_NAME: 'consumer-fixed',
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: stuck,
       PAYFLUX_CLAIM_IDLE_MS: '60000',
     });
-    const first = await startPayflux(env);
+    const first = await startPayflux(suite, env);
     const ids = await sendEvents(first.url, 100, idFactory(), 100);
     await poll(
       'the batch held',
@@ -90,7 +90,7 @@ describe('reclaim', { timeout: 30_000 }, () => {
 
     // Same name, working export; a reclaim could only take these entries after 60 s of idleness.
     const out = join(dir, 'out.ndjson');
-    const again = await startPayflux({ ...env, PAYFLUX_EXPORT_FILE: out });
+    const again = await startPayflux(suite, { ...env, PAYFLUX_EXPORT_FILE: out });
     await poll('its own pending entries exported', () => groupState(suite.redis, env), drained, {
       timeoutMs: 5000,
       context: again.stderrTail,

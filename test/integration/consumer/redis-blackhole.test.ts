@@ -4,38 +4,33 @@
  * REDIS_SOCKET_TIMEOUT_MS PayFlux drops a connection whose commands get no answer and
  * reconnects, so ingest and export come back by themselves within seconds.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { event, post, startTestApp, type TestApp } from '../../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { event, post, startTestApp } from '../../support/app.js';
 import { poll } from '../../support/poll.js';
-import { startBlackholeProxy, type BlackholeProxy } from '../../support/blackhole-proxy.js';
-import { startRedis, type RedisServer } from '../../support/redis-server.js';
+import { startBlackholeProxy } from '../../support/blackhole-proxy.js';
+import { useRedis } from '../../support/use-redis.js';
 
-let server: RedisServer | undefined;
-let proxy: BlackholeProxy | undefined;
-let app: TestApp | undefined;
-
-afterEach(async () => {
-  await app?.close();
-  await proxy?.close();
-  await server?.close();
-});
+const suite = useRedis();
 
 describe('Redis gone silent', { timeout: 30_000 }, () => {
   it('ingest answers 503 meanwhile, then accepts and exports again on new connections', async () => {
-    server = await startRedis();
-    const [host = '', port = ''] = server.addr.split(':');
-    proxy = await startBlackholeProxy({ host, port: Number(port) });
-    app = await startTestApp(proxy.addr, { REDIS_SOCKET_TIMEOUT_MS: '1000', PAYFLUX_RATELIMIT_RPS: '0' });
+    const proxy = await startBlackholeProxy({ host: '127.0.0.1', port: suite.server.port });
+    suite.defer(() => proxy.close());
+    // PayFlux reaches Redis through the proxy only; the suite's client goes to Redis directly.
+    const app = await startTestApp(suite, {
+      REDIS_ADDR: proxy.addr,
+      REDIS_SOCKET_TIMEOUT_MS: '1000',
+      PAYFLUX_RATELIMIT_RPS: '0',
+    });
     const ingest = `${app.url}/v1/events/payment_exhaust`;
-    const exported = (e: Record<string, unknown>) => app?.lines.some((l) => l.event_id === e.event_id);
+    const exported = (e: Record<string, unknown>) => app.lines.some((l) => l.event_id === e.event_id);
 
     const before = event();
     expect((await post(ingest, before)).status).toBe(202);
     await poll(
       'the first event exported',
       () => exported(before),
-      (yes) => yes === true,
+      (yes) => yes,
       { timeoutMs: 5000 },
     );
 
@@ -60,22 +55,17 @@ describe('Redis gone silent', { timeout: 30_000 }, () => {
     await poll(
       'export to resume',
       () => exported(during) && exported(after),
-      (yes) => yes === true,
+      (yes) => yes,
       { timeoutMs: 15_000 },
     );
     expect(app.lines.filter((l) => l.event_id === during.event_id)).toHaveLength(1);
     // And acknowledged: the acks go over the shared connection, reconnected too.
-    const direct = new Redis(server.url);
-    try {
-      await poll(
-        'nothing pending',
-        async () => (await direct.xpending(app?.stream ?? '', 'payment_consumers'))[0],
-        (pending) => pending === 0,
-        { timeoutMs: 10_000 },
-      );
-      expect(await direct.xlen(app.stream)).toBe(3);
-    } finally {
-      direct.disconnect();
-    }
+    await poll(
+      'nothing pending',
+      async () => (await suite.redis.xpending(app.stream, 'payment_consumers'))[0],
+      (pending) => pending === 0,
+      { timeoutMs: 10_000 },
+    );
+    expect(await suite.redis.xlen(app.stream)).toBe(3);
   });
 });

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events/payment-event.js';
-import { appSuite, TEST_KEY, event, post } from '../../support/app.js';
+import { useApp, TEST_KEY, event, post } from '../../support/app.js';
 import { defined, poll } from '../../support/poll.js';
 
-const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' });
+const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0' });
 
 const metric = async (name: string): Promise<number> => {
   const text = await (await fetch(`${suite.app.url}/metrics`)).text();
@@ -21,7 +21,7 @@ describe('single-event ingest', () => {
     expect(res.status).toBe(202);
     expect(await res.text()).toBe('');
     expect(res.headers.get('x-request-id')).toMatch(/.+/);
-    const entries = await suite.app.redis.xrange(suite.app.stream, '-', '+');
+    const entries = await suite.redis.xrange(suite.app.stream, '-', '+');
     const stored = entries
       .map(([, f]) => JSON.parse(f[1]!) as Record<string, unknown>)
       .find((s) => s.event_id === e.event_id);
@@ -38,7 +38,7 @@ describe('single-event ingest', () => {
     expect(first.headers.get('payflux-duplicate')).toBeNull();
     expect(second.status).toBe(202);
     expect(second.headers.get('payflux-duplicate')).toBe('true');
-    const entries = await suite.app.redis.xrange(suite.app.stream, '-', '+');
+    const entries = await suite.redis.xrange(suite.app.stream, '-', '+');
     expect(entries.filter(([, f]) => f[1]!.includes(e.event_id as string))).toHaveLength(1);
     expect(await metric('payflux_ingest_accepted_total')).toBe(before + 1);
   });
@@ -154,7 +154,7 @@ describe('batch ingest', () => {
     ];
     const storedPayloads = async () =>
       new Map(
-        (await suite.app.redis.xrange(suite.app.stream, '-', '+')).map(([, f]) => [
+        (await suite.redis.xrange(suite.app.stream, '-', '+')).map(([, f]) => [
           (JSON.parse(f[1]!) as { event_id: string }).event_id,
           f[1],
         ]),

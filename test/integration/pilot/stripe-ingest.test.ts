@@ -4,7 +4,7 @@
  */
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { appSuite } from '../../support/app.js';
+import { useApp } from '../../support/app.js';
 import { defined, poll } from '../../support/poll.js';
 import { piFailed } from '../../support/stripe-events.js';
 
@@ -32,7 +32,7 @@ async function metric(url: string, line: string): Promise<number> {
 }
 
 describe('Stripe payment events, end to end', () => {
-  const suite = appSuite({ STRIPE_WEBHOOK_SECRET: SECRET, PAYFLUX_RATELIMIT_RPS: '0' });
+  const suite = useApp({ STRIPE_WEBHOOK_SECRET: SECRET, PAYFLUX_RATELIMIT_RPS: '0' });
 
   it('are counted like any ingested event and exported', async () => {
     const before = await metric(suite.app.url, 'payflux_events_by_processor_total{processor="stripe"}');
@@ -64,13 +64,13 @@ describe('Stripe payment events, end to end', () => {
 });
 
 describe('Stripe payment events for a processor that is not configured', () => {
-  const suite = appSuite({ STRIPE_WEBHOOK_SECRET: SECRET, PAYFLUX_PROCESSORS: 'adyen,checkout' });
+  const suite = useApp({ STRIPE_WEBHOOK_SECRET: SECRET, PAYFLUX_PROCESSORS: 'adyen,checkout' });
 
   it('are refused with a 400 naming the rule, counted, and not stored', async () => {
     const res = await deliver(suite.app.url, piFailed('evt_stripe_unknown_processor'));
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_VALIDATION', field: 'processor' } });
     expect(await metric(suite.app.url, 'payflux_ingest_rejected_total{reason="validation"}')).toBe(1);
-    expect(await suite.app.redis.xlen(suite.app.stream)).toBe(0);
+    expect(await suite.redis.xlen(suite.app.stream)).toBe(0);
   });
 });

@@ -1,9 +1,9 @@
 /** The route groups as `payflux serve` mounts them: risk state, the Risk API, export health. */
 import { describe, expect, it } from 'vitest';
-import { appSuite, TEST_KEY, event, post } from '../../support/app.js';
+import { useApp, TEST_KEY, event, post } from '../../support/app.js';
 import { poll } from '../../support/poll.js';
 
-const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_RISK_API_KEYS: 'pf_test_abcdefgh12' });
+const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_RISK_API_KEYS: 'pf_test_abcdefgh12' });
 
 const auth = { authorization: `Bearer ${TEST_KEY}` };
 

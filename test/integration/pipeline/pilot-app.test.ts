@@ -1,11 +1,11 @@
 /** Pilot mode through the whole app: events in, one warning per incident, an outcome recorded. */
 import { describe, expect, it } from 'vitest';
-import { appSuite, TEST_KEY, event, post } from '../../support/app.js';
+import { useApp, TEST_KEY, event, post } from '../../support/app.js';
 import { defined, poll } from '../../support/poll.js';
 
 const auth = { authorization: `Bearer ${TEST_KEY}` };
 
-const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_PILOT_MODE: 'true', PAYFLUX_TIER: 'tier2' });
+const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_PILOT_MODE: 'true', PAYFLUX_TIER: 'tier2' });
 
 interface WarningJson {
   warning_id: string;

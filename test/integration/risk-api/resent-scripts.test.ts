@@ -6,14 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { TAKE_TOKEN } from '../../../src/risk-api/rate-limiter.js';
 import { APPEND_SCAN } from '../../../src/risk-api/history-store.js';
-import { redisSuite } from '../../support/buffer.js';
-import { testPrefix } from '../../support/redis-server.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = redisSuite();
+const suite = useRedis();
 
 describe('a Risk API script run twice by the same call', () => {
   it('takes one token, and answers the second run as the first', async () => {
-    const key = `${testPrefix()}rl`;
+    const key = `${suite.prefix}rl`;
     const take = (call: string) =>
       suite.redis.eval(TAKE_TOKEN, 1, key, 2, 1 / 60_000, 1_000_000, call) as Promise<[number, string, number]>;
     expect(await take('call-1')).toEqual([1, '1', 0]);
@@ -23,7 +22,7 @@ describe('a Risk API script run twice by the same call', () => {
   });
 
   it('records the scan once', async () => {
-    const p = testPrefix();
+    const p = suite.prefix;
     const append = (call: string) =>
       suite.redis.eval(
         APPEND_SCAN,
