@@ -66,20 +66,6 @@ export async function startTestApp(s: RedisSuite, env: Record<string, string> = 
   return app;
 }
 
-export function event(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    event_id: `evt_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`,
-    event_timestamp: new Date().toISOString(),
-    event_type: 'payment_failed',
-    processor: 'stripe',
-    failure_category: 'card_declined',
-    merchant_id_hash: 'm_9f2c',
-    geo_bucket: 'US',
-    retry_count: 1,
-    ...overrides,
-  };
-}
-
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: 'POST',

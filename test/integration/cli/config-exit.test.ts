@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { CLI } from '../../support/payflux-process.js';
+import { CLI } from '../../support/run-cli.js';
 import { useSuite } from '../../support/use-suite.js';
 
 const suite = useSuite();

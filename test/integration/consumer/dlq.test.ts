@@ -5,18 +5,13 @@
  * handle them. Real process, real redis-server; poison entries are written with ioredis.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  countIds,
-  drained,
-  groupState,
-  idFactory,
-  makeEvent,
-  metric,
-  payfluxEnv,
-  runCli,
-  sendEvents,
-  startPayflux,
-} from '../../support/payflux-process.js';
+import { idFactory, makeEvent } from '../../support/events.js';
+import { countIds } from '../../support/export-lines.js';
+import { payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, groupState, metric } from '../../support/probes.js';
+import { sendEvents } from '../../support/producer.js';
+import { runCli } from '../../support/run-cli.js';
 import { poll } from '../../support/poll.js';
 import { useRedis } from '../../support/use-redis.js';
 

@@ -5,21 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  API_KEY,
-  countIds,
-  drained,
-  getJson,
-  groupState,
-  idFactory,
-  makeEvent,
-  metric,
-  payfluxEnv,
-  readExportFile,
-  runCli,
-  sendEvents,
-  startPayflux,
-} from '../../support/payflux-process.js';
+import { idFactory, makeEvent } from '../../support/events.js';
+import { countIds, readExportFile } from '../../support/export-lines.js';
+import { API_KEY, payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, getJson, groupState, metric } from '../../support/probes.js';
+import { sendEvents } from '../../support/producer.js';
+import { runCli } from '../../support/run-cli.js';
 import { poll } from '../../support/poll.js';
 import { useRedis } from '../../support/use-redis.js';
 

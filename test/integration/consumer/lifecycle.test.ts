@@ -6,20 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  countIds,
-  drained,
-  getJson,
-  groupState,
-  idFactory,
-  parseExportLine,
-  payfluxEnv,
-  readExportFile,
-  sendEvents,
-  startPayflux,
-  startProducer,
-  type ExportLine,
-} from '../../support/payflux-process.js';
+import { idFactory } from '../../support/events.js';
+import { countIds, parseExportLine, readExportFile, type ExportLine } from '../../support/export-lines.js';
+import { payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, getJson, groupState } from '../../support/probes.js';
+import { sendEvents, startProducer } from '../../support/producer.js';
 import { poll } from '../../support/poll.js';
 import { useRedis } from '../../support/use-redis.js';
 

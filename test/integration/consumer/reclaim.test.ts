@@ -6,18 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  countIds,
-  drained,
-  groupState,
-  idFactory,
-  metric,
-  parseExportLine,
-  payfluxEnv,
-  readExportFile,
-  sendEvents,
-  startPayflux,
-} from '../../support/payflux-process.js';
+import { idFactory } from '../../support/events.js';
+import { countIds, parseExportLine, readExportFile } from '../../support/export-lines.js';
+import { payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, groupState, metric } from '../../support/probes.js';
+import { sendEvents } from '../../support/producer.js';
 import { poll } from '../../support/poll.js';
 import { useRedis } from '../../support/use-redis.js';
 

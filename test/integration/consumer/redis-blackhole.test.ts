@@ -5,7 +5,8 @@
  * reconnects, so ingest and export come back by themselves within seconds.
  */
 import { describe, expect, it } from 'vitest';
-import { event, post, startTestApp } from '../../support/app.js';
+import { post, startTestApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
 import { poll } from '../../support/poll.js';
 import { startBlackholeProxy } from '../../support/blackhole-proxy.js';
 import { useRedis } from '../../support/use-redis.js';

@@ -4,17 +4,12 @@
  * nothing accepted afterwards would ever be exported. Each describe owns its redis-server.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  countIds,
-  drained,
-  groupState,
-  idFactory,
-  parseExportLine,
-  payfluxEnv,
-  sendEvents,
-  startPayflux,
-  startProducer,
-} from '../../support/payflux-process.js';
+import { idFactory } from '../../support/events.js';
+import { countIds, parseExportLine } from '../../support/export-lines.js';
+import { payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, groupState } from '../../support/probes.js';
+import { sendEvents, startProducer } from '../../support/producer.js';
 import { poll } from '../../support/poll.js';
 import { useRedis } from '../../support/use-redis.js';
 

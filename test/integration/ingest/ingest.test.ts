@@ -1,18 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events/payment-event.js';
-import { useApp, TEST_KEY, event, post } from '../../support/app.js';
+import { post, TEST_KEY, useApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
 import { defined, poll } from '../../support/poll.js';
+import { metric } from '../../support/probes.js';
 
 const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0' });
-
-const metric = async (name: string): Promise<number> => {
-  const text = await (await fetch(`${suite.app.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line === undefined ? 0 : Number(line.split(' ').pop());
-};
 
 describe('single-event ingest', () => {
   it('answers 202 with an empty body and stores the event in the stream', async () => {
@@ -31,7 +26,7 @@ describe('single-event ingest', () => {
 
   it('answers a duplicate with 202 and PayFlux-Duplicate, and stores one entry', async () => {
     const e = event();
-    const before = await metric('payflux_ingest_accepted_total');
+    const before = await metric(suite.app.url, 'payflux_ingest_accepted_total');
     const first = await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
     const second = await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
     expect(first.status).toBe(202);
@@ -40,7 +35,7 @@ describe('single-event ingest', () => {
     expect(second.headers.get('payflux-duplicate')).toBe('true');
     const entries = await suite.redis.xrange(suite.app.stream, '-', '+');
     expect(entries.filter(([, f]) => f[1]!.includes(e.event_id as string))).toHaveLength(1);
-    expect(await metric('payflux_ingest_accepted_total')).toBe(before + 1);
+    expect(await metric(suite.app.url, 'payflux_ingest_accepted_total')).toBe(before + 1);
   });
 
   it('dedups UUIDs case-insensitively', async () => {
@@ -203,11 +198,8 @@ describe('batch ingest', () => {
   });
 
   it('counts requests refused before their body was read, by reason, and times them', async () => {
-    const rejected = async (reason: string): Promise<number> => {
-      const text = await (await fetch(`${suite.app.url}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith(`payflux_ingest_rejected_total{reason="${reason}"} `));
-      return line === undefined ? 0 : Number(line.split(' ').pop());
-    };
+    const rejected = (reason: string): Promise<number> =>
+      metric(suite.app.url, 'payflux_ingest_rejected_total', { reason });
     const count = async (): Promise<number> => {
       const text = await (await fetch(`${suite.app.url}/metrics`)).text();
       return text
@@ -310,7 +302,7 @@ describe('operations endpoints', () => {
   });
 
   it('reloads keys from PAYFLUX_API_KEYS_FILE and PAYFLUX_REVOKED_KEYS_FILE on SIGHUP, the process environment unchanged', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'payflux-keys-'));
+    const dir = suite.scratch();
     const keysFile = join(dir, 'keys');
     const revokedFile = join(dir, 'revoked');
     writeFileSync(keysFile, '# rotation\nfile-key-one-0123456789\n');

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import fc from 'fast-check';
-import { useApp, TEST_KEY, event } from '../../support/app.js';
+import { TEST_KEY, useApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
 
 const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0' });
 

@@ -3,7 +3,8 @@ import pino from 'pino';
 import { loadConfig } from '../../../src/config.js';
 import { connectBuffer } from '../../../src/buffer/connect.js';
 import { freePort } from '../../support/redis-server.js';
-import { useApp, event, post, startTestApp } from '../../support/app.js';
+import { post, startTestApp, useApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
 import { defined, poll } from '../../support/poll.js';
 
 const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0' }, { appendonly: true });

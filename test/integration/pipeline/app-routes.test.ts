@@ -1,6 +1,7 @@
 /** The route groups as `payflux serve` mounts them: risk state, the Risk API, export health. */
 import { describe, expect, it } from 'vitest';
-import { useApp, TEST_KEY, event, post } from '../../support/app.js';
+import { post, TEST_KEY, useApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
 import { poll } from '../../support/poll.js';
 
 const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_RISK_API_KEYS: 'pf_test_abcdefgh12' });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events/payment-event.js';
-import { useApp, post } from '../../support/app.js';
+import { post, useApp } from '../../support/app.js';
 import { poll } from '../../support/poll.js';
 
 const run = promisify(execFile);

@@ -1,6 +1,7 @@
 /** Pilot mode through the whole app: events in, one warning per incident, an outcome recorded. */
 import { describe, expect, it } from 'vitest';
-import { useApp, TEST_KEY, event, post } from '../../support/app.js';
+import { post, TEST_KEY, useApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
 import { defined, poll } from '../../support/poll.js';
 
 const auth = { authorization: `Bearer ${TEST_KEY}` };

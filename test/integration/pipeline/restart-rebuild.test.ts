@@ -1,6 +1,7 @@
 /** A restart rebuilds each processor's risk window from the stream, without exporting twice. */
 import { describe, expect, it } from 'vitest';
-import { TEST_KEY, event, post, startTestApp } from '../../support/app.js';
+import { post, startTestApp, TEST_KEY } from '../../support/app.js';
+import { event } from '../../support/events.js';
 import { defined, delay, poll } from '../../support/poll.js';
 import { useRedis } from '../../support/use-redis.js';
 
