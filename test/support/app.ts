@@ -66,6 +66,7 @@ export async function startTestApp(s: RedisSuite, env: Record<string, string> = 
   return app;
 }
 
+/** POST with the test key as bearer token, as JSON; a string body is sent as it is. */
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: 'POST',
