@@ -1,34 +1,38 @@
 /**
- * PayFlux started in-process against a real redis-server, listening on a real loopback port,
- * with export lines captured from its stdout sink.
+ * PayFlux started in-process against the suite's redis-server, listening on a real loopback
+ * port, with export lines captured from its stdout sink.
  */
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import pino from 'pino';
+import { beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { start, type Running } from '../../src/main.js';
-import { afterAll, beforeAll } from 'vitest';
-import { startRedis, testPrefix, type RedisServer } from './redis-server.js';
+import { useRedis, type RedisSuite, type RedisSuiteOptions } from './use-redis.js';
 
 export const TEST_KEY = 'test-key-0123456789abcdef';
 
 export interface TestApp {
   readonly running: Running;
   readonly url: string;
-  readonly redis: Redis;
   readonly stream: string;
   readonly prefix: string;
   /** Export lines written so far, parsed. */
   readonly lines: Record<string, unknown>[];
+  /** Idempotent: a test may close the app early, the suite closes it again. */
   close(): Promise<void>;
 }
 
-export async function startTestApp(redisAddr: string, env: Record<string, string> = {}): Promise<TestApp> {
-  const prefix = testPrefix();
+/**
+ * Start PayFlux under the suite's current prefix (stream `<prefix>events`, DLQ `<prefix>dlq`),
+ * with short reads and silent logs; `env` wins. Closed after the test (after the file, from a
+ * `beforeAll`). Two apps started in one test share their keys: a restart.
+ */
+export async function startTestApp(s: RedisSuite, env: Record<string, string> = {}): Promise<TestApp> {
+  const prefix = s.prefix;
   const stream = `${prefix}events`;
   const config = loadConfig({
     HTTP_ADDR: '127.0.0.1:0',
-    REDIS_ADDR: redisAddr,
+    REDIS_ADDR: s.server.addr,
     PAYFLUX_API_KEYS: TEST_KEY,
     PAYFLUX_KEY_PREFIX: prefix,
     PAYFLUX_STREAM: stream,
@@ -50,35 +54,19 @@ export async function startTestApp(redisAddr: string, env: Record<string, string
     },
   });
   const running = await start(config, { logger: pino({ level: 'silent' }), stdout });
-  const redis = new Redis(`redis://${redisAddr}`);
-  return {
+  const app: TestApp = {
     running,
     url: `http://127.0.0.1:${running.port}`,
-    redis,
     stream,
     prefix,
     lines,
-    async close() {
-      await running.close();
-      redis.disconnect();
-    },
+    close: () => running.close(),
   };
+  s.defer(() => app.close());
+  return app;
 }
 
-export function event(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    event_id: `evt_${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`,
-    event_timestamp: new Date().toISOString(),
-    event_type: 'payment_failed',
-    processor: 'stripe',
-    failure_category: 'card_declined',
-    merchant_id_hash: 'm_9f2c',
-    geo_bucket: 'US',
-    retry_count: 1,
-    ...overrides,
-  };
-}
-
+/** POST with the test key as bearer token, as JSON; a string body is sent as it is. */
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url, {
     method: 'POST',
@@ -87,48 +75,33 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   });
 }
 
-export async function waitFor<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export interface AppSuite {
-  /** The file's redis-server (stoppable, restartable). */
-  readonly redis: RedisServer;
+export interface AppSuite extends RedisSuite {
+  /** The app every test of the file (or describe) talks to, started once with the suite's `env`. */
   readonly app: TestApp;
 }
 
-/** One redis-server and one PayFlux app (with `env`) for a test file's tests, closed after them. */
-export function appSuite(env: Record<string, string> = {}, redisOptions: { appendonly?: boolean } = {}): AppSuite {
-  let redis: RedisServer | undefined;
+/** `useRedis` plus one PayFlux app (with `env`) for the file's tests, closed after them. */
+export function useApp(env: Record<string, string> = {}, o: RedisSuiteOptions = {}): AppSuite {
+  const s = useRedis(o);
   let app: TestApp | undefined;
   beforeAll(async () => {
-    redis = await startRedis(redisOptions);
-    app = await startTestApp(redis.addr, env);
+    app = await startTestApp(s, env);
   });
-  afterAll(async () => {
-    await app?.close();
-    await redis?.close();
-  });
-  const must = <T>(v: T | undefined): T => {
-    if (v === undefined) throw new Error('appSuite: used before beforeAll');
-    return v;
-  };
   return {
-    get redis() {
-      return must(redis);
+    get server() {
+      return s.server;
     },
+    get redis() {
+      return s.redis;
+    },
+    get prefix() {
+      return s.prefix;
+    },
+    defer: (cleanup) => s.defer(cleanup),
+    scratch: () => s.scratch(),
     get app() {
-      return must(app);
+      if (app === undefined) throw new Error('useApp: app used before beforeAll');
+      return app;
     },
   };
 }

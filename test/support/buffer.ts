@@ -1,46 +1,8 @@
-/**
- * Shared set-up of buffer integration tests: one redis-server per test file, and Redis buffers
- * on it under a fresh random key prefix each, so tests never see each other's keys.
- */
-import { Redis } from 'ioredis';
+/** A Redis event buffer for buffer integration tests, under the test's key prefix. */
 import pino from 'pino';
-import { afterAll, beforeAll } from 'vitest';
 import type { EventBuffer } from '../../src/buffer/buffer.js';
 import { createRedisBuffer, type RedisBufferOptions } from '../../src/buffer/redis-buffer.js';
-import { startRedis, testPrefix, type RedisServer } from './redis-server.js';
-
-export interface RedisSuite {
-  readonly server: RedisServer;
-  /** A plain client, to look at what the buffer wrote. */
-  readonly redis: Redis;
-}
-
-/** Start a redis-server before the file's tests and kill it after (resumed first, if paused). */
-export function redisSuite(): RedisSuite {
-  let server: RedisServer | undefined;
-  let redis: Redis | undefined;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    server?.resume();
-    await server?.close();
-  });
-  const must = <T>(v: T | undefined): T => {
-    if (v === undefined) throw new Error('redisSuite: used before beforeAll');
-    return v;
-  };
-  return {
-    get server() {
-      return must(server);
-    },
-    get redis() {
-      return must(redis);
-    },
-  };
-}
+import type { RedisSuite } from './use-redis.js';
 
 export interface TestBuffer {
   readonly buffer: EventBuffer;
@@ -48,15 +10,15 @@ export interface TestBuffer {
   readonly prefix: string;
 }
 
-/** A Redis buffer under a fresh key prefix: group `g`, no cap, silent logs, unless overridden. */
-export async function testBuffer(
-  server: RedisServer,
-  overrides: Partial<RedisBufferOptions> = {},
-): Promise<TestBuffer> {
-  const prefix = testPrefix();
+/**
+ * A Redis buffer on the suite's server under its current prefix: stream `<prefix>s`, group `g`,
+ * no cap, silent logs, unless overridden. Closed after the test.
+ */
+export async function testBuffer(s: RedisSuite, overrides: Partial<RedisBufferOptions> = {}): Promise<TestBuffer> {
+  const prefix = s.prefix;
   const stream = `${prefix}s`;
   const buffer = await createRedisBuffer({
-    url: server.url,
+    url: s.server.url,
     password: undefined,
     tls: false,
     keyPrefix: prefix,
@@ -69,5 +31,6 @@ export async function testBuffer(
     logger: pino({ level: 'silent' }),
     ...overrides,
   });
+  s.defer(() => buffer.close());
   return { buffer, stream, prefix };
 }

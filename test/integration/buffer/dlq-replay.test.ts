@@ -6,13 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { DLQ_REPLAY_SCRIPT } from '../../../src/buffer/lua.js';
 import { runScript } from '../../../src/buffer/redis-script.js';
-import { redisSuite, testBuffer } from '../../support/buffer.js';
+import { testBuffer } from '../../support/buffer.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = redisSuite();
+const suite = useRedis();
 
 describe('dlq replay', () => {
   it('moves every entry back into the stream, in order, and empties the DLQ', async () => {
-    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    const { buffer: b, stream, prefix } = await testBuffer(suite);
     for (const data of ['{"n":1}', '{"n":2}', 'garbage'])
       await suite.redis.xadd(
         `${prefix}dlq`,
@@ -33,11 +34,10 @@ describe('dlq replay', () => {
       ['e', 'garbage'],
     ]);
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
-    await b.close();
   });
 
   it('keeps an entry in the DLQ when putting it back fails', async () => {
-    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    const { buffer: b, stream, prefix } = await testBuffer(suite);
     await suite.redis.xadd(
       `${prefix}dlq`,
       '*',
@@ -60,11 +60,10 @@ describe('dlq replay', () => {
     await suite.redis.rename(`${stream}:aside`, stream);
     expect(await b.dlqReplay(10)).toBe(1);
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
-    await b.close();
   });
 
   it('replays more dead letters than one script call takes, every one of them once', async () => {
-    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    const { buffer: b, stream, prefix } = await testBuffer(suite);
     const tx = suite.redis.multi();
     for (let n = 0; n < 2500; n++)
       tx.xadd(
@@ -84,11 +83,10 @@ describe('dlq replay', () => {
     const back = (await suite.redis.xrange(stream, '-', '+')).map(([, f]) => f[1]);
     expect(back).toEqual(Array.from({ length: 2500 }, (_, n) => `{"n":${n}}`));
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
-    await b.close();
   });
 
   it('purges what is there, and a second purge finds nothing', async () => {
-    const { buffer: b, prefix } = await testBuffer(suite.server);
+    const { buffer: b, prefix } = await testBuffer(suite);
     for (let n = 0; n < 3; n++)
       await suite.redis.xadd(
         `${prefix}dlq`,
@@ -105,11 +103,10 @@ describe('dlq replay', () => {
     expect(await b.dlqPurge()).toBe(3);
     expect(await b.dlqPurge()).toBe(0);
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
-    await b.close();
   });
 
   it('moves nothing twice when the same replay runs again', async () => {
-    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    const { stream, prefix } = await testBuffer(suite);
     const id = await suite.redis.xadd(
       `${prefix}dlq`,
       '*',
@@ -126,13 +123,12 @@ describe('dlq replay', () => {
       await runScript(suite.redis, DLQ_REPLAY_SCRIPT, [stream, `${prefix}dlq`], [id ?? '', '{"n":1}']);
     expect(await suite.redis.xlen(stream)).toBe(1);
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
-    await b.close();
   });
 });
 
 describe('dead-lettering', () => {
   it('records each pending entry once and acknowledges it, also when run twice', async () => {
-    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    const { buffer: b, stream, prefix } = await testBuffer(suite);
     await b.append([
       { dedupKey: 'k1', payload: 'garbage' },
       { dedupKey: 'k2', payload: '{"n":2}' },
@@ -146,12 +142,10 @@ describe('dead-lettering', () => {
     expect(dlq.map(([, f]) => [f[1], f[3], f[5]])).toEqual([['garbage', first?.id, 'decode_error']]);
     // The other entry of the batch is still pending: only what was dead-lettered was acked.
     expect((await suite.redis.xpending(stream, 'g'))[0]).toBe(1);
-    await r.close();
-    await b.close();
   });
 
   it('leaves an entry pending when it cannot be recorded', async () => {
-    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    const { buffer: b, stream, prefix } = await testBuffer(suite);
     await b.append([{ dedupKey: 'k1', payload: 'garbage' }]);
     const r = await b.openReader('c');
     const [entry] = await r.read(10, 10);
@@ -160,7 +154,5 @@ describe('dead-lettering', () => {
       /WRONGTYPE/,
     );
     expect((await suite.redis.xpending(stream, 'g'))[0]).toBe(1);
-    await r.close();
-    await b.close();
   });
 });

@@ -3,15 +3,15 @@
  * entries, never ourselves. Against a real redis-server.
  */
 import { describe, expect, it } from 'vitest';
-import { redisSuite, testBuffer } from '../../support/buffer.js';
+import { testBuffer } from '../../support/buffer.js';
+import { useRedis } from '../../support/use-redis.js';
+import { delay } from '../../support/poll.js';
 
-const suite = redisSuite();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const suite = useRedis();
 
 describe('removeIdleConsumers', () => {
   it('removes idle consumers with nothing pending and keeps busy ones and ourselves', async () => {
-    const { buffer: b, stream } = await testBuffer(suite.server);
+    const { buffer: b, stream } = await testBuffer(suite);
     await b.append([{ dedupKey: 'a', payload: '{"n":1}' }]);
     const holder = await b.openReader('holder');
     expect(await holder.read(10, 10)).toHaveLength(1); // pending, never acked
@@ -20,7 +20,7 @@ describe('removeIdleConsumers', () => {
     const self = await b.openReader('self');
     expect(await self.read(10, 10)).toEqual([]);
     // Idle over 500 ms for the three above; `fresh` would need a 500 ms stall to look idle.
-    await sleep(650);
+    await delay(650);
     const fresh = await b.openReader('fresh');
     expect(await fresh.read(10, 10)).toEqual([]);
 
@@ -30,6 +30,5 @@ describe('removeIdleConsumers', () => {
     // The holder's entry is still pending for it: nothing was dropped with a consumer.
     const summary = (await suite.redis.xpending(stream, 'g')) as [number, ...unknown[]];
     expect(summary[0]).toBe(1);
-    await b.close();
   });
 });

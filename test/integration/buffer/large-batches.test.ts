@@ -6,16 +6,17 @@
  * not overflow: those parts check that the paths work at the maximum.
  */
 import { describe, expect, it } from 'vitest';
-import { redisSuite, testBuffer } from '../../support/buffer.js';
+import { testBuffer } from '../../support/buffer.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = redisSuite();
+const suite = useRedis();
 const MAX = 100_000;
 const items = (n: number, tag: string) =>
   Array.from({ length: n }, (_, i) => ({ dedupKey: `${tag}${i}`, payload: `{"n":${i}}` }));
 
 describe('batches at the configured maximum', () => {
   it('appends, reads and acknowledges 100,000 events in one round trip each', async () => {
-    const { buffer: b, stream } = await testBuffer(suite.server);
+    const { buffer: b, stream } = await testBuffer(suite);
     const outcomes = await b.append(items(MAX, 'big'));
     expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(MAX);
     expect(await suite.redis.xlen(stream)).toBe(MAX);
@@ -25,19 +26,15 @@ describe('batches at the configured maximum', () => {
     expect(got).toHaveLength(MAX);
     await r.ack(got.map((e) => e.id));
     expect(await b.stats()).toMatchObject({ length: MAX, pending: 0, lag: 0 });
-    await r.close();
-    await b.close();
   }, 60_000);
 
   it('dead-letters 100,000 entries in one transaction', async () => {
-    const { buffer: b, stream, prefix } = await testBuffer(suite.server);
+    const { buffer: b, stream, prefix } = await testBuffer(suite);
     await b.append(items(MAX, 'dead'));
     const r = await b.openReader('c');
     const got = await r.read(MAX, 10);
     await r.deadLetter(got.map((e) => ({ id: e.id, data: e.payload, reason: 'decode_error' })));
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(MAX);
     expect((await suite.redis.xpending(stream, 'g'))[0]).toBe(0);
-    await r.close();
-    await b.close();
   }, 60_000);
 });

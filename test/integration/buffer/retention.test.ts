@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { redisSuite, testBuffer } from '../../support/buffer.js';
+import { testBuffer } from '../../support/buffer.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = redisSuite();
+const suite = useRedis();
 
 async function buffer(maxLen: number, ttlDays = 7) {
-  const { buffer: b, stream } = await testBuffer(suite.server, { maxLen, rawEventTtlDays: ttlDays });
+  const { buffer: b, stream } = await testBuffer(suite, { maxLen, rawEventTtlDays: ttlDays });
   return { b, stream };
 }
 const items = (n: number, tag: string) =>
@@ -26,7 +27,6 @@ describe('retention', () => {
     // Approximate trimming removes whole nodes only: at or just above the cap, never below.
     expect(len).toBeGreaterThanOrEqual(100);
     expect(len).toBeLessThan(300);
-    await b.close();
   });
 
   it('never trims pending or undelivered entries, and reports how far over the cap it is', async () => {
@@ -48,7 +48,6 @@ describe('retention', () => {
     const rest = await r.read(100, 10);
     await r.ack([...got.slice(5), ...rest].map((e) => e.id));
     expect((await b.trim(Date.now())).overCap).toBe(0);
-    await b.close();
   });
 
   it('drops entries older than the raw-event retention only once acknowledged', async () => {
@@ -64,6 +63,5 @@ describe('retention', () => {
     const left = await suite.redis.xlen(stream);
     expect(left).toBeGreaterThanOrEqual(150);
     expect(left).toBeLessThan(200);
-    await b.close();
   });
 });

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { redisSuite, testBuffer } from '../../support/buffer.js';
+import { testBuffer } from '../../support/buffer.js';
+import { useRedis } from '../../support/use-redis.js';
 import { LAG_COUNT_CAP } from '../../../src/buffer/redis-buffer.js';
 
-const suite = redisSuite();
+const suite = useRedis();
 const items = (n: number, tag: string) =>
   Array.from({ length: n }, (_, i) => ({ dedupKey: `${tag}${i}`, payload: `{"n":${i}}` }));
 
 describe('buffer stats', () => {
   it('reports length, pending, lag and the group position as Redis does', async () => {
-    const { buffer: b } = await testBuffer(suite.server);
+    const { buffer: b } = await testBuffer(suite);
     await b.append(items(30, 'a'));
     const r = await b.openReader('c');
     const got = await r.read(10, 10);
@@ -19,11 +20,10 @@ describe('buffer stats', () => {
       dlqDepth: 0,
       lastDeliveredId: got[9]?.id,
     });
-    await b.close();
   });
 
   it('counts the undelivered entries itself where Redis reports no lag (entries past the group deleted)', async () => {
-    const { buffer: b, stream } = await testBuffer(suite.server);
+    const { buffer: b, stream } = await testBuffer(suite);
     await b.append(items(30, 'b'));
     const r = await b.openReader('c');
     await r.read(10, 10);
@@ -34,11 +34,10 @@ describe('buffer stats', () => {
     const group = info[0] as unknown[];
     expect(group[group.indexOf('lag') + 1]).toBeNull();
     expect(await b.stats()).toMatchObject({ length: 29, pending: 10, lag: 19 });
-    await b.close();
   });
 
   it("estimates a backlog larger than it counts from the entries' times, bursts included", async () => {
-    const { buffer: b, stream } = await testBuffer(suite.server);
+    const { buffer: b, stream } = await testBuffer(suite);
     // 6,000 entries over 6 s of ids, 1,000 per millisecond-burst every 1,000 ms (as batch
     // ingest writes them); 2,000 delivered, then one undelivered entry deleted: lag is null.
     const t0 = 1_700_000_000_000;
@@ -56,6 +55,5 @@ describe('buffer stats', () => {
     // all in one millisecond, would have read the whole stream).
     expect(lag).toBeGreaterThan(LAG_COUNT_CAP);
     expect(Math.abs(lag - 3999) / 3999).toBeLessThan(0.15);
-    await b.close();
   });
 });

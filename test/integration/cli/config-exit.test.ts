@@ -1,15 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI } from '../../support/payflux-process.js';
+import { CLI } from '../../support/run-cli.js';
+import { useSuite } from '../../support/use-suite.js';
+
+const suite = useSuite();
 
 /** `payflux serve` with only `env` (and PATH), from an empty directory (no stray .env). */
 function serve(env: Record<string, string>): { status: number | null; stderr: string } {
-  const cwd = mkdtempSync(join(tmpdir(), 'payflux-config-'));
   const r = spawnSync(process.execPath, [CLI, 'serve'], {
-    cwd,
+    cwd: suite.scratch(),
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
     timeout: 15_000,

@@ -4,38 +4,18 @@
  * `data, original_id, reason, timestamp` and is acknowledged; `payflux dlq list|replay|purge`
  * handle them. Real process, real redis-server; poison entries are written with ioredis.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../../support/redis-server.js';
-import {
-  countIds,
-  drained,
-  groupState,
-  idFactory,
-  killAll,
-  makeEvent,
-  metric,
-  payfluxEnv,
-  runCli,
-  sendEvents,
-  startPayflux,
-  waitUntil,
-} from '../../support/payflux-process.js';
+import { describe, expect, it } from 'vitest';
+import { idFactory, makeEvent } from '../../support/events.js';
+import { countIds } from '../../support/export-lines.js';
+import { payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, groupState, metric } from '../../support/probes.js';
+import { sendEvents } from '../../support/producer.js';
+import { runCli } from '../../support/run-cli.js';
+import { poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-let server: RedisServer;
-let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-afterEach(async () => {
-  await killAll();
-});
-afterAll(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const suite = useRedis();
 
 interface DlqLine {
   dlq_id: string;
@@ -53,29 +33,29 @@ const jsonLines = <T>(text: string): T[] =>
 
 describe('dead-letter queue', { timeout: 30_000 }, () => {
   it('dead-letters undecodable entries and entries delivered more than PAYFLUX_MAX_DELIVERIES times, acks them, and counts them by reason', async () => {
-    const env = await payfluxEnv(server, { PAYFLUX_MAX_DELIVERIES: '3', PAYFLUX_CLAIM_IDLE_MS: '500' });
+    const env = await payfluxEnv(suite, { PAYFLUX_MAX_DELIVERIES: '3', PAYFLUX_CLAIM_IDLE_MS: '500' });
     const s = env.PAYFLUX_STREAM;
     const g = env.PAYFLUX_CONSUMER_GROUP;
-    await redis.xgroup('CREATE', s, g, '0', 'MKSTREAM');
+    await suite.redis.xgroup('CREATE', s, g, '0', 'MKSTREAM');
 
     // Two valid events already delivered to a consumer that vanished, with delivery counts set
     // as if three (poison) and two (boundary) earlier consumers had died holding them: the
     // reclaim makes them 4 (> 3: dead letter) and 3 (not more than 3: exported).
     const poison = makeEvent('poison-1');
     const boundary = makeEvent('boundary-1');
-    const poisonId = await redis.xadd(s, '*', 'e', JSON.stringify(poison));
-    const boundaryId = await redis.xadd(s, '*', 'e', JSON.stringify(boundary));
-    await redis.xreadgroup('GROUP', g, 'ghost', 'COUNT', 2, 'STREAMS', s, '>');
-    await redis.xclaim(s, g, 'ghost', 0, poisonId!, 'IDLE', 60_000, 'RETRYCOUNT', 3, 'JUSTID');
-    await redis.xclaim(s, g, 'ghost', 0, boundaryId!, 'IDLE', 60_000, 'RETRYCOUNT', 2, 'JUSTID');
+    const poisonId = await suite.redis.xadd(s, '*', 'e', JSON.stringify(poison));
+    const boundaryId = await suite.redis.xadd(s, '*', 'e', JSON.stringify(boundary));
+    await suite.redis.xreadgroup('GROUP', g, 'ghost', 'COUNT', 2, 'STREAMS', s, '>');
+    await suite.redis.xclaim(s, g, 'ghost', 0, poisonId!, 'IDLE', 60_000, 'RETRYCOUNT', 3, 'JUSTID');
+    await suite.redis.xclaim(s, g, 'ghost', 0, boundaryId!, 'IDLE', 60_000, 'RETRYCOUNT', 2, 'JUSTID');
     // Undecodable: not JSON, and an entry without the payload field at all (another producer's).
-    const garbageId = await redis.xadd(s, '*', 'e', '{"event_id": not json');
-    const foreignId = await redis.xadd(s, '*', 'something', 'else');
+    const garbageId = await suite.redis.xadd(s, '*', 'e', '{"event_id": not json');
+    const foreignId = await suite.redis.xadd(s, '*', 'something', 'else');
 
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const live = await sendEvents(pf.url, 50, idFactory());
-    await waitUntil('everything acknowledged', () => groupState(redis, env), drained, { context: pf.stderrTail });
-    await waitUntil(
+    await poll('everything acknowledged', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
+    await poll(
       'every export line read',
       () => pf.lines.length,
       (n) => n >= live.length + 1,
@@ -84,7 +64,7 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     const exported = countIds(pf.exported().map((l) => l.event_id));
     expect([...exported].sort()).toEqual([[boundary.event_id, 1], ...live.map((id) => [id, 1])].sort());
 
-    const dlq = await redis.xrange(env.PAYFLUX_DLQ_STREAM, '-', '+');
+    const dlq = await suite.redis.xrange(env.PAYFLUX_DLQ_STREAM, '-', '+');
     const entries = dlq.map(
       ([, f]) =>
         Object.fromEntries(f.flatMap((v, i) => (i % 2 === 0 ? [[v, f[i + 1]]] : []))) as Record<string, string>,
@@ -105,12 +85,12 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
   });
 
   it('payflux dlq list prints the entries, dlq replay feeds them back to the consumer, dlq purge deletes them', async () => {
-    const env = await payfluxEnv(server);
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite);
+    const pf = await startPayflux(suite, env);
     const s = env.PAYFLUX_STREAM;
     // A valid event dead-lettered earlier (say after max deliveries), and an undecodable one.
     const parked = makeEvent('parked-1');
-    await redis.xadd(
+    await suite.redis.xadd(
       env.PAYFLUX_DLQ_STREAM,
       '*',
       'data',
@@ -122,10 +102,10 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
       'timestamp',
       new Date().toISOString(),
     );
-    const garbageId = await redis.xadd(s, '*', 'e', 'garbage');
-    await waitUntil(
+    const garbageId = await suite.redis.xadd(s, '*', 'e', 'garbage');
+    await poll(
       'the garbage dead-lettered',
-      () => redis.xlen(env.PAYFLUX_DLQ_STREAM),
+      () => suite.redis.xlen(env.PAYFLUX_DLQ_STREAM),
       (n) => n === 2,
       { context: pf.stderrTail },
     );
@@ -144,13 +124,13 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     const replay = await runCli(['dlq', 'replay'], env);
     expect(replay).toMatchObject({ code: 0, stdout: '' });
     expect(replay.stderr).toContain('replayed 2 entries');
-    await waitUntil(
+    await poll(
       'the parked event exported',
       () => pf.exported().map((l) => l.event_id),
       (ids) => ids.includes(parked.event_id),
       { context: pf.stderrTail },
     );
-    await waitUntil('everything acknowledged', () => groupState(redis, env), drained);
+    await poll('everything acknowledged', () => groupState(suite.redis, env), drained);
     const after = jsonLines<DlqLine>((await runCli(['dlq', 'list'], env)).stdout);
     expect(after.map((l) => [l.reason, l.data])).toEqual([['decode_error', 'garbage']]);
     expect(after[0]?.original_id).not.toBe(garbageId);
@@ -159,6 +139,6 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     const purge = await runCli(['dlq', 'purge'], env);
     expect(purge.code).toBe(0);
     expect(purge.stderr).toContain('purged 1 entries');
-    expect(await redis.xlen(env.PAYFLUX_DLQ_STREAM)).toBe(0);
+    expect(await suite.redis.xlen(env.PAYFLUX_DLQ_STREAM)).toBe(0);
   });
 });

@@ -7,39 +7,32 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  countIds,
-  drained,
-  getJson,
-  groupState,
-  idFactory,
-  metric,
-  parseExportLine,
-  payfluxEnv,
-  readExportFile,
-  sendEvents,
-  startPayflux,
-  waitUntil,
-  consumerSuite,
-} from '../../support/payflux-process.js';
+import { idFactory } from '../../support/events.js';
+import { countIds, parseExportLine, readExportFile } from '../../support/export-lines.js';
+import { payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, getJson, groupState, metric } from '../../support/probes.js';
+import { sendEvents } from '../../support/producer.js';
+import { poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = consumerSuite();
+const suite = useRedis();
 
 describe('export destination failing', { timeout: 30_000 }, () => {
   it('keeps a batch pending while the file export fails, reports it, and exports and acks everything once the file is writable', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'both',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_EXPORT_STALE_SEC: '1',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 200, idFactory());
 
     // Delivered, not acknowledged: the batch in flight sits in the consumer's pending list, and
     // nothing more is read while it is stuck (one batch in flight: the rest stays undelivered).
-    const held = await waitUntil(
+    const held = await poll(
       'the batch delivered and held',
       () => groupState(suite.redis, env),
       (s) => s.pending > 0 && s.pending + s.lag === ids.length,
@@ -48,7 +41,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect(Object.values(held.consumers)).toEqual([held.pending]);
 
     // Once failing for longer than PAYFLUX_EXPORT_STALE_SEC, health and readiness say so.
-    const health = await waitUntil(
+    const health = await poll(
       '/export/health 503',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.status === 503,
@@ -69,7 +62,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     ).toBeGreaterThanOrEqual(2);
     expect(pf.alive()).toBe(true);
     // The gauges (refreshed every 2 s) and /ready show the same backlog: pending vs undelivered.
-    await waitUntil(
+    await poll(
       'pending and lag gauges',
       async () => [
         await metric(pf.url, 'payflux_pending_messages'),
@@ -89,7 +82,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
 
     // The path becomes writable: the retried batch lands in the file, then it is acked.
     unlinkSync(file);
-    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, {
+    await poll('pending drained', () => groupState(suite.redis, env), drained, {
       timeoutMs: 10_000,
       context: pf.stderrTail,
     });
@@ -97,7 +90,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect([...countIds(fileIds)]).toEqual(ids.map((id) => [id, 1]));
     // In `both` mode stdout succeeded on the first attempt; the retries did not repeat it.
     expect([...countIds(pf.exported().map((l) => l.event_id))]).toEqual(ids.map((id) => [id, 1]));
-    const recovered = await waitUntil(
+    const recovered = await poll(
       '/export/health 200',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.status === 200,
@@ -112,17 +105,17 @@ describe('export destination failing', { timeout: 30_000 }, () => {
   it('never trims entries that are pending or undelivered while the export is down, even far over PAYFLUX_STREAM_MAXLEN', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_STREAM_MAXLEN: '100',
       PAYFLUX_READ_COUNT: '50',
       PAYFLUX_RETENTION_INTERVAL_MS: '100',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 400, idFactory());
     // Retention runs every 100 ms; over the cap it reports instead of dropping.
-    await waitUntil(
+    await poll(
       'the backlog reported over the cap',
       () => metric(pf.url, 'payflux_stream_over_cap_messages'),
       (n) => n >= 250,
@@ -132,7 +125,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect(pf.stderrTail()).toContain('stream_backlog_over_cap_not_trimmed');
 
     unlinkSync(file);
-    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, {
+    await poll('pending drained', () => groupState(suite.redis, env), drained, {
       timeoutMs: 10_000,
       context: pf.stderrTail,
     });
@@ -140,7 +133,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
       ids.map((id) => [id, 1]),
     );
     // Once acknowledged, the entries are trimmed back towards the cap.
-    await waitUntil(
+    await poll(
       'trimmed after the export',
       () => suite.redis.xlen(env.PAYFLUX_STREAM),
       (n) => n <= 150,
@@ -152,10 +145,10 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const file = join(suite.scratch(), 'export.ndjson');
     const torn = '{"type":"payment_event","schema_version":"1.0","event_id":"torn-';
     writeFileSync(file, `{"type":"payment_event","event_id":"whole"}\n${torn}`);
-    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 20, idFactory());
-    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
+    await poll('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
 
     const lines = readExportFile(file);
     expect(lines.slice(0, 2)).toEqual(['{"type":"payment_event","event_id":"whole"}', torn]);
@@ -167,21 +160,21 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const parent = join(dir, 'not-a-dir');
     writeFileSync(parent, 'a regular file where a directory should be\n');
     const file = join(parent, 'export.ndjson');
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_EXPORT_STALE_SEC: '1',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 100, idFactory());
 
-    await waitUntil(
+    await poll(
       'the batch held',
       () => groupState(suite.redis, env),
       (s) => s.pending === ids.length,
       { context: pf.stderrTail },
     );
-    const health = await waitUntil(
+    const health = await poll(
       '/export/health 503',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.status === 503,
@@ -192,7 +185,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
 
     rmSync(parent);
     mkdirSync(parent);
-    await waitUntil('pending drained', () => groupState(suite.redis, env), drained, {
+    await poll('pending drained', () => groupState(suite.redis, env), drained, {
       timeoutMs: 10_000,
       context: pf.stderrTail,
     });
@@ -206,13 +199,13 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const parent = join(suite.scratch(), 'late-volume');
     writeFileSync(parent, 'not a directory yet\n');
     const file = join(parent, 'export.ndjson');
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_EXPORT_STALE_SEC: '1',
     });
-    const pf = await startPayflux(env);
-    const failing = await waitUntil(
+    const pf = await startPayflux(suite, env);
+    const failing = await poll(
       '/export/health 503 with no traffic',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.status === 503,
@@ -227,7 +220,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
 
     rmSync(parent);
     mkdirSync(parent);
-    const healthy = await waitUntil(
+    const healthy = await poll(
       '/export/health 200 with no traffic',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.status === 200,

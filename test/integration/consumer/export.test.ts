@@ -5,25 +5,17 @@
 import { describe, expect, it } from 'vitest';
 import { symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  API_KEY,
-  countIds,
-  drained,
-  getJson,
-  groupState,
-  idFactory,
-  makeEvent,
-  metric,
-  payfluxEnv,
-  readExportFile,
-  runCli,
-  sendEvents,
-  startPayflux,
-  waitUntil,
-  consumerSuite,
-} from '../../support/payflux-process.js';
+import { idFactory, makeEvent } from '../../support/events.js';
+import { countIds, readExportFile } from '../../support/export-lines.js';
+import { API_KEY, payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, getJson, groupState, metric } from '../../support/probes.js';
+import { sendEvents } from '../../support/producer.js';
+import { runCli } from '../../support/run-cli.js';
+import { poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = consumerSuite();
+const suite = useRedis();
 
 async function postOne(url: string, event: object): Promise<Response> {
   return fetch(`${url}/v1/events/payment_exhaust`, {
@@ -35,8 +27,8 @@ async function postOne(url: string, event: object): Promise<Response> {
 
 describe('stdout export', { timeout: 30_000 }, () => {
   it('exports an accepted event as exactly one JSON line on stdout within a second, with logs on stderr only', async () => {
-    const env = await payfluxEnv(suite.server);
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite);
+    const pf = await startPayflux(suite, env);
     const nextId = idFactory();
 
     // Text that would break a line or a naive serialiser: quotes, a newline, U+2028, non-ASCII.
@@ -44,7 +36,7 @@ describe('stdout export', { timeout: 30_000 }, () => {
     const sentAt = Date.now();
     const res = await postOne(pf.url, first);
     expect(res.status).toBe(202);
-    await waitUntil(
+    await poll(
       'the export line',
       () => pf.lines.length,
       (n) => n >= 1,
@@ -59,13 +51,13 @@ describe('stdout export', { timeout: 30_000 }, () => {
     expect(dup.headers.get('payflux-duplicate')).toBe('true');
     const second = makeEvent(nextId());
     expect((await postOne(pf.url, second)).status).toBe(202);
-    await waitUntil(
+    await poll(
       'the second line',
       () => pf.lines.length,
       (n) => n >= 2,
       { context: pf.stderrTail },
     );
-    await waitUntil('the group drained', () => groupState(suite.redis, env), drained);
+    await poll('the group drained', () => groupState(suite.redis, env), drained);
 
     const lines = pf.exported();
     expect(lines.map((l) => l.event_id)).toEqual([first.event_id, second.event_id]);
@@ -99,11 +91,11 @@ describe('stdout export', { timeout: 30_000 }, () => {
   });
 
   it('exports an entry another producer stored under an explicit ancient id without timing it as decades old', async () => {
-    const env = await payfluxEnv(suite.server);
+    const env = await payfluxEnv(suite);
     const event = makeEvent(idFactory()());
     await suite.redis.xadd(env.PAYFLUX_STREAM, '1-1', 'e', JSON.stringify(event));
-    const pf = await startPayflux(env);
-    await waitUntil(
+    const pf = await startPayflux(suite, env);
+    await poll(
       'the export line',
       () => pf.lines.length,
       (n) => n >= 1,
@@ -120,18 +112,18 @@ describe('stdout export', { timeout: 30_000 }, () => {
     const dir = suite.scratch();
     const file = join(dir, 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_ACK_MODE: 'before_export',
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
 
     const ids = await sendEvents(pf.url, 50, idFactory());
-    await waitUntil('the batch acknowledged while the export fails', () => groupState(suite.redis, env), drained, {
+    await poll('the batch acknowledged while the export fails', () => groupState(suite.redis, env), drained, {
       context: pf.stderrTail,
     });
-    const health = await waitUntil(
+    const health = await poll(
       'the export failure reported',
       () => getJson(`${pf.url}/export/health`),
       (h) => h.body.destinations !== undefined && JSON.stringify(h.body).includes('ENOSPC'),
@@ -141,7 +133,7 @@ describe('stdout export', { timeout: 30_000 }, () => {
 
     // The export keeps being retried: once the path is writable the acknowledged batch comes out.
     unlinkSync(file);
-    const lines = await waitUntil(
+    const lines = await poll(
       'the export after recovery',
       () => readExportFile(file),
       (l) => l.length >= ids.length,
@@ -155,10 +147,10 @@ describe('stdout export', { timeout: 30_000 }, () => {
 
 describe('memory buffer', { timeout: 30_000 }, () => {
   it('with PAYFLUX_BUFFER=memory and no Redis, the same pipeline exports every accepted event once, in order', async () => {
-    const env = await payfluxEnv(suite.server, { PAYFLUX_BUFFER: 'memory', REDIS_ADDR: '' });
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite, { PAYFLUX_BUFFER: 'memory', REDIS_ADDR: '' });
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 300, idFactory());
-    await waitUntil(
+    await poll(
       'the export',
       () => pf.lines.length,
       (n) => n >= ids.length,
@@ -174,7 +166,7 @@ describe('memory buffer', { timeout: 30_000 }, () => {
 
 describe('payflux replay --since', { timeout: 30_000 }, () => {
   it('re-exports the stored events inside the window to stdout without touching the consumer group', async () => {
-    const env = await payfluxEnv(suite.server);
+    const env = await payfluxEnv(suite);
     // An entry stored two hours ago (explicit stream id in the past), before the live ones.
     const oldEvent = makeEvent('old-event-1');
     await suite.redis.xadd(
@@ -185,9 +177,9 @@ describe('payflux replay --since', { timeout: 30_000 }, () => {
       't',
       String(Date.now() - 2 * 3_600_000),
     );
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 120, idFactory(), 60);
-    await waitUntil(
+    await poll(
       'the live export',
       () => pf.lines.length,
       (n) => n >= ids.length + 1,

@@ -6,24 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  countIds,
-  drained,
-  getJson,
-  groupState,
-  idFactory,
-  parseExportLine,
-  payfluxEnv,
-  readExportFile,
-  sendEvents,
-  startPayflux,
-  startProducer,
-  waitUntil,
-  type ExportLine,
-  consumerSuite,
-} from '../../support/payflux-process.js';
+import { idFactory } from '../../support/events.js';
+import { countIds, parseExportLine, readExportFile, type ExportLine } from '../../support/export-lines.js';
+import { payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, getJson, groupState } from '../../support/probes.js';
+import { sendEvents, startProducer } from '../../support/producer.js';
+import { poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = consumerSuite();
+const suite = useRedis();
 
 /** Stream ids compare as (ms, seq) pairs. */
 const streamOrder = (a: string, b: string): number => {
@@ -44,11 +36,11 @@ async function undelivered(env: { PAYFLUX_STREAM: string; PAYFLUX_CONSUMER_GROUP
 describe('signals under load', { timeout: 30_000 }, () => {
   it('SIGHUP while producers keep sending: the rotated file and the new one together hold every accepted event once', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
-    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const pf = await startPayflux(suite, env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
 
-    await waitUntil(
+    await poll(
       'traffic flowing into the file',
       () => readExportFile(file).length,
       (n) => n >= 200,
@@ -56,21 +48,21 @@ describe('signals under load', { timeout: 30_000 }, () => {
     );
     renameSync(file, `${file}.1`); // what logrotate does first
     pf.signal('SIGHUP');
-    await waitUntil(
+    await poll(
       'the new file in use',
       () => readExportFile(file).length,
       (n) => n >= 200,
       { context: pf.stderrTail },
     );
     const sentBefore = producer.accepted.length;
-    await waitUntil(
+    await poll(
       'more traffic',
       () => producer.accepted.length,
       (n) => n >= sentBefore + 200,
     );
     await producer.stop();
     expect(producer.failures).toBe(0);
-    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
+    await poll('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
 
     const rotated = readExportFile(`${file}.1`).map(parseExportLine);
     const current = readExportFile(file).map(parseExportLine);
@@ -90,10 +82,10 @@ describe('signals under load', { timeout: 30_000 }, () => {
   });
 
   it('SIGTERM while producers keep sending: exits 0, nothing left pending, every accepted event exported once (the undelivered rest after a restart)', async () => {
-    const env = await payfluxEnv(suite.server);
-    const pf = await startPayflux(env);
+    const env = await payfluxEnv(suite);
+    const pf = await startPayflux(suite, env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
-    await waitUntil(
+    await poll(
       'traffic flowing',
       () => pf.lines.length,
       (n) => n >= 500,
@@ -118,8 +110,8 @@ describe('signals under load', { timeout: 30_000 }, () => {
     expect([...countIds([...exportedFirst, ...waiting])].sort()).toEqual(producer.accepted.map((id) => [id, 1]).sort());
 
     await pf.restart();
-    await waitUntil('the rest exported', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
-    await waitUntil(
+    await poll('the rest exported', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
+    await poll(
       'all lines read',
       () => pf.lines.length,
       (n) => n >= producer.accepted.length,
@@ -132,14 +124,14 @@ describe('signals under load', { timeout: 30_000 }, () => {
   it('SIGTERM while the export is failing: exits 0 within the shutdown timeout and leaves the unexported batch pending, not acked', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_SHUTDOWN_TIMEOUT_SEC: '3',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 100, idFactory(), 100);
-    await waitUntil(
+    await poll(
       'the batch held',
       () => groupState(suite.redis, env),
       (s) => s.pending === ids.length,
@@ -156,13 +148,13 @@ describe('signals under load', { timeout: 30_000 }, () => {
   it('SIGKILL while producers keep sending, then a restart: every accepted event is exported, duplicates at most one read batch', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     const readCount = 50;
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_READ_COUNT: String(readCount),
       PAYFLUX_CLAIM_IDLE_MS: '500',
     });
-    const pf = await startPayflux(env);
+    const pf = await startPayflux(suite, env);
     // Two producers keep the consumer busy, so the kill lands with a batch in flight.
     const nextId = idFactory();
     const producers = [
@@ -177,7 +169,7 @@ describe('signals under load', { timeout: 30_000 }, () => {
         return producers.flatMap((p) => p.unconfirmed);
       },
     };
-    await waitUntil(
+    await poll(
       'traffic flowing into the file',
       () => readExportFile(file).length,
       (n) => n >= 1000,
@@ -187,14 +179,14 @@ describe('signals under load', { timeout: 30_000 }, () => {
     expect((await pf.stop('SIGKILL')).signal).toBe('SIGKILL');
     const acceptedAtKill = producer.accepted.length;
     await pf.restart();
-    await waitUntil(
+    await poll(
       'traffic accepted again',
       () => producer.accepted.length,
       (n) => n >= acceptedAtKill + 300,
       { context: pf.stderrTail },
     );
     await Promise.all(producers.map((p) => p.stop()));
-    await waitUntil('the group drained', () => groupState(suite.redis, env), drained, {
+    await poll('the group drained', () => groupState(suite.redis, env), drained, {
       timeoutMs: 10_000,
       context: pf.stderrTail,
     });
@@ -217,12 +209,12 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
     pf.stderrLines().filter((l) => l.includes(`"msg":"${msg}"`)).length;
 
   it('while still starting (Redis unreachable): it neither ends the process nor is lost, the reload runs once started', async () => {
-    const env = await payfluxEnv(suite.server);
+    const env = await payfluxEnv(suite);
     await suite.server.stop();
     let pf: Awaited<ReturnType<typeof startPayflux>>;
     try {
-      pf = await startPayflux(env, { noWait: true });
-      await waitUntil(
+      pf = await startPayflux(suite, env, { noWait: true });
+      await poll(
         'start() retrying Redis',
         () => logged(pf, 'redis_unreachable'),
         (n) => n >= 1,
@@ -230,7 +222,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
       );
       pf.signal('SIGHUP');
       const seen = logged(pf, 'redis_unreachable');
-      await waitUntil(
+      await poll(
         'another attempt after the signal',
         () => logged(pf, 'redis_unreachable'),
         (n) => n > seen,
@@ -241,7 +233,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
     } finally {
       await suite.server.start();
     }
-    await waitUntil(
+    await poll(
       'healthy',
       () =>
         getJson(`${pf.url}/health`).then(
@@ -252,7 +244,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
       { context: () => pf.stderrTail() },
     );
     // The keys are in the process environment, so the deferred reload finds them unchanged.
-    await waitUntil(
+    await poll(
       'the deferred reload',
       () => logged(pf, 'api_keys_unchanged'),
       (n) => n === 1,
@@ -264,10 +256,10 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
   it('with an unreadable .env: keeps the old keys and running, and still reopens the export file', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     const cwd = suite.scratch();
-    const env = await payfluxEnv(suite.server, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
-    const pf = await startPayflux(env, { cwd });
+    const env = await payfluxEnv(suite, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
+    const pf = await startPayflux(suite, env, { cwd });
     await sendEvents(pf.url, 20, idFactory());
-    await waitUntil(
+    await poll(
       'the first lines',
       () => readExportFile(file).length,
       (n) => n === 20,
@@ -277,7 +269,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
     mkdirSync(join(cwd, '.env')); // reading it now fails (EISDIR)
     renameSync(file, `${file}.1`);
     pf.signal('SIGHUP');
-    await waitUntil(
+    await poll(
       'the reload refused and the file reopened',
       () => [logged(pf, 'reload_failed_keeping_old_keys'), logged(pf, 'export_file_reopened')],
       ([a, b]) => a === 1 && b === 1,
@@ -287,7 +279,7 @@ describe('SIGHUP outside the steady state', { timeout: 30_000 }, () => {
 
     const after = await sendEvents(pf.url, 20, idFactory());
     expect(after).toHaveLength(20);
-    await waitUntil(
+    await poll(
       'the next lines in the new file',
       () => readExportFile(file).length,
       (n) => n === 20,

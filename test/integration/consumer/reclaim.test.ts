@@ -6,22 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  countIds,
-  drained,
-  groupState,
-  idFactory,
-  metric,
-  parseExportLine,
-  payfluxEnv,
-  readExportFile,
-  sendEvents,
-  startPayflux,
-  waitUntil,
-  consumerSuite,
-} from '../../support/payflux-process.js';
+import { idFactory } from '../../support/events.js';
+import { countIds, parseExportLine, readExportFile } from '../../support/export-lines.js';
+import { payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, groupState, metric } from '../../support/probes.js';
+import { sendEvents } from '../../support/producer.js';
+import { poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = consumerSuite();
+const suite = useRedis();
 
 describe('reclaim', { timeout: 30_000 }, () => {
   it('a second consumer process reclaims and exports the entries a killed consumer held pending', async () => {
@@ -29,15 +23,15 @@ describe('reclaim', { timeout: 30_000 }, () => {
     // Consumer A cannot export (/dev/full), so it holds its batch pending until it is killed.
     const stuck = join(dir, 'a.ndjson');
     symlinkSync('/dev/full', stuck);
-    const envA = await payfluxEnv(suite.server, {
+    const envA = await payfluxEnv(suite, {
       PAYFLUX_CONSUMER_NAME: 'consumer-a',
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: stuck,
       PAYFLUX_READ_COUNT: '150',
     });
-    const a = await startPayflux(envA);
+    const a = await startPayflux(suite, envA);
     const ids = await sendEvents(a.url, 300, idFactory(), 300);
-    const held = await waitUntil(
+    const held = await poll(
       'A holding a batch',
       () => groupState(suite.redis, envA),
       (s) => (s.consumers['consumer-a'] ?? 0) > 0,
@@ -55,8 +49,8 @@ describe('reclaim', { timeout: 30_000 }, () => {
       PAYFLUX_EXPORT_FILE: out,
       PAYFLUX_CLAIM_IDLE_MS: '500',
     };
-    const b = await startPayflux(envB);
-    const end = await waitUntil('B exported and acked everything', () => groupState(suite.redis, envB), drained, {
+    const b = await startPayflux(suite, envB);
+    const end = await poll('B exported and acked everything', () => groupState(suite.redis, envB), drained, {
       timeoutMs: 10_000,
       context: b.stderrTail,
     });
@@ -72,15 +66,15 @@ describe('reclaim', { timeout: 30_000 }, () => {
     const dir = suite.scratch();
     const stuck = join(dir, 'stuck.ndjson');
     symlinkSync('/dev/full', stuck);
-    const env = await payfluxEnv(suite.server, {
+    const env = await payfluxEnv(suite, {
       PAYFLUX_CONSUMER_NAME: 'consumer-fixed',
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: stuck,
       PAYFLUX_CLAIM_IDLE_MS: '60000',
     });
-    const first = await startPayflux(env);
+    const first = await startPayflux(suite, env);
     const ids = await sendEvents(first.url, 100, idFactory(), 100);
-    await waitUntil(
+    await poll(
       'the batch held',
       () => groupState(suite.redis, env),
       (s) => s.consumers['consumer-fixed'] === ids.length,
@@ -90,8 +84,8 @@ describe('reclaim', { timeout: 30_000 }, () => {
 
     // Same name, working export; a reclaim could only take these entries after 60 s of idleness.
     const out = join(dir, 'out.ndjson');
-    const again = await startPayflux({ ...env, PAYFLUX_EXPORT_FILE: out });
-    await waitUntil('its own pending entries exported', () => groupState(suite.redis, env), drained, {
+    const again = await startPayflux(suite, { ...env, PAYFLUX_EXPORT_FILE: out });
+    await poll('its own pending entries exported', () => groupState(suite.redis, env), drained, {
       timeoutMs: 5000,
       context: again.stderrTail,
     });

@@ -1,49 +1,27 @@
 /**
  * Redis restarted under the consumer: with AOF nothing accepted is lost; without
  * persistence the consumer group is gone after the restart and must come back by itself, or
- * nothing accepted afterwards would ever be exported. Each test owns its redis-server.
+ * nothing accepted afterwards would ever be exported. Each describe owns its redis-server.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
-import { startRedis, type RedisServer } from '../../support/redis-server.js';
-import {
-  countIds,
-  drained,
-  groupState,
-  idFactory,
-  killAll,
-  parseExportLine,
-  payfluxEnv,
-  sendEvents,
-  startPayflux,
-  startProducer,
-  waitUntil,
-} from '../../support/payflux-process.js';
+import { describe, expect, it } from 'vitest';
+import { idFactory } from '../../support/events.js';
+import { countIds, parseExportLine } from '../../support/export-lines.js';
+import { payfluxEnv } from '../../support/payflux-env.js';
+import { startPayflux } from '../../support/payflux-process.js';
+import { drained, groupState } from '../../support/probes.js';
+import { sendEvents, startProducer } from '../../support/producer.js';
+import { poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const servers: RedisServer[] = [];
-const clients: Redis[] = [];
+describe('Redis restarted under the consumer, with AOF', { timeout: 30_000 }, () => {
+  const suite = useRedis({ appendonly: true });
 
-afterEach(async () => {
-  await killAll();
-  for (const c of clients.splice(0)) c.disconnect();
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function redisPair(appendonly: boolean): Promise<{ server: RedisServer; redis: Redis }> {
-  const server = await startRedis({ appendonly });
-  servers.push(server);
-  const redis = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  clients.push(redis);
-  return { server, redis };
-}
-
-describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
-  it('with AOF: every event accepted before, during and after the restart is exported once', async () => {
-    const { server, redis } = await redisPair(true);
-    const env = await payfluxEnv(server);
-    const pf = await startPayflux(env);
+  it('exports every event accepted before, during and after the restart once', async () => {
+    const { server, redis } = suite;
+    const env = await payfluxEnv(suite);
+    const pf = await startPayflux(suite, env);
     const producer = startProducer(() => pf.url, idFactory(), { size: 20 });
-    await waitUntil(
+    await poll(
       'traffic flowing',
       () => pf.lines.length,
       (n) => n >= 300,
@@ -53,23 +31,22 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
     const failuresBefore = producer.failures;
     await server.stop('SIGTERM');
     // The outage overlaps the traffic: ingest refuses while Redis is down.
-    await waitUntil(
+    await poll(
       'ingest refusing while Redis is down',
       () => producer.failures,
       (n) => n > failuresBefore,
     );
     await server.start();
     const acceptedAtRestart = producer.accepted.length;
-    await waitUntil(
+    await poll(
       'traffic accepted again',
       () => producer.accepted.length,
       (n) => n >= acceptedAtRestart + 300,
       { context: pf.stderrTail },
     );
     await producer.stop();
-    await redis.connect();
-    await waitUntil('the group drained', () => groupState(redis, env), drained, { context: pf.stderrTail });
-    await waitUntil(
+    await poll('the group drained', () => groupState(redis, env), drained, { context: pf.stderrTail });
+    await poll(
       'every accepted event on stdout',
       () => new Set(pf.lines.map((l) => parseExportLine(l).event_id)),
       (seen) => producer.accepted.every((id) => seen.has(id)),
@@ -85,14 +62,18 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
     expect(extra.filter(([id, n]) => !unconfirmed.has(id) || n !== 1)).toEqual([]);
     expect(pf.alive()).toBe(true);
   });
+});
 
-  it('without persistence: the vanished consumer group is recreated and events accepted after the restart are exported', async () => {
-    const { server, redis } = await redisPair(false);
-    const env = await payfluxEnv(server);
-    const pf = await startPayflux(env);
+describe('Redis restarted under the consumer, without persistence', { timeout: 30_000 }, () => {
+  const suite = useRedis();
+
+  it('recreates the vanished consumer group and exports the events accepted after the restart', async () => {
+    const { server, redis } = suite;
+    const env = await payfluxEnv(suite);
+    const pf = await startPayflux(suite, env);
     const nextId = idFactory();
     const before = await sendEvents(pf.url, 100, nextId);
-    await waitUntil(
+    await poll(
       'the first events exported',
       () => pf.lines.length,
       (n) => n >= before.length,
@@ -101,20 +82,19 @@ describe('Redis restarted under the consumer', { timeout: 30_000 }, () => {
 
     await server.stop('SIGTERM');
     await server.start(); // empty: no stream, no group
-    const after = await waitUntil(
+    const after = await poll(
       'ingest answering again',
       async () => sendEvents(pf.url, 100, nextId).catch(() => []),
       (ids) => ids.length > 0,
       { context: pf.stderrTail },
     );
-    await waitUntil(
+    await poll(
       'the new events exported',
       () => pf.lines.length,
       (n) => n >= before.length + after.length,
       { context: pf.stderrTail },
     );
-    await redis.connect();
-    await waitUntil('the group drained', () => groupState(redis, env), drained);
+    await poll('the group drained', () => groupState(redis, env), drained);
     expect([...countIds(pf.exported().map((l) => l.event_id))].sort()).toEqual(
       [...before, ...after].map((id) => [id, 1]).sort(),
     );

@@ -2,6 +2,7 @@ import Fastify from 'fastify';
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { installErrorHandling } from '../../../src/http/error-handler.js';
+import { delay } from '../../support/poll.js';
 
 describe('a request that arrives while the server closes', () => {
   it('gets a JSON 503 with a code, Retry-After, its request id and Connection: close; the one in flight is answered', async () => {
@@ -30,7 +31,7 @@ describe('a request that arrives while the server closes', () => {
     await inFlight;
     const closed = app.close();
     socket.write('GET /fast HTTP/1.1\r\nHost: payflux\r\n\r\n');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await delay(50);
     release();
     await closed;
     await socketClosed;

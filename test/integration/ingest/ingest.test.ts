@@ -1,17 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events/payment-event.js';
-import { appSuite, TEST_KEY, event, post, waitFor } from '../../support/app.js';
+import { post, TEST_KEY, useApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
+import { defined, poll } from '../../support/poll.js';
+import { metric } from '../../support/probes.js';
 
-const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' });
-
-const metric = async (name: string): Promise<number> => {
-  const text = await (await fetch(`${suite.app.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line === undefined ? 0 : Number(line.split(' ').pop());
-};
+const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0' });
 
 describe('single-event ingest', () => {
   it('answers 202 with an empty body and stores the event in the stream', async () => {
@@ -20,7 +16,7 @@ describe('single-event ingest', () => {
     expect(res.status).toBe(202);
     expect(await res.text()).toBe('');
     expect(res.headers.get('x-request-id')).toMatch(/.+/);
-    const entries = await suite.app.redis.xrange(suite.app.stream, '-', '+');
+    const entries = await suite.redis.xrange(suite.app.stream, '-', '+');
     const stored = entries
       .map(([, f]) => JSON.parse(f[1]!) as Record<string, unknown>)
       .find((s) => s.event_id === e.event_id);
@@ -30,16 +26,16 @@ describe('single-event ingest', () => {
 
   it('answers a duplicate with 202 and PayFlux-Duplicate, and stores one entry', async () => {
     const e = event();
-    const before = await metric('payflux_ingest_accepted_total');
+    const before = await metric(suite.app.url, 'payflux_ingest_accepted_total');
     const first = await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
     const second = await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
     expect(first.status).toBe(202);
     expect(first.headers.get('payflux-duplicate')).toBeNull();
     expect(second.status).toBe(202);
     expect(second.headers.get('payflux-duplicate')).toBe('true');
-    const entries = await suite.app.redis.xrange(suite.app.stream, '-', '+');
+    const entries = await suite.redis.xrange(suite.app.stream, '-', '+');
     expect(entries.filter(([, f]) => f[1]!.includes(e.event_id as string))).toHaveLength(1);
-    expect(await metric('payflux_ingest_accepted_total')).toBe(before + 1);
+    expect(await metric(suite.app.url, 'payflux_ingest_accepted_total')).toBe(before + 1);
   });
 
   it('dedups UUIDs case-insensitively', async () => {
@@ -59,7 +55,9 @@ describe('single-event ingest', () => {
   it('exports the accepted event as one line', async () => {
     const e = event();
     await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
-    const line = await waitFor(() => suite.app.lines.find((l) => l.event_id === e.event_id), 3000, 'export line');
+    const line = await poll('the export line', () => suite.app.lines.find((l) => l.event_id === e.event_id), defined, {
+      timeoutMs: 3000,
+    });
     expect(line).toMatchObject({
       type: 'payment_event',
       event_id: e.event_id,
@@ -151,7 +149,7 @@ describe('batch ingest', () => {
     ];
     const storedPayloads = async () =>
       new Map(
-        (await suite.app.redis.xrange(suite.app.stream, '-', '+')).map(([, f]) => [
+        (await suite.redis.xrange(suite.app.stream, '-', '+')).map(([, f]) => [
           (JSON.parse(f[1]!) as { event_id: string }).event_id,
           f[1],
         ]),
@@ -200,11 +198,8 @@ describe('batch ingest', () => {
   });
 
   it('counts requests refused before their body was read, by reason, and times them', async () => {
-    const rejected = async (reason: string): Promise<number> => {
-      const text = await (await fetch(`${suite.app.url}/metrics`)).text();
-      const line = text.split('\n').find((l) => l.startsWith(`payflux_ingest_rejected_total{reason="${reason}"} `));
-      return line === undefined ? 0 : Number(line.split(' ').pop());
-    };
+    const rejected = (reason: string): Promise<number> =>
+      metric(suite.app.url, 'payflux_ingest_rejected_total', { reason });
     const count = async (): Promise<number> => {
       const text = await (await fetch(`${suite.app.url}/metrics`)).text();
       return text
@@ -307,7 +302,7 @@ describe('operations endpoints', () => {
   });
 
   it('reloads keys from PAYFLUX_API_KEYS_FILE and PAYFLUX_REVOKED_KEYS_FILE on SIGHUP, the process environment unchanged', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'payflux-keys-'));
+    const dir = suite.scratch();
     const keysFile = join(dir, 'keys');
     const revokedFile = join(dir, 'revoked');
     writeFileSync(keysFile, '# rotation\nfile-key-one-0123456789\n');

@@ -5,9 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import fc from 'fast-check';
-import { appSuite, TEST_KEY, event } from '../../support/app.js';
+import { TEST_KEY, useApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
 
-const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' });
+const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0' });
 
 async function send(
   path: string,

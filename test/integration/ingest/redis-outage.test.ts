@@ -2,17 +2,19 @@ import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config.js';
 import { connectBuffer } from '../../../src/buffer/connect.js';
-import { freePort, testPrefix } from '../../support/redis-server.js';
-import { appSuite, event, post, startTestApp, waitFor } from '../../support/app.js';
+import { freePort } from '../../support/redis-server.js';
+import { post, startTestApp, useApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
+import { defined, poll } from '../../support/poll.js';
 
-const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0' }, { appendonly: true });
+const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0' }, { appendonly: true });
 
 describe('when Redis goes away', () => {
   it('answers 503 with Retry-After within a second, then accepts again by itself when Redis is back', async () => {
     const before = event();
     expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, before)).status).toBe(202);
 
-    await suite.redis.stop();
+    await suite.server.stop();
     const during = event();
     const started = Date.now();
     const res = await post(`${suite.app.url}/v1/events/payment_exhaust`, during);
@@ -24,34 +26,33 @@ describe('when Redis goes away', () => {
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: 'unhealthy' });
 
-    await suite.redis.start();
+    await suite.server.start();
     // The client retries the refused event: it must be accepted (no dedup mark left behind).
-    const retried = await waitFor(
-      async () => {
-        const r = await post(`${suite.app.url}/v1/events/payment_exhaust`, during);
-        return r.status === 202 ? r : undefined;
-      },
-      10_000,
+    const retried = await poll(
       'ingest to recover',
+      () => post(`${suite.app.url}/v1/events/payment_exhaust`, during),
+      (r) => r.status === 202,
+      { timeoutMs: 10_000 },
     );
     expect(retried.headers.get('payflux-duplicate')).toBeNull();
     // AOF on: the event accepted before the outage survived it, and both get exported.
-    await waitFor(
-      () => [before, during].every((e) => suite.app.lines.some((l) => l.event_id === e.event_id)),
-      10_000,
+    await poll(
       'both exported',
+      () => [before, during].every((e) => suite.app.lines.some((l) => l.event_id === e.event_id)),
+      (both) => both,
+      { timeoutMs: 10_000 },
     );
   });
 
   it('leaves no dedup mark when the append itself fails inside Redis', async () => {
     const e = event();
     // Make XADD fail inside the script: the stream key temporarily holds a string.
-    await suite.app.redis.rename(suite.app.stream, `${suite.app.stream}:aside`);
-    await suite.app.redis.set(suite.app.stream, 'not a stream');
+    await suite.redis.rename(suite.app.stream, `${suite.app.stream}:aside`);
+    await suite.redis.set(suite.app.stream, 'not a stream');
     const res = await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
     expect(res.status).toBe(503);
-    await suite.app.redis.del(suite.app.stream);
-    await suite.app.redis.rename(`${suite.app.stream}:aside`, suite.app.stream);
+    await suite.redis.del(suite.app.stream);
+    await suite.redis.rename(`${suite.app.stream}:aside`, suite.app.stream);
     const retry = await post(`${suite.app.url}/v1/events/payment_exhaust`, e);
     expect(retry.status).toBe(202);
     expect(retry.headers.get('payflux-duplicate')).toBeNull();
@@ -73,32 +74,30 @@ describe('choosing the buffer', () => {
   });
 
   it('uses the memory buffer when asked, and says so in /ready', async () => {
-    const mem = await startTestApp(suite.redis.addr, { PAYFLUX_BUFFER: 'memory' });
-    try {
-      const e = event();
-      expect((await post(`${mem.url}/v1/events/payment_exhaust`, e)).status).toBe(202);
-      expect((await post(`${mem.url}/v1/events/payment_exhaust`, e)).headers.get('payflux-duplicate')).toBe('true');
-      expect(await (await fetch(`${mem.url}/ready`)).json()).toMatchObject({ buffer: 'memory', ready: true });
-      await waitFor(() => mem.lines.find((l) => l.event_id === e.event_id), 3000, 'export from memory buffer');
-    } finally {
-      await mem.close();
-    }
+    const mem = await startTestApp(suite, { PAYFLUX_BUFFER: 'memory' });
+    const e = event();
+    expect((await post(`${mem.url}/v1/events/payment_exhaust`, e)).status).toBe(202);
+    expect((await post(`${mem.url}/v1/events/payment_exhaust`, e)).headers.get('payflux-duplicate')).toBe('true');
+    expect(await (await fetch(`${mem.url}/ready`)).json()).toMatchObject({ buffer: 'memory', ready: true });
+    await poll('the export from the memory buffer', () => mem.lines.find((l) => l.event_id === e.event_id), defined, {
+      timeoutMs: 3000,
+    });
   });
 
   it('refuses to start on a stream key of the wrong type, saying which key', async () => {
-    const prefix = testPrefix();
-    await suite.app.redis.set(`${prefix}events`, 'x');
-    const config = loadConfig({ REDIS_ADDR: suite.redis.addr, PAYFLUX_STREAM: `${prefix}events` });
+    const prefix = suite.prefix;
+    await suite.redis.set(`${prefix}events`, 'x');
+    const config = loadConfig({ REDIS_ADDR: suite.server.addr, PAYFLUX_STREAM: `${prefix}events` });
     await expect(connectBuffer(config, { logger: pino({ level: 'silent' }) })).rejects.toThrow(
       `Redis key "${prefix}events" exists and is not a stream`,
     );
   });
 
   it('refuses to start on a dead-letter key of the wrong type, which would stall every ack', async () => {
-    const prefix = testPrefix();
-    await suite.app.redis.hset(`${prefix}dlq`, 'x', '1');
+    const prefix = suite.prefix;
+    await suite.redis.hset(`${prefix}dlq`, 'x', '1');
     const config = loadConfig({
-      REDIS_ADDR: suite.redis.addr,
+      REDIS_ADDR: suite.server.addr,
       PAYFLUX_STREAM: `${prefix}events`,
       PAYFLUX_DLQ_STREAM: `${prefix}dlq`,
     });

@@ -1,11 +1,12 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { useRedis } from '../../support/use-redis.js';
 import { createAlertSink, type AlertSink, type AlertSinkOptions } from '../../../src/pilot/alert-sink.js';
 import { incident, transition } from './fixtures.js';
+import { delay, poll } from '../../support/poll.js';
 
 /** A real receiver on 127.0.0.1 that answers each path with planned statuses, then 200. */
 interface Received {
@@ -18,13 +19,10 @@ let base: string;
 let received: Received[] = [];
 let plans: Record<string, number[]> = {};
 
-let redisServer: RedisServer;
-const clients: Redis[] = [];
-const sinks: AlertSink[] = [];
+const suite = useRedis();
 let now = Date.parse('2024-05-01T09:00:00Z');
 
 beforeAll(async () => {
-  redisServer = await startRedis();
   receiver = createServer((req, res) => {
     let data = '';
     req.on('data', (c: Buffer) => (data += c.toString()));
@@ -36,6 +34,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  suite.defer(() => new Promise((resolve) => receiver.close(resolve)));
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 });
 beforeEach(() => {
@@ -43,22 +42,15 @@ beforeEach(() => {
   plans = {};
   now = Date.parse('2024-05-01T09:00:00Z');
 });
-afterEach(async () => {
-  for (const s of sinks.splice(0)) await s.close();
-  for (const c of clients.splice(0)) c.disconnect();
-});
-afterAll(async () => {
-  await new Promise((resolve) => receiver.close(resolve));
-  await redisServer.close();
-});
 
-function sink(prefix: string, overrides: Partial<AlertSinkOptions> = {}): { sink: AlertSink; registry: Registry } {
-  const redis = new Redis(redisServer.url);
-  clients.push(redis);
+/** A sink under the test's prefix, on a connection of its own (a restart is a new sink). */
+function sink(overrides: Partial<AlertSinkOptions> = {}): { sink: AlertSink; registry: Registry } {
+  const redis = new Redis(suite.server.url);
+  suite.defer(() => redis.disconnect());
   const registry = new Registry();
   const s = createAlertSink({
     redis,
-    keyPrefix: prefix,
+    keyPrefix: suite.prefix,
     slackWebhookUrl: undefined,
     webhookUrl: `${base}/hook`,
     minBand: 'elevated',
@@ -69,7 +61,7 @@ function sink(prefix: string, overrides: Partial<AlertSinkOptions> = {}): { sink
     registry,
     ...overrides,
   });
-  sinks.push(s);
+  suite.defer(() => s.close());
   return { sink: s, registry };
 }
 
@@ -79,7 +71,7 @@ const opened = (id: string, band: 'elevated' | 'high' = 'elevated') =>
 describe('alert sink', () => {
   it('retries a failing receiver with exponential backoff and then stops: delivered once', async () => {
     plans['/hook'] = [500, 503];
-    const { sink: s, registry } = sink(testPrefix());
+    const { sink: s, registry } = sink();
     expect(await s.enqueue([opened('stripe:e1')])).toEqual({ queued: 1, capped: 0, duplicates: 0 });
     expect(await s.deliverDue()).toBe(1); // 500
     expect(await s.deliverDue()).toBe(0); // not due before the 1 s backoff
@@ -105,7 +97,7 @@ describe('alert sink', () => {
   });
 
   it('sends at most maxPerHour alerts per clock hour and counts the rest', async () => {
-    const { sink: s, registry } = sink(testPrefix(), { maxPerHour: 2 });
+    const { sink: s, registry } = sink({ maxPerHour: 2 });
     expect(await s.enqueue([opened('stripe:a'), opened('adyen:b'), opened('checkout:c')])).toEqual({
       queued: 2,
       capped: 1,
@@ -121,14 +113,13 @@ describe('alert sink', () => {
   });
 
   it('does not re-send after a restart, and delivers after a crash that happened before delivery', async () => {
-    const prefix = testPrefix();
-    const first = sink(prefix).sink;
+    const first = sink().sink;
     await first.enqueue([opened('stripe:e1')]);
     await first.deliverDue();
     await first.enqueue([opened('stripe:e2')]); // queued, then the process dies before delivering it
     await first.close();
 
-    const restarted = sink(prefix).sink; // new connection, new instance
+    const restarted = sink().sink; // new connection, new instance
     expect(await restarted.enqueue([opened('stripe:e1'), opened('stripe:e2')])).toEqual({
       queued: 0,
       capped: 0,
@@ -140,7 +131,7 @@ describe('alert sink', () => {
   });
 
   it('alerts on open, escalate and resolve at or above minBand, never on updates', async () => {
-    const { sink: s } = sink(testPrefix(), {
+    const { sink: s } = sink({
       minBand: 'high',
       slackWebhookUrl: `${base}/slack`,
       webhookUrl: undefined,
@@ -178,7 +169,7 @@ describe('alert sink', () => {
 
   it('retries only the destination that failed when Slack and a webhook are both configured', async () => {
     plans['/slack'] = [502];
-    const { sink: s } = sink(testPrefix(), { slackWebhookUrl: `${base}/slack` });
+    const { sink: s } = sink({ slackWebhookUrl: `${base}/slack` });
     await s.enqueue([opened('stripe:e1', 'high')]);
     await s.deliverDue();
     now += 1000;
@@ -190,7 +181,7 @@ describe('alert sink', () => {
 
   it('gives up at once on a receiver that rejects the alert (4xx), and after maxAgeMs on one that keeps failing', async () => {
     plans['/hook'] = [404, 500, 500, 500];
-    const { sink: s, registry } = sink(testPrefix(), { maxAgeMs: 2500 });
+    const { sink: s, registry } = sink({ maxAgeMs: 2500 });
     await s.enqueue([opened('stripe:e1')]);
     await s.deliverDue();
     now += 60_000;
@@ -207,13 +198,20 @@ describe('alert sink', () => {
   });
 
   it('delivers in the background once started, until closed', async () => {
-    const { sink: s } = sink(testPrefix(), { now: Date.now, pollMs: 20 });
+    const { sink: s } = sink({ now: Date.now, pollMs: 20 });
     s.start();
     await s.enqueue([opened('stripe:bg')]);
-    await expect.poll(() => received.length, { timeout: 2000, interval: 20 }).toBe(1);
+    expect(
+      await poll(
+        'the background delivery',
+        () => received.length,
+        (n) => n === 1,
+        { timeoutMs: 2000, everyMs: 20 },
+      ),
+    ).toBe(1);
     await s.close();
     await s.enqueue([opened('stripe:after-close')]);
-    await new Promise((r) => setTimeout(r, 100));
+    await delay(100); // five poll periods: a sink still running would have delivered by now
     expect(received).toHaveLength(1);
   });
 });

@@ -1,19 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { useRedis } from '../../support/use-redis.js';
 import { createWarningStore, type WarningStore } from '../../../src/pilot/warning-store.js';
 import { createOutcomeRecorder, type OutcomeAnnotationLine } from '../../../src/pilot/outcome-recorder.js';
 import { pilotRoutes } from '../../../src/pilot/routes.js';
 import { incident, transition } from './fixtures.js';
 import { API_KEY, authenticate, listen, type TestServer } from './app.js';
+import { poll } from '../../support/poll.js';
 
-let redisServer: RedisServer;
-let redis: Redis;
+const suite = useRedis();
 let store: WarningStore;
 let server: TestServer;
 let browser: BrowserContext;
@@ -21,9 +20,7 @@ let profile: string;
 const lines: OutcomeAnnotationLine[] = [];
 
 beforeAll(async () => {
-  redisServer = await startRedis();
-  redis = new Redis(redisServer.url);
-  store = createWarningStore({ redis, keyPrefix: testPrefix(), maxWarnings: 100, retentionDays: 3650 });
+  store = createWarningStore({ redis: suite.redis, keyPrefix: suite.prefix, maxWarnings: 100, retentionDays: 3650 });
   const outcomes = createOutcomeRecorder({ store, writeLine: (l) => lines.push(l), registry: new Registry() });
   await store.applyTransitions([
     transition(
@@ -40,8 +37,9 @@ beforeAll(async () => {
       }),
     ),
   ]);
-  server = await listen((app) => app.register(pilotRoutes, { enabled: true, store, outcomes, authenticate }));
+  server = await listen(suite, (app) => app.register(pilotRoutes, { enabled: true, store, outcomes, authenticate }));
   browser = await launch();
+  suite.defer(closeBrowser);
 });
 
 /** The last lines Chromium wrote, for when it closes a page we did not close. */
@@ -100,13 +98,6 @@ async function openDashboard(watch: (page: Page) => void): Promise<Page> {
   }
 }
 
-afterAll(async () => {
-  await closeBrowser();
-  await server?.close();
-  redis?.disconnect();
-  await redisServer?.close();
-});
-
 describe('pilot dashboard in headless Chromium', () => {
   it('asks for the key, lists the warning, records an outcome with a click, and shows it saved', async () => {
     const apiAuth: (string | undefined)[] = [];
@@ -124,7 +115,13 @@ describe('pilot dashboard in headless Chromium', () => {
 
     await page.fill('#api-key', 'wrong-key');
     await page.click('#connect-button');
-    await expect.poll(() => page.locator('#key-error').textContent()).toContain('rejected');
+    const keyError = await poll(
+      'the wrong key refused',
+      () => page.locator('#key-error').textContent(),
+      (t) => t?.includes('rejected') === true,
+      { timeoutMs: 1000 },
+    );
+    expect(keyError).toContain('rejected');
 
     await page.fill('#api-key', API_KEY);
     await page.click('#connect-button');
@@ -141,9 +138,13 @@ describe('pilot dashboard in headless Chromium', () => {
     await row.locator('.outcome-type').selectOption('throttle');
     await row.locator('.outcome-notes').fill('Stripe rate limited the account');
     await row.locator('.record-outcome').click();
-    await expect
-      .poll(() => page.locator('tr[data-warning-id="stripe:evt_dash"] .outcome').textContent())
-      .toContain('throttle');
+    const outcome = await poll(
+      'the outcome shown',
+      () => page.locator('tr[data-warning-id="stripe:evt_dash"] .outcome').textContent(),
+      (t) => t?.includes('throttle') === true,
+      { timeoutMs: 1000 },
+    );
+    expect(outcome).toContain('throttle');
     expect(await page.locator('#status-line').textContent()).toContain('Outcome recorded');
 
     expect(await store.get('stripe:evt_dash')).toMatchObject({

@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { useRedis } from '../../support/use-redis.js';
 import { createWarningStore, type WarningStore } from '../../../src/pilot/warning-store.js';
 import { createOutcomeRecorder, type OutcomeAnnotationLine } from '../../../src/pilot/outcome-recorder.js';
 import { pilotRoutes } from '../../../src/pilot/routes.js';
 import { incident, transition } from './fixtures.js';
 import { API_KEY, authenticate, listen, type TestServer } from './app.js';
 
-let redisServer: RedisServer;
-let redis: Redis;
+const suite = useRedis();
 let store: WarningStore;
 let server: TestServer;
 let off: TestServer;
@@ -19,9 +17,13 @@ const NOW = Date.parse('2024-05-01T12:00:00Z');
 const auth = { authorization: `Bearer ${API_KEY}` };
 
 beforeAll(async () => {
-  redisServer = await startRedis();
-  redis = new Redis(redisServer.url);
-  store = createWarningStore({ redis, keyPrefix: testPrefix(), maxWarnings: 100, retentionDays: 90, now: () => NOW });
+  store = createWarningStore({
+    redis: suite.redis,
+    keyPrefix: suite.prefix,
+    maxWarnings: 100,
+    retentionDays: 90,
+    now: () => NOW,
+  });
   const outcomes = createOutcomeRecorder({ store, writeLine: (l) => lines.push(l), registry, now: () => NOW });
   await store.applyTransitions([
     transition('open', incident({ warning_id: 'stripe:evt_1', processed_at: '2024-05-01T09:14:00.000Z' })),
@@ -36,16 +38,10 @@ beforeAll(async () => {
       }),
     ),
   ]);
-  server = await listen((app) =>
+  server = await listen(suite, (app) =>
     app.register(pilotRoutes, { enabled: true, store, outcomes, authenticate, now: () => NOW }),
   );
-  off = await listen((app) => app.register(pilotRoutes, { enabled: false, store, outcomes, authenticate }));
-});
-afterAll(async () => {
-  await server.close();
-  await off.close();
-  redis.disconnect();
-  await redisServer.close();
+  off = await listen(suite, (app) => app.register(pilotRoutes, { enabled: false, store, outcomes, authenticate }));
 });
 
 const post = (base: string, id: string, body: unknown, headers: Record<string, string> = auth): Promise<Response> =>

@@ -4,7 +4,9 @@
  */
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { appSuite, waitFor } from '../../support/app.js';
+import { useApp } from '../../support/app.js';
+import { defined, poll } from '../../support/poll.js';
+import { metric } from '../../support/probes.js';
 import { piFailed } from '../../support/stripe-events.js';
 
 const SECRET = 'whsec_test_secret_0123456789';
@@ -24,21 +26,17 @@ async function deliver(url: string, event: Stripe.Event): Promise<Response> {
   });
 }
 
-async function metric(url: string, line: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-  return found === undefined ? 0 : Number(found.split(' ').pop());
-}
-
 describe('Stripe payment events, end to end', () => {
-  const suite = appSuite({ STRIPE_WEBHOOK_SECRET: SECRET, PAYFLUX_RATELIMIT_RPS: '0' });
+  const suite = useApp({ STRIPE_WEBHOOK_SECRET: SECRET, PAYFLUX_RATELIMIT_RPS: '0' });
 
   it('are counted like any ingested event and exported', async () => {
-    const before = await metric(suite.app.url, 'payflux_events_by_processor_total{processor="stripe"}');
+    const before = await metric(suite.app.url, 'payflux_events_by_processor_total', { processor: 'stripe' });
     const res = await deliver(suite.app.url, piFailed('evt_stripe_e2e_1'));
     expect(res.status).toBe(200);
-    expect(await metric(suite.app.url, 'payflux_events_by_processor_total{processor="stripe"}')).toBe(before + 1);
-    await waitFor(() => suite.app.lines.find((l) => l.event_id === 'evt_stripe_e2e_1'), 3000, 'export line');
+    expect(await metric(suite.app.url, 'payflux_events_by_processor_total', { processor: 'stripe' })).toBe(before + 1);
+    await poll('the export line', () => suite.app.lines.find((l) => l.event_id === 'evt_stripe_e2e_1'), defined, {
+      timeoutMs: 3000,
+    });
     expect((await deliver(suite.app.url, piFailed('evt_stripe_e2e_1'))).status).toBe(200);
     expect(await metric(suite.app.url, 'payflux_ingest_duplicate_total')).toBeGreaterThanOrEqual(1);
   });
@@ -61,13 +59,13 @@ describe('Stripe payment events, end to end', () => {
 });
 
 describe('Stripe payment events for a processor that is not configured', () => {
-  const suite = appSuite({ STRIPE_WEBHOOK_SECRET: SECRET, PAYFLUX_PROCESSORS: 'adyen,checkout' });
+  const suite = useApp({ STRIPE_WEBHOOK_SECRET: SECRET, PAYFLUX_PROCESSORS: 'adyen,checkout' });
 
   it('are refused with a 400 naming the rule, counted, and not stored', async () => {
     const res = await deliver(suite.app.url, piFailed('evt_stripe_unknown_processor'));
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'PF_ERR_VALIDATION', field: 'processor' } });
-    expect(await metric(suite.app.url, 'payflux_ingest_rejected_total{reason="validation"}')).toBe(1);
-    expect(await suite.app.redis.xlen(suite.app.stream)).toBe(0);
+    expect(await metric(suite.app.url, 'payflux_ingest_rejected_total', { reason: 'validation' })).toBe(1);
+    expect(await suite.redis.xlen(suite.app.stream)).toBe(0);
   });
 });

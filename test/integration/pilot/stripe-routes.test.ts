@@ -1,11 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { pino } from 'pino';
 import Stripe from 'stripe';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { useRedis } from '../../support/use-redis.js';
 import { chargeFailed, disputeCreated, piFailed, reviewOpened } from '../../support/stripe-events.js';
 import { createRedisBuffer } from '../../../src/buffer/redis-buffer.js';
 import { dedupKeyFor } from '../../../src/buffer/dedup-key.js';
@@ -15,13 +14,10 @@ import { createWarningStore, type WarningStore } from '../../../src/pilot/warnin
 import { createOutcomeRecorder, type OutcomeAnnotationLine } from '../../../src/pilot/outcome-recorder.js';
 import { stripeRoutes, type StripeRoutesOptions } from '../../../src/pilot/stripe-routes.js';
 import { incident, transition } from './fixtures.js';
-import { listen, type TestServer } from './app.js';
+import { listen } from './app.js';
 
 const SECRET = 'whsec_test_secret_0123456789';
-let redisServer: RedisServer;
-let redis: Redis;
-const servers: TestServer[] = [];
-const buffers: EventBuffer[] = [];
+const suite = useRedis();
 
 /** A fake Stripe API on 127.0.0.1 that records what the client sent. */
 let fakeStripe: Server;
@@ -30,8 +26,6 @@ let fakeStatus = 200;
 const stripeCalls: { path: string; auth: string | undefined; form: URLSearchParams }[] = [];
 
 beforeAll(async () => {
-  redisServer = await startRedis();
-  redis = new Redis(redisServer.url);
   fakeStripe = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -52,16 +46,8 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => fakeStripe.listen(0, '127.0.0.1', resolve));
+  suite.defer(() => new Promise((resolve) => fakeStripe.close(resolve)));
   fakePort = (fakeStripe.address() as AddressInfo).port;
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-  for (const b of buffers.splice(0)) await b.close();
-});
-afterAll(async () => {
-  redis.disconnect();
-  await new Promise((resolve) => fakeStripe.close(resolve));
-  await redisServer.close();
 });
 
 interface Harness {
@@ -74,10 +60,11 @@ interface Harness {
   readonly registry: Registry;
 }
 
+/** The routes on a real port, over a Redis buffer and warning store under the test's prefix. */
 async function serve(overrides: Partial<StripeRoutesOptions> = {}): Promise<Harness> {
-  const prefix = testPrefix();
+  const prefix = suite.prefix;
   const buffer = await createRedisBuffer({
-    url: redisServer.url,
+    url: suite.server.url,
     password: undefined,
     tls: false,
     keyPrefix: prefix,
@@ -89,8 +76,8 @@ async function serve(overrides: Partial<StripeRoutesOptions> = {}): Promise<Harn
     rawEventTtlDays: 7,
     logger: pino({ level: 'silent' }),
   });
-  buffers.push(buffer);
-  const store = createWarningStore({ redis, keyPrefix: prefix, maxWarnings: 100, retentionDays: 3650 });
+  suite.defer(() => buffer.close());
+  const store = createWarningStore({ redis: suite.redis, keyPrefix: prefix, maxWarnings: 100, retentionDays: 3650 });
   const registry = new Registry();
   const h: Harness = { url: '', store, buffer, ingested: [], appended: [], lines: [], registry };
   const outcomes = createOutcomeRecorder({ store, writeLine: (l) => h.lines.push(l), registry });
@@ -101,7 +88,7 @@ async function serve(overrides: Partial<StripeRoutesOptions> = {}): Promise<Harn
       ...(await buffer.append(events.map((e) => ({ dedupKey: dedupKeyFor(e.event_id), payload: JSON.stringify(e) })))),
     );
   };
-  const server = await listen((app) =>
+  const server = await listen(suite, (app) =>
     app.register(stripeRoutes, {
       webhookSecret: SECRET,
       ingest,
@@ -118,7 +105,6 @@ async function serve(overrides: Partial<StripeRoutesOptions> = {}): Promise<Harn
       ...overrides,
     }),
   );
-  servers.push(server);
   return { ...h, url: server.url };
 }
 

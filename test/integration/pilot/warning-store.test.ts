@@ -1,37 +1,27 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { firstValueFrom, of } from 'rxjs';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { useRedis } from '../../support/use-redis.js';
 import { runScript } from '../../../src/buffer/redis-script.js';
 import { createWarningStore, OUTCOME_LUA, type WarningStore } from '../../../src/pilot/warning-store.js';
 import { trackIncidents } from '../../../src/operators/track-incidents.js';
 import { batchOf, incident, scored, transition } from './fixtures.js';
 
-let server: RedisServer;
-const clients: Redis[] = [];
+const suite = useRedis();
 const NOW = Date.parse('2024-05-02T00:00:00Z');
 
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterEach(() => {
-  for (const c of clients.splice(0)) c.disconnect();
-});
-afterAll(async () => {
-  await server.close();
-});
-
-function open(
-  prefix: string,
-  opts: { maxWarnings?: number; retentionDays?: number; now?: () => number } = {},
-): { store: WarningStore; redis: Redis } {
-  const redis = new Redis(server.url, { lazyConnect: false });
-  clients.push(redis);
+/** A store under the test's prefix, on a connection of its own (a restart is a new store). */
+function open(opts: { maxWarnings?: number; retentionDays?: number; now?: () => number } = {}): {
+  store: WarningStore;
+  redis: Redis;
+} {
+  const redis = new Redis(suite.server.url, { lazyConnect: false });
+  suite.defer(() => redis.disconnect());
   return {
     redis,
     store: createWarningStore({
       redis,
-      keyPrefix: prefix,
+      keyPrefix: suite.prefix,
       maxWarnings: opts.maxWarnings ?? 100,
       retentionDays: opts.retentionDays ?? 90,
       now: opts.now ?? (() => NOW),
@@ -43,14 +33,13 @@ const at = (min: number): string => new Date(Date.parse('2024-05-01T09:00:00Z') 
 
 describe('warning store', () => {
   it('continues an open incident across a restart: a new store and operator seeded from loadOpen()', async () => {
-    const prefix = testPrefix();
     const t0 = Date.parse('2024-05-01T09:00:00Z');
     const first = await firstValueFrom(
       of(batchOf(scored('stripe', t0, 0.4, 'elevated'))).pipe(trackIncidents({ cooldownSec: 120, now: () => NOW })),
     );
-    await open(prefix).store.applyTransitions(first.transitions);
+    await open().store.applyTransitions(first.transitions);
 
-    const restarted = open(prefix).store; // new connection, new instance: nothing shared in memory
+    const restarted = open().store; // new connection, new instance: nothing shared in memory
     const seed = await restarted.loadOpen();
     expect(seed.map((i) => i.warning_id)).toEqual([first.transitions[0]!.incident.warning_id]);
     const next = await firstValueFrom(
@@ -73,8 +62,8 @@ describe('warning store', () => {
     });
   });
 
-  it('keeps the warning JSON fields in their documented order', async () => {
-    const { store } = open(testPrefix());
+  it('keeps the JSON fields of a warning in the order of the warning format', async () => {
+    const { store } = open();
     await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:evt_a' }))]);
     const w = await store.get('stripe:evt_a');
     expect(Object.keys(JSON.parse(JSON.stringify(w)) as object)).toEqual([
@@ -105,7 +94,7 @@ describe('warning store', () => {
   });
 
   it('lists newest first, filters by processor and status, and pages with a cursor to the end', async () => {
-    const { store } = open(testPrefix());
+    const { store } = open();
     const all = [
       incident({ warning_id: 'stripe:e1', processed_at: at(1), status: 'resolved', resolved_at: at(5) }),
       incident({ warning_id: 'adyen:e2', processor: 'adyen', processed_at: at(2) }),
@@ -137,7 +126,7 @@ describe('warning store', () => {
   });
 
   it('moves a warning between status indexes when it resolves', async () => {
-    const { store } = open(testPrefix());
+    const { store } = open();
     const i = incident({ warning_id: 'stripe:e1' });
     await store.applyTransitions([transition('open', i)]);
     await store.applyTransitions([transition('resolve', { ...i, status: 'resolved', resolved_at: at(9) })]);
@@ -147,7 +136,7 @@ describe('warning store', () => {
   });
 
   it('never lets a pipeline update overwrite an outcome recorded in between', async () => {
-    const { store } = open(testPrefix());
+    const { store } = open();
     const i = incident({ warning_id: 'stripe:e1' });
     await store.applyTransitions([transition('open', i)]);
     const r = await store.recordOutcome('stripe:e1', {
@@ -169,7 +158,7 @@ describe('warning store', () => {
   });
 
   it('records outcomes: unknown ids, idempotency keys, and automatic annotations that keep an existing outcome', async () => {
-    const { store } = open(testPrefix());
+    const { store } = open();
     await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:e1' }))]);
     const review = {
       outcome_type: 'review',
@@ -194,8 +183,8 @@ describe('warning store', () => {
   });
 
   it('answers an annotation run twice by the same call (a re-sent command) as the first run did, not as a duplicate', async () => {
-    const prefix = testPrefix();
-    const { store, redis } = open(prefix);
+    const prefix = suite.prefix;
+    const { store, redis } = open();
     await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:e1' }))]);
     const outcome = JSON.stringify({
       outcome_type: 'review',
@@ -211,8 +200,8 @@ describe('warning store', () => {
   });
 
   it('is bounded by maxWarnings, dropping the oldest with their index entries', async () => {
-    const prefix = testPrefix();
-    const { store, redis } = open(prefix, { maxWarnings: 10 });
+    const prefix = suite.prefix;
+    const { store, redis } = open({ maxWarnings: 10 });
     const many = Array.from({ length: 25 }, (_, n) =>
       incident({ warning_id: `stripe:e${n}`, processed_at: at(n), status: n % 2 ? 'open' : 'resolved' }),
     );
@@ -229,7 +218,7 @@ describe('warning store', () => {
 
   it('drops warnings older than the retention, relative to the wall clock', async () => {
     let now = Date.parse('2024-05-01T10:00:00Z');
-    const { store } = open(testPrefix(), { retentionDays: 1, now: () => now });
+    const { store } = open({ retentionDays: 1, now: () => now });
     await store.applyTransitions([
       transition('open', incident({ warning_id: 'stripe:old', processed_at: at(0) })),
       transition('open', incident({ warning_id: 'stripe:new', processed_at: at(50) })),

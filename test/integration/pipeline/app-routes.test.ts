@@ -1,8 +1,10 @@
 /** The route groups as `payflux serve` mounts them: risk state, the Risk API, export health. */
 import { describe, expect, it } from 'vitest';
-import { appSuite, TEST_KEY, event, post, waitFor } from '../../support/app.js';
+import { post, TEST_KEY, useApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
+import { poll } from '../../support/poll.js';
 
-const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_RISK_API_KEYS: 'pf_test_abcdefgh12' });
+const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_RISK_API_KEYS: 'pf_test_abcdefgh12' });
 
 const auth = { authorization: `Bearer ${TEST_KEY}` };
 
@@ -18,10 +20,11 @@ describe('mounted routes', () => {
       }),
     );
     await post(`${suite.app.url}/v1/events/batch`, events);
-    await waitFor(
-      () => suite.app.lines.filter((l) => l.processor === 'adyen').length >= 60 || undefined,
-      5000,
-      'export',
+    await poll(
+      'the adyen events exported',
+      () => suite.app.lines.filter((l) => l.processor === 'adyen').length,
+      (n) => n >= 60,
+      { timeoutMs: 5000 },
     );
 
     expect((await fetch(`${suite.app.url}/v1/risk/processors`)).status).toBe(401);

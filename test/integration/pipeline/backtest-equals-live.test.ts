@@ -3,16 +3,15 @@
  * (a file, no Redis): the operators are pure over event time.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events/payment-event.js';
-import { appSuite, post, waitFor } from '../../support/app.js';
+import { post, useApp } from '../../support/app.js';
+import { poll } from '../../support/poll.js';
 
 const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), 'payflux-backtest-'));
 
 /** `seconds` (4 minutes) of two processors at 10 events/s; stripe has a timeout outage in minute 3. */
 function traffic(seconds = 240): Record<string, unknown>[] {
@@ -50,10 +49,11 @@ function expectBatchClocks(lines: readonly { event_timestamp: string; processed_
   lines.forEach((l, i) => expect(Date.parse(l.processed_at), `line ${i}`).toBe(clockAtBatchEnd[Math.floor(i / 500)]));
 }
 
-const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_TIER: 'tier2' });
+const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_TIER: 'tier2' });
 
 describe('backtest', () => {
   it('produces the same risk fields as the live pipeline for the same events', async () => {
+    const dir = suite.scratch();
     const events = traffic();
     const file = join(dir, 'events.ndjson');
     writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
@@ -62,7 +62,12 @@ describe('backtest', () => {
       const res = await post(`${suite.app.url}/v1/events/batch`, events.slice(i, i + 500));
       expect(((await res.json()) as { accepted: number }).accepted).toBe(Math.min(500, events.length - i));
     }
-    await waitFor(() => (suite.app.lines.length >= events.length ? true : undefined), 15_000, 'live export');
+    await poll(
+      'the live export',
+      () => suite.app.lines.length,
+      (n) => n >= events.length,
+      { timeoutMs: 15_000 },
+    );
 
     const report = join(dir, 'report.json');
     const { stdout } = await run('node', ['dist/cli.js', 'backtest', file, '--report', report], {
@@ -98,6 +103,7 @@ describe('backtest', () => {
   });
 
   it('stamps every line with the event-time clock of its own batch, the same bytes through a file or a pipe', async () => {
+    const dir = suite.scratch();
     // 12,000 events: several 1 MiB read chunks of many batches each, where reading ahead showed.
     const events = traffic(1200);
     const file = join(dir, 'clock.ndjson');
@@ -133,6 +139,7 @@ describe('backtest', () => {
   });
 
   it('stops quietly when its reader goes away (EPIPE), like any filter piped into head', async () => {
+    const dir = suite.scratch();
     const file = join(dir, 'epipe.ndjson');
     writeFileSync(
       file,
@@ -156,6 +163,7 @@ describe('backtest', () => {
   });
 
   it('skips lines that are not valid events and says how many', async () => {
+    const dir = suite.scratch();
     const file = join(dir, 'mixed.ndjson');
     writeFileSync(file, `${JSON.stringify(traffic()[0])}\nnot json\n{"event_id":"x"}\n`);
     const report = join(dir, 'mixed.json');
@@ -172,6 +180,7 @@ describe('backtest', () => {
   });
 
   it('numbers, skips and batches lines alike whichever thread checks them', async () => {
+    const dir = suite.scratch();
     // Every 7th line is bad (so bad lines fall on both threads' share), every 11th is blank.
     const events = traffic(300);
     const lines: string[] = [];

@@ -4,17 +4,18 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events/payment-event.js';
+import { delay } from '../../support/poll.js';
+import { useSuite } from '../../support/use-suite.js';
 
 const run = promisify(execFile);
 
+const suite = useSuite();
 const CHUNK = 1 << 20;
-const dir = mkdtempSync(join(tmpdir(), 'payflux-backtest-text-'));
 
 function event(i: number, merchant: string): string {
   return JSON.stringify(
@@ -61,6 +62,7 @@ function file(): { text: string; merchants: string[] } {
 
 describe('backtest input decoding', () => {
   it('exports every character as written, whether a chunk is ASCII or a character straddles its end', async () => {
+    const dir = suite.scratch();
     const { text, merchants } = file();
     const path = join(dir, 'events.ndjson');
     const bytes = Buffer.from(text);
@@ -82,6 +84,7 @@ describe('backtest input decoding', () => {
   });
 
   it('splits lines wherever the chunks end: a CR ending one chunk, a line over three chunks, a last line without LF', async () => {
+    const dir = suite.scratch();
     // Line 1 ends exactly at the first chunk's last byte, with its CR; its LF opens the next chunk.
     const first = event(0, 'm_0');
     const line1 = `${first.slice(0, -1)},"extra":"${'x'.repeat(CHUNK - 1 - first.length - 11)}"}`;
@@ -109,6 +112,7 @@ describe('backtest input decoding', () => {
   });
 
   it('carries every field as validated: escapes, control characters, empty strings, any key order or spacing, and writes the stored form', async () => {
+    const dir = suite.scratch();
     const base = {
       event_type: 'payment_failed',
       event_timestamp: '2026-11-24T09:00:00.000Z',
@@ -187,6 +191,7 @@ describe('backtest input decoding', () => {
   });
 
   it('writes every line through a pipe whose reader falls behind', async () => {
+    const dir = suite.scratch();
     const path = join(dir, 'slow-reader.ndjson');
     const lines = Array.from({ length: 6000 }, (_, i) => event(i, `m_${i}`));
     writeFileSync(path, `${lines.join('\n')}\n`);
@@ -199,7 +204,7 @@ describe('backtest input decoding', () => {
     const exited = once(child, 'exit') as Promise<[number]>;
     // Let the pipe fill (64 KiB) and stay full for a while before reading anything.
     child.stdout.pause();
-    await new Promise((r) => setTimeout(r, 1500));
+    await delay(1500);
     const chunks: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => chunks.push(d));
     const ended = once(child.stdout, 'end');

@@ -1,10 +1,12 @@
 /** Pilot mode through the whole app: events in, one warning per incident, an outcome recorded. */
 import { describe, expect, it } from 'vitest';
-import { appSuite, TEST_KEY, event, post, waitFor } from '../../support/app.js';
+import { post, TEST_KEY, useApp } from '../../support/app.js';
+import { event } from '../../support/events.js';
+import { defined, poll } from '../../support/poll.js';
 
 const auth = { authorization: `Bearer ${TEST_KEY}` };
 
-const suite = appSuite({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_PILOT_MODE: 'true', PAYFLUX_TIER: 'tier2' });
+const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_PILOT_MODE: 'true', PAYFLUX_TIER: 'tier2' });
 
 interface WarningJson {
   warning_id: string;
@@ -38,14 +40,14 @@ describe('pilot mode in the running app', () => {
     await post(`${suite.app.url}/v1/events/batch`, healthy);
     await post(`${suite.app.url}/v1/events/batch`, outage);
 
-    const list = await waitFor(
+    const list = await poll(
+      'a stripe warning over 150 events',
       async () => {
         const res = await fetch(`${suite.app.url}/pilot/warnings?processor=stripe`, { headers: auth });
-        const body = (await res.json()) as { warnings: WarningJson[] };
-        return body.warnings.length > 0 && body.warnings[0]!.event_count >= 150 ? body.warnings : undefined;
+        return ((await res.json()) as { warnings: WarningJson[] }).warnings;
       },
-      8000,
-      'a stripe warning',
+      (warnings) => warnings.length > 0 && warnings[0]!.event_count >= 150,
+      { timeoutMs: 8000 },
     );
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ processor: 'stripe', status: 'open', peak_band: 'critical' });
@@ -69,10 +71,11 @@ describe('pilot mode in the running app', () => {
       }),
     });
     expect(res.status).toBeLessThan(300);
-    const proof = await waitFor(
+    const proof = await poll(
+      'the proof line',
       () => suite.app.lines.find((l) => l.type === 'pilot_outcome_annotation'),
-      3000,
-      'proof line',
+      defined,
+      { timeoutMs: 3000 },
     );
     expect(proof).toMatchObject({ warning_id: id, outcome_type: 'throttle' });
     expect(typeof proof.lead_time_seconds).toBe('number');

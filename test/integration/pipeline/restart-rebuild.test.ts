@@ -1,15 +1,11 @@
 /** A restart rebuilds each processor's risk window from the stream, without exporting twice. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
-import { TEST_KEY, event, post, startTestApp, waitFor } from '../../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { post, startTestApp, TEST_KEY } from '../../support/app.js';
+import { event } from '../../support/events.js';
+import { defined, delay, poll } from '../../support/poll.js';
+import { useRedis } from '../../support/use-redis.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const suite = useRedis();
 
 interface Snap {
   processor: string;
@@ -25,14 +21,9 @@ const snapshot = async (url: string): Promise<Snap[]> =>
 
 describe('restart', () => {
   it('rebuilds the window from the stream: same band and counts, and nothing exported again', async () => {
-    const p = testPrefix();
-    const env = {
-      PAYFLUX_RATELIMIT_RPS: '0',
-      PAYFLUX_STREAM: `${p}events`,
-      PAYFLUX_DLQ_STREAM: `${p}dlq`,
-      PAYFLUX_KEY_PREFIX: p,
-    };
-    const first = await startTestApp(redis.addr, env);
+    // Both apps run under the test's prefix: the second finds the first one's stream.
+    const env = { PAYFLUX_RATELIMIT_RPS: '0' };
+    const first = await startTestApp(suite, env);
     const t0 = Date.now() - 90_000;
     const events = Array.from({ length: 80 }, (_, i) =>
       event({
@@ -42,24 +33,26 @@ describe('restart', () => {
       }),
     );
     await post(`${first.url}/v1/events/batch`, events);
-    await waitFor(() => first.lines.length >= 80 || undefined, 5000, 'first export');
+    await poll(
+      'the first export',
+      () => first.lines.length,
+      (n) => n >= 80,
+      { timeoutMs: 5000 },
+    );
     const before = (await snapshot(first.url)).find((s) => s.processor === 'checkout');
     await first.close();
 
-    const second = await startTestApp(redis.addr, env);
-    try {
-      const after = await waitFor(
-        async () => (await snapshot(second.url)).find((s) => s.processor === 'checkout'),
-        5000,
-        'rebuilt window',
-      );
-      expect(after.window.events).toBe(before?.window.events);
-      expect(after.band).toBe(before?.band);
-      expect(after.band).toBe('critical');
-      await new Promise((r) => setTimeout(r, 300));
-      expect(second.lines).toHaveLength(0);
-    } finally {
-      await second.close();
-    }
+    const second = await startTestApp(suite, env);
+    const after = await poll(
+      'the rebuilt window',
+      async () => (await snapshot(second.url)).find((s) => s.processor === 'checkout'),
+      defined,
+      { timeoutMs: 5000 },
+    );
+    expect(after.window.events).toBe(before?.window.events);
+    expect(after.band).toBe(before?.band);
+    expect(after.band).toBe('critical');
+    await delay(300); // long enough for a re-export to show
+    expect(second.lines).toHaveLength(0);
   });
 });

@@ -1,6 +1,5 @@
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { useRedis } from '../../support/use-redis.js';
 import {
   CONTACT_PAGE,
   PRIVACY_PAGE,
@@ -9,16 +8,12 @@ import {
   homePage,
   html,
   startFixtureSite,
-  type FixtureSite,
   type Handler,
 } from './fixture-site.js';
 import type { HistoryPage, TrendReport } from '../../../src/risk-api/history-store.js';
 import { PRO_KEY, buildRiskApp, type RiskApp } from './harness.js';
 
-let redis: RedisServer;
-let client: Redis;
-let site: FixtureSite;
-let ctx: RiskApp | undefined;
+const suite = useRedis();
 let clock = 1_800_000_000_000;
 const now = (): number => clock;
 
@@ -39,20 +34,6 @@ const COMPLETE: Record<string, Handler> = {
 /** The same shop after it took its policies down. */
 const BARE: Handler = html(homePage({}));
 
-beforeAll(async () => {
-  redis = await startRedis();
-  client = new Redis(redis.url);
-});
-afterAll(async () => {
-  client.disconnect();
-  await redis.close();
-});
-afterEach(async () => {
-  await ctx?.close();
-  ctx = undefined;
-  await site.close();
-});
-
 const scan = (app: RiskApp, url: string, processor = 'stripe', industry = 'retail') =>
   app.app.inject({
     method: 'POST',
@@ -65,9 +46,9 @@ const get = (app: RiskApp, url: string) =>
 
 describe('cache and in-flight dedup', () => {
   it('serves a repeat scan from the cache for 24 h, keyed on url, industry and processor', async () => {
-    site = await startFixtureSite(COMPLETE);
-    const prefix = testPrefix();
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: prefix, now });
+    const site = await startFixtureSite(suite, COMPLETE);
+    const prefix = suite.prefix;
+    const ctx = await buildRiskApp(suite, { now });
     const first = await scan(ctx, `${site.origin}/`);
     const hitsAfterFirst = site.totalHits();
     // Same question, differently spelled URL: still the same cache entry.
@@ -84,19 +65,17 @@ describe('cache and in-flight dedup', () => {
     expect(otherIndustry.headers['x-payflux-cache']).toBe('MISS');
     expect(site.hitsOf('/')).toBe(3);
 
-    const keys = await client.keys(`${prefix}risk:cache:*`);
+    const keys = await suite.redis.keys(`${prefix}risk:cache:*`);
     expect(keys).toHaveLength(3);
-    const ttl = await client.ttl(keys[0]!);
+    const ttl = await suite.redis.ttl(keys[0]!);
     expect(ttl).toBeGreaterThan(86_000);
     expect(ttl).toBeLessThanOrEqual(86_400);
   });
 
   it('caches a failure for 1 h (negative cache) and an SSRF verdict for 5 s', async () => {
-    site = await startFixtureSite({ '/': html('<h1>down for maintenance</h1>', 503) });
-    const prefix = testPrefix();
-    ctx = await buildRiskApp({
-      redisUrl: redis.url,
-      keyPrefix: prefix,
+    const site = await startFixtureSite(suite, { '/': html('<h1>down for maintenance</h1>', 503) });
+    const prefix = suite.prefix;
+    const ctx = await buildRiskApp(suite, {
       now,
       resolver: async () => [{ address: '10.0.0.8', family: 4 }],
     });
@@ -106,14 +85,14 @@ describe('cache and in-flight dedup', () => {
     expect(again.statusCode).toBe(502);
     expect(again.json().error.code).toBe('PF_ERR_UPSTREAM');
     expect(site.hitsOf('/')).toBe(1);
-    const [failureKey] = await client.keys(`${prefix}risk:cache:*`);
-    const ttl = await client.ttl(failureKey!);
+    const [failureKey] = await suite.redis.keys(`${prefix}risk:cache:*`);
+    const ttl = await suite.redis.ttl(failureKey!);
     expect(ttl).toBeGreaterThan(3_500);
     expect(ttl).toBeLessThanOrEqual(3_600);
 
     expect((await scan(ctx, 'https://private.payflux.test/')).statusCode).toBe(403);
-    const keys = await client.keys(`${prefix}risk:cache:*`);
-    const ttls = await Promise.all(keys.map((k) => client.pttl(k)));
+    const keys = await suite.redis.keys(`${prefix}risk:cache:*`);
+    const ttls = await Promise.all(keys.map((k) => suite.redis.pttl(k)));
     expect(ttls.filter((t) => t > 0 && t <= 5_000)).toHaveLength(1);
     const cached = await scan(ctx, 'https://private.payflux.test/');
     expect(cached.statusCode).toBe(403);
@@ -121,9 +100,12 @@ describe('cache and in-flight dedup', () => {
   });
 
   it('runs five concurrent identical scans once', async () => {
-    site = await startFixtureSite({ ...COMPLETE, '/': (req, res) => setTimeout(() => COMPLETE['/']!(req, res), 400) });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
-    const results = await Promise.all(Array.from({ length: 5 }, () => scan(ctx!, `${site.origin}/`)));
+    const site = await startFixtureSite(suite, {
+      ...COMPLETE,
+      '/': (req, res) => setTimeout(() => COMPLETE['/']!(req, res), 400),
+    });
+    const ctx = await buildRiskApp(suite, { now });
+    const results = await Promise.all(Array.from({ length: 5 }, () => scan(ctx, `${site.origin}/`)));
     expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
     expect(site.hitsOf('/')).toBe(1);
     expect(site.hitsOf('/terms')).toBe(1);
@@ -143,8 +125,8 @@ describe('cache and in-flight dedup', () => {
 
 describe('history, trend and health', () => {
   it('keeps fresh scans per host, newest first, paged with a stable cursor', async () => {
-    site = await startFixtureSite(COMPLETE);
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
+    const site = await startFixtureSite(suite, COMPLETE);
+    const ctx = await buildRiskApp(suite, { now });
     for (const p of ['pay one', 'pay two', 'pay three']) {
       clock += 60_000;
       expect((await scan(ctx, `${site.origin}/`, p)).statusCode).toBe(200);
@@ -175,8 +157,8 @@ describe('history, trend and health', () => {
   });
 
   it('bounds history per host', async () => {
-    site = await startFixtureSite(COMPLETE);
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now, limits: { historyMaxPerHost: 2 } });
+    const site = await startFixtureSite(suite, COMPLETE);
+    const ctx = await buildRiskApp(suite, { now, limits: { historyMaxPerHost: 2 } });
     for (const p of ['a1', 'a2', 'a3']) {
       clock += 1_000;
       await scan(ctx, `${site.origin}/`, p);
@@ -187,10 +169,10 @@ describe('history, trend and health', () => {
   });
 
   it('reports DEGRADING after the tier rises, IMPROVING after it falls, with policy surface counts', async () => {
-    site = await startFixtureSite(COMPLETE);
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
+    const site = await startFixtureSite(suite, COMPLETE);
+    const ctx = await buildRiskApp(suite, { now });
     const trend = async () =>
-      (await get(ctx!, `/api/v1/risk/trend?url=${encodeURIComponent(site.origin)}`)).json<TrendReport>();
+      (await get(ctx, `/api/v1/risk/trend?url=${encodeURIComponent(site.origin)}`)).json<TrendReport>();
     expect((await get(ctx, '/api/v1/risk/trend?url=never-scanned.example')).statusCode).toBe(404);
 
     clock += 1_000;
@@ -222,8 +204,8 @@ describe('history, trend and health', () => {
   });
 
   it('counts scans, success rate, cache hits and misses, also as Prometheus metrics', async () => {
-    site = await startFixtureSite({ ...COMPLETE, '/tiny': html('<p>hi</p>') });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
+    const site = await startFixtureSite(suite, { ...COMPLETE, '/tiny': html('<p>hi</p>') });
+    const ctx = await buildRiskApp(suite, { now });
     await scan(ctx, `${site.origin}/`); // miss, success
     await scan(ctx, `${site.origin}/`); // hit
     await scan(ctx, `${site.origin}/tiny`); // miss, 422
@@ -255,8 +237,8 @@ describe('history, trend and health', () => {
   });
 
   it('honours a valid incoming x-trace-id, replaces an invalid one, and logs both ends of the request with it', async () => {
-    site = await startFixtureSite(COMPLETE);
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
+    const site = await startFixtureSite(suite, COMPLETE);
+    const ctx = await buildRiskApp(suite, { now });
     const res = await ctx.app.inject({
       method: 'POST',
       url: '/api/v1/risk',

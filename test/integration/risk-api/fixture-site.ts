@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Suite } from '../../support/use-suite.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -35,7 +36,8 @@ export function redirect(location: string, status = 302): Handler {
   };
 }
 
-export async function startFixtureSite(routes: Record<string, Handler> = {}): Promise<FixtureSite> {
+/** A site on a free loopback port; closed after the test (after the file, from a `beforeAll`). */
+export async function startFixtureSite(s: Suite, routes: Record<string, Handler> = {}): Promise<FixtureSite> {
   const table = new Map<string, Handler>(Object.entries(routes));
   const hits = new Map<string, number>();
   const sockets = new Set<Socket>();
@@ -60,7 +62,7 @@ export async function startFixtureSite(routes: Record<string, Handler> = {}): Pr
     totalHits: () => [...hits.values()].reduce((a, b) => a + b, 0),
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
@@ -72,6 +74,7 @@ export async function startFixtureSite(routes: Record<string, Handler> = {}): Pr
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   Object.assign(site, { port, origin: `http://127.0.0.1:${port}` });
+  s.defer(() => site.close());
   return site;
 }
 

@@ -1,6 +1,7 @@
 /**
  * A small app the way the composition root builds it: Fastify with request ids, the error
- * contract, then the Risk API plugin — with a log sink the tests can read.
+ * contract, then the Risk API plugin — with a log sink the tests can read. Exercised through
+ * `app.inject()`, on the suite's redis-server.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -11,6 +12,7 @@ import { installErrorHandling, requestIdFor } from '../../../src/http/error-hand
 import type { RiskApiLimitsInput } from '../../../src/risk-api/limits.js';
 import { riskApiRoutes } from '../../../src/risk-api/routes.js';
 import type { Resolver } from '../../../src/risk-api/ssrf-guard.js';
+import type { RedisSuite } from '../../support/use-redis.js';
 
 export const FREE_KEY = 'pf_test_freekey123';
 export const PRO_KEY = 'pf_live_prokey4567';
@@ -21,12 +23,13 @@ export interface RiskApp {
   readonly logs: Record<string, unknown>[];
   readonly rawLogs: string[];
   events(name: string): Record<string, unknown>[];
+  /** Idempotent: a test may close the app early, the suite closes it again. */
   close(): Promise<void>;
 }
 
 export interface RiskAppOptions {
-  readonly redisUrl: string;
-  readonly keyPrefix: string;
+  /** By default the suite's current prefix. */
+  readonly keyPrefix?: string;
   readonly config?: Partial<Config['riskApi']>;
   readonly resolver?: Resolver;
   readonly now?: () => number;
@@ -45,7 +48,8 @@ export function tableResolver(table: Record<string, string[]>): Resolver & { cal
   return Object.assign(fn, { calls });
 }
 
-export async function buildRiskApp(o: RiskAppOptions): Promise<RiskApp> {
+/** The Risk API app on its own connection to the suite's server; closed after the test (or file). */
+export async function buildRiskApp(s: RedisSuite, o: RiskAppOptions = {}): Promise<RiskApp> {
   const rawLogs: string[] = [];
   const logs: Record<string, unknown>[] = [];
   const logger = pino(
@@ -57,14 +61,14 @@ export async function buildRiskApp(o: RiskAppOptions): Promise<RiskApp> {
       },
     },
   );
-  const redis = new Redis(o.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  const redis = new Redis(s.server.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
   const registry = new Registry();
   const app = Fastify({ genReqId: requestIdFor });
   installErrorHandling(app);
   await app.register(riskApiRoutes, {
     config: { enabled: true, keys: [FREE_KEY, PRO_KEY], trustProxy: false, allowHosts: ['127.0.0.1'], ...o.config },
     redis,
-    keyPrefix: o.keyPrefix,
+    keyPrefix: o.keyPrefix ?? s.prefix,
     registry,
     logger,
     ...(o.resolver === undefined ? {} : { resolver: o.resolver }),
@@ -72,15 +76,19 @@ export async function buildRiskApp(o: RiskAppOptions): Promise<RiskApp> {
     ...(o.limits === undefined ? {} : { limits: o.limits }),
   });
   await app.ready();
-  return {
+  let closed: Promise<void> | undefined;
+  const risk: RiskApp = {
     app,
     registry,
     logs,
     rawLogs,
     events: (name) => logs.filter((l) => l.event === name),
-    close: async () => {
-      await app.close();
-      redis.disconnect();
-    },
+    close: () =>
+      (closed ??= (async () => {
+        await app.close();
+        redis.disconnect();
+      })()),
   };
+  s.defer(() => risk.close());
+  return risk;
 }

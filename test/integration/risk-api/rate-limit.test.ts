@@ -1,22 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { testPrefix } from '../../support/redis-server.js';
+import { useRedis } from '../../support/use-redis.js';
 import { FREE_KEY, PRO_KEY, buildRiskApp, type RiskApp } from './harness.js';
 
-let redis: RedisServer;
-let ctx: RiskApp | undefined;
+const suite = useRedis();
 let clock = 1_800_000_000_000;
 const now = (): number => clock;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.close();
-});
-afterEach(async () => {
-  await ctx?.close();
-  ctx = undefined;
-});
 
 /** A request that spends a token and then fails validation: cheap, no fetch. */
 const post = (app: RiskApp, headers: Record<string, string> = {}, remoteAddress = '203.0.113.7') =>
@@ -30,7 +19,7 @@ async function spend(app: RiskApp, n: number, headers: Record<string, string> = 
 
 describe('rate limits per tier', () => {
   it('ANONYMOUS: burst of 3 per client IP, then 429 with Retry-After 60; one token per minute after', async () => {
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
+    const ctx = await buildRiskApp(suite, { now });
     expect(await spend(ctx, 3)).toEqual([400, 400, 400]);
     const denied = await post(ctx);
     expect(denied.statusCode).toBe(429);
@@ -48,20 +37,21 @@ describe('rate limits per tier', () => {
   });
 
   it('ignores x-forwarded-for unless trustProxy is set', async () => {
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
-    expect(await spend(ctx, 4, { 'x-forwarded-for': '192.0.2.1' })).toEqual([400, 400, 400, 429]);
-    expect((await post(ctx, { 'x-forwarded-for': '192.0.2.2' })).statusCode).toBe(429);
-    await ctx.close();
+    const direct = await buildRiskApp(suite, { now });
+    expect(await spend(direct, 4, { 'x-forwarded-for': '192.0.2.1' })).toEqual([400, 400, 400, 429]);
+    expect((await post(direct, { 'x-forwarded-for': '192.0.2.2' })).statusCode).toBe(429);
+    await direct.close();
 
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now, config: { trustProxy: true } });
-    expect(await spend(ctx, 4, { 'x-forwarded-for': '192.0.2.1, 10.0.0.1' })).toEqual([400, 400, 400, 429]);
-    expect((await post(ctx, { 'x-forwarded-for': '192.0.2.2' })).statusCode).toBe(400);
+    // Under buckets of its own, as a separate deployment would be.
+    const proxied = await buildRiskApp(suite, { keyPrefix: testPrefix(), now, config: { trustProxy: true } });
+    expect(await spend(proxied, 4, { 'x-forwarded-for': '192.0.2.1, 10.0.0.1' })).toEqual([400, 400, 400, 429]);
+    expect((await post(proxied, { 'x-forwarded-for': '192.0.2.2' })).statusCode).toBe(400);
     // What the client writes left of the proxy's entry buys no fresh bucket.
-    expect((await post(ctx, { 'x-forwarded-for': '198.51.100.77, 10.0.0.1' })).statusCode).toBe(429);
+    expect((await post(proxied, { 'x-forwarded-for': '198.51.100.77, 10.0.0.1' })).statusCode).toBe(429);
   });
 
   it('FREE (pf_test_): burst of 10, then 429 with Retry-After 12', async () => {
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
+    const ctx = await buildRiskApp(suite, { now });
     const codes = await spend(ctx, 11, { 'x-payflux-key': FREE_KEY });
     expect(codes.slice(0, 10).every((c) => c === 400)).toBe(true);
     expect(codes[10]).toBe(429);
@@ -72,9 +62,9 @@ describe('rate limits per tier', () => {
   });
 
   it('PRO (pf_live_): burst of 100, then 429 with Retry-After 1', async () => {
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
+    const ctx = await buildRiskApp(suite, { now });
     const codes = await Promise.all(
-      Array.from({ length: 101 }, () => post(ctx!, { 'x-payflux-key': PRO_KEY }).then((r) => r.statusCode)),
+      Array.from({ length: 101 }, () => post(ctx, { 'x-payflux-key': PRO_KEY }).then((r) => r.statusCode)),
     );
     // Concurrent requests: the Lua script hands out exactly 100 tokens.
     expect(codes.filter((c) => c === 400)).toHaveLength(100);
@@ -86,9 +76,7 @@ describe('rate limits per tier', () => {
   });
 
   it('logs risk_rate_limit_deny with an 8-char key id and never the key', async () => {
-    ctx = await buildRiskApp({
-      redisUrl: redis.url,
-      keyPrefix: testPrefix(),
+    const ctx = await buildRiskApp(suite, {
       now,
       limits: { tiers: { FREE: { perMinute: 1, capacity: 1 } } },
     });
@@ -105,7 +93,7 @@ describe('rate limits per tier', () => {
 
 describe('keys', () => {
   it('answers 401 for a key that is not configured, never treating it as anonymous', async () => {
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), now });
+    const ctx = await buildRiskApp(suite, { now });
     for (const key of ['pf_live_notconfigured1', 'pf_test_nope12345', 'garbage']) {
       const res = await post(ctx, { 'x-payflux-key': key });
       expect(res.statusCode, key).toBe(401);

@@ -6,15 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { TAKE_TOKEN } from '../../../src/risk-api/rate-limiter.js';
 import { APPEND_SCAN } from '../../../src/risk-api/history-store.js';
-import { redisSuite } from '../../support/buffer.js';
 import { runScript } from '../../../src/buffer/redis-script.js';
-import { testPrefix } from '../../support/redis-server.js';
+import { useRedis } from '../../support/use-redis.js';
 
-const suite = redisSuite();
+const suite = useRedis();
 
 describe('a Risk API script run twice by the same call', () => {
   it('takes one token, and answers the second run as the first', async () => {
-    const key = `${testPrefix()}rl`;
+    const key = `${suite.prefix}rl`;
     const take = (call: string) =>
       runScript(suite.redis, TAKE_TOKEN, [key], [2, 1 / 60_000, 1_000_000, call]) as Promise<[number, string, number]>;
     expect(await take('call-1')).toEqual([1, '1', 0]);
@@ -24,7 +23,7 @@ describe('a Risk API script run twice by the same call', () => {
   });
 
   it('records the scan once', async () => {
-    const p = testPrefix();
+    const p = suite.prefix;
     const append = (call: string) =>
       runScript(
         suite.redis,

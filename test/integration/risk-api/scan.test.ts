@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { describe, expect, it } from 'vitest';
+import { useRedis } from '../../support/use-redis.js';
 import {
   CONTACT_PAGE,
   PRIVACY_PAGE,
@@ -10,26 +10,12 @@ import {
   html,
   redirect,
   startFixtureSite,
-  type FixtureSite,
 } from './fixture-site.js';
 import type { RiskSnapshot } from '../../../src/risk-api/types.js';
 import { PRO_KEY, buildRiskApp, tableResolver, type RiskApp } from './harness.js';
+import { poll } from '../../support/poll.js';
 
-let redis: RedisServer;
-let site: FixtureSite;
-let ctx: RiskApp | undefined;
-
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis.close();
-});
-afterEach(async () => {
-  await ctx?.close();
-  ctx = undefined;
-  await site.close();
-});
+const suite = useRedis();
 
 const scan = (app: RiskApp, url: string, extra: Record<string, string> = {}) =>
   app.app.inject({
@@ -52,7 +38,7 @@ function recordConnects(): { hosts: string[]; stop(): void } {
 
 describe('POST /api/v1/risk against a real local site', () => {
   it('classifies linked policy pages as Present and scores a complete site LOW', async () => {
-    site = await startFixtureSite({
+    const site = await startFixtureSite(suite, {
       '/': html(
         homePage({
           '/pages/terms-of-service': 'Terms of Service',
@@ -67,7 +53,7 @@ describe('POST /api/v1/risk against a real local site', () => {
       '/refunds': html(REFUND_PAGE),
       '/contact': html(CONTACT_PAGE),
     });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix() });
+    const ctx = await buildRiskApp(suite);
     const res = await scan(ctx, `${site.origin}/`);
     expect(res.statusCode).toBe(200);
     const body = res.json<RiskSnapshot>();
@@ -94,12 +80,12 @@ describe('POST /api/v1/risk against a real local site', () => {
   });
 
   it('rates an inline mention Weak and an absent policy Missing, and scores them into a higher tier', async () => {
-    site = await startFixtureSite({
+    const site = await startFixtureSite(suite, {
       // Refund is only mentioned in passing; there is no privacy or contact anything; terms are linked.
       '/': html(homePage({ '/terms': 'Terms & Conditions' }, '<p>Unhappy? Ask about a refund at the counter.</p>')),
       '/terms': html(TERMS_PAGE),
     });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix() });
+    const ctx = await buildRiskApp(suite);
     const body = (await scan(ctx, `${site.origin}/`, { industry: 'online gambling', processor: 'stripe' })).json();
     expect(body.policies.terms.status).toBe('Present');
     expect(body.policies.refund.status).toBe('Weak');
@@ -119,7 +105,7 @@ describe('POST /api/v1/risk against a real local site', () => {
   it('reads at most maxBytesPerPage of a huge page and closes the connection', async () => {
     let written = 0;
     let aborted = false;
-    site = await startFixtureSite({
+    const site = await startFixtureSite(suite, {
       '/': (_req, res) => {
         res.writeHead(200, { 'content-type': 'text/html' });
         const chunk = `<p>${'privacy policy and personal data and cookies. '.repeat(200)}</p>`;
@@ -134,18 +120,25 @@ describe('POST /api/v1/risk against a real local site', () => {
         pump();
       },
     });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), limits: { maxBytesPerPage: 64 * 1024 } });
+    const ctx = await buildRiskApp(suite, { limits: { maxBytesPerPage: 64 * 1024 } });
     const res = await scan(ctx, `${site.origin}/`);
     expect(res.statusCode).toBe(200);
     const body = res.json<RiskSnapshot>();
     expect(body.meta.pages[0]).toMatchObject({ bytes: 64 * 1024, truncated: true });
     expect(body.findings.map((f) => f.code)).toContain('PAGE_TRUNCATED');
-    await expect.poll(() => aborted).toBe(true);
+    expect(
+      await poll(
+        'the huge page abandoned',
+        () => aborted,
+        (a) => a,
+        { timeoutMs: 1000 },
+      ),
+    ).toBe(true);
     expect(written).toBeLessThan(20 * 1024 * 1024);
   });
 
   it('stops at the time budget: a stalled policy page is skipped, the scan still answers', async () => {
-    site = await startFixtureSite({
+    const site = await startFixtureSite(suite, {
       '/': html(homePage({ '/terms': 'Terms of Service', '/returns': 'Returns' })),
       '/terms': html(TERMS_PAGE),
       '/returns': (_req, res) => {
@@ -153,9 +146,7 @@ describe('POST /api/v1/risk against a real local site', () => {
         res.write('<p>refund policy'); // …and never another byte
       },
     });
-    ctx = await buildRiskApp({
-      redisUrl: redis.url,
-      keyPrefix: testPrefix(),
+    const ctx = await buildRiskApp(suite, {
       limits: { scanBudgetMs: 600, requestTimeoutMs: 5_000 },
     });
     const t0 = Date.now();
@@ -172,17 +163,17 @@ describe('POST /api/v1/risk against a real local site', () => {
   });
 
   it('answers 502 when the home page stalls past the budget', async () => {
-    site = await startFixtureSite({ '/': () => undefined });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), limits: { scanBudgetMs: 300 } });
+    const site = await startFixtureSite(suite, { '/': () => undefined });
+    const ctx = await buildRiskApp(suite, { limits: { scanBudgetMs: 300 } });
     const res = await scan(ctx, `${site.origin}/`);
     expect(res.statusCode).toBe(502);
     expect(res.json().error.code).toBe('PF_ERR_UPSTREAM');
   });
 
   it('answers 502 for a port nobody listens on and for a 500 home page', async () => {
-    site = await startFixtureSite({ '/': html('<h1>oops</h1>', 500) });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix() });
-    const closed = await startFixtureSite();
+    const site = await startFixtureSite(suite, { '/': html('<h1>oops</h1>', 500) });
+    const ctx = await buildRiskApp(suite);
+    const closed = await startFixtureSite(suite);
     await closed.close();
     const dead = await scan(ctx, `${closed.origin}/`);
     expect(dead.statusCode).toBe(502);
@@ -193,32 +184,32 @@ describe('POST /api/v1/risk against a real local site', () => {
   });
 
   it('answers 422 when the site has too little text', async () => {
-    site = await startFixtureSite({
+    const site = await startFixtureSite(suite, {
       '/': html('<html><body><div id="app"></div><script src="/bundle.js"></script></body></html>'),
     });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix() });
+    const ctx = await buildRiskApp(suite);
     const res = await scan(ctx, `${site.origin}/`);
     expect(res.statusCode).toBe(422);
     expect(res.json().error.code).toBe('PF_ERR_UNPROCESSABLE');
   });
 
   it('follows same-site redirects (re-checked) and reports the final URL', async () => {
-    site = await startFixtureSite({
+    const site = await startFixtureSite(suite, {
       '/': redirect('/home'),
       '/home': redirect('/store/', 301),
       '/store/': html(homePage({ '/terms': 'Terms' })),
       '/terms': html(TERMS_PAGE),
     });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix() });
+    const ctx = await buildRiskApp(suite);
     const body = (await scan(ctx, `${site.origin}/`)).json();
     expect(body.finalUrl).toBe(`${site.origin}/store/`);
     expect(body.meta.redirects).toBe(2);
   });
 
   it('gives up after 5 redirects', async () => {
-    site = await startFixtureSite();
+    const site = await startFixtureSite(suite);
     for (let i = 0; i < 7; i++) site.route(`/r${i}`, redirect(`/r${i + 1}`));
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix() });
+    const ctx = await buildRiskApp(suite);
     const res = await scan(ctx, `${site.origin}/r0`);
     expect(res.statusCode).toBe(502);
     expect(res.json().error.message).toContain('more than 5 redirects');
@@ -226,14 +217,14 @@ describe('POST /api/v1/risk against a real local site', () => {
   });
 
   it('refuses a redirect into private space without connecting to it', async () => {
-    site = await startFixtureSite({
+    const site = await startFixtureSite(suite, {
       '/': redirect('http://10.0.0.1/admin'),
       '/meta': redirect('http://169.254.169.254/latest/meta-data/'),
       '/v6': redirect('http://[fd00:ec2::254]/'),
       '/name': redirect('http://internal.payflux.test/'),
     });
     const resolver = tableResolver({ 'internal.payflux.test': ['192.168.1.20'] });
-    ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), resolver });
+    const ctx = await buildRiskApp(suite, { resolver });
     const connects = recordConnects();
     try {
       for (const path of ['/', '/meta', '/v6', '/name']) {
@@ -252,7 +243,7 @@ describe('POST /api/v1/risk against a real local site', () => {
   });
 
   it('connects to the address the guard checked, never re-resolving (DNS pinning)', async () => {
-    site = await startFixtureSite({
+    const site = await startFixtureSite(suite, {
       '/': html(homePage({ '/terms': 'Terms of Service' })),
       '/terms': html(TERMS_PAGE),
     });
@@ -265,9 +256,7 @@ describe('POST /api/v1/risk against a real local site', () => {
       if (calls > 1) throw Object.assign(new Error('rebinding attempt'), { code: 'ENOTFOUND' });
       return [{ address: '127.0.0.1', family: 4 as const }];
     };
-    ctx = await buildRiskApp({
-      redisUrl: redis.url,
-      keyPrefix: testPrefix(),
+    const ctx = await buildRiskApp(suite, {
       resolver,
       config: { allowHosts: ['shop.payflux.test'] },
     });

@@ -5,12 +5,12 @@
  * the names whose answers are the point of the case (never about names refused on shape alone).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, testPrefix, type RedisServer } from '../../support/redis-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useRedis } from '../../support/use-redis.js';
 import { html, startFixtureSite, type FixtureSite } from './fixture-site.js';
 import { PRO_KEY, buildRiskApp, tableResolver, type RiskApp } from './harness.js';
 
-let redis: RedisServer;
+const suite = useRedis();
 let canary: FixtureSite;
 let ctx: RiskApp;
 const resolver = tableResolver({
@@ -27,14 +27,8 @@ const resolver = tableResolver({
 });
 
 beforeAll(async () => {
-  redis = await startRedis();
-  canary = await startFixtureSite({ '/': html('<p>you should never see this</p>') });
-  ctx = await buildRiskApp({ redisUrl: redis.url, keyPrefix: testPrefix(), resolver, config: { allowHosts: [] } });
-});
-afterAll(async () => {
-  await ctx.close();
-  await canary.close();
-  await redis.close();
+  canary = await startFixtureSite(suite, { '/': html('<p>you should never see this</p>') });
+  ctx = await buildRiskApp(suite, { resolver, config: { allowHosts: [] } });
 });
 
 const hostile = (): [string, 400 | 403][] => {

@@ -3,27 +3,20 @@
  * FIFO (PAYFLUX_EXPORT_FILE may name one for a shipper) never blocks the event loop that also
  * serves HTTP; regular files take the same path, since a synchronous write holds the event loop.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createFileDestination } from '../../../src/sinks/destinations.js';
+import { useSuite } from '../../support/use-suite.js';
 
+const suite = useSuite();
 const logger = pino({ level: 'silent' });
-let dir: string;
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'payflux-dest-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe('file destination', () => {
   it('appends each chunk to a regular file in order, and to a new file after reopen', async () => {
-    const path = join(dir, 'export.ndjson');
+    const path = join(suite.scratch(), 'export.ndjson');
     const dest = await createFileDestination(path, logger);
     await dest.write(Buffer.from('{"n":1}\n'));
     await dest.write(Buffer.from('{"n":2}\n'));
@@ -36,6 +29,7 @@ describe('file destination', () => {
   });
 
   it('keeps the event loop running while a FIFO reader is slow to take a write', async () => {
+    const dir = suite.scratch();
     const fifo = join(dir, 'export.fifo');
     const out = join(dir, 'received');
     execFileSync('mkfifo', [fifo]);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAppendBatcher } from '../../../src/buffer/append-batcher.js';
 import { BufferUnavailableError } from '../../../src/errors.js';
 import { type AppendItem, type AppendOutcome, type EventBuffer } from '../../../src/buffer/buffer.js';
@@ -31,7 +31,16 @@ function fakeBuffer() {
 }
 
 const item = (k: string): AppendItem => ({ dedupKey: k, payload: `{"event_id":"${k}"}` });
-const tick = () => new Promise((r) => setImmediate(r));
+/** One turn of the (fake) event loop: the batcher flushes on setImmediate. */
+const tick = () => vi.advanceTimersByTimeAsync(0);
+
+// The batcher's timers (the flush, the per-batch timeout, the deadline sweep) run on fake time.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('append batcher', () => {
   it('groups requests submitted in the same turn into one round trip and answers each its own', async () => {
@@ -98,7 +107,9 @@ describe('append batcher', () => {
     const f = fakeBuffer();
     const b = createAppendBatcher(f.buffer, { maxBatch: 10, maxPending: 10, timeoutMs: 50 });
     const started = Date.now();
-    await expect(b.submit([item('a')])).rejects.toThrow('timed out');
+    const timedOut = expect(b.submit([item('a')])).rejects.toThrow('timed out');
+    await vi.advanceTimersByTimeAsync(50);
+    await timedOut;
     expect(Date.now() - started).toBeLessThan(500);
     expect(b.pending).toBe(1); // the round trip is still out
     f.answerAll();

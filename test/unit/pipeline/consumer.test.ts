@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMemoryBuffer } from '../../../src/buffer/memory-buffer.js';
 import type { EventBuffer, StreamReader } from '../../../src/buffer/buffer.js';
 import { loadConfig } from '../../../src/config.js';
@@ -30,6 +30,15 @@ function fakeExporter(written: Batch[]): Exporter {
     close: () => Promise.resolve(),
   };
 }
+
+// The consumer's waits (blocking reads, retry backoff) run on fake timers: time moves only when
+// a test advances it, so "after a retry or two" is a number of milliseconds, not a sleep.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('startConsumer', () => {
   it('writes a batch’s dead letters once when the ack after them fails and is retried', async () => {
@@ -70,8 +79,8 @@ describe('startConsumer', () => {
       metrics,
       logger: pino({ level: 'silent' }),
     });
-    for (let i = 0; i < 100 && (calls.ack < 2 || (await buffer.stats()).pending > 0); i++)
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    // The failed ack is retried after a backoff of at most 100 ms.
+    await vi.advanceTimersByTimeAsync(1000);
     await consumer.stop();
 
     expect(calls).toEqual({ deadLetter: 1, ack: 2 });
@@ -95,24 +104,30 @@ describe('startConsumer', () => {
     });
     await buffer.append([{ dedupKey: 'a', payload: stored }]);
     let failing = true;
+    const metrics = createMetrics();
     const consumer = await startConsumer(config, {
       buffer,
       exporter: fakeExporter([]),
-      metrics: createMetrics(),
+      metrics,
       logger: pino({ level: 'silent' }),
       afterExport: () => (failing ? Promise.reject(new Error('WRONGTYPE warnings key')) : Promise.resolve()),
     });
-    const until = async (done: () => boolean | Promise<boolean>): Promise<void> => {
-      for (let i = 0; i < 200 && !(await done()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    };
-    await until(() => consumer.stalled() !== undefined);
+    const failures = async (): Promise<string> =>
+      metrics.registry.getSingleMetricAsString('payflux_consumer_errors_total');
+    // The first read, export and failing store need no time to pass.
+    await vi.advanceTimersByTimeAsync(0);
     expect(consumer.stalled()).toMatchObject({ stage: 'after_export', error: 'WRONGTYPE warnings key' });
     const since = consumer.stalled()?.sinceMs;
-    await new Promise((resolve) => setTimeout(resolve, 150)); // a retry or two later, the stall still dates from the first failure
+    expect(since).toBe(Date.now());
+    // Backoffs of 50–100 ms, then 100–200 ms: 150 ms later the stage has failed again, and the
+    // stall still dates from the first failure.
+    await vi.advanceTimersByTimeAsync(150);
+    expect(await failures()).toMatch(/payflux_consumer_errors_total\{stage="after_export"\} [2-9]/);
     expect(consumer.stalled()?.sinceMs).toBe(since);
     expect((await buffer.stats()).pending).toBe(1);
     failing = false;
-    await until(async () => consumer.stalled() === undefined && (await buffer.stats()).pending === 0);
+    // The next attempt comes within the backoff's ceiling of 800 ms.
+    await vi.advanceTimersByTimeAsync(2000);
     expect(consumer.stalled()).toBeUndefined();
     expect((await buffer.stats()).pending).toBe(0);
     await consumer.stop();

@@ -114,8 +114,18 @@ describe('crawlSite', () => {
       [`${HOME}refunds`]: { hang: true },
       [`${HOME}contact`]: 'contact',
     });
-    const pending = crawlSite(new URL(HOME), f, { maxPages: 6, signal: ac.signal });
-    await new Promise((r) => setImmediate(r));
+    // The budget ends once every page was asked for: the home page and four policy pages.
+    let allAsked: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => (allAsked = resolve));
+    const fetcher: PageFetcher = {
+      fetchPage: (url, signal) => {
+        const page = f.fetchPage(url, signal);
+        if (f.fetched.length === 5) allAsked();
+        return page;
+      },
+    };
+    const pending = crawlSite(new URL(HOME), fetcher, { maxPages: 6, signal: ac.signal });
+    await asked;
     ac.abort();
     const r = await pending;
     expect(r.budgetExhausted).toBe(true);

@@ -1,0 +1,34 @@
+/**
+ * The environment a PayFlux child process runs with in a test: the suite's redis-server, its
+ * stream, DLQ and keys under the test's prefix, a free port, one API key, short timeouts.
+ */
+import { freePort } from './redis-server.js';
+import type { RedisSuite } from './use-redis.js';
+
+export const API_KEY = 'integration-test-key-0001';
+
+export interface PayfluxEnv {
+  readonly [name: string]: string;
+}
+
+/** `overrides` win; the stream and group names are typed so that tests can inspect Redis with them. */
+export async function payfluxEnv(
+  s: RedisSuite,
+  overrides: Record<string, string> = {},
+): Promise<PayfluxEnv & { PAYFLUX_STREAM: string; PAYFLUX_DLQ_STREAM: string; PAYFLUX_CONSUMER_GROUP: string }> {
+  return {
+    HTTP_ADDR: `127.0.0.1:${await freePort()}`,
+    REDIS_ADDR: s.server.addr,
+    PAYFLUX_BUFFER: 'redis',
+    PAYFLUX_STREAM: `${s.prefix}events`,
+    PAYFLUX_DLQ_STREAM: `${s.prefix}dlq`,
+    PAYFLUX_CONSUMER_GROUP: 'payment_consumers',
+    PAYFLUX_KEY_PREFIX: s.prefix,
+    PAYFLUX_API_KEYS: API_KEY,
+    PAYFLUX_RATELIMIT_RPS: '0',
+    PAYFLUX_LOG_LEVEL: 'info',
+    PAYFLUX_SHUTDOWN_TIMEOUT_SEC: '10',
+    PAYFLUX_RETENTION_INTERVAL_MS: '500',
+    ...overrides,
+  };
+}
