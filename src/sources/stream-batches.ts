@@ -5,10 +5,11 @@
  * `demand$`, in order, and never reads ahead: the pipeline signals demand only after the
  * previous batch was exported and acknowledged, so backpressure is the source itself.
  * Entries idle in the group for over `claimIdleMs` (a dead consumer's) are reclaimed first,
- * checked every `claimIdleMs / 2`. Read errors are retried with backoff (logged, counted);
- * once `stopped()` says so, a failed or empty read completes the stream instead.
+ * checked every `claimIdleMs / 2`. Read errors are retried with backoff (logged, counted).
+ * Once `stopped()` says so, no read is started or retried: a demand then yields nothing.
+ * Completes when `demand$` completes; unsubscribing abandons the read or backoff in flight.
  */
-import { concatMap, defer, EMPTY, from, type Observable } from 'rxjs';
+import { concatMap, EMPTY, from, Observable } from 'rxjs';
 import type { StreamEntry, StreamReader } from '../buffer/buffer.js';
 import { backoffMs, sleep } from '../backoff.js';
 
@@ -28,15 +29,18 @@ export function streamBatches(
   demand$: Observable<unknown>,
   o: StreamBatchesOptions,
 ): Observable<StreamEntry[]> {
-  return defer(() => {
-    // Per subscription: when we last looked for abandoned entries.
+  return new Observable<StreamEntry[]>((subscriber) => {
+    // Per subscription: when we last looked for abandoned entries, and its own end.
+    const ended = new AbortController();
+    const signal = AbortSignal.any([o.signal, ended.signal]);
+    const done = (): boolean => ended.signal.aborted || o.stopped();
     const now = o.now ?? Date.now;
     let lastClaimMs = 0;
     const claimEveryMs = Math.max(100, Math.floor(o.claimIdleMs / 2));
 
     const readOnce = async (): Promise<StreamEntry[] | undefined> => {
       for (let attempt = 0; ; attempt++) {
-        if (o.stopped()) return undefined;
+        if (done()) return undefined;
         try {
           if (now() - lastClaimMs >= claimEveryMs) {
             lastClaimMs = now();
@@ -48,15 +52,19 @@ export function streamBatches(
           }
           return await reader.read(o.count, o.blockMs);
         } catch (err) {
-          if (o.stopped()) return undefined;
+          if (done()) return undefined;
           o.onError?.(err as Error, attempt);
-          await sleep(backoffMs(attempt), o.signal);
+          await sleep(backoffMs(attempt), signal);
         }
       }
     };
 
-    return demand$.pipe(
-      concatMap(() => from(readOnce()).pipe(concatMap((entries) => (entries === undefined ? EMPTY : [entries])))),
-    );
+    const subscription = demand$
+      .pipe(concatMap(() => from(readOnce()).pipe(concatMap((entries) => (entries === undefined ? EMPTY : [entries])))))
+      .subscribe(subscriber);
+    return () => {
+      ended.abort();
+      subscription.unsubscribe();
+    };
   });
 }

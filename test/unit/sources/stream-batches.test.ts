@@ -326,4 +326,20 @@ describe('streamBatches', () => {
     expect(r.reads()).toHaveLength(1);
     expect(demand$.observed).toBe(false);
   });
+
+  it('stops retrying on unsubscribe: a read failing in its backoff is not issued again', async () => {
+    const r = fakeReader();
+    const demand$ = new Subject<void>();
+    const { out, subscription } = record(streamBatches(r.reader, demand$, options()));
+
+    demand$.next();
+    await settle();
+    r.lastRead().fail(new Error('connection lost'));
+    await settle();
+    subscription.unsubscribe();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(r.reads()).toHaveLength(1);
+    expect(errors).toEqual([['connection lost', 0]]);
+    expect(out.batches).toEqual([]);
+  });
 });
