@@ -3,10 +3,10 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { BATCH_PATH, GROUP, jsonHeaders, resetRedis, round3, sectionKeys } from './context.js';
+import { GROUP, resetRedis, round3, sectionKeys } from './context.js';
 import { bodyTemplate, newTag } from './events.js';
 import { checkRanges, lineCounter, scanExport } from './export-file.js';
-import { closedLoopBatches, idCounter, isoClock } from './load.js';
+import { batchDriver, isoClock } from './load.js';
 import { cpuCost, costNote, cpuMeter, groupState, metricValue, redisCommandStats, scrape } from './observe.js';
 import { startPayflux } from './processes.js';
 import { exportEnv, until, drained } from './pipeline-common.js';
@@ -47,19 +47,7 @@ export async function benchE2e(ctx, split = false) {
   try {
     const tag = newTag();
     const template = bodyTemplate(tag, o.batchSize);
-    const counter = idCounter();
-    const drive = (seconds) =>
-      closedLoopBatches({
-        url: pf.url,
-        path: BATCH_PATH,
-        headers: jsonHeaders(ctx),
-        template,
-        counter,
-        clock,
-        connections: o.batchConnections,
-        seconds,
-        maxRequests: seconds * 2000,
-      });
+    const { counter, drive } = batchDriver(ctx, pf.url, template, clock);
     ctx.log(
       `${section}: warm-up ${o.e2eWarmS}s, then batch ingest for ${o.e2eSeconds}s with the consumer exporting to a file${split ? ' (ingest and consumer in two processes)' : ''}`,
     );
