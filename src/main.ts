@@ -60,7 +60,7 @@ export interface Running {
 
 export async function start(config: Config, o: StartOptions = {}): Promise<Running> {
   const logger = o.logger ?? createLogger(config.logLevel);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ processors: config.ingest.processors });
   const abort = new AbortController();
   // Key files first: a bad one is a config error (exit 78), before any connection is made.
   let keySet = loadKeySet(config);
@@ -73,11 +73,9 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     maxPending: config.ingest.appendMaxPending,
     timeoutMs: config.ingest.appendTimeoutMs,
     maxInFlight: config.ingest.appendMaxInFlight,
-    onFlush: (n) => {
-      metrics.appendBatchSize.observe(n);
-      metrics.appendPending.set(batcher.pending);
-    },
+    onFlush: (n) => metrics.appendBatchSize.observe(n),
   });
+  metrics.readAppendPendingFrom(() => batcher.pending);
 
   // Side features (Risk API, pilot warnings) keep their state in Redis: one shared connection,
   // and none at all on the memory buffer, where those features are off with a warning.
@@ -323,7 +321,12 @@ function riskRecorder(metrics: Metrics): (report: RiskBatchReport) => void {
       if (p.totals.tooLate > seen) metrics.riskLateEvents.inc({ processor: p.processor }, p.totals.tooLate - seen);
       lateSeen.set(p.processor, p.totals.tooLate);
     }
-    for (const b of report.bands) metrics.riskEvents.inc({ processor: b.processor, band: b.band }, b.count);
+    // Wall-clock time, not event time: producers' clocks and backlogs must not silence alerts.
+    const nowSec = Date.now() / 1000;
+    for (const b of report.bands) {
+      metrics.riskEvents.inc({ processor: b.processor, band: b.band }, b.count);
+      metrics.processorLastEvent.set({ processor: b.processor }, nowSec);
+    }
   };
 }
 

@@ -8,7 +8,8 @@
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 
-export type AuthDenyReason = 'missing' | 'malformed' | 'invalid' | 'revoked';
+export const AUTH_DENY_REASONS = ['missing', 'malformed', 'invalid', 'revoked'] as const;
+export type AuthDenyReason = (typeof AUTH_DENY_REASONS)[number];
 export type AuthResult =
   { readonly ok: true; readonly keyId: string } | { readonly ok: false; readonly reason: AuthDenyReason };
 

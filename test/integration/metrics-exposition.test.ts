@@ -1,0 +1,81 @@
+/**
+ * `/metrics` of a running PayFlux (pilot mode, alerts and the Risk API on, against a real
+ * redis-server): clean for `promtool check metrics`, with build info, labelled counters present
+ * at zero from the start, and each processor's last-event time once it has been scored.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { appSuite, event, post, waitFor } from '../support/app.js';
+import { VERSION } from '../../src/version.js';
+
+const suite = appSuite({
+  PAYFLUX_PILOT_MODE: 'true',
+  PAYFLUX_ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/alerts',
+  PAYFLUX_EXPORT_MODE: 'stdout',
+});
+
+const scrape = async (): Promise<string> => (await fetch(`${suite.app.url}/metrics`)).text();
+const sample = (text: string, series: string): number | undefined => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe('/metrics', () => {
+  it('passes promtool check metrics', async () => {
+    const text = await scrape();
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(check.stderr + check.stdout).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  it('names the PayFlux and Node.js versions in payflux_build_info', async () => {
+    expect(sample(await scrape(), `payflux_build_info{version="${VERSION}",node="${process.versions.node}"}`)).toBe(1);
+  });
+
+  it('has every labelled counter at zero before anything happened', async () => {
+    const text = await scrape();
+    for (const series of [
+      'payflux_ingest_rejected_total{reason="validation"}',
+      'payflux_ingest_rejected_total{reason="unavailable"}',
+      'payflux_ingest_rejected_total{reason="body_too_large"}',
+      'payflux_auth_denied_total{reason="missing"}',
+      'payflux_auth_denied_total{reason="revoked"}',
+      'payflux_consumer_errors_total{stage="read"}',
+      'payflux_consumer_errors_total{stage="export"}',
+      'payflux_consumer_errors_total{stage="ack"}',
+      'payflux_consumer_dlq_total{reason="decode_error"}',
+      'payflux_consumer_dlq_total{reason="max_deliveries"}',
+      'payflux_stream_evictions_total{reason="ttl"}',
+      'payflux_export_errors_total{destination="stdout",reason="EPIPE"}',
+      'payflux_events_exported_total{destination="stdout"}',
+      'payflux_events_by_processor_total{processor="adyen"}',
+      'payflux_processor_risk_events_total{processor="adyen",band="critical"}',
+      'payflux_risk_late_events_total{processor="checkout"}',
+      'payflux_alert_deliveries_total{destination="webhook",result="failed"}',
+      'payflux_alerts_suppressed_total{reason="hourly_cap"}',
+      'payflux_risk_api_scans_total{outcome="blocked"}',
+      'payflux_risk_api_ssrf_blocks_total{reason="address"}',
+      'payflux_risk_api_rate_limited_total{tier="ANONYMOUS"}',
+    ])
+      expect(sample(text, series), series).toBe(0);
+  });
+
+  it('has no gauge named like a counter', async () => {
+    const text = await scrape();
+    const gauges = [...text.matchAll(/^# TYPE (\S+) gauge$/gm)].map((m) => m[1]!);
+    expect(gauges.filter((g) => g.endsWith('_total'))).toEqual([]);
+  });
+
+  it('sets a processor’s last-event time when the consumer scores its events', async () => {
+    const before = Date.now() / 1000;
+    expect((await post(`${suite.app.url}/v1/events/payment_exhaust`, event({ processor: 'adyen' }))).status).toBe(202);
+    const t = await waitFor(
+      async () => sample(await scrape(), 'payflux_processor_last_event_timestamp_seconds{processor="adyen"}'),
+      5000,
+      'the last-event gauge',
+    );
+    expect(t).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(t).toBeLessThanOrEqual(Date.now() / 1000 + 1);
+    expect(sample(await scrape(), 'payflux_events_by_processor_total{processor="adyen"}')).toBe(1);
+  });
+});
