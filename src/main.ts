@@ -163,6 +163,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
 
   const app = buildServer({
     logger,
+    processors: config.ingest.processors,
     ops: {
       registry: metrics.registry,
       health: async () => {
