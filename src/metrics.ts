@@ -78,6 +78,7 @@ export interface Metrics {
   readonly riskEvents: Counter<'processor' | 'band'>;
   readonly riskLateEvents: Counter<'processor'>;
   readonly processorLastEvent: Gauge<'processor'>;
+  readonly incidentsOpen: Gauge;
   readonly buildInfo: Gauge<'version' | 'node'>;
   /**
    * Where `payflux_append_pending_events` reads its value at each scrape: the queue changes on
@@ -250,6 +251,11 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: 'payflux_processor_last_event_timestamp_seconds',
       help: 'Unix time at which the consumer last scored an event of the processor.',
       labelNames: ['processor'],
+      registers: r,
+    }),
+    incidentsOpen: new Gauge({
+      name: 'payflux_incidents_open',
+      help: 'Incidents (pilot warnings) this consumer holds open.',
       registers: r,
     }),
     buildInfo: new Gauge({
