@@ -25,6 +25,7 @@ import { exportHealthRoutes } from './http/export-health-routes.js';
 import { riskRoutes } from './http/risk-routes.js';
 import type { RiskBatchReport, RiskScorer } from './operators/risk/risk-scorer.js';
 import { riskStages } from './pipeline/risk-stages.js';
+import type { Batch } from './pipeline/types.js';
 import { warmupBatches } from './sources/warmup-batches.js';
 import { Redis } from 'ioredis';
 import { redisOptions } from './buffer/redis-buffer.js';
@@ -312,10 +313,10 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
 }
 
 /** Risk metrics, once per batch: labelled by processor and band, both small closed sets. */
-function riskRecorder(metrics: Metrics): (report: RiskBatchReport) => void {
+function riskRecorder(metrics: Metrics): (report: RiskBatchReport, batch: Batch) => void {
   // The snapshot carries running totals; the counter wants increments.
   const lateSeen = new Map<string, number>();
-  return (report) => {
+  return (report, batch) => {
     for (const p of report.processors) {
       metrics.riskScoreLast.set({ processor: p.processor }, p.score);
       const seen = lateSeen.get(p.processor) ?? 0;
@@ -323,10 +324,11 @@ function riskRecorder(metrics: Metrics): (report: RiskBatchReport) => void {
       lateSeen.set(p.processor, p.totals.tooLate);
     }
     // Wall-clock time, not event time: producers' clocks and backlogs must not silence alerts.
+    // Not for the window rebuilt at start: that traffic is history, not traffic now.
     const nowSec = Date.now() / 1000;
     for (const b of report.bands) {
       metrics.riskEvents.inc({ processor: b.processor, band: b.band }, b.count);
-      metrics.processorLastEvent.set({ processor: b.processor }, nowSec);
+      if (batch.warmup !== true) metrics.processorLastEvent.set({ processor: b.processor }, nowSec);
     }
   };
 }

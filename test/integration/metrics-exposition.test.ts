@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { appSuite, event, post, waitFor } from '../support/app.js';
+import { TEST_KEY, appSuite, event, post, startTestApp, waitFor } from '../support/app.js';
 import { VERSION } from '../../src/version.js';
 
 const suite = appSuite({
@@ -77,5 +77,36 @@ describe('/metrics', () => {
     expect(t).toBeGreaterThanOrEqual(Math.floor(before));
     expect(t).toBeLessThanOrEqual(Date.now() / 1000 + 1);
     expect(sample(await scrape(), 'payflux_events_by_processor_total{processor="adyen"}')).toBe(1);
+  });
+});
+
+describe('after a restart', () => {
+  it('does not count the rebuilt risk window as traffic now', async () => {
+    const first = await startTestApp(suite.redis.addr);
+    expect((await post(`${first.url}/v1/events/payment_exhaust`, event({ processor: 'checkout' }))).status).toBe(202);
+    await waitFor(() => (first.lines.length > 0 ? true : undefined), 5000, 'the export line');
+    await first.close();
+    const second = await startTestApp(suite.redis.addr, {
+      PAYFLUX_KEY_PREFIX: first.prefix,
+      PAYFLUX_STREAM: first.stream,
+      PAYFLUX_DLQ_STREAM: `${first.prefix}dlq`,
+    });
+    try {
+      const auth = { headers: { authorization: `Bearer ${TEST_KEY}` } };
+      await waitFor(
+        async () => {
+          const body = (await (await fetch(`${second.url}/v1/risk/processors`, auth)).json()) as {
+            processors: { processor: string }[];
+          };
+          return body.processors.some((p) => p.processor === 'checkout') ? true : undefined;
+        },
+        5000,
+        'the rebuilt window',
+      );
+      const text = await (await fetch(`${second.url}/metrics`)).text();
+      expect(sample(text, 'payflux_processor_last_event_timestamp_seconds{processor="checkout"}')).toBeUndefined();
+    } finally {
+      await second.close();
+    }
   });
 });
