@@ -96,6 +96,10 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   const seed = warningsOn ? await store.loadOpen() : [];
   if (seed.length > 0) d.logger.info({ open: seed.length }, 'pilot_incidents_resumed');
 
+  // Processors with an open incident, for payflux_incidents_open.
+  const open = new Set(seed.map((i) => i.processor));
+  d.metrics.incidentsOpen.set(open.size);
+
   return {
     incidents: warningsOn ? { cooldownSec: config.pilot.cooldownSec, seed } : undefined,
     afterExport: warningsOn
@@ -103,6 +107,10 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
           if (transitions.length === 0) return;
           await store.applyTransitions(transitions);
           await alerts?.enqueue(transitions);
+          for (const t of transitions)
+            if (t.kind === 'open') open.add(t.incident.processor);
+            else if (t.kind === 'resolve') open.delete(t.incident.processor);
+          d.metrics.incidentsOpen.set(open.size);
         }
       : undefined,
     routes: [
