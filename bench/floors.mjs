@@ -1,8 +1,8 @@
 // Ceilings the throughput targets meet on this machine before any PayFlux code runs: the
-// per-event cost of work the SPEC's design cannot skip, measured here, turned into events/s.
+// per-event cost of work the design cannot skip, measured here, turned into events/s.
 //
 //   Redis, per event (server CPU from INFO commandstats, 500 events per call):
-//     append   PayFlux's dedup + append script (SET NX EX + XADD, atomic: SPEC §3)
+//     append   PayFlux's dedup + append script (SET NX EX + XADD, atomic)
 //     xadd     the XADD alone, in the same kind of script (what dedup adds is the difference)
 //     read     XREADGROUP COUNT 500 of those entries, per entry
 //     ack      XACK of 500 ids, per id
@@ -84,7 +84,7 @@ async function commandUs(name) {
 }
 
 await redis.flushall();
-const appendUs = await scriptUs(APPEND_SCRIPT, 'floors:append', 'floors:d:');
+const appendUs = await scriptUs(APPEND_SCRIPT.lua, 'floors:append', 'floors:d:');
 const xaddUs = await scriptUs(XADD_ONLY, 'floors:xadd', 'floors:x:');
 
 await redis.xgroup('CREATE', 'floors:append', 'g', '0');
