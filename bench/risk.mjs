@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * In-process benchmark of the risk stage (risk window + enrichment ≤ 300 ns/event).
+ * In-process benchmark of the risk stage (risk window + enrichment ≤ 400 ns/event).
  *
  *   npx tsc -p tsconfig.build.json && node bench/risk.mjs [--quick] [--model adaptive|classic]
  *

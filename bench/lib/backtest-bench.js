@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { newTag, eventIdPrefix, storedPayloads, ID_DIGITS } from './events.js';
 import { runBacktestCli } from './processes.js';
+import { cpuColumn, cpuCost, cpuMeter } from './observe.js';
 
 const CHUNK = 10_000;
 
@@ -64,6 +65,7 @@ export async function benchBacktest(ctx) {
   const bytes = statSync(file).size;
   try {
     ctx.log('backtest: running payflux backtest');
+    const meter = cpuMeter({}, { reaped: 'payflux' });
     const r = await runBacktestCli({
       file,
       outPath,
@@ -72,6 +74,8 @@ export async function benchBacktest(ctx) {
       cpuProf: ctx.profDir,
       env: ctx.opts.payfluxEnv,
     });
+    const cpu = meter.read();
+    const cost = cpuCost(cpu, meter.elapsed(), n, ctx.cores);
     if (r.code !== 0)
       throw new Error(`payflux backtest exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
     const said = /backtest: (\d+) events \((\d+) skipped\) in (\d+) ms/.exec(r.stderr);
@@ -90,6 +94,7 @@ export async function benchBacktest(ctx) {
         unit: 'events/s',
         target: '≥ 300,000 events/s (issue 4)',
         pass: intact && rate >= 300_000,
+        cpu: cpuColumn({ ...cost, cores: cpu }),
         note: intact ? note : `INCOMPLETE: ${note}`,
         details: {
           events: n,
@@ -98,6 +103,8 @@ export async function benchBacktest(ctx) {
           wallMs: Math.round(r.wallMs),
           eventsPerSecFromSpawn: Math.round(fromStart),
           check,
+          cpuCores: cpu,
+          cpuCost: cost,
           incidents: report.incidents.length,
         },
       },

@@ -8,6 +8,8 @@ import { bodyTemplate, newTag } from './events.js';
 import { tailIds } from './export-file.js';
 import { idCounter, isoClock, pacedBatches } from './load.js';
 import {
+  cpuColumn,
+  cpuCost,
   cpuMeter,
   histogram,
   histogramDelta,
@@ -74,6 +76,7 @@ export async function benchLatency(ctx) {
     const meter = cpuMeter({ payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' });
     const r = await pace(o.latencySeconds, (firstId, n, sentAt, at) => answers.push([firstId, n, sentAt, at]));
     const cpu = meter.read();
+    const cost = cpuCost(cpu, meter.elapsed(), r.requests * o.latencyBatch, ctx.cores);
     const lastId = counter.next;
     await until(() => tail.lines() > 0 && answers.every(([f, n]) => tail.seenAt[f + n - 1] > 0 && tail.seenAt[f] > 0), {
       everyMs: 20,
@@ -124,6 +127,7 @@ export async function benchLatency(ctx) {
         display: `p99 ${fmt(p99)}, p50 ${fmt(p50)}`,
         target: 'p99 ≤ 25 ms',
         pass: !p99.overflow && p99.value <= 0.025 && r.skipped === 0,
+        cpu: cpuColumn({ ...cost, cores: cpu }),
         note: `bucketed histogram (bounds 1, 2.5, 5, 10, 25, 50 ms…), interpolated; ${p99.count.toLocaleString('en-US')} events`,
         details: {
           p50Ms: round3(p50.value * 1000),
@@ -141,6 +145,7 @@ export async function benchLatency(ctx) {
         display: `p99 ${client.p99.toFixed(1)} ms, p50 ${client.p50.toFixed(1)} ms`,
         target: 'p99 ≤ 25 ms',
         pass: client.p99 <= 25 && unseen === 0 && r.skipped === 0,
+        cpu: cpuColumn({ ...cost, cores: cpu }),
         note: `file tailed every 2 ms; send → line p99 ${dist(sendToLine).p99.toFixed(1)} ms; request → answer p99 ${dist(sendToAnswer).p99.toFixed(1)} ms; ${unseen} answered events never seen`,
         details: {
           answerToLineMs: client,

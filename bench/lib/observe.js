@@ -3,7 +3,7 @@
  * Redis's own counters, and CPU use per process (who is using the 2 cores).
  */
 import { readFileSync } from 'node:fs';
-import { cpuSeconds } from './processes.js';
+import { cpuSeconds, reapedChildrenCpuSeconds } from './processes.js';
 
 /** CPU seconds the whole machine has been busy (all cores; /proc/stat, Linux), or undefined. */
 function machineBusySeconds() {
@@ -124,8 +124,10 @@ export async function redisCommandStats(redis, top = 6) {
  * plus `steal`: CPU the hypervisor gave other guests while this VM wanted it (a shared VM's
  * noise, invisible from inside), and `other`: what the rest of the machine used meanwhile
  * (processes not part of the benchmark). Both should be near 0 for numbers worth comparing.
+ * `reaped`: a name under which to count the children that ran to completion meanwhile
+ * (redis-benchmark, `payflux backtest`), whose /proc entries are gone by the time of `read()`.
  */
-export function cpuMeter(procs) {
+export function cpuMeter(procs, { reaped } = {}) {
   const read = () => {
     const out = {};
     for (const [name, pid] of Object.entries(procs)) {
@@ -134,10 +136,12 @@ export function cpuMeter(procs) {
         out[name] = (u.user + u.system) / 1e6;
       } else out[name] = cpuSeconds(pid);
     }
+    if (reaped) out[reaped] = reapedChildrenCpuSeconds();
     out.machine = machineBusySeconds();
     out.steal = machineStealSeconds();
     return out;
   };
+  const names = reaped ? [...Object.keys(procs), reaped] : Object.keys(procs);
   let t0 = performance.now();
   let c0 = read();
   return {
@@ -156,7 +160,7 @@ export function cpuMeter(procs) {
       }
       if (out.machine !== null) {
         let ours = 0;
-        for (const k of Object.keys(procs)) ours += out[k] ?? 0;
+        for (const k of names) ours += out[k] ?? 0;
         out.other = Math.max(0, Math.round((out.machine - ours - (out.steal ?? 0)) * 100) / 100);
       }
       delete out.machine;
@@ -201,4 +205,13 @@ export function cpuCost(cores, seconds, events, machineCores) {
 export function costNote(cost) {
   const parts = Object.entries(cost.usPerEvent).map(([k, v]) => `${k} ${v.toFixed(1)} µs`);
   return `CPU per event: ${parts.join(', ')} → ≈ ${cost.projectedEventsPerSec.toLocaleString('en-US')}/s if both cores were ours (model)`;
+}
+
+/**
+ * The table's CPU columns of a row: µs per event of each process (from `cpuCost`) and the
+ * cores that other processes (`other`) and other guests (`steal`) used meanwhile (`cores`, a
+ * `cpuMeter` reading).
+ */
+export function cpuColumn({ usPerEvent, cores }) {
+  return { us: usPerEvent, other: cores?.other ?? null, steal: cores?.steal ?? null };
 }

@@ -16,6 +16,19 @@ export const BASELINE = join(ROOT, 'bench', 'baseline-server.js');
 
 const children = new Set();
 
+// The Node binary of every Node child (PayFlux, the baselines, risk.mjs, floors.mjs): `--node`
+// puts another version under test while the load generator stays on the Node running run.js.
+let childNode = process.execPath;
+
+/** Run every later Node child with the binary at `path`. */
+export function useChildNode(path) {
+  childNode = path;
+}
+
+export function childNodePath() {
+  return childNode;
+}
+
 function track(child) {
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -158,7 +171,7 @@ export async function startPayflux({ name, env, workDir, cpuProf, nodeArgs: extr
   const fullEnv = { ...cleanEnv(), PAYFLUX_LOG_LEVEL: 'warn', ...env, HTTP_ADDR: `127.0.0.1:${port}` };
   const stdout = extra.length > 0 ? log : 'ignore';
   const child = track(
-    spawn(process.execPath, [...nodeArgs, ...extra, CLI, 'serve'], {
+    spawn(childNode, [...nodeArgs, ...extra, CLI, 'serve'], {
       cwd: workDir,
       env: fullEnv,
       stdio: ['ignore', stdout, log],
@@ -188,16 +201,21 @@ export async function startPayflux({ name, env, workDir, cpuProf, nodeArgs: extr
   };
 }
 
-/** The empty validated Fastify handler (bench/baseline-server.js). */
-export async function startBaseline({ workDir, cpuProf }) {
+/**
+ * A single-event baseline (bench/baseline-server.js) named `name`: with `redisAddr` and
+ * `stream`, the minimal durable handler (one XADD per request); without, the empty handler.
+ */
+export async function startBaseline({ name, workDir, cpuProf, redisAddr, stream }) {
   const port = await freePort();
-  const logPath = join(workDir, 'baseline.log');
+  const logPath = join(workDir, `${name}.log`);
   const log = openSync(logPath, 'a');
-  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', 'baseline.cpuprofile'] : [];
+  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', `${name}.cpuprofile`] : [];
+  const env = { ...cleanEnv(), BENCH_PORT: String(port) };
+  if (redisAddr) Object.assign(env, { BENCH_REDIS_ADDR: redisAddr, BENCH_STREAM: stream });
   const child = track(
-    spawn(process.execPath, [...nodeArgs, BASELINE], {
+    spawn(childNode, [...nodeArgs, BASELINE], {
       cwd: workDir,
-      env: { ...cleanEnv(), BENCH_PORT: String(port) },
+      env,
       stdio: ['ignore', log, log],
     }),
   );
@@ -216,7 +234,7 @@ export async function runBacktestCli({ file, outPath, reportPath, workDir, cpuPr
   const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', 'backtest.cpuprofile'] : [];
   const t0 = performance.now();
   const child = track(
-    spawn(process.execPath, [...nodeArgs, CLI, 'backtest', file, '--report', reportPath], {
+    spawn(childNode, [...nodeArgs, CLI, 'backtest', file, '--report', reportPath], {
       cwd: workDir,
       env: { ...cleanEnv(), PAYFLUX_LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', out, 'pipe'],
@@ -233,7 +251,7 @@ export async function runBacktestCli({ file, outPath, reportPath, workDir, cpuPr
 
 /** Run a node script to completion with a time limit; resolves { code, stdout, stderr }. */
 export async function runScript(path, args, { cwd, timeoutMs }) {
-  return runCommand(process.execPath, [path, ...args], { cwd, timeoutMs });
+  return runCommand(childNode, [path, ...args], { cwd, timeoutMs });
 }
 
 /** Run a program to completion with a time limit (SIGKILL after it); resolves { code, stdout, stderr }. */
@@ -260,6 +278,22 @@ export function cpuSeconds(pid) {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the command name.
     return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds (user + system) of this process's children that have exited and been reaped
+ * (`cutime` + `cstime` of /proc/self/stat): the cost of a short-lived child such as
+ * redis-benchmark, whose own /proc entry is gone by the time it can be read. Linux only.
+ */
+export function reapedChildrenCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of stat (cutime, cstime) are 13 and 14 after the command name.
+    return (Number(f[13]) + Number(f[14])) / 100;
   } catch {
     return undefined;
   }

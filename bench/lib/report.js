@@ -6,12 +6,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 
-export function machineInfo(redisVersion) {
+/** `childNode`: the Node version PayFlux and the baselines run on; `node`: the load generator's. */
+export function machineInfo(redisVersion, childNode) {
   const c = cpus();
   return {
     cpu: c[0]?.model ?? 'unknown',
     cores: c.length,
     memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    childNode,
     node: process.version,
     redis: redisVersion,
     os: `${process.platform} ${release()}`,
@@ -28,6 +30,16 @@ function measured(r) {
   return `${num(r.value)} ${r.unit}`;
 }
 
+/** µs per event of each process, PayFlux first (its name varies: payflux, durable, empty). */
+function cpuCell(r) {
+  const us = r.cpu?.us;
+  if (!us) return '—';
+  return Object.entries(us)
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(' · ');
+}
+
 function cells(r) {
   return [
     r.what,
@@ -35,11 +47,13 @@ function cells(r) {
     r.baseline === undefined ? '—' : `${num(r.baseline)} ${r.unit} (${r.baselineWhat})`,
     r.ratio === undefined || Number.isNaN(r.ratio) ? '—' : `${r.ratio.toFixed(2)}×`,
     r.target ?? '—',
-    r.skipped ? 'skipped' : r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL',
+    r.skipped ? 'skipped' : r.pass === null || r.pass === undefined ? 'info' : r.pass ? 'PASS' : 'FAIL',
+    cpuCell(r),
+    r.cpu?.other === null || r.cpu?.other === undefined ? '—' : r.cpu.other.toFixed(2),
   ];
 }
 
-const HEAD = ['what', 'measured', 'baseline (same run)', 'ratio', 'target', 'result'];
+const HEAD = ['what', 'measured', 'baseline (same run)', 'ratio', 'target', 'result', 'CPU µs/event', 'other cores'];
 
 export function textTable(rows) {
   const table = [HEAD, ...rows.map(cells)];
@@ -55,7 +69,8 @@ export function machineLine(m) {
     (m.stealCoresDuringRun === undefined
       ? ''
       : `; the hypervisor stole ${m.stealCoresDuringRun} cores on average during the run`);
-  return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM, Node ${m.node}, Redis ${m.redis}, ${m.os}, ${m.date}${noise}`;
+  const node = m.childNode === m.node ? `Node ${m.node}` : `PayFlux on Node ${m.childNode} (load generator ${m.node})`;
+  return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB RAM, ${node}, Redis ${m.redis}, ${m.os}, ${m.date}${noise}`;
 }
 
 function markdown(report) {
@@ -64,6 +79,8 @@ function markdown(report) {
     `# PayFlux benchmark results (${report.mode})`,
     '',
     `Machine: ${machineLine(report.machine)}. The load generator runs on the same machine.`,
+    '',
+    'Ratios: each figure over a baseline measured in this run; "CPU µs/event": CPU time per event (per request for single-event ingest) of each process; "other cores": what processes outside the benchmark used meanwhile (2.0 = both cores).',
     '',
     `| ${HEAD.join(' | ')} |`,
     `|${HEAD.map(() => '---').join('|')}|`,
@@ -86,9 +103,9 @@ function markdown(report) {
   return out.join('\n');
 }
 
-/** Write bench/results/latest.json and latest.md. */
-export function writeReport(dir, report) {
+/** Write `<dir>/<name>.json` and `<name>.md` (`latest` by default). */
+export function writeReport(dir, name, report) {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 1)}\n`);
-  writeFileSync(join(dir, 'latest.md'), markdown(report));
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(report, null, 1)}\n`);
+  writeFileSync(join(dir, `${name}.md`), markdown(report));
 }

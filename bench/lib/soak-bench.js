@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { BATCH_PATH, GROUP, jsonHeaders, resetRedis, round1, round3, sectionKeys } from './context.js';
 import { bodyTemplate, newTag } from './events.js';
 import { idCounter, isoClock, pacedBatches } from './load.js';
-import { groupState } from './observe.js';
+import { cpuColumn, cpuCost, cpuMeter, groupState } from './observe.js';
 import { rssMb, startPayflux } from './processes.js';
 import { exportEnv } from './pipeline-common.js';
 
@@ -66,6 +66,7 @@ export async function benchSoak(ctx) {
     }
   };
   const timer = setInterval(sample, 10_000);
+  const meter = cpuMeter({ payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' });
   try {
     ctx.log(`soak: ${rate.toLocaleString('en-US')} events/s for ${o.soakSeconds}s, RSS every 10 s`);
     const r = await pacedBatches({
@@ -85,6 +86,8 @@ export async function benchSoak(ctx) {
       },
     });
     clearInterval(timer);
+    const cpu = meter.read();
+    const cost = cpuCost(cpu, meter.elapsed(), r.requests * o.batchSize, ctx.cores);
     sample();
     const g = await groupState(ctx.redis, stream, GROUP);
     const crash = pf.crashed();
@@ -113,9 +116,11 @@ export async function benchSoak(ctx) {
           r.errors === 0 &&
           (r.statuses[200] ?? 0) === r.requests,
         note: `${crash ? `PayFlux EXITED after ~${Math.round(samples[samples.length - 1]?.[0] ?? 0)} s (code ${crash.code}, signal ${crash.signal}): ${crash.logTail.split('\n').slice(-3).join(' / ').slice(0, 400)}; ` : ''}${stoppedEarly ? `STOPPED EARLY after ${Math.round(r.seconds)} s: lag passed ${maxLag.toLocaleString('en-US')} (the rate is above PayFlux's end-to-end capacity); ` : ''}achieved ${Math.round((r.requests * o.batchSize) / r.seconds).toLocaleString('en-US')} events/s; statuses ${JSON.stringify(r.statuses)}, ${r.skipped} sends skipped (in-flight cap), ${r.errors} errors; lag at end ${g?.lag}`,
+        cpu: cpuColumn({ ...cost, cores: cpu }),
         details: {
           rate,
           stoppedEarly,
+          cpuCores: cpu,
           crash,
           samples: samples.map(([t, y]) => [round1(t), round1(y)]),
           slopeMbPerMin: round3(slope),
