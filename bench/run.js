@@ -42,7 +42,8 @@ const RISK_SCRIPT = join(ROOT, 'bench', 'risk.mjs');
 
 const USAGE = `usage: node bench/run.js [--quick] [--only ${SECTIONS.join(',')}] [--soak] [--drain-events N] [--profile]
   --quick           ~2-minute smoke run (short rounds, 100k-event drain; numbers not comparable)
-  --only a,b        run only these sections (xadd runs with batch/e2e as their baseline)
+  --only a,b        run only these sections (xadd, the Node-client reference, runs with batch/e2e;
+                    the ceiling is read first and last whenever a section is a ratio to it)
   --soak            also run the 10-minute RSS soak (skipped by default)
   --drain-events N  backlog size of the drain benchmark (default 1,000,000)
   --backtest-events N  events in the backtest file (default 1,000,000)
@@ -174,9 +175,9 @@ function options() {
   };
 }
 
-/** 8. bench/risk.mjs (the in-process risk-window benchmark), when it exists: its last line. */
 const RISK_MAX_NS = 400;
 
+/** 8. bench/risk.mjs (the in-process risk-window benchmark), when it exists: its last line. */
 async function benchRisk(ctx) {
   if (!existsSync(RISK_SCRIPT))
     return [
