@@ -1,5 +1,5 @@
-# PayFlux: build with tsc, run on Node 20 as an unprivileged user.
-FROM node:20-bookworm-slim AS build
+# PayFlux: build with tsc, run on Node 24 as an unprivileged user.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -7,7 +7,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production HTTP_ADDR=:8080
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
