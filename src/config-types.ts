@@ -63,6 +63,7 @@ export interface Config {
     readonly group: string;
     readonly dlqStream: string;
     readonly maxLen: number;
+    /** Trim acknowledged entries older than this many days; 0 = never by age. */
     readonly rawEventTtlDays: number;
     readonly retentionIntervalMs: number;
   };

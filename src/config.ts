@@ -101,7 +101,7 @@ const EnvSchema = z.object({
   PAYFLUX_CONSUMER_GROUP: z.preprocess(blankToUndefined, z.string().default('payment_consumers')),
   PAYFLUX_DLQ_STREAM: z.preprocess(blankToUndefined, z.string().default('events_stream_dlq')),
   PAYFLUX_STREAM_MAXLEN: int(200_000, 0, 1_000_000_000),
-  PAYFLUX_RAW_EVENT_TTL_DAYS: int(7, 1, 3650),
+  PAYFLUX_RAW_EVENT_TTL_DAYS: int(7, 0, 3650),
   PAYFLUX_RETENTION_INTERVAL_MS: int(1000, 100, 3_600_000),
 
   PAYFLUX_CONSUMER_NAME: optionalString(),

@@ -94,7 +94,6 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   const validate = createEventValidator({
     processors: config.ingest.processors,
     maxClockSkewSec: config.ingest.maxClockSkewSec,
-    maxAgeSec: config.buffer.rawEventTtlDays * 86_400,
   });
   const ingestOne = createEventIngestor({ validate, batcher, metrics });
 

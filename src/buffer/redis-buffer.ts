@@ -190,7 +190,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     },
 
     async trim(nowMs: number): Promise<TrimResult> {
-      const floor = `${nowMs - o.rawEventTtlDays * 86_400_000}-0`;
+      // 0-0 trims nothing: retention by age off.
+      const floor = o.rawEventTtlDays > 0 ? `${nowMs - o.rawEventTtlDays * 86_400_000}-0` : '0-0';
       const [byLength, byAge, overCap] = await runScript(redis, TRIM_SCRIPT, [o.stream], [o.group, o.maxLen, floor]);
       return { trimmedByLength: byLength, trimmedByAge: byAge, overCap };
     },

@@ -80,7 +80,6 @@ export async function runReader(port: MessagePort, data: BacktestWorkerData): Pr
   const validate = createEventValidator({
     processors: data.processors,
     maxClockSkewSec: Infinity,
-    maxAgeSec: Infinity,
   });
   let credit = READ_AHEAD;
   let more: (() => void) | undefined;

@@ -70,6 +70,13 @@ describe('loadConfig', () => {
       ]);
   });
 
+  it('takes 0 days of raw-event retention for no purge by age', () => {
+    expect(loadConfig({ PAYFLUX_RAW_EVENT_TTL_DAYS: '0' }).buffer.rawEventTtlDays).toBe(0);
+    expect(problems({ PAYFLUX_RAW_EVENT_TTL_DAYS: '-1' })).toEqual([
+      expect.stringMatching(/^PAYFLUX_RAW_EVENT_TTL_DAYS: /),
+    ]);
+  });
+
   it('returns a deeply frozen object', () => {
     const c = loadConfig({});
     expect(Object.isFrozen(c)).toBe(true);
