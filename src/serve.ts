@@ -34,6 +34,9 @@ export async function serve(): Promise<void> {
     hupWhileStarting = true;
   };
   process.on('SIGHUP', hupDuringStart);
+  // What `killall -SIGHUP payflux` (logrotate's postrotate) and `ps` match. Only now: a SIGHUP
+  // that found the process before its handler would end it.
+  process.title = 'payflux';
   const running = await start(config, { logger }).catch((err: unknown) => {
     exitOnConfigError(err); // the key files, read by start()
     throw err;
