@@ -4,11 +4,26 @@
  * down in order within PAYFLUX_SHUTDOWN_TIMEOUT_SEC; PAYFLUX_PANIC_MODE says whether an
  * uncaught error ends the process.
  */
+import type { Logger } from 'pino';
 import { environment, loadConfig, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { tuneHeap } from './heap.js';
 import { createLogger } from './logger.js';
 import { start } from './main.js';
+
+/**
+ * Exit once the logs written so far reached stderr (the last lines, `shutdown_complete` among
+ * them, would otherwise be lost with a write still in flight), or after a second whatever
+ * stderr does: a reader that went away or stopped reading never holds the exit.
+ */
+function exitAfterLogs(logger: Logger, code: number): void {
+  process.exitCode = code;
+  const exit = (): never => process.exit(code);
+  setTimeout(exit, LOG_FLUSH_MS);
+  logger.flush(exit);
+}
+
+const LOG_FLUSH_MS = 1000;
 
 function exitOnConfigError(err: unknown): void {
   if (!(err instanceof ConfigError)) return;
@@ -53,15 +68,14 @@ export async function serve(): Promise<void> {
     logger.info({ signal }, 'shutdown_started');
     const timer = setTimeout(() => {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown_timed_out');
-      logger.flush();
-      process.exit(1);
+      exitAfterLogs(logger, 1);
     }, config.shutdownTimeoutMs);
     timer.unref();
     running.close().then(
-      () => process.exit(0),
+      () => exitAfterLogs(logger, 0),
       (err: unknown) => {
         logger.error({ err: (err as Error).message }, 'shutdown_failed');
-        process.exit(1);
+        exitAfterLogs(logger, 1);
       },
     );
   };
@@ -69,16 +83,10 @@ export async function serve(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught_exception');
-    if (config.panicMode === 'crash') {
-      logger.flush();
-      process.exit(1);
-    }
+    if (config.panicMode === 'crash') exitAfterLogs(logger, 1);
   });
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: String(reason) }, 'unhandled_rejection');
-    if (config.panicMode === 'crash') {
-      logger.flush();
-      process.exit(1);
-    }
+    if (config.panicMode === 'crash') exitAfterLogs(logger, 1);
   });
 }
