@@ -81,6 +81,8 @@ export interface Config {
     readonly staleSec: number;
   };
   readonly risk: {
+    /** PAYFLUX_RISK_SCORE_ENABLED: false exports events without risk or tier fields. */
+    readonly enabled: boolean;
     readonly model: RiskModelName;
     readonly windowSec: number;
     readonly allowedLatenessSec: number;

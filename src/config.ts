@@ -115,6 +115,7 @@ const EnvSchema = z.object({
   PAYFLUX_EXPORT_FILE: optionalString(),
   PAYFLUX_EXPORT_STALE_SEC: int(30, 1, 86_400),
 
+  PAYFLUX_RISK_SCORE_ENABLED: bool(true),
   PAYFLUX_RISK_MODEL: oneOf(RISK_MODELS, 'adaptive'),
   PAYFLUX_RISK_SCORE_WINDOW_SEC: int(300, 30, 3600),
   PAYFLUX_ALLOWED_LATENESS_SEC: int(30, 0, 3600),
@@ -205,6 +206,25 @@ function apiKeysFrom(e: Env, problems: string[]): readonly string[] {
   return keys;
 }
 
+/**
+ * With risk scoring off no event is scored, so no incident can open: warnings and alerts
+ * configured anyway would stay silent for ever. Refused rather than ignored.
+ */
+function riskOffProblems(e: Env): string[] {
+  if (e.PAYFLUX_RISK_SCORE_ENABLED) return [];
+  const problems: string[] = [];
+  if (e.PAYFLUX_PILOT_MODE && e.PAYFLUX_WARNINGS_ENABLED)
+    problems.push(
+      'PAYFLUX_WARNINGS_ENABLED: pilot warnings come from risk scores, and PAYFLUX_RISK_SCORE_ENABLED=false turns scoring off; set PAYFLUX_WARNINGS_ENABLED=false to run pilot mode without warnings',
+    );
+  for (const name of ['PAYFLUX_ALERT_SLACK_WEBHOOK_URL', 'PAYFLUX_ALERT_WEBHOOK_URL'] as const)
+    if (e[name] !== undefined)
+      problems.push(
+        `${name}: alerts are raised by risk incidents, and PAYFLUX_RISK_SCORE_ENABLED=false turns scoring off`,
+      );
+  return problems;
+}
+
 /** The default consumer name: unique per process, stable for its lifetime. */
 export function defaultConsumerName(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -265,6 +285,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       `PAYFLUX_MAX_BATCH: ${e.PAYFLUX_MAX_BATCH} is more than PAYFLUX_APPEND_MAX_PENDING (${e.PAYFLUX_APPEND_MAX_PENDING}), so a full batch could never be appended`,
     );
   }
+  problems.push(...riskOffProblems(e));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config: Config = {
@@ -324,6 +345,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     export: { mode: e.PAYFLUX_EXPORT_MODE, file: e.PAYFLUX_EXPORT_FILE, staleSec: e.PAYFLUX_EXPORT_STALE_SEC },
     risk: {
+      enabled: e.PAYFLUX_RISK_SCORE_ENABLED,
       model: e.PAYFLUX_RISK_MODEL,
       windowSec: e.PAYFLUX_RISK_SCORE_WINDOW_SEC,
       allowedLatenessSec: e.PAYFLUX_ALLOWED_LATENESS_SEC,

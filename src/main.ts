@@ -122,18 +122,21 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
           metrics,
           logger,
           afterExport: pilot.afterExport,
-          stages: riskStages({
-            risk: config.risk,
-            incidents: pilot.incidents,
-            onScorer: (s) => (scorer = s),
-            onScored: riskRecorder(metrics),
-          }),
-          warmup: () =>
-            warmupBatches(buffer, {
-              windowSec: config.risk.windowSec,
-              allowedLatenessSec: config.risk.allowedLatenessSec,
-              now: Date.now(),
+          // Risk scoring off: events pass straight to the sinks, and there is no window to rebuild.
+          ...(config.risk.enabled && {
+            stages: riskStages({
+              risk: config.risk,
+              incidents: pilot.incidents,
+              onScorer: (s) => (scorer = s),
+              onScored: riskRecorder(metrics),
             }),
+            warmup: () =>
+              warmupBatches(buffer, {
+                windowSec: config.risk.windowSec,
+                allowedLatenessSec: config.risk.allowedLatenessSec,
+                now: Date.now(),
+              }),
+          }),
         });
   const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
   const readiness = createReadiness({

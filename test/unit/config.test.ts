@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     });
     expect(c.export).toEqual({ mode: 'stdout', file: undefined, staleSec: 30 });
     expect(c.risk).toEqual({
+      enabled: true,
       model: 'adaptive',
       windowSec: 300,
       allowedLatenessSec: 30,
@@ -75,6 +76,18 @@ describe('loadConfig', () => {
     expect(problems({ PAYFLUX_RAW_EVENT_TTL_DAYS: '-1' })).toEqual([
       expect.stringMatching(/^PAYFLUX_RAW_EVENT_TTL_DAYS: /),
     ]);
+  });
+
+  it('turns risk scoring off, and refuses the warnings and alerts that would then never fire', () => {
+    expect(loadConfig({ PAYFLUX_RISK_SCORE_ENABLED: 'false' }).risk.enabled).toBe(false);
+    const off = { PAYFLUX_RISK_SCORE_ENABLED: 'false', PAYFLUX_PILOT_MODE: 'true' };
+    expect(problems(off)).toEqual([
+      expect.stringMatching(/^PAYFLUX_WARNINGS_ENABLED: .*PAYFLUX_RISK_SCORE_ENABLED=false/),
+    ]);
+    expect(loadConfig({ ...off, PAYFLUX_WARNINGS_ENABLED: 'false' }).pilot.enabled).toBe(true);
+    expect(
+      problems({ ...off, PAYFLUX_WARNINGS_ENABLED: 'false', PAYFLUX_ALERT_WEBHOOK_URL: 'https://alerts.example/x' }),
+    ).toEqual([expect.stringMatching(/^PAYFLUX_ALERT_WEBHOOK_URL: /)]);
   });
 
   it('returns a deeply frozen object', () => {
