@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { bool, csv, int, oneOf, optionalString, optionalUrl, blankToUndefined } from './config-fields.js';
 
 import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, ROLES } from './config-types.js';
-import { RISK_MODELS, TIERS } from './risk-terms.js';
+import { RISK_MODELS, TIER_LABELS, TIERS } from './risk-terms.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -225,6 +225,17 @@ function riskOffProblems(e: Env): string[] {
   return problems;
 }
 
+/** Alerting is a tier 2 feature: alert URLs on tier 1 are refused rather than silently used. */
+function tierProblems(e: Env): string[] {
+  if (e.PAYFLUX_TIER !== 'tier1') return [];
+  return (['PAYFLUX_ALERT_SLACK_WEBHOOK_URL', 'PAYFLUX_ALERT_WEBHOOK_URL'] as const)
+    .filter((name) => e[name] !== undefined)
+    .map(
+      (name) =>
+        `${name}: alerts are a tier 2 feature (${TIER_LABELS.tier2}); PAYFLUX_TIER=tier1 (${TIER_LABELS.tier1}) sends none. Set PAYFLUX_TIER=tier2 or remove the URL`,
+    );
+}
+
 /** The default consumer name: unique per process, stable for its lifetime. */
 export function defaultConsumerName(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -285,7 +296,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       `PAYFLUX_MAX_BATCH: ${e.PAYFLUX_MAX_BATCH} is more than PAYFLUX_APPEND_MAX_PENDING (${e.PAYFLUX_APPEND_MAX_PENDING}), so a full batch could never be appended`,
     );
   }
-  problems.push(...riskOffProblems(e));
+  problems.push(...riskOffProblems(e), ...tierProblems(e));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config: Config = {

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createMetrics, riskRecorder, type Metrics } from './metrics.js';
+import { TIER_LABELS } from './risk-terms.js';
+import { VERSION } from './version.js';
 import { createAppendBatcher } from './buffer/append-batcher.js';
 import type { EventBuffer } from './buffer/buffer.js';
 import { connectBuffer } from './buffer/connect.js';
@@ -179,7 +181,17 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     url = await app.listen({ host: config.http.host, port: config.http.port });
     const addr = app.server.address();
     port = typeof addr === 'object' && addr !== null ? addr.port : config.http.port;
-    logger.info({ address: url, buffer: buffer.kind, role: config.role }, 'server_listening');
+    logger.info(
+      {
+        address: url,
+        version: VERSION,
+        tier: config.risk.tier,
+        tier_label: TIER_LABELS[config.risk.tier],
+        buffer: buffer.kind,
+        role: config.role,
+      },
+      'server_listening',
+    );
   } else await app.ready();
 
   let closing: Promise<void> | undefined;

@@ -80,7 +80,7 @@ describe('loadConfig', () => {
 
   it('turns risk scoring off, and refuses the warnings and alerts that would then never fire', () => {
     expect(loadConfig({ PAYFLUX_RISK_SCORE_ENABLED: 'false' }).risk.enabled).toBe(false);
-    const off = { PAYFLUX_RISK_SCORE_ENABLED: 'false', PAYFLUX_PILOT_MODE: 'true' };
+    const off = { PAYFLUX_RISK_SCORE_ENABLED: 'false', PAYFLUX_PILOT_MODE: 'true', PAYFLUX_TIER: 'tier2' };
     expect(problems(off)).toEqual([
       expect.stringMatching(/^PAYFLUX_WARNINGS_ENABLED: .*PAYFLUX_RISK_SCORE_ENABLED=false/),
     ]);
@@ -88,6 +88,20 @@ describe('loadConfig', () => {
     expect(
       problems({ ...off, PAYFLUX_WARNINGS_ENABLED: 'false', PAYFLUX_ALERT_WEBHOOK_URL: 'https://alerts.example/x' }),
     ).toEqual([expect.stringMatching(/^PAYFLUX_ALERT_WEBHOOK_URL: /)]);
+  });
+
+  it('refuses alert URLs on tier 1, naming the tier; takes them on tier 2', () => {
+    const urls = {
+      PAYFLUX_ALERT_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x',
+      PAYFLUX_ALERT_WEBHOOK_URL: 'https://alerts.example/payflux',
+    };
+    expect(problems(urls)).toEqual([
+      expect.stringMatching(
+        /^PAYFLUX_ALERT_SLACK_WEBHOOK_URL: alerts are a tier 2 feature \(Revenue Protection\); PAYFLUX_TIER=tier1 \(Processor Exposure Monitor\)/,
+      ),
+      expect.stringMatching(/^PAYFLUX_ALERT_WEBHOOK_URL: alerts are a tier 2 feature/),
+    ]);
+    expect(loadConfig({ ...urls, PAYFLUX_TIER: 'tier2' }).alerts.webhookUrl).toBe(urls.PAYFLUX_ALERT_WEBHOOK_URL);
   });
 
   it('returns a deeply frozen object', () => {
