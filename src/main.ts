@@ -103,20 +103,22 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   // A reader of stdout that goes away (EPIPE) must not crash PayFlux: the failed write reaches
   // the exporter, which reports the destination unhealthy and holds the acks.
   stdout.on('error', (err: Error) => logger.error({ err: err.message }, 'stdout_error'));
+  // Pilot outcome annotations are export lines too, also on a node that only ingests.
+  const exporter =
+    consumerOn || config.pilot.enabled ? await createExporter(config, { metrics, logger, stdout }) : undefined;
   const pilot = await createPilot(config, {
     redis: sideRedis,
     metrics,
     logger,
-    stdout,
+    annotate: (line) => exporter?.annotate(line) ?? Promise.resolve(),
     guard,
     consumer: consumerOn,
     ingest: createBulkIngestor(ingestOne, ingestOn),
   });
 
-  const exporter = consumerOn ? await createExporter(config, { metrics, logger, stdout }) : undefined;
   let scorer: RiskScorer | undefined;
   const consumer =
-    exporter === undefined
+    exporter === undefined || !consumerOn
       ? undefined
       : await startConsumer(config, {
           buffer,
@@ -146,7 +148,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     buffer,
     ingest: { enabled: ingestOn, pending: () => batcher.pending },
     consumer,
-    exporter,
+    exporter: consumerOn ? exporter : undefined,
     maintenance,
   });
 

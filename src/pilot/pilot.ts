@@ -31,7 +31,8 @@ export interface PilotDeps {
   readonly redis: Redis | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  readonly stdout: NodeJS.WritableStream;
+  /** Writes one line to every export destination (the exporter's `annotate`). */
+  readonly annotate: (line: string) => Promise<void>;
   readonly guard: onRequestHookHandler;
   /** The ingest path (dedup + append) for events mapped from Stripe webhooks. */
   readonly ingest: (events: readonly PaymentEvent[]) => Promise<unknown>;
@@ -71,11 +72,11 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
     maxWarnings: config.pilot.maxWarnings,
     retentionDays: config.pilot.retentionDays,
   });
-  // Annotation lines share stdout with export lines; each is one write, so they never interleave.
+  // Annotation lines go where export lines go; each is one write, so they never interleave.
   const outcomes = createOutcomeRecorder({
     store,
     registry: d.metrics.registry,
-    writeLine: (line) => d.stdout.write(`${JSON.stringify(line)}\n`),
+    writeLine: (line) => void d.annotate(`${JSON.stringify(line)}\n`),
   });
   const alertsOn = config.alerts.slackWebhookUrl !== undefined || config.alerts.webhookUrl !== undefined;
   const alerts: AlertSink | undefined = alertsOn

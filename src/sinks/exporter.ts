@@ -9,6 +9,8 @@
  *   create it anew) and after any error, so a destination that recovers is picked up.
  * - Health per destination: last success and error; unhealthy once a destination has been
  *   failing for longer than PAYFLUX_EXPORT_STALE_SEC.
+ * - Pilot outcome annotations go to the same destinations (`annotate`), so a shipper tailing
+ *   the file sees them as well as one reading stdout.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -42,6 +44,12 @@ export interface ExportHealth {
 export interface Exporter {
   /** Write the batch to every destination not yet written for it; throws if any failed. */
   write(batch: Batch, processedAt: string): Promise<void>;
+  /**
+   * Write one line that is not an event (a pilot outcome annotation) to every destination, in
+   * order with the batches around it. Best effort: a destination's failure is counted and
+   * reported like a batch's, never thrown, and not retried.
+   */
+  annotate(line: string): Promise<void>;
   reopen(): Promise<void>;
   health(): ExportHealth;
   close(): Promise<void>;
@@ -149,6 +157,21 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
         }
       }
       if (firstError !== undefined) throw firstError;
+    },
+
+    async annotate(line) {
+      const chunk = Buffer.from(line);
+      await Promise.all(
+        destinations.map(async (dest) => {
+          const s = state.get(dest.name);
+          if (s === undefined) return;
+          try {
+            await dest.write(chunk);
+          } catch (err) {
+            failed(dest.name, s, err as NodeJS.ErrnoException, now());
+          }
+        }),
+      );
     },
 
     async reopen() {
