@@ -31,6 +31,7 @@ export interface Metrics {
   readonly streamOverCap: Gauge;
   readonly eventsExported: Counter<'destination'>;
   readonly exportErrors: Counter<'destination' | 'reason'>;
+  readonly exportDropped: Counter<'destination'>;
   readonly exportLastSuccess: Gauge<'destination'>;
   readonly endToEndLatency: BucketHistogram;
   readonly riskScoreLast: Gauge<'processor'>;
@@ -159,6 +160,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'payflux_export_errors_total',
       help: 'Export write failures, by destination and reason.',
       labelNames: ['destination', 'reason'],
+      registers: r,
+    }),
+    exportDropped: new Counter({
+      name: 'payflux_export_dropped_events_total',
+      help: 'Events a failing destination missed in before_export (best-effort) mode, by destination.',
+      labelNames: ['destination'],
       registers: r,
     }),
     exportLastSuccess: new Gauge({
