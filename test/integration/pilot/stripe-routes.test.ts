@@ -225,7 +225,12 @@ describe('Stripe webhooks', () => {
     });
     expect(h.lines[1]).toMatchObject({ outcome_type: 'other', stored: false, lead_time_seconds: 1080 });
     expect(await h.store.get('stripe:evt_opener')).toMatchObject({ outcome_type: 'review' });
-    expect(await h.store.get('adyen:evt_other')).toMatchObject({ outcome_observed: false });
+    // The dispute is not lost: every enforcement event is on the warning, in time order.
+    expect((await h.store.get('stripe:evt_opener'))?.outcomes.map((o) => o.outcome_notes)).toEqual([
+      'Stripe Radar review opened (reason rule)',
+      expect.stringContaining('Stripe dispute created'),
+    ]);
+    expect(await h.store.get('adyen:evt_other')).toMatchObject({ outcome_observed: false, outcomes: [] });
   });
 
   it('attaches to a recently resolved Stripe warning, and leaves an outcome with no warning unmatched', async () => {
