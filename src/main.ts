@@ -23,6 +23,7 @@ import { createKeyReloader, loadKeySet } from './http/key-files.js';
 import { createReadiness } from './http/readiness.js';
 import { riskRoutes } from './http/risk-routes.js';
 import { buildServer, routeGroup } from './http/server.js';
+import { openStartingServer } from './http/starting-server.js';
 import { createTokenBuckets } from './http/token-bucket.js';
 import type { RiskScorer } from './operators/risk/risk-scorer.js';
 import { startConsumer } from './pipeline/consumer.js';
@@ -66,7 +67,30 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   const abort = new AbortController();
   // Key files first: a bad one is a config error (exit 78), before any connection is made.
   const keySet = loadKeySet(config);
-  const buffer = await connectBuffer(config, { logger, signal: abort.signal });
+  const tier = { name: config.risk.tier, label: TIER_LABELS[config.risk.tier] };
+  // The port opens now, whatever Redis does: /health says why PayFlux is not up yet.
+  const starting =
+    o.listen === false
+      ? undefined
+      : await openStartingServer({
+          host: config.http.host,
+          port: config.http.port,
+          registry: metrics.registry,
+          detail: { role: config.role, tier },
+        });
+  if (starting !== undefined)
+    logger.info(
+      { address: starting.url, version: VERSION, tier: tier.name, tier_label: tier.label, role: config.role },
+      'server_listening',
+    );
+  const buffer = await connectBuffer(config, {
+    logger,
+    signal: abort.signal,
+    onRetry: (why) => starting?.setReason(why),
+  }).catch((err: unknown) => {
+    starting?.handOver();
+    throw err;
+  });
   const sideRedis = await openSideConnection(config, buffer, logger);
   if (sideRedis === undefined && config.riskApi.enabled)
     logger.warn('the Risk Intelligence API needs Redis: disabled on the memory buffer');
@@ -179,21 +203,12 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
 
   let url = '';
   let port = 0;
-  if (o.listen !== false) {
-    url = await app.listen({ host: config.http.host, port: config.http.port });
-    const addr = app.server.address();
-    port = typeof addr === 'object' && addr !== null ? addr.port : config.http.port;
-    logger.info(
-      {
-        address: url,
-        version: VERSION,
-        tier: config.risk.tier,
-        tier_label: TIER_LABELS[config.risk.tier],
-        buffer: buffer.kind,
-        role: config.role,
-      },
-      'server_listening',
-    );
+  if (starting !== undefined) {
+    await app.ready();
+    starting.handOver();
+    url = await app.listen({ host: config.http.host, port: starting.port });
+    port = starting.port;
+    logger.info({ address: url, buffer: buffer.kind, role: config.role }, 'server_ready');
   } else await app.ready();
 
   let closing: Promise<void> | undefined;

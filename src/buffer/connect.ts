@@ -17,6 +17,8 @@ export interface ConnectOptions {
   readonly logger: Logger;
   /** Stop retrying (shutdown while Redis never came up). */
   readonly signal?: AbortSignal;
+  /** Told why each attempt failed, before waiting `retryInMs` for the next one. */
+  readonly onRetry?: (why: string, retryInMs: number) => void;
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -63,6 +65,7 @@ export async function connectBuffer(config: Config, o: ConnectOptions): Promise<
         { redis: redactUrl(b.redis.url), attempt, retryInMs: delay, err: (err as Error).message },
         'redis_unreachable',
       );
+      o.onRetry?.(`Redis at ${redactUrl(b.redis.url)} is not answering yet (${(err as Error).message})`, delay);
       await sleep(delay, o.signal);
       if (o.signal?.aborted === true) throw new Error('shutdown before Redis became reachable', { cause: err });
     }
