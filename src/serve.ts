@@ -5,7 +5,7 @@
  * uncaught error ends the process.
  */
 import type { Logger } from 'pino';
-import { environment, loadConfig, type Config } from './config.js';
+import { environment, loadConfig, unknownVariables, type Config } from './config.js';
 import { ConfigError } from './errors.js';
 import { tuneHeap } from './heap.js';
 import { createLogger } from './logger.js';
@@ -34,14 +34,17 @@ function exitOnConfigError(err: unknown): void {
 /** `payflux serve`: run until SIGTERM/SIGINT; exit 78 on bad config. */
 export async function serve(): Promise<void> {
   let config: Config;
+  const env = environment();
   try {
-    config = loadConfig(environment());
+    config = loadConfig(env);
   } catch (err) {
     exitOnConfigError(err);
     throw err;
   }
   tuneHeap(config.heapGrowingPercent);
   const logger = createLogger(config.logLevel);
+  for (const u of unknownVariables(env))
+    logger.warn({ variable: u.name, did_you_mean: u.suggestion }, 'unknown_variable_ignored');
   // start() can take a while (Redis unreachable, a long window rebuild). A SIGHUP meanwhile
   // (logrotate) would end the process by default: note it and reload once started.
   let hupWhileStarting = false;

@@ -89,7 +89,11 @@ export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 's
 /** Connect, check the server version, create the group; throws a clear error on a wrong key type. */
 export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuffer> {
   const redis = new Redis(o.url, redisOptions(o));
-  redis.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'redis_error'));
+  let socketError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    socketError = err;
+    o.logger.debug({ err: err.message }, 'redis_error');
+  });
   try {
     await redis.connect();
     await checkVersion(redis);
@@ -97,7 +101,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     await ensureStreamOrAbsent(redis, o.dlqStream, 'PAYFLUX_DLQ_STREAM');
   } catch (err) {
     redis.disconnect();
-    throw err;
+    // ioredis rejects a refused connection with "Connection is closed.": the socket's own error says why.
+    throw (err as Error).message === 'Connection is closed.' && socketError !== undefined ? socketError : err;
   }
   const dedupPrefix = `${o.keyPrefix}d:`;
   const countAfter = async (id: string, length: number): Promise<number> => {

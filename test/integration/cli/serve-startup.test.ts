@@ -19,8 +19,12 @@ const logged = (lines: readonly string[], msg: string): Record<string, unknown> 
 };
 
 describe('payflux serve at start', () => {
-  it('logs where it listens with its version and the tier by name', async () => {
-    const p = await startPayflux(suite, await payfluxEnv(suite, { PAYFLUX_TIER: 'tier2' }));
+  it('logs where it listens with its version and the tier by name, and a variable it does not know', async () => {
+    const p = await startPayflux(suite, await payfluxEnv(suite, { PAYFLUX_TIER: 'tier2', PAYFLUX_TEIR: 'tier1' }));
+    expect(logged(p.stderrLines(), 'unknown_variable_ignored')).toMatchObject({
+      variable: 'PAYFLUX_TEIR',
+      did_you_mean: 'PAYFLUX_TIER',
+    });
     expect(logged(p.stderrLines(), 'server_listening')).toMatchObject({
       address: p.url,
       version,
