@@ -28,4 +28,4 @@ fi
 
 # `--deps-only`: CI calls this before `npm ci`, when there is no TypeScript to build with yet.
 [ "${1:-}" = "--deps-only" ] && exit 0
-npx tsc -p tsconfig.build.json
+npm run --silent build
