@@ -126,6 +126,7 @@ const EnvSchema = z.object({
   PAYFLUX_WARNING_COOLDOWN_SEC: int(120, 0, 86_400),
   PAYFLUX_WARNING_RETENTION_DAYS: int(90, 1, 3650),
   PAYFLUX_WARNING_MAX: int(10_000, 10, 10_000_000),
+  PAYFLUX_RISK_HISTORY_HOURS: int(24, 1, 168),
   PAYFLUX_ALERT_SLACK_WEBHOOK_URL: optionalUrl(),
   PAYFLUX_ALERT_WEBHOOK_URL: optionalUrl(),
   PAYFLUX_ALERT_MIN_BAND: oneOf(['elevated', 'high', 'critical'] as const, 'elevated'),
@@ -336,6 +337,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       cooldownSec: e.PAYFLUX_WARNING_COOLDOWN_SEC,
       retentionDays: e.PAYFLUX_WARNING_RETENTION_DAYS,
       maxWarnings: e.PAYFLUX_WARNING_MAX,
+      historyHours: e.PAYFLUX_RISK_HISTORY_HOURS,
     },
     alerts: {
       slackWebhookUrl: e.PAYFLUX_ALERT_SLACK_WEBHOOK_URL,
