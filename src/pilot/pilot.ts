@@ -21,6 +21,8 @@ import { createOutcomeRecorder } from './outcome-recorder.js';
 import { createWarningStore } from './warning-store.js';
 import { createRiskHistory } from './risk-history.js';
 import { createRiskRecorder } from './risk-recorder.js';
+import { createLiveState } from './live-state.js';
+import { liveRoutes } from './live-routes.js';
 
 export interface Pilot {
   /** Incidents to seed `trackIncidents` with; undefined when warnings are off. */
@@ -115,6 +117,20 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
       : undefined,
     routes: [
       routeGroup(pilotRoutes, { enabled: true, store, outcomes, authenticate: d.guard }),
+      routeGroup(liveRoutes, {
+        state: createLiveState({
+          history,
+          store,
+          processors: config.ingest.processors,
+          tier: config.risk.tier,
+          thresholds: config.risk.thresholds,
+          historyHours: config.pilot.historyHours,
+        }),
+        processors: config.ingest.processors,
+        authenticate: d.guard,
+        registry: d.metrics.registry,
+        log: d.logger,
+      }),
       routeGroup(stripeRoutes, {
         webhookSecret: stripe.webhookSecret,
         ingest: d.ingest,

@@ -42,16 +42,30 @@ const U32 = 4_294_967_295;
  */
 export const DRIVER_BITS: readonly RiskDriverOrStatus[] = ['nominal_behavior', 'insufficient_data', ...RISK_DRIVERS];
 
-/** What one batch says about one processor: the writer's input. */
-export interface RiskSample {
-  readonly processor: string;
-  /** Newest event time of the processor in the batch (epoch ms): picks the slot. */
+/** One slot's worth of a batch: the events of one processor whose event time falls in it. */
+export interface SlotSample {
+  /** Any event time within the slot (epoch ms). */
   readonly atMs: number;
   readonly events: number;
   readonly failures: number;
-  /** The batch's highest score for the processor, and its band. */
+  /** The highest score among them, and its band. */
   readonly maxScore: number;
   readonly maxBand: Band;
+  /** The assessment of the last of them in stream order. */
+  readonly score: number;
+  readonly band: Band;
+  readonly drivers: readonly RiskDriverOrStatus[];
+  readonly trajectory: Trajectory;
+  readonly trajectoryRatio: number;
+}
+
+/** What one batch says about one processor: the writer's input. */
+export interface RiskSample {
+  readonly processor: string;
+  /** Newest event time of the processor in the batch (epoch ms). */
+  readonly atMs: number;
+  /** One entry per slot the batch's events fall in, usually one or two. */
+  readonly slots: readonly SlotSample[];
   /** The assessment of the processor's last event in the batch: its state now. */
   readonly score: number;
   readonly band: Band;
@@ -108,9 +122,9 @@ export interface RiskHistory {
   /** Span kept, ms. */
   readonly retentionMs: number;
   /**
-   * Merge one processor's batch summary into its current slot (events and failures add up, the
-   * maximum stays the maximum, the rest is the newer state) and make it the processor's live
-   * state unless a newer one is stored. One script call, O(1), on the processor's slot only.
+   * Merge one processor's batch summary into its slots (events and failures add up, the maximum
+   * stays the maximum, the rest is the newer state) and make it the processor's live state unless
+   * a newer one is stored. One script call on the processor's cluster slot, O(slots touched).
    */
   record(sample: RiskSample): Promise<void>;
   /** The stored slots with a start in [fromMs, toMs], oldest first; at most one retention span. */
@@ -119,36 +133,43 @@ export interface RiskHistory {
   live(processor: string): Promise<LiveRisk | undefined>;
 }
 
+const SLOT_ARGS = 10;
+
 const RECORD_LUA = luaScript<number>(
   'risk_history_record',
   `
-local slot, n, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local ev, fl, mx, mb = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local off = (slot % n) * ${RECORD}
+local n, ttl = tonumber(ARGV[1]), tonumber(ARGV[2])
 -- The whole ring at once, at its exact size: growing it write by write would over-allocate ×2.
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SETRANGE', KEYS[1], n * ${RECORD} - 1, '\\0') end
-local old = redis.call('GETRANGE', KEYS[1], off, off + ${RECORD - 1})
-local write = 1
-if #old == ${RECORD} then
-  local s, e, f, m, b = struct.unpack('>I4I4I4BB', old)
-  if s == slot then
-    ev = math.min(ev + e, ${U32})
-    fl = math.min(fl + f, ${U32})
-    if m > mx then mx = m end
-    if b > mb then mb = b end
-  elseif s > slot then
-    write = 0
+local written = 0
+for i = 5, #ARGV, ${SLOT_ARGS} do
+  local slot = tonumber(ARGV[i])
+  local ev, fl, mx, mb = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  local off = (slot % n) * ${RECORD}
+  local old = redis.call('GETRANGE', KEYS[1], off, off + ${RECORD - 1})
+  local write = true
+  if #old == ${RECORD} then
+    local s, e, f, m, b = struct.unpack('>I4I4I4BB', old)
+    if s == slot then
+      ev = math.min(ev + e, ${U32})
+      fl = math.min(fl + f, ${U32})
+      if m > mx then mx = m end
+      if b > mb then mb = b end
+    elseif s > slot then
+      write = false
+    end
   end
-end
-if write == 1 then
-  redis.call('SETRANGE', KEYS[1], off, struct.pack('>I4I4I4BBBBBBHI4', slot, ev, fl, mx, mb,
-    tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), 0, tonumber(ARGV[11]), tonumber(ARGV[12])))
+  if write then
+    redis.call('SETRANGE', KEYS[1], off, struct.pack('>I4I4I4BBBBBBHI4', slot, ev, fl, mx, mb, tonumber(ARGV[i + 5]),
+      tonumber(ARGV[i + 6]), tonumber(ARGV[i + 7]), 0, tonumber(ARGV[i + 8]), tonumber(ARGV[i + 9])))
+    written = written + 1
+  end
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 local t = redis.call('HGET', KEYS[2], 't')
-if not t or tonumber(t) <= tonumber(ARGV[13]) then redis.call('HSET', KEYS[2], 't', ARGV[13], 'j', ARGV[14]) end
+if not t or tonumber(t) <= tonumber(ARGV[3]) then redis.call('HSET', KEYS[2], 't', ARGV[3], 'j', ARGV[4]) end
 redis.call('PEXPIRE', KEYS[2], ttl)
-return write`,
+return written`,
 );
 
 const BAND_INDEX = new Map<string, number>(BANDS.map((b, i) => [b, i]));
@@ -214,27 +235,22 @@ export function createRiskHistory(o: RiskHistoryOptions): RiskHistory {
         last_event_at: new Date(s.atMs).toISOString(),
         updated_at: new Date(now()).toISOString(),
       };
-      await runScript(
-        redis,
-        RECORD_LUA,
-        [`${k}:ring`, `${k}:live`],
-        [
-          Math.floor(s.atMs / SLOT_MS),
-          slots,
-          retentionMs,
-          Math.min(U32, s.events),
-          Math.min(U32, s.failures),
-          pct(s.maxScore),
-          BAND_INDEX.get(s.maxBand) ?? 0,
-          pct(s.score),
-          BAND_INDEX.get(s.band) ?? 0,
-          TRAJECTORY_INDEX.get(s.trajectory) ?? 1,
-          Math.min(65_535, Math.max(0, Math.round(s.trajectoryRatio * 100))),
-          driverMask(s.drivers),
-          Math.trunc(s.atMs),
-          JSON.stringify(live),
-        ],
-      );
+      const args: (string | number)[] = [slots, retentionMs, Math.trunc(s.atMs), JSON.stringify(live)];
+      for (const x of s.slots) {
+        args.push(
+          Math.floor(x.atMs / SLOT_MS),
+          Math.min(U32, x.events),
+          Math.min(U32, x.failures),
+          pct(x.maxScore),
+          BAND_INDEX.get(x.maxBand) ?? 0,
+          pct(x.score),
+          BAND_INDEX.get(x.band) ?? 0,
+          TRAJECTORY_INDEX.get(x.trajectory) ?? 1,
+          Math.min(65_535, Math.max(0, Math.round(x.trajectoryRatio * 100))),
+          driverMask(x.drivers),
+        );
+      }
+      await runScript(redis, RECORD_LUA, [`${k}:ring`, `${k}:live`], args);
     },
 
     async read(processor, fromMs, toMs) {

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { useRedis } from '../../support/use-redis.js';
-import { createRiskHistory, SLOT_MS, type RiskSample } from '../../../src/pilot/risk-history.js';
+import { createRiskHistory, SLOT_MS, type RiskSample, type SlotSample } from '../../../src/pilot/risk-history.js';
 
 const suite = useRedis();
 
-function sample(atMs: number, over: Partial<RiskSample> = {}): RiskSample {
-  return {
-    processor: 'stripe',
+type SampleOverrides = Partial<SlotSample> & { processor?: string; focus?: RiskSample['focus'] };
+
+/** A batch of one processor whose events all fall in one slot. */
+function sample(atMs: number, over: SampleOverrides = {}): RiskSample {
+  const { processor = 'stripe', focus = null, ...slotOver } = over;
+  const slot: SlotSample = {
     atMs,
     events: 10,
     failures: 2,
@@ -18,9 +21,10 @@ function sample(atMs: number, over: Partial<RiskSample> = {}): RiskSample {
     drivers: ['high_failure_rate', 'timeout_clustering'],
     trajectory: 'accelerating',
     trajectoryRatio: 3.24,
-    focus: null,
-    ...over,
+    ...slotOver,
   };
+  const { score, band, drivers, trajectory, trajectoryRatio } = slot;
+  return { processor, atMs, slots: [slot], score, band, drivers, trajectory, trajectoryRatio, focus };
 }
 
 /** A slot start well inside the ring, so tests choose their own offsets. */
@@ -58,6 +62,23 @@ describe('risk history in Redis', () => {
       expect.objectContaining({ t: T0 + SLOT_MS, events: 1, maxScore: 0.1, maxBand: 'low' }),
     ]);
     expect(await h.read('adyen', T0 - 60_000, T0 + 60_000)).toEqual([]);
+  });
+
+  it('writes every slot a batch spans in one call', async () => {
+    const h = createRiskHistory({ redis: suite.redis, keyPrefix: suite.prefix, hours: 24 });
+    const backlog = sample(T0 + 2 * SLOT_MS);
+    const slots = [0, 1, 2].map((i) => ({
+      ...(backlog.slots[0] as SlotSample),
+      atMs: T0 + i * SLOT_MS,
+      events: i + 1,
+    }));
+    await h.record({ ...backlog, slots });
+    const points = await h.read('stripe', T0, T0 + 2 * SLOT_MS);
+    expect(points.map((p) => [p.t, p.events])).toEqual([
+      [T0, 1],
+      [T0 + SLOT_MS, 2],
+      [T0 + 2 * SLOT_MS, 3],
+    ]);
   });
 
   it('keeps the latest state per processor, with its focus, and an older write does not replace it', async () => {

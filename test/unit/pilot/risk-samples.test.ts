@@ -34,10 +34,11 @@ const risk = (score: number, band: RiskAssessment['band'], extra: object = {}): 
 });
 
 describe('riskSamples', () => {
-  it('summarises each processor of a batch: counts, its highest score, and its last state', () => {
+  it('summarises each processor of a batch per 10 s slot: counts, the highest score, the last state', () => {
     const batch: Batch = {
       entries: [
         env('stripe', 1000, risk(0.4, 'elevated'), true),
+        env('stripe', 13_000, risk(0.2, 'low'), true),
         env('adyen', 1500, risk(0.05, 'low'), false),
         env('stripe', 3000, risk(0.71, 'high'), true),
         env('stripe', 2000, risk(0.5, 'elevated', { focus: { geo_bucket: 'BR' } }), false),
@@ -46,14 +47,24 @@ describe('riskSamples', () => {
       dead: [],
       ackIds: [],
     };
+    const slot = { drivers: ['high_failure_rate'], trajectory: 'accelerating', trajectoryRatio: 2.5 };
     expect(riskSamples(batch)).toEqual([
       {
         processor: 'stripe',
-        atMs: 3000,
-        events: 3,
-        failures: 2,
-        maxScore: 0.71,
-        maxBand: 'high',
+        atMs: 13_000,
+        slots: [
+          {
+            atMs: 1000,
+            events: 3,
+            failures: 2,
+            maxScore: 0.71,
+            maxBand: 'high',
+            score: 0.5,
+            band: 'elevated',
+            ...slot,
+          },
+          { atMs: 13_000, events: 1, failures: 1, maxScore: 0.2, maxBand: 'low', score: 0.2, band: 'low', ...slot },
+        ],
         score: 0.5,
         band: 'elevated',
         drivers: ['high_failure_rate'],
@@ -61,7 +72,11 @@ describe('riskSamples', () => {
         trajectoryRatio: 2.5,
         focus: { geo_bucket: 'BR' },
       },
-      expect.objectContaining({ processor: 'adyen', events: 1, failures: 0, maxScore: 0.05, focus: null }),
+      expect.objectContaining({
+        processor: 'adyen',
+        slots: [expect.objectContaining({ events: 1, failures: 0, maxScore: 0.05 })],
+        focus: null,
+      }),
     ]);
     expect(riskSamples({ entries: [], dead: [], ackIds: [] })).toEqual([]);
   });
