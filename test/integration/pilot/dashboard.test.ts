@@ -246,6 +246,38 @@ describe('pilot dashboard in headless Chromium', () => {
     expect(await adyenRow.locator('.outcome').textContent()).toBe('review · 8 min lead');
   });
 
+  it('shows a new processor and the segment in focus when the model names one, without a reload', async () => {
+    const history = createRiskHistory({ redis: suite.redis, keyPrefix: suite.app.prefix, hours: 24 });
+    const now = Date.now();
+    const state = { score: 0.45, band: 'elevated', drivers: ['high_failure_rate'], trajectory: 'stable' } as const;
+    const slot = {
+      atMs: now,
+      events: 40,
+      failures: 22,
+      maxScore: 0.45,
+      maxBand: 'elevated',
+      trajectoryRatio: 1,
+    } as const;
+    await history.record({
+      processor: 'checkout',
+      atMs: now,
+      slots: [{ ...slot, ...state }],
+      ...state,
+      trajectoryRatio: 1,
+      focus: { geo_bucket: 'BR' },
+    });
+    const tile = '.tile[data-processor="checkout"]';
+    await poll(
+      'the checkout tile',
+      () => page.locator(tile).count(),
+      (n) => n === 1,
+      { timeoutMs: LIVE_WITHIN_MS },
+    );
+    expect(await text(`${tile} .focus`)).toBe('Segment in focus: geo bucket BR');
+    expect(await text(`${tile} .band`)).toBe('elevated');
+    expect(await text('#quiet')).toBe('');
+  });
+
   it('records an outcome from the row (no type preselected) and adds its marker to the chart', async () => {
     const row = page.locator('tr.incident.open[data-warning-id^="stripe:"]');
     const id = await row.getAttribute('data-warning-id');
