@@ -149,6 +149,15 @@ type Env = z.infer<typeof EnvSchema>;
 
 /** Every variable PayFlux reads (the README's configuration table is pinned against it). */
 export const ENV_VARS: readonly string[] = Object.keys(EnvSchema.shape);
+export type EnvVar = keyof typeof EnvSchema.shape;
+
+/** `name`'s default as it would be written in the environment; undefined where there is none. */
+export function envDefault(name: EnvVar): string | undefined {
+  const v: unknown = EnvSchema.shape[name].parse(undefined);
+  if (v === undefined) return undefined;
+  if (Array.isArray(v)) return v.join(',');
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+}
 
 export type { Config } from './config-types.js';
 import type { Config } from './config-types.js';

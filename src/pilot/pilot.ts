@@ -103,6 +103,10 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   const history = createRiskHistory({ redis, keyPrefix: config.buffer.keyPrefix, hours: config.pilot.historyHours });
   const recordRisk = createRiskRecorder({ history, registry: d.metrics.registry, log: d.logger });
 
+  // Processors with an open incident, for payflux_incidents_open.
+  const open = new Set(seed.map((i) => i.processor));
+  d.metrics.incidentsOpen.set(open.size);
+
   return {
     incidents: warningsOn ? { cooldownSec: config.pilot.cooldownSec, seed } : undefined,
     afterExport: d.consumer
@@ -110,6 +114,10 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
           if (warningsOn && transitions.length > 0) {
             await store.applyTransitions(transitions);
             await alerts?.enqueue(transitions);
+            for (const t of transitions)
+              if (t.kind === 'open') open.add(t.incident.processor);
+              else if (t.kind === 'resolve') open.delete(t.incident.processor);
+            d.metrics.incidentsOpen.set(open.size);
           }
           // Last and never throwing: a retry of the steps above must not count the batch twice.
           await recordRisk(batch);

@@ -23,6 +23,9 @@ export function createRiskRecorder(o: RiskRecorderOptions): (batch: Batch) => Pr
     labelNames: ['result'],
     registers: [o.registry],
   });
+  // Both series from the start: an error series born with its first increment hides that jump from rate().
+  writes.inc({ result: 'ok' }, 0);
+  writes.inc({ result: 'error' }, 0);
   let failing = false;
   return async (batch) => {
     const samples = riskSamples(batch);

@@ -134,9 +134,10 @@ export const pilotRoutes: FastifyPluginAsync<PilotRoutesOptions> = async (app, o
   const dir = opts.publicDir ?? fileURLToPath(new URL('../../public/', import.meta.url));
   const html = readFileSync(join(dir, 'dashboard.html'), 'utf8');
   app.get('/pilot/dashboard', (_req, reply) => sendAsset(reply, 'text/html; charset=utf-8', html));
+  // The page's own files are not API: left out of the OpenAPI document.
   for (const [name, type] of Object.entries(DASHBOARD_ASSETS)) {
     const body = readFileSync(join(dir, name), 'utf8');
-    app.get(`/pilot/${name}`, (_req, reply) => sendAsset(reply, type, body));
+    app.get(`/pilot/${name}`, { schema: { hide: true } }, (_req, reply) => sendAsset(reply, type, body));
   }
 
   await app.register(async (api) => {
