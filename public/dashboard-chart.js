@@ -159,20 +159,19 @@ export function renderChart(host, view, now) {
 
   // The score line, broken where there were no events for more than a step and a half.
   const gap = view.step_sec * 1500;
+  const px = (p) => x(p.t + view.step_sec * 500);
+  const joined = (a, b) => a !== undefined && b !== undefined && b.t - a.t <= gap;
   let d = '';
-  let prev;
-  for (const p of view.points) {
-    const cmd = prev === undefined || p.t - prev.t > gap ? 'M' : 'L';
-    d += cmd + x(p.t + view.step_sec * 500).toFixed(1) + ' ' + y(p.max_score).toFixed(1);
-    prev = p;
-  }
+  view.points.forEach((p, i) => {
+    d += (joined(view.points[i - 1], p) ? 'L' : 'M') + px(p).toFixed(1) + ' ' + y(p.max_score).toFixed(1);
+  });
   if (d) root.append(svg('path', { class: 'score-line', d }));
-  for (const p of view.points) {
-    if (p.max_band === 'low') continue;
-    root.append(
-      svg('circle', { class: 'pt pt-' + p.max_band, cx: x(p.t + view.step_sec * 500), cy: y(p.max_score), r: 2.2 }),
-    );
-  }
+  view.points.forEach((p, i) => {
+    // A step with no neighbour draws no line: a dot instead.
+    const alone = !joined(view.points[i - 1], p) && !joined(p, view.points[i + 1]);
+    if (p.max_band === 'low' && !alone) return;
+    root.append(svg('circle', { class: 'pt pt-' + p.max_band, cx: px(p), cy: y(p.max_score), r: alone ? 3 : 2.2 }));
+  });
 
   // Outcome markers: a line at the time the processor acted, its type and lead time on top.
   for (const i of outcomesOf(view)) {
