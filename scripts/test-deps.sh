@@ -9,7 +9,9 @@ missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
-# The seed's checklist and logrotate snippet, run as written.
+# systemd-analyze verifies deploy/systemd/payflux.service (the package installs the tool, not an init).
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# The README's first checks (curl) and the logrotate snippet (logrotate, killall), run as written.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v killall >/dev/null 2>&1 || missing+=(psmisc)
 command -v logrotate >/dev/null 2>&1 || [ -x /usr/sbin/logrotate ] || missing+=(logrotate)

@@ -12,7 +12,15 @@
 // ioredis, and loading the whole server took 0.7 s before anything happened.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BufferUnavailableError, ConfigError } from './errors.js';
-import { ENV_VARS, environment, loadConfig, parseHostPort, unknownVariables, type Config } from './config.js';
+import {
+  ENV_VARS,
+  environment,
+  loadConfig,
+  parseHostPort,
+  unknownVariables,
+  type Config,
+  type EnvVar,
+} from './config.js';
 import { envHelp } from './cli-help.js';
 import { createLogger } from './logger.js';
 import { RISK_MODELS } from './risk-terms.js';
@@ -33,7 +41,7 @@ const REDIS_VARS = [
   'PAYFLUX_STREAM',
   'PAYFLUX_DLQ_STREAM',
   'PAYFLUX_LOG_LEVEL',
-];
+] as const satisfies readonly EnvVar[];
 const RISK_VARS = [
   'PAYFLUX_PROCESSORS',
   'PAYFLUX_RISK_MODEL',
@@ -42,7 +50,7 @@ const RISK_VARS = [
   'PAYFLUX_RISK_SCORE_THRESHOLDS',
   'PAYFLUX_TIER',
   'PAYFLUX_WARNING_COOLDOWN_SEC',
-];
+] as const satisfies readonly EnvVar[];
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -99,7 +107,7 @@ const program: Command = new Command('payflux')
 program
   .command('serve', { isDefault: true })
   .description('run PayFlux: ingest, the consumer pipeline and the HTTP API (PAYFLUX_ROLE splits them)')
-  .addHelpText('after', envHelp(ENV_VARS))
+  .addHelpText('after', envHelp(ENV_VARS as readonly EnvVar[]))
   .action(async () => {
     await (await import('./serve.js')).serve();
   });
@@ -107,7 +115,7 @@ program
 program
   .command('check')
   .description('validate the configuration (and key files) as serve would, start nothing; exit 0 or 78')
-  .addHelpText('after', envHelp(ENV_VARS))
+  .addHelpText('after', envHelp(ENV_VARS as readonly EnvVar[]))
   .action(async () => {
     const env = environment();
     for (const u of unknownVariables(env))

@@ -96,6 +96,8 @@ export interface Config {
     readonly cooldownSec: number;
     readonly retentionDays: number;
     readonly maxWarnings: number;
+    /** Per-processor risk history kept for the dashboard (10 s slots). */
+    readonly historyHours: number;
   };
   readonly alerts: {
     readonly slackWebhookUrl: string | undefined;

@@ -127,6 +127,7 @@ const EnvSchema = z.object({
   PAYFLUX_WARNING_COOLDOWN_SEC: int(120, 0, 86_400),
   PAYFLUX_WARNING_RETENTION_DAYS: int(90, 1, 3650),
   PAYFLUX_WARNING_MAX: int(10_000, 10, 10_000_000),
+  PAYFLUX_RISK_HISTORY_HOURS: int(24, 1, 168),
   PAYFLUX_ALERT_SLACK_WEBHOOK_URL: optionalUrl(),
   PAYFLUX_ALERT_WEBHOOK_URL: optionalUrl(),
   PAYFLUX_ALERT_MIN_BAND: oneOf(['elevated', 'high', 'critical'] as const, 'elevated'),
@@ -149,14 +150,15 @@ type Env = z.infer<typeof EnvSchema>;
 
 /** Every variable PayFlux reads (the README's configuration table is pinned against it). */
 export const ENV_VARS: readonly string[] = Object.keys(EnvSchema.shape);
+export type EnvVar = keyof typeof EnvSchema.shape;
 
-/** Each variable's default as text (`a,b` for lists), `''` for none: what `--help` shows. */
-export const ENV_DEFAULTS: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.entries(EnvSchema.parse({})).map(([name, v]) => [
-    name,
-    v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v),
-  ]),
-);
+/** `name`'s default as it would be written in the environment; undefined where there is none. */
+export function envDefault(name: EnvVar): string | undefined {
+  const v: unknown = EnvSchema.shape[name].parse(undefined);
+  if (v === undefined) return undefined;
+  if (Array.isArray(v)) return v.join(',');
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+}
 
 /**
  * `PAYFLUX_*` variables in `env` that PayFlux does not read (a typo is otherwise silently
@@ -418,6 +420,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       cooldownSec: e.PAYFLUX_WARNING_COOLDOWN_SEC,
       retentionDays: e.PAYFLUX_WARNING_RETENTION_DAYS,
       maxWarnings: e.PAYFLUX_WARNING_MAX,
+      historyHours: e.PAYFLUX_RISK_HISTORY_HOURS,
     },
     alerts: {
       slackWebhookUrl: e.PAYFLUX_ALERT_SLACK_WEBHOOK_URL,

@@ -99,7 +99,8 @@ export class OverloadedError extends BufferUnavailableError {
 }
 
 /** Why a scan target is refused before any byte is sent to it. */
-export type BlockReason = 'scheme' | 'credentials' | 'port' | 'hostname' | 'address';
+export const BLOCK_REASONS = ['scheme', 'credentials', 'port', 'hostname', 'address'] as const;
+export type BlockReason = (typeof BLOCK_REASONS)[number];
 
 /**
  * The target may not be fetched. Rendered as 403 PF_ERR_FORBIDDEN. The message (sent to the

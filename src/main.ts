@@ -63,7 +63,7 @@ export interface Running {
 
 export async function start(config: Config, o: StartOptions = {}): Promise<Running> {
   const logger = o.logger ?? createLogger(config.logLevel);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ processors: config.ingest.processors });
   const abort = new AbortController();
   // Key files first: a bad one is a config error (exit 78), before any connection is made.
   const keySet = loadKeySet(config);
@@ -102,11 +102,9 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     maxPending: config.ingest.appendMaxPending,
     timeoutMs: config.ingest.appendTimeoutMs,
     maxInFlight: config.ingest.appendMaxInFlight,
-    onFlush: (n) => {
-      metrics.appendBatchSize.observe(n);
-      metrics.appendPending.set(batcher.pending);
-    },
+    onFlush: (n) => metrics.appendBatchSize.observe(n),
   });
+  metrics.readAppendPendingFrom(() => batcher.pending);
   const apiKeys = createApiKeys(keySet.keys, keySet.revoked);
   const reloadKeys = createKeyReloader(keySet, apiKeys, logger);
   if (apiKeys.size === 0)
@@ -180,6 +178,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   const registry = metrics.registry;
   const app = buildServer({
     logger,
+    processors: config.ingest.processors,
     ops: { registry, health: () => readiness.health(), ready: () => readiness.ready() },
     ingest: {
       enabled: ingestOn,

@@ -2,10 +2,52 @@
  * Prometheus metrics: one registry of our own (never the global one), created once by the
  * composition root and handed to whoever records. Label values come from small fixed sets:
  * never merchant ids, event ids or keys.
+ *
+ * Every labelled counter exists from the start, at zero, for each label value known then (the
+ * reasons and stages below, the configured processors): `increase()` and `rate()` need a
+ * sample before the first increment, or the first jump after a start is lost.
  */
 import type { RiskBatchReport } from './operators/risk/risk-scorer.js';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BucketHistogram } from './bucket-histogram.js';
+import { AUTH_DENY_REASONS } from './http/api-keys.js';
+import { DEAD_LETTER_REASONS, type Batch } from './pipeline/types.js';
+import { BANDS } from './risk-terms.js';
+import { VERSION } from './version.js';
+
+/** `payflux_ingest_rejected_total` reasons: refused events, then requests whose body was never read. */
+export const INGEST_REJECT_REASONS = [
+  'validation',
+  'batch_too_large',
+  'unavailable',
+  'bad_json',
+  'body_too_large',
+  'unsupported_media_type',
+  'disabled',
+] as const;
+
+/** `payflux_consumer_errors_total` stages: the consumer's read and the steps it retries per batch. */
+export const CONSUMER_ERROR_STAGES = ['read', 'export', 'after_export', 'ack'] as const;
+
+export const EVICTION_REASONS = ['maxlen', 'ttl'] as const;
+
+/**
+ * prom-client's default metrics include three gauges named `…_total`, which Prometheus reserves
+ * for counters (`promtool check metrics` fails on them). Each is the sum of a `{type}` gauge
+ * that stays: `sum(payflux_nodejs_active_handles)` gives the same number.
+ */
+const MISNAMED_DEFAULTS = [
+  'payflux_nodejs_active_handles_total',
+  'payflux_nodejs_active_requests_total',
+  'payflux_nodejs_active_resources_total',
+] as const;
+
+export interface MetricsOptions {
+  /** prom-client's process and Node.js metrics (default true). */
+  readonly defaultMetrics?: boolean;
+  /** The accepted processors (`PAYFLUX_PROCESSORS`): their per-processor counters start at zero. */
+  readonly processors?: readonly string[];
+}
 
 export interface Metrics {
   readonly registry: Registry;
@@ -37,13 +79,25 @@ export interface Metrics {
   readonly riskScoreLast: Gauge<'processor'>;
   readonly riskEvents: Counter<'processor' | 'band'>;
   readonly riskLateEvents: Counter<'processor'>;
+  readonly processorLastEvent: Gauge<'processor'>;
+  readonly incidentsOpen: Gauge;
+  readonly buildInfo: Gauge<'version' | 'node'>;
+  /**
+   * Where `payflux_append_pending_events` reads its value at each scrape: the queue changes on
+   * every request, and a gauge set only when a round trip ends stays stale once traffic stops.
+   */
+  readAppendPendingFrom(read: () => number): void;
 }
 
-export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'payflux_' });
+  if (opts.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: 'payflux_' });
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  }
   const r = [registry];
-  return {
+  let appendPending: () => number = () => 0;
+  const metrics: Metrics = {
     registry,
     ingestAccepted: new Counter({
       name: 'payflux_ingest_accepted_total',
@@ -95,6 +149,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'payflux_append_pending_events',
       help: 'Events waiting for or inside an append round trip.',
       registers: r,
+      collect() {
+        this.set(appendPending());
+      },
     }),
     consumerProcessed: new Counter({
       name: 'payflux_consumer_processed_total',
@@ -198,20 +255,79 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['processor'],
       registers: r,
     }),
+    processorLastEvent: new Gauge({
+      name: 'payflux_processor_last_event_timestamp_seconds',
+      help: 'Unix time at which the consumer last scored an event of the processor.',
+      labelNames: ['processor'],
+      registers: r,
+    }),
+    incidentsOpen: new Gauge({
+      name: 'payflux_incidents_open',
+      help: 'Incidents (pilot warnings) this consumer holds open.',
+      registers: r,
+    }),
+    buildInfo: new Gauge({
+      name: 'payflux_build_info',
+      help: 'Always 1; labels name the PayFlux version and the Node.js version running it.',
+      labelNames: ['version', 'node'],
+      registers: r,
+    }),
+    readAppendPendingFrom(read) {
+      appendPending = read;
+    },
   };
+  metrics.buildInfo.set({ version: VERSION, node: process.versions.node }, 1);
+  for (const reason of INGEST_REJECT_REASONS) metrics.ingestRejected.inc({ reason }, 0);
+  for (const reason of AUTH_DENY_REASONS) metrics.authDenied.inc({ reason }, 0);
+  for (const stage of CONSUMER_ERROR_STAGES) metrics.consumerErrors.inc({ stage }, 0);
+  for (const reason of DEAD_LETTER_REASONS) metrics.consumerDlq.inc({ reason }, 0);
+  for (const reason of EVICTION_REASONS) metrics.streamEvictions.inc({ reason }, 0);
+  for (const processor of opts.processors ?? []) {
+    metrics.eventsByProcessor.inc({ processor }, 0);
+    metrics.riskLateEvents.inc({ processor }, 0);
+    for (const band of BANDS) metrics.riskEvents.inc({ processor, band }, 0);
+  }
+  return metrics;
 }
 
-/** Risk metrics, once per batch: labelled by processor and band, both small closed sets. */
-export function riskRecorder(metrics: Metrics): (report: RiskBatchReport) => void {
+/**
+ * Common reasons a write to a file or a pipe fails (errno codes): `payflux_export_errors_total`
+ * starts at zero with these for each destination. Rarer codes appear when they happen.
+ */
+export const EXPORT_ERROR_REASONS = ['ENOSPC', 'EDQUOT', 'EACCES', 'EROFS', 'EIO', 'ENOENT', 'EPIPE'] as const;
+
+/** Start a destination's export counters at zero (the exporter calls this for each destination it opens). */
+export function initExportSeries(
+  metrics: Pick<Metrics, 'eventsExported' | 'exportErrors' | 'exportDropped'>,
+  destination: string,
+): void {
+  metrics.eventsExported.inc({ destination }, 0);
+  metrics.exportDropped.inc({ destination }, 0);
+  for (const reason of EXPORT_ERROR_REASONS) metrics.exportErrors.inc({ destination, reason }, 0);
+}
+
+/**
+ * Risk metrics, once per batch: labelled by processor and band, both small closed sets. The
+ * window rebuilt at start is history, not traffic now: it moves no counter and no timestamp.
+ */
+export function riskRecorder(metrics: Metrics): (report: RiskBatchReport, batch: Batch) => void {
   // The snapshot carries running totals; the counter wants increments.
   const lateSeen = new Map<string, number>();
-  return (report) => {
+  return (report, batch) => {
+    const live = batch.warmup !== true;
     for (const p of report.processors) {
       metrics.riskScoreLast.set({ processor: p.processor }, p.score);
       const seen = lateSeen.get(p.processor) ?? 0;
-      if (p.totals.tooLate > seen) metrics.riskLateEvents.inc({ processor: p.processor }, p.totals.tooLate - seen);
+      if (live && p.totals.tooLate > seen)
+        metrics.riskLateEvents.inc({ processor: p.processor }, p.totals.tooLate - seen);
       lateSeen.set(p.processor, p.totals.tooLate);
     }
-    for (const b of report.bands) metrics.riskEvents.inc({ processor: b.processor, band: b.band }, b.count);
+    if (!live) return;
+    // Wall-clock time, not event time: producers' clocks and backlogs must not silence alerts.
+    const nowSec = Date.now() / 1000;
+    for (const b of report.bands) {
+      metrics.riskEvents.inc({ processor: b.processor, band: b.band }, b.count);
+      metrics.processorLastEvent.set({ processor: b.processor }, nowSec);
+    }
   };
 }

@@ -1,6 +1,12 @@
-/** PayFlux's version: package.json's, read once (the file sits next to `src/` and `dist/` alike). */
+/**
+ * PayFlux's version, read once from the package's own package.json (one directory above both
+ * `src/` and `dist/`), for `payflux_build_info` and the OpenAPI document.
+ */
 import { readFileSync } from 'node:fs';
 
-export const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}
+
+export const VERSION: string = readVersion();

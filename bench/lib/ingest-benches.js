@@ -2,18 +2,9 @@
  * The ingest half: single-event req/s against the empty validated Fastify handler, Redis's
  * pipelined XADD ceiling, and batch ingest events/s into Redis.
  */
-import {
-  BATCH_PATH,
-  SINGLE_PATH,
-  jsonHeaders,
-  payfluxEnv,
-  resetRedis,
-  round1,
-  round3,
-  sectionKeys,
-} from './context.js';
+import { SINGLE_PATH, jsonHeaders, payfluxEnv, resetRedis, round1, round3, sectionKeys } from './context.js';
 import { bodyTemplate, newTag, storedPayloads } from './events.js';
-import { autocannonRound, closedLoopBatches, idCounter, isoClock } from './load.js';
+import { autocannonRound, batchDriver, idCounter, isoClock } from './load.js';
 import { cpuCost, costNote, cpuMeter, metricValue, redisCommandStats, scrape } from './observe.js';
 import { runCommand, sleep, startBaseline, startPayflux } from './processes.js';
 import { pipelinedXadd } from './redis-load.js';
@@ -237,19 +228,7 @@ export async function benchBatch(ctx) {
   const clock = isoClock();
   try {
     const template = bodyTemplate(newTag(), o.batchSize);
-    const counter = idCounter();
-    const drive = (seconds) =>
-      closedLoopBatches({
-        url: pf.url,
-        path: BATCH_PATH,
-        headers: jsonHeaders(ctx),
-        template,
-        counter,
-        clock,
-        connections: o.batchConnections,
-        seconds,
-        maxRequests: seconds * 2000,
-      });
+    const { counter, drive } = batchDriver(ctx, pf.url, template, clock);
     ctx.log(
       `batch: ${o.batchSize} events/request, ${o.batchConnections} connections, warm-up ${o.batchWarmS}s then ${o.batchSeconds}s`,
     );

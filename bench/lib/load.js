@@ -8,6 +8,7 @@
  *   every request sent is awaited, so "accepted" is exact when the loop returns.
  * - `pacedBatches`: open loop at a fixed event rate (latency, soak), in-flight capped.
  */
+import { BATCH_PATH, jsonHeaders } from './context.js';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
 
@@ -221,4 +222,26 @@ export async function pacedBatches({
   await Promise.all(pending);
   await pool.close();
   return { ...stats, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * The batch load of the batch-ingest and end-to-end sections: `drive(seconds)` runs
+ * `connections` closed-loop workers posting `template` to `url` for that long (bounded at 2000
+ * requests a second). `counter` numbers the events, for reading the export back.
+ */
+export function batchDriver(ctx, url, template, clock) {
+  const counter = idCounter();
+  const drive = (seconds) =>
+    closedLoopBatches({
+      url,
+      path: BATCH_PATH,
+      headers: jsonHeaders(ctx),
+      template,
+      counter,
+      clock,
+      connections: ctx.opts.batchConnections,
+      seconds,
+      maxRequests: seconds * 2000,
+    });
+  return { counter, drive };
 }

@@ -4,7 +4,8 @@
  */
 import { DigestSet, digestHex, digestText } from './key-digests.js';
 
-export type AuthDenyReason = 'missing' | 'malformed' | 'invalid' | 'revoked';
+export const AUTH_DENY_REASONS = ['missing', 'malformed', 'invalid', 'revoked'] as const;
+export type AuthDenyReason = (typeof AUTH_DENY_REASONS)[number];
 export type AuthResult =
   { readonly ok: true; readonly keyId: string } | { readonly ok: false; readonly reason: AuthDenyReason };
 

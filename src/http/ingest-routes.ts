@@ -23,6 +23,7 @@ import {
 import { logged, sendError } from './error-handler.js';
 import type { Metrics } from '../metrics.js';
 import type { EventValidator } from '../events/validate-event.js';
+import { documentedBody, ingestBatchSchema, ingestOneSchema } from './route-schemas.js';
 
 export interface IngestRoutesOptions {
   readonly enabled: boolean;
@@ -160,7 +161,13 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
   const ingestOne = createEventIngestor(o);
   await app.register(async (scope) => {
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, jsonEventParser(fastifyJson(scope)));
-    scope.post('/v1/events/payment_exhaust', { bodyLimit: o.maxBodyBytes, onRequest }, async (req, reply) => {
+    const options = {
+      bodyLimit: o.maxBodyBytes,
+      onRequest,
+      schema: ingestOneSchema,
+      validatorCompiler: documentedBody,
+    };
+    scope.post('/v1/events/payment_exhaust', options, async (req, reply) => {
       const b = req.body;
       const outcome = b instanceof EventBody ? await ingestOne(b.value, b.text) : await ingestOne(b);
       if (outcome === 'duplicate') void reply.header('payflux-duplicate', 'true');
@@ -178,7 +185,11 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
       { parseAs: 'string' },
       jsonBatchParser(fastifyJson(scope), o.maxBatch),
     );
-    scope.post('/v1/events/batch', { bodyLimit: o.maxBatchBodyBytes, onRequest }, batchHandler);
+    scope.post(
+      '/v1/events/batch',
+      { bodyLimit: o.maxBatchBodyBytes, onRequest, schema: ingestBatchSchema, validatorCompiler: documentedBody },
+      batchHandler,
+    );
   });
 
   async function batchHandler(req: FastifyRequest, reply: FastifyReply): Promise<BatchResult> {

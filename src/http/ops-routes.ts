@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { healthSchema, metricsSchema, readySchema } from './route-schemas.js';
 
 export type Health = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
@@ -19,17 +20,17 @@ export interface OpsRoutesOptions {
 }
 
 export async function opsRoutes(app: FastifyInstance, o: OpsRoutesOptions): Promise<void> {
-  app.get('/health', async (_req, reply) => {
+  app.get('/health', { schema: healthSchema }, async (_req, reply) => {
     const h = await o.health();
     return h.ok ? { status: 'ok' } : reply.code(503).send({ status: 'unhealthy', reason: h.reason });
   });
 
-  app.get('/ready', async (_req, reply) => {
+  app.get('/ready', { schema: readySchema }, async (_req, reply) => {
     const r = await o.ready();
     return reply.code(r.ready ? 200 : 503).send(r);
   });
 
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', { schema: metricsSchema }, async (_req, reply) => {
     const text = await o.registry.metrics();
     return reply.type(o.registry.contentType).send(text);
   });

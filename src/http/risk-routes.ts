@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import type { ProcessorRiskSnapshot } from '../operators/risk/risk-snapshot.js';
+import { riskProcessorsSchema } from './route-schemas.js';
 
 export interface RiskRoutesOptions {
   readonly guard: onRequestHookHandler;
@@ -15,7 +16,7 @@ export interface RiskRoutesOptions {
 }
 
 export async function riskRoutes(app: FastifyInstance, o: RiskRoutesOptions): Promise<void> {
-  app.get('/v1/risk/processors', { onRequest: o.guard }, async () => {
+  app.get('/v1/risk/processors', { onRequest: o.guard, schema: riskProcessorsSchema }, async () => {
     const processors = o.snapshot();
     return {
       model: o.model,

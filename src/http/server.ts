@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { clientError, frameworkError, installErrorHandling, requestIdFor } from './error-handler.js';
 import { ingestRoutes, type IngestRoutesOptions } from './ingest-routes.js';
 import { opsRoutes, type OpsRoutesOptions } from './ops-routes.js';
+import { registerOpenApi } from './openapi.js';
 
 /** A further route group and its options (risk API, pilot, webhooks, …). */
 export interface RouteGroup {
@@ -21,6 +22,8 @@ export function routeGroup<O>(plugin: (app: FastifyInstance, options: O) => Prom
 
 export interface ServerDeps {
   readonly logger: Logger;
+  /** `PAYFLUX_PROCESSORS`, for the OpenAPI document's event schema. */
+  readonly processors: readonly string[];
   readonly ops: OpsRoutesOptions;
   readonly ingest: IngestRoutesOptions;
   readonly routes?: readonly RouteGroup[];
@@ -51,6 +54,7 @@ export function buildServer(d: ServerDeps): FastifyInstance {
   installErrorHandling(app);
   // JSON only (415 otherwise); the batch route adds NDJSON, the Stripe route its raw body.
   app.removeContentTypeParser('text/plain');
+  registerOpenApi(app, { processors: d.processors });
   void app.register(opsRoutes, d.ops);
   void app.register(ingestRoutes, d.ingest);
   for (const r of d.routes ?? [])

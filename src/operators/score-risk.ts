@@ -8,8 +8,8 @@ import { RiskScorer, checkScorerOptions } from './risk/risk-scorer.js';
 import type { RiskBatchReport, RiskScorerOptions } from './risk/risk-scorer.js';
 
 export interface ScoreRiskOptions extends RiskScorerOptions {
-  /** Called once per batch, after scoring, with the batch's counts and every processor's state. */
-  readonly onScored?: (report: RiskBatchReport) => void;
+  /** Called once per batch, after scoring, with the batch's counts, every processor's state and the batch. */
+  readonly onScored?: (report: RiskBatchReport, batch: Batch) => void;
   /**
    * Called once per subscription with its live scorer, before the first batch, so that
    * `GET /v1/risk/processors` can read `scorer.snapshot()` between batches.
@@ -39,7 +39,7 @@ export function scoreRisk(options: ScoreRiskOptions): OperatorFunction<Batch, Ba
       return source.pipe(
         map((batch) => {
           scorer.scoreAll(batch.entries);
-          if (onScored !== undefined) onScored(scorer.report());
+          if (onScored !== undefined) onScored(scorer.report(), batch);
           return batch;
         }),
       );

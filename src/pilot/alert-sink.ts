@@ -144,6 +144,14 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     labelNames: ['reason'] as const,
     registers,
   });
+  // Present from zero for the configured destinations, so that increase() sees the first one.
+  for (const [destination, url] of [
+    ['slack', slackWebhookUrl],
+    ['webhook', webhookUrl],
+  ] as const)
+    if (url !== undefined)
+      for (const result of ['delivered', 'failed', 'retried', 'expired']) deliveries.inc({ destination, result }, 0);
+  suppressed.inc({ reason: 'hourly_cap' }, 0);
 
   function alertOf(t: IncidentTransition): { id: string; kind: AlertKind } | undefined {
     const i = t.incident;

@@ -2,6 +2,7 @@
  * Pilot mode and the Stripe integration, assembled for the composition root:
  * - the warnings store (incidents persisted per batch, before the ack), seeded on start;
  * - the alert outbox (Slack / generic webhook) and its delivery loop;
+ * - the per-processor risk history, written after each exported batch on consumer nodes;
  * - the pilot routes and dashboard, the Stripe webhook and checkout routes.
  * Everything here keeps state in Redis; on the memory buffer pilot mode is refused with a log.
  */
@@ -18,6 +19,10 @@ import type { Incident, IncidentBatch } from '../operators/track-incidents.js';
 import { createAlertSink, type AlertSink } from './alert-sink.js';
 import { createOutcomeRecorder } from './outcome-recorder.js';
 import { createWarningStore } from './warning-store.js';
+import { createRiskHistory } from './risk-history.js';
+import { createRiskRecorder } from './risk-recorder.js';
+import { createLiveState } from './live-state.js';
+import { liveRoutes } from './live-routes.js';
 
 export interface Pilot {
   /** Incidents to seed `trackIncidents` with; undefined when warnings are off. */
@@ -96,18 +101,45 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   const warningsOn = d.consumer && config.pilot.warningsEnabled;
   const seed = warningsOn ? await store.loadOpen() : [];
   if (seed.length > 0) d.logger.info({ open: seed.length }, 'pilot_incidents_resumed');
+  const history = createRiskHistory({ redis, keyPrefix: config.buffer.keyPrefix, hours: config.pilot.historyHours });
+  const recordRisk = createRiskRecorder({ history, registry: d.metrics.registry, log: d.logger });
+
+  // Processors with an open incident, for payflux_incidents_open.
+  const open = new Set(seed.map((i) => i.processor));
+  d.metrics.incidentsOpen.set(open.size);
 
   return {
     incidents: warningsOn ? { cooldownSec: config.pilot.cooldownSec, seed } : undefined,
-    afterExport: warningsOn
-      ? async ({ transitions }) => {
-          if (transitions.length === 0) return;
-          await store.applyTransitions(transitions);
-          await alerts?.enqueue(transitions);
+    afterExport: d.consumer
+      ? async ({ batch, transitions }) => {
+          if (warningsOn && transitions.length > 0) {
+            await store.applyTransitions(transitions);
+            await alerts?.enqueue(transitions);
+            for (const t of transitions)
+              if (t.kind === 'open') open.add(t.incident.processor);
+              else if (t.kind === 'resolve') open.delete(t.incident.processor);
+            d.metrics.incidentsOpen.set(open.size);
+          }
+          // Last and never throwing: a retry of the steps above must not count the batch twice.
+          await recordRisk(batch);
         }
       : undefined,
     routes: [
       routeGroup(pilotRoutes, { enabled: true, store, outcomes, authenticate: d.guard }),
+      routeGroup(liveRoutes, {
+        state: createLiveState({
+          history,
+          store,
+          processors: config.ingest.processors,
+          tier: config.risk.tier,
+          thresholds: config.risk.thresholds,
+          historyHours: config.pilot.historyHours,
+        }),
+        processors: config.ingest.processors,
+        authenticate: d.guard,
+        registry: d.metrics.registry,
+        log: d.logger,
+      }),
       routeGroup(stripeRoutes, {
         webhookSecret: stripe.webhookSecret,
         ingest: d.ingest,

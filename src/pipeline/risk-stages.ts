@@ -18,7 +18,7 @@ export interface RiskStagesOptions {
   /** Track incidents (pilot mode with warnings on). */
   readonly incidents?: { readonly cooldownSec: number; readonly seed?: readonly Incident[] };
   readonly now?: () => number;
-  readonly onScored?: (report: RiskBatchReport) => void;
+  readonly onScored?: (report: RiskBatchReport, batch: Batch) => void;
   readonly onScorer?: (scorer: RiskScorer) => void;
 }
 

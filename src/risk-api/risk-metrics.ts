@@ -15,12 +15,13 @@
  *   payflux_risk_api_inflight_scans                  distinct scans running now
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { CallerTier } from './limits.js';
-import type { BlockReason } from '../errors.js';
+import { CALLER_TIERS, type CallerTier } from './limits.js';
+import { BLOCK_REASONS, type BlockReason } from '../errors.js';
 
 export const SCAN_OUTCOMES = ['success', 'blocked', 'unreachable', 'unprocessable', 'error'] as const;
 export type ScanOutcomeLabel = (typeof SCAN_OUTCOMES)[number];
-export type RouteLabel = 'scan' | 'history' | 'trend' | 'health';
+export const ROUTE_LABELS = ['scan', 'history', 'trend', 'health'] as const;
+export type RouteLabel = (typeof ROUTE_LABELS)[number];
 
 export interface HealthCounters {
   readonly ssrfBlocks: number;
@@ -128,6 +129,12 @@ export function createRiskMetrics(registry: Registry, inflightSize: () => number
       this.set(inflightSize());
     },
   });
+
+  // Present from zero, so that increase() sees the first one after a start.
+  for (const route of ROUTE_LABELS) requests.inc({ route }, 0);
+  for (const outcome of SCAN_OUTCOMES) scans.inc({ outcome }, 0);
+  for (const reason of BLOCK_REASONS) blocks.inc({ reason }, 0);
+  for (const tier of CALLER_TIERS) limited.inc({ tier }, 0);
 
   return {
     request: (route) => requests.inc({ route }),

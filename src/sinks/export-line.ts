@@ -283,3 +283,6 @@ function createLineParts(consumerName: string): {
 function membersOf(objectJson: string): string {
   return objectJson.length <= 2 ? '' : `,${objectJson.slice(1, -1)}`;
 }
+
+/** Every member an export line may carry, in the line's order (deploy configs are checked against it). */
+export const EXPORT_LINE_FIELDS: readonly string[] = Object.keys(schema.properties);

@@ -19,7 +19,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ExportMode } from '../config-types.js';
-import type { Metrics } from '../metrics.js';
+import { initExportSeries, type Metrics } from '../metrics.js';
 import type { Batch } from '../pipeline/types.js';
 import {
   createFileDestination,
@@ -85,6 +85,7 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
   const encode = createLineEncoder(d.consumerName ?? config.consumer.name);
   const state = new Map<DestinationName, DestinationState>();
   for (const dest of destinations) {
+    initExportSeries(d.metrics, dest.name);
     state.set(dest.name, {
       healthy: true,
       last_success_at: null,

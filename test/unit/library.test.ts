@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   createEventValidator,
   enrichTier,
+  envelope,
   scoreRisk,
   trackIncidents,
   type Batch,
   type Envelope,
-} from '../../src/index.js';
+} from '../../src/payflux-operators.js';
 
 describe('library API (docs/library.md example)', () => {
   it('composes scoreRisk, enrichTier and trackIncidents over batches of your own', async () => {
@@ -27,17 +28,7 @@ describe('library API (docs/library.md example)', () => {
       const entries: Envelope[] = [];
       bodies.forEach((b, i) => {
         const v = validate(b, Date.now());
-        if (v.ok)
-          entries.push({
-            id: `0-${offset + i}`,
-            event: v.event,
-            eventJson: undefined,
-            eventTimeMs: v.eventTimeMs,
-            ingestedAtMs: 0,
-            deliveries: 1,
-            risk: undefined,
-            tier: undefined,
-          });
+        if (v.ok) entries.push(envelope(`0-${offset + i}`, v.event));
       });
       return { entries, dead: [], ackIds: [] };
     };
