@@ -93,7 +93,7 @@ describe('payflux --version and --help', () => {
     const r = await runCli([...command, '--help'], {});
     expect(r.code).toBe(0);
     for (const text of expected) expect(r.stdout).toContain(text);
-    expect(r.stdout).toContain('Environment (default)');
+    expect(r.stdout).toContain('Environment (name, default, meaning)');
   });
 });
 
