@@ -12,15 +12,8 @@
 // ioredis, and loading the whole server took 0.7 s before anything happened.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BufferUnavailableError, ConfigError } from './errors.js';
-import {
-  ENV_VARS,
-  environment,
-  loadConfig,
-  parseHostPort,
-  unknownVariables,
-  type Config,
-  type EnvVar,
-} from './config.js';
+import { ENV_VARS, environment, loadConfig, parseHostPort, type Config, type EnvVar } from './config.js';
+import { unknownVariables } from './unknown-variables.js';
 import { envHelp } from './cli-help.js';
 import { createLogger } from './logger.js';
 import { RISK_MODELS } from './risk-terms.js';
@@ -202,16 +195,16 @@ program
   )
   .addHelpText('after', envHelp(RISK_VARS))
   .action(async (file: string, opts: { report?: string; model?: string; thresholds?: string }) => {
-    const { backtestCommand } = await import('./commands/backtest-command.js');
+    const { checkReportPath, runBacktestCommand } = await import('./commands/backtest-command.js');
     const env = environment();
     const cfg = config({
       ...env,
       ...(opts.model !== undefined && { PAYFLUX_RISK_MODEL: opts.model }),
       ...(opts.thresholds !== undefined && { PAYFLUX_RISK_SCORE_THRESHOLDS: opts.thresholds }),
     });
-    const problem = await backtestCommand.checkReport(opts.report);
+    const problem = await checkReportPath(opts.report);
     if (problem !== undefined) program.error(`error: option '--report <path>' ${problem}`, { exitCode: EX_USAGE });
-    process.exitCode = await backtestCommand.run(cfg, file, opts.report, say);
+    process.exitCode = await runBacktestCommand(cfg, file, opts.report, say);
   });
 
 program

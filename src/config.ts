@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { bool, csv, int, oneOf, optionalString, optionalUrl, blankToUndefined } from './config-fields.js';
 
 import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, ROLES } from './config-types.js';
-import { RISK_MODELS, TIER_LABELS, TIERS } from './risk-terms.js';
+import { RISK_MODELS, TIERS } from './risk-terms.js';
+import { riskOffProblems, tierProblems } from './config-rules.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -160,47 +161,6 @@ export function envDefault(name: EnvVar): string | undefined {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
 }
 
-/**
- * `PAYFLUX_*` variables in `env` that PayFlux does not read (a typo is otherwise silently
- * ignored), each with the closest variable it does read when one is near: `PAYFLUX_TEIR` →
- * `PAYFLUX_TIER`.
- */
-export function unknownVariables(
-  env: Readonly<Record<string, string | undefined>>,
-): { readonly name: string; readonly suggestion: string | undefined }[] {
-  const known = new Set(ENV_VARS);
-  return Object.keys(env)
-    .filter((name) => name.startsWith('PAYFLUX_') && !known.has(name))
-    .sort()
-    .map((name) => {
-      let best: string | undefined;
-      let bestDistance = Math.max(2, Math.floor(name.length / 6));
-      for (const candidate of ENV_VARS) {
-        const d = editDistance(name, candidate);
-        if (d <= bestDistance) [best, bestDistance] = [candidate, d - 1];
-      }
-      return { name, suggestion: best };
-    });
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
-function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 0; j <= b.length; j++) (rows[0] as number[])[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    const row = rows[i] as number[];
-    const up = rows[i - 1] as number[];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d = Math.min(d, ((rows[i - 2] as number[])[j - 2] as number) + 1);
-      row[j] = d;
-    }
-  }
-  return (rows[a.length] as number[])[b.length] as number;
-}
-
 export type { Config } from './config-types.js';
 import type { Config } from './config-types.js';
 
@@ -255,36 +215,6 @@ function apiKeysFrom(e: Env, problems: string[]): readonly string[] {
       problems.push('PAYFLUX_API_KEYS: at least one key is required with PAYFLUX_ENV=prod');
   }
   return keys;
-}
-
-/**
- * With risk scoring off no event is scored, so no incident can open: warnings and alerts
- * configured anyway would stay silent for ever. Refused rather than ignored.
- */
-function riskOffProblems(e: Env): string[] {
-  if (e.PAYFLUX_RISK_SCORE_ENABLED) return [];
-  const problems: string[] = [];
-  if (e.PAYFLUX_PILOT_MODE && e.PAYFLUX_WARNINGS_ENABLED)
-    problems.push(
-      'PAYFLUX_WARNINGS_ENABLED: pilot warnings come from risk scores, and PAYFLUX_RISK_SCORE_ENABLED=false turns scoring off; set PAYFLUX_WARNINGS_ENABLED=false to run pilot mode without warnings',
-    );
-  for (const name of ['PAYFLUX_ALERT_SLACK_WEBHOOK_URL', 'PAYFLUX_ALERT_WEBHOOK_URL'] as const)
-    if (e[name] !== undefined)
-      problems.push(
-        `${name}: alerts are raised by risk incidents, and PAYFLUX_RISK_SCORE_ENABLED=false turns scoring off`,
-      );
-  return problems;
-}
-
-/** Alerting is a tier 2 feature: alert URLs on tier 1 are refused rather than silently used. */
-function tierProblems(e: Env): string[] {
-  if (e.PAYFLUX_TIER !== 'tier1') return [];
-  return (['PAYFLUX_ALERT_SLACK_WEBHOOK_URL', 'PAYFLUX_ALERT_WEBHOOK_URL'] as const)
-    .filter((name) => e[name] !== undefined)
-    .map(
-      (name) =>
-        `${name}: alerts are a tier 2 feature (${TIER_LABELS.tier2}); PAYFLUX_TIER=tier1 (${TIER_LABELS.tier1}) sends none. Set PAYFLUX_TIER=tier2 or remove the URL`,
-    );
 }
 
 /** The default consumer name: unique per process, stable for its lifetime. */

@@ -5,7 +5,8 @@
  * uncaught error ends the process.
  */
 import type { Logger } from 'pino';
-import { environment, loadConfig, unknownVariables, type Config } from './config.js';
+import { environment, loadConfig, type Config } from './config.js';
+import { unknownVariables } from './unknown-variables.js';
 import { ConfigError } from './errors.js';
 import { tuneHeap } from './heap.js';
 import { createLogger } from './logger.js';

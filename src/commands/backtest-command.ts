@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { runBacktest, writeReport } from './backtest.js';
 
 /** Why `path` cannot take the report (written at the end of a long run), or undefined. */
-async function checkReport(path: string | undefined): Promise<string | undefined> {
+export async function checkReportPath(path: string | undefined): Promise<string | undefined> {
   if (path === undefined) return undefined;
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory() === true) return `'${path}' is a directory`;
@@ -23,7 +23,7 @@ async function checkReport(path: string | undefined): Promise<string | undefined
 }
 
 /** Runs the backtest of `file` (`-`: standard input); resolves with the exit code. */
-async function run(
+export async function runBacktestCommand(
   config: Config,
   file: string,
   reportPath: string | undefined,
@@ -58,5 +58,3 @@ async function run(
   );
   return 1;
 }
-
-export const backtestCommand = { checkReport, run };
