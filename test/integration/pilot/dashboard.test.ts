@@ -173,7 +173,8 @@ interface AxeResult {
   violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[];
 }
 
-describe('pilot dashboard in headless Chromium', () => {
+// A real browser on a loaded 2-core machine: axe over four page states alone can take 20 s.
+describe('pilot dashboard in headless Chromium', { timeout: 60_000 }, () => {
   it('asks for the key and refuses a wrong one', async () => {
     await page.goto(`${suite.app.url}/pilot/dashboard`);
     await page.locator('#api-key').waitFor({ state: 'visible' });
