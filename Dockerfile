@@ -1,13 +1,12 @@
-# PayFlux: build with tsc, run on Node 20 as an unprivileged user.
-FROM node:20-bookworm-slim AS build
+# PayFlux: build with tsc, run on Node 24 as an unprivileged user.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+# `npm ci` builds dist/ (the prepare script); the dev dependencies go afterwards.
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production HTTP_ADDR=:8080
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

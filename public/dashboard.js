@@ -1,192 +1,219 @@
-// PayFlux pilot dashboard: plain script, no build step. Every value from the API is inserted with
-// textContent (never innerHTML), so warning text cannot inject markup.
-'use strict';
+// PayFlux pilot dashboard: the page's entry module. It asks for the API key, then keeps the
+// processor tiles live from the server's stream, draws risk over time per processor, and lists
+// incidents. Plain ES modules served from the package: no build step, nothing from elsewhere.
+import { api, apiKey, onUnauthorized, streamState, Unauthorized } from './dashboard-api.js';
+import { chartSummary, renderChart } from './dashboard-chart.js';
+import { $, el, fmtDuration, refreshAges } from './dashboard-dom.js';
+import { createIncidents } from './dashboard-incidents.js';
+import { renderTiles } from './dashboard-tiles.js';
 
-(function () {
-  const KEY_STORAGE = 'payflux.apiKey';
-  const OUTCOME_TYPES = ['throttle', 'review', 'hold', 'auth_degradation', 'rate_limit', 'other', 'none'];
-  const PAGE = 50;
-  const $ = (id) => document.getElementById(id);
-  let cursor = null;
+/** A chart is fetched again at most this often while its processor keeps sending. */
+const CHART_REFRESH_MS = 5000;
+/** No frame for this long (the server sends one at least every 15 s): say the view is stale. */
+const STALE_MS = 35000;
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === 'class') node.className = v;
-      else if (k.startsWith('data-')) node.setAttribute(k, v);
-      else node[k] = v;
-    }
-    for (const c of children) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : String(c));
-    return node;
+let snapshot = null;
+let range = '1h';
+let abort = null;
+let lastFrameAt = 0;
+let linkUp = false;
+let incidentSig = '';
+let incidentsDue = false;
+const charts = new Map();
+
+function setStatus(text, isError) {
+  $('status-line').textContent = text;
+  $('status-line').className = isError ? 'error' : '';
+}
+
+const incidents = createIncidents({
+  onRecorded: (w) => refreshChart(w.processor, true),
+  nowBand: (p) => (snapshot ? snapshot.processors.find((x) => x.processor === p) : undefined),
+  setStatus,
+});
+
+function showConnect(message) {
+  if (abort) abort.abort();
+  abort = null;
+  snapshot = null;
+  $('board').hidden = true;
+  $('forget-key').hidden = true;
+  $('live-status').hidden = true;
+  $('connect').hidden = false;
+  $('key-error').hidden = !message;
+  $('key-error').textContent = message || '';
+  $('api-key').focus();
+}
+
+function liveStatus() {
+  const node = $('live-status');
+  const age = Date.now() - lastFrameAt;
+  const live = linkUp && age < STALE_MS;
+  node.className = 'live-status ' + (live ? 'live' : 'stale');
+  node.textContent = live
+    ? 'Live · updated ' + fmtDuration(age) + ' ago'
+    : linkUp
+      ? 'Stale · last update ' + fmtDuration(age) + ' ago'
+      : 'Reconnecting…';
+}
+
+function draw(c) {
+  if (!c.view) return;
+  renderChart(c.host, c.view, Date.now());
+  c.summary.textContent = chartSummary(c.view);
+}
+
+function ensureChart(processor) {
+  let c = charts.get(processor);
+  if (c) return c;
+  const id = 'chart-' + processor.replace(/[^A-Za-z0-9_-]/g, '_');
+  const host = el('div', { class: 'chart-host' });
+  const summary = el('p', { class: 'chart-summary muted' });
+  const section = el(
+    'section',
+    { class: 'chart-card', 'data-processor': processor, 'aria-labelledby': id },
+    el('h3', { id }, processor),
+    summary,
+    host,
+  );
+  const all = [...charts.keys(), processor].sort();
+  const before = charts.get(all[all.indexOf(processor) + 1]);
+  $('charts').insertBefore(section, before ? before.section : null);
+  c = { section, host, summary, view: null, fetchedAt: 0, lastEvent: null, loading: false, again: false };
+  charts.set(processor, c);
+  return c;
+}
+
+function refreshChart(processor, force) {
+  const c = charts.get(processor);
+  if (!c) return;
+  if (!force && Date.now() - c.fetchedAt < CHART_REFRESH_MS) return;
+  if (c.loading) {
+    c.again = true;
+    return;
   }
-
-  function showConnect(message) {
-    $('board').hidden = true;
-    $('forget-key').hidden = true;
-    $('connect').hidden = false;
-    $('key-error').hidden = !message;
-    $('key-error').textContent = message || '';
-    $('api-key').focus();
-  }
-
-  function showBoard() {
-    $('connect').hidden = true;
-    $('board').hidden = false;
-    $('forget-key').hidden = false;
-  }
-
-  async function api(path, init) {
-    const key = sessionStorage.getItem(KEY_STORAGE);
-    const headers = Object.assign(
-      { authorization: 'Bearer ' + key },
-      init && init.body ? { 'content-type': 'application/json' } : {},
-    );
-    const res = await fetch(path, Object.assign({}, init, { headers }));
-    const body = await res.json().catch(() => ({}));
-    if (res.status === 401) {
-      sessionStorage.removeItem(KEY_STORAGE);
-      showConnect('The API key was rejected. Enter a valid key.');
-      throw new Error('unauthorized');
-    }
-    if (!res.ok) throw new Error((body.error && body.error.message) || 'request failed (' + res.status + ')');
-    return body;
-  }
-
-  function localNow() {
-    const d = new Date();
-    d.setSeconds(0, 0);
-    return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
-  }
-
-  function fmtTime(iso) {
-    return iso ? new Date(iso).toLocaleString() : '';
-  }
-
-  function outcomeText(w) {
-    if (!w.outcome_type) return el('span', { class: 'muted' }, '—');
-    const parts = [w.outcome_type, 'via ' + w.outcome_source, fmtTime(w.outcome_timestamp)];
-    return el('span', {}, parts.join(' · '), w.outcome_notes ? el('div', { class: 'muted' }, w.outcome_notes) : null);
-  }
-
-  function outcomeForm(w) {
-    const type = el('select', { class: 'outcome-type', 'aria-label': 'Outcome type' });
-    for (const t of OUTCOME_TYPES) type.append(el('option', { value: t }, t));
-    const when = el('input', {
-      type: 'datetime-local',
-      class: 'outcome-time',
-      value: localNow(),
-      'aria-label': 'Observed at',
+  c.loading = true;
+  const live = snapshot && snapshot.processors.find((p) => p.processor === processor);
+  const lastEvent = live ? live.last_event_at : null;
+  api('processors/' + encodeURIComponent(processor) + '/history?range=' + range)
+    .then((view) => {
+      c.view = view;
+      c.fetchedAt = Date.now();
+      c.lastEvent = lastEvent;
+      draw(c);
+    })
+    .catch((e) => {
+      if (!(e instanceof Unauthorized)) setStatus('Could not load the ' + processor + ' chart: ' + e.message, true);
+    })
+    .finally(() => {
+      c.loading = false;
+      if (c.again) {
+        c.again = false;
+        refreshChart(processor, true);
+      }
     });
-    const notes = el('input', {
-      type: 'text',
-      class: 'outcome-notes',
-      maxLength: 2000,
-      placeholder: 'notes (optional)',
-      'aria-label': 'Notes',
-    });
-    const button = el('button', { type: 'submit', class: 'record-outcome' }, 'Record');
-    const form = el('form', { class: 'outcome-form' }, type, when, notes, button);
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      const observed = when.value ? new Date(when.value) : new Date();
-      const body = { outcome_type: type.value, observed_at: observed.toISOString(), source: 'manual' };
-      if (notes.value.trim()) body.notes = notes.value.trim();
-      button.disabled = true;
-      api('warnings/' + encodeURIComponent(w.warning_id) + '/outcome', { method: 'POST', body: JSON.stringify(body) })
-        .then((r) => {
-          const row = rowFor(r.warning);
-          document.querySelector('tr[data-warning-id="' + CSS.escape(w.warning_id) + '"]').replaceWith(row);
-          const lead =
-            r.lead_time_seconds === null ? '' : ' (lead time ' + Math.round(r.lead_time_seconds / 60) + ' min)';
-          setStatus('Outcome recorded for ' + w.processor + lead + '.');
-        })
-        .catch((e) => {
-          button.disabled = false;
-          if (e.message !== 'unauthorized') setStatus('Could not record the outcome: ' + e.message, true);
-        });
-    });
-    return form;
-  }
+}
 
-  function rowFor(w) {
-    const context = el('div', { class: 'context' });
-    if (w.processor_playbook_context) context.append(el('p', {}, w.processor_playbook_context));
-    if (w.risk_trajectory) context.append(el('p', {}, w.risk_trajectory));
-    if (!context.childNodes.length) context.append(el('span', { class: 'muted' }, '—'));
-    const band = el('span', { class: 'band band-' + w.processor_risk_band }, w.processor_risk_band);
-    const peak = w.peak_band !== w.processor_risk_band ? el('div', { class: 'muted' }, 'peak ' + w.peak_band) : null;
-    return el(
-      'tr',
-      { 'data-warning-id': w.warning_id, class: 'warning' },
-      el('td', {}, fmtTime(w.processed_at)),
-      el('td', { class: 'processor' }, w.processor),
-      el(
-        'td',
-        { class: 'status' },
-        w.status,
-        w.resolved_at ? el('div', { class: 'muted' }, 'resolved ' + fmtTime(w.resolved_at)) : null,
-      ),
-      el('td', { class: 'band-cell' }, band, peak),
-      el(
-        'td',
-        { class: 'score' },
-        w.processor_risk_score.toFixed(2),
-        el('div', { class: 'muted' }, 'peak ' + w.peak_score.toFixed(2)),
-      ),
-      el('td', { class: 'drivers' }, w.processor_risk_drivers.join(', ')),
-      el('td', {}, context),
-      el('td', { class: 'events' }, w.event_count),
-      el('td', { class: 'outcome' }, outcomeText(w)),
-      el('td', {}, outcomeForm(w)),
-    );
+function reloadIncidents() {
+  if (incidents.editing()) {
+    incidentsDue = true;
+    return;
   }
-
-  function setStatus(text, isError) {
-    $('status-line').textContent = text;
-    $('status-line').className = isError ? 'error' : '';
-  }
-
-  async function load(reset) {
-    if (reset) {
-      cursor = null;
-      $('warnings').replaceChildren();
-    }
-    const q = new URLSearchParams({ limit: String(PAGE) });
-    if ($('filter-status').value) q.set('status', $('filter-status').value);
-    if ($('filter-processor').value.trim()) q.set('processor', $('filter-processor').value.trim());
-    if (cursor) q.set('cursor', cursor);
-    const page = await api('warnings?' + q.toString());
-    showBoard();
-    for (const w of page.warnings) $('warnings').append(rowFor(w));
-    cursor = page.next_cursor;
-    $('more').hidden = !cursor;
-    $('empty').hidden = $('warnings').childNodes.length > 0;
-  }
-
-  function refresh(reset) {
-    load(reset).catch((e) => {
-      if (e.message !== 'unauthorized') setStatus('Could not load warnings: ' + e.message, true);
-    });
-  }
-
-  $('key-form').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const key = $('api-key').value.trim();
-    if (!key) return;
-    sessionStorage.setItem(KEY_STORAGE, key);
-    $('api-key').value = '';
-    refresh(true);
+  incidentsDue = false;
+  incidents.load(true).catch((e) => {
+    if (!(e instanceof Unauthorized)) setStatus('Could not load incidents: ' + e.message, true);
   });
-  $('forget-key').addEventListener('click', () => {
-    sessionStorage.removeItem(KEY_STORAGE);
-    showConnect('');
-  });
-  $('filters').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    refresh(true);
-  });
-  $('more').addEventListener('click', () => refresh(false));
+}
 
-  if (sessionStorage.getItem(KEY_STORAGE)) refresh(true);
-  else showConnect('');
-})();
+function onState(s) {
+  const first = snapshot === null;
+  snapshot = s;
+  lastFrameAt = Date.now();
+  $('tier-label').textContent = s.tier_label;
+  document.title = 'PayFlux · ' + s.tier_label;
+  renderTiles($('tiles'), $('quiet'), s);
+  incidents.updateNow();
+  // A new, escalated or resolved incident: the table and the charts' spans change.
+  const sig = s.processors
+    .map((p) => p.processor + ':' + (p.open_incident ? p.open_incident.warning_id + p.open_incident.peak_band : ''))
+    .join('|');
+  const incidentsChanged = sig !== incidentSig;
+  incidentSig = sig;
+  if ((incidentsChanged && !first) || incidentsDue) reloadIncidents();
+  for (const p of s.processors) {
+    const c = ensureChart(p.processor);
+    if (!c.view || incidentsChanged) refreshChart(p.processor, true);
+    else if (c.lastEvent !== p.last_event_at) refreshChart(p.processor, false);
+  }
+  $('charts-empty').hidden = s.processors.length > 0;
+  liveStatus();
+}
+
+function setLink(up) {
+  linkUp = up;
+  liveStatus();
+}
+
+async function connect() {
+  const first = await api('processors');
+  $('connect').hidden = true;
+  $('board').hidden = false;
+  $('forget-key').hidden = false;
+  $('live-status').hidden = false;
+  onState(first);
+  reloadIncidents();
+  abort = new AbortController();
+  void streamState(onState, setLink, abort.signal);
+}
+
+function start() {
+  connect().catch((e) => {
+    if (!(e instanceof Unauthorized)) showConnect('Could not reach PayFlux: ' + e.message);
+  });
+}
+
+onUnauthorized(() => showConnect('The API key was rejected. Enter a valid key.'));
+
+$('key-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const key = $('api-key').value.trim();
+  if (!key) return;
+  apiKey.set(key);
+  $('api-key').value = '';
+  start();
+});
+$('forget-key').addEventListener('click', () => {
+  apiKey.clear();
+  showConnect('');
+});
+$('filters').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  reloadIncidents();
+});
+$('more').addEventListener('click', () =>
+  incidents.load(false).catch((e) => {
+    if (!(e instanceof Unauthorized)) setStatus('Could not load incidents: ' + e.message, true);
+  }),
+);
+for (const b of document.querySelectorAll('#ranges button')) {
+  b.addEventListener('click', () => {
+    range = b.dataset.range;
+    for (const o of document.querySelectorAll('#ranges button')) o.setAttribute('aria-pressed', String(o === b));
+    for (const p of charts.keys()) refreshChart(p, true);
+  });
+}
+let lastWidth = 0;
+new ResizeObserver(() => {
+  const w = $('charts').clientWidth;
+  if (w === lastWidth) return;
+  lastWidth = w;
+  for (const c of charts.values()) draw(c);
+}).observe($('charts'));
+setInterval(() => {
+  if (!snapshot) return;
+  refreshAges(Date.now());
+  liveStatus();
+}, 1000);
+
+if (apiKey.get()) start();
+else showConnect('');

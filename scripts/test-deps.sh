@@ -11,6 +11,10 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 # systemd-analyze verifies deploy/systemd/payflux.service (the package installs the tool, not an init).
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+# The README's first checks (curl) and the logrotate snippet (logrotate, killall), run as written.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v killall >/dev/null 2>&1 || missing+=(psmisc)
+command -v logrotate >/dev/null 2>&1 || [ -x /usr/sbin/logrotate ] || missing+=(logrotate)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -26,4 +30,4 @@ fi
 
 # `--deps-only`: CI calls this before `npm ci`, when there is no TypeScript to build with yet.
 [ "${1:-}" = "--deps-only" ] && exit 0
-npx tsc -p tsconfig.build.json
+npm run --silent build

@@ -1,173 +1,278 @@
 #!/usr/bin/env node
 /**
- * The `payflux` command.
+ * The `payflux` command (commander): `serve` (the default), `check`, `dlq list|replay|purge`,
+ * `replay`, `backtest`, `loadgen`; `--version`; `<command> --help` lists every option with its
+ * default and the environment variables the command reads (cli-help.ts).
  *
- *   payflux [serve]                      run ingest + consumer (PAYFLUX_ROLE splits them)
- *   payflux dlq list [--count N]         print dead-letter entries as JSON lines
- *   payflux dlq replay [--count N]       move dead-letter entries back to the stream
- *   payflux dlq purge                    delete the dead-letter stream
- *   payflux replay --since <time>        re-export stored events since <time> to stdout
- *   payflux backtest <file.ndjson> [--report incidents.json]
- *                                        the live operators over a file, no Redis needed
- *
- * Configuration is the same environment as `serve`. Exit codes: 0 ok, 1 failure, 64 usage,
- * 78 bad configuration.
+ * Configuration is the environment (and `.env`), as for `serve`. Exit codes: 0 ok, 1 failure,
+ * 64 usage (an unknown command or option, a bad value: the message names it), 69 Redis
+ * unreachable (operator commands try it once), 78 bad configuration.
  */
-import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
-import { parseArgs } from 'node:util';
 // Commands import what they need when they run: `payflux backtest` needs neither Fastify nor
 // ioredis, and loading the whole server took 0.7 s before anything happened.
-import { ConfigError } from './errors.js';
-import { environment, loadConfig, type Config } from './config.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { BufferUnavailableError, ConfigError } from './errors.js';
+import { ENV_VARS, environment, loadConfig, parseHostPort, type Config, type EnvVar } from './config.js';
+import { unknownVariables } from './unknown-variables.js';
+import { envHelp } from './cli-help.js';
 import { createLogger } from './logger.js';
+import { RISK_MODELS } from './risk-terms.js';
+import { VERSION } from './version.js';
 
-const USAGE = `usage: payflux [serve]
-       payflux dlq list|replay|purge [--count N]
-       payflux replay --since <RFC3339 time | duration like 2h> [--count N]
-       payflux backtest <events.ndjson> [--report incidents.json]
-       payflux loadgen [--scenario NAME] [--url URL] [--rate N] [--duration SEC] [--list]`;
+const EX_USAGE = 64;
+const EX_UNAVAILABLE = 69;
+const EX_CONFIG = 78;
 
-function config(): Config {
+const REDIS_VARS = [
+  'REDIS_ADDR',
+  'REDIS_URL',
+  'REDIS_PASSWORD',
+  'REDIS_TLS',
+  'REDIS_SOCKET_TIMEOUT_MS',
+  'PAYFLUX_BUFFER',
+  'PAYFLUX_KEY_PREFIX',
+  'PAYFLUX_STREAM',
+  'PAYFLUX_DLQ_STREAM',
+  'PAYFLUX_LOG_LEVEL',
+] as const satisfies readonly EnvVar[];
+const RISK_VARS = [
+  'PAYFLUX_PROCESSORS',
+  'PAYFLUX_RISK_MODEL',
+  'PAYFLUX_RISK_SCORE_WINDOW_SEC',
+  'PAYFLUX_ALLOWED_LATENESS_SEC',
+  'PAYFLUX_RISK_SCORE_THRESHOLDS',
+  'PAYFLUX_TIER',
+  'PAYFLUX_WARNING_COOLDOWN_SEC',
+] as const satisfies readonly EnvVar[];
+
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** The configuration, or exit 78 listing every problem. */
+function config(env: Record<string, string | undefined> = environment()): Config {
   try {
-    return loadConfig(environment());
+    return loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`payflux: ${err.message}\n`);
-      process.exit(78);
+      say(`payflux: ${err.message}`);
+      process.exit(EX_CONFIG);
     }
     throw err;
   }
 }
 
-function usage(message?: string): never {
-  if (message !== undefined) process.stderr.write(`payflux: ${message}\n`);
-  process.stderr.write(`${USAGE}\n`);
-  process.exit(64);
-}
+const positiveInt =
+  (max?: number) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < 1 || n > (max ?? Number.MAX_SAFE_INTEGER))
+      throw new InvalidArgumentError(
+        `must be a whole number ${max === undefined ? 'of at least 1' : `from 1 to ${max}`}`,
+      );
+    return n;
+  };
 
-async function dlq(action: string | undefined, count: number): Promise<void> {
-  const cfg = config();
-  const logger = createLogger(cfg.logLevel);
-  const { connectBuffer } = await import('./buffer/connect.js');
-  const buffer = await connectBuffer(
-    { ...cfg, buffer: { ...cfg.buffer, kind: cfg.buffer.kind === 'auto' ? 'redis' : cfg.buffer.kind } },
-    { logger },
-  );
+function thresholds(value: string): string {
   try {
-    switch (action) {
-      case 'list':
-        for (const e of await buffer.dlqList(count)) {
-          process.stdout.write(
-            `${JSON.stringify({ dlq_id: e.dlqId, original_id: e.originalId, reason: e.reason, timestamp: e.timestamp, data: e.data })}\n`,
-          );
-        }
-        break;
-      case 'replay':
-        process.stderr.write(`replayed ${await buffer.dlqReplay(count)} entries into the stream\n`);
-        break;
-      case 'purge':
-        process.stderr.write(`purged ${await buffer.dlqPurge()} entries\n`);
-        break;
-      default:
-        usage(`unknown dlq action "${action ?? ''}"`);
-    }
-  } finally {
-    await buffer.close();
+    loadConfig({ PAYFLUX_RISK_SCORE_THRESHOLDS: value });
+  } catch {
+    throw new InvalidArgumentError('must be three ascending numbers in (0, 1], e.g. 0.3,0.6,0.8');
   }
+  return value;
 }
 
-async function backtest(file: string, reportPath: string | undefined): Promise<void> {
-  const cfg = config();
-  const { runBacktest, writeReport } = await import('./commands/backtest.js');
-  // process.stdout is synchronous for files and pipes on Linux: each chunk's write stalled
-  // the operators (a quarter of a backtest's CPU profile). A WriteStream on fd 1 writes
-  // from libuv's thread pool, on the other core, while the next batch is scored.
-  const out = createWriteStream('', { fd: 1, autoClose: false, highWaterMark: 1 << 22 });
-  const started = performance.now();
-  let run;
-  try {
-    run = await runBacktest(cfg, { file, out });
-    out.end();
-    await finished(out);
-  } catch (err) {
-    // The reader went away (`payflux backtest f | head`): stop quietly, like any filter.
-    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
-    process.stderr.write('backtest: output closed before the end (EPIPE); stopped, no report written\n');
-    return;
-  }
-  // Timed to the last line written, not to the last line handed to the stream.
-  const result = { ...run, durationMs: Math.round(performance.now() - started) };
-  if (reportPath !== undefined) await writeReport(reportPath, result);
-  process.stderr.write(
-    `backtest: ${result.events} events (${result.skipped} skipped) in ${result.durationMs} ms, model ${result.model}, ${result.incidents.length} incidents\n`,
-  );
+/** `loadgen`'s default server: HTTP_ADDR's port on this host (its own host when one is named). */
+function defaultUrl(env: Record<string, string | undefined>): string {
+  const hp = parseHostPort(env.HTTP_ADDR?.trim() || ':8080');
+  if (hp === undefined) return 'http://127.0.0.1:8080';
+  const host =
+    hp.host === '0.0.0.0' ? '127.0.0.1' : hp.host === '::' ? '[::1]' : hp.host.includes(':') ? `[${hp.host}]` : hp.host;
+  return `http://${host}:${hp.port}`;
 }
 
-async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      since: { type: 'string' },
-      count: { type: 'string' },
-      report: { type: 'string' },
-      scenario: { type: 'string' },
-      url: { type: 'string' },
-      rate: { type: 'string' },
-      duration: { type: 'string' },
-      key: { type: 'string' },
-      list: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+const program: Command = new Command('payflux')
+  .description('Payment-traffic observability buffer: HTTP ingest, Redis Streams, processor risk, NDJSON export.')
+  .version(VERSION, '-V, --version', 'print the version and exit')
+  .helpOption('-h, --help', 'show this help; payflux <command> --help for a command')
+  .addHelpCommand(false)
+  .showSuggestionAfterError()
+  .exitOverride();
+
+program
+  .command('serve', { isDefault: true })
+  .description('run PayFlux: ingest, the consumer pipeline and the HTTP API (PAYFLUX_ROLE splits them)')
+  .addHelpText('after', envHelp(ENV_VARS as readonly EnvVar[]))
+  .action(async () => {
+    await (await import('./serve.js')).serve();
   });
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  const count = values.count === undefined ? 1000 : Number(values.count);
-  if (!Number.isInteger(count) || count <= 0) usage('--count must be a positive integer');
-  const [command = 'serve', sub] = positionals;
-  switch (command) {
-    case 'serve':
-      await (await import('./serve.js')).serve();
-      return;
-    case 'dlq':
-      await dlq(sub, count);
-      return;
-    case 'replay': {
-      if (values.since === undefined) usage('replay needs --since');
-      const { parseSince, runReplay } = await import('./commands/replay.js');
-      const since = parseSince(values.since, Date.now());
-      if (since === undefined) usage(`--since "${values.since}" is neither an RFC 3339 time nor a duration like 2h`);
-      const cfg = config();
-      const n = await runReplay(cfg, { sinceMs: since, logger: createLogger(cfg.logLevel), out: process.stdout });
-      process.stderr.write(`re-exported ${n} events\n`);
-      return;
+
+program
+  .command('check')
+  .description('validate the configuration (and key files) as serve would, start nothing; exit 0 or 78')
+  .addHelpText('after', envHelp(ENV_VARS as readonly EnvVar[]))
+  .action(async () => {
+    const env = environment();
+    for (const u of unknownVariables(env))
+      say(
+        `payflux: warning: ${u.name} is not a PayFlux variable and is ignored${u.suggestion === undefined ? '' : ` (did you mean ${u.suggestion}?)`}`,
+      );
+    const cfg = config(env);
+    const { loadKeySet } = await import('./http/key-files.js');
+    try {
+      loadKeySet(cfg);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        say(`payflux: ${err.message}`);
+        process.exit(EX_CONFIG);
+      }
+      throw err;
     }
-    case 'backtest':
-      if (sub === undefined) usage('backtest needs a file of events (NDJSON)');
-      await backtest(sub, values.report);
-      return;
-    case 'loadgen': {
-      const { runLoadgen } = await import('./commands/loadgen.js');
-      await runLoadgen({
-        scenario: values.scenario,
-        url: values.url,
-        rate: values.rate === undefined ? undefined : Number(values.rate),
-        durationSec: values.duration === undefined ? undefined : Number(values.duration),
-        key: values.key ?? environment().PAYFLUX_API_KEYS?.split(',')[0]?.trim(),
-        list: values.list === true,
+    const { TIER_LABELS } = await import('./risk-terms.js');
+    process.stdout.write(
+      `configuration is valid: ${cfg.risk.tier} (${TIER_LABELS[cfg.risk.tier]}), role ${cfg.role}, buffer ${cfg.buffer.kind}, ` +
+        `export ${cfg.export.mode}, ack ${cfg.consumer.ackMode}, risk ${cfg.risk.enabled ? cfg.risk.model : 'off'}, pilot ${cfg.pilot.enabled ? 'on' : 'off'}\n`,
+    );
+  });
+
+const dlq = program
+  .command('dlq')
+  .description('the dead-letter stream: list, replay or purge its entries')
+  .addHelpText('after', envHelp(REDIS_VARS));
+for (const [action, what] of [
+  ['list', 'print dead-letter entries as JSON lines'],
+  ['replay', 'move dead-letter entries back into the stream'],
+  ['purge', 'delete the dead-letter stream'],
+] as const) {
+  const sub = dlq.command(action).description(what).addHelpText('after', envHelp(REDIS_VARS));
+  if (action !== 'purge') sub.option('--count <n>', 'at most this many entries', positiveInt(), 1000);
+  sub.action(async (opts: { count?: number }) => {
+    const cfg = config();
+    const { runDlq } = await import('./commands/dlq.js');
+    await runDlq(cfg, action, {
+      count: opts.count ?? 1000,
+      logger: createLogger(cfg.logLevel),
+      out: process.stdout,
+      log: say,
+    });
+  });
+}
+
+program
+  .command('replay')
+  .description('re-export stored events from the stream (retention window) to stdout, oldest first')
+  .requiredOption('--since <time>', 'an RFC 3339 time, or a duration back from now: 90s, 15m, 2h, 7d')
+  .option('--count <n>', 'at most this many events (default: all since then)', positiveInt())
+  .addHelpText('after', envHelp([...REDIS_VARS, 'PAYFLUX_CONSUMER_NAME']))
+  .action(async (opts: { since: string; count?: number }) => {
+    const { parseSince, runReplay } = await import('./commands/replay.js');
+    const since = parseSince(opts.since, Date.now());
+    if (since === undefined)
+      program.error(
+        `error: option '--since <time>' argument '${opts.since}' is neither an RFC 3339 time nor a duration like 2h`,
+        {
+          exitCode: EX_USAGE,
+        },
+      );
+    const cfg = config();
+    const n = await runReplay(cfg, {
+      sinceMs: since,
+      count: opts.count,
+      logger: createLogger(cfg.logLevel),
+      out: process.stdout,
+    });
+    say(`re-exported ${n} events`);
+  });
+
+program
+  .command('backtest')
+  .description('run the live operators over recorded events in event time, no Redis; export lines to stdout')
+  .argument('<file>', 'NDJSON events, one per line, gzip-compressed or not; - reads standard input')
+  .option('--report <path>', 'write the incidents and the run as JSON here (checked before the run)')
+  .addOption(new Option('--model <name>', 'risk model (default: PAYFLUX_RISK_MODEL)').choices(RISK_MODELS))
+  .option(
+    '--thresholds <a,b,c>',
+    'elevated, high, critical lower bounds (default: PAYFLUX_RISK_SCORE_THRESHOLDS)',
+    thresholds,
+  )
+  .addHelpText('after', envHelp(RISK_VARS))
+  .action(async (file: string, opts: { report?: string; model?: string; thresholds?: string }) => {
+    const { checkReportPath, runBacktestCommand } = await import('./commands/backtest-command.js');
+    const env = environment();
+    const cfg = config({
+      ...env,
+      ...(opts.model !== undefined && { PAYFLUX_RISK_MODEL: opts.model }),
+      ...(opts.thresholds !== undefined && { PAYFLUX_RISK_SCORE_THRESHOLDS: opts.thresholds }),
+    });
+    const problem = await checkReportPath(opts.report);
+    if (problem !== undefined) program.error(`error: option '--report <path>' ${problem}`, { exitCode: EX_USAGE });
+    process.exitCode = await runBacktestCommand(cfg, file, opts.report, say);
+  });
+
+program
+  .command('loadgen')
+  .description('send scenario traffic to a running PayFlux and watch its risk live')
+  .option('--scenario <name>', 'what happens to stripe from a third of the run on (--list)', 'outage')
+  .option('--url <url>', 'the server (default: http://127.0.0.1:<port of HTTP_ADDR>)')
+  .option('--rate <n>', 'events per second', positiveRate, 60)
+  .option('--duration <sec>', 'seconds to run', positiveInt(3600), 180)
+  .option('--key <key>', 'API key (default: the first of PAYFLUX_API_KEYS, else PAYFLUX_API_KEY)')
+  .option('--list', 'list the scenarios and exit')
+  .addHelpText('after', envHelp(['HTTP_ADDR', 'PAYFLUX_API_KEYS', 'PAYFLUX_API_KEY', 'PAYFLUX_PROCESSORS']))
+  .action(
+    async (opts: { scenario: string; url?: string; rate: number; duration: number; key?: string; list?: boolean }) => {
+      const { SCENARIOS, runLoadgen, scenarioList } = await import('./commands/loadgen.js');
+      if (opts.list === true) {
+        process.stdout.write(scenarioList());
+        return;
+      }
+      if (SCENARIOS[opts.scenario] === undefined)
+        program.error(
+          `error: option '--scenario <name>' argument '${opts.scenario}' is invalid. Allowed choices are ${Object.keys(SCENARIOS).join(', ')}.`,
+          { exitCode: EX_USAGE },
+        );
+      const env = environment();
+      const processors = env.PAYFLUX_PROCESSORS?.split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== '');
+      const result = await runLoadgen({
+        scenario: opts.scenario,
+        url: opts.url ?? defaultUrl(env),
+        rate: opts.rate,
+        durationSec: opts.duration,
+        key: opts.key ?? env.PAYFLUX_API_KEYS?.split(',')[0]?.trim() ?? env.PAYFLUX_API_KEY,
+        ...(processors !== undefined && processors.length > 0 && { processors }),
         out: process.stderr,
       });
-      return;
-    }
-    default:
-      usage(`unknown command "${command}"`);
-  }
+      if (result.accepted === 0) {
+        say('loadgen: nothing got through');
+        process.exitCode = 1;
+      }
+    },
+  );
+
+function positiveRate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 50_000)
+    throw new InvalidArgumentError('must be a number of events per second above 0, at most 50000');
+  return n;
 }
 
-run(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`payflux: ${(err as Error).message}\n`);
+// `serve` is the default command, so commander would take a mistyped command for its argument.
+const first = process.argv[2];
+if (first !== undefined && !first.startsWith('-') && !program.commands.some((c) => c.name() === first)) {
+  say(`error: unknown command '${first}' (commands: ${program.commands.map((c) => c.name()).join(', ')})`);
+  process.exit(EX_USAGE);
+}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Help and --version end here too; commander printed them, or the error naming the option.
+    const done = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
+    process.exit(done ? 0 : err.code === 'commander.error' ? err.exitCode : EX_USAGE);
+  }
+  if (err instanceof BufferUnavailableError) {
+    say(`payflux: ${err.message}`);
+    process.exit(EX_UNAVAILABLE);
+  }
+  say(`payflux: ${(err as Error).message}`);
   process.exit(1);
 });

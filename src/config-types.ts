@@ -63,6 +63,7 @@ export interface Config {
     readonly group: string;
     readonly dlqStream: string;
     readonly maxLen: number;
+    /** Trim acknowledged entries older than this many days; 0 = never by age. */
     readonly rawEventTtlDays: number;
     readonly retentionIntervalMs: number;
   };
@@ -80,6 +81,8 @@ export interface Config {
     readonly staleSec: number;
   };
   readonly risk: {
+    /** PAYFLUX_RISK_SCORE_ENABLED: false exports events without risk or tier fields. */
+    readonly enabled: boolean;
     readonly model: RiskModelName;
     readonly windowSec: number;
     readonly allowedLatenessSec: number;
@@ -93,6 +96,8 @@ export interface Config {
     readonly cooldownSec: number;
     readonly retentionDays: number;
     readonly maxWarnings: number;
+    /** Per-processor risk history kept for the dashboard (10 s slots). */
+    readonly historyHours: number;
   };
   readonly alerts: {
     readonly slackWebhookUrl: string | undefined;

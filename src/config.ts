@@ -15,6 +15,7 @@ import { bool, csv, int, oneOf, optionalString, optionalUrl, blankToUndefined } 
 
 import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, ROLES } from './config-types.js';
 import { RISK_MODELS, TIERS } from './risk-terms.js';
+import { riskOffProblems, tierProblems } from './config-rules.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -101,7 +102,7 @@ const EnvSchema = z.object({
   PAYFLUX_CONSUMER_GROUP: z.preprocess(blankToUndefined, z.string().default('payment_consumers')),
   PAYFLUX_DLQ_STREAM: z.preprocess(blankToUndefined, z.string().default('events_stream_dlq')),
   PAYFLUX_STREAM_MAXLEN: int(200_000, 0, 1_000_000_000),
-  PAYFLUX_RAW_EVENT_TTL_DAYS: int(7, 1, 3650),
+  PAYFLUX_RAW_EVENT_TTL_DAYS: int(7, 0, 3650),
   PAYFLUX_RETENTION_INTERVAL_MS: int(1000, 100, 3_600_000),
 
   PAYFLUX_CONSUMER_NAME: optionalString(),
@@ -115,6 +116,7 @@ const EnvSchema = z.object({
   PAYFLUX_EXPORT_FILE: optionalString(),
   PAYFLUX_EXPORT_STALE_SEC: int(30, 1, 86_400),
 
+  PAYFLUX_RISK_SCORE_ENABLED: bool(true),
   PAYFLUX_RISK_MODEL: oneOf(RISK_MODELS, 'adaptive'),
   PAYFLUX_RISK_SCORE_WINDOW_SEC: int(300, 30, 3600),
   PAYFLUX_ALLOWED_LATENESS_SEC: int(30, 0, 3600),
@@ -126,6 +128,7 @@ const EnvSchema = z.object({
   PAYFLUX_WARNING_COOLDOWN_SEC: int(120, 0, 86_400),
   PAYFLUX_WARNING_RETENTION_DAYS: int(90, 1, 3650),
   PAYFLUX_WARNING_MAX: int(10_000, 10, 10_000_000),
+  PAYFLUX_RISK_HISTORY_HOURS: int(24, 1, 168),
   PAYFLUX_ALERT_SLACK_WEBHOOK_URL: optionalUrl(),
   PAYFLUX_ALERT_WEBHOOK_URL: optionalUrl(),
   PAYFLUX_ALERT_MIN_BAND: oneOf(['elevated', 'high', 'critical'] as const, 'elevated'),
@@ -274,6 +277,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       `PAYFLUX_MAX_BATCH: ${e.PAYFLUX_MAX_BATCH} is more than PAYFLUX_APPEND_MAX_PENDING (${e.PAYFLUX_APPEND_MAX_PENDING}), so a full batch could never be appended`,
     );
   }
+  problems.push(...riskOffProblems(e), ...tierProblems(e));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config: Config = {
@@ -333,6 +337,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     },
     export: { mode: e.PAYFLUX_EXPORT_MODE, file: e.PAYFLUX_EXPORT_FILE, staleSec: e.PAYFLUX_EXPORT_STALE_SEC },
     risk: {
+      enabled: e.PAYFLUX_RISK_SCORE_ENABLED,
       model: e.PAYFLUX_RISK_MODEL,
       windowSec: e.PAYFLUX_RISK_SCORE_WINDOW_SEC,
       allowedLatenessSec: e.PAYFLUX_ALLOWED_LATENESS_SEC,
@@ -345,6 +350,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       cooldownSec: e.PAYFLUX_WARNING_COOLDOWN_SEC,
       retentionDays: e.PAYFLUX_WARNING_RETENTION_DAYS,
       maxWarnings: e.PAYFLUX_WARNING_MAX,
+      historyHours: e.PAYFLUX_RISK_HISTORY_HOURS,
     },
     alerts: {
       slackWebhookUrl: e.PAYFLUX_ALERT_SLACK_WEBHOOK_URL,

@@ -4,6 +4,7 @@
  */
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
+import { stderrDestination } from './log-destination.js';
 
 export function createLogger(level: Config['logLevel']): Logger {
   // Logs go to stderr: stdout carries export lines only.
@@ -23,6 +24,6 @@ export function createLogger(level: Config['logLevel']): Logger {
         remove: true,
       },
     },
-    pino.destination({ fd: 2, sync: false }),
+    stderrDestination(),
   );
 }

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createMetrics, riskRecorder, type Metrics } from './metrics.js';
+import { TIER_LABELS } from './risk-terms.js';
+import { VERSION } from './version.js';
 import { createAppendBatcher } from './buffer/append-batcher.js';
 import type { EventBuffer } from './buffer/buffer.js';
 import { connectBuffer } from './buffer/connect.js';
@@ -21,6 +23,7 @@ import { createKeyReloader, loadKeySet } from './http/key-files.js';
 import { createReadiness } from './http/readiness.js';
 import { riskRoutes } from './http/risk-routes.js';
 import { buildServer, routeGroup } from './http/server.js';
+import { openStartingServer } from './http/starting-server.js';
 import { createTokenBuckets } from './http/token-bucket.js';
 import type { RiskScorer } from './operators/risk/risk-scorer.js';
 import { startConsumer } from './pipeline/consumer.js';
@@ -64,7 +67,30 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   const abort = new AbortController();
   // Key files first: a bad one is a config error (exit 78), before any connection is made.
   const keySet = loadKeySet(config);
-  const buffer = await connectBuffer(config, { logger, signal: abort.signal });
+  const tier = { name: config.risk.tier, label: TIER_LABELS[config.risk.tier] };
+  // The port opens now, whatever Redis does: /health says why PayFlux is not up yet.
+  const starting =
+    o.listen === false
+      ? undefined
+      : await openStartingServer({
+          host: config.http.host,
+          port: config.http.port,
+          registry: metrics.registry,
+          detail: { role: config.role, tier },
+        });
+  if (starting !== undefined)
+    logger.info(
+      { address: starting.url, version: VERSION, tier: tier.name, tier_label: tier.label, role: config.role },
+      'server_listening',
+    );
+  const buffer = await connectBuffer(config, {
+    logger,
+    signal: abort.signal,
+    onRetry: (why) => starting?.setReason(why),
+  }).catch((err: unknown) => {
+    starting?.handOver();
+    throw err;
+  });
   const sideRedis = await openSideConnection(config, buffer, logger);
   if (sideRedis === undefined && config.riskApi.enabled)
     logger.warn('the Risk Intelligence API needs Redis: disabled on the memory buffer');
@@ -92,7 +118,6 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   const validate = createEventValidator({
     processors: config.ingest.processors,
     maxClockSkewSec: config.ingest.maxClockSkewSec,
-    maxAgeSec: config.buffer.rawEventTtlDays * 86_400,
   });
   const ingestOne = createEventIngestor({ validate, batcher, metrics });
 
@@ -100,20 +125,22 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   // A reader of stdout that goes away (EPIPE) must not crash PayFlux: the failed write reaches
   // the exporter, which reports the destination unhealthy and holds the acks.
   stdout.on('error', (err: Error) => logger.error({ err: err.message }, 'stdout_error'));
+  // Pilot outcome annotations are export lines too, also on a node that only ingests.
+  const exporter =
+    consumerOn || config.pilot.enabled ? await createExporter(config, { metrics, logger, stdout }) : undefined;
   const pilot = await createPilot(config, {
     redis: sideRedis,
     metrics,
     logger,
-    stdout,
+    annotate: (line) => exporter?.annotate(line) ?? Promise.resolve(),
     guard,
     consumer: consumerOn,
     ingest: createBulkIngestor(ingestOne, ingestOn),
   });
 
-  const exporter = consumerOn ? await createExporter(config, { metrics, logger, stdout }) : undefined;
   let scorer: RiskScorer | undefined;
   const consumer =
-    exporter === undefined
+    exporter === undefined || !consumerOn
       ? undefined
       : await startConsumer(config, {
           buffer,
@@ -121,18 +148,21 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
           metrics,
           logger,
           afterExport: pilot.afterExport,
-          stages: riskStages({
-            risk: config.risk,
-            incidents: pilot.incidents,
-            onScorer: (s) => (scorer = s),
-            onScored: riskRecorder(metrics),
-          }),
-          warmup: () =>
-            warmupBatches(buffer, {
-              windowSec: config.risk.windowSec,
-              allowedLatenessSec: config.risk.allowedLatenessSec,
-              now: Date.now(),
+          // Risk scoring off: events pass straight to the sinks, and there is no window to rebuild.
+          ...(config.risk.enabled && {
+            stages: riskStages({
+              risk: config.risk,
+              incidents: pilot.incidents,
+              onScorer: (s) => (scorer = s),
+              onScored: riskRecorder(metrics),
             }),
+            warmup: () =>
+              warmupBatches(buffer, {
+                windowSec: config.risk.windowSec,
+                allowedLatenessSec: config.risk.allowedLatenessSec,
+                now: Date.now(),
+              }),
+          }),
         });
   const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
   const readiness = createReadiness({
@@ -140,7 +170,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     buffer,
     ingest: { enabled: ingestOn, pending: () => batcher.pending },
     consumer,
-    exporter,
+    exporter: consumerOn ? exporter : undefined,
     maintenance,
   });
 
@@ -172,11 +202,12 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
 
   let url = '';
   let port = 0;
-  if (o.listen !== false) {
-    url = await app.listen({ host: config.http.host, port: config.http.port });
-    const addr = app.server.address();
-    port = typeof addr === 'object' && addr !== null ? addr.port : config.http.port;
-    logger.info({ address: url, buffer: buffer.kind, role: config.role }, 'server_listening');
+  if (starting !== undefined) {
+    await app.ready();
+    starting.handOver();
+    url = await app.listen({ host: config.http.host, port: starting.port });
+    port = starting.port;
+    logger.info({ address: url, buffer: buffer.kind, role: config.role }, 'server_ready');
   } else await app.ready();
 
   let closing: Promise<void> | undefined;

@@ -73,6 +73,7 @@ export interface Metrics {
   readonly streamOverCap: Gauge;
   readonly eventsExported: Counter<'destination'>;
   readonly exportErrors: Counter<'destination' | 'reason'>;
+  readonly exportDropped: Counter<'destination'>;
   readonly exportLastSuccess: Gauge<'destination'>;
   readonly endToEndLatency: BucketHistogram;
   readonly riskScoreLast: Gauge<'processor'>;
@@ -218,6 +219,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       labelNames: ['destination', 'reason'],
       registers: r,
     }),
+    exportDropped: new Counter({
+      name: 'payflux_export_dropped_events_total',
+      help: 'Events a failing destination missed in before_export (best-effort) mode, by destination.',
+      labelNames: ['destination'],
+      registers: r,
+    }),
     exportLastSuccess: new Gauge({
       name: 'payflux_exports_last_success_timestamp_seconds',
       help: 'Unix time of the last successful export write, by destination.',
@@ -290,8 +297,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 export const EXPORT_ERROR_REASONS = ['ENOSPC', 'EDQUOT', 'EACCES', 'EROFS', 'EIO', 'ENOENT', 'EPIPE'] as const;
 
 /** Start a destination's export counters at zero (the exporter calls this for each destination it opens). */
-export function initExportSeries(metrics: Pick<Metrics, 'eventsExported' | 'exportErrors'>, destination: string): void {
+export function initExportSeries(
+  metrics: Pick<Metrics, 'eventsExported' | 'exportErrors' | 'exportDropped'>,
+  destination: string,
+): void {
   metrics.eventsExported.inc({ destination }, 0);
+  metrics.exportDropped.inc({ destination }, 0);
   for (const reason of EXPORT_ERROR_REASONS) metrics.exportErrors.inc({ destination, reason }, 0);
 }
 

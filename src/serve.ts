@@ -4,11 +4,27 @@
  * down in order within PAYFLUX_SHUTDOWN_TIMEOUT_SEC; PAYFLUX_PANIC_MODE says whether an
  * uncaught error ends the process.
  */
+import type { Logger } from 'pino';
 import { environment, loadConfig, type Config } from './config.js';
+import { unknownVariables } from './unknown-variables.js';
 import { ConfigError } from './errors.js';
 import { tuneHeap } from './heap.js';
 import { createLogger } from './logger.js';
 import { start } from './main.js';
+
+/**
+ * Exit once the logs written so far reached stderr (the last lines, `shutdown_complete` among
+ * them, would otherwise be lost with a write still in flight), or after a second whatever
+ * stderr does: a reader that went away or stopped reading never holds the exit.
+ */
+function exitAfterLogs(logger: Logger, code: number): void {
+  process.exitCode = code;
+  const exit = (): never => process.exit(code);
+  setTimeout(exit, LOG_FLUSH_MS);
+  logger.flush(exit);
+}
+
+const LOG_FLUSH_MS = 1000;
 
 function exitOnConfigError(err: unknown): void {
   if (!(err instanceof ConfigError)) return;
@@ -19,14 +35,17 @@ function exitOnConfigError(err: unknown): void {
 /** `payflux serve`: run until SIGTERM/SIGINT; exit 78 on bad config. */
 export async function serve(): Promise<void> {
   let config: Config;
+  const env = environment();
   try {
-    config = loadConfig(environment());
+    config = loadConfig(env);
   } catch (err) {
     exitOnConfigError(err);
     throw err;
   }
   tuneHeap(config.heapGrowingPercent);
   const logger = createLogger(config.logLevel);
+  for (const u of unknownVariables(env))
+    logger.warn({ variable: u.name, did_you_mean: u.suggestion }, 'unknown_variable_ignored');
   // start() can take a while (Redis unreachable, a long window rebuild). A SIGHUP meanwhile
   // (logrotate) would end the process by default: note it and reload once started.
   let hupWhileStarting = false;
@@ -34,6 +53,9 @@ export async function serve(): Promise<void> {
     hupWhileStarting = true;
   };
   process.on('SIGHUP', hupDuringStart);
+  // What `killall -SIGHUP payflux` (logrotate's postrotate) and `ps` match. Only now: a SIGHUP
+  // that found the process before its handler would end it.
+  process.title = 'payflux';
   const running = await start(config, { logger }).catch((err: unknown) => {
     exitOnConfigError(err); // the key files, read by start()
     throw err;
@@ -50,15 +72,14 @@ export async function serve(): Promise<void> {
     logger.info({ signal }, 'shutdown_started');
     const timer = setTimeout(() => {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown_timed_out');
-      logger.flush();
-      process.exit(1);
+      exitAfterLogs(logger, 1);
     }, config.shutdownTimeoutMs);
     timer.unref();
     running.close().then(
-      () => process.exit(0),
+      () => exitAfterLogs(logger, 0),
       (err: unknown) => {
         logger.error({ err: (err as Error).message }, 'shutdown_failed');
-        process.exit(1);
+        exitAfterLogs(logger, 1);
       },
     );
   };
@@ -66,16 +87,10 @@ export async function serve(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('uncaughtException', (err) => {
     logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught_exception');
-    if (config.panicMode === 'crash') {
-      logger.flush();
-      process.exit(1);
-    }
+    if (config.panicMode === 'crash') exitAfterLogs(logger, 1);
   });
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: String(reason) }, 'unhandled_rejection');
-    if (config.panicMode === 'crash') {
-      logger.flush();
-      process.exit(1);
-    }
+    if (config.panicMode === 'crash') exitAfterLogs(logger, 1);
   });
 }

@@ -12,11 +12,16 @@ import type { EventBuffer } from './buffer.js';
 import { createMemoryBuffer } from './memory-buffer.js';
 import { createRedisBuffer } from './redis-buffer.js';
 import { backoffMs, sleep } from '../backoff.js';
+import { BufferUnavailableError } from '../errors.js';
 
 export interface ConnectOptions {
   readonly logger: Logger;
   /** Stop retrying (shutdown while Redis never came up). */
   readonly signal?: AbortSignal;
+  /** Told why each attempt failed, before waiting `retryInMs` for the next one. */
+  readonly onRetry?: (why: string, retryInMs: number) => void;
+  /** Give up after this many attempts (operator commands fail fast); default: never. */
+  readonly attempts?: number;
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -58,11 +63,19 @@ export async function connectBuffer(config: Config, o: ConnectOptions): Promise<
       return buffer;
     } catch (err) {
       if (isFatal(err)) throw err;
+      if (attempt >= (o.attempts ?? Infinity))
+        throw new BufferUnavailableError(
+          `Redis at ${redactUrl(b.redis.url)} is not reachable (${(err as Error).message})`,
+          {
+            cause: err,
+          },
+        );
       const delay = backoffMs(attempt, 250, MAX_BACKOFF_MS);
       o.logger.warn(
         { redis: redactUrl(b.redis.url), attempt, retryInMs: delay, err: (err as Error).message },
         'redis_unreachable',
       );
+      o.onRetry?.(`Redis at ${redactUrl(b.redis.url)} is not answering yet (${(err as Error).message})`, delay);
       await sleep(delay, o.signal);
       if (o.signal?.aborted === true) throw new Error('shutdown before Redis became reachable', { cause: err });
     }

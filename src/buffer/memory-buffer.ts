@@ -213,7 +213,7 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
       // Protected: everything at or after the oldest pending entry or the delivery cursor.
       let safe = cursor;
       for (const p of pending.values()) safe = Math.min(safe, log.indexOf(p.entry));
-      const floorMs = nowMs - o.rawEventTtlDays * 86_400_000;
+      const floorMs = o.rawEventTtlDays > 0 ? nowMs - o.rawEventTtlDays * 86_400_000 : -Infinity;
       let byAge = 0;
       while (byAge < safe && (log[byAge] as Stored).ms < floorMs) byAge++;
       const excess = o.maxLen > 0 ? Math.max(0, log.length - byAge - o.maxLen) : 0;

@@ -89,7 +89,11 @@ export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 's
 /** Connect, check the server version, create the group; throws a clear error on a wrong key type. */
 export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuffer> {
   const redis = new Redis(o.url, redisOptions(o));
-  redis.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'redis_error'));
+  let socketError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    socketError = err;
+    o.logger.debug({ err: err.message }, 'redis_error');
+  });
   try {
     await redis.connect();
     await checkVersion(redis);
@@ -97,7 +101,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     await ensureStreamOrAbsent(redis, o.dlqStream, 'PAYFLUX_DLQ_STREAM');
   } catch (err) {
     redis.disconnect();
-    throw err;
+    // ioredis rejects a refused connection with "Connection is closed.": the socket's own error says why.
+    throw (err as Error).message === 'Connection is closed.' && socketError !== undefined ? socketError : err;
   }
   const dedupPrefix = `${o.keyPrefix}d:`;
   const countAfter = async (id: string, length: number): Promise<number> => {
@@ -190,7 +195,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     },
 
     async trim(nowMs: number): Promise<TrimResult> {
-      const floor = `${nowMs - o.rawEventTtlDays * 86_400_000}-0`;
+      // 0-0 trims nothing: retention by age off.
+      const floor = o.rawEventTtlDays > 0 ? `${nowMs - o.rawEventTtlDays * 86_400_000}-0` : '0-0';
       const [byLength, byAge, overCap] = await runScript(redis, TRIM_SCRIPT, [o.stream], [o.group, o.maxLen, floor]);
       return { trimmedByLength: byLength, trimmedByAge: byAge, overCap };
     },

@@ -66,7 +66,6 @@ export async function runBacktest(
     const validate = createEventValidator({
       processors: config.ingest.processors,
       maxClockSkewSec: Infinity,
-      maxAgeSec: Infinity,
     });
     // Batches of exactly BATCH events, as the live consumer reads them, whichever thread
     // skipped a line: a message can hold fewer valid events than that.

@@ -2,11 +2,13 @@
  * `payflux loadgen`: scenario traffic against a running PayFlux, to watch an incident happen.
  *
  * Sends batches to `/v1/events/batch` at `rate` events/s for `duration` seconds (both bounded),
- * spread over the configured processors. Healthy traffic declines 5–12%; the scenario hits
- * `stripe` from a third of the run on. Once a second it prints sent/accepted/errors and every
- * processor's band from `GET /v1/risk/processors` (redrawn in place on a terminal).
+ * spread over the processors. Healthy traffic declines 5–12%; the scenario hits `stripe` from a
+ * third of the run on. A live display (loadgen-display.ts) shows the rate, request latency
+ * percentiles, errors by reason and every processor's band from `GET /v1/risk/processors`;
+ * a summary ends the run, whose result says whether anything got through.
  */
 import { randomUUID } from 'node:crypto';
+import { createFrames, errorsText, latencyText, statusLines, type ProcessorRisk } from './loadgen-display.js';
 
 interface Shape {
   readonly description: string;
@@ -66,19 +68,37 @@ export const SCENARIOS: Readonly<Record<string, Shape>> = {
 };
 
 export interface LoadgenOptions {
-  readonly scenario: string | undefined;
-  readonly url: string | undefined;
-  readonly rate: number | undefined;
-  readonly durationSec: number | undefined;
+  readonly scenario: string;
+  /** The server, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** Events per second, 1..MAX_RATE. */
+  readonly rate: number;
+  /** Seconds, 1..MAX_DURATION_SEC. */
+  readonly durationSec: number;
   readonly key: string | undefined;
-  readonly list: boolean;
   readonly processors?: readonly string[];
-  readonly out: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
-const MAX_RATE = 50_000;
-const MAX_DURATION_SEC = 3600;
+export interface LoadgenResult {
+  readonly sent: number;
+  readonly accepted: number;
+  readonly errors: ReadonlyMap<string, number>;
+}
+
+export const MAX_RATE = 50_000;
+export const MAX_DURATION_SEC = 3600;
 const TICK_MS = 100;
+/** The live rate and latencies cover the last few seconds. */
+const RECENT_MS = 5000;
+const REQUEST_TIMEOUT_MS = 5000;
+
+/** The scenarios, one per line: `payflux loadgen --list`. */
+export function scenarioList(): string {
+  return Object.entries(SCENARIOS)
+    .map(([name, s]) => `${name.padEnd(14)} ${s.description}\n`)
+    .join('');
+}
 
 function event(processor: string, shape: Shape): Record<string, unknown> {
   const failed = Math.random() < shape.failureRate;
@@ -95,46 +115,107 @@ function event(processor: string, shape: Shape): Record<string, unknown> {
   };
 }
 
-export async function runLoadgen(o: LoadgenOptions): Promise<void> {
-  if (o.list) {
-    for (const [name, s] of Object.entries(SCENARIOS)) o.out.write(`${name.padEnd(14)} ${s.description}\n`);
-    return;
-  }
-  const name = o.scenario ?? 'outage';
-  const shape = SCENARIOS[name];
-  if (shape === undefined) throw new Error(`unknown scenario "${name}" (payflux loadgen --list)`);
-  const rate = Math.min(MAX_RATE, Math.max(1, o.rate ?? 60));
-  const durationMs = Math.min(MAX_DURATION_SEC, Math.max(1, o.durationSec ?? 180)) * 1000;
-  const base = (o.url ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+/** Why a request's events were not accepted: the status and error code, or the network error. */
+async function failureReason(res: Response): Promise<string> {
+  const body = (await res.json().catch(() => undefined)) as { error?: { code?: string } } | undefined;
+  return body?.error?.code === undefined ? `HTTP ${res.status}` : `${res.status} ${body.error.code}`;
+}
+
+function networkReason(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError') return 'timeout';
+  return e.cause?.code ?? e.cause?.message ?? e.message;
+}
+
+export async function runLoadgen(o: LoadgenOptions): Promise<LoadgenResult> {
+  const shape = SCENARIOS[o.scenario];
+  if (shape === undefined) throw new RangeError(`unknown scenario "${o.scenario}" (payflux loadgen --list)`);
+  const durationMs = o.durationSec * 1000;
+  const base = o.url.replace(/\/$/, '');
   const headers = { authorization: `Bearer ${o.key ?? ''}`, 'content-type': 'application/json' };
   const processors = o.processors ?? ['stripe', 'adyen', 'checkout', 'internal'];
   const healthy = SCENARIOS.healthy as Shape;
   const onsetMs = durationMs / 3;
   const started = Date.now();
+  const frames = createFrames(o.out);
   let sent = 0;
   let accepted = 0;
-  let errors = 0;
-  let lastStatus = '';
+  const errors = new Map<string, number>();
+  const fail = (reason: string, n: number): void => void errors.set(reason, (errors.get(reason) ?? 0) + n);
+  /** Every request: when it ended, its latency, the events it got accepted. */
+  const requests: { at: number; ms: number; accepted: number }[] = [];
+  let risk: readonly ProcessorRisk[] | string = 'not known yet';
   let owed = 0;
 
-  const status = async (): Promise<void> => {
+  const post = async (chunk: readonly Record<string, unknown>[]): Promise<void> => {
+    sent += chunk.length;
+    const t0 = performance.now();
+    let got = 0;
     try {
-      const res = await fetch(`${base}/v1/risk/processors`, { headers });
-      const body = (await res.json()) as { processors?: { processor: string; band: string; score: number }[] };
-      lastStatus = (body.processors ?? []).map((p) => `${p.processor}=${p.band}(${p.score.toFixed(2)})`).join(' ');
-    } catch {
-      lastStatus = 'risk state unavailable';
+      const res = await fetch(`${base}/v1/events/batch`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(chunk),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      if (res.ok) {
+        const body = (await res.json()) as {
+          accepted: number;
+          duplicates: number;
+          rejected: { error: { code: string } }[];
+        };
+        got = body.accepted + body.duplicates;
+        for (const r of body.rejected) fail(`rejected ${r.error.code}`, 1);
+      } else fail(await failureReason(res), chunk.length);
+    } catch (err) {
+      fail(networkReason(err), chunk.length);
     }
-    const t = ((Date.now() - started) / 1000).toFixed(0);
-    const phase = Date.now() - started >= onsetMs ? name : 'healthy';
-    const line = `t=${t}s phase=${phase} sent=${sent} accepted=${accepted} errors=${errors} | ${lastStatus}`;
-    o.out.write(o.out.isTTY === true ? `\r\x1b[K${line}` : `${line}\n`);
+    accepted += got;
+    requests.push({ at: Date.now(), ms: performance.now() - t0, accepted: got });
   };
 
-  let nextStatus = started;
+  const refreshRisk = async (): Promise<void> => {
+    try {
+      const res = await fetch(`${base}/v1/risk/processors`, { headers, signal: AbortSignal.timeout(1000) });
+      if (!res.ok) {
+        risk = `unavailable (${await failureReason(res)})`;
+        return;
+      }
+      const body = (await res.json()) as { live?: boolean; processors?: ProcessorRisk[] };
+      risk = body.live === false ? 'not live on this node' : (body.processors ?? []);
+    } catch (err) {
+      risk = `unavailable (${networkReason(err)})`;
+    }
+  };
+
+  const draw = (): void => {
+    const now = Date.now();
+    const recent = requests.filter((r) => now - r.at <= RECENT_MS);
+    const windowMs = Math.min(RECENT_MS, Math.max(1, now - started));
+    frames.draw(
+      statusLines(
+        {
+          scenario: o.scenario,
+          url: base,
+          elapsedMs: now - started,
+          durationMs,
+          phase: now - started >= onsetMs ? o.scenario : 'healthy',
+          sent,
+          accepted,
+          errors,
+          rate: (recent.reduce((n, r) => n + r.accepted, 0) * 1000) / windowMs,
+          latencyMs: recent.map((r) => r.ms),
+          risk,
+        },
+        frames.columns,
+      ),
+    );
+  };
+
+  let nextDraw = started;
   while (Date.now() - started < durationMs) {
     const tickStart = Date.now();
-    owed += (rate * TICK_MS) / 1000;
+    owed += (o.rate * TICK_MS) / 1000;
     const n = Math.floor(owed);
     owed -= n;
     const incident = tickStart - started >= onsetMs;
@@ -146,24 +227,21 @@ export async function runLoadgen(o: LoadgenOptions): Promise<void> {
       // The scenario's extra volume for the processor it hits.
       if (hit) for (let k = 1; k < shape.volume; k++) events.push(event(processor, shape));
     }
-    for (let i = 0; i < events.length; i += 1000) {
-      const chunk = events.slice(i, i + 1000);
-      sent += chunk.length;
-      try {
-        const res = await fetch(`${base}/v1/events/batch`, { method: 'POST', headers, body: JSON.stringify(chunk) });
-        if (res.ok) accepted += ((await res.json()) as { accepted: number }).accepted;
-        else errors += chunk.length;
-      } catch {
-        errors += chunk.length;
-      }
-    }
-    if (Date.now() >= nextStatus) {
-      nextStatus += 1000;
-      await status();
+    for (let i = 0; i < events.length; i += 1000) await post(events.slice(i, i + 1000));
+    if (Date.now() >= nextDraw) {
+      nextDraw += 1000;
+      await refreshRisk();
+      draw();
     }
     const wait = TICK_MS - (Date.now() - tickStart);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
-  await status();
-  o.out.write('\n');
+  await refreshRisk();
+  draw();
+  const seconds = (Date.now() - started) / 1000;
+  o.out.write(
+    `loadgen: ${sent} events sent, ${accepted} accepted in ${seconds.toFixed(1)} s (${(accepted / seconds).toFixed(1)} events/s); ` +
+      `latency ${latencyText(requests.map((r) => r.ms))}; errors ${errorsText(errors)}\n`,
+  );
+  return { sent, accepted, errors };
 }

@@ -1,11 +1,13 @@
 /**
  * `payflux replay --since`: re-export stored events from the retention window, oldest first,
- * through the same decode and serialisation as the live pipeline. Reads pages with XRANGE and
- * touches no consumer group: replay never acknowledges or claims anything.
+ * through the same decode and serialisation as the live pipeline, at most `count` of them. Reads
+ * pages with XRANGE and touches no consumer group: replay never acknowledges or claims anything.
+ * Redis is tried once: an operator command fails fast (BufferUnavailableError) rather than wait.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { connectBuffer } from '../buffer/connect.js';
+import type { EventBuffer } from '../buffer/buffer.js';
 import { decodeEnvelope } from '../operators/decode-entries.js';
 import { createLineEncoder } from '../sinks/export-line.js';
 import type { Envelope } from '../pipeline/types.js';
@@ -21,26 +23,30 @@ export function parseSince(value: string, nowMs: number): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
+/** The stored events' buffer for an operator command: Redis (also for `auto`), tried once. */
+export function operatorBuffer(config: Config, logger: Logger): Promise<EventBuffer> {
+  const kind = config.buffer.kind === 'auto' ? 'redis' : config.buffer.kind;
+  return connectBuffer({ ...config, buffer: { ...config.buffer, kind } }, { logger, attempts: 1 });
+}
+
 export async function runReplay(
   config: Config,
-  o: { sinceMs: number; logger: Logger; out: NodeJS.WritableStream },
+  o: { sinceMs: number; count?: number; logger: Logger; out: NodeJS.WritableStream },
 ): Promise<number> {
-  const buffer = await connectBuffer(
-    { ...config, buffer: { ...config.buffer, kind: config.buffer.kind === 'auto' ? 'redis' : config.buffer.kind } },
-    { logger: o.logger },
-  );
+  const buffer = await operatorBuffer(config, o.logger);
   const encode = createLineEncoder(`replay-${config.consumer.name}`);
+  const limit = o.count ?? Infinity;
   let after: string | undefined;
   let total = 0;
   try {
-    for (;;) {
-      const page = await buffer.range(o.sinceMs, after, PAGE);
+    while (total < limit) {
+      const page = await buffer.range(o.sinceMs, after, Math.min(PAGE, limit - total));
       if (page.length === 0) break;
       after = page[page.length - 1]?.id;
       const envs: Envelope[] = [];
       for (const e of page) {
         const env = decodeEnvelope(e);
-        if (env !== undefined) envs.push(env);
+        if (env !== undefined && envs.length < limit - total) envs.push(env);
       }
       // The encoder reuses its buffer: wait for the write before encoding the next page.
       const chunk = encode(envs, new Date().toISOString());

@@ -1,6 +1,10 @@
 /**
  * Validation of one event body: the JSON schema compiled once by Ajv, then the time rules a
  * schema cannot express. Every failure names the field and the rule it broke.
+ *
+ * Any real past time is accepted (a producer replaying history): the raw-event retention says
+ * how long entries stay in the stream, not what may enter it, and an event older than the risk
+ * window is counted late there, not refused here. Only the future is bounded, by the clock skew.
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { PayFluxError } from '../errors.js';
@@ -14,8 +18,6 @@ export type Validation =
 export interface EventValidatorOptions {
   readonly processors: readonly string[];
   readonly maxClockSkewSec: number;
-  /** Events older than this (the raw-event retention) are refused: they could never be replayed. */
-  readonly maxAgeSec: number;
 }
 
 export type EventValidator = (body: unknown, nowMs: number) => Validation;
@@ -57,7 +59,6 @@ export function createEventValidator(o: EventValidatorOptions): EventValidator {
   };
   const processorRule = `must be one of ${o.processors.join(', ')}`;
   const skewMs = o.maxClockSkewSec * 1000;
-  const maxAgeMs = o.maxAgeSec * 1000;
 
   const fail = (field: string | undefined, message: string): Validation => ({
     ok: false,
@@ -97,12 +98,6 @@ export function createEventValidator(o: EventValidatorOptions): EventValidator {
       return fail(
         'event_timestamp',
         `event_timestamp must not be more than ${o.maxClockSkewSec}s in the future (PAYFLUX_MAX_CLOCK_SKEW_SEC)`,
-      );
-    }
-    if (nowMs - eventTimeMs > maxAgeMs) {
-      return fail(
-        'event_timestamp',
-        `event_timestamp must not be older than the raw-event retention (${Math.round(o.maxAgeSec / 86_400)} days)`,
       );
     }
     return { ok: true, event, eventTimeMs };

@@ -18,6 +18,7 @@ type Security = readonly Readonly<Record<string, readonly string[]>>[];
 
 const FEATURE_PREFIXES: readonly { prefix: string; tag: string; security?: Security }[] = [
   { prefix: '/pilot/warnings', tag: 'pilot', security: [{ bearerAuth: [] }] },
+  { prefix: '/pilot/processors', tag: 'pilot', security: [{ bearerAuth: [] }] },
   { prefix: '/pilot/', tag: 'pilot' },
   { prefix: '/api/v1/risk', tag: 'risk-api', security: [{}, { riskApiKey: [] }] },
   { prefix: '/v1/webhooks/stripe', tag: 'stripe' },
@@ -62,7 +63,7 @@ export function registerOpenApi(app: FastifyInstance, o: OpenApiOptions): void {
         { name: 'ingest', description: 'Payment events in.' },
         { name: 'operations', description: 'Health, readiness, metrics, export state. No key.' },
         { name: 'risk', description: 'Live processor risk.' },
-        { name: 'pilot', description: 'Pilot mode: warnings and outcomes.' },
+        { name: 'pilot', description: 'Pilot mode: warnings, outcomes and the dashboard’s live state.' },
         { name: 'risk-api', description: 'Risk Intelligence API: merchant URL scans.' },
         { name: 'stripe', description: 'Stripe webhooks and checkout.' },
       ],

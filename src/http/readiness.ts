@@ -4,7 +4,8 @@
  * - `/health` (liveness): the process is alive and its buffer answers a ping within 500 ms.
  * - `/ready` (readiness, with detail): the buffer is connected, the consumer (when this node
  *   runs one) is running and not stuck retrying a stage for longer than the export staleness
- *   bound, and every export destination is healthy.
+ *   bound, and every export destination is healthy (after_export mode; in before_export mode
+ *   a failing destination is shown but skipped, so it does not make the node unready).
  */
 import type { Config } from '../config.js';
 import type { EventBuffer } from '../buffer/buffer.js';
@@ -52,8 +53,9 @@ export function createReadiness(d: ReadinessDeps): Readiness {
       // ack) stalls export as surely as a failing destination does.
       const stall = consumer?.stalled();
       const stalled = stall !== undefined && now() - stall.sinceMs > config.export.staleSec * 1000;
-      const ready =
-        bufferUp && (consumer === undefined || consumer.running()) && exportState?.healthy !== false && !stalled;
+      // In before_export (best-effort) mode a failing destination holds nothing back: shown, not gating.
+      const exportHolds = config.consumer.ackMode === 'after_export' && exportState?.healthy === false;
+      const ready = bufferUp && (consumer === undefined || consumer.running()) && !exportHolds && !stalled;
       return {
         ready,
         role: config.role,

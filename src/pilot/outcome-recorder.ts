@@ -17,7 +17,7 @@ export interface OutcomeInput {
   readonly notes: string | null;
 }
 
-/** The stdout proof line, one per annotation (duplicates of an idempotency key excepted). */
+/** The proof line in the export, one per annotation (duplicates of an idempotency key excepted). */
 export interface OutcomeAnnotationLine {
   readonly type: 'pilot_outcome_annotation';
   readonly annotated_at: string;
@@ -53,7 +53,7 @@ export interface OutcomeRecorder {
 
 export interface OutcomeRecorderOptions {
   readonly store: WarningStore;
-  /** Writes one JSON line to stdout (the export's writer, so lines never interleave). */
+  /** Writes one JSON line to every export destination (the exporter's, so lines never interleave). */
   readonly writeLine: (line: OutcomeAnnotationLine) => void;
   readonly registry: Registry;
   /** Wall clock for `annotated_at`, epoch ms. */

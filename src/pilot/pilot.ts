@@ -2,6 +2,7 @@
  * Pilot mode and the Stripe integration, assembled for the composition root:
  * - the warnings store (incidents persisted per batch, before the ack), seeded on start;
  * - the alert outbox (Slack / generic webhook) and its delivery loop;
+ * - the per-processor risk history, written after each exported batch on consumer nodes;
  * - the pilot routes and dashboard, the Stripe webhook and checkout routes.
  * Everything here keeps state in Redis; on the memory buffer pilot mode is refused with a log.
  */
@@ -18,6 +19,10 @@ import type { Incident, IncidentBatch } from '../operators/track-incidents.js';
 import { createAlertSink, type AlertSink } from './alert-sink.js';
 import { createOutcomeRecorder } from './outcome-recorder.js';
 import { createWarningStore } from './warning-store.js';
+import { createRiskHistory } from './risk-history.js';
+import { createRiskRecorder } from './risk-recorder.js';
+import { createLiveState } from './live-state.js';
+import { liveRoutes } from './live-routes.js';
 
 export interface Pilot {
   /** Incidents to seed `trackIncidents` with; undefined when warnings are off. */
@@ -31,7 +36,8 @@ export interface PilotDeps {
   readonly redis: Redis | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
-  readonly stdout: NodeJS.WritableStream;
+  /** Writes one line to every export destination (the exporter's `annotate`). */
+  readonly annotate: (line: string) => Promise<void>;
   readonly guard: onRequestHookHandler;
   /** The ingest path (dedup + append) for events mapped from Stripe webhooks. */
   readonly ingest: (events: readonly PaymentEvent[]) => Promise<unknown>;
@@ -71,11 +77,11 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
     maxWarnings: config.pilot.maxWarnings,
     retentionDays: config.pilot.retentionDays,
   });
-  // Annotation lines share stdout with export lines; each is one write, so they never interleave.
+  // Annotation lines go where export lines go; each is one write, so they never interleave.
   const outcomes = createOutcomeRecorder({
     store,
     registry: d.metrics.registry,
-    writeLine: (line) => d.stdout.write(`${JSON.stringify(line)}\n`),
+    writeLine: (line) => void d.annotate(`${JSON.stringify(line)}\n`),
   });
   const alertsOn = config.alerts.slackWebhookUrl !== undefined || config.alerts.webhookUrl !== undefined;
   const alerts: AlertSink | undefined = alertsOn
@@ -95,6 +101,8 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   const warningsOn = d.consumer && config.pilot.warningsEnabled;
   const seed = warningsOn ? await store.loadOpen() : [];
   if (seed.length > 0) d.logger.info({ open: seed.length }, 'pilot_incidents_resumed');
+  const history = createRiskHistory({ redis, keyPrefix: config.buffer.keyPrefix, hours: config.pilot.historyHours });
+  const recordRisk = createRiskRecorder({ history, registry: d.metrics.registry, log: d.logger });
 
   // Processors with an open incident, for payflux_incidents_open.
   const open = new Set(seed.map((i) => i.processor));
@@ -102,19 +110,36 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
 
   return {
     incidents: warningsOn ? { cooldownSec: config.pilot.cooldownSec, seed } : undefined,
-    afterExport: warningsOn
-      ? async ({ transitions }) => {
-          if (transitions.length === 0) return;
-          await store.applyTransitions(transitions);
-          await alerts?.enqueue(transitions);
-          for (const t of transitions)
-            if (t.kind === 'open') open.add(t.incident.processor);
-            else if (t.kind === 'resolve') open.delete(t.incident.processor);
-          d.metrics.incidentsOpen.set(open.size);
+    afterExport: d.consumer
+      ? async ({ batch, transitions }) => {
+          if (warningsOn && transitions.length > 0) {
+            await store.applyTransitions(transitions);
+            await alerts?.enqueue(transitions);
+            for (const t of transitions)
+              if (t.kind === 'open') open.add(t.incident.processor);
+              else if (t.kind === 'resolve') open.delete(t.incident.processor);
+            d.metrics.incidentsOpen.set(open.size);
+          }
+          // Last and never throwing: a retry of the steps above must not count the batch twice.
+          await recordRisk(batch);
         }
       : undefined,
     routes: [
       routeGroup(pilotRoutes, { enabled: true, store, outcomes, authenticate: d.guard }),
+      routeGroup(liveRoutes, {
+        state: createLiveState({
+          history,
+          store,
+          processors: config.ingest.processors,
+          tier: config.risk.tier,
+          thresholds: config.risk.thresholds,
+          historyHours: config.pilot.historyHours,
+        }),
+        processors: config.ingest.processors,
+        authenticate: d.guard,
+        registry: d.metrics.registry,
+        log: d.logger,
+      }),
       routeGroup(stripeRoutes, {
         webhookSecret: stripe.webhookSecret,
         ingest: d.ingest,

@@ -35,7 +35,7 @@ export interface PilotRoutesOptions {
   readonly authenticate: onRequestHookHandler | onRequestAsyncHookHandler;
   /** Wall clock, epoch ms: outcomes may not be observed in the future. */
   readonly now?: () => number;
-  /** Directory holding dashboard.html/.js/.css; defaults to the package's `public/`. */
+  /** Directory holding the dashboard's files (DASHBOARD_ASSETS); defaults to the package's `public/`. */
   readonly publicDir?: string;
 }
 
@@ -101,9 +101,16 @@ export function parseRfc3339(s: string): number | undefined {
 const strictAjv = new Ajv({ coerceTypes: false, allErrors: false });
 const strictValidator: FastifySchemaCompiler<unknown> = ({ schema }) => strictAjv.compile(schema as object);
 
-function readAsset(dir: string, name: string): string {
-  return readFileSync(join(dir, name), 'utf8');
-}
+/** The dashboard's files, served under /pilot/ (the page's ES modules import each other by name). */
+export const DASHBOARD_ASSETS: Readonly<Record<string, string>> = {
+  'dashboard.css': 'text/css; charset=utf-8',
+  'dashboard.js': 'text/javascript; charset=utf-8',
+  'dashboard-api.js': 'text/javascript; charset=utf-8',
+  'dashboard-chart.js': 'text/javascript; charset=utf-8',
+  'dashboard-dom.js': 'text/javascript; charset=utf-8',
+  'dashboard-incidents.js': 'text/javascript; charset=utf-8',
+  'dashboard-tiles.js': 'text/javascript; charset=utf-8',
+};
 
 /** The page loads its own script and style only and talks to its own origin only. */
 const CSP =
@@ -125,13 +132,13 @@ export const pilotRoutes: FastifyPluginAsync<PilotRoutesOptions> = async (app, o
   const now = opts.now ?? Date.now;
   // Read once at start: a missing asset is a deployment error worth failing fast on.
   const dir = opts.publicDir ?? fileURLToPath(new URL('../../public/', import.meta.url));
-  const html = readAsset(dir, 'dashboard.html');
-  const js = readAsset(dir, 'dashboard.js');
-  const css = readAsset(dir, 'dashboard.css');
-
+  const html = readFileSync(join(dir, 'dashboard.html'), 'utf8');
   app.get('/pilot/dashboard', (_req, reply) => sendAsset(reply, 'text/html; charset=utf-8', html));
-  app.get('/pilot/dashboard.js', (_req, reply) => sendAsset(reply, 'text/javascript; charset=utf-8', js));
-  app.get('/pilot/dashboard.css', (_req, reply) => sendAsset(reply, 'text/css; charset=utf-8', css));
+  // The page's own files are not API: left out of the OpenAPI document.
+  for (const [name, type] of Object.entries(DASHBOARD_ASSETS)) {
+    const body = readFileSync(join(dir, name), 'utf8');
+    app.get(`/pilot/${name}`, { schema: { hide: true } }, (_req, reply) => sendAsset(reply, type, body));
+  }
 
   await app.register(async (api) => {
     api.addHook('onRequest', opts.authenticate as onRequestAsyncHookHandler);

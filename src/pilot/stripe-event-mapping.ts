@@ -10,9 +10,9 @@ import type { OutcomeType } from './warning.js';
 export type StripeMapping =
   | { readonly kind: 'payment'; readonly event: PaymentEvent }
   | { readonly kind: 'outcome'; readonly outcomeType: OutcomeType; readonly observedAt: string; readonly notes: string }
-  | { readonly kind: 'ignored' };
+  | { readonly kind: 'ignored'; readonly reason: string };
 
-const IGNORED: StripeMapping = { kind: 'ignored' };
+const ignored = (reason: string): StripeMapping => ({ kind: 'ignored', reason });
 
 /** Identifiers never leave in clear: sha256, hex. */
 export function hashId(id: string): string {
@@ -182,7 +182,7 @@ export function mapStripeEvent(e: Stripe.Event, processor = 'stripe'): StripeMap
       const before = prev.requirements as { disabled_reason?: string | null } | undefined;
       const newlySet =
         before !== undefined && Object.hasOwn(before, 'disabled_reason') && !before.disabled_reason && Boolean(reason);
-      if (lost.length === 0 && !newlySet) return IGNORED;
+      if (lost.length === 0 && !newlySet) return ignored('account.updated disabled neither charges nor payouts');
       return outcome(
         e,
         'hold',
@@ -192,11 +192,12 @@ export function mapStripeEvent(e: Stripe.Event, processor = 'stripe'): StripeMap
     case 'capability.updated': {
       const c = e.data.object;
       const was = e.data.previous_attributes?.status;
-      if (was !== 'active' || c.status === 'active' || c.status === 'pending') return IGNORED;
+      if (was !== 'active' || c.status === 'active' || c.status === 'pending')
+        return ignored(`capability.updated is not a lost capability (${String(was)} → ${c.status})`);
       const reason = c.requirements?.disabled_reason;
       return outcome(e, 'hold', `Stripe capability ${c.id} ${c.status}${reason ? ` (${reason})` : ''}`);
     }
     default:
-      return IGNORED;
+      return ignored(`PayFlux does not use ${e.type} events`);
   }
 }

@@ -15,7 +15,7 @@ import type { Warning } from './warning.js';
 import type { WarningStore } from './warning-store.js';
 import type { OutcomeRecorder } from './outcome-recorder.js';
 import { clientBucket } from '../http/client-address.js';
-import { mapStripeEvent } from './stripe-event-mapping.js';
+import { mapStripeEvent, type StripeMapping } from './stripe-event-mapping.js';
 import { createTokenBuckets } from '../http/token-bucket.js';
 
 export interface StripeCheckoutOptions {
@@ -131,15 +131,22 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
           throw signatureError(err);
         }
 
-        const mapped = mapStripeEvent(event, processor);
+        // Stripe retries anything but a 2xx for days: an event PayFlux cannot use is answered
+        // 200 with the reason, never a 5xx that no retry could cure.
+        let mapped: StripeMapping;
+        try {
+          mapped = mapStripeEvent(event, processor);
+        } catch (err) {
+          return { ignored: `${event.type} has a shape PayFlux does not expect (${(err as Error).message})` };
+        }
         switch (mapped.kind) {
           case 'payment':
             await ingestOrUnavailable(opts.ingest, mapped.event);
             return { received: true, handled: 'payment_event' };
           case 'ignored':
-            return { received: true, handled: 'ignored' };
+            return { ignored: mapped.reason };
           case 'outcome': {
-            if (opts.pilot === undefined) return { received: true, handled: 'ignored' };
+            if (opts.pilot === undefined) return { ignored: `pilot mode is off: ${event.type} is not recorded` };
             const w = await warningFor(opts.pilot.store, processor, Date.parse(mapped.observedAt), windowMs);
             if (w === undefined) return { received: true, handled: 'outcome_unmatched' };
             const input = {

@@ -3,7 +3,8 @@
  * processor and status, surviving restarts.
  *
  * Layout under `<keyPrefix>pilot:`
- *   w:<id>                 hash  i = incident JSON, o = outcome JSON, p/s/m = processor, status, index member
+ *   w:<id>                 hash  i = incident JSON, o = outcome JSON, l = every outcome (JSON array,
+ *                                in recording order), p/s/m = processor, status, index member
  *   x:all, x:p:<proc>,     zsets, every score 0, member `<13-digit inverted processed_at ms>:<id>`:
  *   x:s:<status>,          lexicographic order is newest first, so a page is one ZRANGE BYLEX from
  *   x:ps:<status>:<proc>   the cursor and the oldest entries are the lexicographic tail (cheap trims)
@@ -16,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { PayFluxError } from '../errors.js';
 import type { Incident, IncidentStatus, IncidentTransition } from '../operators/track-incidents.js';
-import { toIncident, toWarning, type Outcome, type Warning } from './warning.js';
+import { MAX_OUTCOMES, toIncident, toWarning, type Outcome, type Warning } from './warning.js';
 
 const INV = 9_999_999_999_999;
 const MEMBER_RE = /^\d{13}:.+$/;
@@ -66,15 +67,17 @@ return dropped`,
 );
 
 /**
- * Returns {code, incident, outcome}: 0 unknown id, 1 stored, 2 duplicate annotation, 3 kept the
- * existing outcome. The idempotency mark holds the call's token and its code: the same call run
+ * Returns {code, incident, outcome, outcomes}: 0 unknown id, 1 stored, 2 duplicate annotation, 3
+ * kept the existing outcome. Stored and kept outcomes are both appended to the list (`l`, at
+ * most ARGV[8] of them), which starts from `o` for a warning stored before lists existed. The idempotency mark holds the call's token and its code: the same call run
  * again (ioredis re-sends a command after REDIS_SOCKET_TIMEOUT_MS) answers as it did the first
  * time, instead of as a duplicate of itself (which would skip its annotation line).
  */
-export const OUTCOME_LUA = luaScript<[number, string?, (string | null)?]>(
+export const OUTCOME_LUA = luaScript<[number, string?, (string | null)?, (string | null)?]>(
   'warning_outcome',
   `
 local P, id, json, overwrite, idem, ttl, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local maxList = tonumber(ARGV[8])
 local k = P .. 'w:' .. id
 if redis.call('EXISTS', k) == 0 then return {0} end
 local seen = P .. 'seen:' .. idem
@@ -82,19 +85,24 @@ local code = 1
 if idem ~= '' then
   local prev = redis.call('GET', seen)
   if prev and string.sub(prev, 1, #token + 1) == token .. ':' then
-    local r = redis.call('HMGET', k, 'i', 'o')
-    return {tonumber(string.sub(prev, #token + 2)), r[1], r[2]}
+    local r = redis.call('HMGET', k, 'i', 'o', 'l')
+    return {tonumber(string.sub(prev, #token + 2)), r[1], r[2], r[3]}
   end
   if prev then code = 2 end
 end
-if code == 1 and overwrite == '0' then
-  local cur = redis.call('HGET', k, 'o')
-  if cur and cjson.decode(cur).outcome_type ~= 'none' then code = 3 end
+local cur = redis.call('HGET', k, 'o')
+if code == 1 and overwrite == '0' and cur and cjson.decode(cur).outcome_type ~= 'none' then code = 3 end
+if code ~= 2 then
+  local l = redis.call('HGET', k, 'l') or (cur and ('[' .. cur .. ']')) or '[]'
+  if #cjson.decode(l) < maxList then
+    if l == '[]' then l = '[' .. json .. ']' else l = string.sub(l, 1, -2) .. ',' .. json .. ']' end
+    redis.call('HSET', k, 'l', l)
+  end
 end
 if code == 1 then redis.call('HSET', k, 'o', json) end
 if idem ~= '' and code ~= 2 then redis.call('SET', seen, token .. ':' .. code, 'EX', ttl) end
-local r = redis.call('HMGET', k, 'i', 'o')
-return {code, r[1], r[2]}`,
+local r = redis.call('HMGET', k, 'i', 'o', 'l')
+return {code, r[1], r[2], r[3]}`,
 );
 
 export interface WarningStoreOptions {
@@ -162,11 +170,16 @@ function decodeCursor(cursor: string): string {
   return member;
 }
 
-function parse(incident: string | null | undefined, outcome: string | null | undefined): Warning | undefined {
+function parse(
+  incident: string | null | undefined,
+  outcome: string | null | undefined,
+  outcomes: string | null | undefined,
+): Warning | undefined {
   if (incident === null || incident === undefined) return undefined;
   return toWarning(
     JSON.parse(incident) as Incident,
     outcome === null || outcome === undefined ? undefined : (JSON.parse(outcome) as Outcome),
+    outcomes === null || outcomes === undefined ? undefined : (JSON.parse(outcomes) as Outcome[]),
   );
 }
 
@@ -190,13 +203,13 @@ export function createWarningStore(options: WarningStoreOptions): WarningStore {
   const fetch = async (ids: readonly string[]): Promise<Warning[]> => {
     if (ids.length === 0) return [];
     const pipe = redis.pipeline();
-    for (const id of ids) pipe.hmget(`${P}w:${id}`, 'i', 'o');
+    for (const id of ids) pipe.hmget(`${P}w:${id}`, 'i', 'o', 'l');
     const replies = (await pipe.exec()) ?? [];
     const out: Warning[] = [];
     for (const [err, value] of replies) {
       if (err) throw err;
-      const [i, o] = value as [string | null, string | null];
-      const w = parse(i, o);
+      const [i, o, l] = value as [string | null, string | null, string | null];
+      const w = parse(i, o, l);
       if (w !== undefined) out.push(w); // removed by a trim between the two round trips
     }
     return out;
@@ -229,12 +242,12 @@ export function createWarningStore(options: WarningStoreOptions): WarningStore {
     },
 
     async get(id) {
-      const [i, o] = await redis.hmget(`${P}w:${id}`, 'i', 'o');
-      return parse(i, o);
+      const [i, o, l] = await redis.hmget(`${P}w:${id}`, 'i', 'o', 'l');
+      return parse(i, o, l);
     },
 
     async recordOutcome(id, outcome, opts = {}) {
-      const [code, i, o] = await runScript(
+      const [code, i, o, l] = await runScript(
         redis,
         OUTCOME_LUA,
         [],
@@ -246,9 +259,10 @@ export function createWarningStore(options: WarningStoreOptions): WarningStore {
           opts.idempotencyKey ?? '',
           IDEMPOTENCY_TTL_SEC,
           randomUUID(),
+          MAX_OUTCOMES,
         ],
       );
-      const warning = parse(i, o);
+      const warning = parse(i, o, l);
       if (code === 0 || warning === undefined) return { status: 'unknown' };
       return { status: code === 2 ? 'duplicate' : code === 3 ? 'kept' : 'stored', warning };
     },

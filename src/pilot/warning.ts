@@ -26,14 +26,31 @@ export interface Outcome {
 export interface Warning extends Incident {
   /** True once an outcome other than `none` was recorded. */
   readonly outcome_observed: boolean;
+  /** The outcome: the first one recorded (a person's annotation replaces it), so lead time is to the first action. */
   readonly outcome_type: OutcomeType | null;
   readonly outcome_timestamp: string | null;
   readonly outcome_source: OutcomeSource | null;
   readonly outcome_notes: string | null;
+  /** Every outcome recorded on the warning, earliest observed first (a review, then a hold…). */
+  readonly outcomes: readonly Outcome[];
 }
 
-/** The wire shape, field order included: a literal, so every warning serialises the same way. */
-export function toWarning(i: Incident, o: Outcome | undefined): Warning {
+/** At most this many outcomes are kept on one warning; later ones still answer, unstored. */
+export const MAX_OUTCOMES = 100;
+
+/** Outcomes in the order they were observed; recording order among equal times. */
+function byObservedTime(list: readonly Outcome[]): Outcome[] {
+  return list
+    .map((o, at) => ({ o, at, t: Date.parse(o.outcome_timestamp) }))
+    .sort((a, b) => a.t - b.t || a.at - b.at)
+    .map(({ o }) => o);
+}
+
+/**
+ * The wire shape, field order included: a literal, so every warning serialises the same way.
+ * `list` is every outcome as recorded; a warning stored before lists existed has only `o`.
+ */
+export function toWarning(i: Incident, o: Outcome | undefined, list?: readonly Outcome[]): Warning {
   return {
     warning_id: i.warning_id,
     event_id: i.event_id,
@@ -51,6 +68,7 @@ export function toWarning(i: Incident, o: Outcome | undefined): Warning {
     outcome_timestamp: o?.outcome_timestamp ?? null,
     outcome_source: o?.outcome_source ?? null,
     outcome_notes: o?.outcome_notes ?? null,
+    outcomes: byObservedTime(list ?? (o === undefined ? [] : [o])),
     status: i.status,
     opened_at: i.opened_at,
     resolved_at: i.resolved_at ?? null,

@@ -64,7 +64,7 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
   let stopping = false;
   let inFlight = false;
   // Nothing older than the raw-event retention can still be in the stream.
-  const maxLatencyMs = config.buffer.rawEventTtlDays * 86_400_000;
+  const maxLatencyMs = config.buffer.rawEventTtlDays > 0 ? config.buffer.rawEventTtlDays * 86_400_000 : Infinity;
   let running = true;
 
   let stall: ConsumerStall | undefined;

@@ -5,10 +5,16 @@
  *   once for every destination and reused for the next batch once they all settled.
  * - `both`: a batch that reached one destination and failed on the other is retried on the
  *   failed one only, so the side that succeeded gets no duplicate lines.
+ * - PAYFLUX_ACK_MODE=before_export is best effort: every destination is written at once and
+ *   once; a failing one is counted (`payflux_export_dropped_events_total`, by the batch's
+ *   events) and reported, and `write` resolves, so it never holds the others or the consumer.
+ *   A slow one still paces the consumer: that is backpressure, and Redis keeps the backlog.
  * - The file is opened in append mode and reopened on SIGHUP (logrotate moves it away, we
  *   create it anew) and after any error, so a destination that recovers is picked up.
  * - Health per destination: last success and error; unhealthy once a destination has been
  *   failing for longer than PAYFLUX_EXPORT_STALE_SEC.
+ * - Pilot outcome annotations go to the same destinations (`annotate`), so a shipper tailing
+ *   the file sees them as well as one reading stdout.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -40,8 +46,17 @@ export interface ExportHealth {
 }
 
 export interface Exporter {
-  /** Write the batch to every destination not yet written for it; throws if any failed. */
+  /**
+   * Write the batch to every destination not yet written for it; throws if any failed (in
+   * before_export mode: counts what a failing destination missed and resolves).
+   */
   write(batch: Batch, processedAt: string): Promise<void>;
+  /**
+   * Write one line that is not an event (a pilot outcome annotation) to every destination, in
+   * order with the batches around it. Best effort: a destination's failure is counted and
+   * reported like a batch's, never thrown, and not retried.
+   */
+  annotate(line: string): Promise<void>;
   reopen(): Promise<void>;
   health(): ExportHealth;
   close(): Promise<void>;
@@ -119,9 +134,38 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
   const prober = setInterval(() => void probe(), PROBE_INTERVAL_MS);
   prober.unref();
 
+  const bestEffort = config.consumer.ackMode === 'before_export';
+  const succeeded = (name: DestinationName, s: DestinationState, events: number, t: number): void => {
+    s.last_success_at = new Date(t).toISOString();
+    s.failing_since = null;
+    s.failingSinceMs = undefined;
+    s.lines_written += events;
+    d.metrics.eventsExported.inc({ destination: name }, events);
+    d.metrics.exportLastSuccess.set({ destination: name }, t / 1000);
+  };
+
+  const writeOnce = async (batch: Batch, processedAt: string): Promise<void> => {
+    const lines = encode(batch.entries, processedAt);
+    const events = batch.entries.length;
+    await Promise.all(
+      destinations.map(async (dest) => {
+        const s = state.get(dest.name);
+        if (s === undefined) return;
+        try {
+          await dest.write(lines);
+          succeeded(dest.name, s, events, now());
+        } catch (err) {
+          failed(dest.name, s, err as NodeJS.ErrnoException, now());
+          d.metrics.exportDropped.inc({ destination: dest.name }, events);
+        }
+      }),
+    );
+  };
+
   return {
     async write(batch, processedAt) {
       if (batch.entries.length === 0) return;
+      if (bestEffort) return writeOnce(batch, processedAt);
       let done = written.get(batch);
       if (done === undefined) {
         done = new Set();
@@ -137,12 +181,7 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
         try {
           await dest.write(lines);
           done.add(dest.name);
-          s.last_success_at = new Date(t).toISOString();
-          s.failing_since = null;
-          s.failingSinceMs = undefined;
-          s.lines_written += batch.entries.length;
-          d.metrics.eventsExported.inc({ destination: dest.name }, batch.entries.length);
-          d.metrics.exportLastSuccess.set({ destination: dest.name }, t / 1000);
+          succeeded(dest.name, s, batch.entries.length, t);
         } catch (err) {
           const e = err as NodeJS.ErrnoException;
           failed(dest.name, s, e, t);
@@ -150,6 +189,21 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
         }
       }
       if (firstError !== undefined) throw firstError;
+    },
+
+    async annotate(line) {
+      const chunk = Buffer.from(line);
+      await Promise.all(
+        destinations.map(async (dest) => {
+          const s = state.get(dest.name);
+          if (s === undefined) return;
+          try {
+            await dest.write(chunk);
+          } catch (err) {
+            failed(dest.name, s, err as NodeJS.ErrnoException, now());
+          }
+        }),
+      );
     },
 
     async reopen() {

@@ -36,6 +36,8 @@ const asPromQl = (expr: string): string =>
 
 const suite = useApp({
   PAYFLUX_PILOT_MODE: 'true',
+  // Alerts are tier 2.
+  PAYFLUX_TIER: 'tier2',
   PAYFLUX_ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/alerts',
 });
 

@@ -12,6 +12,8 @@ import { VERSION } from '../../src/version.js';
 
 const suite = useApp({
   PAYFLUX_PILOT_MODE: 'true',
+  // Alerts are tier 2.
+  PAYFLUX_TIER: 'tier2',
   PAYFLUX_ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/alerts',
   PAYFLUX_EXPORT_MODE: 'stdout',
 });

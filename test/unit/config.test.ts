@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     });
     expect(c.export).toEqual({ mode: 'stdout', file: undefined, staleSec: 30 });
     expect(c.risk).toEqual({
+      enabled: true,
       model: 'adaptive',
       windowSec: 300,
       allowedLatenessSec: 30,
@@ -68,6 +69,39 @@ describe('loadConfig', () => {
       expect(problems({ PAYFLUX_HEAP_GROWING_PERCENT: bad })).toEqual([
         expect.stringMatching(/^PAYFLUX_HEAP_GROWING_PERCENT: /),
       ]);
+  });
+
+  it('takes 0 days of raw-event retention for no purge by age', () => {
+    expect(loadConfig({ PAYFLUX_RAW_EVENT_TTL_DAYS: '0' }).buffer.rawEventTtlDays).toBe(0);
+    expect(problems({ PAYFLUX_RAW_EVENT_TTL_DAYS: '-1' })).toEqual([
+      expect.stringMatching(/^PAYFLUX_RAW_EVENT_TTL_DAYS: /),
+    ]);
+  });
+
+  it('turns risk scoring off, and refuses the warnings and alerts that would then never fire', () => {
+    expect(loadConfig({ PAYFLUX_RISK_SCORE_ENABLED: 'false' }).risk.enabled).toBe(false);
+    const off = { PAYFLUX_RISK_SCORE_ENABLED: 'false', PAYFLUX_PILOT_MODE: 'true', PAYFLUX_TIER: 'tier2' };
+    expect(problems(off)).toEqual([
+      expect.stringMatching(/^PAYFLUX_WARNINGS_ENABLED: .*PAYFLUX_RISK_SCORE_ENABLED=false/),
+    ]);
+    expect(loadConfig({ ...off, PAYFLUX_WARNINGS_ENABLED: 'false' }).pilot.enabled).toBe(true);
+    expect(
+      problems({ ...off, PAYFLUX_WARNINGS_ENABLED: 'false', PAYFLUX_ALERT_WEBHOOK_URL: 'https://alerts.example/x' }),
+    ).toEqual([expect.stringMatching(/^PAYFLUX_ALERT_WEBHOOK_URL: /)]);
+  });
+
+  it('refuses alert URLs on tier 1, naming the tier; takes them on tier 2', () => {
+    const urls = {
+      PAYFLUX_ALERT_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x',
+      PAYFLUX_ALERT_WEBHOOK_URL: 'https://alerts.example/payflux',
+    };
+    expect(problems(urls)).toEqual([
+      expect.stringMatching(
+        /^PAYFLUX_ALERT_SLACK_WEBHOOK_URL: alerts are a tier 2 feature \(Revenue Protection\); PAYFLUX_TIER=tier1 \(Processor Exposure Monitor\)/,
+      ),
+      expect.stringMatching(/^PAYFLUX_ALERT_WEBHOOK_URL: alerts are a tier 2 feature/),
+    ]);
+    expect(loadConfig({ ...urls, PAYFLUX_TIER: 'tier2' }).alerts.webhookUrl).toBe(urls.PAYFLUX_ALERT_WEBHOOK_URL);
   });
 
   it('returns a deeply frozen object', () => {

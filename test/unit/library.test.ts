@@ -15,7 +15,6 @@ describe('library API (docs/library.md example)', () => {
     const validate = createEventValidator({
       processors: ['stripe', 'adyen'],
       maxClockSkewSec: Infinity,
-      maxAgeSec: Infinity,
     });
     const t0 = Date.parse('2026-03-01T00:00:00Z');
     const body = (i: number, failed: boolean) => ({

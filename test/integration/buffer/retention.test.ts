@@ -50,6 +50,16 @@ describe('retention', () => {
     expect((await b.trim(Date.now())).overCap).toBe(0);
   });
 
+  it('with a retention of 0 days never trims by age', async () => {
+    const { b, stream } = await buffer(0, 0);
+    await b.append(items(200, 'z'));
+    const r = await b.openReader('c');
+    await r.ack((await r.read(500, 10)).map((e) => e.id));
+    const years = Date.now() + 3 * 365 * 86_400_000;
+    expect(await b.trim(years)).toEqual({ trimmedByLength: 0, trimmedByAge: 0, overCap: 0 });
+    expect(await suite.redis.xlen(stream)).toBe(200);
+  });
+
   it('drops entries older than the raw-event retention only once acknowledged', async () => {
     const { b, stream } = await buffer(0, 1);
     await b.append(items(200, 'o')); // two whole radix-tree nodes (100 entries each)

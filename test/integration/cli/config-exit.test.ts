@@ -24,6 +24,13 @@ describe('payflux serve with a bad configuration', () => {
     expect(r.stderr).toContain('PAYFLUX_TIER');
   });
 
+  it('exits 78 on an alert URL at tier 1, naming the tier', () => {
+    const r = serve({ PAYFLUX_ALERT_WEBHOOK_URL: 'https://alerts.example/payflux', HTTP_ADDR: '127.0.0.1:0' });
+    expect(r.status).toBe(78);
+    expect(r.stderr).toContain('PAYFLUX_ALERT_WEBHOOK_URL: alerts are a tier 2 feature (Revenue Protection)');
+    expect(r.stderr).toContain('PAYFLUX_TIER=tier1 (Processor Exposure Monitor)');
+  });
+
   it('exits 78 when a key file cannot be read', () => {
     const r = serve({
       PAYFLUX_API_KEYS_FILE: '/nonexistent-payflux-dir/keys',

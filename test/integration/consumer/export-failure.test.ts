@@ -102,6 +102,42 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect((await getJson(`${pf.url}/ready`)).status).toBe(200);
   });
 
+  it('in before_export mode holds neither stdout nor the consumer: every event reaches stdout and is acked, what the file missed is counted', async () => {
+    const file = join(suite.scratch(), 'export.ndjson');
+    symlinkSync('/dev/full', file);
+    const env = await payfluxEnv(suite, {
+      PAYFLUX_EXPORT_MODE: 'both',
+      PAYFLUX_EXPORT_FILE: file,
+      PAYFLUX_ACK_MODE: 'before_export',
+      PAYFLUX_EXPORT_STALE_SEC: '1',
+      PAYFLUX_READ_COUNT: '50',
+    });
+    const pf = await startPayflux(suite, env);
+    const ids = await sendEvents(pf.url, 200, idFactory());
+    await poll('everything acknowledged', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
+    await poll(
+      'every event on stdout',
+      () => pf.exported().length,
+      (n) => n >= ids.length,
+    );
+    expect([...countIds(pf.exported().map((l) => l.event_id))]).toEqual(ids.map((id) => [id, 1]));
+    // The file's failure is counted once its write has failed, which may be after stdout's lines.
+    await poll(
+      'what the file missed counted',
+      () => metric(pf.url, 'payflux_export_dropped_events_total', { destination: 'file' }),
+      (n) => n === ids.length,
+    );
+    expect(await metric(pf.url, 'payflux_export_dropped_events_total', { destination: 'stdout' })).toBe(0);
+    // Health says the file is failing; readiness does not hold the node for it.
+    const health = await poll(
+      '/export/health 503',
+      () => getJson(`${pf.url}/export/health`),
+      (h) => h.status === 503,
+    );
+    expect(health.body).toMatchObject({ destinations: { stdout: { healthy: true }, file: { healthy: false } } });
+    expect((await getJson(`${pf.url}/ready`)).status).toBe(200);
+  });
+
   it('never trims entries that are pending or undelivered while the export is down, even far over PAYFLUX_STREAM_MAXLEN', async () => {
     const file = join(suite.scratch(), 'export.ndjson');
     symlinkSync('/dev/full', file);

@@ -38,6 +38,30 @@ describe('single-event ingest', () => {
     expect(await metric(suite.app.url, 'payflux_ingest_accepted_total')).toBe(before + 1);
   });
 
+  it('accepts an event dated months ago (the seed’s own sample) with 202 and exports it', async () => {
+    const seedSample = `{
+    "event_type": "payment_failed",
+    "event_timestamp": "2026-01-09T12:00:00Z",
+    "event_id": "550e8400-e29b-41d4-a716-446655440000",
+    "processor": "stripe",
+    "merchant_id_hash": "abc123",
+    "payment_intent_id_hash": "pi_abc",
+    "failure_category": "card_declined",
+    "retry_count": 0,
+    "geo_bucket": "US"
+  }`;
+    const res = await post(`${suite.app.url}/v1/events/payment_exhaust`, seedSample);
+    expect(res.status).toBe(202);
+    expect(await res.text()).toBe('');
+    const line = await poll(
+      'the export line',
+      () => suite.app.lines.find((l) => l.event_id === '550e8400-e29b-41d4-a716-446655440000'),
+      defined,
+      { timeoutMs: 3000 },
+    );
+    expect(line).toMatchObject({ event_timestamp: '2026-01-09T12:00:00Z', processor: 'stripe' });
+  });
+
   it('dedups UUIDs case-insensitively', async () => {
     const id = '3F2504E0-4F89-11D3-9A0C-0305E82C3301';
     expect(

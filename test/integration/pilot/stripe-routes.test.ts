@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { pino } from 'pino';
 import Stripe from 'stripe';
 import { useRedis } from '../../support/use-redis.js';
-import { chargeFailed, disputeCreated, piFailed, reviewOpened } from '../../support/stripe-events.js';
+import { chargeFailed, disputeCreated, piFailed, reviewOpened, stripeEvent } from '../../support/stripe-events.js';
 import { createRedisBuffer } from '../../../src/buffer/redis-buffer.js';
 import { dedupKeyFor } from '../../../src/buffer/dedup-key.js';
 import type { AppendOutcome, EventBuffer } from '../../../src/buffer/buffer.js';
@@ -225,7 +225,12 @@ describe('Stripe webhooks', () => {
     });
     expect(h.lines[1]).toMatchObject({ outcome_type: 'other', stored: false, lead_time_seconds: 1080 });
     expect(await h.store.get('stripe:evt_opener')).toMatchObject({ outcome_type: 'review' });
-    expect(await h.store.get('adyen:evt_other')).toMatchObject({ outcome_observed: false });
+    // The dispute is not lost: every enforcement event is on the warning, in time order.
+    expect((await h.store.get('stripe:evt_opener'))?.outcomes.map((o) => o.outcome_notes)).toEqual([
+      'Stripe Radar review opened (reason rule)',
+      expect.stringContaining('Stripe dispute created'),
+    ]);
+    expect(await h.store.get('adyen:evt_other')).toMatchObject({ outcome_observed: false, outcomes: [] });
   });
 
   it('attaches to a recently resolved Stripe warning, and leaves an outcome with no warning unmatched', async () => {
@@ -251,9 +256,22 @@ describe('Stripe webhooks', () => {
   it('acknowledges enforcement events without touching warnings when pilot mode is off', async () => {
     const h = await serve({ pilot: undefined });
     expect(await (await deliver(h.url, reviewOpened('evt_r', 1_714_554_840))).json()).toEqual({
-      received: true,
-      handled: 'ignored',
+      ignored: 'pilot mode is off: review.opened is not recorded',
     });
+  });
+
+  it('answers 200 with the reason for a signed event it does not use, or of a shape it does not expect', async () => {
+    const h = await serve();
+    const unused = await deliver(h.url, stripeEvent('evt_cus', 'customer.created', { id: 'cus_1' }));
+    expect(unused.status).toBe(200);
+    expect(await unused.json()).toEqual({ ignored: 'PayFlux does not use customer.created events' });
+    // A payment_intent event without the payment intent's fields.
+    const odd = await deliver(h.url, stripeEvent('evt_odd', 'payment_intent.payment_failed', { id: 'pi_x' }));
+    expect(odd.status).toBe(200);
+    expect(await odd.json()).toEqual({
+      ignored: expect.stringMatching(/^payment_intent.payment_failed has a shape PayFlux does not expect/),
+    });
+    expect(h.ingested).toEqual([]);
   });
 });
 

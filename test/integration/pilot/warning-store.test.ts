@@ -83,6 +83,7 @@ describe('warning store', () => {
       'outcome_timestamp',
       'outcome_source',
       'outcome_notes',
+      'outcomes',
       'status',
       'opened_at',
       'resolved_at',
@@ -182,6 +183,40 @@ describe('warning store', () => {
     });
   });
 
+  it('keeps every outcome on the warning, earliest observed first, while the single outcome stays the first recorded', async () => {
+    const { store, redis } = open();
+    await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:e2' }))]);
+    const auto = { overwrite: false } as const;
+    const outcome = (type: 'review' | 'hold' | 'other', min: number) =>
+      ({
+        outcome_type: type,
+        outcome_timestamp: at(min),
+        outcome_source: 'stripe_webhook',
+        outcome_notes: type,
+      }) as const;
+    await store.recordOutcome('stripe:e2', outcome('review', 20), { ...auto, idempotencyKey: 'evt_r' });
+    await store.recordOutcome('stripe:e2', outcome('hold', 45), { ...auto, idempotencyKey: 'evt_h' });
+    // Delivered last, observed first (Stripe does not promise order).
+    await store.recordOutcome('stripe:e2', outcome('other', 10), { ...auto, idempotencyKey: 'evt_efw' });
+    // A redelivery adds nothing.
+    await store.recordOutcome('stripe:e2', outcome('hold', 45), { ...auto, idempotencyKey: 'evt_h' });
+    const w = await store.get('stripe:e2');
+    expect(w).toMatchObject({ outcome_type: 'review', outcome_timestamp: at(20) });
+    expect(w?.outcomes.map((o) => [o.outcome_type, o.outcome_timestamp])).toEqual([
+      ['other', at(10)],
+      ['review', at(20)],
+      ['hold', at(45)],
+    ]);
+    expect((await store.list({ processor: 'stripe', limit: 10 })).warnings[0]?.outcomes).toHaveLength(3);
+
+    // A warning stored before outcome lists existed: its one outcome is the list, and the next joins it.
+    await store.applyTransitions([transition('open', incident({ warning_id: 'stripe:old' }))]);
+    await redis.hset(`${suite.prefix}pilot:w:stripe:old`, 'o', JSON.stringify(outcome('review', 5)));
+    expect((await store.get('stripe:old'))?.outcomes).toEqual([outcome('review', 5)]);
+    await store.recordOutcome('stripe:old', outcome('hold', 30), auto);
+    expect((await store.get('stripe:old'))?.outcomes).toEqual([outcome('review', 5), outcome('hold', 30)]);
+  });
+
   it('answers an annotation run twice by the same call (a re-sent command) as the first run did, not as a duplicate', async () => {
     const prefix = suite.prefix;
     const { store, redis } = open();
@@ -193,7 +228,7 @@ describe('warning store', () => {
       outcome_notes: null,
     });
     const run = (token: string) =>
-      runScript(redis, OUTCOME_LUA, [], [`${prefix}pilot:`, 'stripe:e1', outcome, '0', 'evt_9', 60, token]);
+      runScript(redis, OUTCOME_LUA, [], [`${prefix}pilot:`, 'stripe:e1', outcome, '0', 'evt_9', 60, token, 100]);
     expect((await run('call-1'))[0]).toBe(1);
     expect((await run('call-1'))[0]).toBe(1);
     expect((await run('call-2'))[0]).toBe(2);

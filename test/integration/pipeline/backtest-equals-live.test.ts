@@ -70,7 +70,7 @@ describe('backtest', () => {
     );
 
     const report = join(dir, 'report.json');
-    const { stdout } = await run('node', ['dist/cli.js', 'backtest', file, '--report', report], {
+    const { stdout } = await run(process.execPath, ['dist/cli.js', 'backtest', file, '--report', report], {
       env: { ...process.env, PAYFLUX_TIER: 'tier2', PAYFLUX_LOG_LEVEL: 'silent' },
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -112,7 +112,7 @@ describe('backtest', () => {
     const env = { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' };
     const out = join(dir, 'clock.out');
     await run('sh', ['-c', `node dist/cli.js backtest ${file} > ${out}`], { env });
-    const { stdout: piped } = await run('node', ['dist/cli.js', 'backtest', file], {
+    const { stdout: piped } = await run(process.execPath, ['dist/cli.js', 'backtest', file], {
       env,
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -123,7 +123,7 @@ describe('backtest', () => {
     // the lines must not change by a byte.
     const storedFile = join(dir, 'clock-stored.ndjson');
     writeFileSync(storedFile, events.map((e) => JSON.stringify(toPaymentEvent(e))).join('\n') + '\n');
-    const { stdout: spliced } = await run('node', ['dist/cli.js', 'backtest', storedFile], {
+    const { stdout: spliced } = await run(process.execPath, ['dist/cli.js', 'backtest', storedFile], {
       env,
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -148,7 +148,7 @@ describe('backtest', () => {
         .map((e) => JSON.stringify(e))
         .join('\n') + '\n',
     );
-    const child = spawn('node', ['dist/cli.js', 'backtest', file], {
+    const child = spawn(process.execPath, ['dist/cli.js', 'backtest', file], {
       env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -168,7 +168,7 @@ describe('backtest', () => {
     const file = join(dir, 'mixed.ndjson');
     writeFileSync(file, `${JSON.stringify(traffic()[0])}\nnot json\n{"event_id":"x"}\n`);
     const report = join(dir, 'mixed.json');
-    await run('node', ['dist/cli.js', 'backtest', file, '--report', report], {
+    await run(process.execPath, ['dist/cli.js', 'backtest', file, '--report', report], {
       env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
     });
     const r = JSON.parse(readFileSync(report, 'utf8')) as {
@@ -199,7 +199,7 @@ describe('backtest', () => {
     const file = join(dir, 'sprinkled.ndjson');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const report = join(dir, 'sprinkled.json');
-    const { stdout } = await run('node', ['dist/cli.js', 'backtest', file, '--report', report], {
+    const { stdout } = await run(process.execPath, ['dist/cli.js', 'backtest', file, '--report', report], {
       env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
       maxBuffer: 64 * 1024 * 1024,
     });

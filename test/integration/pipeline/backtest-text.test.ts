@@ -70,7 +70,7 @@ describe('backtest input decoding', () => {
       expect(bytes.subarray(boundary - 1, boundary + 1).toString()).toBe('é');
     writeFileSync(path, bytes);
     // A child process: the reader runs on a worker thread, which needs the built dist/.
-    const { stdout: out, stderr } = await run('node', ['dist/cli.js', 'backtest', path], {
+    const { stdout: out, stderr } = await run(process.execPath, ['dist/cli.js', 'backtest', path], {
       env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -96,7 +96,7 @@ describe('backtest input decoding', () => {
     const path = join(dir, 'crlf.ndjson');
     writeFileSync(path, text);
     expect(Buffer.from(text)[CHUNK - 1]).toBe(13);
-    const { stdout, stderr } = await run('node', ['dist/cli.js', 'backtest', path], {
+    const { stdout, stderr } = await run(process.execPath, ['dist/cli.js', 'backtest', path], {
       env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -161,7 +161,7 @@ describe('backtest input decoding', () => {
     );
     const path = join(dir, 'odd.ndjson');
     writeFileSync(path, `${lines.join('\n')}\n`);
-    const { stdout } = await run('node', ['dist/cli.js', 'backtest', path], {
+    const { stdout } = await run(process.execPath, ['dist/cli.js', 'backtest', path], {
       env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
     });
     const out = stdout.trimEnd().split('\n');
@@ -195,7 +195,7 @@ describe('backtest input decoding', () => {
     const path = join(dir, 'slow-reader.ndjson');
     const lines = Array.from({ length: 6000 }, (_, i) => event(i, `m_${i}`));
     writeFileSync(path, `${lines.join('\n')}\n`);
-    const child = spawn('node', ['dist/cli.js', 'backtest', path], {
+    const child = spawn(process.execPath, ['dist/cli.js', 'backtest', path], {
       env: { ...process.env, PAYFLUX_LOG_LEVEL: 'silent' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

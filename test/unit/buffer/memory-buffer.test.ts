@@ -63,6 +63,18 @@ describe('memory buffer', () => {
     expect((await b.range(0, undefined, 10)).map((e) => e.payload)).toEqual(['c', 'd', 'e']);
   });
 
+  it('with a retention of 0 days never trims by age', async () => {
+    const b = createMemoryBuffer({ ...opts, rawEventTtlDays: 0, maxLen: 0, maxBacklog: 100 });
+    await b.append(['a', 'b'].map(item));
+    const r = await b.openReader('c1');
+    await r.ack((await r.read(2, 1)).map((e) => e.id));
+    expect(await b.trim(Date.now() + 10 * 365 * 86_400_000)).toEqual({
+      trimmedByLength: 0,
+      trimmedByAge: 0,
+      overCap: 0,
+    });
+  });
+
   it('dead-letters and acks, then lists, replays and purges the DLQ', async () => {
     const b = createMemoryBuffer({ ...opts, maxBacklog: 100 });
     await b.append([item('bad')]);

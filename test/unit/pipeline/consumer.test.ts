@@ -25,6 +25,7 @@ function fakeExporter(written: Batch[]): Exporter {
       written.push(batch);
       return Promise.resolve();
     },
+    annotate: () => Promise.resolve(),
     reopen: () => Promise.resolve(),
     health: () => ({ healthy: true }) as unknown as ReturnType<Exporter['health']>,
     close: () => Promise.resolve(),

@@ -1,0 +1,91 @@
+/**
+ * The HTTP port while PayFlux starts: opened at once, before Redis answers, so that a liveness
+ * probe sees a process that is up and says why it is not ready, rather than a closed port it
+ * reads as a crash loop.
+ *
+ * - `GET /health` → 503 `{"status":"unhealthy","reason":…}`, `GET /ready` → 503 with the reason;
+ * - `GET /metrics` → the registry (the process is there to scrape);
+ * - anything else → 503 `PF_ERR_BUFFER_UNAVAILABLE` with `Retry-After`, as ingest answers
+ *   whenever the buffer is down.
+ *
+ * Every answer closes its connection, so no client keeps a socket to this server. `handOver()`
+ * closes the port for the full server to listen on it at once: connections are refused only
+ * in between, for about a millisecond.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import { errorBody } from '../errors.js';
+import { requestIdFor } from './error-handler.js';
+
+export interface StartingServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly registry: Registry;
+  /** Fields `/ready` shows while starting (role, tier…). */
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface StartingServer {
+  /** The port it listens on (the one asked for, or the one given for port 0). */
+  readonly port: number;
+  /** `http://host:port`. */
+  readonly url: string;
+  /** What `/health` and the 503s say is missing, e.g. `Redis at … is not answering yet (…)`. */
+  setReason(reason: string): void;
+  /** Stop listening (answers in flight still finish), so the full server can take the port. */
+  handOver(): void;
+}
+
+const RETRY_AFTER_SEC = 1;
+
+export async function openStartingServer(o: StartingServerOptions): Promise<StartingServer> {
+  let reason = 'starting';
+  const send = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown, type?: string): void => {
+    res.writeHead(status, {
+      'content-type': type ?? 'application/json; charset=utf-8',
+      'x-request-id': requestIdFor(req),
+      connection: 'close',
+      ...(status === 503 && { 'retry-after': String(RETRY_AFTER_SEC) }),
+    });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  };
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/health')
+      return send(req, res, 503, { status: 'unhealthy', reason: `buffer unavailable: ${reason}` });
+    if (req.method === 'GET' && path === '/ready')
+      return send(req, res, 503, { ready: false, starting: true, reason, ...o.detail });
+    if (req.method === 'GET' && path === '/metrics') {
+      o.registry.metrics().then(
+        (text) => send(req, res, 200, text, o.registry.contentType),
+        () => send(req, res, 500, errorBody('PF_ERR_INTERNAL')),
+      );
+      return;
+    }
+    // The body is not read: the connection closes after the answer.
+    send(req, res, 503, errorBody('PF_ERR_BUFFER_UNAVAILABLE', `PayFlux is starting (${reason}); retry later`));
+  });
+  // Never what keeps the process alive: a start that fails exits without closing it.
+  server.unref();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: o.host, port: o.port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : o.port;
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    setReason(r) {
+      reason = r;
+    },
+    handOver() {
+      server.close();
+      server.closeIdleConnections();
+    },
+  };
+}
