@@ -213,5 +213,6 @@ export function costNote(cost) {
  * `cpuMeter` reading).
  */
 export function cpuColumn({ usPerEvent, cores }) {
-  return { us: usPerEvent, other: cores?.other ?? null, steal: cores?.steal ?? null };
+  const r2 = (x) => (x === null || x === undefined ? null : Math.round(x * 100) / 100);
+  return { us: usPerEvent, other: r2(cores?.other), steal: r2(cores?.steal) };
 }
