@@ -17,5 +17,5 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=2s CMD node -e "fetch('http://127.0.0.1:8080/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # Export lines on stdout, logs on stderr: `docker logs` keeps them apart.
-ENTRYPOINT ["node", "dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=16", "dist/cli.js"]
 CMD ["serve"]

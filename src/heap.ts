@@ -14,3 +14,18 @@ import { setFlagsFromString } from 'node:v8';
 export function tuneHeap(percent: number): void {
   if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
 }
+
+/**
+ * The young generation PayFlux is meant to run with: `--max-semi-space-size=16`, Node 20's
+ * default. Node 24's larger default let RSS reach 292–330 MB in soaks at 17k events/s, against
+ * 195–216 MB with this flag at the same CPU per event (measured). V8 sizes the young generation
+ * when the heap is set up, so the flag must be on Node's command line: the `payflux` bin, `npm
+ * start`, the Docker image and the systemd unit pass it.
+ */
+export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=16';
+
+/** Whether this process was started with a semi-space size of its own (any value). */
+export function youngGenerationSet(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  const given = (arg: string): boolean => arg.startsWith('--max-semi-space-size');
+  return execArgv.some(given) || (nodeOptions ?? '').split(/\s+/).some(given);
+}

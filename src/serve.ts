@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { environment, loadConfig, type Config } from './config.js';
 import { unknownVariables } from './unknown-variables.js';
 import { ConfigError } from './errors.js';
-import { tuneHeap } from './heap.js';
+import { tuneHeap, YOUNG_GENERATION_FLAG, youngGenerationSet } from './heap.js';
 import { createLogger } from './logger.js';
 import { start } from './main.js';
 
@@ -46,6 +46,8 @@ export async function serve(): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const u of unknownVariables(env))
     logger.warn({ variable: u.name, did_you_mean: u.suggestion }, 'unknown_variable_ignored');
+  if (!youngGenerationSet(process.execArgv, env.NODE_OPTIONS))
+    logger.warn({ hint: `start Node with ${YOUNG_GENERATION_FLAG}` }, 'young_generation_not_set');
   // start() can take a while (Redis unreachable, a long window rebuild). A SIGHUP meanwhile
   // (logrotate) would end the process by default: note it and reload once started.
   let hupWhileStarting = false;

@@ -171,7 +171,7 @@ export async function startPayflux({ name, env, workDir, cpuProf, nodeArgs: extr
   const fullEnv = { ...cleanEnv(), PAYFLUX_LOG_LEVEL: 'warn', ...env, HTTP_ADDR: `127.0.0.1:${port}` };
   const stdout = extra.length > 0 ? log : 'ignore';
   const child = track(
-    spawn(childNode, [...nodeArgs, ...extra, CLI, 'serve'], {
+    spawn(childNode, [...nodeArgs, '--max-semi-space-size=16', ...extra, CLI, 'serve'], {
       cwd: workDir,
       env: fullEnv,
       stdio: ['ignore', stdout, log],
