@@ -10,6 +10,8 @@ import { isPacked } from '../events/packed-entry.js';
 export interface EntrySize {
   /** Mean events per entry (≥ 1); `fallback` until anything was observed. */
   perEntry(fallback?: number): number;
+  /** Whether anything was observed yet. */
+  readonly known: boolean;
   observe(events: number, entries: number): void;
 }
 
@@ -20,6 +22,9 @@ export function createEntrySize(): EntrySize {
   let events = 0;
   let entries = 0;
   return {
+    get known() {
+      return entries > 0;
+    },
     perEntry(fallback = 1) {
       return entries === 0 ? fallback : Math.max(1, events / entries);
     },

@@ -127,11 +127,17 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
   };
 
   /**
-   * Entries to ask for so that about `events` events come back: one entry until this node has
-   * seen how many events an entry carries (a first read of a packed backlog must not take
-   * PAYFLUX_READ_COUNT entries of hundreds of events each).
+   * Entries to ask for so that about `events` events come back. Until this node has seen an
+   * entry, the stream's newest one is looked at first: a first read of a packed backlog must not
+   * take PAYFLUX_READ_COUNT entries of hundreds of events each.
    */
-  const entriesFor = (events: number): number => Math.max(1, Math.floor(events / o.entrySize.perEntry(events)));
+  const entriesFor = async (events: number): Promise<number> => {
+    if (!o.entrySize.known) {
+      const [newest] = ((await conn.callBuffer('XREVRANGE', o.stream, '+', '-', 'COUNT', 1)) ?? []) as RawEntry[];
+      if (newest !== undefined) observed(toStreamEntries([newest], 0));
+    }
+    return Math.max(1, Math.floor(events / o.entrySize.perEntry()));
+  };
   const observed = (entries: StreamEntry[]): StreamEntry[] => {
     let events = 0;
     for (const e of entries) events += eventsIn(e.payload);
@@ -144,8 +150,8 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
 
     async read(events: number, blockMs: number): Promise<StreamEntry[]> {
       const watchdog = watch('read', blockMs);
-      const count = entriesFor(events);
       try {
+        const count = await entriesFor(events);
         if (ownPendingFirst) {
           const history = (await withGroup(() =>
             conn.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'),
@@ -184,8 +190,8 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
 
     async reclaim(idleMs: number, events: number): Promise<StreamEntry[]> {
       const watchdog = watch('reclaim', 0);
-      const count = entriesFor(events);
       try {
+        const count = await entriesFor(events);
         const [next, raw] = (await withGroup(() =>
           conn.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count),
         )) as ClaimReply;
