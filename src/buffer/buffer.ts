@@ -97,7 +97,7 @@ export interface EventBuffer {
   removeIdleConsumers(idleMs: number, except: string): Promise<string[]>;
   /** Trim by retention without ever removing an undelivered or unacknowledged entry. */
   trim(nowMs: number): Promise<TrimResult>;
-  /** Entries stored since `sinceMs` (event log order), for `payflux replay`. */
+  /** Entries stored since `sinceMs` (event log order), about `count` events' worth, for `payflux replay` and the window rebuild. */
   range(sinceMs: number, afterId: string | undefined, count: number): Promise<StreamEntry[]>;
   dlqList(count: number): Promise<DlqEntry[]>;
   /** Move DLQ entries back to the stream (fresh ids) and delete them from the DLQ. */

@@ -11,7 +11,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { streamIdMs } from '../stream-id.js';
 import {
-  APPEND_SCRIPT,
+  APPEND_PACKED_SCRIPT,
   DEAD_LETTER_SCRIPT,
   DLQ_REPLAY_SCRIPT,
   REMOVE_IDLE_CONSUMERS_SCRIPT,
@@ -32,7 +32,8 @@ import {
   type TrimResult,
 } from './buffer.js';
 import { toStreamEntries, type RawEntry } from './redis-entries.js';
-import { createEntrySize } from './entry-size.js';
+import { createEntrySize, eventsIn } from './entry-size.js';
+import { packEvents } from '../events/packed-entry.js';
 
 export interface RedisBufferOptions {
   readonly url: string;
@@ -50,6 +51,8 @@ export interface RedisBufferOptions {
   readonly logger: Logger;
   /** Passed to each reader (`RedisReaderOptions.watchdogGraceMs`); tests shorten it. */
   readonly readWatchdogGraceMs?: number;
+  /** The clock that picks the dedup bucket (epoch ms); tests move it. */
+  readonly now?: () => number;
   /** Give up connecting at start after this long (ms); later disconnects retry forever. */
   readonly connectTimeoutMs?: number;
 }
@@ -105,7 +108,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     // ioredis rejects a refused connection with "Connection is closed.": the socket's own error says why.
     throw (err as Error).message === 'Connection is closed.' && socketError !== undefined ? socketError : err;
   }
-  const dedupPrefix = `${o.keyPrefix}d:`;
+  /** Dedup marks: one set per bucket of PAYFLUX_DEDUP_WINDOW_SEC (APPEND_PACKED_SCRIPT). */
+  const dedupBucket = `${o.keyPrefix}dedup:`;
   const countAfter = async (id: string, length: number): Promise<number> => {
     const after = await redis.xrange(o.stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP);
     const first = after[0];
@@ -132,25 +136,43 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
 
     async append(items: readonly AppendItem[]): Promise<AppendOutcome[]> {
       if (redis.status !== 'ready') throw new BufferUnavailableError(`redis is ${redis.status}`);
-      // KEYS: the stream, one dedup key per item; ARGV: the TTL, one payload per item.
-      const keys = new Array<string>(items.length + 1);
-      const args = new Array<string | number>(items.length + 1);
-      keys[0] = o.stream;
-      args[0] = o.dedupWindowSec;
+      const outcomes = new Array<AppendOutcome>(items.length).fill('duplicate');
+      // An event id twice in one call (two concurrent requests, or one batch) is stored once.
+      let live: number[] = [];
+      const seen = new Set<string>();
       for (let i = 0; i < items.length; i++) {
-        const item = items[i] as AppendItem;
-        keys[i + 1] = dedupPrefix + item.dedupKey;
-        args[i + 1] = item.payload;
+        const key = (items[i] as AppendItem).dedupKey;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        live.push(i);
       }
-      let res: number[];
-      try {
-        res = await runScript(redis, APPEND_SCRIPT, keys, args);
-      } catch (err) {
-        throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
+      const bucket = Math.floor((o.now ?? Date.now)() / 1000 / o.dedupWindowSec);
+      const keys = [o.stream, dedupBucket + bucket, dedupBucket + (bucket - 1), dedupBucket + (bucket - 2)];
+      // Events already marked come back without anything written: drop them, send the rest.
+      while (live.length > 0) {
+        const args = new Array<string | number>(live.length + 2);
+        const payloads = new Array<string>(live.length);
+        args[0] = 2 * o.dedupWindowSec;
+        for (let j = 0; j < live.length; j++) {
+          const item = items[live[j] as number] as AppendItem;
+          payloads[j] = item.payload;
+          args[j + 2] = item.dedupKey;
+        }
+        args[1] = packEvents(payloads);
+        let res: number[];
+        try {
+          res = await runScript(redis, APPEND_PACKED_SCRIPT, keys, args);
+        } catch (err) {
+          throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
+        }
+        if (res[0] === 1) {
+          for (const i of live) outcomes[i] = 'accepted';
+          entrySize.observe(live.length, 1);
+          break;
+        }
+        const marked = new Set(res.slice(1).map((pos) => live[pos - 1]));
+        live = live.filter((i) => !marked.has(i));
       }
-      let stored = 0;
-      const outcomes = res.map((r): AppendOutcome => (r === 1 ? (stored++, 'accepted') : 'duplicate'));
-      entrySize.observe(stored, stored);
       return outcomes;
     },
 
@@ -214,14 +236,26 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       // PAYFLUX_STREAM_MAXLEN counts events; XTRIM counts entries.
       const perEntry = entrySize.perEntry();
       const maxEntries = o.maxLen > 0 ? Math.max(1, Math.ceil(o.maxLen / perEntry)) : 0;
-      const [byLength, byAge, overCap] = await runScript(redis, TRIM_SCRIPT, [o.stream], [o.group, maxEntries, floor]);
+      const exact = perEntry >= 2 ? '=' : '~';
+      const [byLength, byAge, overCap] = await runScript(
+        redis,
+        TRIM_SCRIPT,
+        [o.stream],
+        [o.group, maxEntries, floor, exact],
+      );
       return { trimmedByLength: inEvents(byLength), trimmedByAge: inEvents(byAge), overCap: inEvents(overCap) };
     },
 
     async range(sinceMs: number, afterId: string | undefined, count: number): Promise<StreamEntry[]> {
       const start = afterId === undefined ? `${sinceMs}-0` : `(${afterId}`;
-      const raw = (await redis.callBuffer('XRANGE', o.stream, start, '+', 'COUNT', count)) as RawEntry[];
-      return toStreamEntries(raw, 0);
+      // `count` is in events: one entry first while their size is unknown, then as many as carry about that many.
+      const entries = entrySize.known ? Math.max(1, Math.floor(count / entrySize.perEntry())) : 1;
+      const raw = (await redis.callBuffer('XRANGE', o.stream, start, '+', 'COUNT', entries)) as RawEntry[];
+      const page = toStreamEntries(raw, 0);
+      let events = 0;
+      for (const e of page) events += eventsIn(e.payload);
+      entrySize.observe(events, page.length);
+      return page;
     },
 
     async dlqList(count: number): Promise<DlqEntry[]> {

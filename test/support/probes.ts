@@ -3,6 +3,8 @@
  * its consumer group's progress straight from Redis.
  */
 import type { Redis } from 'ioredis';
+import { unpackEntry } from '../../src/events/packed-entry.js';
+import { compareStreamIds } from '../../src/stream-id.js';
 
 /** GET `url`: its status and JSON body. */
 export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -26,17 +28,18 @@ export async function metric(url: string, name: string, labels: Record<string, s
 }
 
 export interface GroupState {
-  /** Entries delivered and not acknowledged (XPENDING). */
+  /** Events delivered and not acknowledged (in XPENDING's entries). */
   readonly pending: number;
-  /** Entries not yet delivered to the group (XINFO GROUPS lag). */
+  /** Events not yet delivered to the group (in the entries after the group's last-delivered id). */
   readonly lag: number;
-  /** Pending entries per consumer name. */
+  /** Pending events per consumer name. */
   readonly consumers: Readonly<Record<string, number>>;
 }
 
 /**
- * The consumer group's progress, straight from Redis, as one snapshot: XPENDING and XINFO GROUPS
- * in one MULTI, or a read landing between the two would show "nothing pending" (before it) and
+ * The consumer group's progress, straight from Redis, as one snapshot in events (an entry may
+ * carry several: src/events/packed-entry.ts): XPENDING, XINFO GROUPS and the stream's entries
+ * in one MULTI, or a read landing between them would show "nothing pending" (before it) and
  * "nothing undelivered" (after it) at once.
  */
 export async function groupState(
@@ -45,23 +48,44 @@ export async function groupState(
 ): Promise<GroupState> {
   const replies = await redis
     .multi()
-    .xpending(env.PAYFLUX_STREAM, env.PAYFLUX_CONSUMER_GROUP)
+    .xpending(env.PAYFLUX_STREAM, env.PAYFLUX_CONSUMER_GROUP, '-', '+', 100_000)
     .xinfo('GROUPS', env.PAYFLUX_STREAM)
+    .xrange(env.PAYFLUX_STREAM, '-', '+')
     .exec();
   const failed = replies?.find(([err]) => err !== null);
   if (replies === null || failed) throw failed?.[0] ?? new Error('group state transaction aborted');
-  const [count, , , perConsumer] = replies[0]?.[1] as [number, unknown, unknown, [string, string][] | null];
+  const pendingList = replies[0]?.[1] as [string, string, number, number][];
   const groups = replies[1]?.[1] as unknown[][];
-  let lag = -1;
+  const entries = replies[2]?.[1] as [string, string[]][];
+  const events = new Map<string, number>();
+  for (const [id, fields] of entries) events.set(id, eventsOf(fields[1]));
+  let lastDelivered: string | undefined;
   for (const g of groups) {
     const f = new Map<string, unknown>();
     for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
-    if (f.get('name') === env.PAYFLUX_CONSUMER_GROUP) lag = Number(f.get('lag'));
+    if (f.get('name') === env.PAYFLUX_CONSUMER_GROUP) lastDelivered = String(f.get('last-delivered-id'));
   }
+  let lag = lastDelivered === undefined ? -1 : 0;
+  if (lastDelivered !== undefined) for (const [id, n] of events) if (compareStreamIds(id, lastDelivered) > 0) lag += n;
+  let pending = 0;
   const consumers: Record<string, number> = {};
-  for (const [name, n] of perConsumer ?? []) consumers[name] = Number(n);
-  return { pending: count, lag, consumers };
+  for (const [id, consumer] of pendingList) {
+    // An entry deleted while pending carries nothing: counted as one, as XPENDING counts it.
+    const n = events.get(id) ?? 1;
+    pending += n;
+    consumers[consumer] = (consumers[consumer] ?? 0) + n;
+  }
+  return { pending, lag, consumers };
 }
+
+const eventsOf = (e: string | undefined): number => (e === undefined ? 1 : unpackEntry(e).length);
 
 /** Pending and lag both 0: everything stored has been delivered and acknowledged. */
 export const drained = (s: GroupState): boolean => s.pending === 0 && s.lag === 0;
+
+/** Events stored in `stream` (XLEN counts entries, and an entry may carry several). */
+export async function streamEvents(redis: Redis, stream: string): Promise<number> {
+  let n = 0;
+  for (const [, fields] of await redis.xrange(stream, '-', '+')) n += eventsOf(fields[1]);
+  return n;
+}
