@@ -118,7 +118,27 @@ export function clientError(err: Error & { code?: string }, socket: Duplex): voi
 
 export function sendError(reply: FastifyReply, err: PayFluxError): FastifyReply {
   if (err.retryAfterSec !== undefined) void reply.header('retry-after', String(err.retryAfterSec));
+  closeIfBodyUnread(reply);
   return reply.code(err.status).type('application/json; charset=utf-8').send(err.toBody());
+}
+
+/**
+ * An error answered before the request's body was read (401, 429, 413 by `Content-Length`, the
+ * body budget's 503, ingest disabled): `Connection: close`, and the socket is destroyed once the
+ * answer is written, so the body is never read. Node would otherwise read and discard it to
+ * keep the connection, for as long as a client takes to dribble it.
+ */
+function closeIfBodyUnread(reply: FastifyReply): void {
+  const req = reply.request.raw;
+  if (req.complete || !hasBody(req.headers)) return;
+  void reply.header('connection', 'close');
+  const socket = req.socket;
+  reply.raw.once('finish', () => socket.destroy());
+}
+
+function hasBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  const length = headers['content-length'];
+  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
 }
 
 /**
