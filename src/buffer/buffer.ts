@@ -59,9 +59,21 @@ export interface BufferStats {
   readonly lastDeliveredId: string;
 }
 
+/**
+ * Probation marks of suspect entries (pipeline/poison-policy.ts), kept where they outlive the
+ * process: set before a suspect is processed alone, cleared once it passed the stages.
+ */
+export interface ProbationMarks {
+  /** Which of `ids` carry a mark. */
+  marked(ids: readonly string[]): Promise<ReadonlySet<string>>;
+  mark(id: string): Promise<void>;
+  clear(id: string): Promise<void>;
+}
+
 /** The consumer's side: one per consumer, on its own connection (blocking reads). */
 export interface StreamReader {
   readonly consumer: string;
+  readonly probation: ProbationMarks;
   /** New entries for this consumer; resolves empty after `blockMs` with nothing new. */
   read(count: number, blockMs: number): Promise<StreamEntry[]>;
   /** Entries idle in any consumer's pending list for over `idleMs`, now claimed by this one. */

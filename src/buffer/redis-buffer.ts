@@ -185,6 +185,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         logger: o.logger,
         watchdogGraceMs: o.readWatchdogGraceMs,
         deadLetter: (stream, dlq, args) => runScript(redis, DEAD_LETTER_SCRIPT, [stream, dlq], args),
+        probationKey: `${o.keyPrefix}probation`,
       });
       readers.add(reader);
       return reader;

@@ -80,23 +80,26 @@ function optionalFieldsAreStrings(o: Record<string, unknown>): boolean {
 }
 
 export function decodeEntries(o: DecodeOptions): OperatorFunction<readonly EncodedEntry[], Batch> {
-  return map((raw) => {
-    const entries: Envelope[] = [];
-    const dead: DeadLetter[] = [];
-    const ackIds: string[] = [];
-    for (const e of raw) {
-      if (e.deliveries > o.maxDeliveries) {
-        dead.push({ id: e.id, data: e.payload, reason: 'max_deliveries' });
-        continue;
-      }
-      const env = decodeEnvelope(e);
-      if (env === undefined) {
-        dead.push({ id: e.id, data: e.payload, reason: 'decode_error' });
-        continue;
-      }
-      entries.push(env);
-      ackIds.push(e.id);
+  return map((raw) => decodeBatch(raw, o));
+}
+
+/** One read's entries as a Batch: what `decodeEntries` emits for each input array. */
+export function decodeBatch(raw: readonly EncodedEntry[], o: DecodeOptions): Batch {
+  const entries: Envelope[] = [];
+  const dead: DeadLetter[] = [];
+  const ackIds: string[] = [];
+  for (const e of raw) {
+    if (e.deliveries > o.maxDeliveries) {
+      dead.push({ id: e.id, data: e.payload, reason: 'max_deliveries' });
+      continue;
     }
-    return { entries, dead, ackIds };
-  });
+    const env = decodeEnvelope(e);
+    if (env === undefined) {
+      dead.push({ id: e.id, data: e.payload, reason: 'decode_error' });
+      continue;
+    }
+    entries.push(env);
+    ackIds.push(e.id);
+  }
+  return { entries, dead, ackIds };
 }
