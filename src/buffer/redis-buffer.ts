@@ -32,6 +32,7 @@ import {
   type TrimResult,
 } from './buffer.js';
 import { toStreamEntries, type RawEntry } from './redis-entries.js';
+import { createEntrySize } from './entry-size.js';
 
 export interface RedisBufferOptions {
   readonly url: string;
@@ -119,6 +120,9 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     return Math.min(length, Math.max(after.length, Math.round(length * (Number.isFinite(share) ? share : 1))));
   };
   const readers = new Set<StreamReader>();
+  const entrySize = createEntrySize();
+  /** Entries → events, for lengths and caps that Redis counts in entries. */
+  const inEvents = (entries: number): number => Math.round(entries * entrySize.perEntry());
 
   const buffer: EventBuffer = {
     kind: 'redis',
@@ -144,7 +148,10 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       } catch (err) {
         throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
       }
-      return res.map((r) => (r === 1 ? 'accepted' : 'duplicate'));
+      let stored = 0;
+      const outcomes = res.map((r): AppendOutcome => (r === 1 ? (stored++, 'accepted') : 'duplicate'));
+      entrySize.observe(stored, stored);
+      return outcomes;
     },
 
     async ping() {
@@ -173,7 +180,13 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       // deleted: count them instead (estimated past LAG_COUNT_CAP) rather than report 0.
       const undelivered =
         lag === undefined || lag === null ? await countAfter(lastDeliveredId, len[1] ?? 0) : Number(lag);
-      return { length: len[1] ?? 0, pending, lag: undelivered, dlqDepth: dlq[1] ?? 0, lastDeliveredId };
+      return {
+        length: inEvents(len[1] ?? 0),
+        pending: inEvents(pending),
+        lag: inEvents(undelivered),
+        dlqDepth: dlq[1] ?? 0,
+        lastDeliveredId,
+      };
     },
 
     async openReader(consumer: string): Promise<StreamReader> {
@@ -186,6 +199,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         watchdogGraceMs: o.readWatchdogGraceMs,
         deadLetter: (stream, dlq, args) => runScript(redis, DEAD_LETTER_SCRIPT, [stream, dlq], args),
         probationKey: `${o.keyPrefix}probation`,
+        entrySize,
       });
       readers.add(reader);
       return reader;
@@ -198,8 +212,11 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     async trim(nowMs: number): Promise<TrimResult> {
       // 0-0 trims nothing: retention by age off.
       const floor = o.rawEventTtlDays > 0 ? `${nowMs - o.rawEventTtlDays * 86_400_000}-0` : '0-0';
-      const [byLength, byAge, overCap] = await runScript(redis, TRIM_SCRIPT, [o.stream], [o.group, o.maxLen, floor]);
-      return { trimmedByLength: byLength, trimmedByAge: byAge, overCap };
+      // PAYFLUX_STREAM_MAXLEN counts events; XTRIM counts entries.
+      const perEntry = entrySize.perEntry();
+      const maxEntries = o.maxLen > 0 ? Math.max(1, Math.ceil(o.maxLen / perEntry)) : 0;
+      const [byLength, byAge, overCap] = await runScript(redis, TRIM_SCRIPT, [o.stream], [o.group, maxEntries, floor]);
+      return { trimmedByLength: inEvents(byLength), trimmedByAge: inEvents(byAge), overCap: inEvents(overCap) };
     },
 
     async range(sinceMs: number, afterId: string | undefined, count: number): Promise<StreamEntry[]> {

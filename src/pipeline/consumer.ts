@@ -96,7 +96,7 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     const ack = async (): Promise<void> => {
       if (!deadLettered) {
         await reader.deadLetter(batch.dead);
-        for (const dl of batch.dead) if (dl.reason === 'max_deliveries') await reader.probation.clear(dl.id);
+        for (const dl of batch.dead) if (dl.reason === 'max_deliveries') await reader.probation.clear(dl.entryId);
         deadLettered = true;
         for (const dl of batch.dead) metrics.consumerDlq.inc({ reason: dl.reason });
       }
@@ -153,7 +153,8 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     if (u.poisoned.length === 0 && u.probation === undefined && u.last) return b;
     return {
       entries: b.entries,
-      dead: [...b.dead, ...u.poisoned.map((p) => ({ id: p.id, data: p.payload, reason: 'max_deliveries' as const }))],
+      // Every event of a poisoned entry as a max_deliveries dead letter, as decode words them.
+      dead: [...b.dead, ...decodeBatch(u.poisoned, { maxDeliveries: 0 }).dead],
       ackIds: b.ackIds,
       ...(u.probation !== undefined && { probation: u.probation }),
       ...(!u.last && { moreInRead: true as const }),
