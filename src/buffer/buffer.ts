@@ -103,6 +103,13 @@ export interface EventBuffer {
   /** Dedup and append, atomically per item; all items of one call in one round trip. */
   append(items: readonly AppendItem[]): Promise<AppendOutcome[]>;
   ping(): Promise<void>;
+  /**
+   * A small write that fails the way appends would (Redis out of memory, a read-only replica,
+   * authentication): what readiness probes. Absent: writes cannot fail apart from appends.
+   */
+  probeWrite?(): Promise<void>;
+  /** Why the buffer last failed to connect or answer (an authentication error, say), while it is not available. */
+  readonly lastError?: string | undefined;
   stats(): Promise<BufferStats>;
   openReader(consumer: string): Promise<StreamReader>;
   /** Remove consumers of the group that have no pending entries and have been idle for `idleMs`. */

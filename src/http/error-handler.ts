@@ -10,6 +10,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { PayFluxError, type ErrorCode } from '../errors.js';
 import { isRedisUnavailable } from '../buffer/redis-errors.js';
 import { validationError } from './validation-error.js';
+import { createFailureLog, type FailureLog } from './failure-log.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Where requests answered 5xx are counted and summarised (failure-log.ts); set by installErrorHandling. */
+    failureLog?: FailureLog;
+  }
+}
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -61,11 +69,19 @@ function clientMessage(code: ErrorCode): string {
   }
 }
 
-/** `toPayFluxError`, logging what would be a 5xx (never the body): for error handlers. */
+/**
+ * `toPayFluxError`, recording what is a 5xx (never the body): for error handlers. Our own 503s
+ * are counted into the server's summary line; anything else is a bug, logged with its stack
+ * (a bounded number of times an interval, failure-log.ts).
+ */
 export function logged(err: FastifyError, req: FastifyRequest): PayFluxError {
   const pf = toPayFluxError(err);
-  if (pf.status >= 500)
+  if (pf.status < 500) return pf;
+  const failures = req.server.failureLog;
+  if (failures === undefined)
     req.log.error({ reqId: req.id, err: { message: err.message, code: err.code, stack: err.stack } }, 'request_failed');
+  else if (pf.code === 'PF_ERR_INTERNAL') failures.unexpected(err, req.id);
+  else failures.expected(pf.code);
   return pf;
 }
 
@@ -150,6 +166,12 @@ function hasBody(headers: Readonly<Record<string, string | string[] | undefined>
  * with a body of its own and none of those headers.
  */
 export function installErrorHandling(app: FastifyInstance): void {
+  const failures = createFailureLog(app.log);
+  app.decorate('failureLog', failures);
+  app.addHook('onClose', (_instance, done) => {
+    failures.close();
+    done();
+  });
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
