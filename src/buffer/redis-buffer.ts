@@ -94,15 +94,28 @@ export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 's
 export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuffer> {
   const redis = new Redis(o.url, redisOptions(o));
   let socketError: Error | undefined;
+  let authFailing = false;
+  let started = false;
   redis.on('error', (err: Error) => {
     socketError = err;
-    o.logger.debug({ err: err.message }, 'redis_error');
+    // A password changed under a running PayFlux fails every reconnect the same way: said once,
+    // at error level, as what it is. (At start, connectBuffer logs each attempt's failure.)
+    if (started && isAuthError(err)) {
+      if (!authFailing) o.logger.error({ err: err.message }, 'redis_auth_failed');
+      authFailing = true;
+    } else o.logger.debug({ err: err.message }, 'redis_error');
+  });
+  redis.on('ready', () => {
+    if (authFailing) o.logger.info('redis_auth_ok');
+    authFailing = false;
+    socketError = undefined;
   });
   try {
     await redis.connect();
     await checkVersion(redis);
     await ensureGroup(redis, o.stream, o.group);
     await ensureStreamOrAbsent(redis, o.dlqStream, 'PAYFLUX_DLQ_STREAM');
+    started = true;
   } catch (err) {
     redis.disconnect();
     // ioredis rejects a refused connection with "Connection is closed.": the socket's own error says why.
@@ -180,6 +193,15 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       await redis.ping();
     },
 
+    get lastError() {
+      return redis.status === 'ready' ? undefined : socketError?.message;
+    },
+
+    async probeWrite() {
+      // Denied like any write when Redis is at maxmemory (noeviction) or a replica; expires by itself.
+      await redis.set(`${o.keyPrefix}ready_probe`, '1', 'PX', 10_000);
+    },
+
     async stats(): Promise<BufferStats> {
       const [len, groups, dlq] = (await redis
         .pipeline()
@@ -220,6 +242,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         logger: o.logger,
         watchdogGraceMs: o.readWatchdogGraceMs,
         deadLetter: (stream, dlq, args) => runScript(redis, DEAD_LETTER_SCRIPT, [stream, dlq], args),
+        probationKey: `${o.keyPrefix}probation`,
         entrySize,
       });
       readers.add(reader);
@@ -349,4 +372,9 @@ async function ensureGroup(redis: Redis, stream: string, group: string): Promise
     }
     throw err;
   }
+}
+
+/** Redis refused our credentials: NOAUTH (a password is needed), WRONGPASS or ERR invalid password (older servers). */
+export function isAuthError(err: Error): boolean {
+  return /^(NOAUTH|WRONGPASS)|invalid password/i.test(err.message);
 }

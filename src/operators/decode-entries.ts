@@ -99,7 +99,7 @@ export function decodeEntries(o: DecodeOptions): OperatorFunction<readonly Encod
   return map((raw) => decodeBatch(raw, o));
 }
 
-/** What `decodeEntries` emits for one array of entries. */
+/** One read's entries as a Batch: what `decodeEntries` emits for each input array. */
 export function decodeBatch(raw: readonly EncodedEntry[], o: DecodeOptions): Batch {
   const entries: Envelope[] = [];
   const dead: DeadLetter[] = [];
