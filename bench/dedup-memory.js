@@ -52,7 +52,7 @@ console.log(
     dedup_bytes_per_event: (m2 - m0) / N,
     stream_bytes_per_event: (m1 - m2) / N,
     stream_entries: entries,
-    dedup_buckets: (await r.keys('payflux:dedup:*')).length,
+    dedup_buckets: (await r.keys('payflux:d:bucket:*')).length,
   }),
 );
 await b.close();

@@ -11,7 +11,6 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { streamIdMs } from '../stream-id.js';
 import {
-  APPEND_PACKED_SCRIPT,
   DEAD_LETTER_SCRIPT,
   DLQ_REPLAY_SCRIPT,
   REMOVE_IDLE_CONSUMERS_SCRIPT,
@@ -33,7 +32,7 @@ import {
 } from './buffer.js';
 import { toStreamEntries, type RawEntry } from './redis-entries.js';
 import { createEntrySize, eventsIn } from './entry-size.js';
-import { packEvents } from '../events/packed-entry.js';
+import { appendPacked, dedupBucketOf } from './packed-append.js';
 
 export interface RedisBufferOptions {
   readonly url: string;
@@ -121,8 +120,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     // ioredis rejects a refused connection with "Connection is closed.": the socket's own error says why.
     throw (err as Error).message === 'Connection is closed.' && socketError !== undefined ? socketError : err;
   }
-  /** Dedup marks: one set per bucket of PAYFLUX_DEDUP_WINDOW_SEC (APPEND_PACKED_SCRIPT). */
-  const dedupBucket = `${o.keyPrefix}dedup:`;
+  const dedupTarget = { stream: o.stream, dedupPrefix: `${o.keyPrefix}d:` };
   const countAfter = async (id: string, length: number): Promise<number> => {
     const after = await redis.xrange(o.stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP);
     const first = after[0];
@@ -149,43 +147,16 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
 
     async append(items: readonly AppendItem[]): Promise<AppendOutcome[]> {
       if (redis.status !== 'ready') throw new BufferUnavailableError(`redis is ${redis.status}`);
-      const outcomes = new Array<AppendOutcome>(items.length).fill('duplicate');
-      // An event id twice in one call (two concurrent requests, or one batch) is stored once.
-      let live: number[] = [];
-      const seen = new Set<string>();
-      for (let i = 0; i < items.length; i++) {
-        const key = (items[i] as AppendItem).dedupKey;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        live.push(i);
+      const bucket = dedupBucketOf((o.now ?? Date.now)(), o.dedupWindowSec);
+      let res: number[];
+      try {
+        res = await appendPacked(redis, dedupTarget, items, bucket, o.dedupWindowSec);
+      } catch (err) {
+        throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
       }
-      const bucket = Math.floor((o.now ?? Date.now)() / 1000 / o.dedupWindowSec);
-      const keys = [o.stream, dedupBucket + bucket, dedupBucket + (bucket - 1), dedupBucket + (bucket - 2)];
-      // Events already marked come back without anything written: drop them, send the rest.
-      while (live.length > 0) {
-        const args = new Array<string | number>(live.length + 2);
-        const payloads = new Array<string>(live.length);
-        args[0] = 2 * o.dedupWindowSec;
-        for (let j = 0; j < live.length; j++) {
-          const item = items[live[j] as number] as AppendItem;
-          payloads[j] = item.payload;
-          args[j + 2] = item.dedupKey;
-        }
-        args[1] = packEvents(payloads);
-        let res: number[];
-        try {
-          res = await runScript(redis, APPEND_PACKED_SCRIPT, keys, args);
-        } catch (err) {
-          throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
-        }
-        if (res[0] === 1) {
-          for (const i of live) outcomes[i] = 'accepted';
-          entrySize.observe(live.length, 1);
-          break;
-        }
-        const marked = new Set(res.slice(1).map((pos) => live[pos - 1]));
-        live = live.filter((i) => !marked.has(i));
-      }
+      let stored = 0;
+      const outcomes = res.map((r): AppendOutcome => (r === 1 ? (stored++, 'accepted') : 'duplicate'));
+      if (stored > 0) entrySize.observe(stored, 1);
       return outcomes;
     },
 

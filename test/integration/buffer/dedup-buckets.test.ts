@@ -24,12 +24,12 @@ describe('dedup buckets', () => {
     advance(9); // the last second of a bucket
     expect(await b.append([item('a')])).toEqual(['accepted']);
     const first = bucket();
-    expect(await suite.redis.ttl(`${prefix}dedup:${first}`)).toBeGreaterThan(WINDOW_SEC);
+    expect(await suite.redis.ttl(`${prefix}d:bucket:${first}`)).toBeGreaterThan(WINDOW_SEC);
     advance(WINDOW_SEC); // the next bucket: the mark is in the previous one
     expect(await b.append([item('a'), item('b')])).toEqual(['duplicate', 'accepted']);
     advance(WINDOW_SEC); // two buckets on: `a` is over a window old, `b` is not
     expect(await b.append([item('a'), item('b')])).toEqual(['accepted', 'duplicate']);
-    expect(await suite.redis.exists(`${prefix}dedup:${first}`)).toBe(0);
+    expect(await suite.redis.exists(`${prefix}d:bucket:${first}`)).toBe(0);
   });
 
   it('stores an event id twice in one call once, and the rest of a call whose events are partly known', async () => {
