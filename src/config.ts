@@ -97,6 +97,9 @@ const EnvSchema = z.object({
   // Drop a connection whose commands got no byte back for this long (0 = never): a Redis gone
   // without closing the socket would otherwise hold it for the kernel's ~15 minutes.
   REDIS_SOCKET_TIMEOUT_MS: int(10_000, 0, 600_000),
+  REDIS_CLUSTER_NODES: csv(''),
+  PAYFLUX_REDIS_WAIT_REPLICAS: int(0, 0, 16),
+  PAYFLUX_REDIS_WAIT_TIMEOUT_MS: int(200, 1, 900),
   PAYFLUX_KEY_PREFIX: z.preprocess(blankToUndefined, z.string().default('payflux:')),
   PAYFLUX_STREAM: z.preprocess(blankToUndefined, z.string().default('events_stream')),
   PAYFLUX_CONSUMER_GROUP: z.preprocess(blankToUndefined, z.string().default('payment_consumers')),
@@ -271,6 +274,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     // timeout would run again and again. A healthy Redis answers PayFlux's largest in ~1 s.
     problems.push(`REDIS_SOCKET_TIMEOUT_MS: must be 0 (off) or at least 1000 (got ${e.REDIS_SOCKET_TIMEOUT_MS})`);
   }
+  for (const node of e.REDIS_CLUSTER_NODES)
+    if (!parseHostPort(node)) problems.push(`REDIS_CLUSTER_NODES: each node must be host:port (got "${node}")`);
+  if (e.PAYFLUX_REDIS_WAIT_REPLICAS > 0 && e.PAYFLUX_REDIS_WAIT_TIMEOUT_MS >= e.PAYFLUX_APPEND_TIMEOUT_MS) {
+    // The request must still be answered within PAYFLUX_APPEND_TIMEOUT_MS after the append itself.
+    problems.push(
+      `PAYFLUX_REDIS_WAIT_TIMEOUT_MS: ${e.PAYFLUX_REDIS_WAIT_TIMEOUT_MS} must be less than PAYFLUX_APPEND_TIMEOUT_MS (${e.PAYFLUX_APPEND_TIMEOUT_MS})`,
+    );
+  }
   if (e.PAYFLUX_MAX_BATCH > e.PAYFLUX_APPEND_MAX_PENDING) {
     // Every full batch would be refused as overloaded: a 503 no retry can cure.
     problems.push(
@@ -314,10 +325,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       kind: e.PAYFLUX_BUFFER,
       redis: {
         url: redisUrl,
-        explicit: e.REDIS_ADDR !== undefined || e.REDIS_URL !== undefined,
+        explicit: e.REDIS_ADDR !== undefined || e.REDIS_URL !== undefined || e.REDIS_CLUSTER_NODES.length > 0,
         password: e.REDIS_PASSWORD,
         tls: e.REDIS_TLS || redisUrl.startsWith('rediss://'),
         socketTimeoutMs: e.REDIS_SOCKET_TIMEOUT_MS,
+        clusterNodes: e.REDIS_CLUSTER_NODES,
+        waitReplicas: e.PAYFLUX_REDIS_WAIT_REPLICAS,
+        waitTimeoutMs: e.PAYFLUX_REDIS_WAIT_TIMEOUT_MS,
       },
       keyPrefix: e.PAYFLUX_KEY_PREFIX,
       stream: e.PAYFLUX_STREAM,

@@ -105,6 +105,7 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
 
   const buffer: EventBuffer = {
     kind: 'memory',
+    partitions: [''],
     get available() {
       return !closed;
     },

@@ -11,7 +11,7 @@
  * the consumer until the kernel gives up, minutes later.
  * test/integration/buffer/read-watchdog.test.ts stops a server mid-read.
  */
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from './redis-client.js';
 import type { Logger } from 'pino';
 import type { DeadLetterItem, StreamEntry, StreamReader } from './buffer.js';
 import { SCRIPT_CHUNK } from './lua.js';
@@ -39,11 +39,11 @@ type ReadReply = [RawText, RawEntry[]][] | null;
 type ClaimReply = [RawText, RawEntry[], RawText[]?];
 type PendingReply = [string, string, number, number][];
 
-export async function createRedisReader(shared: Redis, o: RedisReaderOptions): Promise<StreamReader> {
+export async function createRedisReader(shared: RedisClient, o: RedisReaderOptions): Promise<StreamReader> {
   // Blocking reads get their own connection; an offline queue would only hide outages here.
   // Its watchdog (above) replaces the shared connection's socket timeout, which a BLOCK longer
   // than it (PAYFLUX_READ_BLOCK_MS) would trip on every quiet read.
-  const conn = shared.duplicate({
+  const conn = duplicateClient(shared, {
     connectionName: `payflux-reader-${o.consumer}`,
     enableOfflineQueue: false,
     socketTimeout: undefined,
@@ -69,7 +69,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
    * XACK with the ids in one array, as the append does: spread into a call, PAYFLUX_READ_COUNT's
    * 100k ids come close to the ~125k arguments at which V8's stack overflows.
    */
-  const xack = (via: Redis, ids: readonly string[]) => via.call('xack', [o.stream, o.group, ...ids]);
+  const xack = (via: RedisClient, ids: readonly string[]) => via.call('xack', [o.stream, o.group, ...ids]);
 
   /** Reconnect every `waitMs` + grace while `op` stays unanswered; clear the returned timer after. */
   const watch = (op: 'read' | 'reclaim', waitMs: number): NodeJS.Timeout =>

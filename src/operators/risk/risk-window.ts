@@ -13,7 +13,8 @@
  *   that fall out (each exactly once); their slot is zeroed lazily on the next write to it.
  * - An event later than `watermark - allowedLateness` (or older than the window) is "too late":
  *   counted in the watermark's bucket and reported, so scoring never rewrites history.
- * - Redelivered entries are recognised by stream id (`RecentIds`) and not counted again.
+ * - Redelivered entries are recognised by stream id (`RecentIds`, per processor: its partition's
+ *   stream) and not counted again.
  * - "Recent" (the last R buckets) and the baseline (exponentially decayed sums over every bucket
  *   that left the window, late arrivals included) are kept here because they are window
  *   bookkeeping; the classic model ignores them, the adaptive one compares the two. An incident
@@ -82,7 +83,12 @@ export class RiskWindow {
   readonly decay: number;
   private readonly latenessMs: number;
   private readonly byName = new Map<string, ProcessorWindow>();
-  private readonly ids: RecentIds;
+  /**
+   * Per processor: each processor's entries come from its own partition's stream, and ids of
+   * different streams are not ordered against each other (two streams both hold `1700…-0`).
+   */
+  private readonly ids = new Map<string, RecentIds>();
+  private readonly idCapacity: number;
   private readonly geos = new GeoInterner();
   private clock = 0;
   /** Outcome of the last `add`. */
@@ -97,7 +103,7 @@ export class RiskWindow {
     this.maxProcessors = o.maxProcessors ?? 64;
     this.decay = Math.pow(0.5, BUCKET_MS / 1000 / (o.baselineHalfLifeSec ?? 1800));
     this.latenessMs = o.allowedLatenessSec * 1000;
-    this.ids = new RecentIds(o.recentIdCapacity ?? 65_536);
+    this.idCapacity = o.recentIdCapacity ?? 65_536;
   }
 
   get(processor: string): ProcessorWindow | undefined {
@@ -114,7 +120,9 @@ export class RiskWindow {
 
   /** Stream ids remembered for redelivery detection (bounded by `recentIdCapacity`). */
   get rememberedIds(): number {
-    return this.ids.size;
+    let n = 0;
+    for (const ids of this.ids.values()) n += ids.size;
+    return n;
   }
 
   /**
@@ -134,7 +142,12 @@ export class RiskWindow {
   ): ProcessorWindow {
     const p = this.processor(processor);
     p.touched = ++this.clock;
-    if (this.ids.seen(id, idMs, idSeq)) {
+    let ids = this.ids.get(processor);
+    if (ids === undefined) {
+      ids = new RecentIds(this.idCapacity);
+      this.ids.set(processor, ids);
+    }
+    if (ids.seen(id, idMs, idSeq)) {
       p.duplicates++;
       this.outcome = 'duplicate';
       return p;
@@ -210,6 +223,7 @@ export class RiskWindow {
     for (const p of this.byName.values()) if (oldest === undefined || p.touched < oldest.touched) oldest = p;
     if (oldest !== undefined) {
       this.byName.delete(oldest.processor);
+      this.ids.delete(oldest.processor);
       this.evictions++;
     }
   }
