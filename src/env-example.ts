@@ -47,12 +47,12 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_CONSUMER_GROUP: 'the consumer group',
   PAYFLUX_DLQ_STREAM: 'dead-letter stream name: each partition has <name>:{<tag>}',
   PAYFLUX_STREAM_MAXLEN:
-    'retention cap on each partition stream length; 0 = off (unacknowledged entries are always kept)',
+    'retention cap on each partition stream length, in events; 0 = off (unacknowledged entries are always kept)',
   PAYFLUX_RAW_EVENT_TTL_DAYS:
     'trim acknowledged entries older than this; 0 = no purge by age (any past event_timestamp is accepted)',
   PAYFLUX_RETENTION_INTERVAL_MS: 'how often retention runs',
   PAYFLUX_CONSUMER_NAME: 'consumer name in the group (hostname-pid-random when unset)',
-  PAYFLUX_READ_COUNT: 'entries per XREADGROUP',
+  PAYFLUX_READ_COUNT: 'events per read (XREADGROUP asks for as many entries as carry about this many events)',
   PAYFLUX_READ_BLOCK_MS: 'BLOCK of each read',
   PAYFLUX_CLAIM_IDLE_MS: 'reclaim entries idle this long in a dead consumer',
   PAYFLUX_MAX_DELIVERIES: 'deliveries before an entry goes to the dead-letter stream',

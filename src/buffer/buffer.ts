@@ -32,8 +32,12 @@ export interface StreamEntry {
   readonly deliveries: number;
 }
 
+/** One dead-letter record: an event, and the entry that carries it (`id` equals it unless packed). */
 export interface DeadLetterItem {
+  /** The event's address, `original_id` in the dead-letter stream. */
   readonly id: string;
+  /** The stream entry to acknowledge with it. */
+  readonly entryId: string;
   readonly data: string | undefined;
   readonly reason: string;
 }
@@ -49,6 +53,10 @@ export interface DlqEntry {
   readonly partition?: string;
 }
 
+/**
+ * Lengths count events: Redis's counts of entries times the mean events per entry this node saw
+ * appended and read recently (exact while every entry carries one event; `buffer/entry-size.ts`).
+ */
 export interface BufferStats {
   readonly length: number;
   readonly pending: number;
@@ -78,12 +86,15 @@ export interface PartitionStats {
 /** The consumer's side: one per consumer, on its own connection (blocking reads). */
 export interface StreamReader {
   readonly consumer: string;
-  /** New entries for this consumer; resolves empty after `blockMs` with nothing new. */
+  /**
+   * New entries for this consumer, about `count` events' worth (at least one entry, whatever
+   * it carries); resolves empty after `blockMs` with nothing new.
+   */
   read(count: number, blockMs: number): Promise<StreamEntry[]>;
-  /** Entries idle in any consumer's pending list for over `idleMs`, now claimed by this one. */
+  /** Entries idle in any consumer's pending list for over `idleMs`, now claimed by this one (about `count` events). */
   reclaim(idleMs: number, count: number): Promise<StreamEntry[]>;
   ack(ids: readonly string[]): Promise<void>;
-  /** Append to the DLQ and acknowledge, atomically. */
+  /** Append to the DLQ and acknowledge the items' entries, atomically per entry. */
   deadLetter(items: readonly DeadLetterItem[]): Promise<void>;
   /** Interrupt a blocked read and release the connection. */
   close(): Promise<void>;

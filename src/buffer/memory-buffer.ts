@@ -187,7 +187,7 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
               reason: it.reason,
               timestamp: ts,
             });
-            pending.delete(it.id);
+            pending.delete(it.entryId);
           }
           return Promise.resolve();
         },

@@ -36,6 +36,7 @@ import {
   type TrimResult,
 } from './buffer.js';
 import { toStreamEntries, type RawEntry } from './redis-entries.js';
+import { createEntrySize } from './entry-size.js';
 
 export interface RedisBufferOptions {
   readonly url: string;
@@ -114,6 +115,9 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     if (p === undefined) throw new BufferUnavailableError(`no partition for processor "${item.partition ?? ''}"`);
     return p;
   };
+  const entrySize = createEntrySize();
+  /** Entries → events, for lengths and caps that Redis counts in entries. */
+  const inEvents = (entries: number): number => Math.round(entries * entrySize.perEntry());
   const waitReplicas = o.waitReplicas ?? 0;
   const waitTimeoutMs = o.waitTimeoutMs ?? 200;
 
@@ -179,9 +183,9 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       lag === undefined || lag === null ? await countAfter(p.stream, lastDeliveredId, len[1] ?? 0) : Number(lag);
     return {
       partition: p.name,
-      length: len[1] ?? 0,
-      pending,
-      lag: undelivered,
+      length: inEvents(len[1] ?? 0),
+      pending: inEvents(pending),
+      lag: inEvents(undelivered),
       dlqDepth: dlq[1] ?? 0,
       lastDeliveredId,
     };
@@ -197,6 +201,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       logger: o.logger,
       watchdogGraceMs: o.readWatchdogGraceMs,
       deadLetter: (stream, dlqKey, args) => runScript(redis, DEAD_LETTER_SCRIPT, [stream, dlqKey], args),
+      entrySize,
     });
 
   const dlqListOf = async (p: Partition, count: number): Promise<DlqEntry[]> => {
@@ -233,26 +238,29 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         else idx.push(i);
       }
       const out = new Array<AppendOutcome>(items.length);
+      let stored = 0;
       try {
         if (groups.size === 1) {
           const [p] = groups.keys();
           const res = await appendTo(p as Partition, items);
-          for (let i = 0; i < res.length; i++) out[i] = res[i] === 1 ? 'accepted' : 'duplicate';
-          return out;
+          for (let i = 0; i < res.length; i++) out[i] = res[i] === 1 ? (stored++, 'accepted') : 'duplicate';
+        } else {
+          await Promise.all(
+            [...groups].map(async ([p, idx]) => {
+              const res = await appendTo(
+                p,
+                idx.map((i) => items[i] as AppendItem),
+              );
+              for (let j = 0; j < idx.length; j++)
+                out[idx[j] as number] = res[j] === 1 ? (stored++, 'accepted') : 'duplicate';
+            }),
+          );
         }
-        await Promise.all(
-          [...groups].map(async ([p, idx]) => {
-            const res = await appendTo(
-              p,
-              idx.map((i) => items[i] as AppendItem),
-            );
-            for (let j = 0; j < idx.length; j++) out[idx[j] as number] = res[j] === 1 ? 'accepted' : 'duplicate';
-          }),
-        );
       } catch (err) {
         if (err instanceof BufferUnavailableError) throw err;
         throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
       }
+      entrySize.observe(stored, stored);
       return out;
     },
 
@@ -312,8 +320,11 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     async trim(nowMs: number): Promise<TrimResult> {
       // 0-0 trims nothing: retention by age off.
       const floor = o.rawEventTtlDays > 0 ? `${nowMs - o.rawEventTtlDays * 86_400_000}-0` : '0-0';
+      // PAYFLUX_STREAM_MAXLEN counts events; XTRIM counts entries.
+      const perEntry = entrySize.perEntry();
+      const maxEntries = o.maxLen > 0 ? Math.max(1, Math.ceil(o.maxLen / perEntry)) : 0;
       const results = await Promise.all(
-        all.map((p) => runScript(redis, TRIM_SCRIPT, [p.stream], [o.group, o.maxLen, floor])),
+        all.map((p) => runScript(redis, TRIM_SCRIPT, [p.stream], [o.group, maxEntries, floor])),
       );
       let trimmedByLength = 0;
       let trimmedByAge = 0;
@@ -323,7 +334,11 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         trimmedByAge += byAge;
         overCap += over;
       }
-      return { trimmedByLength, trimmedByAge, overCap };
+      return {
+        trimmedByLength: inEvents(trimmedByLength),
+        trimmedByAge: inEvents(trimmedByAge),
+        overCap: inEvents(overCap),
+      };
     },
 
     async range(sinceMs: number, afterId: string | undefined, count: number, partition = ''): Promise<StreamEntry[]> {

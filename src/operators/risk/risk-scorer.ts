@@ -91,6 +91,7 @@ export class RiskScorer {
       e.geo_bucket,
       env.idMs,
       env.idSeq,
+      env.idIndex,
     );
     const outcome = this.window.outcome;
     let a: RiskAssessment;

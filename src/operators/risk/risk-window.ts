@@ -139,6 +139,7 @@ export class RiskWindow {
     geo: string | undefined,
     idMs = -1,
     idSeq = -1,
+    idIndex = -1,
   ): ProcessorWindow {
     const p = this.processor(processor);
     p.touched = ++this.clock;
@@ -147,7 +148,7 @@ export class RiskWindow {
       ids = new RecentIds(this.idCapacity);
       this.ids.set(processor, ids);
     }
-    if (ids.seen(id, idMs, idSeq)) {
+    if (ids.seen(id, idMs, idSeq, idIndex)) {
       p.duplicates++;
       this.outcome = 'duplicate';
       return p;
