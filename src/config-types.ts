@@ -78,6 +78,8 @@ export interface Config {
     readonly readBlockMs: number;
     readonly claimIdleMs: number;
     readonly maxDeliveries: number;
+    /** PAYFLUX_LEASE_TTL_MS: a partition's lease (and a consumer's membership) lives this long unrenewed. */
+    readonly leaseMs: number;
     readonly ackMode: AckMode;
   };
   readonly export: {

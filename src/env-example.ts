@@ -51,6 +51,7 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_RAW_EVENT_TTL_DAYS:
     'trim acknowledged entries older than this; 0 = no purge by age (any past event_timestamp is accepted)',
   PAYFLUX_RETENTION_INTERVAL_MS: 'how often retention runs',
+  PAYFLUX_LEASE_TTL_MS: 'partition lease time to live: a dead consumer partitions move after at most this + 5 s',
   PAYFLUX_CONSUMER_NAME: 'consumer name in the group (hostname-pid-random when unset)',
   PAYFLUX_READ_COUNT: 'events per read (XREADGROUP asks for as many entries as carry about this many events)',
   PAYFLUX_READ_BLOCK_MS: 'BLOCK of each read',

@@ -100,17 +100,36 @@ export interface StreamReader {
   close(): Promise<void>;
 }
 
+/** What an owning reader asks of the consumer's state, per partition (see buffer/ownership.ts). */
+export interface OwnershipHooks {
+  /** Restore a partition's state from its checkpoint (undefined: none yet) before its entries are read. */
+  restore(partition: string, checkpoint: string | undefined): void;
+  /** The partition is no longer this consumer's: drop its state. */
+  forget(partition: string): void;
+  /** The checkpoint to commit with the batch that ends at `lastId`. */
+  checkpoint(partition: string, lastId: string): string;
+}
+
 export interface EventBuffer {
   readonly kind: 'redis' | 'memory';
   /** Its partitions' names (processors; '' the legacy stream), for per-partition `range`. */
   readonly partitions: readonly string[];
+  /** Whether `openReader` honours ownership hooks (partitions with leases). */
+  readonly owned: boolean;
+  /** Every partition's latest checkpoint (committed by its owner), by processor. */
+  checkpoints(): Promise<Map<string, string>>;
   /** Whether appends can be attempted right now (connected and ready). */
   readonly available: boolean;
   /** Dedup and append, atomically per item; all items of one call in one round trip. */
   append(items: readonly AppendItem[]): Promise<AppendOutcome[]>;
   ping(): Promise<void>;
   stats(): Promise<BufferStats>;
-  openReader(consumer: string): Promise<StreamReader>;
+  /**
+   * The consumer's reader. With `ownership` (a buffer that has partitions), it reads only the
+   * partitions this consumer owns, and its `ack` is the fenced commit of the batch's checkpoint
+   * (buffer/ownership.ts); without, every partition.
+   */
+  openReader(consumer: string, ownership?: OwnershipHooks): Promise<StreamReader>;
   /** Remove consumers of the group that have no pending entries and have been idle for `idleMs`. */
   removeIdleConsumers(idleMs: number, except: string): Promise<string[]>;
   /** Trim by retention without ever removing an undelivered or unacknowledged entry. */

@@ -36,6 +36,7 @@ export async function connectBuffer(config: Config, o: ConnectOptions): Promise<
       waitReplicas: b.redis.waitReplicas,
       waitTimeoutMs: b.redis.waitTimeoutMs,
       processors: config.ingest.processors,
+      leaseMs: config.consumer.leaseMs,
       password: b.redis.password,
       tls: b.redis.tls,
       socketTimeoutMs: b.redis.socketTimeoutMs,

@@ -39,10 +39,14 @@ interface Ready {
 }
 
 /** A `StreamReader` over partitions; see the module comment for its ack rule. */
-export function createPartitionedReader(o: PartitionedReaderOptions): StreamReader & {
+export interface PartitionedReader extends StreamReader {
   /** The partition of the latest read's entries ('' before the first). */
   readonly current: string;
-} {
+  /** Whether `name` has a read in flight or entries waiting to be taken. */
+  busy(name: string): boolean;
+}
+
+export function createPartitionedReader(o: PartitionedReaderOptions): PartitionedReader {
   const ready: Ready[] = [];
   const inFlight = new Map<string, Promise<void>>();
   let failure: Error | undefined;
@@ -108,6 +112,8 @@ export function createPartitionedReader(o: PartitionedReaderOptions): StreamRead
     get current() {
       return current?.name ?? '';
     },
+
+    busy: (name) => inFlight.has(name) || ready.some((r) => r.name === name),
 
     async read(count: number, blockMs: number): Promise<StreamEntry[]> {
       if (!legacyDone) {

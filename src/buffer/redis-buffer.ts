@@ -18,10 +18,11 @@ import {
   SCRIPT_CHUNK,
   TRIM_SCRIPT,
 } from './lua.js';
-import { createRedisReader } from './redis-reader.js';
+import { createRedisReader, type PartitionStreamReader } from './redis-reader.js';
+import { createOwnedReader } from './ownership.js';
 import { createPartitionedReader, type PartitionReader } from './partitioned-reader.js';
 import { partitionLayout, type Partition } from './partitions.js';
-import { createRedisClient, isReady, type RedisClient } from './redis-client.js';
+import { clusterTag, createRedisClient, isReady, type RedisClient } from './redis-client.js';
 import { runScript } from './redis-script.js';
 import { BufferUnavailableError } from '../errors.js';
 import {
@@ -30,6 +31,7 @@ import {
   type BufferStats,
   type DlqEntry,
   type EventBuffer,
+  type OwnershipHooks,
   type PartitionStats,
   type StreamEntry,
   type StreamReader,
@@ -63,6 +65,8 @@ export interface RedisBufferOptions {
   readonly readWatchdogGraceMs?: number;
   /** Give up connecting at start after this long (ms); later disconnects retry forever. */
   readonly connectTimeoutMs?: number;
+  /** PAYFLUX_LEASE_TTL_MS: partition leases and consumer membership (10000). */
+  readonly leaseMs?: number;
 }
 
 const MIN_VERSION: readonly [number, number] = [6, 2];
@@ -98,7 +102,15 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   const legacy: Partition | undefined = cluster && layout.partitions.length > 0 ? undefined : layout.legacy;
   const all: readonly Partition[] = legacy === undefined ? layout.partitions : [legacy, ...layout.partitions];
   try {
-    await redis.connect();
+    // A Cluster client retries its slot map for ever: bounded here, connectBuffer retries.
+    const limit = o.connectTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      redis.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit);
+      }),
+    ]).finally(() => clearTimeout(timer));
     await checkVersion(redis);
     for (const p of all) {
       await ensureGroup(redis, p.stream, o.group, p === legacy ? 'PAYFLUX_STREAM' : 'PAYFLUX_PROCESSORS');
@@ -192,7 +204,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   };
 
   const readers = new Set<StreamReader>();
-  const readerOf = (p: Partition, consumer: string): Promise<StreamReader> =>
+  const readerOf = (p: Partition, consumer: string): Promise<PartitionStreamReader> =>
     createRedisReader(redis, {
       stream: p.stream,
       group: o.group,
@@ -219,9 +231,21 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     });
   };
 
+  const membersKey = `${o.keyPrefix}${clusterTag(redis, 'pf')}members`;
   const buffer: EventBuffer = {
     kind: 'redis',
     partitions: all.map((p) => p.name),
+    owned: layout.partitions.length > 0,
+
+    async checkpoints(): Promise<Map<string, string>> {
+      const got = await Promise.all(layout.partitions.map((p) => redis.get(p.checkpoint)));
+      const out = new Map<string, string>();
+      layout.partitions.forEach((p, i) => {
+        const c = got[i];
+        if (c !== null && c !== undefined) out.set(p.name, c);
+      });
+      return out;
+    },
     get available() {
       return isReady(redis);
     },
@@ -284,7 +308,33 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       return { length, pending, lag, dlqDepth, lastDeliveredId, partitions: parts };
     },
 
-    async openReader(consumer: string): Promise<StreamReader> {
+    async openReader(consumer: string, ownership?: OwnershipHooks): Promise<StreamReader> {
+      if (ownership !== undefined && layout.partitions.length > 0) {
+        const legacyReader = legacy === undefined ? undefined : await readerOf(legacy, consumer);
+        const owned = createOwnedReader({
+          redis,
+          consumer,
+          group: o.group,
+          partitions: layout.partitions,
+          membersKey,
+          leaseMs: o.leaseMs ?? 10_000,
+          hooks: ownership,
+          readerOf: (p) => readerOf(p, consumer),
+          legacy:
+            legacyReader === undefined || legacy === undefined
+              ? undefined
+              : {
+                  reader: legacyReader,
+                  drained: async () => {
+                    const s = await statsOf(legacy);
+                    return s.lag === 0 && s.pending === 0;
+                  },
+                },
+          logger: o.logger,
+        });
+        readers.add(owned);
+        return owned;
+      }
       const parts: PartitionReader[] = [];
       for (const p of layout.partitions) parts.push({ name: p.name, reader: await readerOf(p, consumer) });
       const legacyReader = legacy === undefined ? undefined : { name: '', reader: await readerOf(legacy, consumer) };

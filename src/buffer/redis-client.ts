@@ -103,3 +103,8 @@ function hostPort(node: string): { host: string; port: number } {
 export function slotScoped(client: RedisClient, name: string): string {
   return client instanceof Cluster ? `{${name}}` : name;
 }
+
+/** A hash tag `{name}` on a Cluster, nothing on a standalone Redis (key names unchanged there). */
+export function clusterTag(client: RedisClient, name: string): string {
+  return client instanceof Cluster ? `{${name}}` : '';
+}

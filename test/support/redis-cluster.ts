@@ -97,6 +97,17 @@ export async function startRedisCluster(o: { masters?: number; replicas?: number
           timeoutMs: 30_000,
         },
       );
+    // Every node agrees on the slot map, so that no client starts from a stale one.
+    await poll(
+      'the nodes agree on the slots',
+      () =>
+        run('redis-cli', ['--cluster', 'check', `127.0.0.1:${ports[0]}`], { timeout: 10_000 }).then(
+          (r) => r.stdout,
+          () => '',
+        ),
+      (out) => out.includes('All nodes agree about slots configuration') && out.includes('All 16384 slots covered'),
+      { timeoutMs: 30_000, everyMs: 200 },
+    );
     // Every replica in sync, so that WAIT and a failover have someone to count on.
     const synced = async (port: number): Promise<boolean> => {
       const info = await clusterInfo(port, 'replication').catch(() => '');

@@ -29,6 +29,7 @@
  * what was fed; history older than the rebuild range is replaced by the model's priors.
  */
 import { GEO_WORDS, GeoInterner } from './geo-interner.js';
+import { fromPlain, restoreInto, toPlain, type Plain } from './plain-state.js';
 import { ProcessorWindow } from './processor-window.js';
 import { RecentIds } from './recent-ids.js';
 
@@ -89,7 +90,11 @@ export class RiskWindow {
    */
   private readonly ids = new Map<string, RecentIds>();
   private readonly idCapacity: number;
-  private readonly geos = new GeoInterner();
+  /**
+   * Per processor too: a processor's geo bits then depend on its own events alone, so a window
+   * restored on another node (from a checkpoint, with its dictionary) scores the same.
+   */
+  private readonly geos = new Map<string, GeoInterner>();
   private clock = 0;
   /** Outcome of the last `add`. */
   outcome: AddOutcome = 'counted';
@@ -197,7 +202,12 @@ export class RiskWindow {
       p.recentRetrySum += retries;
     }
     if (geo !== undefined && geo !== '') {
-      const bit = this.geos.bitOf(geo);
+      let geos = this.geos.get(processor);
+      if (geos === undefined) {
+        geos = new GeoInterner();
+        this.geos.set(processor, geos);
+      }
+      const bit = geos.bitOf(geo);
       const word = s * GEO_WORDS + (bit >>> 5);
       const mask = 1 << (bit & 31);
       const cur = p.geo[word] ?? 0;
@@ -208,6 +218,38 @@ export class RiskWindow {
     }
     p.counted++;
     return p;
+  }
+
+  /**
+   * One processor's state as JSON-safe data (its window and geo dictionary), for a checkpoint;
+   * undefined when the window holds nothing of it. `importProcessor` on any window with the same
+   * options restores it exactly: the redelivery ids are not included (entries up to a
+   * checkpoint are acknowledged with it and never delivered again).
+   */
+  exportProcessor(name: string): Plain | undefined {
+    const p = this.byName.get(name);
+    if (p === undefined) return undefined;
+    return { window: toPlain(p), geos: toPlain(this.geos.get(name)?.entries() ?? []) };
+  }
+
+  /** Replaces `name`'s state with an `exportProcessor` result (from this or another node). */
+  importProcessor(name: string, state: Plain): void {
+    if (state === null || typeof state !== 'object' || Array.isArray(state))
+      throw new TypeError('a processor checkpoint is an object');
+    this.forget(name);
+    const p = this.processor(name);
+    restoreInto(p, state.window ?? null);
+    p.touched = ++this.clock;
+    const geos = new GeoInterner();
+    geos.load(fromPlain(state.geos ?? []) as [string, number][]);
+    this.geos.set(name, geos);
+  }
+
+  /** Drops `name`'s state (its partition moved to another consumer). */
+  forget(name: string): void {
+    this.byName.delete(name);
+    this.ids.delete(name);
+    this.geos.delete(name);
   }
 
   private processor(name: string): ProcessorWindow {
@@ -225,6 +267,7 @@ export class RiskWindow {
     if (oldest !== undefined) {
       this.byName.delete(oldest.processor);
       this.ids.delete(oldest.processor);
+      this.geos.delete(oldest.processor);
       this.evictions++;
     }
   }
