@@ -83,9 +83,21 @@ export interface PartitionStats {
   readonly lastDeliveredId: string;
 }
 
+/**
+ * Probation marks of suspect entries (pipeline/poison-policy.ts), kept where they outlive the
+ * process: set before a suspect is processed alone, cleared once it passed the stages.
+ */
+export interface ProbationMarks {
+  /** Which of `ids` carry a mark. */
+  marked(ids: readonly string[]): Promise<ReadonlySet<string>>;
+  mark(id: string): Promise<void>;
+  clear(id: string): Promise<void>;
+}
+
 /** The consumer's side: one per consumer, on its own connection (blocking reads). */
 export interface StreamReader {
   readonly consumer: string;
+  readonly probation: ProbationMarks;
   /**
    * New entries for this consumer, about `count` events' worth (at least one entry, whatever
    * it carries); resolves empty after `blockMs` with nothing new.
@@ -123,6 +135,13 @@ export interface EventBuffer {
   /** Dedup and append, atomically per item; all items of one call in one round trip. */
   append(items: readonly AppendItem[]): Promise<AppendOutcome[]>;
   ping(): Promise<void>;
+  /**
+   * A small write that fails the way appends would (Redis out of memory, a read-only replica,
+   * authentication): what readiness probes. Absent: writes cannot fail apart from appends.
+   */
+  probeWrite?(): Promise<void>;
+  /** Why the buffer last failed to connect or answer (an authentication error, say), while it is not available. */
+  readonly lastError?: string | undefined;
   stats(): Promise<BufferStats>;
   /**
    * The consumer's reader. With `ownership` (a buffer that has partitions), it reads only the

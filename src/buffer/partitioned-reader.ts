@@ -17,7 +17,7 @@
  * the single-stream layout; after that it is read like the partitions (entries a DLQ replay or
  * an older producer puts there are still exported).
  */
-import type { DeadLetterItem, StreamEntry, StreamReader } from './buffer.js';
+import type { DeadLetterItem, ProbationMarks, StreamEntry, StreamReader } from './buffer.js';
 import { sleep } from '../backoff.js';
 
 export interface PartitionReader {
@@ -107,8 +107,23 @@ export function createPartitionedReader(o: PartitionedReaderOptions): Partitione
     return [];
   };
 
+  // Marks live per partition (entry ids are per stream): those of the latest read's partition.
+  const probation: ProbationMarks = {
+    marked: (ids) =>
+      current === undefined ? Promise.resolve(new Set<string>()) : current.reader.probation.marked(ids),
+    mark: async (id) => {
+      if (current === undefined) throw new Error('probation mark before any read');
+      await current.reader.probation.mark(id);
+    },
+    clear: async (id) => {
+      if (current === undefined) throw new Error('probation clear before any read');
+      await current.reader.probation.clear(id);
+    },
+  };
+
   return {
     consumer: o.consumer,
+    probation,
     get current() {
       return current?.name ?? '';
     },

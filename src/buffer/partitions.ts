@@ -36,6 +36,8 @@ export interface Partition {
   readonly lease: string;
   readonly epoch: string;
   readonly checkpoint: string;
+  /** Probation marks of suspect entries (pipeline/poison-policy.ts): entry ids are per stream. */
+  readonly probation: string;
 }
 
 export interface PartitionLayout {
@@ -82,6 +84,7 @@ export function partitionLayout(o: LayoutOptions): PartitionLayout {
     lease: `${o.keyPrefix}lease:legacy`,
     epoch: `${o.keyPrefix}epoch:legacy`,
     checkpoint: `${o.keyPrefix}ckpt:legacy`,
+    probation: `${o.keyPrefix}probation`,
   };
   return { partitions, legacy, partitionOf: (processor) => byName.get(processor) };
 }
@@ -98,5 +101,6 @@ function keysFor(o: LayoutOptions, name: string, tag: string): Partition {
     lease: `${o.keyPrefix}lease:${t}`,
     epoch: `${o.keyPrefix}epoch:${t}`,
     checkpoint: `${o.keyPrefix}ckpt:${t}`,
+    probation: `${o.keyPrefix}probation:${t}`,
   };
 }

@@ -87,9 +87,21 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   const redis = createRedisClient(o);
   const cluster = redis instanceof Cluster;
   let socketError: Error | undefined;
+  let authFailing = false;
+  let started = false;
   redis.on('error', (err: Error) => {
     socketError = err;
-    o.logger.debug({ err: err.message }, 'redis_error');
+    // A password changed under a running PayFlux fails every reconnect the same way: said once,
+    // at error level, as what it is. (At start, connectBuffer logs each attempt's failure.)
+    if (started && isAuthError(err)) {
+      if (!authFailing) o.logger.error({ err: err.message }, 'redis_auth_failed');
+      authFailing = true;
+    } else o.logger.debug({ err: err.message }, 'redis_error');
+  });
+  redis.on('ready', () => {
+    if (authFailing) o.logger.info('redis_auth_ok');
+    authFailing = false;
+    socketError = undefined;
   });
   const layout = partitionLayout({
     processors: o.processors ?? [],
@@ -116,6 +128,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       await ensureGroup(redis, p.stream, o.group, p === legacy ? 'PAYFLUX_STREAM' : 'PAYFLUX_PROCESSORS');
       await ensureStreamOrAbsent(redis, p.dlq, 'PAYFLUX_DLQ_STREAM');
     }
+    started = true;
   } catch (err) {
     redis.disconnect();
     // ioredis rejects a refused connection with "Connection is closed.": the socket's own error says why.
@@ -213,6 +226,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       logger: o.logger,
       watchdogGraceMs: o.readWatchdogGraceMs,
       deadLetter: (stream, dlqKey, args) => runScript(redis, DEAD_LETTER_SCRIPT, [stream, dlqKey], args),
+      probationKey: p.probation,
       entrySize,
     });
 
@@ -290,6 +304,15 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
 
     async ping() {
       await redis.ping();
+    },
+
+    get lastError() {
+      return redis.status === 'ready' ? undefined : socketError?.message;
+    },
+
+    async probeWrite() {
+      // Denied like any write when Redis is at maxmemory (noeviction) or a replica; expires by itself.
+      await redis.set(`${o.keyPrefix}ready_probe`, '1', 'PX', 10_000);
     },
 
     async stats(): Promise<BufferStats> {
@@ -506,4 +529,9 @@ async function ensureGroup(redis: RedisClient, stream: string, group: string, va
     }
     throw err;
   }
+}
+
+/** Redis refused our credentials: NOAUTH (a password is needed), WRONGPASS or ERR invalid password (older servers). */
+export function isAuthError(err: Error): boolean {
+  return /^(NOAUTH|WRONGPASS)|invalid password/i.test(err.message);
 }

@@ -13,7 +13,7 @@
  */
 import { duplicateClient, type RedisClient } from './redis-client.js';
 import type { Logger } from 'pino';
-import type { DeadLetterItem, StreamEntry, StreamReader } from './buffer.js';
+import type { DeadLetterItem, ProbationMarks, StreamEntry, StreamReader } from './buffer.js';
 import { SCRIPT_CHUNK } from './lua.js';
 import { rawText, toStreamEntries, type RawEntry, type RawText } from './redis-entries.js';
 import { eventsIn, type EntrySize } from './entry-size.js';
@@ -35,6 +35,9 @@ export interface RedisReaderOptions {
   readonly deadLetter: DeadLetterFn;
   /** Events per entry: read counts are in events, XREADGROUP's COUNT in entries. */
   readonly entrySize: EntrySize;
+
+  /** The hash of probation marks (field: entry id, value: when it was set). */
+  readonly probationKey: string;
 }
 
 /** `[[stream, entries]]`, or null after a BLOCK timeout. Reads ask for Buffers: see `rawText`. */
@@ -179,8 +182,23 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
     return entries;
   };
 
+  const probation: ProbationMarks = {
+    async marked(ids) {
+      if (ids.length === 0) return new Set<string>();
+      const values = await shared.hmget(o.probationKey, ...ids);
+      return new Set(ids.filter((_, i) => values[i] !== null));
+    },
+    async mark(id) {
+      await shared.hset(o.probationKey, id, new Date().toISOString());
+    },
+    async clear(id) {
+      await shared.hdel(o.probationKey, id);
+    },
+  };
+
   return {
     consumer: o.consumer,
+    probation,
 
     async read(events: number, blockMs: number): Promise<StreamEntry[]> {
       const watchdog = watch('read', blockMs);

@@ -96,45 +96,48 @@ function optionalFieldsAreStrings(o: Record<string, unknown>): boolean {
 }
 
 export function decodeEntries(o: DecodeOptions): OperatorFunction<readonly EncodedEntry[], Batch> {
-  return map((raw) => {
-    const entries: Envelope[] = [];
-    const dead: DeadLetter[] = [];
-    const ackIds: string[] = [];
-    for (const e of raw) {
-      const payload = e.payload;
-      const expired = e.deliveries > o.maxDeliveries;
-      if (payload === undefined || !isPacked(payload)) {
-        const env = expired ? undefined : decodeEnvelope(e);
-        if (env === undefined)
-          dead.push({ id: e.id, entryId: e.id, data: payload, reason: expired ? 'max_deliveries' : 'decode_error' });
-        else {
-          entries.push(env);
-          ackIds.push(e.id);
-        }
+  return map((raw) => decodeBatch(raw, o));
+}
+
+/** One read's entries as a Batch: what `decodeEntries` emits for each input array. */
+export function decodeBatch(raw: readonly EncodedEntry[], o: DecodeOptions): Batch {
+  const entries: Envelope[] = [];
+  const dead: DeadLetter[] = [];
+  const ackIds: string[] = [];
+  for (const e of raw) {
+    const payload = e.payload;
+    const expired = e.deliveries > o.maxDeliveries;
+    if (payload === undefined || !isPacked(payload)) {
+      const env = expired ? undefined : decodeEnvelope(e);
+      if (env === undefined)
+        dead.push({ id: e.id, entryId: e.id, data: payload, reason: expired ? 'max_deliveries' : 'decode_error' });
+      else {
+        entries.push(env);
+        ackIds.push(e.id);
+      }
+      continue;
+    }
+    let idMs = e.idMs;
+    let idSeq = e.idSeq;
+    if (idMs === undefined || idSeq === undefined) {
+      const dash = e.id.indexOf('-');
+      idMs = streamIdMs(e.id, dash);
+      idSeq = idMs >= 0 ? streamIdSeq(e.id, dash) : -1;
+    }
+    const events = unpackEntry(payload);
+    let decoded = false;
+    for (let i = 0; i < events.length; i++) {
+      const text = events[i] as string;
+      const id = packedEventId(e.id, i, events.length);
+      const env = expired ? undefined : decodeEvent(text, id, idMs, idSeq, i, e);
+      if (env === undefined) {
+        dead.push({ id, entryId: e.id, data: text, reason: expired ? 'max_deliveries' : 'decode_error' });
         continue;
       }
-      let idMs = e.idMs;
-      let idSeq = e.idSeq;
-      if (idMs === undefined || idSeq === undefined) {
-        const dash = e.id.indexOf('-');
-        idMs = streamIdMs(e.id, dash);
-        idSeq = idMs >= 0 ? streamIdSeq(e.id, dash) : -1;
-      }
-      const events = unpackEntry(payload);
-      let decoded = false;
-      for (let i = 0; i < events.length; i++) {
-        const text = events[i] as string;
-        const id = packedEventId(e.id, i, events.length);
-        const env = expired ? undefined : decodeEvent(text, id, idMs, idSeq, i, e);
-        if (env === undefined) {
-          dead.push({ id, entryId: e.id, data: text, reason: expired ? 'max_deliveries' : 'decode_error' });
-          continue;
-        }
-        entries.push(env);
-        decoded = true;
-      }
-      if (decoded) ackIds.push(e.id);
+      entries.push(env);
+      decoded = true;
     }
-    return { entries, dead, ackIds };
-  });
+    if (decoded) ackIds.push(e.id);
+  }
+  return { entries, dead, ackIds };
 }

@@ -16,10 +16,11 @@ import type { Config } from '../config.js';
 import type { EventBuffer, OwnershipHooks, StreamReader } from '../buffer/buffer.js';
 import { backoffMs, sleep } from '../backoff.js';
 import type { Metrics } from '../metrics.js';
-import { decodeEntries } from '../operators/decode-entries.js';
+import { decodeBatch } from '../operators/decode-entries.js';
 import type { Exporter } from '../sinks/exporter.js';
 import { streamBatches } from '../sources/stream-batches.js';
 import type { IncidentBatch } from '../operators/track-incidents.js';
+import { readUnits, type ReadUnit } from './poison-policy.js';
 import type { Batch } from './types.js';
 
 export interface ConsumerDeps {
@@ -97,6 +98,7 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     const ack = async (): Promise<void> => {
       if (!deadLettered) {
         await reader.deadLetter(batch.dead);
+        for (const dl of batch.dead) if (dl.reason === 'max_deliveries') await reader.probation.clear(dl.entryId);
         deadLettered = true;
         for (const dl of batch.dead) metrics.consumerDlq.inc({ reason: dl.reason });
       }
@@ -112,6 +114,9 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
         if (e.ingestedAtMs > 0 && age <= maxLatencyMs) metrics.endToEndLatency.observe(Math.max(0, age) / 1000);
       }
     };
+    // A suspect that got here has passed the stages: whatever export does, it is not poison.
+    const probation = batch.probation;
+    if (probation !== undefined && !(await persist('export', () => reader.probation.clear(probation)))) return;
     const after = d.afterExport;
     const persisted = async (): Promise<boolean> =>
       after === undefined ? true : persist('after_export', () => after({ batch, transitions }));
@@ -143,11 +148,26 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     },
   });
 
+  // Delivery counts decide nothing here but who is a suspect: poison-policy.ts.
+  const decode = { maxDeliveries: Number.POSITIVE_INFINITY };
+  const toBatch = (u: ReadUnit): Batch => {
+    const b = decodeBatch(u.entries, decode);
+    if (u.poisoned.length === 0 && u.probation === undefined && u.last) return b;
+    return {
+      entries: b.entries,
+      // Every event of a poisoned entry as a max_deliveries dead letter, as decode words them.
+      dead: [...b.dead, ...decodeBatch(u.poisoned, { maxDeliveries: 0 }).dead],
+      ackIds: b.ackIds,
+      ...(u.probation !== undefined && { probation: u.probation }),
+      ...(!u.last && { moreInRead: true as const }),
+    };
+  };
   const decoded$: Observable<Batch> = source$.pipe(
     tap(() => {
       inFlight = true;
     }),
-    decodeEntries({ maxDeliveries: c.maxDeliveries }),
+    concatMap((entries) => from(readUnits(entries, c.maxDeliveries, reader.probation))),
+    map(toBatch),
   );
   const warm = d.warmup === undefined ? [] : await d.warmup();
   if (warm.length > 0)
@@ -165,7 +185,10 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
         concatMap((staged) => {
           if (staged.batch.entries.length + staged.batch.dead.length > 0 && staged.batch.warmup !== true)
             metrics.consumerBatches.inc();
-          return from(deliver(staged)).pipe(map(() => staged.batch.warmup !== true));
+          // Only a read's last batch asks for the next read.
+          return from(deliver(staged)).pipe(
+            map(() => staged.batch.warmup !== true && staged.batch.moreInRead !== true),
+          );
         }),
       )
       .subscribe({

@@ -81,4 +81,8 @@ export interface Batch {
   readonly ackIds: readonly string[];
   /** Fed only to rebuild state (the risk window after a restart): never exported or acked. */
   readonly warmup?: true;
+  /** The suspect entry this batch holds alone (pipeline/poison-policy.ts): its mark is cleared once it passed the stages. */
+  readonly probation?: string;
+  /** More batches of the same read follow: the next read waits for the last of them. */
+  readonly moreInRead?: true;
 }
