@@ -138,6 +138,12 @@ export function createPartitionedReader(o: PartitionedReaderOptions): Partitione
       const now = take();
       if (now !== undefined) return now;
       startReads(count, blockMs);
+      if (inFlight.size === 0 && !closed) {
+        // Nothing to read (no partition owned yet): wait as a blocking read would, or the
+        // consumer's loop would spin without ever yielding to I/O.
+        await sleep(blockMs);
+        return [];
+      }
       while (inFlight.size > 0) {
         const got = take();
         if (got !== undefined) return got;

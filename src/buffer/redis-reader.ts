@@ -220,18 +220,30 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
         }
         if (fence !== undefined) {
           const { key, epoch } = fence;
-          const fenced = (await withGroup(() =>
-            conn.callBuffer('EVAL', FENCED_READ_LUA, 2, o.stream, key, o.group, o.consumer, count, epoch),
-          )) as ReadReply | number | RawText;
-          if (fenced === -1) throw new FencedError(epoch);
-          if (Array.isArray(fenced)) {
-            const got = fenced[0];
-            return got === undefined ? [] : observed(toStreamEntries(got[1], 1));
+          for (let attempt = 0; ; attempt++) {
+            const fenced = (await withGroup(() =>
+              conn.callBuffer('EVAL', FENCED_READ_LUA, 2, o.stream, key, o.group, o.consumer, count, epoch),
+            )) as ReadReply | number | RawText;
+            if (fenced === -1) throw new FencedError(epoch);
+            if (Array.isArray(fenced)) {
+              const got = fenced[0];
+              return got === undefined ? [] : observed(toStreamEntries(got[1], 1));
+            }
+            if (attempt > 0) return [];
+            // Nothing new: wait for an entry past the newest without taking it (XREAD is not a
+            // group read), then take it through the fence at once.
+            const woke = (await conn.callBuffer(
+              'XREAD',
+              'COUNT',
+              1,
+              'BLOCK',
+              blockMs,
+              'STREAMS',
+              o.stream,
+              rawText(fenced as RawText),
+            )) as unknown[] | null;
+            if (woke === null) return [];
           }
-          // Nothing new: wait for an entry past the newest without taking it (XREAD is not a
-          // group read), then the next read takes it through the fence.
-          await conn.callBuffer('XREAD', 'COUNT', 1, 'BLOCK', blockMs, 'STREAMS', o.stream, rawText(fenced as RawText));
-          return [];
         }
         const reply = (await withGroup(() =>
           conn.callBuffer(
