@@ -107,6 +107,9 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
 
   const buffer: EventBuffer = {
     kind: 'memory',
+    partitions: [''],
+    owned: false,
+    checkpoints: () => Promise.resolve(new Map<string, string>()),
     get available() {
       return !closed;
     },

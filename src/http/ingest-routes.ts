@@ -84,7 +84,11 @@ export function createEventIngestor(
     let outcome: AppendOutcome | undefined;
     try {
       [outcome] = await o.batcher.submit([
-        { dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(text, body, v.event) },
+        {
+          dedupKey: dedupKeyFor(v.event.event_id),
+          payload: storedPayload(text, body, v.event),
+          partition: v.event.processor,
+        },
       ]);
     } catch (err) {
       m.ingestRejected.inc({ reason: 'unavailable' });
@@ -226,7 +230,11 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
         result.rejected.push({ index: i, error: v.error.toBody().error });
         continue;
       }
-      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(texts?.[i], raw, v.event) });
+      items.push({
+        dedupKey: dedupKeyFor(v.event.event_id),
+        payload: storedPayload(texts?.[i], raw, v.event),
+        partition: v.event.processor,
+      });
       processors.push(v.event.processor);
     }
     if (result.rejected.length > 0) m.ingestRejected.inc({ reason: 'validation' }, result.rejected.length);

@@ -6,7 +6,7 @@
  * - the pilot routes and dashboard, the Stripe webhook and checkout routes.
  * Everything here keeps state in Redis; on the memory buffer pilot mode is refused with a log.
  */
-import type { Redis } from 'ioredis';
+import { clusterTag, type RedisClient as Redis } from '../buffer/redis-client.js';
 import type { Logger } from 'pino';
 import type { onRequestHookHandler } from 'fastify';
 import type { Config } from '../config.js';
@@ -71,9 +71,11 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   }
 
   const redis = d.redis;
+  // Warnings, outcomes and alerts share one slot on a Cluster: their scripts index across them.
+  const pilotPrefix = config.buffer.keyPrefix + clusterTag(redis, 'pf');
   const store = createWarningStore({
     redis,
-    keyPrefix: config.buffer.keyPrefix,
+    keyPrefix: pilotPrefix,
     maxWarnings: config.pilot.maxWarnings,
     retentionDays: config.pilot.retentionDays,
   });
@@ -87,7 +89,7 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   const alerts: AlertSink | undefined = alertsOn
     ? createAlertSink({
         redis,
-        keyPrefix: config.buffer.keyPrefix,
+        keyPrefix: pilotPrefix,
         slackWebhookUrl: config.alerts.slackWebhookUrl,
         webhookUrl: config.alerts.webhookUrl,
         minBand: config.alerts.minBand,

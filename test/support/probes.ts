@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import { unpackEntry } from '../../src/events/packed-entry.js';
 import { compareStreamIds } from '../../src/stream-id.js';
+import { streamsOf } from './payflux-env.js';
 
 /** GET `url`: its status and JSON body. */
 export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -44,38 +45,47 @@ export interface GroupState {
  */
 export async function groupState(
   redis: Redis,
-  env: { PAYFLUX_STREAM: string; PAYFLUX_CONSUMER_GROUP: string },
+  env: { readonly PAYFLUX_STREAM: string; readonly PAYFLUX_CONSUMER_GROUP: string; readonly [name: string]: string },
 ): Promise<GroupState> {
-  const replies = await redis
-    .multi()
-    .xpending(env.PAYFLUX_STREAM, env.PAYFLUX_CONSUMER_GROUP, '-', '+', 100_000)
-    .xinfo('GROUPS', env.PAYFLUX_STREAM)
-    .xrange(env.PAYFLUX_STREAM, '-', '+')
-    .exec();
-  const failed = replies?.find(([err]) => err !== null);
-  if (replies === null || failed) throw failed?.[0] ?? new Error('group state transaction aborted');
-  const pendingList = replies[0]?.[1] as [string, string, number, number][];
-  const groups = replies[1]?.[1] as unknown[][];
-  const entries = replies[2]?.[1] as [string, string[]][];
-  const events = new Map<string, number>();
-  for (const [id, fields] of entries) events.set(id, eventsOf(fields[1]));
-  let lastDelivered: string | undefined;
-  for (const g of groups) {
-    const f = new Map<string, unknown>();
-    for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
-    if (f.get('name') === env.PAYFLUX_CONSUMER_GROUP) lastDelivered = String(f.get('last-delivered-id'));
+  const state: { pending: number; lag: number; consumers: Record<string, number> } = {
+    pending: 0,
+    lag: 0,
+    consumers: {},
+  };
+  for (const stream of streamsOf(env)) {
+    const replies = await redis
+      .multi()
+      .xpending(stream, env.PAYFLUX_CONSUMER_GROUP, '-', '+', 100_000)
+      .xinfo('GROUPS', stream)
+      .xrange(stream, '-', '+')
+      .exec();
+    const failed = replies?.find(([err]) => err !== null);
+    // A partition nobody has created yet (no consumer started) has no group: nothing in it.
+    if (failed !== undefined && /no such key|NOGROUP/i.test(String(failed[0]))) continue;
+    if (replies === null || failed) throw failed?.[0] ?? new Error('group state transaction aborted');
+    const pendingList = replies[0]?.[1] as [string, string, number, number][];
+    const groups = replies[1]?.[1] as unknown[][];
+    const entries = replies[2]?.[1] as [string, string[]][];
+    const events = new Map<string, number>();
+    for (const [id, fields] of entries) events.set(id, eventsOf(fields[1]));
+    let lastDelivered: string | undefined;
+    for (const g of groups) {
+      const f = new Map<string, unknown>();
+      for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
+      if (f.get('name') === env.PAYFLUX_CONSUMER_GROUP) lastDelivered = String(f.get('last-delivered-id'));
+    }
+    let lag = 0;
+    if (lastDelivered === undefined) lag = -1;
+    else for (const [id, n] of events) if (compareStreamIds(id, lastDelivered) > 0) lag += n;
+    state.lag = state.lag < 0 || lag < 0 ? -1 : state.lag + lag;
+    for (const [id, consumer] of pendingList) {
+      // An entry deleted while pending carries nothing: counted as one, as XPENDING counts it.
+      const n = events.get(id) ?? 1;
+      state.pending += n;
+      state.consumers[consumer] = (state.consumers[consumer] ?? 0) + n;
+    }
   }
-  let lag = lastDelivered === undefined ? -1 : 0;
-  if (lastDelivered !== undefined) for (const [id, n] of events) if (compareStreamIds(id, lastDelivered) > 0) lag += n;
-  let pending = 0;
-  const consumers: Record<string, number> = {};
-  for (const [id, consumer] of pendingList) {
-    // An entry deleted while pending carries nothing: counted as one, as XPENDING counts it.
-    const n = events.get(id) ?? 1;
-    pending += n;
-    consumers[consumer] = (consumers[consumer] ?? 0) + n;
-  }
-  return { pending, lag, consumers };
+  return state;
 }
 
 const eventsOf = (e: string | undefined): number => (e === undefined ? 1 : unpackEntry(e).length);
