@@ -2,7 +2,7 @@
  * Looking at a running PayFlux from outside: its JSON endpoints, its Prometheus samples, and
  * its consumer group's progress straight from Redis.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { unpackEntry } from '../../src/events/packed-entry.js';
 import { compareStreamIds } from '../../src/stream-id.js';
 import { streamsOf } from './payflux-env.js';
@@ -94,7 +94,7 @@ const eventsOf = (e: string | undefined): number => (e === undefined ? 1 : unpac
 export const drained = (s: GroupState): boolean => s.pending === 0 && s.lag === 0;
 
 /** Events stored in `stream` (XLEN counts entries, and an entry may carry several). */
-export async function streamEvents(redis: Redis, stream: string): Promise<number> {
+export async function streamEvents(redis: Redis | Cluster, stream: string): Promise<number> {
   let n = 0;
   for (const [, fields] of await redis.xrange(stream, '-', '+')) n += eventsOf(fields[1]);
   return n;
