@@ -218,10 +218,25 @@ export function cpuColumn({ usPerEvent, cores }) {
 }
 
 /**
- * Events stored in `stream`: each entry's `e` carries one event, or several joined by `\n`
- * (src/events/packed-entry.ts), so XLEN counts entries, not events. Read in pages of entries.
+ * Events stored in `stream` and its partitions: each entry's `e` carries one event, or several
+ * joined by `\n` (src/events/packed-entry.ts), so XLEN counts entries, not events. Read in
+ * pages of entries.
  */
 export async function streamEvents(redis, stream) {
+  // PayFlux's partitions are `<stream>:{tag}`, one per processor, beside the single-stream layout's `<stream>`.
+  const streams = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${stream}*`, 'TYPE', 'stream', 'COUNT', 1000);
+    streams.push(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  let events = 0;
+  for (const s of streams) events += await eventsIn(redis, s);
+  return events;
+}
+
+async function eventsIn(redis, stream) {
   let events = 0;
   let start = '-';
   for (;;) {
