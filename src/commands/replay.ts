@@ -46,8 +46,7 @@ export async function runReplay(
         if (page.length === 0) break;
         after = page[page.length - 1]?.id;
         const decoded = decodeBatch(page, { maxDeliveries: Infinity }).entries;
-        const envs: readonly Envelope[] =
-          decoded.length <= limit - total ? decoded : decoded.slice(0, limit - total);
+        const envs: readonly Envelope[] = decoded.length <= limit - total ? decoded : decoded.slice(0, limit - total);
         // The encoder reuses its buffer: wait for the write before encoding the next page.
         const chunk = encode(envs, new Date().toISOString());
         await new Promise<void>((resolve, reject) => o.out.write(chunk, (err) => (err ? reject(err) : resolve())));
