@@ -126,6 +126,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       }),
     ]).finally(() => clearTimeout(timer));
     await checkVersion(redis);
+    await checkLazyExpire(redis, o.logger);
     for (const p of all) {
       await ensureGroup(redis, p.stream, o.group, p === legacy ? 'PAYFLUX_STREAM' : 'PAYFLUX_PROCESSORS');
       await ensureStreamOrAbsent(redis, p.dlq, 'PAYFLUX_DLQ_STREAM');
@@ -495,6 +496,26 @@ export function fieldsOf(flat: readonly unknown[]): Map<string, unknown> {
   const m = new Map<string, unknown>();
   for (let i = 0; i + 1 < flat.length; i += 2) m.set(String(flat[i]), flat[i + 1]);
   return m;
+}
+
+/**
+ * Dedup buckets are sets of up to tens of millions of members (buffer/packed-append.ts). PayFlux
+ * unlinks each one once it is two buckets old; one that expires instead (no append for a whole
+ * bucket) is freed on Redis's main thread unless `lazyfree-lazy-expire` is on, stalling Redis
+ * for as long as freeing it takes. Said once at start; a Redis that refuses CONFIG (managed
+ * services often do) is left alone.
+ */
+async function checkLazyExpire(redis: RedisClient, logger: Logger): Promise<void> {
+  try {
+    const reply = (await redis.call('CONFIG', 'GET', 'lazyfree-lazy-expire')) as string[];
+    if (reply[1] === 'no')
+      logger.warn(
+        { hint: 'set lazyfree-lazy-expire yes in redis.conf (docs/operations.md, Sizing Redis)' },
+        'redis_lazyfree_lazy_expire_off',
+      );
+  } catch {
+    // CONFIG disabled or renamed: nothing to say.
+  }
 }
 
 async function checkVersion(redis: RedisClient): Promise<void> {

@@ -3,6 +3,7 @@
  * and at most two, a failed append leaves no mark, duplicates inside one call are stored once,
  * old buckets are unlinked, and a dead letter replayed goes back past its mark.
  */
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { unpackEntry } from '../../../src/events/packed-entry.js';
 import { testBuffer } from '../../support/buffer.js';
@@ -78,5 +79,25 @@ describe('dedup buckets', () => {
       item('a').payload,
     ]);
     expect(await b.append([item('a')])).toEqual(['duplicate']);
+  });
+
+  it('warns at start when Redis would free an expiring bucket on its main thread, and not once lazyfree-lazy-expire is on', async () => {
+    const warnings = async (): Promise<string[]> => {
+      const logs: string[] = [];
+      const logger = pino(
+        { level: 'warn' },
+        { write: (line: string) => logs.push((JSON.parse(line) as { msg: string }).msg) },
+      );
+      await testBuffer(suite, { logger });
+      return logs;
+    };
+    await suite.redis.config('SET', 'lazyfree-lazy-expire', 'no');
+    expect(await warnings()).toContain('redis_lazyfree_lazy_expire_off');
+    await suite.redis.config('SET', 'lazyfree-lazy-expire', 'yes');
+    try {
+      expect(await warnings()).not.toContain('redis_lazyfree_lazy_expire_off');
+    } finally {
+      await suite.redis.config('SET', 'lazyfree-lazy-expire', 'no');
+    }
   });
 });
