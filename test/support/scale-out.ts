@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import type { ExportLine } from './export-lines.js';
-import { API_KEY, type PayfluxEnv } from './payflux-env.js';
+import { API_KEY } from './payflux-env.js';
 import { startPayflux, type PayfluxProcess } from './payflux-process.js';
 import { freePort } from './redis-server.js';
 import { CLI, EMPTY_CWD, childEnv } from './run-cli.js';
@@ -60,7 +60,7 @@ export async function startTopology(
       HTTP_ADDR: `127.0.0.1:${await freePort()}`,
       PAYFLUX_ROLE: role,
       PAYFLUX_CONSUMER_NAME: name,
-    } as PayfluxEnv);
+    });
   for (let i = 0; i < o.consumers; i++) consumers.push(await spawnOne('consumer', `c${i + 1}`));
   for (let i = 0; i < o.ingest; i++) ingest.push(await spawnOne('ingest', `i${i + 1}`));
   return { ingest, consumers };
@@ -211,7 +211,7 @@ export function ownerOf(t: Topology, processor: string): PayfluxProcess | undefi
     if (!c.alive()) continue;
     for (const line of c.stderrLines()) {
       if (!line.includes(`"partition":"${processor}"`)) continue;
-      const at = Number(/"time":(\d+)/.exec(line)?.[1] ?? 0);
+      const at = Date.parse(/"time":"([^"]+)"/.exec(line)?.[1] ?? '');
       const acquired = line.includes('partition_acquired');
       const released = line.includes('partition_released');
       if (acquired && (best === undefined || at > best.at)) best = { p: c, at };
