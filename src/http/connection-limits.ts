@@ -9,12 +9,17 @@
  *   no byte either way for `IDLE_SOCKET_MS` (60 s: above the live feed's 15-s heartbeat) too;
  * - one connection serves at most `MAX_REQUESTS_PER_SOCKET` requests, then closes, so a
  *   load balancer's connections spread again over new nodes;
- * - at most `maxConnections` sockets are open at once: Node closes further ones at accept,
- *   counted in `payflux_http_connections_refused_total`, so the process never runs out of
- *   descriptors (Redis connections and the export file need theirs).
+ * - at most `maxConnections` sockets are open at once, so the process never runs out of
+ *   descriptors (Redis connections and the export file need theirs). A connection beyond the
+ *   cap closes the oldest one that has no request in progress (a client still sending its
+ *   headers, an idle keep-alive connection) and takes its place; only when every connection
+ *   has a request in progress is the new one closed. So thousands of slow clients cannot lock
+ *   legitimate ones out: they take turns in the slots nobody uses, and a request that arrives
+ *   whole is served. Either way it is counted in `payflux_http_connections_refused_total`.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 
@@ -63,20 +68,40 @@ function softDescriptorLimit(text?: string): number | undefined {
   return Number(m[1]);
 }
 
-/** Cap `server`'s connections at `max` and count what is open and what is refused. */
+/** Cap `server`'s connections at `max` (see above) and count what is open and what is closed for the cap. */
 export function limitConnections(
   server: Server,
   max: number,
   metrics: Pick<Metrics, 'httpConnectionsRefused' | 'readHttpConnectionsFrom'>,
 ): void {
-  server.maxConnections = max;
   let open = 0;
-  server.on('connection', (socket) => {
+  /** Connections with no request in progress, oldest first (a Map keeps insertion order). */
+  const idle = new Map<Socket, true>();
+  server.on('connection', (socket: Socket) => {
+    if (open >= max) {
+      const [oldest] = idle.keys();
+      metrics.httpConnectionsRefused.inc();
+      if (oldest === undefined) {
+        socket.destroy();
+        return;
+      }
+      idle.delete(oldest);
+      oldest.destroy();
+    }
     open++;
+    idle.set(socket, true);
     socket.once('close', () => {
       open--;
+      idle.delete(socket);
     });
   });
-  server.on('drop', () => metrics.httpConnectionsRefused.inc());
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    idle.delete(socket);
+    res.once('close', () => {
+      // Idle again, now the newest, unless the connection went with the response.
+      if (!socket.destroyed) idle.set(socket, true);
+    });
+  });
   metrics.readHttpConnectionsFrom(() => open);
 }

@@ -14,9 +14,11 @@
  *                                          ▼
  *                      mark ─▶ a batch of its own ─▶ stages passed ─▶ mark cleared ─▶ export, ack
  *
- * A mark is set in the buffer just before the suspect enters the stages alone and cleared once
- * it has passed them, before it is exported: whatever happens to the export (a full disk, a
- * restart), the entry proved it can be processed. A mark still there on a later read means the
+ * A mark is set in the buffer just before the suspect enters the stages alone and cleared as
+ * soon as it has passed them, before it is exported; the next suspect is marked only once the
+ * one before was delivered, so at most one mark at a time waits to be cleared. Whatever happens
+ * to the export (a full disk, a restart), an entry that passed the stages proved it can be
+ * processed. A mark still there on a later read means the
  * run that processed that entry alone never got past it (the process died or the pipeline
  * failed on it): the entry itself is the fault, and only then is it dead-lettered. Entries that
  * cannot be decoded are dead-lettered at once (`decode_error`, decodeEntries).
@@ -36,13 +38,16 @@ export interface ReadUnit {
 
 /**
  * Cut one read into units: first the entries delivered at most `maxDeliveries` times (with the
- * poisoned suspects), then each other suspect alone, marked just before it is yielded. Yields
- * at least one unit (the last), empty when the read was.
+ * poisoned suspects), then each other suspect alone, marked just before it is yielded; the next
+ * is marked only once `delivered(id)` of the one before resolved (its batch was exported and
+ * acknowledged, or the consumer stopped). Yields at least one unit (the last), empty when the
+ * read was.
  */
 export async function* readUnits(
   entries: readonly StreamEntry[],
   maxDeliveries: number,
   marks: ProbationMarks,
+  delivered: (id: string) => Promise<unknown> = () => Promise.resolve(),
 ): AsyncGenerator<ReadUnit> {
   const regular: StreamEntry[] = [];
   const suspects: StreamEntry[] = [];
@@ -60,5 +65,6 @@ export async function* readUnits(
     const s = trial[i] as StreamEntry;
     await marks.mark(s.id);
     yield { entries: [s], poisoned: [], probation: s.id, last: i === trial.length - 1 };
+    await delivered(s.id);
   }
 }

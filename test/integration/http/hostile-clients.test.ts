@@ -68,17 +68,43 @@ describe('hostile clients', { timeout: 30_000 }, () => {
     expect(ex.text()).toMatch(/^HTTP\/1\.1 408 /);
   });
 
-  it('refuses connections beyond PAYFLUX_HTTP_MAX_CONNECTIONS, counts them, and serves again once they close', async () => {
+  it('at PAYFLUX_HTTP_MAX_CONNECTIONS, a new connection takes the place of the oldest one still sending its headers', async () => {
     const app = await startTestApp(suite, { PAYFLUX_HTTP_MAX_CONNECTIONS: '4' });
-    const held = await Promise.all([1, 2, 3, 4].map(() => open(app.url, 'GET /health HTTP/1.1\r\nHost: x\r\n')));
+    const slow: Exchange[] = [];
+    for (let i = 0; i < 4; i++) slow.push(await open(app.url, 'GET /health HTTP/1.1\r\nHost: x\r\n'));
+    const legit = await open(app.url, 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await legit.closed;
+    expect(legit.text()).toMatch(/^HTTP\/1\.1 200 /);
+    // The oldest slow client made room for it; the others still hold theirs.
+    expect(await slow[0]?.closed).toBeLessThan(5000);
+    expect(slow.slice(1).every((s) => !s.socket.destroyed)).toBe(true);
+    expect(await metric(app.url, 'payflux_http_connections_refused_total')).toBeGreaterThanOrEqual(1);
+    for (const s of slow) s.socket.destroy();
+  });
+
+  it('at PAYFLUX_HTTP_MAX_CONNECTIONS with a request in progress on every connection, closes the new one and serves again once they end', async () => {
+    const app = await startTestApp(suite, { PAYFLUX_HTTP_MAX_CONNECTIONS: '4' });
+    const auth = `Authorization: Bearer ${TEST_KEY}\r\n`;
+    const busy: Exchange[] = [];
+    for (let i = 0; i < 4; i++) busy.push(await open(app.url, slowPost('/v1/events/payment_exhaust', 500, auth)));
+    suite.defer(() => busy.forEach((b) => b.socket.destroy()));
+    // All four requests under way (their bodies reserved), not merely connected: read in-process,
+    // since a metrics request would need a connection of its own.
+    const inFlight = async (): Promise<number> =>
+      (await app.running.metrics.httpBodyBytesInFlight.get()).values[0]?.value ?? 0;
+    await poll('four requests in progress', inFlight, (n) => n === 2000);
     const extra = await open(app.url, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(await extra.closed).toBeLessThan(2000);
     expect(extra.text()).toBe('');
-    for (const h of held) h.socket.destroy();
+    for (const b of busy) b.socket.destroy();
     await poll(
       'a connection is accepted again',
-      async () => (await fetch(`${app.url}/health`)).status,
-      (s) => s === 200,
+      () =>
+        fetch(`${app.url}/health`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      (st) => st === 200,
     );
     expect(await metric(app.url, 'payflux_http_connections_refused_total')).toBeGreaterThanOrEqual(1);
   });
