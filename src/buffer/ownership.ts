@@ -266,10 +266,13 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
       await ticking;
       await inner.close();
       await Promise.allSettled([...readers.values()].map((r) => r.close()));
-      // Leave at once, so that the others take over now rather than after the lease.
+      // Leave at once, so that the others take over now rather than after the lease; a
+      // partition whose batch is still being delivered is released by its commit.
       await Promise.allSettled([
         runScript(o.redis, LEAVE_SCRIPT, [o.membersKey], [o.consumer]),
-        ...[...held.values()].map((h) => runScript(o.redis, RELEASE_SCRIPT, key(h.p), [o.consumer, h.epoch])),
+        ...[...held.values()]
+          .filter((h) => h.p.name !== unacked)
+          .map((h) => runScript(o.redis, RELEASE_SCRIPT, key(h.p), [o.consumer, h.epoch])),
       ]);
     },
   };
@@ -291,6 +294,6 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
     if (ok === 0) {
       o.logger.warn({ partition: name, epoch }, 'partition_commit_fenced');
       if (held.get(name)?.epoch === epoch) drop(name, 'fenced');
-    }
+    } else if (closed) await runScript(o.redis, RELEASE_SCRIPT, key(p), [o.consumer, epoch]);
   }
 }
