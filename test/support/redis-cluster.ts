@@ -171,7 +171,7 @@ export async function startRedisCluster(o: { masters?: number; replicas?: number
         await dst.cluster('SETSLOT', slot, 'IMPORTING', srcId);
         await src.cluster('SETSLOT', slot, 'MIGRATING', dstId);
         for (;;) {
-          const keys = (await src.cluster('GETKEYSINSLOT', slot, 100)) as string[];
+          const keys = await src.cluster('GETKEYSINSLOT', slot, 100);
           if (keys.length === 0) break;
           await src.call('MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', ...keys);
         }
