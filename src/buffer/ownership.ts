@@ -230,7 +230,16 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
     async read(count: number, blockMs: number): Promise<StreamEntry[]> {
       await ensureStarted();
       while (ticking !== undefined) await ticking;
-      return took(await inner.read(count, blockMs));
+      const got = await inner.read(count, blockMs);
+      const name = inner.current;
+      // Entries read for a partition dropped since (its lease lost): the new owner adopted them
+      // with the previous owner's pending entries; scoring them here, on a state dropped with
+      // the partition, would export other scores. They are left to it.
+      if (got.length > 0 && name !== '' && held.get(name)?.epoch !== readEpoch.get(name)) {
+        o.logger.info({ partition: name, entries: got.length }, 'partition_read_discarded');
+        return [];
+      }
+      return took(got);
     },
 
     async reclaim(idleMs: number, count: number): Promise<StreamEntry[]> {

@@ -19,6 +19,7 @@ import {
   PROCESSORS,
   scenario,
   send,
+  settled,
   startTopology,
 } from '../support/scale-out.js';
 import { useSuite } from '../support/use-suite.js';
@@ -40,7 +41,7 @@ async function scenarioRun(
   maxDuplicates: number,
 ): Promise<void> {
   const t = await startTopology(suite, env, { ingest: 2, consumers: 3 });
-  await delay(1500);
+  await settled(t);
   const truth = await backtest(suite.scratch(), EVENTS);
   const started = Date.now();
   await send(t.ingest, EVENTS, { size: 50, during: (b) => fault(t, b) });

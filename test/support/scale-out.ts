@@ -11,6 +11,8 @@ import { expect } from 'vitest';
 import type { ExportLine } from './export-lines.js';
 import { API_KEY } from './payflux-env.js';
 import { startPayflux, type PayfluxProcess } from './payflux-process.js';
+import { poll } from './poll.js';
+import { rendezvousOwner } from '../../src/buffer/ownership.js';
 import { freePort } from './redis-server.js';
 import { CLI, EMPTY_CWD, childEnv } from './run-cli.js';
 import type { Suite } from './use-suite.js';
@@ -40,6 +42,21 @@ export function baseEnv(redis: { addr?: string; clusterNodes?: string }, prefix:
     PAYFLUX_READ_COUNT: '200',
     PAYFLUX_LEASE_TTL_MS: '3000',
   };
+}
+
+/**
+ * Waits until every partition is held by the consumer rendezvous hashing gives it among the
+ * live consumers (membership settled), so that traffic starts on a stable assignment.
+ */
+export async function settled(t: Topology): Promise<void> {
+  const names = t.consumers.filter((c) => c.alive()).map((c) => c.env.PAYFLUX_CONSUMER_NAME ?? '');
+  const members = [...names].sort();
+  await poll(
+    'every partition with its rendezvous owner',
+    () => PROCESSORS.every((p) => ownerOf(t, p)?.env.PAYFLUX_CONSUMER_NAME === rendezvousOwner(p, members)),
+    (yes) => yes,
+    { timeoutMs: 30_000, context: () => t.consumers.map((c) => c.stderrTail()).join('\n') },
+  );
 }
 
 export interface Topology {
