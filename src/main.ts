@@ -141,6 +141,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     guard,
     consumer: consumerOn,
     ingest: createBulkIngestor(ingestOne, ingestOn),
+    ...(buffer.owned && { isLeader: () => buffer.isLeader() }),
   });
 
   let scorer: RiskScorer | undefined;

@@ -128,6 +128,11 @@ export interface EventBuffer {
   readonly partitions: readonly string[];
   /** Whether `openReader` honours ownership hooks (partitions with leases). */
   readonly owned: boolean;
+  /**
+   * Whether this node should run the work done once per cluster (trimming, idle-consumer
+   * cleanup, alert delivery): it holds the leader lease. Always true without one (memory).
+   */
+  isLeader(): boolean;
   /** Every partition's latest checkpoint (committed by its owner), by processor. */
   checkpoints(): Promise<Map<string, string>>;
   /** Whether appends can be attempted right now (connected and ready). */

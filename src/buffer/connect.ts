@@ -37,6 +37,7 @@ export async function connectBuffer(config: Config, o: ConnectOptions): Promise<
       waitTimeoutMs: b.redis.waitTimeoutMs,
       processors: config.ingest.processors,
       leaseMs: config.consumer.leaseMs,
+      nodeName: config.consumer.name,
       password: b.redis.password,
       tls: b.redis.tls,
       socketTimeoutMs: b.redis.socketTimeoutMs,

@@ -109,6 +109,7 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
     kind: 'memory',
     partitions: [''],
     owned: false,
+    isLeader: () => true,
     checkpoints: () => Promise.resolve(new Map<string, string>()),
     get available() {
       return !closed;

@@ -230,7 +230,16 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
     async read(count: number, blockMs: number): Promise<StreamEntry[]> {
       await ensureStarted();
       while (ticking !== undefined) await ticking;
-      return took(await inner.read(count, blockMs));
+      const got = await inner.read(count, blockMs);
+      const name = inner.current;
+      // Entries read for a partition dropped since (its lease lost): the new owner adopted them
+      // with the previous owner's pending entries; scoring them here, on a state dropped with
+      // the partition, would export other scores. They are left to it.
+      if (got.length > 0 && name !== '' && held.get(name)?.epoch !== readEpoch.get(name)) {
+        o.logger.info({ partition: name, entries: got.length }, 'partition_read_discarded');
+        return [];
+      }
+      return took(got);
     },
 
     async reclaim(idleMs: number, count: number): Promise<StreamEntry[]> {
@@ -266,10 +275,13 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
       await ticking;
       await inner.close();
       await Promise.allSettled([...readers.values()].map((r) => r.close()));
-      // Leave at once, so that the others take over now rather than after the lease.
+      // Leave at once, so that the others take over now rather than after the lease; a
+      // partition whose batch is still being delivered is released by its commit.
       await Promise.allSettled([
         runScript(o.redis, LEAVE_SCRIPT, [o.membersKey], [o.consumer]),
-        ...[...held.values()].map((h) => runScript(o.redis, RELEASE_SCRIPT, key(h.p), [o.consumer, h.epoch])),
+        ...[...held.values()]
+          .filter((h) => h.p.name !== unacked)
+          .map((h) => runScript(o.redis, RELEASE_SCRIPT, key(h.p), [o.consumer, h.epoch])),
       ]);
     },
   };
@@ -291,6 +303,6 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
     if (ok === 0) {
       o.logger.warn({ partition: name, epoch }, 'partition_commit_fenced');
       if (held.get(name)?.epoch === epoch) drop(name, 'fenced');
-    }
+    } else if (closed) await runScript(o.redis, RELEASE_SCRIPT, key(p), [o.consumer, epoch]);
   }
 }

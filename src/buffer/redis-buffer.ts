@@ -19,6 +19,8 @@ import {
 } from './lua.js';
 import { createRedisReader, type PartitionStreamReader } from './redis-reader.js';
 import { createOwnedReader } from './ownership.js';
+import { startLeaderLease } from './leader-lease.js';
+import { hostname } from 'node:os';
 import { createPartitionedReader, type PartitionReader } from './partitioned-reader.js';
 import { partitionLayout, type Partition } from './partitions.js';
 import { clusterTag, createRedisClient, isReady, type RedisClient } from './redis-client.js';
@@ -67,8 +69,10 @@ export interface RedisBufferOptions {
   readonly now?: () => number;
   /** Give up connecting at start after this long (ms); later disconnects retry forever. */
   readonly connectTimeoutMs?: number;
-  /** PAYFLUX_LEASE_TTL_MS: partition leases and consumer membership (10000). */
+  /** PAYFLUX_LEASE_TTL_MS: partition leases, consumer membership and the leader lease (10000). */
   readonly leaseMs?: number;
+  /** This node's name in the leader lease (PAYFLUX_CONSUMER_NAME); hostname-pid by default. */
+  readonly nodeName?: string;
 }
 
 const MIN_VERSION: readonly [number, number] = [6, 2];
@@ -243,10 +247,18 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   };
 
   const membersKey = `${o.keyPrefix}${clusterTag(redis, 'pf')}members`;
+  const leader = startLeaderLease({
+    redis,
+    key: `${o.keyPrefix}${clusterTag(redis, 'pf')}leader`,
+    name: o.nodeName ?? `${hostname()}-${process.pid}`,
+    ttlMs: o.leaseMs ?? 10_000,
+    logger: o.logger,
+  });
   const buffer: EventBuffer = {
     kind: 'redis',
     partitions: all.map((p) => p.name),
     owned: layout.partitions.length > 0,
+    isLeader: () => leader.isLeader(),
 
     async checkpoints(): Promise<Map<string, string>> {
       const got = await Promise.all(layout.partitions.map((p) => redis.get(p.checkpoint)));
@@ -467,6 +479,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
 
     async close() {
       await Promise.allSettled([...readers].map((r) => r.close()));
+      await leader.stop();
       readers.clear();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -85,6 +85,8 @@ export interface AlertSinkOptions {
   readonly maxPerHour: number;
   readonly now?: () => number;
   readonly pollMs?: number;
+  /** Deliver only while this says so (the leader lease: one node of a cluster delivers). */
+  readonly shouldDeliver?: () => boolean;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
   /** Give up on an alert this long after it was queued. */
@@ -227,7 +229,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     running = (async () => {
       let next = pollMs;
       try {
-        if ((await deliverDue()) >= claimBatch) next = 0; // more may be due: go again at once
+        if ((options.shouldDeliver?.() ?? true) && (await deliverDue()) >= claimBatch) next = 0; // more may be due: go again at once
       } catch (err) {
         log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'alert_pass_failed');
       }

@@ -43,6 +43,8 @@ export interface PilotDeps {
   readonly ingest: (events: readonly PaymentEvent[]) => Promise<unknown>;
   /** Whether this node runs the consumer (incidents come from its pipeline). */
   readonly consumer: boolean;
+  /** The leader lease, on a buffer with one: alerts are delivered by its holder alone. */
+  readonly isLeader?: () => boolean;
 }
 
 export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> {
@@ -96,9 +98,11 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
         maxPerHour: config.alerts.maxPerHour,
         registry: d.metrics.registry,
         log: d.logger,
+        shouldDeliver: d.isLeader,
       })
     : undefined;
-  if (d.consumer) alerts?.start();
+  // Delivery is once-per-cluster work: every node runs the loop, the leader lease's holder delivers.
+  if (d.consumer || d.isLeader !== undefined) alerts?.start();
 
   const warningsOn = d.consumer && config.pilot.warningsEnabled;
   const seed = warningsOn ? await store.loadOpen() : [];

@@ -29,6 +29,8 @@ export interface RedisCluster {
   readonly seeds: string;
   /** The node currently serving `slot` as master. */
   masterOf(slot: number): Promise<ClusterNode>;
+  /** Move `slot` (and its keys) to another master, the way `redis-cli --cluster reshard` does. */
+  moveSlot(slot: number): Promise<{ from: ClusterNode; to: ClusterNode }>;
   close(): Promise<void>;
 }
 
@@ -57,7 +59,7 @@ export async function startRedisCluster(o: { masters?: number; replicas?: number
       [
         '-c',
         `mkdir -p ${nodeDir} && exec redis-server --port ${port} --bind 127.0.0.1 --cluster-enabled yes ` +
-          `--cluster-config-file nodes.conf --cluster-node-timeout 2000 --dir ${nodeDir} --save '' ` +
+          `--cluster-config-file nodes.conf --cluster-node-timeout 5000 --dir ${nodeDir} --save '' ` +
           `--appendonly no --repl-diskless-sync-delay 0 --daemonize no --loglevel warning`,
       ],
       { stdio: 'ignore' },
@@ -125,19 +127,64 @@ export async function startRedisCluster(o: { masters?: number; replicas?: number
     addr: `127.0.0.1:${port}`,
     kill: () => children[i]?.kill('SIGKILL'),
   }));
-  return {
-    nodes,
-    seeds: nodes.map((n) => n.addr).join(','),
-    async masterOf(slot) {
-      const r = new Redis({ port: ports[0], host: '127.0.0.1' });
+  const masterOf = async (slot: number): Promise<ClusterNode> => {
+    // Asked of every live node in turn: one of them may have been killed.
+    for (let i = 0; i < children.length; i++) {
+      if (children[i]?.exitCode !== null || children[i]?.signalCode !== null) continue;
+      const r = new Redis({ port: ports[i], host: '127.0.0.1', maxRetriesPerRequest: 0 });
+      r.on('error', () => undefined);
       try {
         const slots = (await r.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
         const owner = slots.find(([lo, hi]) => slot >= lo && slot <= hi);
         const node = nodes.find((n) => n.port === owner?.[2][1]);
-        if (node === undefined) throw new Error(`no master for slot ${slot}`);
-        return node;
+        if (node !== undefined) return node;
+      } catch {
+        // the next node
       } finally {
         r.disconnect();
+      }
+    }
+    throw new Error(`no master for slot ${slot}`);
+  };
+  return {
+    nodes,
+    seeds: nodes.map((n) => n.addr).join(','),
+    masterOf,
+    async moveSlot(slot) {
+      const from = await masterOf(slot);
+      const client = (port: number): Redis => new Redis({ port, host: '127.0.0.1' });
+      const src = client(from.port);
+      const others: Redis[] = [];
+      try {
+        const idOf = async (r: Redis): Promise<string> => String(await r.cluster('MYID'));
+        const masters = String(await src.call('CLUSTER', 'NODES'))
+          .split('\n')
+          .filter((l) => l.includes('master') && !l.includes('fail'));
+        const target = masters.map((l) => l.split(' ')).find((f) => !f[2]?.includes('myself'));
+        const toPort = Number(target?.[1]?.split(':')[1]?.split('@')[0]);
+        const to = nodes.find((n) => n.port === toPort);
+        if (to === undefined || target === undefined) throw new Error('no other master to move the slot to');
+        const dst = client(to.port);
+        others.push(dst);
+        const srcId = await idOf(src);
+        const dstId = target[0] ?? '';
+        await dst.cluster('SETSLOT', slot, 'IMPORTING', srcId);
+        await src.cluster('SETSLOT', slot, 'MIGRATING', dstId);
+        for (;;) {
+          const keys = await src.cluster('GETKEYSINSLOT', slot, 100);
+          if (keys.length === 0) break;
+          await src.call('MIGRATE', '127.0.0.1', to.port, '', 0, 5000, 'KEYS', ...keys);
+        }
+        for (const n of masters) {
+          const port = Number(n.split(' ')[1]?.split(':')[1]?.split('@')[0]);
+          const r = client(port);
+          others.push(r);
+          await r.cluster('SETSLOT', slot, 'NODE', dstId);
+        }
+        return { from, to };
+      } finally {
+        src.disconnect();
+        for (const r of others) r.disconnect();
       }
     },
     async close() {

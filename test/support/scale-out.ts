@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import type { ExportLine } from './export-lines.js';
-import { API_KEY, type PayfluxEnv } from './payflux-env.js';
+import { API_KEY } from './payflux-env.js';
 import { startPayflux, type PayfluxProcess } from './payflux-process.js';
+import { poll } from './poll.js';
+import { rendezvousOwner } from '../../src/buffer/ownership.js';
 import { freePort } from './redis-server.js';
 import { CLI, EMPTY_CWD, childEnv } from './run-cli.js';
 import type { Suite } from './use-suite.js';
@@ -42,6 +44,21 @@ export function baseEnv(redis: { addr?: string; clusterNodes?: string }, prefix:
   };
 }
 
+/**
+ * Waits until every partition is held by the consumer rendezvous hashing gives it among the
+ * live consumers (membership settled), so that traffic starts on a stable assignment.
+ */
+export async function settled(t: Topology): Promise<void> {
+  const names = t.consumers.filter((c) => c.alive()).map((c) => c.env.PAYFLUX_CONSUMER_NAME ?? '');
+  const members = [...names].sort();
+  await poll(
+    'every partition with its rendezvous owner',
+    () => PROCESSORS.every((p) => ownerOf(t, p)?.env.PAYFLUX_CONSUMER_NAME === rendezvousOwner(p, members)),
+    (yes) => yes,
+    { timeoutMs: 30_000, context: () => t.consumers.map((c) => c.stderrTail()).join('\n') },
+  );
+}
+
 export interface Topology {
   readonly ingest: PayfluxProcess[];
   readonly consumers: PayfluxProcess[];
@@ -60,7 +77,7 @@ export async function startTopology(
       HTTP_ADDR: `127.0.0.1:${await freePort()}`,
       PAYFLUX_ROLE: role,
       PAYFLUX_CONSUMER_NAME: name,
-    } as PayfluxEnv);
+    });
   for (let i = 0; i < o.consumers; i++) consumers.push(await spawnOne('consumer', `c${i + 1}`));
   for (let i = 0; i < o.ingest; i++) ingest.push(await spawnOne('ingest', `i${i + 1}`));
   return { ingest, consumers };
@@ -211,7 +228,7 @@ export function ownerOf(t: Topology, processor: string): PayfluxProcess | undefi
     if (!c.alive()) continue;
     for (const line of c.stderrLines()) {
       if (!line.includes(`"partition":"${processor}"`)) continue;
-      const at = Number(/"time":(\d+)/.exec(line)?.[1] ?? 0);
+      const at = Date.parse(/"time":"([^"]+)"/.exec(line)?.[1] ?? '');
       const acquired = line.includes('partition_acquired');
       const released = line.includes('partition_released');
       if (acquired && (best === undefined || at > best.at)) best = { p: c, at };
