@@ -1,8 +1,9 @@
 /**
  * Runs one traffic-class case through three detectors on the same envelopes and measures what
- * an operator would see: detection and its delay after onset, false episodes (alarmed for more
- * than 20 s outside the labelled anomaly and its 3-minute tail, after warm-up) and false
- * warnings (pilot incidents opened there), per processor-day.
+ * an operator would see: detection (an alarm raised inside the labelled anomaly and held for
+ * more than 20 s) and its delay after onset, false episodes (alarmed for more than 20 s outside
+ * the anomaly and its 3-minute tail, after warm-up) and false warnings (pilot incidents opened
+ * there), per processor-day.
  *
  * - `adaptive` and `classic`: the real `scoreRisk` operator over batches of 500; alarmed =
  *   elevated or worse; warnings are the incidents `IncidentBook` (pilot mode) opens.
@@ -127,8 +128,9 @@ function measure(c: ClassCase, spans: readonly Span[], opens: readonly number[])
   let detectSec: number | undefined;
   let falseEpisodes = 0;
   for (const [a, b] of spans) {
-    // Detection: an alarm raised inside the anomaly (one already running at onset is not a response to it).
-    if (detectSec === undefined && a >= onset && a < end) detectSec = a - onset;
+    // Detection: an alarm raised inside the anomaly and held, like an episode, for more than
+    // 20 s (a shorter one is a flap; one already running at onset is not a response to it).
+    if (detectSec === undefined && a >= onset && a < end && Math.min(b, end) - a > EPISODE_SEC) detectSec = a - onset;
     // The parts of an alarm outside the anomaly and its tail, after warm-up, are false.
     const before = Math.min(b, quietUntil) - Math.max(a, c.warmupSec);
     const after = Number.isFinite(end) ? b - Math.max(a, quietFrom) : 0;

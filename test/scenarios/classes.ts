@@ -57,9 +57,8 @@ export interface ClassCase {
   readonly shape: TrafficShape;
   readonly seed: number;
   /**
-   * The anomaly is clearly outside the noise for the volume at hand: its excess failures over
-   * 30 s are at least 3 binomial standard deviations. Those must be caught; the others are
-   * reported.
+   * The anomaly is clearly outside the noise for the volume at hand (`clearly`). Those must be
+   * caught; the others are reported.
    */
   readonly clear: boolean;
 }
@@ -227,9 +226,14 @@ export function casesOf(full: boolean, seeds = full ? 2 : 1): ClassCase[] {
   return out;
 }
 
+/**
+ * Clear: over 30 s, the excess failures are at least 3 standard deviations of binomial noise
+ * plus the ordinary drift of a processor's rate (the model's prior, 0.15·p + 0.005).
+ */
 function clearly(excess: number, rate: number, p: number): boolean {
   const n = 30 * rate;
-  return excess * n >= 3 * Math.sqrt(n * p * (1 - p));
+  const drift = (0.15 * p + 0.005) * n;
+  return excess * n >= 3 * Math.sqrt(n * p * (1 - p) + drift * drift);
 }
 
 function during(base: TrafficShape, from: number, to: number, incident: TrafficShape): TrafficShape {

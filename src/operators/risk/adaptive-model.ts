@@ -17,7 +17,7 @@
 import { BUCKET_MS } from './risk-window.js';
 import { BASELINE_PRIOR, baselineRate, driftSq } from './baseline.js';
 import type { WindowView } from './processor-window.js';
-import { CATEGORY_PRIOR } from './segment-cells.js';
+import { CATEGORY_PRIOR, focusOf as focusOfCell } from './segment-cells.js';
 import type { RiskFocus, SegmentState, SegmentTable } from './segment-cells.js';
 import { clamp01 } from './risk-model.js';
 import type { RiskModel } from './risk-model.js';
@@ -60,11 +60,11 @@ export const ADAPTIVE_PARAMS = Object.freeze({
    * counted from `concentration[0]`, in full from `[1]`.
    */
   impactEffect: [
-    [0.01, 0],
-    [0.03, 0.3],
-    [0.08, 0.6],
-    [0.15, 0.8],
-    [0.25, 1],
+    [0.005, 0],
+    [0.015, 0.3],
+    [0.05, 0.6],
+    [0.1, 0.8],
+    [0.2, 1],
   ],
   concentration: [0.2, 0.6],
   /** Retries per event: pseudo-events shrinking the recent rate, baseline range, dead zone, slope. */
@@ -131,26 +131,10 @@ function severityOf(z: number, excess: number, knots: Knots): number {
   return byEvidence < byEffect ? byEvidence : byEffect;
 }
 
-/**
- * Severity over two spans: the recent one (x of n) and the last 10 s (x10 of n10). The short
- * look counts only while the recent span corroborates it (evidence ≥ `corroborate`): sustained
- * evidence, not one lucky cluster of a quiet processor's events, raises a band.
- */
-export function spanSeverity(
-  x: number,
-  n: number,
-  x10: number,
-  n10: number,
-  p0: number,
-  tauSq: number,
-  knots: Knots,
-): number {
+/** `countSeverity` for evidence `z` already computed (0 below the evidence threshold). */
+function countSeverityOf(z: number, x: number, n: number, p0: number, knots: Knots): number {
   if (x - n * p0 < P.evidence.minExcess) return 0;
-  const z = evidenceOf(x, n, p0, tauSq, P.evidence.corroborate);
-  const s = severityOf(z, x / n - p0, knots);
-  if (z < P.evidence.corroborate || x10 - n10 * p0 < P.evidence.minExcess) return s;
-  const s10 = severityOf(evidenceOf(x10, n10, p0, tauSq), x10 / n10 - p0, knots);
-  return s10 > s ? s10 : s;
+  return severityOf(z, x / n - p0, knots);
 }
 
 function clamp(x: number, range: readonly number[]): number {
@@ -159,31 +143,66 @@ function clamp(x: number, range: readonly number[]): number {
   return x < lo ? lo : x > hi ? hi : x;
 }
 
+/** Baseline rates (failures, timeouts, auth failures, retries) and the three drifts τ². */
+function deriveBaseline(w: WindowView, v: number[]): void {
+  const be = w.baseEvents;
+  const fb = baselineRate(w.baseFailures, be, BASELINE_PRIOR.failureRate);
+  const tb = baselineRate(w.baseTimeouts, be, BASELINE_PRIOR.timeoutRate);
+  const ab = baselineRate(w.baseAuthFailures, be, BASELINE_PRIOR.authRate);
+  v[0] = fb;
+  v[1] = tb;
+  v[2] = ab;
+  v[3] = clamp(baselineRate(w.baseRetrySum, be, BASELINE_PRIOR.avgRetry), P.retry.baselineRange);
+  v[4] = driftSq(w.driftFailures, w.driftWeight, fb);
+  v[5] = driftSq(w.driftTimeouts, w.driftWeight, tb);
+  v[6] = driftSq(w.driftAuthFailures, w.driftWeight, ab);
+}
+
 export const adaptiveModel: RiskModel = {
   name: 'adaptive',
 
   evaluate(w: WindowView, c: Float64Array): number {
-    const be = w.baseEvents;
-    const fb = baselineRate(w.baseFailures, be, BASELINE_PRIOR.failureRate);
-    const tb = baselineRate(w.baseTimeouts, be, BASELINE_PRIOR.timeoutRate);
-    const ab = baselineRate(w.baseAuthFailures, be, BASELINE_PRIOR.authRate);
-    const rb = clamp(baselineRate(w.baseRetrySum, be, BASELINE_PRIOR.avgRetry), P.retry.baselineRange);
+    const d = w.derived;
+    const v = d.values;
+    if (d.bucket !== w.wmBucket) {
+      d.bucket = w.wmBucket;
+      deriveBaseline(w, v);
+    }
+    const fb = v[0] ?? 0;
+    const tb = v[1] ?? 0;
+    const ab = v[2] ?? 0;
+    const rb = v[3] ?? 0;
+    const fv = v[4] ?? 0;
+    const tv = v[5] ?? 0;
+    const av = v[6] ?? 0;
 
     // Two spans: the recent span (30 s) and the last 10 s of event time (the watermark's bucket
     // plus the share of the previous one those 10 s still cover), which sees a sharp onset
-    // before it is diluted in 30 s of normal traffic.
+    // before it is diluted in 30 s of normal traffic. The short look counts only while the
+    // recent span corroborates it (`spanSeverity`), so it is read only then.
     const n = w.recentEvents;
-    const carry = 1 - clamp01((w.watermarkMs - w.wmBucket * BUCKET_MS) / BUCKET_MS);
-    const n10 = w.bucketEvents(0) + carry * w.bucketEvents(1);
-    const f10 = w.bucketFailures(0) + carry * w.bucketFailures(1);
-    const t10 = w.bucketTimeouts(0) + carry * w.bucketTimeouts(1);
-    const a10 = w.bucketAuthFailures(0) + carry * w.bucketAuthFailures(1);
-    const fv = driftSq(w.driftFailures, w.driftWeight, fb);
-    const tv = driftSq(w.driftTimeouts, w.driftWeight, tb);
-    const av = driftSq(w.driftAuthFailures, w.driftWeight, ab);
-    const sFail = spanSeverity(w.recentFailures, n, f10, n10, fb, fv, P.failureEffect);
-    const sTimeout = spanSeverity(w.recentTimeouts, n, t10, n10, tb, tv, P.timeoutEffect);
-    const sAuth = spanSeverity(w.recentAuthFailures, n, a10, n10, ab, av, P.authEffect);
+    const zf = evidenceOf(w.recentFailures, n, fb, fv, P.evidence.corroborate);
+    const zt = evidenceOf(w.recentTimeouts, n, tb, tv, P.evidence.corroborate);
+    const za = evidenceOf(w.recentAuthFailures, n, ab, av, P.evidence.corroborate);
+    let sFail = countSeverityOf(zf, w.recentFailures, n, fb, P.failureEffect);
+    let sTimeout = countSeverityOf(zt, w.recentTimeouts, n, tb, P.timeoutEffect);
+    let sAuth = countSeverityOf(za, w.recentAuthFailures, n, ab, P.authEffect);
+    if (zf >= P.evidence.corroborate || zt >= P.evidence.corroborate || za >= P.evidence.corroborate) {
+      const carry = 1 - clamp01((w.watermarkMs - w.wmBucket * BUCKET_MS) / BUCKET_MS);
+      const n10 = w.bucketEvents(0) + carry * w.bucketEvents(1);
+      if (zf >= P.evidence.corroborate) {
+        const f10 = w.bucketFailures(0) + carry * w.bucketFailures(1);
+        sFail = Math.max(sFail, countSeverity(f10, n10, fb, fv, P.failureEffect));
+      }
+      if (zt >= P.evidence.corroborate) {
+        const t10 = w.bucketTimeouts(0) + carry * w.bucketTimeouts(1);
+        sTimeout = Math.max(sTimeout, countSeverity(t10, n10, tb, tv, P.timeoutEffect));
+      }
+      if (za >= P.evidence.corroborate) {
+        const a10 = w.bucketAuthFailures(0) + carry * w.bucketAuthFailures(1);
+        sAuth = Math.max(sAuth, countSeverity(a10, n10, ab, av, P.authEffect));
+      }
+    }
     const rr = (w.recentRetrySum + P.retry.shrinkEvents * rb) / (n + P.retry.shrinkEvents);
     const sRetry = clamp01((rr - rb - P.retry.deadZone) / P.retry.slope);
 
@@ -245,7 +264,7 @@ export const adaptiveModel: RiskModel = {
       const v = t.severity[t.top] ?? 0;
       if (v > bestValue) {
         bestValue = v;
-        best = t.focus[t.top] ?? null;
+        best = focusOfCell(t, t.top);
       }
     }
     return best ?? undefined;

@@ -6,7 +6,7 @@
 import type { RiskAssessment } from '../../pipeline/types.js';
 import { BASELINE_PRIOR, baselineRate, driftSample, winsorised } from './baseline.js';
 import { GEO_BITS, GEO_WORDS } from './geo-interner.js';
-import { createSegments } from './segment-cells.js';
+import { createSegments, doubles } from './segment-cells.js';
 import type { SegmentState } from './segment-cells.js';
 
 /**
@@ -78,6 +78,11 @@ export class ProcessorWindow {
   readonly scoredByBand = new Float64Array(4);
   /** Update order, for evicting the least recently updated processor. */
   touched = 0;
+  /**
+   * What a model derives from the baseline, kept for the watermark bucket it was derived at
+   * (`bucket`, -1: never): the baseline only changes when the watermark moves.
+   */
+  readonly derived = { bucket: -1, values: doubles(8) };
   /** Where failures concentrate (geo, merchant, category, route); null when segments are off. */
   readonly segments: SegmentState | null;
   /** The last assessment made from this state (reused while nothing reported changes). */
