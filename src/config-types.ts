@@ -23,7 +23,18 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** V8's old-generation growing factor, 1 + p/100 (0: V8's own heuristic). See `main.ts`. */
   readonly heapGrowingPercent: number;
-  readonly http: { readonly host: string; readonly port: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Open connections at once; 0: the descriptor limit less a reserve (http/connection-limits.ts). */
+    readonly maxConnections: number;
+    readonly headersTimeoutMs: number;
+    /** The whole request, headers and body. */
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+    /** Request-body bytes in flight at once, over every request (http/body-budget.ts). */
+    readonly bodyBudgetBytes: number;
+  };
   readonly auth: {
     readonly keys: readonly string[];
     readonly revokedKeys: readonly string[];

@@ -61,6 +61,11 @@ export function weakKeyProblems(keys: readonly string[], variable: string): stri
 
 const EnvSchema = z.object({
   HTTP_ADDR: z.preprocess(blankToUndefined, z.string().default(':8080')),
+  PAYFLUX_HTTP_MAX_CONNECTIONS: int(0, 0, 1_000_000),
+  PAYFLUX_HTTP_HEADERS_TIMEOUT_MS: int(10_000, 1000, 600_000),
+  PAYFLUX_HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
+  PAYFLUX_HTTP_KEEPALIVE_TIMEOUT_MS: int(5000, 1000, 600_000),
+  PAYFLUX_HTTP_BODY_BUDGET_BYTES: int(32 * 1_048_576, 1_048_576, 4096 * 1_048_576),
   PAYFLUX_ENV: oneOf(['dev', 'prod'] as const, 'dev'),
   PAYFLUX_ROLE: oneOf(ROLES, 'all'),
   PAYFLUX_BUFFER: oneOf(BUFFER_KINDS, 'auto'),
@@ -271,6 +276,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     // timeout would run again and again. A healthy Redis answers PayFlux's largest in ~1 s.
     problems.push(`REDIS_SOCKET_TIMEOUT_MS: must be 0 (off) or at least 1000 (got ${e.REDIS_SOCKET_TIMEOUT_MS})`);
   }
+  if (e.PAYFLUX_HTTP_HEADERS_TIMEOUT_MS > e.PAYFLUX_HTTP_REQUEST_TIMEOUT_MS) {
+    // Node refuses a server whose headers may take longer than the whole request.
+    problems.push(
+      `PAYFLUX_HTTP_HEADERS_TIMEOUT_MS: ${e.PAYFLUX_HTTP_HEADERS_TIMEOUT_MS} is more than PAYFLUX_HTTP_REQUEST_TIMEOUT_MS (${e.PAYFLUX_HTTP_REQUEST_TIMEOUT_MS})`,
+    );
+  }
+  if (e.PAYFLUX_HTTP_BODY_BUDGET_BYTES < e.PAYFLUX_MAX_BATCH_BODY_BYTES) {
+    // A full-size batch could never be read.
+    problems.push(
+      `PAYFLUX_HTTP_BODY_BUDGET_BYTES: ${e.PAYFLUX_HTTP_BODY_BUDGET_BYTES} is less than PAYFLUX_MAX_BATCH_BODY_BYTES (${e.PAYFLUX_MAX_BATCH_BODY_BYTES})`,
+    );
+  }
   if (e.PAYFLUX_MAX_BATCH > e.PAYFLUX_APPEND_MAX_PENDING) {
     // Every full batch would be refused as overloaded: a 503 no retry can cure.
     problems.push(
@@ -287,7 +304,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     panicMode: e.PAYFLUX_PANIC_MODE,
     shutdownTimeoutMs: e.PAYFLUX_SHUTDOWN_TIMEOUT_SEC * 1000,
     heapGrowingPercent: e.PAYFLUX_HEAP_GROWING_PERCENT,
-    http: http ?? { host: '0.0.0.0', port: 8080 },
+    http: {
+      ...(http ?? { host: '0.0.0.0', port: 8080 }),
+      maxConnections: e.PAYFLUX_HTTP_MAX_CONNECTIONS,
+      headersTimeoutMs: e.PAYFLUX_HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.PAYFLUX_HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.PAYFLUX_HTTP_KEEPALIVE_TIMEOUT_MS,
+      bodyBudgetBytes: e.PAYFLUX_HTTP_BODY_BUDGET_BYTES,
+    },
     auth: {
       keys,
       revokedKeys: e.PAYFLUX_REVOKED_KEYS,

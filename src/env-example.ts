@@ -7,6 +7,12 @@ import { ENV_VARS, envDefault, type EnvVar } from './config.js';
 
 export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   HTTP_ADDR: 'listen address, host:port or :port',
+  PAYFLUX_HTTP_MAX_CONNECTIONS: 'open HTTP connections at once, more are refused; 0 = the descriptor limit less 256',
+  PAYFLUX_HTTP_HEADERS_TIMEOUT_MS: 'a request whose headers take longer is answered 408 and closed',
+  PAYFLUX_HTTP_REQUEST_TIMEOUT_MS: 'a request (headers and body) that takes longer is answered 408 and closed',
+  PAYFLUX_HTTP_KEEPALIVE_TIMEOUT_MS:
+    "an idle keep-alive connection is closed after this; above a load balancer's idle timeout",
+  PAYFLUX_HTTP_BODY_BUDGET_BYTES: 'request-body bytes in flight over all requests; beyond, 503 before the body is read',
   PAYFLUX_ENV: 'dev or prod; prod refuses keys shorter than 16 chars and placeholders',
   PAYFLUX_ROLE: 'all, ingest (no consumer) or consumer (ingest answers 503)',
   PAYFLUX_BUFFER: 'auto, redis or memory; auto falls back to the non-durable memory buffer only without REDIS_ADDR/URL',
@@ -42,15 +48,16 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_STREAM: 'the event stream',
   PAYFLUX_CONSUMER_GROUP: 'the consumer group',
   PAYFLUX_DLQ_STREAM: 'the dead-letter stream',
-  PAYFLUX_STREAM_MAXLEN: 'retention cap on stream length; 0 = off (unacknowledged entries are always kept)',
+  PAYFLUX_STREAM_MAXLEN: 'retention cap on stream length, in events; 0 = off (unacknowledged entries are always kept)',
   PAYFLUX_RAW_EVENT_TTL_DAYS:
     'trim acknowledged entries older than this; 0 = no purge by age (any past event_timestamp is accepted)',
   PAYFLUX_RETENTION_INTERVAL_MS: 'how often retention runs',
   PAYFLUX_CONSUMER_NAME: 'consumer name in the group (hostname-pid-random when unset)',
-  PAYFLUX_READ_COUNT: 'entries per XREADGROUP',
+  PAYFLUX_READ_COUNT: 'events per read (XREADGROUP asks for as many entries as carry about this many events)',
   PAYFLUX_READ_BLOCK_MS: 'BLOCK of each read',
   PAYFLUX_CLAIM_IDLE_MS: 'reclaim entries idle this long in a dead consumer',
-  PAYFLUX_MAX_DELIVERIES: 'deliveries before an entry goes to the dead-letter stream',
+  PAYFLUX_MAX_DELIVERIES:
+    'deliveries after which an entry is processed alone on probation; dead-lettered only if such a run ended on it',
   PAYFLUX_ACK_MODE:
     'after_export (at least once) or before_export (best effort: a failing destination is counted, never waited for)',
   PAYFLUX_EXPORT_MODE: 'stdout, file or both',

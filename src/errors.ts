@@ -22,6 +22,7 @@ export const ERRORS = {
   PF_ERR_BUFFER_UNAVAILABLE: { status: 503, message: 'the event buffer is unavailable' },
   PF_ERR_INGEST_DISABLED: { status: 503, message: 'ingest is disabled on this node' },
   PF_ERR_OVERLOADED: { status: 503, message: 'too many requests in flight' },
+  PF_ERR_BODY_BUDGET: { status: 503, message: 'too many request-body bytes in flight on this server' },
   PF_ERR_STORE_UNAVAILABLE: { status: 503, message: 'a backing store (Redis) is unavailable' },
   PF_ERR_SHUTTING_DOWN: {
     status: 503,

@@ -168,3 +168,8 @@ export function stderrDestination(): LogDestination {
   }
   return stderr;
 }
+
+/** Lines the process's stderr destination dropped so far (0 before it is created). */
+export function stderrDropped(): number {
+  return stderr?.dropped ?? 0;
+}

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
+import { stderrDropped } from './log-destination.js';
 import { createMetrics, riskRecorder, type Metrics } from './metrics.js';
 import { TIER_LABELS } from './risk-terms.js';
 import { VERSION } from './version.js';
@@ -64,6 +65,7 @@ export interface Running {
 export async function start(config: Config, o: StartOptions = {}): Promise<Running> {
   const logger = o.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics({ processors: config.ingest.processors });
+  metrics.readLogDroppedFrom(stderrDropped);
   const abort = new AbortController();
   // Key files first: a bad one is a config error (exit 78), before any connection is made.
   const keySet = loadKeySet(config);
@@ -76,6 +78,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
           host: config.http.host,
           port: config.http.port,
           registry: metrics.registry,
+          http: config.http,
           detail: { role: config.role, tier },
         });
   if (starting !== undefined)
@@ -178,6 +181,8 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
   const registry = metrics.registry;
   const app = buildServer({
     logger,
+    http: config.http,
+    metrics,
     processors: config.ingest.processors,
     ops: { registry, health: () => readiness.health(), ready: () => readiness.ready() },
     ingest: {

@@ -82,6 +82,15 @@ export interface Metrics {
   readonly processorLastEvent: Gauge<'processor'>;
   readonly incidentsOpen: Gauge;
   readonly buildInfo: Gauge<'version' | 'node'>;
+  readonly httpConnections: Gauge;
+  readonly httpConnectionsRefused: Counter;
+  readonly httpBodyBytesInFlight: Gauge;
+  readonly httpBodyBudgetRefused: Counter;
+  readonly logLinesDropped: Counter;
+  /** Where `payflux_http_connections` reads its value at each scrape. */
+  readHttpConnectionsFrom(read: () => number): void;
+  /** Where `payflux_log_dropped_lines_total` reads the log destination's running count. */
+  readLogDroppedFrom(read: () => number): void;
   /**
    * Where `payflux_append_pending_events` reads its value at each scrape: the queue changes on
    * every request, and a gauge set only when a round trip ends stays stale once traffic stops.
@@ -97,6 +106,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   }
   const r = [registry];
   let appendPending: () => number = () => 0;
+  let httpConnections: () => number = () => 0;
+  let logDropped: () => number = () => 0;
+  let logDroppedSeen = 0;
   const metrics: Metrics = {
     registry,
     ingestAccepted: new Counter({
@@ -272,8 +284,47 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       labelNames: ['version', 'node'],
       registers: r,
     }),
+    httpConnections: new Gauge({
+      name: 'payflux_http_connections',
+      help: 'HTTP connections open now.',
+      registers: r,
+      collect() {
+        this.set(httpConnections());
+      },
+    }),
+    httpConnectionsRefused: new Counter({
+      name: 'payflux_http_connections_refused_total',
+      help: 'HTTP connections closed at accept because PAYFLUX_HTTP_MAX_CONNECTIONS were open.',
+      registers: r,
+    }),
+    httpBodyBytesInFlight: new Gauge({
+      name: 'payflux_http_body_bytes_in_flight',
+      help: 'Request-body bytes reserved by requests being read or handled (PAYFLUX_HTTP_BODY_BUDGET_BYTES).',
+      registers: r,
+    }),
+    httpBodyBudgetRefused: new Counter({
+      name: 'payflux_http_body_budget_refused_total',
+      help: 'Requests answered 503 PF_ERR_BODY_BUDGET before their body was read.',
+      registers: r,
+    }),
+    logLinesDropped: new Counter({
+      name: 'payflux_log_dropped_lines_total',
+      help: 'Log lines dropped because stderr did not take them (a stalled or closed reader).',
+      registers: r,
+      collect() {
+        const n = logDropped();
+        if (n > logDroppedSeen) this.inc(n - logDroppedSeen);
+        logDroppedSeen = n;
+      },
+    }),
     readAppendPendingFrom(read) {
       appendPending = read;
+    },
+    readHttpConnectionsFrom(read) {
+      httpConnections = read;
+    },
+    readLogDroppedFrom(read) {
+      logDropped = read;
     },
   };
   metrics.buildInfo.set({ version: VERSION, node: process.versions.node }, 1);

@@ -8,6 +8,7 @@ export type { PaymentEvent } from './events/payment-event.js';
 export { canonicalEventId, paymentEventSchema, toPaymentEvent } from './events/payment-event.js';
 export { isFailure, isTimeout, isAuthFailure } from './events/failure-kinds.js';
 export { eventMembers } from './events/stored-form.js';
+export { entryIdOf, isPacked, packEvents, packedEventId, unpackEntry } from './events/packed-entry.js';
 export { parseEventTime } from './events/event-time.js';
 export { createEventValidator, type EventValidator } from './events/validate-event.js';
 export type { Batch, Envelope, DeadLetter, RiskAssessment, TierContext } from './pipeline/types.js';

@@ -8,10 +8,24 @@
  */
 
 /**
- * Orders Redis stream ids (`<ms>-<seq>`, no leading zeros). Ids of other shapes (file replay
- * line numbers, test ids) still get a total order: shorter numbers first, then lexicographic.
+ * Orders Redis stream ids (`<ms>-<seq>`, no leading zeros) and the addresses of events in packed
+ * entries (`<ms>-<seq>/<index>`, events/packed-entry.ts): by entry id, then by index, an entry id
+ * alone first. Ids of other shapes (file replay line numbers, test ids) still get a total order:
+ * shorter numbers first, then lexicographic.
  */
 export function compareStreamIds(a: string, b: string): number {
+  const sa = a.indexOf('/');
+  const sb = b.indexOf('/');
+  if (sa < 0 && sb < 0) return compareEntryIds(a, b);
+  const c = compareEntryIds(sa < 0 ? a : a.slice(0, sa), sb < 0 ? b : b.slice(0, sb));
+  if (c !== 0) return c;
+  if (sa < 0 || sb < 0) return sa < 0 ? (sb < 0 ? 0 : -1) : 1;
+  const ia = a.slice(sa + 1);
+  const ib = b.slice(sb + 1);
+  return ia.length !== ib.length ? ia.length - ib.length : ia < ib ? -1 : ia > ib ? 1 : 0;
+}
+
+function compareEntryIds(a: string, b: string): number {
   const ia = a.indexOf('-');
   // Fast path: same-length parts compare correctly as strings.
   if (a.length === b.length && (ia < 0 ? b.indexOf('-') < 0 : b.charCodeAt(ia) === 45 && b.indexOf('-') === ia)) {
@@ -34,9 +48,20 @@ export function streamIdMs(id: string, dash: number): number {
   return canonicalDigits(id, 0, dash);
 }
 
-/** The sequence number of `id` (whose first dash is at `dash`), or -1 unless it is canonical digits. */
+/**
+ * The sequence number of `id` (whose first dash is at `dash`), up to a `/<index>` if there is one,
+ * or -1 unless it is canonical digits.
+ */
 export function streamIdSeq(id: string, dash: number): number {
-  return dash < 0 ? -1 : canonicalDigits(id, dash + 1, id.length);
+  if (dash < 0) return -1;
+  const slash = id.indexOf('/', dash);
+  return canonicalDigits(id, dash + 1, slash < 0 ? id.length : slash);
+}
+
+/** The index of an event's address in a packed entry (`<ms>-<seq>/<index>`); -1 when there is none or it is not canonical digits. */
+export function streamIdIndex(id: string): number {
+  const slash = id.indexOf('/');
+  return slash < 0 ? -1 : canonicalDigits(id, slash + 1, id.length);
 }
 
 /**

@@ -30,8 +30,12 @@ export interface StreamEntry {
   readonly deliveries: number;
 }
 
+/** One dead-letter record: an event, and the entry that carries it (`id` equals it unless packed). */
 export interface DeadLetterItem {
+  /** The event's address, `original_id` in the dead-letter stream. */
   readonly id: string;
+  /** The stream entry to acknowledge with it. */
+  readonly entryId: string;
   readonly data: string | undefined;
   readonly reason: string;
 }
@@ -45,6 +49,10 @@ export interface DlqEntry {
   readonly timestamp: string;
 }
 
+/**
+ * Lengths count events: Redis's counts of entries times the mean events per entry this node saw
+ * appended and read recently (exact while every entry carries one event; `buffer/entry-size.ts`).
+ */
 export interface BufferStats {
   readonly length: number;
   readonly pending: number;
@@ -59,15 +67,30 @@ export interface BufferStats {
   readonly lastDeliveredId: string;
 }
 
+/**
+ * Probation marks of suspect entries (pipeline/poison-policy.ts), kept where they outlive the
+ * process: set before a suspect is processed alone, cleared once it passed the stages.
+ */
+export interface ProbationMarks {
+  /** Which of `ids` carry a mark. */
+  marked(ids: readonly string[]): Promise<ReadonlySet<string>>;
+  mark(id: string): Promise<void>;
+  clear(id: string): Promise<void>;
+}
+
 /** The consumer's side: one per consumer, on its own connection (blocking reads). */
 export interface StreamReader {
   readonly consumer: string;
-  /** New entries for this consumer; resolves empty after `blockMs` with nothing new. */
+  readonly probation: ProbationMarks;
+  /**
+   * New entries for this consumer, about `count` events' worth (at least one entry, whatever
+   * it carries); resolves empty after `blockMs` with nothing new.
+   */
   read(count: number, blockMs: number): Promise<StreamEntry[]>;
-  /** Entries idle in any consumer's pending list for over `idleMs`, now claimed by this one. */
+  /** Entries idle in any consumer's pending list for over `idleMs`, now claimed by this one (about `count` events). */
   reclaim(idleMs: number, count: number): Promise<StreamEntry[]>;
   ack(ids: readonly string[]): Promise<void>;
-  /** Append to the DLQ and acknowledge, atomically. */
+  /** Append to the DLQ and acknowledge the items' entries, atomically per entry. */
   deadLetter(items: readonly DeadLetterItem[]): Promise<void>;
   /** Interrupt a blocked read and release the connection. */
   close(): Promise<void>;
@@ -80,6 +103,13 @@ export interface EventBuffer {
   /** Dedup and append, atomically per item; all items of one call in one round trip. */
   append(items: readonly AppendItem[]): Promise<AppendOutcome[]>;
   ping(): Promise<void>;
+  /**
+   * A small write that fails the way appends would (Redis out of memory, a read-only replica,
+   * authentication): what readiness probes. Absent: writes cannot fail apart from appends.
+   */
+  probeWrite?(): Promise<void>;
+  /** Why the buffer last failed to connect or answer (an authentication error, say), while it is not available. */
+  readonly lastError?: string | undefined;
   stats(): Promise<BufferStats>;
   openReader(consumer: string): Promise<StreamReader>;
   /** Remove consumers of the group that have no pending entries and have been idle for `idleMs`. */

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { EventBuffer } from './buffer.js';
 import { createMemoryBuffer } from './memory-buffer.js';
-import { createRedisBuffer } from './redis-buffer.js';
+import { createRedisBuffer, isAuthError } from './redis-buffer.js';
 import { backoffMs, sleep } from '../backoff.js';
 import { BufferUnavailableError } from '../errors.js';
 
@@ -71,11 +71,17 @@ export async function connectBuffer(config: Config, o: ConnectOptions): Promise<
           },
         );
       const delay = backoffMs(attempt, 250, MAX_BACKOFF_MS);
-      o.logger.warn(
-        { redis: redactUrl(b.redis.url), attempt, retryInMs: delay, err: (err as Error).message },
-        'redis_unreachable',
+      const auth = isAuthError(err as Error);
+      const fields = { redis: redactUrl(b.redis.url), attempt, retryInMs: delay, err: (err as Error).message };
+      // An authentication failure is not an unreachable Redis: the fix is REDIS_PASSWORD, not the network.
+      if (auth) o.logger.error(fields, 'redis_auth_failed');
+      else o.logger.warn(fields, 'redis_unreachable');
+      o.onRetry?.(
+        auth
+          ? `Redis at ${redactUrl(b.redis.url)} refused the credentials (${(err as Error).message}); check REDIS_PASSWORD`
+          : `Redis at ${redactUrl(b.redis.url)} is not answering yet (${(err as Error).message})`,
+        delay,
       );
-      o.onRetry?.(`Redis at ${redactUrl(b.redis.url)} is not answering yet (${(err as Error).message})`, delay);
       await sleep(delay, o.signal);
       if (o.signal?.aborted === true) throw new Error('shutdown before Redis became reachable', { cause: err });
     }

@@ -178,24 +178,38 @@ return moved
 );
 
 /**
- * Dead-letter entries: add each entry still pending in the group to the DLQ, then acknowledge
- * it. KEYS[1] the stream, KEYS[2] the DLQ. ARGV[1] group, ARGV[2] timestamp, then triples of
- * entry id, payload and reason. Returns how many were dead-lettered.
+ * Dead-letter events: add each event whose entry is still pending in the group to the DLQ, then
+ * acknowledge the entries. KEYS[1] the stream, KEYS[2] the DLQ. ARGV[1] group, ARGV[2]
+ * timestamp, then quadruples of entry id, event address (`original_id`), payload and reason;
+ * the events of one entry are never split across calls. Returns how many were dead-lettered.
  *
- * An XADD that fails ends the script before that entry's XACK, so it stays pending and comes
- * back. An entry no longer pending (acknowledged by an earlier run whose reply was lost, or by
- * another consumer) is skipped, so a run repeated is not a second DLQ record.
+ * Whether an entry is pending is read before anything is acknowledged, so every dead event of a
+ * packed entry gets its record. An XADD that fails ends the script before any XACK, so the
+ * entries stay pending and come back. An entry no longer pending (acknowledged by an earlier
+ * run whose reply was lost, or by another consumer) is skipped, so a run repeated is not a
+ * second DLQ record.
  */
 export const DEAD_LETTER_SCRIPT = luaScript<number>(
   'dead_letter',
   `
+local pending = {}
+local order = {}
+for i = 3, #ARGV, 4 do
+  local entry = ARGV[i]
+  if pending[entry] == nil then
+    pending[entry] = #redis.call('XPENDING', KEYS[1], ARGV[1], entry, entry, 1) == 1
+    order[#order + 1] = entry
+  end
+end
 local n = 0
-for i = 3, #ARGV, 3 do
-  if #redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1) == 1 then
-    redis.call('XADD', KEYS[2], '*', 'data', ARGV[i + 1], 'original_id', ARGV[i], 'reason', ARGV[i + 2], 'timestamp', ARGV[2])
-    redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+for i = 3, #ARGV, 4 do
+  if pending[ARGV[i]] then
+    redis.call('XADD', KEYS[2], '*', 'data', ARGV[i + 2], 'original_id', ARGV[i + 1], 'reason', ARGV[i + 3], 'timestamp', ARGV[2])
     n = n + 1
   end
+end
+for _, entry in ipairs(order) do
+  if pending[entry] then redis.call('XACK', KEYS[1], ARGV[1], entry) end
 end
 return n
 `,

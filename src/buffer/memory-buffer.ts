@@ -54,6 +54,8 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
   const consumers = new Map<string, number>();
   let dlq: DlqEntry[] = [];
   let dlqSeq = 0;
+  /** Probation marks (pipeline/poison-policy.ts): as long-lived as the rest of this buffer. */
+  const probation = new Set<string>();
   const waiters = new Set<() => void>();
   let closed = false;
 
@@ -142,6 +144,17 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
       let readerClosed = false;
       const reader: StreamReader = {
         consumer,
+        probation: {
+          marked: (ids) => Promise.resolve(new Set(ids.filter((id) => probation.has(id)))),
+          mark: (id) => {
+            probation.add(id);
+            return Promise.resolve();
+          },
+          clear: (id) => {
+            probation.delete(id);
+            return Promise.resolve();
+          },
+        },
         async read(count: number, blockMs: number): Promise<StreamEntry[]> {
           consumers.set(consumer, now());
           if (cursor >= log.length && !readerClosed && !closed) {
@@ -186,7 +199,7 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
               reason: it.reason,
               timestamp: ts,
             });
-            pending.delete(it.id);
+            pending.delete(it.entryId);
           }
           return Promise.resolve();
         },

@@ -32,6 +32,7 @@ import {
   type TrimResult,
 } from './buffer.js';
 import { toStreamEntries, type RawEntry } from './redis-entries.js';
+import { createEntrySize } from './entry-size.js';
 
 export interface RedisBufferOptions {
   readonly url: string;
@@ -90,15 +91,28 @@ export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 's
 export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuffer> {
   const redis = new Redis(o.url, redisOptions(o));
   let socketError: Error | undefined;
+  let authFailing = false;
+  let started = false;
   redis.on('error', (err: Error) => {
     socketError = err;
-    o.logger.debug({ err: err.message }, 'redis_error');
+    // A password changed under a running PayFlux fails every reconnect the same way: said once,
+    // at error level, as what it is. (At start, connectBuffer logs each attempt's failure.)
+    if (started && isAuthError(err)) {
+      if (!authFailing) o.logger.error({ err: err.message }, 'redis_auth_failed');
+      authFailing = true;
+    } else o.logger.debug({ err: err.message }, 'redis_error');
+  });
+  redis.on('ready', () => {
+    if (authFailing) o.logger.info('redis_auth_ok');
+    authFailing = false;
+    socketError = undefined;
   });
   try {
     await redis.connect();
     await checkVersion(redis);
     await ensureGroup(redis, o.stream, o.group);
     await ensureStreamOrAbsent(redis, o.dlqStream, 'PAYFLUX_DLQ_STREAM');
+    started = true;
   } catch (err) {
     redis.disconnect();
     // ioredis rejects a refused connection with "Connection is closed.": the socket's own error says why.
@@ -119,6 +133,9 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     return Math.min(length, Math.max(after.length, Math.round(length * (Number.isFinite(share) ? share : 1))));
   };
   const readers = new Set<StreamReader>();
+  const entrySize = createEntrySize();
+  /** Entries → events, for lengths and caps that Redis counts in entries. */
+  const inEvents = (entries: number): number => Math.round(entries * entrySize.perEntry());
 
   const buffer: EventBuffer = {
     kind: 'redis',
@@ -144,11 +161,23 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       } catch (err) {
         throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
       }
-      return res.map((r) => (r === 1 ? 'accepted' : 'duplicate'));
+      let stored = 0;
+      const outcomes = res.map((r): AppendOutcome => (r === 1 ? (stored++, 'accepted') : 'duplicate'));
+      entrySize.observe(stored, stored);
+      return outcomes;
     },
 
     async ping() {
       await redis.ping();
+    },
+
+    get lastError() {
+      return redis.status === 'ready' ? undefined : socketError?.message;
+    },
+
+    async probeWrite() {
+      // Denied like any write when Redis is at maxmemory (noeviction) or a replica; expires by itself.
+      await redis.set(`${o.keyPrefix}ready_probe`, '1', 'PX', 10_000);
     },
 
     async stats(): Promise<BufferStats> {
@@ -173,7 +202,13 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       // deleted: count them instead (estimated past LAG_COUNT_CAP) rather than report 0.
       const undelivered =
         lag === undefined || lag === null ? await countAfter(lastDeliveredId, len[1] ?? 0) : Number(lag);
-      return { length: len[1] ?? 0, pending, lag: undelivered, dlqDepth: dlq[1] ?? 0, lastDeliveredId };
+      return {
+        length: inEvents(len[1] ?? 0),
+        pending: inEvents(pending),
+        lag: inEvents(undelivered),
+        dlqDepth: dlq[1] ?? 0,
+        lastDeliveredId,
+      };
     },
 
     async openReader(consumer: string): Promise<StreamReader> {
@@ -185,6 +220,8 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         logger: o.logger,
         watchdogGraceMs: o.readWatchdogGraceMs,
         deadLetter: (stream, dlq, args) => runScript(redis, DEAD_LETTER_SCRIPT, [stream, dlq], args),
+        probationKey: `${o.keyPrefix}probation`,
+        entrySize,
       });
       readers.add(reader);
       return reader;
@@ -197,8 +234,11 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     async trim(nowMs: number): Promise<TrimResult> {
       // 0-0 trims nothing: retention by age off.
       const floor = o.rawEventTtlDays > 0 ? `${nowMs - o.rawEventTtlDays * 86_400_000}-0` : '0-0';
-      const [byLength, byAge, overCap] = await runScript(redis, TRIM_SCRIPT, [o.stream], [o.group, o.maxLen, floor]);
-      return { trimmedByLength: byLength, trimmedByAge: byAge, overCap };
+      // PAYFLUX_STREAM_MAXLEN counts events; XTRIM counts entries.
+      const perEntry = entrySize.perEntry();
+      const maxEntries = o.maxLen > 0 ? Math.max(1, Math.ceil(o.maxLen / perEntry)) : 0;
+      const [byLength, byAge, overCap] = await runScript(redis, TRIM_SCRIPT, [o.stream], [o.group, maxEntries, floor]);
+      return { trimmedByLength: inEvents(byLength), trimmedByAge: inEvents(byAge), overCap: inEvents(overCap) };
     },
 
     async range(sinceMs: number, afterId: string | undefined, count: number): Promise<StreamEntry[]> {
@@ -298,4 +338,9 @@ async function ensureGroup(redis: Redis, stream: string, group: string): Promise
     }
     throw err;
   }
+}
+
+/** Redis refused our credentials: NOAUTH (a password is needed), WRONGPASS or ERR invalid password (older servers). */
+export function isAuthError(err: Error): boolean {
+  return /^(NOAUTH|WRONGPASS)|invalid password/i.test(err.message);
 }

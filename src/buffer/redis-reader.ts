@@ -13,13 +13,14 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { DeadLetterItem, StreamEntry, StreamReader } from './buffer.js';
+import type { DeadLetterItem, ProbationMarks, StreamEntry, StreamReader } from './buffer.js';
 import { SCRIPT_CHUNK } from './lua.js';
 import { rawText, toStreamEntries, type RawEntry, type RawText } from './redis-entries.js';
+import { eventsIn, type EntrySize } from './entry-size.js';
 
 const WATCHDOG_GRACE_MS = 5000;
 
-/** DEAD_LETTER_SCRIPT as the buffer defines it: (stream, DLQ, [group, timestamp, id, payload, reason, …]). */
+/** DEAD_LETTER_SCRIPT as the buffer defines it: (stream, DLQ, [group, timestamp, entry id, address, payload, reason, …]). */
 export type DeadLetterFn = (stream: string, dlq: string, args: readonly string[]) => Promise<number>;
 
 export interface RedisReaderOptions {
@@ -32,6 +33,11 @@ export interface RedisReaderOptions {
   readonly watchdogGraceMs?: number;
   /** The buffer's dead-letter script (DEAD_LETTER_SCRIPT) on the shared connection. */
   readonly deadLetter: DeadLetterFn;
+  /** Events per entry: read counts are in events, XREADGROUP's COUNT in entries. */
+  readonly entrySize: EntrySize;
+
+  /** The hash of probation marks (field: entry id, value: when it was set). */
+  readonly probationKey: string;
 }
 
 /** `[[stream, entries]]`, or null after a BLOCK timeout. Reads ask for Buffers: see `rawText`. */
@@ -123,12 +129,47 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
     }
   };
 
+  /**
+   * Entries to ask for so that about `events` events come back. Until this node has seen an
+   * entry, the stream's newest one is looked at first: a first read of a packed backlog must not
+   * take PAYFLUX_READ_COUNT entries of hundreds of events each.
+   */
+  const entriesFor = async (events: number): Promise<number> => {
+    if (!o.entrySize.known) {
+      const [newest] = ((await conn.callBuffer('XREVRANGE', o.stream, '+', '-', 'COUNT', 1)) ?? []) as RawEntry[];
+      if (newest !== undefined) observed(toStreamEntries([newest], 0));
+    }
+    return Math.max(1, Math.floor(events / o.entrySize.perEntry()));
+  };
+  const observed = (entries: StreamEntry[]): StreamEntry[] => {
+    let events = 0;
+    for (const e of entries) events += eventsIn(e.payload);
+    o.entrySize.observe(events, entries.length);
+    return entries;
+  };
+
+  const probation: ProbationMarks = {
+    async marked(ids) {
+      if (ids.length === 0) return new Set<string>();
+      const values = await shared.hmget(o.probationKey, ...ids);
+      return new Set(ids.filter((_, i) => values[i] !== null));
+    },
+    async mark(id) {
+      await shared.hset(o.probationKey, id, new Date().toISOString());
+    },
+    async clear(id) {
+      await shared.hdel(o.probationKey, id);
+    },
+  };
+
   return {
     consumer: o.consumer,
+    probation,
 
-    async read(count: number, blockMs: number): Promise<StreamEntry[]> {
+    async read(events: number, blockMs: number): Promise<StreamEntry[]> {
       const watchdog = watch('read', blockMs);
       try {
+        const count = await entriesFor(events);
         if (ownPendingFirst) {
           const history = (await withGroup(() =>
             conn.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'),
@@ -138,7 +179,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
           const gone = raw.filter(([, fields]) => fields === null).map(([id]) => rawText(id));
           if (gone.length > 0) await xack(shared, gone);
           const live = raw.filter(([, fields]) => fields !== null);
-          if (live.length > 0) return await withDeliveries(live);
+          if (live.length > 0) return observed(await withDeliveries(live));
           // Acknowledged batch by batch, so an empty history means all of it was handled.
           if (gone.length === 0) ownPendingFirst = false;
           else return [];
@@ -159,20 +200,21 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
           ),
         )) as ReadReply;
         const first = reply?.[0];
-        return first === undefined ? [] : toStreamEntries(first[1], 1);
+        return first === undefined ? [] : observed(toStreamEntries(first[1], 1));
       } finally {
         clearInterval(watchdog);
       }
     },
 
-    async reclaim(idleMs: number, count: number): Promise<StreamEntry[]> {
+    async reclaim(idleMs: number, events: number): Promise<StreamEntry[]> {
       const watchdog = watch('reclaim', 0);
       try {
+        const count = await entriesFor(events);
         const [next, raw] = (await withGroup(() =>
           conn.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count),
         )) as ClaimReply;
         claimCursor = rawText(next);
-        return await withDeliveries(raw.filter(([, fields]) => fields !== null));
+        return observed(await withDeliveries(raw.filter(([, fields]) => fields !== null)));
       } finally {
         clearInterval(watchdog);
       }
@@ -185,10 +227,16 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
 
     async deadLetter(items: readonly DeadLetterItem[]): Promise<void> {
       const now = new Date().toISOString();
-      for (let i = 0; i < items.length; i += SCRIPT_CHUNK) {
-        const args: string[] = [o.group, now];
-        for (const it of items.slice(i, i + SCRIPT_CHUNK)) args.push(it.id, it.data ?? '', it.reason);
-        await o.deadLetter(o.stream, o.dlqStream, args);
+      let args: string[] = [o.group, now];
+      for (let i = 0; i < items.length; i++) {
+        const it = items[i] as DeadLetterItem;
+        args.push(it.entryId, it.id, it.data ?? '', it.reason);
+        // Chunk boundaries fall between entries: the script reads an entry's pending state once.
+        const next = items[i + 1];
+        if (next === undefined || (args.length >= 2 + 4 * SCRIPT_CHUNK && next.entryId !== it.entryId)) {
+          await o.deadLetter(o.stream, o.dlqStream, args);
+          args = [o.group, now];
+        }
       }
     },
 

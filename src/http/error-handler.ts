@@ -10,6 +10,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { PayFluxError, type ErrorCode } from '../errors.js';
 import { isRedisUnavailable } from '../buffer/redis-errors.js';
 import { validationError } from './validation-error.js';
+import { createFailureLog, type FailureLog } from './failure-log.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Where requests answered 5xx are counted and summarised (failure-log.ts); set by installErrorHandling. */
+    failureLog?: FailureLog;
+  }
+}
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -61,11 +69,19 @@ function clientMessage(code: ErrorCode): string {
   }
 }
 
-/** `toPayFluxError`, logging what would be a 5xx (never the body): for error handlers. */
+/**
+ * `toPayFluxError`, recording what is a 5xx (never the body): for error handlers. Our own 503s
+ * are counted into the server's summary line; anything else is a bug, logged with its stack
+ * (a bounded number of times an interval, failure-log.ts).
+ */
 export function logged(err: FastifyError, req: FastifyRequest): PayFluxError {
   const pf = toPayFluxError(err);
-  if (pf.status >= 500)
+  if (pf.status < 500) return pf;
+  const failures = req.server.failureLog;
+  if (failures === undefined)
     req.log.error({ reqId: req.id, err: { message: err.message, code: err.code, stack: err.stack } }, 'request_failed');
+  else if (pf.code === 'PF_ERR_INTERNAL') failures.unexpected(err, req.id);
+  else failures.expected(pf.code);
   return pf;
 }
 
@@ -118,7 +134,27 @@ export function clientError(err: Error & { code?: string }, socket: Duplex): voi
 
 export function sendError(reply: FastifyReply, err: PayFluxError): FastifyReply {
   if (err.retryAfterSec !== undefined) void reply.header('retry-after', String(err.retryAfterSec));
+  closeIfBodyUnread(reply);
   return reply.code(err.status).type('application/json; charset=utf-8').send(err.toBody());
+}
+
+/**
+ * An error answered before the request's body was read (401, 429, 413 by `Content-Length`, the
+ * body budget's 503, ingest disabled): `Connection: close`, and the socket is destroyed once the
+ * answer is written, so the body is never read. Node would otherwise read and discard it to
+ * keep the connection, for as long as a client takes to dribble it.
+ */
+function closeIfBodyUnread(reply: FastifyReply): void {
+  const req = reply.request.raw;
+  if (req.complete || !hasBody(req.headers)) return;
+  void reply.header('connection', 'close');
+  const socket = req.socket;
+  reply.raw.once('finish', () => socket.destroy());
+}
+
+function hasBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  const length = headers['content-length'];
+  return (length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined;
 }
 
 /**
@@ -130,6 +166,12 @@ export function sendError(reply: FastifyReply, err: PayFluxError): FastifyReply 
  * with a body of its own and none of those headers.
  */
 export function installErrorHandling(app: FastifyInstance): void {
+  const failures = createFailureLog(app.log);
+  app.decorate('failureLog', failures);
+  app.addHook('onClose', (_instance, done) => {
+    failures.close();
+    done();
+  });
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;

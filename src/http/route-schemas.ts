@@ -125,9 +125,17 @@ const readyReport = {
   required: ['ready', 'role', 'buffer'],
   properties: {
     ready: { type: 'boolean' },
+    reason: { type: 'string', description: 'Why the node is not ready (absent when it is).' },
     role: { type: 'string', enum: ['all', 'ingest', 'consumer'] },
     buffer: { type: 'string', enum: ['redis', 'memory'] },
-    redis: { type: 'object', properties: { connected: { type: 'boolean' } } },
+    redis: {
+      type: 'object',
+      properties: {
+        connected: { type: 'boolean' },
+        writable: { type: 'boolean', description: 'A small write succeeded within 1 s.' },
+        error: { type: 'string', description: "Redis's own words when it refuses (OOM, READONLY, WRONGPASS…)." },
+      },
+    },
     ingest: {
       type: 'object',
       properties: { enabled: { type: 'boolean' }, pending: { type: 'integer', minimum: 0 } },
@@ -177,13 +185,22 @@ export const metricsSchema = {
 
 const destinationHealth = {
   type: 'object',
-  required: ['healthy', 'last_success_at', 'last_error_at', 'last_error', 'failing_since', 'lines_written'],
+  required: [
+    'healthy',
+    'last_success_at',
+    'last_error_at',
+    'last_error',
+    'failing_since',
+    'write_pending_since',
+    'lines_written',
+  ],
   properties: {
     healthy: { type: 'boolean' },
     last_success_at: { type: ['string', 'null'] },
     last_error_at: { type: ['string', 'null'] },
     last_error: { type: ['string', 'null'] },
     failing_since: { type: ['string', 'null'] },
+    write_pending_since: { type: ['string', 'null'] },
     lines_written: { type: 'integer', minimum: 0 },
   },
 } as const;
@@ -210,7 +227,8 @@ export const exportHealthSchema = {
   response: {
     200: { description: 'Every destination healthy.', $ref: 'ExportHealth#' },
     503: {
-      description: 'A destination has been failing for longer than `PAYFLUX_EXPORT_STALE_SEC`.',
+      description:
+        'A destination has been failing for longer than `PAYFLUX_EXPORT_STALE_SEC`, or has had a write pending for more than 5 s.',
       $ref: 'ExportHealth#',
     },
   },

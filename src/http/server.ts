@@ -4,6 +4,10 @@
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import { bodyBudgetHook, createBodyBudget } from './body-budget.js';
+import { connectionCap, limitConnections, serverTimeouts } from './connection-limits.js';
 import { clientError, frameworkError, installErrorHandling, requestIdFor } from './error-handler.js';
 import { ingestRoutes, type IngestRoutesOptions } from './ingest-routes.js';
 import { opsRoutes, type OpsRoutesOptions } from './ops-routes.js';
@@ -27,10 +31,14 @@ export interface ServerDeps {
   readonly ops: OpsRoutesOptions;
   readonly ingest: IngestRoutesOptions;
   readonly routes?: readonly RouteGroup[];
+  /** Timeouts, the connection cap and the body budget (connection-limits.ts, body-budget.ts). */
+  readonly http: Config['http'];
+  readonly metrics: Metrics;
 }
 
 export function buildServer(d: ServerDeps): FastifyInstance {
   const app = Fastify({
+    ...serverTimeouts(d.http),
     loggerInstance: d.logger,
     // Nothing per request at info: at 50k req/s a log line per request would be the bottleneck.
     logController: new LogController({ disableRequestLogging: true }),
@@ -52,6 +60,9 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     clientErrorHandler: clientError,
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
+  limitConnections(app.server, connectionCap(d.http.maxConnections), d.metrics);
+  const budget = createBodyBudget(d.http.bodyBudgetBytes, (n) => d.metrics.httpBodyBytesInFlight.set(n));
+  app.addHook('preParsing', bodyBudgetHook(budget, d.metrics));
   // JSON only (415 otherwise); the batch route adds NDJSON, the Stripe route its raw body.
   app.removeContentTypeParser('text/plain');
   registerOpenApi(app, { processors: d.processors });

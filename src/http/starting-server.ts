@@ -16,6 +16,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Registry } from 'prom-client';
 import { errorBody } from '../errors.js';
 import { requestIdFor } from './error-handler.js';
+import type { Config } from '../config.js';
+import { connectionCap } from './connection-limits.js';
 
 export interface StartingServerOptions {
   readonly host: string;
@@ -23,6 +25,8 @@ export interface StartingServerOptions {
   readonly registry: Registry;
   /** Fields `/ready` shows while starting (role, tier…). */
   readonly detail: Readonly<Record<string, unknown>>;
+  /** The same header and request timeouts and connection cap as the full server's. */
+  readonly http?: Config['http'];
 }
 
 export interface StartingServer {
@@ -49,7 +53,15 @@ export async function openStartingServer(o: StartingServerOptions): Promise<Star
     });
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   };
-  const server = createServer((req, res) => {
+  const timeouts =
+    o.http === undefined
+      ? {}
+      : {
+          headersTimeout: o.http.headersTimeoutMs,
+          requestTimeout: o.http.requestTimeoutMs,
+          connectionsCheckingInterval: 1000,
+        };
+  const server = createServer(timeouts, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health')
       return send(req, res, 503, { status: 'unhealthy', reason: `buffer unavailable: ${reason}` });
@@ -65,6 +77,7 @@ export async function openStartingServer(o: StartingServerOptions): Promise<Star
     // The body is not read: the connection closes after the answer.
     send(req, res, 503, errorBody('PF_ERR_BUFFER_UNAVAILABLE', `PayFlux is starting (${reason}); retry later`));
   });
+  if (o.http !== undefined) server.maxConnections = connectionCap(o.http.maxConnections);
   // Never what keeps the process alive: a start that fails exits without closing it.
   server.unref();
   await new Promise<void>((resolve, reject) => {

@@ -1,12 +1,16 @@
 /**
  * `decodeEntries`: raw stream entries → a `Batch` of envelopes and dead letters.
  *
- * Emits one Batch per input array, in order; completes and errors with its source. An entry
- * that cannot be decoded, or that has been delivered more than `maxDeliveries` times, becomes
- * a dead letter (a value, never an exception: one poison entry must not end the stream).
+ * Emits one Batch per input array, in order; completes and errors with its source. A packed
+ * entry (events/packed-entry.ts) becomes one envelope per event, addressed `<entry-id>/<index>`.
+ * An event that cannot be decoded, or whose entry has been delivered more than `maxDeliveries`
+ * times, becomes a dead letter of its own (a value, never an exception: one poison event must
+ * neither end the stream nor take the other events of its entry with it). `ackIds` holds each
+ * entry id once.
  */
 import { map, type OperatorFunction } from 'rxjs';
 import { eventMembers } from '../events/stored-form.js';
+import { isPacked, packedEventId, unpackEntry } from '../events/packed-entry.js';
 import { OPTIONAL_STRING_FIELDS, toPaymentEvent } from '../events/payment-event.js';
 import { parseEventTime } from '../events/event-time.js';
 import type { Batch, DeadLetter, Envelope } from '../pipeline/types.js';
@@ -29,12 +33,30 @@ export interface DecodeOptions {
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
-/** Decode one stored payload; undefined when it is not a usable event. */
+/** Decode one stored event (an entry carrying one event); undefined when it is not a usable event. */
 export function decodeEnvelope(e: EncodedEntry): Envelope | undefined {
   if (e.payload === undefined) return undefined;
+  let idMs = e.idMs;
+  let idSeq = e.idSeq;
+  if (idMs === undefined || idSeq === undefined) {
+    const dash = e.id.indexOf('-');
+    idMs = streamIdMs(e.id, dash);
+    idSeq = idMs >= 0 ? streamIdSeq(e.id, dash) : -1;
+  }
+  return decodeEvent(e.payload, e.id, idMs, idSeq, -1, e);
+}
+
+function decodeEvent(
+  text: string,
+  id: string,
+  idMs: number,
+  idSeq: number,
+  idIndex: number,
+  e: EncodedEntry,
+): Envelope | undefined {
   let raw: unknown;
   try {
-    raw = JSON.parse(e.payload);
+    raw = JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -45,23 +67,17 @@ export function decodeEnvelope(e: EncodedEntry): Envelope | undefined {
   const retry = o.retry_count;
   if (retry !== undefined && !(Number.isInteger(retry) && (retry as number) >= 0 && (retry as number) <= 100))
     return undefined;
-  const eventJson = eventMembers(e.payload, o);
+  const eventJson = eventMembers(text, o);
   // eventMembers has checked every value's type when it found members to splice; otherwise
   // check here: a number where a string belongs would throw in the stages and end the stream.
   if (eventJson === undefined && !optionalFieldsAreStrings(o)) return undefined;
   const eventTimeMs = parseEventTime(o.event_timestamp);
   if (Number.isNaN(eventTimeMs)) return undefined;
-  let idMs = e.idMs;
-  let idSeq = e.idSeq;
-  if (idMs === undefined || idSeq === undefined) {
-    const dash = e.id.indexOf('-');
-    idMs = streamIdMs(e.id, dash);
-    idSeq = idMs >= 0 ? streamIdSeq(e.id, dash) : -1;
-  }
   return {
-    id: e.id,
+    id,
     idMs,
     idSeq,
+    idIndex,
     event: toPaymentEvent(o),
     eventJson,
     eventTimeMs,
@@ -80,23 +96,48 @@ function optionalFieldsAreStrings(o: Record<string, unknown>): boolean {
 }
 
 export function decodeEntries(o: DecodeOptions): OperatorFunction<readonly EncodedEntry[], Batch> {
-  return map((raw) => {
-    const entries: Envelope[] = [];
-    const dead: DeadLetter[] = [];
-    const ackIds: string[] = [];
-    for (const e of raw) {
-      if (e.deliveries > o.maxDeliveries) {
-        dead.push({ id: e.id, data: e.payload, reason: 'max_deliveries' });
-        continue;
+  return map((raw) => decodeBatch(raw, o));
+}
+
+/** One read's entries as a Batch: what `decodeEntries` emits for each input array. */
+export function decodeBatch(raw: readonly EncodedEntry[], o: DecodeOptions): Batch {
+  const entries: Envelope[] = [];
+  const dead: DeadLetter[] = [];
+  const ackIds: string[] = [];
+  for (const e of raw) {
+    const payload = e.payload;
+    const expired = e.deliveries > o.maxDeliveries;
+    if (payload === undefined || !isPacked(payload)) {
+      const env = expired ? undefined : decodeEnvelope(e);
+      if (env === undefined)
+        dead.push({ id: e.id, entryId: e.id, data: payload, reason: expired ? 'max_deliveries' : 'decode_error' });
+      else {
+        entries.push(env);
+        ackIds.push(e.id);
       }
-      const env = decodeEnvelope(e);
+      continue;
+    }
+    let idMs = e.idMs;
+    let idSeq = e.idSeq;
+    if (idMs === undefined || idSeq === undefined) {
+      const dash = e.id.indexOf('-');
+      idMs = streamIdMs(e.id, dash);
+      idSeq = idMs >= 0 ? streamIdSeq(e.id, dash) : -1;
+    }
+    const events = unpackEntry(payload);
+    let decoded = false;
+    for (let i = 0; i < events.length; i++) {
+      const text = events[i] as string;
+      const id = packedEventId(e.id, i, events.length);
+      const env = expired ? undefined : decodeEvent(text, id, idMs, idSeq, i, e);
       if (env === undefined) {
-        dead.push({ id: e.id, data: e.payload, reason: 'decode_error' });
+        dead.push({ id, entryId: e.id, data: text, reason: expired ? 'max_deliveries' : 'decode_error' });
         continue;
       }
       entries.push(env);
-      ackIds.push(e.id);
+      decoded = true;
     }
-    return { entries, dead, ackIds };
-  });
+    if (decoded) ackIds.push(e.id);
+  }
+  return { entries, dead, ackIds };
 }

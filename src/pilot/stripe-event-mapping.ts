@@ -151,8 +151,35 @@ function outcome(e: Stripe.Event, outcomeType: OutcomeType, notes: string): Stri
   };
 }
 
-/** Map one verified Stripe event. `processor` is the PayFlux processor name for Stripe traffic. */
+/**
+ * What is wrong with the envelope of a verified event (any JSON a signature covers), or
+ * undefined: an object with a string `id` and `type`, a `created` time a date can hold, and a
+ * `data.object` that is an object.
+ */
+export function envelopeProblem(e: unknown): string | undefined {
+  if (e === null || typeof e !== 'object' || Array.isArray(e)) return 'the body is not a Stripe event object';
+  const o = e as Record<string, unknown>;
+  if (typeof o.id !== 'string' || o.id === '') return 'the event has no string id';
+  if (typeof o.type !== 'string') return 'the event has no string type';
+  const created = o.created;
+  // Seconds since the epoch that a Date can hold (±8.64e12 s).
+  if (typeof created !== 'number' || !Number.isFinite(created) || Math.abs(created) > 8.64e12)
+    return `${o.type}: created is not a time in seconds`;
+  const data = o.data as Record<string, unknown> | null | undefined;
+  if (data === null || typeof data !== 'object' || data.object === null || typeof data.object !== 'object')
+    return `${o.type}: data.object is not an object`;
+  return undefined;
+}
+
+/**
+ * Map one verified Stripe event. `processor` is the PayFlux processor name for Stripe traffic.
+ * A signature proves who sent the bytes, not their shape: an envelope out of shape is ignored
+ * with the reason, and a field of an unexpected type deeper down makes this throw (the route
+ * answers that as ignored too), never a 5xx that Stripe would retry for days.
+ */
 export function mapStripeEvent(e: Stripe.Event, processor = 'stripe'): StripeMapping {
+  const problem = envelopeProblem(e);
+  if (problem !== undefined) return ignored(problem);
   switch (e.type) {
     case 'payment_intent.payment_failed':
       return fromPaymentIntent(e, e.data.object, true, processor);

@@ -16,10 +16,11 @@ import type { Config } from '../config.js';
 import type { EventBuffer, StreamReader } from '../buffer/buffer.js';
 import { backoffMs, sleep } from '../backoff.js';
 import type { Metrics } from '../metrics.js';
-import { decodeEntries } from '../operators/decode-entries.js';
+import { decodeBatch } from '../operators/decode-entries.js';
 import type { Exporter } from '../sinks/exporter.js';
 import { streamBatches } from '../sources/stream-batches.js';
 import type { IncidentBatch } from '../operators/track-incidents.js';
+import { readUnits, type ReadUnit } from './poison-policy.js';
 import type { Batch } from './types.js';
 
 export interface ConsumerDeps {
@@ -95,6 +96,7 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     const ack = async (): Promise<void> => {
       if (!deadLettered) {
         await reader.deadLetter(batch.dead);
+        for (const dl of batch.dead) if (dl.reason === 'max_deliveries') await reader.probation.clear(dl.entryId);
         deadLettered = true;
         for (const dl of batch.dead) metrics.consumerDlq.inc({ reason: dl.reason });
       }
@@ -110,6 +112,14 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
         if (e.ingestedAtMs > 0 && age <= maxLatencyMs) metrics.endToEndLatency.observe(Math.max(0, age) / 1000);
       }
     };
+    // A suspect's mark is cleared as soon as it passed the stages (clearAfterStages): not here,
+    // where it may wait behind an earlier batch whose export keeps failing.
+    const probation = batch.probation;
+    if (probation !== undefined) {
+      const cleared = await (clearing.get(probation) ?? Promise.resolve(true));
+      clearing.delete(probation);
+      if (!cleared) return;
+    }
     const after = d.afterExport;
     const persisted = async (): Promise<boolean> =>
       after === undefined ? true : persist('after_export', () => after({ batch, transitions }));
@@ -141,11 +151,58 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     },
   });
 
+  // Delivery counts decide nothing here but who is a suspect: poison-policy.ts.
+  const decode = { maxDeliveries: Number.POSITIVE_INFINITY };
+  const toBatch = (u: ReadUnit): Batch => {
+    const b = decodeBatch(u.entries, decode);
+    if (u.poisoned.length === 0 && u.probation === undefined && u.last) return b;
+    return {
+      entries: b.entries,
+      // Every event of a poisoned entry as a max_deliveries dead letter, as decode words them.
+      dead: [...b.dead, ...decodeBatch(u.poisoned, { maxDeliveries: 0 }).dead],
+      ackIds: b.ackIds,
+      ...(u.probation !== undefined && { probation: u.probation }),
+      ...(!u.last && { moreInRead: true as const }),
+    };
+  };
+  /** Probation marks being cleared, by entry id (poison-policy.ts). */
+  const clearing = new Map<string, Promise<boolean>>();
+  /**
+   * Suspects' batches until they are delivered: the next suspect is marked only then, so at
+   * most one mark is ever waiting to be cleared (a kill -9 can catch only that one).
+   */
+  const delivered = new Map<string, { readonly promise: Promise<void>; readonly resolve: () => void }>();
+  const deliveredPromise = (id: string): Promise<void> => {
+    let entry = delivered.get(id);
+    if (entry === undefined) {
+      let resolve: () => void = () => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      entry = { promise, resolve };
+      delivered.set(id, entry);
+    }
+    return entry.promise;
+  };
+  const markDelivered = (batch: Batch): void => {
+    const id = batch.probation;
+    if (id === undefined) return;
+    delivered.get(id)?.resolve();
+    delivered.delete(id);
+  };
+  /** A suspect out of the stages has proved it can be processed: its mark goes at once. */
+  const clearAfterStages = (staged: IncidentBatch): void => {
+    const id = staged.batch.probation;
+    if (id !== undefined && !clearing.has(id))
+      clearing.set(
+        id,
+        persist('ack', () => reader.probation.clear(id)),
+      );
+  };
   const decoded$: Observable<Batch> = source$.pipe(
     tap(() => {
       inFlight = true;
     }),
-    decodeEntries({ maxDeliveries: c.maxDeliveries }),
+    concatMap((entries) => from(readUnits(entries, c.maxDeliveries, reader.probation, deliveredPromise))),
+    map(toBatch),
   );
   const warm = d.warmup === undefined ? [] : await d.warmup();
   if (warm.length > 0)
@@ -155,7 +212,7 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
     );
   const all$ = concat(from(warm), decoded$);
   const stages = d.stages ?? map((batch: Batch): IncidentBatch => ({ batch, transitions: [] }));
-  const staged$: Observable<IncidentBatch> = all$.pipe(stages);
+  const staged$: Observable<IncidentBatch> = all$.pipe(stages, tap(clearAfterStages));
 
   const done = new Promise<void>((resolve) => {
     staged$
@@ -163,7 +220,12 @@ export async function startConsumer(config: Config, d: ConsumerDeps): Promise<Ru
         concatMap((staged) => {
           if (staged.batch.entries.length + staged.batch.dead.length > 0 && staged.batch.warmup !== true)
             metrics.consumerBatches.inc();
-          return from(deliver(staged)).pipe(map(() => staged.batch.warmup !== true));
+          // Made before delivery starts, so that a delivery done before the reader asks is not missed.
+          if (staged.batch.probation !== undefined) void deliveredPromise(staged.batch.probation);
+          // Only a read's last batch asks for the next read.
+          return from(deliver(staged).finally(() => markDelivered(staged.batch))).pipe(
+            map(() => staged.batch.warmup !== true && staged.batch.moreInRead !== true),
+          );
         }),
       )
       .subscribe({

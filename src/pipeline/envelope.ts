@@ -4,7 +4,7 @@
  */
 import type { PaymentEvent } from '../events/payment-event.js';
 import { parseEventTime } from '../events/event-time.js';
-import { streamIdMs, streamIdSeq } from '../stream-id.js';
+import { streamIdIndex, streamIdMs, streamIdSeq } from '../stream-id.js';
 import type { Envelope } from './types.js';
 
 export interface EnvelopeOptions {
@@ -32,6 +32,7 @@ export function envelope(id: string, event: PaymentEvent, o: EnvelopeOptions = {
     id,
     idMs,
     idSeq: idMs >= 0 ? streamIdSeq(id, dash) : -1,
+    idIndex: streamIdIndex(id),
     event,
     eventJson: undefined,
     eventTimeMs: parseEventTime(event.event_timestamp),

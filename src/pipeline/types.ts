@@ -34,15 +34,19 @@ export interface TierContext {
 
 /** A decoded stream entry moving through the pipeline. */
 export interface Envelope {
-  /** Stream message id (`1700000000000-0`). */
+  /**
+   * Stream message id: the entry id (`1700000000000-0`), followed by `/<index>` when the entry
+   * carries several events (`1700000000000-0/3`, events/packed-entry.ts).
+   */
   readonly id: string;
   /**
-   * The id's two numbers (1700000000000 and 0), read once by decode so that the risk window's
-   * redelivery ring stores numbers, not strings (operators/risk/recent-ids.ts). Leave them out, or
-   * -1, and the window reads them from `id`.
+   * The id's numbers (1700000000000, 0 and 3; the index -1 when there is none), read once by
+   * decode so that the risk window's redelivery ring stores numbers, not strings
+   * (operators/risk/recent-ids.ts). Leave them out, or -1, and the window reads them from `id`.
    */
   readonly idMs?: number;
   readonly idSeq?: number;
+  readonly idIndex?: number;
   readonly event: PaymentEvent;
   /**
    * The event's JSON members exactly as stored, when the export line may splice them in
@@ -59,21 +63,31 @@ export interface Envelope {
   tier: TierContext | undefined;
 }
 
-/** An entry that goes to the dead-letter stream instead of the sinks. */
+/**
+ * An event that goes to the dead-letter stream instead of the sinks: one record per event, also
+ * for the events of a packed entry (each its own `data`, `original_id` its address).
+ */
 export interface DeadLetter {
+  /** The event's address (`stream_message_id`): its `original_id` in the dead-letter stream. */
   readonly id: string;
-  /** The raw stored payload, verbatim (may be undefined when the entry had none). */
+  /** The stream entry that carries it, acknowledged with the record. */
+  readonly entryId: string;
+  /** The event's stored text, verbatim (undefined when the entry had no payload). */
   readonly data: string | undefined;
   readonly reason: DeadLetterReason;
 }
 export const DEAD_LETTER_REASONS = ['decode_error', 'max_deliveries'] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
-/** One read's worth of work. `ackIds` are every id the batch must acknowledge once done. */
+/** One read's worth of work. `ackIds` are every entry id the batch must acknowledge once done. */
 export interface Batch {
   readonly entries: readonly Envelope[];
   readonly dead: readonly DeadLetter[];
   readonly ackIds: readonly string[];
   /** Fed only to rebuild state (the risk window after a restart): never exported or acked. */
   readonly warmup?: true;
+  /** The suspect entry this batch holds alone (pipeline/poison-policy.ts): its mark is cleared once it passed the stages. */
+  readonly probation?: string;
+  /** More batches of the same read follow: the next read waits for the last of them. */
+  readonly moreInRead?: true;
 }

@@ -4,8 +4,8 @@
  * here is a thrown PayFluxError rendered by that handler.
  *
  *   POST /api/v1/risk          {url, industry?, processor?} → risk snapshot   (key + rate limit)
- *   GET  /api/v1/risk/history  ?url=&cursor=&limit=         → newest first    (key)
- *   GET  /api/v1/risk/trend    ?url=                        → trend + surface (key)
+ *   GET  /api/v1/risk/history  ?url=&cursor=&limit=         → newest first    (key; anonymous: rate limit)
+ *   GET  /api/v1/risk/trend    ?url=                        → trend + surface (key; anonymous: rate limit)
  *   GET  /api/v1/risk/health                                → live counters
  *
  * Every response carries `x-trace-id`; every request logs `risk_request_start` and
@@ -153,9 +153,20 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
     }
   }
 
-  async function rateLimit(req: FastifyRequest, reply: FastifyReply, caller: Caller): Promise<void> {
+  /**
+   * Spend one of the caller's tier tokens. Reads (`kind` 'read') have buckets of their own, so
+   * reading a history spends no scan; only anonymous reads are limited (a key is accountable).
+   */
+  async function rateLimit(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    caller: Caller,
+    kind: 'scan' | 'read' = 'scan',
+  ): Promise<void> {
+    if (kind === 'read' && caller.tier !== 'ANONYMOUS') return;
     const bucket = limits.tiers[caller.tier];
-    const taken = await limiter.take(`${caller.tier}:${caller.bucket}`, bucket);
+    const name = kind === 'scan' ? `${caller.tier}:${caller.bucket}` : `${caller.tier}:read:${caller.bucket}`;
+    const taken = await limiter.take(name, bucket);
     void reply
       .header('ratelimit-limit', String(bucket.capacity))
       .header('ratelimit-remaining', String(taken.remaining));
@@ -191,9 +202,9 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
     return reply.header('x-payflux-cache', result.cache).send(result.snapshot);
   });
 
-  app.get('/api/v1/risk/history', async (req) => {
+  app.get('/api/v1/risk/history', async (req, reply) => {
     metrics.request('history');
-    authenticate(req);
+    await rateLimit(req, reply, authenticate(req), 'read');
     const q = req.query as Record<string, unknown>;
     const url = normaliseUrl(q.url);
     const cursor = typeof q.cursor === 'string' && q.cursor !== '' ? q.cursor : null;
@@ -214,9 +225,9 @@ export async function riskApiRoutes(app: FastifyInstance, opts: RiskApiOptions):
     return page;
   });
 
-  app.get('/api/v1/risk/trend', async (req) => {
+  app.get('/api/v1/risk/trend', async (req, reply) => {
     metrics.request('trend');
-    authenticate(req);
+    await rateLimit(req, reply, authenticate(req), 'read');
     const url = normaliseUrl((req.query as Record<string, unknown>).url);
     const report = await history.trend(url.hostname);
     log.info(

@@ -12,7 +12,8 @@
  * - The file is opened in append mode and reopened on SIGHUP (logrotate moves it away, we
  *   create it anew) and after any error, so a destination that recovers is picked up.
  * - Health per destination: last success and error; unhealthy once a destination has been
- *   failing for longer than PAYFLUX_EXPORT_STALE_SEC.
+ *   failing for longer than PAYFLUX_EXPORT_STALE_SEC, or has had a write pending for longer
+ *   than STALLED_WRITE_MS (a reader that stopped reading: the write never fails, it hangs).
  * - Pilot outcome annotations go to the same destinations (`annotate`), so a shipper tailing
  *   the file sees them as well as one reading stdout.
  */
@@ -35,6 +36,8 @@ export interface DestinationHealth {
   last_error_at: string | null;
   last_error: string | null;
   failing_since: string | null;
+  /** When the oldest write still pending began; null when none is. */
+  write_pending_since: string | null;
   lines_written: number;
 }
 
@@ -62,7 +65,18 @@ export interface Exporter {
   close(): Promise<void>;
 }
 
-type DestinationState = DestinationHealth & { failingSinceMs: number | undefined };
+type DestinationState = DestinationHealth & {
+  failingSinceMs: number | undefined;
+  /** Writes in flight and when the oldest began. */
+  pending: number;
+  pendingSinceMs: number | undefined;
+};
+
+/**
+ * A write pending this long makes its destination unhealthy: a healthy stdout pipe or file takes
+ * a batch in milliseconds, and a shipper's backpressure pauses, not stops.
+ */
+export const STALLED_WRITE_MS = 5000;
 
 /** How often a destination that could not be opened is tried again while nothing is written. */
 const PROBE_INTERVAL_MS = 2000;
@@ -92,8 +106,11 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
       last_error_at: null,
       last_error: null,
       failing_since: null,
+      write_pending_since: null,
       lines_written: 0,
       failingSinceMs: undefined,
+      pending: 0,
+      pendingSinceMs: undefined,
     });
   }
   // Which destinations already hold a batch: a retry skips them. Weak, so batches are not kept.
@@ -134,6 +151,16 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
   const prober = setInterval(() => void probe(), PROBE_INTERVAL_MS);
   prober.unref();
 
+  /** `dest.write`, with the time the oldest pending write began kept for health. */
+  const timedWrite = async (dest: Destination, s: DestinationState, chunk: Buffer): Promise<void> => {
+    if (s.pending++ === 0) s.pendingSinceMs = now();
+    try {
+      await dest.write(chunk);
+    } finally {
+      if (--s.pending === 0) s.pendingSinceMs = undefined;
+    }
+  };
+
   const bestEffort = config.consumer.ackMode === 'before_export';
   const succeeded = (name: DestinationName, s: DestinationState, events: number, t: number): void => {
     s.last_success_at = new Date(t).toISOString();
@@ -152,7 +179,7 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
         const s = state.get(dest.name);
         if (s === undefined) return;
         try {
-          await dest.write(lines);
+          await timedWrite(dest, s, lines);
           succeeded(dest.name, s, events, now());
         } catch (err) {
           failed(dest.name, s, err as NodeJS.ErrnoException, now());
@@ -179,7 +206,7 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
         if (s === undefined) continue;
         const t = now();
         try {
-          await dest.write(lines);
+          await timedWrite(dest, s, lines);
           done.add(dest.name);
           succeeded(dest.name, s, batch.entries.length, t);
         } catch (err) {
@@ -198,7 +225,7 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
           const s = state.get(dest.name);
           if (s === undefined) return;
           try {
-            await dest.write(chunk);
+            await timedWrite(dest, s, chunk);
           } catch (err) {
             failed(dest.name, s, err as NodeJS.ErrnoException, now());
           }
@@ -215,7 +242,8 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
       const out: Partial<Record<DestinationName, DestinationHealth>> = {};
       let healthy = true;
       for (const [name, s] of state) {
-        s.healthy = s.failingSinceMs === undefined || t - s.failingSinceMs <= staleMs;
+        const stalledWrite = s.pendingSinceMs !== undefined && t - s.pendingSinceMs > STALLED_WRITE_MS;
+        s.healthy = (s.failingSinceMs === undefined || t - s.failingSinceMs <= staleMs) && !stalledWrite;
         healthy &&= s.healthy;
         out[name] = {
           healthy: s.healthy,
@@ -223,6 +251,7 @@ export async function createExporter(config: Config, d: ExporterDeps): Promise<E
           last_error_at: s.last_error_at,
           last_error: s.last_error,
           failing_since: s.failing_since,
+          write_pending_since: s.pendingSinceMs === undefined ? null : new Date(s.pendingSinceMs).toISOString(),
           lines_written: s.lines_written,
         };
       }

@@ -36,6 +36,9 @@ export interface PayfluxProcess {
   stop(sig?: NodeJS.Signals): Promise<Exit>;
   /** Start a new generation with the same environment (after the previous one exited). */
   restart(): Promise<void>;
+  /** Stop reading the child's stdout or stderr, as a reader that stopped reading: the pipe fills. */
+  pauseOutput(which: 'stdout' | 'stderr'): void;
+  resumeOutput(which: 'stdout' | 'stderr'): void;
 }
 
 export interface StartOptions {
@@ -133,6 +136,12 @@ export async function startPayflux(s: Suite, env: PayfluxEnv, o: StartOptions = 
     async restart() {
       if (p.alive()) throw new Error('restart() needs the previous generation to have exited');
       await spawnOne();
+    },
+    pauseOutput(which) {
+      child[which]?.pause();
+    },
+    resumeOutput(which) {
+      child[which]?.resume();
     },
   };
   return p;

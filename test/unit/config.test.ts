@@ -15,7 +15,15 @@ const problems = (env: Record<string, string>): string[] => {
 describe('loadConfig', () => {
   it('gives the documented defaults for an empty environment', () => {
     const c = loadConfig({});
-    expect(c.http).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(c.http).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      maxConnections: 0,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5000,
+      bodyBudgetBytes: 32 * 1_048_576,
+    });
     expect(c.role).toBe('all');
     expect(c.buffer.kind).toBe('auto');
     expect(c.buffer.redis).toMatchObject({ url: 'redis://localhost:6379', explicit: false, tls: false });

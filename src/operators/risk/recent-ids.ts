@@ -5,29 +5,33 @@
  *
  * Choice ("a redelivered entry is not counted twice"): stream ids only grow in the order
  * the group delivers new entries, so an id above the highest one counted so far is new — one
- * string comparison, no bookkeeping beyond remembering it. Only an id at or below that mark can
+ * comparison of numbers, no bookkeeping beyond remembering it. Events of a packed entry are
+ * addressed `<ms>-<seq>/<index>` (events/packed-entry.ts) and ordered by entry id, then index. Only an id at or below that mark can
  * be a repeat; it is looked up among the last `capacity` ids counted. A ring records every
  * counted id; the `Set` that makes lookups O(1) is built only when a lookup happens and dropped
  * again after `capacity` quiet entries, so the hot path never pays for hashing.
  *
- * The ring keeps each id's two numbers (decode read them: `Envelope.idMs`, `idSeq`), not its
- * string. A ring of 65,536 strings kept every id alive for the last 65,536 events — about two
+ * The ring keeps each id's numbers (decode read them: `Envelope.idMs`, `idSeq`, `idIndex`; the
+ * sequence and index share one double as `seq · 2^21 + index + 1`), not its string. A ring of 65,536 strings kept every id alive for the last 65,536 events — about two
  * seconds at 30k events/s, long enough for the young generation to promote nearly all of
  * them — and that promoted garbage raised the soak's RSS by ~30 MB. Ids of any other shape (tests, other producers' explicit ids) keep their string in
  * a side map, keyed by ring slot.
  *
  *   ring (capacity 8):   ms  [ 9 | 10 | 3 | 4 | 5 | 6 | 7 | 8 ]
- *                        seq [ 0 |  0 | 0 | 0 | 1 | 0 | 0 | 0 ]
+ *                        seq [ 0 |  0 | 0 | 0 | 1 | 0 | 0 | 0 ]   (index 0 and none: 2^21·seq + 1 and + 0)
  *                                      ▲ next write overwrites the oldest
- *   maxId = 10-0: an entry with id ≤ 10-0 is looked up in the ring; one above it is new.
+ *   max = 10-0: an entry with id ≤ 10-0 is looked up in the ring; one above it is new.
  *
  * Bound: an id counted more than `capacity` entries ago is forgotten and would count again
  * (docs/risk-model.md, *Redelivery*, says when that can happen).
  */
-import { compareStreamIds, streamIdMs, streamIdSeq } from '../../stream-id.js';
+import { compareStreamIds, streamIdIndex, streamIdMs, streamIdSeq } from '../../stream-id.js';
 
-/** `seq` of a slot whose id is not `<ms>-<seq>` in canonical digits: its text is in `odd`. */
+/** `seq` of a slot whose id is not `<ms>-<seq>[/<index>]` in canonical digits: its text is in `odd`. */
 const ODD = -1;
+/** Sequence and index in one double: exact while seq < 2^31 and index < 2^21 - 1 (2^52 in all). */
+const INDEX_SPAN = 2 ** 21;
+const MAX_SEQ = 2 ** 31;
 
 export class RecentIds {
   readonly capacity: number;
@@ -37,7 +41,9 @@ export class RecentIds {
   private next = 0;
   private filled = 0;
   private maxId: string | undefined = undefined;
-  private maxDash = -1;
+  /** The highest id's numbers (`maxSx` as stored in `seq`); maxSx is ODD when it has none. */
+  private maxMs = -1;
+  private maxSx = ODD;
   private index: Set<string> | undefined = undefined;
   private quiet = 0;
 
@@ -51,27 +57,33 @@ export class RecentIds {
 
   /**
    * True when `id` was already counted (and is still remembered); otherwise remembers it.
-   * `ms` and `seq` are the id's numbers when the caller has them (decode read them); -1 (or
-   * undefined) lets the ring read them from the id.
+   * `ms`, `seq` and `index` are the id's numbers when the caller has them (decode read them);
+   * -1 (or undefined) for `ms` or `seq` lets the ring read them from the id. `index` is -1 for an
+   * entry id alone.
    */
-  seen(id: string, ms = -1, seq = -1): boolean {
+  seen(id: string, ms = -1, seq = -1, index = -1): boolean {
+    if (!(ms >= 0 && seq >= 0)) {
+      const dash = id.indexOf('-');
+      ms = dash > 0 ? streamIdMs(id, dash) : -1;
+      seq = ms >= 0 ? streamIdSeq(id, dash) : -1;
+      index = streamIdIndex(id);
+      if (index < 0 && id.indexOf('/') >= 0) seq = -1;
+    }
+    const sx = ms >= 0 && seq >= 0 && seq < MAX_SEQ && index < INDEX_SPAN - 1 ? seq * INDEX_SPAN + index + 1 : ODD;
     const max = this.maxId;
     let newer: boolean;
-    let sameShape = false;
     if (max === undefined) newer = true;
-    else if (id.length === max.length && this.maxDash >= 0 && id.charCodeAt(this.maxDash) === 45) {
-      // Same length, dash in the same place: plain string order is stream id order.
-      sameShape = true;
-      newer = id > max;
-    } else newer = compareStreamIds(id, max) > 0;
+    else if (sx !== ODD && this.maxSx !== ODD) newer = ms > this.maxMs || (ms === this.maxMs && sx > this.maxSx);
+    else newer = compareStreamIds(id, max) > 0;
     if (newer) {
-      if (!sameShape) this.maxDash = id.indexOf('-');
       this.maxId = id;
-      this.remember(id, ms, seq);
+      this.maxMs = ms;
+      this.maxSx = sx;
+      this.remember(id, ms, sx);
       return false;
     }
     if (this.lookup(id)) return true;
-    this.remember(id, ms, seq);
+    this.remember(id, ms, sx);
     return false;
   }
 
@@ -101,11 +113,14 @@ export class RecentIds {
 
   /** The id remembered in `slot` (< filled), as text. */
   private idAt(slot: number): string {
-    const seq = this.seq[slot] ?? ODD;
-    return seq === ODD ? (this.odd.get(slot) ?? '') : `${this.ms[slot] ?? 0}-${seq}`;
+    const sx = this.seq[slot] ?? ODD;
+    if (sx === ODD) return this.odd.get(slot) ?? '';
+    const seq = Math.floor(sx / INDEX_SPAN);
+    const index = sx - seq * INDEX_SPAN - 1;
+    return index < 0 ? `${this.ms[slot] ?? 0}-${seq}` : `${this.ms[slot] ?? 0}-${seq}/${index}`;
   }
 
-  private remember(id: string, ms: number, seq: number): void {
+  private remember(id: string, ms: number, sx: number): void {
     const slot = this.next;
     if (this.index !== undefined && slot < this.filled) {
       // Ring entries are unique (a remembered id is never remembered again), so deleting the
@@ -113,14 +128,9 @@ export class RecentIds {
       this.index.delete(this.idAt(slot));
     }
     if (this.seq[slot] === ODD) this.odd.delete(slot);
-    if (!(ms >= 0 && seq >= 0)) {
-      const dash = id.indexOf('-');
-      ms = dash > 0 ? streamIdMs(id, dash) : -1;
-      seq = ms >= 0 ? streamIdSeq(id, dash) : -1;
-    }
-    if (ms >= 0 && seq >= 0) {
+    if (sx !== ODD) {
       this.ms[slot] = ms;
-      this.seq[slot] = seq;
+      this.seq[slot] = sx;
     } else {
       this.seq[slot] = ODD;
       this.odd.set(slot, id);

@@ -91,6 +91,7 @@ export class RiskScorer {
       e.geo_bucket,
       env.idMs,
       env.idSeq,
+      env.idIndex,
       e.merchant_id_hash,
       cat,
       e.payment_method_bucket,

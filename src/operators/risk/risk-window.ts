@@ -140,6 +140,7 @@ export class RiskWindow {
     geo: string | undefined,
     idMs = -1,
     idSeq = -1,
+    idIndex = -1,
     merchant?: string,
     category?: string,
     method?: string,
@@ -147,7 +148,7 @@ export class RiskWindow {
   ): ProcessorWindow {
     const p = this.processor(processor);
     p.touched = ++this.clock;
-    if (this.ids.seen(id, idMs, idSeq)) {
+    if (this.ids.seen(id, idMs, idSeq, idIndex)) {
       p.duplicates++;
       this.outcome = 'duplicate';
       return p;

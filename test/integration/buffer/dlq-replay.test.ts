@@ -135,7 +135,7 @@ describe('dead-lettering', () => {
     ]);
     const r = await b.openReader('c');
     const [first] = await r.read(10, 10);
-    const items = [{ id: first?.id ?? '', data: 'garbage', reason: 'decode_error' as const }];
+    const items = [{ id: first?.id ?? '', entryId: first?.id ?? '', data: 'garbage', reason: 'decode_error' as const }];
     await r.deadLetter(items);
     await r.deadLetter(items);
     const dlq = await suite.redis.xrange(`${prefix}dlq`, '-', '+');
@@ -150,9 +150,9 @@ describe('dead-lettering', () => {
     const r = await b.openReader('c');
     const [entry] = await r.read(10, 10);
     await suite.redis.set(`${prefix}dlq`, 'not a stream');
-    await expect(r.deadLetter([{ id: entry?.id ?? '', data: 'garbage', reason: 'decode_error' }])).rejects.toThrow(
-      /WRONGTYPE/,
-    );
+    await expect(
+      r.deadLetter([{ id: entry?.id ?? '', entryId: entry?.id ?? '', data: 'garbage', reason: 'decode_error' }]),
+    ).rejects.toThrow(/WRONGTYPE/);
     expect((await suite.redis.xpending(stream, 'g'))[0]).toBe(1);
   });
 });

@@ -33,7 +33,7 @@ describe('batches at the configured maximum', () => {
     await b.append(items(MAX, 'dead'));
     const r = await b.openReader('c');
     const got = await r.read(MAX, 10);
-    await r.deadLetter(got.map((e) => ({ id: e.id, data: e.payload, reason: 'decode_error' })));
+    await r.deadLetter(got.map((e) => ({ id: e.id, entryId: e.id, data: e.payload, reason: 'decode_error' })));
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(MAX);
     expect((await suite.redis.xpending(stream, 'g'))[0]).toBe(0);
   }, 60_000);

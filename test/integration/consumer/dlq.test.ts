@@ -1,6 +1,7 @@
 /**
- * Poison entries: an entry that cannot be decoded, or that has been delivered more
- * than PAYFLUX_MAX_DELIVERIES times, goes to the dead-letter stream with
+ * Poison entries: an entry that cannot be decoded, or one delivered more than
+ * PAYFLUX_MAX_DELIVERIES times whose processing alone ended an earlier run (its probation mark
+ * is still there), goes to the dead-letter stream with
  * `data, original_id, reason, timestamp` and is acknowledged; `payflux dlq list|replay|purge`
  * handle them. Real process, real redis-server; poison entries are written with ioredis.
  */
@@ -32,22 +33,29 @@ const jsonLines = <T>(text: string): T[] =>
     .map((l) => JSON.parse(l) as T);
 
 describe('dead-letter queue', { timeout: 30_000 }, () => {
-  it('dead-letters undecodable entries and entries delivered more than PAYFLUX_MAX_DELIVERIES times, acks them, and counts them by reason', async () => {
+  it('dead-letters undecodable entries and suspects that ended a run alone, exports valid events however often they were delivered, acks them all, and counts by reason', async () => {
     const env = await payfluxEnv(suite, { PAYFLUX_MAX_DELIVERIES: '3', PAYFLUX_CLAIM_IDLE_MS: '500' });
     const s = env.PAYFLUX_STREAM;
     const g = env.PAYFLUX_CONSUMER_GROUP;
     await suite.redis.xgroup('CREATE', s, g, '0', 'MKSTREAM');
 
-    // Two valid events already delivered to a consumer that vanished, with delivery counts set
-    // as if three (poison) and two (boundary) earlier consumers had died holding them: the
-    // reclaim makes them 4 (> 3: dead letter) and 3 (not more than 3: exported).
+    // Three valid events already delivered to a consumer that vanished, with delivery counts set
+    // as if earlier consumers had died holding them: the reclaim makes them 4, 3 and 10. The
+    // first carries the probation mark a run leaves when it dies processing that entry alone:
+    // a dead letter. The second is within the bound; the third, redelivered by restarts alone,
+    // is processed alone and exported.
     const poison = makeEvent('poison-1');
     const boundary = makeEvent('boundary-1');
+    const restarted = makeEvent('restarted-1');
     const poisonId = await suite.redis.xadd(s, '*', 'e', JSON.stringify(poison));
     const boundaryId = await suite.redis.xadd(s, '*', 'e', JSON.stringify(boundary));
-    await suite.redis.xreadgroup('GROUP', g, 'ghost', 'COUNT', 2, 'STREAMS', s, '>');
+    const restartedId = await suite.redis.xadd(s, '*', 'e', JSON.stringify(restarted));
+    await suite.redis.xreadgroup('GROUP', g, 'ghost', 'COUNT', 3, 'STREAMS', s, '>');
     await suite.redis.xclaim(s, g, 'ghost', 0, poisonId!, 'IDLE', 60_000, 'RETRYCOUNT', 3, 'JUSTID');
     await suite.redis.xclaim(s, g, 'ghost', 0, boundaryId!, 'IDLE', 60_000, 'RETRYCOUNT', 2, 'JUSTID');
+    await suite.redis.xclaim(s, g, 'ghost', 0, restartedId!, 'IDLE', 60_000, 'RETRYCOUNT', 9, 'JUSTID');
+    const marks = `${env.PAYFLUX_KEY_PREFIX}probation`;
+    await suite.redis.hset(marks, poisonId!, new Date().toISOString());
     // Undecodable: not JSON, and an entry without the payload field at all (another producer's).
     const garbageId = await suite.redis.xadd(s, '*', 'e', '{"event_id": not json');
     const foreignId = await suite.redis.xadd(s, '*', 'something', 'else');
@@ -58,11 +66,15 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     await poll(
       'every export line read',
       () => pf.lines.length,
-      (n) => n >= live.length + 1,
+      (n) => n >= live.length + 2,
     );
 
     const exported = countIds(pf.exported().map((l) => l.event_id));
-    expect([...exported].sort()).toEqual([[boundary.event_id, 1], ...live.map((id) => [id, 1])].sort());
+    expect([...exported].sort()).toEqual(
+      [[boundary.event_id, 1], [restarted.event_id, 1], ...live.map((id) => [id, 1])].sort(),
+    );
+    // Every mark is gone: the poison's with its dead letter, the suspect's once it passed.
+    expect(await suite.redis.hlen(marks)).toBe(0);
 
     const dlq = await suite.redis.xrange(env.PAYFLUX_DLQ_STREAM, '-', '+');
     const entries = dlq.map(

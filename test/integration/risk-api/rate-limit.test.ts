@@ -36,6 +36,26 @@ describe('rate limits per tier', () => {
     expect(await spend(ctx, 2)).toEqual([400, 429]);
   });
 
+  it('ANONYMOUS reads of history and trend: a burst of 3 per client IP, then 429, in buckets apart from scans; keyed reads are not limited', async () => {
+    const ctx = await buildRiskApp(suite, { now });
+    const read = (url: string, headers: Record<string, string> = {}) =>
+      ctx.app.inject({ method: 'GET', url, headers, remoteAddress: '203.0.113.50' });
+    const codes: number[] = [];
+    for (const path of ['history', 'trend', 'history', 'trend'])
+      codes.push((await read(`/api/v1/risk/${path}?url=shop.example.com`)).statusCode);
+    // No scan of that host yet: history is an empty page, trend a 404; the fourth read is refused.
+    expect(codes).toEqual([200, 404, 200, 429]);
+    const denied = await read('/api/v1/risk/history?url=shop.example.com');
+    expect(denied.headers['retry-after']).toBe('60');
+    expect(denied.json().error.code).toBe('PF_ERR_RATE_LIMITED');
+    // Scans of the same address have their own tokens.
+    expect((await post(ctx, {}, '203.0.113.50')).statusCode).toBe(400);
+    for (let i = 0; i < 30; i++)
+      expect((await read('/api/v1/risk/history?url=shop.example.com', { 'x-payflux-key': FREE_KEY })).statusCode).toBe(
+        200,
+      );
+  });
+
   it('ignores x-forwarded-for unless trustProxy is set', async () => {
     const direct = await buildRiskApp(suite, { now });
     expect(await spend(direct, 4, { 'x-forwarded-for': '192.0.2.1' })).toEqual([400, 400, 400, 429]);

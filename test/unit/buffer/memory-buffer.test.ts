@@ -80,7 +80,7 @@ describe('memory buffer', () => {
     await b.append([item('bad')]);
     const r = await b.openReader('c1');
     const [e] = await r.read(1, 1);
-    await r.deadLetter([{ id: e!.id, data: e!.payload, reason: 'decode_error' }]);
+    await r.deadLetter([{ id: e!.id, entryId: e!.id, data: e!.payload, reason: 'decode_error' }]);
     expect(await b.stats()).toMatchObject({ pending: 0, dlqDepth: 1 });
     expect(await b.dlqList(10)).toMatchObject([{ originalId: e!.id, data: 'bad', reason: 'decode_error' }]);
     expect(await b.dlqReplay(10)).toBe(1);

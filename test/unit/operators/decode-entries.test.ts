@@ -106,6 +106,36 @@ describe('decodeEntries', () => {
     expect(batch?.entries.map((e) => e.id)).toEqual(['2-0']);
   });
 
+  it('decodes each event of a packed entry as <entry-id>/<index>, dead-lettering a poison event alone', async () => {
+    const poison = stored('b').replace('2026-11-24T10:00:00Z', 'soon');
+    const packed = [stored('a'), poison, stored('c')].join('\n');
+    const [batch] = await lastValueFrom(
+      from([[entry('7-1', packed), entry('7-2', stored('d'))]]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()),
+    );
+    expect(batch?.entries.map((e) => [e.id, e.event.event_id, e.idMs, e.idSeq, e.idIndex])).toEqual([
+      ['7-1/0', 'a', 7, 1, 0],
+      ['7-1/2', 'c', 7, 1, 2],
+      ['7-2', 'd', 7, 2, -1],
+    ]);
+    expect(`{${batch?.entries[1]?.eventJson ?? ''}}`).toBe(stored('c'));
+    expect(batch?.dead).toEqual([{ id: '7-1/1', entryId: '7-1', data: poison, reason: 'decode_error' }]);
+    expect(batch?.ackIds).toEqual(['7-1', '7-2']);
+  });
+
+  it('dead-letters every event of a packed entry delivered too often, each as its own record', async () => {
+    const packed = [stored('a'), stored('b')].join('\n');
+    const [batch] = await lastValueFrom(
+      from([[entry('8-0', packed, 6)]]).pipe(decodeEntries({ maxDeliveries: 5 }), toArray()),
+    );
+    expect(batch?.entries).toEqual([]);
+    expect(batch?.dead).toEqual([
+      { id: '8-0/0', entryId: '8-0', data: stored('a'), reason: 'max_deliveries' },
+      { id: '8-0/1', entryId: '8-0', data: stored('b'), reason: 'max_deliveries' },
+    ]);
+    // Acknowledged by the dead-letter script with its records, not before.
+    expect(batch?.ackIds).toEqual([]);
+  });
+
   it('emits one batch per input array and passes errors through', async () => {
     const boom = new Error('source failed');
     const seen: number[] = [];

@@ -18,6 +18,7 @@ describe('envelope', () => {
       id: '1700000000000-7',
       idMs: 1700000000000,
       idSeq: 7,
+      idIndex: -1,
       event: toPaymentEvent(body),
       eventJson: undefined,
       eventTimeMs: Date.parse(body.event_timestamp),
@@ -31,6 +32,14 @@ describe('envelope', () => {
   it('defaults to a first delivery of unknown store time, and marks ids of other shapes', () => {
     const e = envelope('line-42', toPaymentEvent(body));
     expect(e).toMatchObject({ idMs: -1, idSeq: -1, ingestedAtMs: 0, deliveries: 1 });
+  });
+
+  it('reads the index of an event of a packed entry', () => {
+    expect(envelope('1700000000000-7/12', toPaymentEvent(body))).toMatchObject({
+      idMs: 1700000000000,
+      idSeq: 7,
+      idIndex: 12,
+    });
   });
 
   it('lists its fields in the order decodeEntries writes them (one hidden class for both)', () => {

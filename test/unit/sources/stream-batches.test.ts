@@ -20,6 +20,11 @@ function fakeReader() {
   let reclaimable: StreamEntry[] = [];
   const reader: StreamReader = {
     consumer: 'c1',
+    probation: {
+      marked: () => Promise.resolve(new Set<string>()),
+      mark: () => Promise.resolve(),
+      clear: () => Promise.resolve(),
+    },
     read: (count, blockMs) =>
       new Promise<StreamEntry[]>((resolve, reject) =>
         calls.push({ kind: 'read', args: [count, blockMs], answer: resolve, fail: reject }),

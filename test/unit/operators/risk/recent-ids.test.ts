@@ -26,6 +26,13 @@ describe('compareStreamIds', () => {
   });
 });
 
+describe('compareStreamIds on events of packed entries', () => {
+  it('orders by entry id, then by index, the entry id alone first', () => {
+    const ids = ['5-10/0', '5-9/12', '5-9/2', '5-9', '4-0/100', '5-10'];
+    expect([...ids].sort(compareStreamIds)).toEqual(['4-0/100', '5-9', '5-9/2', '5-9/12', '5-10', '5-10/0']);
+  });
+});
+
 describe('streamIdMs and streamIdSeq', () => {
   it.each([
     ['1700000000000-12', 1_700_000_000_000, 12],
@@ -51,6 +58,19 @@ describe('RecentIds', () => {
     expect(ids.seen('5-1')).toBe(true);
     expect(ids.seen('4-0')).toBe(false); // older but never counted: a reclaim from elsewhere
     expect(ids.seen('4-0')).toBe(true);
+  });
+
+  it('tells the events of a packed entry apart and recognises each one redelivered, with or without its numbers', () => {
+    const ids = new RecentIds(10);
+    expect(ids.seen('5-9/12', 5, 9, 12)).toBe(false);
+    expect(ids.seen('5-10/0', 5, 10, 0)).toBe(false);
+    // 5-9/13 is older than 5-10/0 although it sorts after it as text: looked up, not known, counted.
+    expect(ids.seen('5-9/13')).toBe(false);
+    expect(ids.seen('5-9/12')).toBe(true);
+    expect(ids.seen('5-10/0', 5, 10, 0)).toBe(true);
+    expect(ids.seen('5-10')).toBe(false);
+    expect(ids.seen('5-10/1')).toBe(false);
+    expect(ids.oddSize).toBe(0);
   });
 
   it('forgets ids beyond its capacity and keeps its memory bounded', () => {

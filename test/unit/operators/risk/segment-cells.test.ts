@@ -54,7 +54,7 @@ describe('segment cells', () => {
     const w = new RiskWindow({ windowSec: 300, allowedLatenessSec: 30 });
     for (let i = 0; i < 100_000; i++) {
       const merchant = i % 4 === 0 ? 'heavy' : `m${i}`;
-      w.add('stripe', nextStreamId(), T0 + i * 10, i % 9 === 0 ? FAILURE : 0, 0, `g${i % 1000}`, -1, -1, merchant);
+      w.add('stripe', nextStreamId(), T0 + i * 10, i % 9 === 0 ? FAILURE : 0, 0, `g${i % 1000}`, -1, -1, -1, merchant);
     }
     const seg = w.get('stripe')?.segments;
     expect(seg?.tables.map((t) => t.keys.length)).toEqual([SEGMENT_CELLS, SEGMENT_CELLS, SEGMENT_CELLS, SEGMENT_CELLS]);
@@ -71,6 +71,7 @@ describe('segment cells', () => {
         i % 5 === 0 ? FAILURE : 0,
         0,
         GEOS[i % 10],
+        -1,
         -1,
         -1,
         `m${i % 3}`,

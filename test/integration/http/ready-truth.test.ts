@@ -1,0 +1,189 @@
+/**
+ * Health tells the truth: a destination whose write hangs (a stdout reader that stopped
+ * reading), a Redis that refuses writes (maxmemory), stops answering (SIGSTOP) or refuses the
+ * password make `/ready` (and `/export/health` for destinations) 503 with the reason within
+ * seconds, and 200 again once the fault is gone. In-process PayFlux over real HTTP against the
+ * suite's redis-server.
+ */
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config.js';
+import { start, type Running } from '../../../src/main.js';
+import { post, TEST_KEY } from '../../support/app.js';
+import { makeEvent } from '../../support/events.js';
+import { poll } from '../../support/poll.js';
+import { useRedis, type RedisSuite } from '../../support/use-redis.js';
+
+const suite = useRedis();
+
+interface Started {
+  readonly running: Running;
+  readonly url: string;
+  readonly logs: { msg: string; [k: string]: unknown }[];
+}
+
+async function startWith(s: RedisSuite, env: Record<string, string>, stdout?: Writable): Promise<Started> {
+  const logs: { msg: string }[] = [];
+  const logger = pino({ level: 'info' }, { write: (l: string) => void logs.push(JSON.parse(l) as { msg: string }) });
+  const config = loadConfig({
+    HTTP_ADDR: '127.0.0.1:0',
+    REDIS_ADDR: s.server.addr,
+    PAYFLUX_API_KEYS: TEST_KEY,
+    PAYFLUX_KEY_PREFIX: s.prefix,
+    PAYFLUX_STREAM: `${s.prefix}events`,
+    PAYFLUX_DLQ_STREAM: `${s.prefix}dlq`,
+    PAYFLUX_READ_BLOCK_MS: '100',
+    ...env,
+  });
+  const out =
+    stdout ??
+    new Writable({
+      write: (_c, _e, done) => done(),
+    });
+  const running = await start(config, { logger, stdout: out });
+  s.defer(() => running.close());
+  return { running, url: `http://127.0.0.1:${running.port}`, logs };
+}
+
+const ready = async (url: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+  const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+
+describe('truthful health', { timeout: 60_000 }, () => {
+  it('a stdout whose reader stopped reading makes /export/health and /ready 503 within 10 s; everything is exported once it reads again', async () => {
+    let stalled = true;
+    const held: (() => void)[] = [];
+    const lines: string[] = [];
+    const stdout = new Writable({
+      write(chunk: Buffer, _e, done) {
+        lines.push(
+          ...chunk
+            .toString()
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
+        if (stalled) held.push(done);
+        else done();
+      },
+    });
+    const pf = await startWith(suite, {}, stdout);
+    expect((await ready(pf.url)).status).toBe(200);
+    const sent = [makeEvent('stall-1'), makeEvent('stall-2')];
+    for (const e of sent) expect((await post(`${pf.url}/v1/events/payment_exhaust`, e)).status).toBe(202);
+    const t0 = Date.now();
+    const r = await poll(
+      '/ready 503',
+      () => ready(pf.url),
+      (x) => x.status === 503,
+      { timeoutMs: 15_000 },
+    );
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(String(r.body.reason)).toMatch(/^export destination unhealthy: stdout \(a write pending since /);
+    const eh = await fetch(`${pf.url}/export/health`);
+    expect(eh.status).toBe(503);
+    const body = (await eh.json()) as { destinations: { stdout: { healthy: boolean; write_pending_since: string } } };
+    expect(body.destinations.stdout.healthy).toBe(false);
+    expect(Date.parse(body.destinations.stdout.write_pending_since)).not.toBeNaN();
+
+    stalled = false;
+    for (const done of held.splice(0)) done();
+    await poll(
+      '/ready 200 again',
+      () => ready(pf.url),
+      (x) => x.status === 200,
+      { timeoutMs: 10_000 },
+    );
+    await poll(
+      'every event exported',
+      () => lines.length,
+      (n) => n >= sent.length,
+    );
+  });
+
+  it('Redis at maxmemory: /ready 503 with the OOM reason while ingest answers 503, 200 once memory is free', async () => {
+    const pf = await startWith(suite, {});
+    const [, policy] = (await suite.redis.config('GET', 'maxmemory-policy')) as [string, string];
+    await suite.redis.config('SET', 'maxmemory-policy', 'noeviction');
+    await suite.redis.config('SET', 'maxmemory', '1');
+    try {
+      const t0 = Date.now();
+      const r = await poll(
+        '/ready 503',
+        () => ready(pf.url),
+        (x) => x.status === 503,
+        { timeoutMs: 10_000 },
+      );
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(String(r.body.reason)).toMatch(/^Redis refuses a write: OOM/);
+      expect(r.body.redis).toMatchObject({ connected: true, writable: false });
+      expect((await post(`${pf.url}/v1/events/payment_exhaust`, makeEvent('oom-1'))).status).toBe(503);
+    } finally {
+      await suite.redis.config('SET', 'maxmemory', '0');
+      await suite.redis.config('SET', 'maxmemory-policy', policy);
+    }
+    await poll(
+      '/ready 200 again',
+      () => ready(pf.url),
+      (x) => x.status === 200,
+      { timeoutMs: 10_000 },
+    );
+  });
+
+  it('Redis frozen (SIGSTOP): /ready 503 within seconds saying it did not answer a write', async () => {
+    const pf = await startWith(suite, {});
+    expect((await ready(pf.url)).status).toBe(200);
+    suite.server.pause();
+    try {
+      const t0 = Date.now();
+      const r = await poll(
+        '/ready 503',
+        () => ready(pf.url),
+        (x) => x.status === 503,
+        { timeoutMs: 10_000 },
+      );
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(String(r.body.reason)).toMatch(/no answer within 1000 ms|not connected/);
+    } finally {
+      suite.server.resume();
+    }
+    await poll(
+      '/ready 200 again',
+      () => ready(pf.url),
+      (x) => x.status === 200,
+      { timeoutMs: 20_000 },
+    );
+  });
+
+  it('a password Redis no longer accepts: /ready 503 naming the authentication failure, logged once as redis_auth_failed', async () => {
+    const pf = await startWith(suite, {});
+    await suite.redis.config('SET', 'requirepass', 'a-new-password-0001');
+    try {
+      // Connections already authenticated stay so: drop PayFlux's, whose reconnects now fail.
+      await suite.redis.auth('a-new-password-0001');
+      await suite.redis.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      const r = await poll(
+        '/ready 503 naming the auth failure',
+        () => ready(pf.url),
+        (x) => x.status === 503 && /NOAUTH|WRONGPASS/.test(String(x.body.reason)),
+        { timeoutMs: 10_000 },
+      );
+      expect(String(r.body.reason)).toMatch(/^the buffer is not connected \((NOAUTH|WRONGPASS)/);
+      await poll(
+        'the log line',
+        () => pf.logs.filter((l) => l.msg === 'redis_auth_failed').length,
+        (n) => n >= 1,
+      );
+      expect(pf.logs.filter((l) => l.msg === 'redis_auth_failed').length).toBeLessThanOrEqual(2);
+    } finally {
+      await suite.redis.config('SET', 'requirepass', '');
+    }
+    await poll(
+      '/ready 200 again',
+      () => ready(pf.url),
+      (x) => x.status === 200,
+      { timeoutMs: 10_000 },
+    );
+  });
+});
