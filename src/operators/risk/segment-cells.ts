@@ -149,9 +149,13 @@ function cellOf(t: SegmentTable, key: string, field: string, r: number): number 
   return k;
 }
 
-/** A 1-of-32 bit from a value's length and end characters. */
+/** A 1-of-32 bit from a value's length and its first, middle and last characters. */
 function signatureOf(key: string): number {
-  return 1 << ((key.length * 7 + key.charCodeAt(0) + key.charCodeAt(key.length - 1) * 3) & 31);
+  const n = key.length;
+  let h = Math.imul(n, 0x9e3779b1) ^ key.charCodeAt(0);
+  h = Math.imul(h ^ key.charCodeAt(n >> 1), 0x85ebca6b) ^ key.charCodeAt(n - 1);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return 1 << ((h ^ (h >>> 16)) & 31);
 }
 
 /**
