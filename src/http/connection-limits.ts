@@ -5,8 +5,9 @@
  * - headers must arrive within `headersTimeoutMs` (10 s) and the whole request within
  *   `requestTimeoutMs` (30 s: an 8 MiB batch at 2.5 Mbit/s), checked every second (Node checks
  *   every 30 s by default, which would let a slow client keep its socket up to 40 s longer);
- * - a keep-alive connection idle for `keepAliveTimeoutMs` (5 s) is closed, and a socket with
- *   no byte either way for `IDLE_SOCKET_MS` (60 s: above the live feed's 15-s heartbeat) too;
+ * - a keep-alive connection idle for `keepAliveTimeoutMs` (5 s) is closed (no socket inactivity
+ *   timeout beyond these: it re-arms a timer on every read and write, which Node dropped from
+ *   its defaults for that cost, and the bounds above already end every slow or idle client);
  * - one connection serves at most `MAX_REQUESTS_PER_SOCKET` requests, then closes, so a
  *   load balancer's connections spread again over new nodes;
  * - at most `maxConnections` sockets are open at once, so the process never runs out of
@@ -18,12 +19,11 @@
  *   whole is served. Either way it is counted in `payflux_http_connections_refused_total`.
  */
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 
-export const IDLE_SOCKET_MS = 60_000;
 export const MAX_REQUESTS_PER_SOCKET = 10_000;
 const CHECK_INTERVAL_MS = 1000;
 /** Descriptors kept for everything that is not a client connection (Redis, files, DNS). */
@@ -39,7 +39,7 @@ export function serverTimeouts(c: Config['http']): {
   readonly http: { readonly headersTimeout: number; readonly connectionsCheckingInterval: number };
 } {
   return {
-    connectionTimeout: IDLE_SOCKET_MS,
+    connectionTimeout: 0,
     keepAliveTimeout: c.keepAliveTimeoutMs,
     requestTimeout: c.requestTimeoutMs,
     maxRequestsPerSocket: MAX_REQUESTS_PER_SOCKET,
@@ -68,40 +68,37 @@ function softDescriptorLimit(text?: string): number | undefined {
   return Number(m[1]);
 }
 
+/**
+ * The oldest connection with no request in progress: Node's HTTP server keeps the response
+ * being written on `socket._httpMessage` from the moment a request's headers are parsed until
+ * it is finished. Looked up only at the cap, so the hot path pays nothing per request.
+ */
+function oldestIdle(open: ReadonlySet<Socket>): Socket | undefined {
+  for (const s of open) if ((s as Socket & { _httpMessage?: unknown })._httpMessage == null) return s;
+  return undefined;
+}
+
 /** Cap `server`'s connections at `max` (see above) and count what is open and what is closed for the cap. */
 export function limitConnections(
   server: Server,
   max: number,
   metrics: Pick<Metrics, 'httpConnectionsRefused' | 'readHttpConnectionsFrom'>,
 ): void {
-  let open = 0;
-  /** Connections with no request in progress, oldest first (a Map keeps insertion order). */
-  const idle = new Map<Socket, true>();
+  /** Open connections, oldest first (a Set keeps insertion order). */
+  const open = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
-    if (open >= max) {
-      const [oldest] = idle.keys();
+    if (open.size >= max) {
       metrics.httpConnectionsRefused.inc();
-      if (oldest === undefined) {
+      const idle = oldestIdle(open);
+      if (idle === undefined) {
         socket.destroy();
         return;
       }
-      idle.delete(oldest);
-      oldest.destroy();
+      open.delete(idle);
+      idle.destroy();
     }
-    open++;
-    idle.set(socket, true);
-    socket.once('close', () => {
-      open--;
-      idle.delete(socket);
-    });
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
   });
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const socket = req.socket;
-    idle.delete(socket);
-    res.once('close', () => {
-      // Idle again, now the newest, unless the connection went with the response.
-      if (!socket.destroyed) idle.set(socket, true);
-    });
-  });
-  metrics.readHttpConnectionsFrom(() => open);
+  metrics.readHttpConnectionsFrom(() => open.size);
 }
