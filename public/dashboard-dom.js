@@ -36,6 +36,13 @@ export const fmtScore = (s) => (typeof s === 'number' ? s.toFixed(2) : '–');
 
 export const humanDriver = (d) => d.replace(/_/g, ' ');
 
+/** The segment in focus as people read it: `{"geo_bucket":"BR"}` → "geo bucket BR". */
+export function focusText(focus) {
+  return Object.entries(focus)
+    .map(([k, v]) => k.replace(/_/g, ' ') + ' ' + v)
+    .join(', ');
+}
+
 const pad = (n) => String(n).padStart(2, '0');
 
 /** 14:02 (or 14:02:10), with the date in front when it is not today. */

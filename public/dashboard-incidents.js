@@ -2,7 +2,7 @@
 // outcome); a disclosure per row shows the drivers, the tier 2 text and the outcome form. A
 // resolved incident shows its peak quietly: it is history, not an alarm.
 import { api, Unauthorized } from './dashboard-api.js';
-import { $, bandPill, el, fmtDuration, fmtLead, fmtTime, humanDriver } from './dashboard-dom.js';
+import { $, bandPill, el, fmtDuration, fmtLead, fmtTime, focusText, humanDriver } from './dashboard-dom.js';
 
 const OUTCOME_TYPES = ['throttle', 'review', 'hold', 'auth_degradation', 'rate_limit', 'other', 'none'];
 const PAGE = 50;
@@ -143,6 +143,14 @@ export function createIncidents({ onRecorded, nowBand, setStatus }) {
         el('dt', {}, 'Drivers'),
         el('dd', { class: 'drivers' }, w.processor_risk_drivers.map(humanDriver).join(', ')),
       ),
+      w.processor_risk_focus
+        ? el(
+            'div',
+            {},
+            el('dt', {}, 'Segment in focus'),
+            el('dd', { class: 'focus' }, focusText(w.processor_risk_focus)),
+          )
+        : null,
       el('div', {}, el('dt', {}, 'Events'), el('dd', {}, String(w.event_count))),
       el('div', {}, el('dt', {}, 'Raised'), el('dd', {}, fmtTime(Date.parse(w.processed_at), true))),
       w.resolved_at

@@ -1,6 +1,6 @@
 // One tile per processor from the live state: band (colour and word), score, trajectory, drivers,
 // the segment in focus, events per minute, the last event, and the open incident if any.
-import { agoTime, bandPill, el, fmtScore, fmtTime, humanDriver } from './dashboard-dom.js';
+import { agoTime, bandPill, el, fmtScore, fmtTime, focusText, humanDriver } from './dashboard-dom.js';
 
 const ARROWS = { accelerating: '↗', stable: '→', decelerating: '↘' };
 
@@ -12,12 +12,6 @@ function trajectory(p) {
     el('span', { 'aria-hidden': 'true' }, (ARROWS[p.trajectory] || '') + ' '),
     p.trajectory + ratio,
   );
-}
-
-function focusText(focus) {
-  return Object.entries(focus)
-    .map(([k, v]) => k.replace(/_/g, ' ') + ' ' + v)
-    .join(', ');
 }
 
 function tile(p, now) {

@@ -18,6 +18,8 @@ export const RISK_DRIVERS = [
   'traffic_volatility',
   'auth_failure_cluster',
   'geo_entropy_increase',
+  'geo_failure_concentration',
+  'segment_failure_concentration',
 ] as const;
 export type RiskDriver = (typeof RISK_DRIVERS)[number];
 export type RiskDriverOrStatus = RiskDriver | 'nominal_behavior' | 'insufficient_data';

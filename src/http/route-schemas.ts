@@ -246,6 +246,12 @@ const processorRisk = {
     components: { type: 'object', additionalProperties: { type: 'number' } },
     trajectory: { type: 'string', enum: [...TRAJECTORIES] },
     trajectoryRatio: { type: 'number' },
+    focus: {
+      type: ['object', 'null'],
+      additionalProperties: { type: 'string' },
+      description:
+        'The segment failures concentrate in (`processor_risk_focus`), e.g. `{"geo_bucket":"BR"}`; null when none.',
+    },
     watermarkMs: { type: 'number', description: 'Newest event time seen for the processor (epoch ms).' },
     window: { type: 'object', additionalProperties: { type: 'number' } },
     totals: { type: 'object' },

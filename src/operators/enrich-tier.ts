@@ -24,17 +24,27 @@ export interface EnrichTierOptions {
 export function createTierContexts(windowSec: number, capacity = 4096): (risk: RiskAssessment) => TierContext {
   const byKey = new Map<number, TierContext>();
   const build = (risk: RiskAssessment): TierContext => ({
-    playbookContext: playbookContext(risk.band, risk.drivers),
+    playbookContext: playbookContext(risk.band, risk.drivers, risk.focus),
     riskTrajectory: trajectoryText(risk.trajectory, risk.trajectoryRatio, windowSec),
   });
+  // A focused assessment (a segment incident) is built once per distinct assessment object.
+  let lastFocused: RiskAssessment | undefined;
+  let lastFocusedContext: TierContext | undefined;
   return (risk) => {
+    if (risk.focus !== undefined) {
+      if (risk !== lastFocused || lastFocusedContext === undefined) {
+        lastFocused = risk;
+        lastFocusedContext = build(risk);
+      }
+      return lastFocusedContext;
+    }
     const mask = MASK_OF_LIST.get(risk.drivers);
     const tenths = Math.round(risk.trajectoryRatio * 10);
     // Only scorer-made assessments (shared driver lists, ratios in tenths) are cached.
     if (mask === undefined || tenths / 10 !== risk.trajectoryRatio || tenths < 0 || tenths > 255) return build(risk);
     const b = BAND_RANK[risk.band];
     const t = risk.trajectory === 'stable' ? 0 : risk.trajectory === 'accelerating' ? 1 : 2;
-    const key = ((b * 64 + mask) * 3 + t) * 256 + tenths;
+    const key = ((b * DRIVER_LISTS.length + mask) * 3 + t) * 256 + tenths;
     let context = byKey.get(key);
     if (context === undefined) {
       if (byKey.size >= capacity) byKey.clear();

@@ -26,7 +26,34 @@ export const DRIVER_SENTENCES: Readonly<Record<RiskDriver, string>> = Object.fre
     'Clusters of authentication failures often correlate with issuer or 3DS friction and are commonly watched by fraud controls.',
   geo_entropy_increase:
     'A sudden spread of transaction geographies is often associated with card-testing patterns in processor risk models.',
+  geo_failure_concentration:
+    'Failures concentrated in one geography commonly point to an issuer or regional outage rather than processor-wide degradation.',
+  segment_failure_concentration:
+    'Failures concentrated in one merchant, failure category or payment route typically point to a localised integration or issuer problem.',
 });
+
+/** How `processor_risk_focus` is named in tier 2 text, per field: "{label} {value}". */
+export const FOCUS_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  geo_bucket: 'geography',
+  merchant_id_hash: 'merchant',
+  failure_category: 'failure category',
+  payment_method_bucket: 'payment method',
+  channel: 'channel',
+});
+
+/** The sentence naming the segment, after the driver sentences; `{segment}` is "geography BR". */
+export const FOCUS_TEMPLATE =
+  'The concentration is most visible in {segment}, where failures commonly run well above its usual rate.';
+
+/** The focus sentence for `focus`, or '' when there is none. */
+export function focusSentence(focus: Readonly<Record<string, string>> | undefined): string {
+  if (focus === undefined) return '';
+  for (const field in focus) {
+    const label = FOCUS_LABELS[field] ?? field;
+    return FOCUS_TEMPLATE.replace('{segment}', `${label} ${focus[field] ?? ''}`);
+  }
+  return '';
+}
 
 /**
  * `risk_trajectory` templates; `{ratio}` is the trajectory ratio with one decimal, `{window}` the
@@ -41,12 +68,20 @@ export const TRAJECTORY_TEMPLATES = Object.freeze({
 /** Ratios from which a stable trajectory is still worth a sentence. */
 export const SUSTAINED_FROM = 1.5;
 
-/** `processor_playbook_context`: empty for `low`, else the band sentence then one per driver in driver order. */
-export function playbookContext(band: Band, drivers: readonly RiskDriverOrStatus[]): string {
+/**
+ * `processor_playbook_context`: empty for `low`, else the band sentence, one per driver in
+ * driver order, then the focus sentence naming the segment when there is one.
+ */
+export function playbookContext(
+  band: Band,
+  drivers: readonly RiskDriverOrStatus[],
+  focus?: Readonly<Record<string, string>>,
+): string {
   if (band === 'low') return '';
   let text = BAND_SENTENCES[band];
   for (const d of RISK_DRIVERS) if (drivers.includes(d)) text += ' ' + DRIVER_SENTENCES[d];
-  return text;
+  const f = focusSentence(focus);
+  return f === '' ? text : `${text} ${f}`;
 }
 
 /** "the last 5 minutes", "the last minute", "the last 90 seconds". */
@@ -76,5 +111,10 @@ export function trajectoryText(trajectory: Trajectory, ratio: number, windowSec:
 
 /** Every fixed sentence and template the tier 2 code can emit, for the guardrail test. */
 export function producibleTexts(): string[] {
-  return [...Object.values(BAND_SENTENCES), ...Object.values(DRIVER_SENTENCES), ...Object.values(TRAJECTORY_TEMPLATES)];
+  return [
+    ...Object.values(BAND_SENTENCES),
+    ...Object.values(DRIVER_SENTENCES),
+    ...Object.values(TRAJECTORY_TEMPLATES),
+    FOCUS_TEMPLATE,
+  ];
 }

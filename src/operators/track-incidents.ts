@@ -37,6 +37,11 @@ export interface Incident {
   readonly processor_risk_score: number;
   readonly processor_risk_band: Band;
   readonly processor_risk_drivers: readonly RiskDriverOrStatus[];
+  /**
+   * The segment failures concentrate in, as on the export line (`{"geo_bucket":"BR"}`), or null.
+   * Absent on warnings stored before it existed.
+   */
+  readonly processor_risk_focus?: Readonly<Record<string, string>> | null;
   /** Tier 2 only (undefined, hence absent from JSON, on tier 1). */
   readonly processor_playbook_context: string | undefined;
   readonly risk_trajectory: string | undefined;
@@ -101,6 +106,7 @@ export function copyIncident(i: Incident): Mutable<Incident> {
     processor_risk_score: i.processor_risk_score,
     processor_risk_band: i.processor_risk_band,
     processor_risk_drivers: i.processor_risk_drivers,
+    processor_risk_focus: i.processor_risk_focus ?? null,
     processor_playbook_context: i.processor_playbook_context,
     risk_trajectory: i.risk_trajectory,
     status: i.status,
@@ -160,6 +166,7 @@ export class IncidentBook {
       w.processor_risk_score = risk.score;
       w.processor_risk_band = risk.band;
       w.processor_risk_drivers = risk.drivers;
+      w.processor_risk_focus = risk.focus ?? null;
       w.processor_playbook_context = env.tier?.playbookContext;
       w.risk_trajectory = env.tier?.riskTrajectory;
       w.event_count += 1;
@@ -219,6 +226,7 @@ export class IncidentBook {
       processor_risk_score: risk.score,
       processor_risk_band: risk.band,
       processor_risk_drivers: risk.drivers,
+      processor_risk_focus: risk.focus ?? null,
       processor_playbook_context: env.tier?.playbookContext,
       risk_trajectory: env.tier?.riskTrajectory,
       status: 'open',

@@ -42,11 +42,18 @@ function title(kind: AlertKind, i: Incident): string {
 }
 
 /** A Slack incoming-webhook message: `text` for notifications, blocks for the channel. */
+/** " · *Focus* geo_bucket BR" when the incident names a segment. */
+function focusText(focus: Readonly<Record<string, string>> | null | undefined): string {
+  if (focus === null || focus === undefined) return '';
+  const parts = Object.entries(focus).map(([k, v]) => `${k} ${v}`);
+  return parts.length === 0 ? '' : ` · *Focus* ${esc(parts.join(', '))}`;
+}
+
 export function slackAlert(kind: AlertKind, i: Incident): object {
   const head = title(kind, i);
   const lines = [
     `*Band* ${i.processor_risk_band} (peak ${i.peak_band}) · *Score* ${i.processor_risk_score.toFixed(2)} (peak ${i.peak_score.toFixed(2)})`,
-    `*Drivers* ${esc(i.processor_risk_drivers.join(', '))}`,
+    `*Drivers* ${esc(i.processor_risk_drivers.join(', '))}${focusText(i.processor_risk_focus)}`,
     `*Events* ${i.event_count} · *Opened* ${i.opened_at}${i.resolved_at === null ? '' : ` · *Resolved* ${i.resolved_at}`}`,
   ];
   if (i.processor_playbook_context !== undefined && i.processor_playbook_context !== '')

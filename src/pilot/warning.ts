@@ -61,6 +61,7 @@ export function toWarning(i: Incident, o: Outcome | undefined, list?: readonly O
     processor_risk_score: i.processor_risk_score,
     processor_risk_band: i.processor_risk_band,
     processor_risk_drivers: i.processor_risk_drivers,
+    processor_risk_focus: i.processor_risk_focus ?? null,
     processor_playbook_context: i.processor_playbook_context,
     risk_trajectory: i.risk_trajectory,
     outcome_observed: o !== undefined && o.outcome_type !== 'none',

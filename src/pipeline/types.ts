@@ -18,6 +18,11 @@ export interface RiskAssessment {
   readonly trajectory: Trajectory;
   /** Current failure rate over the window baseline (1 when there is no baseline). */
   readonly trajectoryRatio: number;
+  /**
+   * The segment failures concentrate in, when a concentration driver is named: one field of
+   * the event and its value, e.g. `{"geo_bucket":"BR"}`. Exported as `processor_risk_focus`.
+   */
+  readonly focus?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Tier 2 interpretation; absent on tier 1. */

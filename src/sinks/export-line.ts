@@ -39,6 +39,8 @@ const schema = {
     processor_risk_score: { type: 'number' },
     processor_risk_band: str,
     processor_risk_drivers: { type: 'array', items: str },
+    // The segment a concentration driver names: one event field and its value.
+    processor_risk_focus: { type: 'object', additionalProperties: str },
     processor_playbook_context: str,
     risk_trajectory: str,
   },
@@ -52,6 +54,7 @@ const riskSchema = {
     processor_risk_score: schema.properties.processor_risk_score,
     processor_risk_band: str,
     processor_risk_drivers: schema.properties.processor_risk_drivers,
+    processor_risk_focus: schema.properties.processor_risk_focus,
     processor_playbook_context: str,
     risk_trajectory: str,
   },
@@ -222,6 +225,7 @@ function createLineParts(consumerName: string): {
           processor_risk_score: r.score,
           processor_risk_band: r.band,
           processor_risk_drivers: r.drivers,
+          processor_risk_focus: r.focus,
           processor_playbook_context: t?.playbookContext,
           risk_trajectory: t?.riskTrajectory,
         }),
@@ -261,6 +265,7 @@ function createLineParts(consumerName: string): {
         processor_risk_score: r?.score,
         processor_risk_band: r?.band,
         processor_risk_drivers: r?.drivers,
+        processor_risk_focus: r?.focus,
         processor_playbook_context: t?.playbookContext,
         risk_trajectory: t?.riskTrajectory,
       }) + '\n'

@@ -2,8 +2,8 @@
  * `npm run chaos:cluster`: the scale-out chaos scenarios on a Redis Cluster (3 masters + 3
  * replicas) with 2 ingest + 3 consumer processes. Each asserts the live output equals `payflux
  * backtest` per event and per incident, nothing answered 2xx is lost, and duplicates come only
- * from batches in flight (with identical risk fields). Their fast core (the same faults on a
- * standalone Redis) runs in `npm test`: test/integration/cluster/failover.test.ts.
+ * from batches in flight (with identical risk fields). failover.chaos.ts has the same faults on
+ * a standalone Redis.
  */
 import { describe, expect, it } from 'vitest';
 import { partitionLayout } from '../../src/buffer/partitions.js';

@@ -22,7 +22,7 @@ describe('library API (docs/library.md example)', () => {
       event_timestamp: new Date(t0 + i * 100).toISOString(),
       event_type: failed ? 'payment_failed' : 'payment_succeeded',
       processor: 'stripe',
-      failure_category: failed ? 'gateway_timeout' : undefined,
+      failure_category: failed ? (i < 100 ? 'card_declined' : 'gateway_timeout') : undefined,
     });
     const toBatch = (bodies: unknown[], offset: number): Batch => {
       const entries: Envelope[] = [];

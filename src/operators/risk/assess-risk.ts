@@ -19,6 +19,7 @@ export const INSUFFICIENT_ASSESSMENT: RiskAssessment = Object.freeze({
   drivers: INSUFFICIENT,
   trajectory: 'stable',
   trajectoryRatio: 1,
+  focus: undefined,
 });
 
 export function trajectoryOf(ratio: number, baseline: number): Trajectory {
@@ -47,6 +48,7 @@ export function assessRisk(
   const band = bandOf(score, thresholds);
   const mask = model.driverMask(components, score, thresholds[0]) & (DRIVER_LISTS.length - 1);
   const drivers = DRIVER_LISTS[mask] ?? INSUFFICIENT;
+  const focus = model.focusOf === undefined ? undefined : model.focusOf(w, mask);
   // Trajectory: current failure rate over the window baseline. "Current" is the last
   // 10 s of event time: the watermark's bucket plus the share of the previous bucket those 10 s
   // still cover; a bare current bucket would judge the first handful of events after every
@@ -71,12 +73,14 @@ export function assessRisk(
     last.band === band &&
     last.drivers === drivers &&
     last.trajectory === trajectory &&
-    last.trajectoryRatio === trajectoryRatio
+    last.trajectoryRatio === trajectoryRatio &&
+    last.focus === focus
   ) {
     return last;
   }
-  return cache === undefined
-    ? { score, band, drivers, trajectory, trajectoryRatio }
+  // Focused assessments are rare (a segment incident) and carry their cell's focus object.
+  return cache === undefined || focus !== undefined
+    ? { score, band, drivers, trajectory, trajectoryRatio, focus }
     : cache.intern(score, band, drivers, mask, trajectory, trajectoryRatio);
 }
 
@@ -99,14 +103,15 @@ export class AssessmentCache {
   ): RiskAssessment {
     const cents = Math.round(score * 100);
     const tenths = Math.round(ratio * 10);
-    if (tenths > 255 || tenths < 0) return { score, band, drivers, trajectory, trajectoryRatio: ratio };
+    if (tenths > 255 || tenths < 0)
+      return { score, band, drivers, trajectory, trajectoryRatio: ratio, focus: undefined };
     const t = trajectory === 'stable' ? 0 : trajectory === 'accelerating' ? 1 : 2;
     // Band follows the score for fixed thresholds, so it needs no place in the key.
-    const key = ((cents * 64 + mask) * 3 + t) * 256 + tenths;
+    const key = ((cents * DRIVER_LISTS.length + mask) * 3 + t) * 256 + tenths;
     let a = this.byKey.get(key);
     if (a === undefined) {
       if (this.byKey.size >= this.capacity) this.byKey.clear();
-      a = { score, band, drivers, trajectory, trajectoryRatio: ratio };
+      a = { score, band, drivers, trajectory, trajectoryRatio: ratio, focus: undefined };
       this.byKey.set(key, a);
     }
     return a;

@@ -35,6 +35,9 @@ export const classicModel: RiskModel = {
     c[3] = spike;
     c[4] = authMix;
     c[5] = geo;
+    // No segment signals: the original formula has none.
+    c[6] = 0;
+    c[7] = 0;
     return 0.25 * failRate + 0.2 * retryPressure + 0.15 * timeoutMix + 0.15 * spike + 0.1 * authMix + 0.15 * geo;
   },
 

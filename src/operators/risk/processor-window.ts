@@ -4,7 +4,17 @@
  * Only `RiskWindow` mutates it; models read it through `WindowView`.
  */
 import type { RiskAssessment } from '../../pipeline/types.js';
+import { BASELINE_PRIOR, baselineRate, driftSample, winsorised } from './baseline.js';
 import { GEO_BITS, GEO_WORDS } from './geo-interner.js';
+import { createSegments, doubles } from './segment-cells.js';
+import type { SegmentState } from './segment-cells.js';
+
+/**
+ * Buckets of baseline history from which it is established (10 minutes): from then on a bucket
+ * scored elevated or worse teaches the drift nothing. Before, a processor whose normal differs
+ * from the priors is alarmed at first and must learn its drift all the same.
+ */
+export const ESTABLISHED_BUCKETS = 60;
 
 export class ProcessorWindow {
   /** Bucket id (epoch ms / 10 000) held by each slot; -Infinity when never used. */
@@ -14,6 +24,8 @@ export class ProcessorWindow {
   readonly timeouts: Int32Array;
   readonly auth: Int32Array;
   readonly retries: Int32Array;
+  /** 1 when an assessment of elevated or worse was made while the bucket was the watermark's. */
+  readonly alarmed: Uint8Array;
   /** GEO_WORDS words of geo bits per slot. */
   readonly geo: Uint32Array;
   /** Per geo bit: how many window buckets / recent buckets contain it. */
@@ -51,6 +63,11 @@ export class ProcessorWindow {
   baseRetrySum = 0;
   baseNovelSum = 0;
   baseNovelWeight = 0;
+  /** Decayed drift sums (DRIFT) of the failure, timeout and auth-failure rates, and their weight. */
+  driftFailures = 0;
+  driftTimeouts = 0;
+  driftAuthFailures = 0;
+  driftWeight = 0;
 
   /** Since the window was created: entries counted, counted as too late, skipped as redelivered. */
   counted = 0;
@@ -61,6 +78,13 @@ export class ProcessorWindow {
   readonly scoredByBand = new Float64Array(4);
   /** Update order, for evicting the least recently updated processor. */
   touched = 0;
+  /**
+   * What a model derives from the baseline, kept for the watermark bucket it was derived at
+   * (`bucket`, -1: never): the baseline only changes when the watermark moves.
+   */
+  readonly derived = { bucket: -1, values: doubles(8) };
+  /** Where failures concentrate (geo, merchant, category, route); null when segments are off. */
+  readonly segments: SegmentState | null;
   /** The last assessment made from this state (reused while nothing reported changes). */
   assessment: RiskAssessment | undefined = undefined;
 
@@ -69,13 +93,16 @@ export class ProcessorWindow {
     /** Buckets in the window (N) and in the recent span (R ≤ N). */
     readonly bucketCount: number,
     readonly recentBucketCount: number,
+    segments = true,
   ) {
+    this.segments = segments ? createSegments(recentBucketCount) : null;
     this.ids = new Float64Array(bucketCount).fill(-Infinity);
     this.events = new Int32Array(bucketCount);
     this.failures = new Int32Array(bucketCount);
     this.timeouts = new Int32Array(bucketCount);
     this.auth = new Int32Array(bucketCount);
     this.retries = new Int32Array(bucketCount);
+    this.alarmed = new Uint8Array(bucketCount);
     this.geo = new Uint32Array(bucketCount * GEO_WORDS);
     this.windowGeoRef = new Uint16Array(GEO_BITS);
     this.recentGeoRef = new Uint16Array(GEO_BITS);
@@ -97,6 +124,22 @@ export class ProcessorWindow {
     return s < 0 ? 0 : (this.failures[s] ?? 0);
   }
 
+  bucketTimeouts(age: 0 | 1): number {
+    const s = this.slotAt(age);
+    return s < 0 ? 0 : (this.timeouts[s] ?? 0);
+  }
+
+  bucketAuthFailures(age: 0 | 1): number {
+    const s = this.slotAt(age);
+    return s < 0 ? 0 : (this.auth[s] ?? 0);
+  }
+
+  /** Events counted in bucket `b` while it is in the window; 0 otherwise. */
+  eventsInBucket(b: number): number {
+    const s = this.slotOf(b);
+    return this.ids[s] === b ? (this.events[s] ?? 0) : 0;
+  }
+
   /** The slot holding the bucket `age` (0 or 1) before the watermark's, or -1 when it holds another. */
   private slotAt(age: 0 | 1): number {
     let s = this.curSlot;
@@ -112,6 +155,7 @@ export class ProcessorWindow {
     this.timeouts[s] = 0;
     this.auth[s] = 0;
     this.retries[s] = 0;
+    this.alarmed[s] = 0;
     this.geo.fill(0, s * GEO_WORDS, (s + 1) * GEO_WORDS);
   }
 
@@ -164,12 +208,24 @@ export class ProcessorWindow {
     this.windowRetrySum -= r;
     this.forEachGeo(s, 0);
     if (d > 0) {
+      const be = this.baseEvents;
+      const fb = baselineRate(this.baseFailures, be, BASELINE_PRIOR.failureRate);
+      const tb = baselineRate(this.baseTimeouts, be, BASELINE_PRIOR.timeoutRate);
+      const ab = baselineRate(this.baseAuthFailures, be, BASELINE_PRIOR.authRate);
+      const rb = baselineRate(this.baseRetrySum, be, BASELINE_PRIOR.avgRetry);
+      if (e > 0 && (this.alarmed[s] === 0 || this.baseBuckets < ESTABLISHED_BUCKETS)) {
+        const dw = this.driftWeight;
+        this.driftFailures = this.driftFailures * d + driftSample(f, e, fb, this.driftFailures, dw);
+        this.driftTimeouts = this.driftTimeouts * d + driftSample(t, e, tb, this.driftTimeouts, dw);
+        this.driftAuthFailures = this.driftAuthFailures * d + driftSample(a, e, ab, this.driftAuthFailures, dw);
+        this.driftWeight = dw * d + 1;
+      }
       this.baseBuckets = this.baseBuckets * d + 1;
-      this.baseEvents = this.baseEvents * d + e;
-      this.baseFailures = this.baseFailures * d + f;
-      this.baseTimeouts = this.baseTimeouts * d + t;
-      this.baseAuthFailures = this.baseAuthFailures * d + a;
-      this.baseRetrySum = this.baseRetrySum * d + r;
+      this.baseEvents = be * d + e;
+      this.baseFailures = this.baseFailures * d + winsorised(f, e, fb);
+      this.baseTimeouts = this.baseTimeouts * d + winsorised(t, e, tb);
+      this.baseAuthFailures = this.baseAuthFailures * d + winsorised(a, e, ab);
+      this.baseRetrySum = this.baseRetrySum * d + winsorised(r, e, Math.min(rb, 1));
     }
   }
 
@@ -181,6 +237,10 @@ export class ProcessorWindow {
     this.baseTimeouts *= dk;
     this.baseAuthFailures *= dk;
     this.baseRetrySum *= dk;
+    this.driftFailures *= dk;
+    this.driftTimeouts *= dk;
+    this.driftAuthFailures *= dk;
+    this.driftWeight *= dk;
   }
 
   /** dRecent = -1: the slot leaves the recent span; 0: it leaves the window. */

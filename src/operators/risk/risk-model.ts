@@ -5,6 +5,7 @@
 import { RISK_DRIVERS } from '../../risk-terms.js';
 import type { Band, RiskDriverOrStatus, RiskModelName } from '../../risk-terms.js';
 import type { WindowView } from './processor-window.js';
+import type { RiskFocus } from './segment-cells.js';
 
 /** [elevated, high, critical] lower bounds, ascending, in (0, 1]. */
 export type RiskThresholds = readonly [number, number, number];
@@ -21,6 +22,8 @@ export interface RiskModel {
    * `score` is the rounded score, `elevated` the elevated threshold.
    */
   driverMask(components: Float64Array, score: number, elevated: number): number;
+  /** The segment the drivers in `mask` point at, when they name one (`processor_risk_focus`). */
+  focusOf?(w: WindowView, mask: number): RiskFocus | undefined;
 }
 
 /** Number of drivers, the length of a components array. */

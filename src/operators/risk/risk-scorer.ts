@@ -92,6 +92,10 @@ export class RiskScorer {
       env.idMs,
       env.idSeq,
       env.idIndex,
+      e.merchant_id_hash,
+      cat,
+      e.payment_method_bucket,
+      e.channel,
     );
     const outcome = this.window.outcome;
     let a: RiskAssessment;
@@ -103,6 +107,8 @@ export class RiskScorer {
       else if (outcome === 'duplicate') this.duplicates++;
       a = assessRisk(p, this.model, this.thresholds, this.components, this.assessments);
       p.assessment = a;
+      // What the baseline's drift must not learn from (processor-window.ts, DRIFT).
+      if (a.band !== 'low') p.alarmed[p.curSlot] = 1;
     }
     const i = BAND_RANK[a.band];
     p.scoredByBand[i] = (p.scoredByBand[i] ?? 0) + 1;

@@ -21,12 +21,14 @@ export interface ProcessorRiskSnapshot {
   readonly drivers: readonly RiskDriverOrStatus[];
   /**
    * One value per driver, 0..1, rounded to 3 decimals. Classic: the six inputs of its formula
-   * (failure rate, retry pressure, timeout mix, spike, auth mix, geo spread). Adaptive: each
-   * signal's severity.
+   * (failure rate, retry pressure, timeout mix, spike, auth mix, geo spread), 0 for the segment
+   * drivers. Adaptive: each signal's severity.
    */
   readonly components: Readonly<Record<RiskDriver, number>>;
   readonly trajectory: Trajectory;
   readonly trajectoryRatio: number;
+  /** The segment failures concentrate in (`processor_risk_focus`), or null. */
+  readonly focus: Readonly<Record<string, string>> | null;
   /** Newest event time seen for the processor (epoch ms): the clock its window runs on. */
   readonly watermarkMs: number;
   /** What the window holds now. */
@@ -67,6 +69,7 @@ export function snapshotProcessor(w: WindowView, model: RiskModel, thresholds: R
     components,
     trajectory: a.trajectory,
     trajectoryRatio: a.trajectoryRatio,
+    focus: a.focus ?? null,
     watermarkMs: w.watermarkMs,
     window: {
       events: w.windowEvents,

@@ -30,12 +30,16 @@
  */
 import { GEO_WORDS, GeoInterner } from './geo-interner.js';
 import { fromPlain, restoreInto, toPlain, type Plain } from './plain-state.js';
+import { BASELINE_PRIOR, baselineRate } from './baseline.js';
 import { ProcessorWindow } from './processor-window.js';
 import { RecentIds } from './recent-ids.js';
+import { advanceSegments, countSegments } from './segment-cells.js';
 
 export { ProcessorWindow, type WindowView } from './processor-window.js';
 
 export const BUCKET_MS = 10_000;
+/** Half-life of the decayed baseline unless configured: short enough to follow a daily wave. */
+export const DEFAULT_HALF_LIFE_SEC = 1_800;
 /** `flags` bits of `add`: the event is a failure, a timeout, an auth failure. */
 export const FAILURE = 1;
 export const TIMEOUT = 2;
@@ -55,8 +59,10 @@ export interface RiskWindowOptions {
   readonly recentIdCapacity?: number;
   /** Span compared against the baseline by the adaptive model (default 30 s, ≤ window). */
   readonly recentSec?: number;
-  /** Half-life of the decayed baseline (default 1800 s). */
+  /** Half-life of the decayed baseline (default DEFAULT_HALF_LIFE_SEC). */
   readonly baselineHalfLifeSec?: number;
+  /** Segment cells (geo, merchant, failure category, route) per processor (default true). */
+  readonly segments?: boolean;
 }
 
 /** Throws a RangeError naming the first invalid option. */
@@ -83,6 +89,7 @@ export class RiskWindow {
   /** Per-bucket decay factor of the baseline. */
   readonly decay: number;
   private readonly latenessMs: number;
+  private readonly segments: boolean;
   private readonly byName = new Map<string, ProcessorWindow>();
   /**
    * Per processor: each processor's entries come from its own partition's stream, and ids of
@@ -106,8 +113,9 @@ export class RiskWindow {
     this.bucketCount = Math.ceil(o.windowSec / 10);
     this.recentBucketCount = Math.min(this.bucketCount, Math.max(1, Math.ceil((o.recentSec ?? 30) / 10)));
     this.maxProcessors = o.maxProcessors ?? 64;
-    this.decay = Math.pow(0.5, BUCKET_MS / 1000 / (o.baselineHalfLifeSec ?? 1800));
+    this.decay = Math.pow(0.5, BUCKET_MS / 1000 / (o.baselineHalfLifeSec ?? DEFAULT_HALF_LIFE_SEC));
     this.latenessMs = o.allowedLatenessSec * 1000;
+    this.segments = o.segments ?? true;
     this.idCapacity = o.recentIdCapacity ?? 65_536;
   }
 
@@ -133,7 +141,8 @@ export class RiskWindow {
   /**
    * Counts one entry into its processor's window and returns that window; `outcome` says whether
    * it was counted in its own bucket, counted as too late, or skipped as a redelivery.
-   * `flags` is a combination of FAILURE, TIMEOUT and AUTH_FAILURE.
+   * `flags` is a combination of FAILURE, TIMEOUT and AUTH_FAILURE; `merchant`, `category`,
+   * `method` and `channel` feed the segment cells.
    */
   add(
     processor: string,
@@ -145,6 +154,10 @@ export class RiskWindow {
     idMs = -1,
     idSeq = -1,
     idIndex = -1,
+    merchant?: string,
+    category?: string,
+    method?: string,
+    channel?: string,
   ): ProcessorWindow {
     const p = this.processor(processor);
     p.touched = ++this.clock;
@@ -216,6 +229,12 @@ export class RiskWindow {
         p.bumpGeo(bit, 1, recent ? 1 : 0);
       }
     }
+    // Segments count every event in the watermark's bucket: their ring covers the recent span only.
+    // Timeout and auth-failure categories have signals of their own; category cells watch the rest.
+    if (p.segments !== null) {
+      const cat = (flags & (TIMEOUT | AUTH_FAILURE)) === 0 ? category : undefined;
+      countSegments(p.segments, p.wmBucket, failure, geo, merchant, cat, method, channel);
+    }
     p.counted++;
     return p;
   }
@@ -256,7 +275,7 @@ export class RiskWindow {
     const known = this.byName.get(name);
     if (known !== undefined) return known;
     if (this.byName.size >= this.maxProcessors) this.evictOldest();
-    const p = new ProcessorWindow(name, this.bucketCount, this.recentBucketCount);
+    const p = new ProcessorWindow(name, this.bucketCount, this.recentBucketCount, this.segments);
     this.byName.set(name, p);
     return p;
   }
@@ -275,6 +294,10 @@ export class RiskWindow {
   /** Moves `p`'s watermark bucket to `to`: buckets leave the recent span, then the window. */
   private advance(p: ProcessorWindow, to: number): void {
     const from = p.wmBucket;
+    if (p.segments !== null && from !== -Infinity) {
+      const fb = baselineRate(p.baseFailures, p.baseEvents, BASELINE_PRIOR.failureRate);
+      advanceSegments(p.segments, from, to, this.decay, p.alarmed[p.curSlot] === 0, p, fb);
+    }
     p.wmBucket = to;
     p.curSlot = p.slotOf(to);
     if (from === -Infinity) return;

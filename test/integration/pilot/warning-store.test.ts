@@ -76,6 +76,7 @@ describe('warning store', () => {
       'processor_risk_score',
       'processor_risk_band',
       'processor_risk_drivers',
+      'processor_risk_focus',
       'processor_playbook_context',
       'risk_trajectory',
       'outcome_observed',

@@ -36,6 +36,7 @@ describe('mounted routes', () => {
         band: string;
         drivers: string[];
         components: Record<string, number>;
+        focus: Record<string, string> | null;
         window: { events: number };
       }[];
     };
@@ -52,6 +53,8 @@ describe('mounted routes', () => {
     expect(adyen?.band).toBe('critical');
     expect(adyen?.drivers).toContain('timeout_clustering');
     expect(adyen?.window.events).toBe(60);
+    expect(Object.keys(adyen?.components ?? {})).toContain('segment_failure_concentration');
+    expect(adyen?.focus).toBeNull();
     const metrics = await (await fetch(`${suite.app.url}/metrics`)).text();
     expect(metrics).toMatch(/payflux_processor_risk_score_last\{processor="adyen"\} (0\.[89]\d*|1)\n/);
     expect(metrics).toMatch(/payflux_processor_risk_events_total\{processor="adyen",band="critical"\} \d+/);

@@ -1,7 +1,7 @@
 import { EMPTY, Subject, concat, from, lastValueFrom, of, throwError, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createTierContexts, enrichTier } from '../../../src/operators/enrich-tier.js';
-import { BAND_SENTENCES, DRIVER_SENTENCES } from '../../../src/operators/playbook-sentences.js';
+import { BAND_SENTENCES, DRIVER_SENTENCES, FOCUS_TEMPLATE } from '../../../src/operators/playbook-sentences.js';
 import { DRIVER_LISTS, NOMINAL } from '../../../src/operators/risk/risk-model.js';
 import { scoreRisk } from '../../../src/operators/score-risk.js';
 import type { Batch, RiskAssessment } from '../../../src/pipeline/types.js';
@@ -114,5 +114,24 @@ describe('enrichTier: tier 2', () => {
 
   it('rejects an unknown tier', () => {
     expect(() => enrichTier({ tier: 'tier3' as 'tier1', windowSec: 300 })).toThrow(RangeError);
+  });
+});
+
+describe('enrichTier: a segment in focus', () => {
+  it('names the segment after the driver sentences, under the same guardrails', () => {
+    const contextOf = createTierContexts(300);
+    const focused: RiskAssessment = {
+      score: 0.65,
+      band: 'high',
+      drivers: ['geo_failure_concentration'],
+      trajectory: 'stable',
+      trajectoryRatio: 1,
+      focus: { geo_bucket: 'BR' },
+    };
+    const text = contextOf(focused).playbookContext;
+    expect(text).toContain(DRIVER_SENTENCES.geo_failure_concentration);
+    expect(text.endsWith(FOCUS_TEMPLATE.replace('{segment}', 'geography BR'))).toBe(true);
+    expect(contextOf(focused)).toBe(contextOf(focused));
+    expect(contextOf({ ...focused, focus: undefined }).playbookContext).not.toContain('geography BR');
   });
 });

@@ -20,6 +20,17 @@ const PROBABILISTIC = /\b(typically|commonly|often)\b/;
 function everyProducibleText(): string[] {
   const out = new Set<string>(producibleTexts());
   for (const band of BANDS) for (const drivers of DRIVER_LISTS) out.add(playbookContext(band, drivers));
+  // A segment in focus, for every field it can name (the value is the event's own data).
+  const samples = {
+    geo_bucket: 'BR',
+    merchant_id_hash: 'm_3f2a',
+    failure_category: 'issuer_unavailable',
+    payment_method_bucket: 'wallet',
+    channel: 'web',
+  };
+  for (const band of BANDS)
+    for (const [field, value] of Object.entries(samples))
+      for (const drivers of DRIVER_LISTS) out.add(playbookContext(band, drivers, { [field]: value }));
   for (const windowSec of [30, 60, 90, 300, 600, 3_600]) {
     for (const trajectory of TRAJECTORIES) {
       for (let tenths = 0; tenths <= 200; tenths++) {
@@ -38,7 +49,7 @@ describe('tier 2 sentences: guardrails', () => {
   const texts = everyProducibleText();
 
   it('enumerates the playbooks and trajectory texts', () => {
-    expect(texts.length).toBeGreaterThan(3 * 64);
+    expect(texts.length).toBeGreaterThan(3 * 256 * 6);
   });
 
   it('never guarantees, recommends or states a rule as fact', () => {

@@ -51,6 +51,7 @@ describe('trackIncidents', () => {
       processor_risk_score: 0.31,
       processor_risk_band: 'elevated',
       processor_risk_drivers: ['high_failure_rate'],
+      processor_risk_focus: null,
       processor_playbook_context: 'context 0.31',
       risk_trajectory: 'Pattern accelerating.',
       status: 'open',
@@ -264,5 +265,13 @@ describe('IncidentBook memory bound', () => {
     expect(book.openCount).toBe(4);
     book.apply([0, 1, 2, 3].map((p) => env(`p${p}`, 2000, 0.1, 'low')));
     expect(book.openCount).toBe(0);
+  });
+
+  it('carries the segment in focus of its latest elevated event', async () => {
+    const opener = env('stripe', 0, 0.4, 'elevated', true);
+    const focused = env('stripe', 1, 0.5, 'elevated');
+    focused.risk = { ...focused.risk!, drivers: ['geo_failure_concentration'], focus: { geo_bucket: 'BR' } };
+    const [out] = await run([batch(opener, focused)]);
+    expect(out!.transitions.at(-1)!.incident.processor_risk_focus).toEqual({ geo_bucket: 'BR' });
   });
 });

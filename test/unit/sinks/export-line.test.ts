@@ -264,3 +264,38 @@ describe('createLineSerializer', () => {
     expect(encode(wide.slice(0, 2), PROCESSED_AT).toString('utf8')).toBe(serialize(wide.slice(0, 2), PROCESSED_AT));
   });
 });
+
+describe('export line: processor_risk_focus', () => {
+  it('names the segment after the drivers and before the tier fields, spliced or serialised alike', () => {
+    const risk: RiskAssessment = {
+      score: 0.62,
+      band: 'high',
+      drivers: ['geo_failure_concentration'],
+      trajectory: 'stable',
+      trajectoryRatio: 1.2,
+      focus: { geo_bucket: 'BR' },
+    };
+    const env = decoded(
+      JSON.stringify(
+        toPaymentEvent({
+          event_id: 'f',
+          event_type: 'payment_failed',
+          event_timestamp: '2026-11-24T09:59:58Z',
+          processor: 'stripe',
+          geo_bucket: 'BR',
+        }),
+      ),
+    );
+    env.risk = risk;
+    env.tier = { playbookContext: 'tier two text', riskTrajectory: undefined };
+    const serialize = createLineSerializer('c1');
+    const line = JSON.parse(serialize([env], PROCESSED_AT)) as Record<string, unknown>;
+    expect(line.processor_risk_focus).toEqual({ geo_bucket: 'BR' });
+    expect(Object.keys(line).slice(-3)).toEqual([
+      'processor_risk_drivers',
+      'processor_risk_focus',
+      'processor_playbook_context',
+    ]);
+    expect(JSON.parse(serialize([serialised(env)], PROCESSED_AT))).toEqual(line);
+  });
+});

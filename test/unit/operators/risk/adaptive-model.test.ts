@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ADAPTIVE_PARAMS, adaptiveModel } from '../../../../src/operators/risk/adaptive-model.js';
+import {
+  ADAPTIVE_PARAMS,
+  adaptiveModel,
+  countSeverity,
+  effectOf,
+  evidenceOf,
+} from '../../../../src/operators/risk/adaptive-model.js';
+import { driftSq, winsorised } from '../../../../src/operators/risk/baseline.js';
 import { ProcessorWindow } from '../../../../src/operators/risk/processor-window.js';
-import { T0 } from '../fixtures.js';
+import { RiskScorer } from '../../../../src/operators/risk/risk-scorer.js';
+import { T0, envelope } from '../fixtures.js';
 
 /** A window in a hand-set state: a long calm baseline (8% failures) and a recent span of 570 events. */
 function state(over: Partial<Record<keyof ProcessorWindow, number>> = {}): ProcessorWindow {
@@ -28,45 +36,101 @@ function state(over: Partial<Record<keyof ProcessorWindow, number>> = {}): Proce
 }
 
 function evaluate(w: ProcessorWindow) {
-  const c = new Float64Array(6);
+  const c = new Float64Array(8);
   const score = adaptiveModel.evaluate(w, c);
   return { score, c: [...c], mask: adaptiveModel.driverMask(c, Math.round(score * 100) / 100, 0.3) };
 }
 
-describe('adaptive model', () => {
+describe('adaptive model: evidence', () => {
+  it('computes the tempered likelihood root by hand', () => {
+    // r = 0.2, KL(0.2 ‖ 0.1) = 0.2·ln 2 + 0.8·ln(8/9) = 0.0444027; 2·300·KL = 26.6416
+    expect(evidenceOf(60, 300, 0.1, 0)).toBeCloseTo(Math.sqrt(26.64164), 4);
+    // φ = 1 + 300·0.0001/0.09 = 4/3
+    expect(evidenceOf(60, 300, 0.1, 0.0001)).toBeCloseTo(Math.sqrt(26.64164 * 0.75), 4);
+    expect(evidenceOf(30, 300, 0.1, 0)).toBe(0);
+    expect(evidenceOf(25, 300, 0.1, 0)).toBe(0);
+  });
+
+  it('needs a smaller shift the more payments there are', () => {
+    const tau = driftSq(0, 0, 0.1);
+    const shift = (n: number) => countSeverity(Math.round(n * 0.18), n, 0.1, tau, ADAPTIVE_PARAMS.failureEffect);
+    expect(shift(150)).toBe(0);
+    expect(shift(1_500)).toBeGreaterThan(0);
+    expect(shift(15_000)).toBeGreaterThan(shift(1_500));
+  });
+
+  it('caps the severity by the effect size: clear evidence of a small shift is never critical', () => {
+    expect(effectOf(0.085, ADAPTIVE_PARAMS.failureEffect)).toBeCloseTo(0.3 + (0.3 * 0.035) / 0.07, 10);
+    expect(effectOf(0.01, ADAPTIVE_PARAMS.failureEffect)).toBe(0);
+    expect(effectOf(0.5, ADAPTIVE_PARAMS.failureEffect)).toBe(1);
+    const s = countSeverity(1_800, 10_000, 0.1, 0, ADAPTIVE_PARAMS.failureEffect);
+    expect(s).toBeCloseTo(effectOf(0.08, ADAPTIVE_PARAMS.failureEffect), 10);
+    expect(s).toBeLessThan(0.6);
+  });
+
+  it('winsorises what a bucket teaches the baseline: an outage moves it a small step', () => {
+    // 100 of 100 failing against 10%: 100·(0.1·1.25 + 0.01) + 2·√9 + 1 = 20.5
+    expect(winsorised(100, 100, 0.1)).toBeCloseTo(20.5, 10);
+    expect(winsorised(12, 100, 0.1)).toBe(12);
+  });
+});
+
+describe('adaptive model: scores', () => {
   it('scores recent behaviour like its baseline at exactly 0', () => {
-    expect(evaluate(state())).toEqual({ score: 0, c: [0, 0, 0, 0, 0, 0], mask: 0 });
+    expect(evaluate(state())).toEqual({ score: 0, c: [0, 0, 0, 0, 0, 0, 0, 0], mask: 0 });
   });
 
-  it('scores a hand-computed failure excess: 25.9% recent (shrunk) over an 8% baseline', () => {
-    // fb = (780 + 200·0.1) / 10 000 = 0.08; fr = (153 + 30·0.08) / 600 = 0.259
-    // sFail = (0.259 − 0.08 − 0.08) / 0.3 = 0.33; sRetry = ((399 + 6) / 600 − 0.2 − 0.3) / 2 = 0.0875
-    // score = 1 − 0.67 · 0.9125 = 0.3886
-    const r = evaluate(state({ recentFailures: 153, recentTimeouts: 15, recentAuthFailures: 9, recentRetrySum: 399 }));
-    expect(r.score).toBeCloseTo(0.388625, 6);
-    expect(r.c[0]).toBeCloseTo(0.33, 6);
-    expect(r.c[1]).toBeCloseTo(0.0875, 6);
-    expect(r.mask).toBe(0b1);
+  it('judges a processor against its own normal, at 35% as at 8%', () => {
+    // A 35% baseline whose 10 s rates scatter by about 2 points (its learned drift).
+    const high = { baseFailures: 3_500, recentFailures: 205, driftFailures: 0.4, driftWeight: 1_000 };
+    expect(evaluate(state(high)).score).toBe(0);
+    expect(evaluate(state({ ...high, recentFailures: 230 })).score).toBe(0);
+    expect(evaluate(state({ ...high, recentFailures: 300 })).c[0]).toBeGreaterThan(0.3);
   });
 
-  it('cannot learn that failing is normal: baseline rates are capped', () => {
-    const r = evaluate(state({ baseFailures: 6_000, baseTimeouts: 6_000, recentFailures: 540, recentTimeouts: 540 }));
-    expect(r.score).toBe(1);
-    expect(r.mask & 0b101).toBe(0b101);
+  it('stays critical through a 45-minute outage: the baseline does not learn it', () => {
+    const scorer = new RiskScorer({
+      model: 'adaptive',
+      windowSec: 300,
+      allowedLatenessSec: 30,
+      thresholds: [0.3, 0.6, 0.8],
+    });
+    const bands: string[] = [];
+    for (let i = 0; i < 55 * 60 * 20; i++) {
+      const outage = i >= 10 * 60 * 20;
+      const failed = outage ? i % 20 !== 0 : i % 12 === 0;
+      const a = scorer.score(envelope({ at: T0 + i * 50, category: failed ? 'card_declined' : undefined }));
+      if (i >= 11 * 60 * 20) bands.push(a.band);
+    }
+    expect(bands.every((b) => b === 'critical')).toBe(true);
   });
 
-  it('flags a high failure rate on its own even against a high baseline', () => {
-    // 35% failures: the absolute term alone reaches elevated.
-    const r = evaluate(state({ baseFailures: 3_000, recentFailures: 200 }));
-    expect(r.c[0]).toBeGreaterThanOrEqual(0.28);
+  it('names timeouts and auth clusters as drivers', () => {
+    const r = evaluate(state({ recentFailures: 250, recentAuthFailures: 100, recentTimeouts: 100 }));
+    expect(r.mask & 0b10101).toBe(0b10101);
   });
 
-  it('judges volume only once a baseline of at least a minute exists', () => {
-    const burst = { recentEvents: 3_000, recentFailures: 240, recentRetrySum: 600 };
+  it('caps volume below elevated: a surge is named but opens no warning', () => {
+    const burst = {
+      recentEvents: 30_000,
+      recentFailures: 2_400,
+      recentTimeouts: 240,
+      recentAuthFailures: 150,
+      recentRetrySum: 6_000,
+    };
     expect(evaluate(state({ ...burst, baseBuckets: 5 })).c[3]).toBe(0);
     const r = evaluate(state(burst));
-    expect(r.c[3]).toBeCloseTo(ADAPTIVE_PARAMS.traffic.max * Math.min(1, (3_020 / (408.35 + 20) - 2) / 4), 2);
+    expect(r.c[3]).toBe(ADAPTIVE_PARAMS.traffic.max);
+    expect(r.score).toBeLessThan(0.3);
     expect(r.mask).toBe(0b1000);
+  });
+
+  it('names no driver below the band but volume, and the largest signal at a band', () => {
+    const c = Float64Array.of(0.2, 0.1, 0.14, 0.2, 0.05, 0, 0, 0);
+    expect(adaptiveModel.driverMask(c, 0.29, 0.3)).toBe(0b1000);
+    expect(adaptiveModel.driverMask(c, 0.35, 0.3)).toBe(0b1001);
+    const small = Float64Array.of(0.12, 0.1, 0.14, 0, 0.05, 0, 0, 0);
+    expect(adaptiveModel.driverMask(small, 0.35, 0.3)).toBe(0b100);
   });
 
   it('counts novel geos beyond the usual novelty, once older buckets exist', () => {
@@ -76,16 +140,5 @@ describe('adaptive model', () => {
       6,
     );
     expect(evaluate(state({ novelGeos: 30, windowEvents: 600 })).c[5]).toBe(0);
-  });
-
-  it('names auth clusters and timeouts as drivers', () => {
-    const r = evaluate(state({ recentFailures: 250, recentAuthFailures: 100, recentTimeouts: 100 }));
-    expect(r.mask & 0b10100).toBe(0b10100);
-  });
-
-  it('names the largest signal when sub-threshold signals add up to a band', () => {
-    const c = Float64Array.of(0.12, 0.1, 0.14, 0, 0.05, 0);
-    expect(adaptiveModel.driverMask(c, 0.35, 0.3)).toBe(0b100);
-    expect(adaptiveModel.driverMask(c, 0.29, 0.3)).toBe(0);
   });
 });

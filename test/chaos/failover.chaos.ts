@@ -1,12 +1,14 @@
 /**
- * Failover and rebalancing with real processes on a standalone Redis (the Cluster variants run
- * in `npm run chaos:cluster`): kill -9 of a partition's owner mid-episode, a SIGSTOP past the
- * lease then SIGCONT, consumers added and removed under load. Each time the live output still
+ * `npm run chaos:cluster` (and `npm run chaos`): failover and rebalancing with real processes
+ * on a standalone Redis (cluster.chaos.ts has the Cluster variants): kill -9 of a partition's
+ * owner mid-episode, a SIGSTOP past the lease then SIGCONT, consumers added and removed under
+ * load. Their fast core in `npm test` is the ownership simulator (test/unit/pipeline) and the
+ * ground truth (test/integration/cluster/ground-truth.test.ts). Each time the live output still
  * equals `payflux backtest` per event (duplicates only from the batch in flight, with identical
  * risk fields), nothing is lost, and the warnings are exactly its incidents.
  */
 import { describe, expect, it } from 'vitest';
-import { delay, poll } from '../../support/poll.js';
+import { delay, poll } from '../support/poll.js';
 import {
   backtest,
   baseEnv,
@@ -18,10 +20,10 @@ import {
   send,
   settled,
   startTopology,
-} from '../../support/scale-out.js';
-import { startPayflux } from '../../support/payflux-process.js';
-import { freePort } from '../../support/redis-server.js';
-import { useRedis } from '../../support/use-redis.js';
+} from '../support/scale-out.js';
+import { startPayflux } from '../support/payflux-process.js';
+import { freePort } from '../support/redis-server.js';
+import { useRedis } from '../support/use-redis.js';
 
 const suite = useRedis();
 const EVENTS = scenario(300);
