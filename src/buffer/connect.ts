@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { EventBuffer } from './buffer.js';
 import { createMemoryBuffer } from './memory-buffer.js';
-import { createRedisBuffer, isAuthError } from './redis-buffer.js';
+import { createRedisBuffer } from './redis-buffer.js';
+import { isAuthError } from './redis-setup.js';
 import { backoffMs, sleep } from '../backoff.js';
 import { BufferUnavailableError } from '../errors.js';
 

@@ -7,9 +7,8 @@
  * queueing; and one dedicated connection per partition a reader reads, because XREADGROUP
  * BLOCK holds its connection for up to a second.
  */
-import { Cluster, type Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { Logger } from 'pino';
-import { streamIdMs } from '../stream-id.js';
 import {
   DEAD_LETTER_SCRIPT,
   DLQ_REPLAY_SCRIPT,
@@ -23,7 +22,7 @@ import { startLeaderLease } from './leader-lease.js';
 import { hostname } from 'node:os';
 import { createPartitionedReader, type PartitionReader } from './partitioned-reader.js';
 import { partitionLayout, type Partition } from './partitions.js';
-import { clusterTag, createRedisClient, isReady, type RedisClient } from './redis-client.js';
+import { clusterTag, createRedisClient, isReady } from './redis-client.js';
 import { runScript } from './redis-script.js';
 import { BufferUnavailableError } from '../errors.js';
 import {
@@ -39,6 +38,16 @@ import {
   type TrimResult,
 } from './buffer.js';
 import { toStreamEntries, type RawEntry } from './redis-entries.js';
+import { compareIds, deadLetters, partitionStats } from './partition-stats.js';
+import {
+  checkLazyExpire,
+  checkVersion,
+  connectWithin,
+  ensureGroup,
+  ensureStreamOrAbsent,
+  nodeForSlot,
+  trackErrors,
+} from './redis-setup.js';
 import { createEntrySize, eventsIn } from './entry-size.js';
 import { appendPacked, dedupBucketOf } from './packed-append.js';
 
@@ -75,40 +84,11 @@ export interface RedisBufferOptions {
   readonly nodeName?: string;
 }
 
-const MIN_VERSION: readonly [number, number] = [6, 2];
-/**
- * Where Redis cannot say how many entries the group has yet to read (see `stats`), up to this
- * many are counted with XRANGE (each comes with its payload: ~0.5 MB for events of the usual
- * size). A larger backlog is estimated as the stream's length times the share of the stream's
- * time span (oldest to newest id) that lies after the first undelivered entry: exact at a steady
- * ingest rate, never under the count nor over the length.
- */
-export const LAG_COUNT_CAP = 1000;
-
-// The arguments go as one array (ioredis flattens it): spread into a call, a round trip of
-// ~60k events (PAYFLUX_APPEND_MAX_BATCH allows 100k) would overflow the call stack.
-
 /** Connect, check the server version, create the groups; throws a clear error on a wrong key type. */
 export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuffer> {
   const redis = createRedisClient(o);
   const cluster = redis instanceof Cluster;
-  let socketError: Error | undefined;
-  let authFailing = false;
-  let started = false;
-  redis.on('error', (err: Error) => {
-    socketError = err;
-    // A password changed under a running PayFlux fails every reconnect the same way: said once,
-    // at error level, as what it is. (At start, connectBuffer logs each attempt's failure.)
-    if (started && isAuthError(err)) {
-      if (!authFailing) o.logger.error({ err: err.message }, 'redis_auth_failed');
-      authFailing = true;
-    } else o.logger.debug({ err: err.message }, 'redis_error');
-  });
-  redis.on('ready', () => {
-    if (authFailing) o.logger.info('redis_auth_ok');
-    authFailing = false;
-    socketError = undefined;
-  });
+  const errors = trackErrors(redis, o.logger);
   const layout = partitionLayout({
     processors: o.processors ?? [],
     keyPrefix: o.keyPrefix,
@@ -121,25 +101,18 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   const all: readonly Partition[] = legacy === undefined ? layout.partitions : [legacy, ...layout.partitions];
   try {
     // A Cluster client retries its slot map for ever: bounded here, connectBuffer retries.
-    const limit = o.connectTimeoutMs ?? 10_000;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      redis.connect(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    await connectWithin(redis, o.connectTimeoutMs ?? 10_000);
     await checkVersion(redis);
     await checkLazyExpire(redis, o.logger);
     for (const p of all) {
       await ensureGroup(redis, p.stream, o.group, p === legacy ? 'PAYFLUX_STREAM' : 'PAYFLUX_PROCESSORS');
       await ensureStreamOrAbsent(redis, p.dlq, 'PAYFLUX_DLQ_STREAM');
     }
-    started = true;
+    errors.started = true;
   } catch (err) {
     redis.disconnect();
     // ioredis rejects a refused connection with "Connection is closed.": the socket's own error says why.
-    throw (err as Error).message === 'Connection is closed.' && socketError !== undefined ? socketError : err;
+    throw (err as Error).message === 'Connection is closed.' && errors.last !== undefined ? errors.last : err;
   }
   const byName = new Map(all.map((p) => [p.name, p]));
   const partitionFor = (item: AppendItem): Partition => {
@@ -172,49 +145,13 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     return res;
   };
 
-  const countAfter = async (stream: string, id: string, length: number): Promise<number> => {
-    const after = await redis.xrange(stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP);
-    const first = after[0];
-    if (after.length < LAG_COUNT_CAP || first === undefined) return after.length;
-    const [oldest, newest] = await Promise.all([
-      redis.xrange(stream, '-', '+', 'COUNT', 1),
-      redis.xrevrange(stream, '+', '-', 'COUNT', 1),
-    ]);
-    const ms = (x: string | undefined): number => (x === undefined ? -1 : streamIdMs(x, x.indexOf('-')));
-    const newestMs = ms(newest[0]?.[0]);
-    const share = (newestMs - ms(first[0]) + 1) / (newestMs - ms(oldest[0]?.[0]) + 1);
-    return Math.min(length, Math.max(after.length, Math.round(length * (Number.isFinite(share) ? share : 1))));
-  };
+  const statsOf = (p: Partition): Promise<PartitionStats> => partitionStats(redis, p, o.group, inEvents);
 
-  const statsOf = async (p: Partition): Promise<PartitionStats> => {
-    const [len, groups, dlq] = (await redis.pipeline().xlen(p.stream).xinfo('GROUPS', p.stream).xlen(p.dlq).exec()) as [
-      [Error | null, number],
-      [Error | null, unknown[][]],
-      [Error | null, number],
-    ];
-    let pending = 0;
-    let lag: unknown = 0;
-    let lastDeliveredId = '0-0';
-    for (const g of groups[1] ?? []) {
-      const f = fieldsOf(g);
-      if (f.get('name') === o.group) {
-        pending = Number(f.get('pending') ?? 0);
-        lag = f.get('lag');
-        lastDeliveredId = text(f.get('last-delivered-id')) || '0-0';
-      }
-    }
-    // Redis 6.2 has no `lag`, and 7.x says null once entries past the group's position were
-    // deleted: count them instead (estimated past LAG_COUNT_CAP) rather than report 0.
-    const undelivered =
-      lag === undefined || lag === null ? await countAfter(p.stream, lastDeliveredId, len[1] ?? 0) : Number(lag);
-    return {
-      partition: p.name,
-      length: inEvents(len[1] ?? 0),
-      pending: inEvents(pending),
-      lag: inEvents(undelivered),
-      dlqDepth: dlq[1] ?? 0,
-      lastDeliveredId,
-    };
+  /** Whether the legacy stream has nothing left to read or acknowledge (the upgrade's end). */
+  const legacyDrained = async (): Promise<boolean> => {
+    if (legacy === undefined) return true;
+    const st = await statsOf(legacy);
+    return st.lag === 0 && st.pending === 0;
   };
 
   const readers = new Set<StreamReader>();
@@ -230,21 +167,6 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       probationKey: p.probation,
       entrySize,
     });
-
-  const dlqListOf = async (p: Partition, count: number): Promise<DlqEntry[]> => {
-    const raw = (await redis.xrange(p.dlq, '-', '+', 'COUNT', count)) as [string, string[] | null][];
-    return raw.map(([dlqId, fields]) => {
-      const f = fieldsOf(fields ?? []);
-      return {
-        dlqId,
-        originalId: text(f.get('original_id')),
-        data: text(f.get('data')),
-        reason: text(f.get('reason')),
-        timestamp: text(f.get('timestamp')),
-        partition: p.name,
-      };
-    });
-  };
 
   const membersKey = `${o.keyPrefix}${clusterTag(redis, 'pf')}members`;
   const leader = startLeaderLease({
@@ -320,7 +242,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     },
 
     get lastError() {
-      return redis.status === 'ready' ? undefined : socketError?.message;
+      return redis.status === 'ready' ? undefined : errors.last?.message;
     },
 
     async probeWrite() {
@@ -356,16 +278,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
           leaseMs: o.leaseMs ?? 10_000,
           hooks: ownership,
           readerOf: (p) => readerOf(p, consumer),
-          legacy:
-            legacyReader === undefined || legacy === undefined
-              ? undefined
-              : {
-                  reader: legacyReader,
-                  drained: async () => {
-                    const s = await statsOf(legacy);
-                    return s.lag === 0 && s.pending === 0;
-                  },
-                },
+          legacy: legacyReader === undefined ? undefined : { reader: legacyReader, drained: legacyDrained },
           logger: o.logger,
         });
         readers.add(owned);
@@ -381,16 +294,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
           : createPartitionedReader({
               consumer,
               partitions: () => parts,
-              drainFirst:
-                legacyReader === undefined || legacy === undefined
-                  ? undefined
-                  : {
-                      reader: legacyReader,
-                      drained: async () => {
-                        const s = await statsOf(legacy);
-                        return s.lag === 0 && s.pending === 0;
-                      },
-                    },
+              drainFirst: legacyReader === undefined ? undefined : { reader: legacyReader, drained: legacyDrained },
             });
       readers.add(reader);
       return reader;
@@ -443,7 +347,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     },
 
     async dlqList(count: number): Promise<DlqEntry[]> {
-      const lists = await Promise.all(all.map((p) => dlqListOf(p, count)));
+      const lists = await Promise.all(all.map((p) => deadLetters(redis, p, count)));
       // Oldest first across partitions, as one DLQ would list them.
       return lists
         .flat()
@@ -485,94 +389,4 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     },
   };
   return buffer;
-}
-
-/** The master connection serving `slot` (the client itself when standalone). */
-function nodeForSlot(client: RedisClient, slot: number): Redis {
-  if (!(client instanceof Cluster)) return client;
-  const key = client.slots[slot]?.[0];
-  const node = client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === key);
-  if (node === undefined) throw new BufferUnavailableError(`no master known for slot ${slot}`);
-  return node;
-}
-
-function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
-}
-
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
-
-/** XINFO replies are flat [name, value, …] arrays. */
-export function fieldsOf(flat: readonly unknown[]): Map<string, unknown> {
-  const m = new Map<string, unknown>();
-  for (let i = 0; i + 1 < flat.length; i += 2) m.set(String(flat[i]), flat[i + 1]);
-  return m;
-}
-
-/**
- * Dedup buckets are sets of up to tens of millions of members (buffer/packed-append.ts). PayFlux
- * unlinks each one once it is two buckets old; one that expires instead (no append for a whole
- * bucket) is freed on Redis's main thread unless `lazyfree-lazy-expire` is on, stalling Redis
- * for as long as freeing it takes. Said once at start; a Redis that refuses CONFIG (managed
- * services often do) is left alone.
- */
-async function checkLazyExpire(redis: RedisClient, logger: Logger): Promise<void> {
-  try {
-    const reply = (await redis.call('CONFIG', 'GET', 'lazyfree-lazy-expire')) as string[];
-    if (reply[1] === 'no')
-      logger.warn(
-        { hint: 'set lazyfree-lazy-expire yes in redis.conf (docs/operations.md, Sizing Redis)' },
-        'redis_lazyfree_lazy_expire_off',
-      );
-  } catch {
-    // CONFIG disabled or renamed: nothing to say.
-  }
-}
-
-async function checkVersion(redis: RedisClient): Promise<void> {
-  const info = await redis.info('server');
-  const m = /redis_version:(\d+)\.(\d+)/.exec(info);
-  const major = Number(m?.[1] ?? 0);
-  const minor = Number(m?.[2] ?? 0);
-  if (major < MIN_VERSION[0] || (major === MIN_VERSION[0] && minor < MIN_VERSION[1])) {
-    throw new Error(
-      `Redis ${major}.${minor} is too old: PayFlux needs Redis ≥ ${MIN_VERSION.join('.')} (XAUTOCLAIM, XTRIM MINID)`,
-    );
-  }
-}
-
-/**
- * The dead-letter stream is created by its first entry; a key of another type there would make
- * every dead-letter write fail, and the consumer retry that batch's ack forever: fatal at start.
- */
-async function ensureStreamOrAbsent(redis: RedisClient, key: string, variable: string): Promise<void> {
-  const type = await redis.type(key);
-  if (type !== 'none' && type !== 'stream')
-    throw new Error(
-      `Redis key "${key}" exists and is not a stream (${type}): rename it or set ${variable} to another name`,
-    );
-}
-
-async function ensureGroup(redis: RedisClient, stream: string, group: string, variable: string): Promise<void> {
-  try {
-    // From 0, not $: entries already in the stream before the group existed are not skipped.
-    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
-  } catch (err) {
-    const msg = (err as Error).message;
-    if (msg.startsWith('BUSYGROUP')) return;
-    if (msg.startsWith('WRONGTYPE')) {
-      throw new Error(
-        `Redis key "${stream}" exists and is not a stream: rename it or set ${variable} to another name`,
-        { cause: err },
-      );
-    }
-    throw err;
-  }
-}
-
-/** Redis refused our credentials: NOAUTH (a password is needed), WRONGPASS or ERR invalid password (older servers). */
-export function isAuthError(err: Error): boolean {
-  return /^(NOAUTH|WRONGPASS)|invalid password/i.test(err.message);
 }

@@ -32,6 +32,8 @@ export function runScript<R>(
   args: readonly unknown[],
 ): Promise<R> {
   const commands = redis as unknown as Record<string, Runner | undefined>;
+  // Keys and arguments go as arrays (ioredis flattens them): spread into the call, the ~120k
+  // arguments of a 60k-event append or ack would overflow V8's call stack.
   // defineCommand with no numberOfKeys: the key count is the first argument of each call.
   if (commands[script.name] === undefined) redis.defineCommand(script.name, { lua: script.lua });
   return (commands[script.name] as Runner).call(redis, keys.length, keys, args) as Promise<R>;

@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { Logger } from 'pino';
-import { loadConfig, weakKeyProblems, type Config } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
+import { weakKeyProblems } from '../config-keys.js';
 import type { ApiKeys } from './api-keys.js';
 
 type Environment = Readonly<Record<string, string | undefined>>;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { appendEach, testBuffer } from '../../support/buffer.js';
 import { useRedis } from '../../support/use-redis.js';
-import { LAG_COUNT_CAP } from '../../../src/buffer/redis-buffer.js';
+import { LAG_COUNT_CAP } from '../../../src/buffer/partition-stats.js';
 
 const suite = useRedis();
 const items = (n: number, tag: string) =>
