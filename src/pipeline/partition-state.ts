@@ -3,7 +3,7 @@
  * incident, and the last stream id applied to them. The owning reader (buffer/ownership.ts)
  * asks for it with every commit and hands it back when this consumer takes the partition over.
  *
- *   checkpoint = {"v":1,"lastId":"…","window":{…},"incident":{…}|null}   (~4 KB)
+ *   checkpoint = {"v":1,"lastId":"…","window":{…},"incident":{…}|null}   (~8 KB)
  *
  * The scorer and the incident book are the pipeline's own (`riskStages`' `onScorer` / `onBook`):
  * the stages run one batch at a time, so between batches they hold exactly the state after the
