@@ -3,7 +3,7 @@
  * incident, and the last stream id applied to them. The owning reader (buffer/ownership.ts)
  * asks for it with every commit and hands it back when this consumer takes the partition over.
  *
- *   checkpoint = {"v":1,"lastId":"…","window":{…},"incident":{…}|null}   (~4 KB)
+ *   checkpoint = {"v":1,"lastId":"…","window":{…},"incident":{…}|null}   (~8 KB)
  *
  * The scorer and the incident book are the pipeline's own (`riskStages`' `onScorer` / `onBook`):
  * the stages run one batch at a time, so between batches they hold exactly the state after the
@@ -42,22 +42,32 @@ export function parseCheckpoint(text: string | undefined): Checkpoint | undefine
 export function createPartitionState(): PartitionState {
   let scorer: RiskScorer | undefined;
   let book: IncidentBook | undefined;
+  /** Partitions this consumer held and gave up: what it still has of them is no one's state. */
+  const dropped = new Set<string>();
+  const reset = (partition: string): void => {
+    scorer?.window.forget(partition);
+    book?.importProcessor(partition, null);
+  };
   return {
     setScorer: (s) => (scorer = s),
     setBook: (b) => (book = b),
     hooks: {
       restore(partition, text) {
         const c = parseCheckpoint(text);
-        // No checkpoint yet: whatever this consumer holds for the processor (from draining the
-        // single-stream layout) is the best state there is.
-        if (c === undefined) return;
+        // No checkpoint yet: what this consumer holds for the processor from draining the
+        // single-stream layout is the best state there is; what it kept of an earlier hold of
+        // the partition may include batches never committed, which the new hold replays.
+        if (c === undefined) {
+          if (dropped.has(partition)) reset(partition);
+          return;
+        }
         if (c.window === null) scorer?.window.forget(partition);
         else scorer?.window.importProcessor(partition, c.window);
         book?.importProcessor(partition, c.incident);
       },
       forget(partition) {
-        scorer?.window.forget(partition);
-        book?.importProcessor(partition, null);
+        dropped.add(partition);
+        reset(partition);
       },
       checkpoint(partition, lastId) {
         const c: Checkpoint = {

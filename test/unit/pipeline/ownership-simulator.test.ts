@@ -119,6 +119,8 @@ function simulate(parts: Map<string, Entry[]>, seed: number) {
     const r = redis.get(p);
     if (r === undefined) return;
     r.epoch++;
+    // A consumer still holding it (paused, not yet told) drops it before it can take it again.
+    if (node.held.has(p)) node.state.hooks.forget(p);
     node.state.hooks.restore(p, r.checkpoint);
     node.held.set(p, r.epoch);
     stats.takeovers++;
