@@ -10,22 +10,18 @@ import { stderrDropped } from './log-destination.js';
 import { createMetrics, riskRecorder, type Metrics } from './metrics.js';
 import { TIER_LABELS } from './risk-terms.js';
 import { VERSION } from './version.js';
-import { createAppendBatcher } from './buffer/append-batcher.js';
 import type { EventBuffer } from './buffer/buffer.js';
 import { connectBuffer } from './buffer/connect.js';
 import { startMaintenance } from './buffer/maintenance.js';
 import { closeSideConnection, openSideConnection } from './buffer/side-connection.js';
-import { createEventValidator } from './events/validate-event.js';
-import { createApiKeys } from './http/api-keys.js';
 import { exportHealthRoutes } from './http/export-health-routes.js';
-import { createGuard } from './http/guard.js';
-import { createBulkIngestor, createEventIngestor } from './http/ingest-routes.js';
-import { createKeyReloader, loadKeySet } from './http/key-files.js';
+import { createIngest } from './http/ingest.js';
+import { createBulkIngestor } from './http/ingest-routes.js';
+import { loadKeySet } from './http/key-files.js';
 import { createReadiness } from './http/readiness.js';
 import { riskRoutes } from './http/risk-routes.js';
 import { buildServer, routeGroup } from './http/server.js';
 import { openStartingServer } from './http/starting-server.js';
-import { createTokenBuckets } from './http/token-bucket.js';
 import type { RiskScorer } from './operators/risk/risk-scorer.js';
 import { startConsumer } from './pipeline/consumer.js';
 import { riskStages } from './pipeline/risk-stages.js';
@@ -102,29 +98,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
 
   const ingestOn = config.role !== 'consumer' && config.ingest.enabled;
   const consumerOn = config.role !== 'ingest';
-  const batcher = createAppendBatcher(buffer, {
-    maxBatch: config.ingest.appendMaxBatch,
-    maxPending: config.ingest.appendMaxPending,
-    timeoutMs: config.ingest.appendTimeoutMs,
-    maxInFlight: config.ingest.appendMaxInFlight,
-    onFlush: (n) => metrics.appendBatchSize.observe(n),
-  });
-  metrics.readAppendPendingFrom(() => batcher.pending);
-  const apiKeys = createApiKeys(keySet.keys, keySet.revoked);
-  const reloadKeys = createKeyReloader(keySet, apiKeys, logger);
-  if (apiKeys.size === 0)
-    logger.warn('no API keys configured (PAYFLUX_API_KEYS): every authenticated request will be refused');
-  const buckets = createTokenBuckets({
-    rps: config.auth.rateLimitRps,
-    burst: config.auth.rateLimitBurst,
-    maxKeys: config.auth.rateLimitMaxKeys,
-  });
-  const guard = createGuard({ apiKeys, buckets, metrics });
-  const validate = createEventValidator({
-    processors: config.ingest.processors,
-    maxClockSkewSec: config.ingest.maxClockSkewSec,
-  });
-  const ingestOne = createEventIngestor({ validate, batcher, metrics });
+  const { batcher, guard, validate, ingestOne, reloadKeys } = createIngest(config, { buffer, metrics, logger, keySet });
 
   const stdout = o.stdout ?? process.stdout;
   // A reader of stdout that goes away (EPIPE) must not crash PayFlux: the failed write reaches

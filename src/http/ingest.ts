@@ -1,0 +1,47 @@
+/**
+ * Everything ingest needs, built from the configuration: the append batcher in front of the
+ * buffer, the API keys (with their reloader for SIGHUP) and rate limits behind one guard, and
+ * the validated single-event ingestor that the routes and the pilot's bulk ingest share.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Metrics } from '../metrics.js';
+import { createAppendBatcher, type AppendBatcher } from '../buffer/append-batcher.js';
+import type { EventBuffer } from '../buffer/buffer.js';
+import { createEventValidator } from '../events/validate-event.js';
+import { createApiKeys } from './api-keys.js';
+import { createGuard } from './guard.js';
+import { createEventIngestor } from './ingest-routes.js';
+import { createKeyReloader, type KeySet } from './key-files.js';
+import { createTokenBuckets } from './token-bucket.js';
+
+export function createIngest(
+  config: Config,
+  d: { buffer: EventBuffer; metrics: Metrics; logger: Logger; keySet: KeySet },
+) {
+  const { metrics, logger } = d;
+  const batcher: AppendBatcher = createAppendBatcher(d.buffer, {
+    maxBatch: config.ingest.appendMaxBatch,
+    maxPending: config.ingest.appendMaxPending,
+    timeoutMs: config.ingest.appendTimeoutMs,
+    maxInFlight: config.ingest.appendMaxInFlight,
+    onFlush: (n) => metrics.appendBatchSize.observe(n),
+  });
+  metrics.readAppendPendingFrom(() => batcher.pending);
+  const apiKeys = createApiKeys(d.keySet.keys, d.keySet.revoked);
+  const reloadKeys = createKeyReloader(d.keySet, apiKeys, logger);
+  if (apiKeys.size === 0)
+    logger.warn('no API keys configured (PAYFLUX_API_KEYS): every authenticated request will be refused');
+  const buckets = createTokenBuckets({
+    rps: config.auth.rateLimitRps,
+    burst: config.auth.rateLimitBurst,
+    maxKeys: config.auth.rateLimitMaxKeys,
+  });
+  const guard = createGuard({ apiKeys, buckets, metrics });
+  const validate = createEventValidator({
+    processors: config.ingest.processors,
+    maxClockSkewSec: config.ingest.maxClockSkewSec,
+  });
+  const ingestOne = createEventIngestor({ validate, batcher, metrics });
+  return { batcher, guard, validate, ingestOne, reloadKeys };
+}
