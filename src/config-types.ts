@@ -68,6 +68,11 @@ export interface Config {
       readonly tls: boolean;
       /** Drop a connection whose commands got no answer for this long (ms); 0 = never. */
       readonly socketTimeoutMs: number;
+      /** REDIS_CLUSTER_NODES: seed nodes (host:port) of a Redis Cluster; empty = standalone at `url`. */
+      readonly clusterNodes: readonly string[];
+      /** Replicas that must acknowledge an append before ingest answers 2xx (WAIT); 0 = off. */
+      readonly waitReplicas: number;
+      readonly waitTimeoutMs: number;
     };
     readonly keyPrefix: string;
     readonly stream: string;
@@ -84,6 +89,8 @@ export interface Config {
     readonly readBlockMs: number;
     readonly claimIdleMs: number;
     readonly maxDeliveries: number;
+    /** PAYFLUX_LEASE_TTL_MS: a partition's lease (and a consumer's membership) lives this long unrenewed. */
+    readonly leaseMs: number;
     readonly ackMode: AckMode;
   };
   readonly export: {

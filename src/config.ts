@@ -102,6 +102,10 @@ const EnvSchema = z.object({
   // Drop a connection whose commands got no byte back for this long (0 = never): a Redis gone
   // without closing the socket would otherwise hold it for the kernel's ~15 minutes.
   REDIS_SOCKET_TIMEOUT_MS: int(10_000, 0, 600_000),
+  REDIS_CLUSTER_NODES: csv(''),
+  PAYFLUX_REDIS_WAIT_REPLICAS: int(0, 0, 16),
+  PAYFLUX_REDIS_WAIT_TIMEOUT_MS: int(200, 1, 900),
+  PAYFLUX_LEASE_TTL_MS: int(10_000, 1000, 300_000),
   PAYFLUX_KEY_PREFIX: z.preprocess(blankToUndefined, z.string().default('payflux:')),
   PAYFLUX_STREAM: z.preprocess(blankToUndefined, z.string().default('events_stream')),
   PAYFLUX_CONSUMER_GROUP: z.preprocess(blankToUndefined, z.string().default('payment_consumers')),
@@ -276,6 +280,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     // timeout would run again and again. A healthy Redis answers PayFlux's largest in ~1 s.
     problems.push(`REDIS_SOCKET_TIMEOUT_MS: must be 0 (off) or at least 1000 (got ${e.REDIS_SOCKET_TIMEOUT_MS})`);
   }
+  for (const node of e.REDIS_CLUSTER_NODES)
+    if (!parseHostPort(node)) problems.push(`REDIS_CLUSTER_NODES: each node must be host:port (got "${node}")`);
+  if (e.PAYFLUX_REDIS_WAIT_REPLICAS > 0 && e.PAYFLUX_REDIS_WAIT_TIMEOUT_MS >= e.PAYFLUX_APPEND_TIMEOUT_MS) {
+    // The request must still be answered within PAYFLUX_APPEND_TIMEOUT_MS after the append itself.
+    problems.push(
+      `PAYFLUX_REDIS_WAIT_TIMEOUT_MS: ${e.PAYFLUX_REDIS_WAIT_TIMEOUT_MS} must be less than PAYFLUX_APPEND_TIMEOUT_MS (${e.PAYFLUX_APPEND_TIMEOUT_MS})`,
+    );
+  }
   if (e.PAYFLUX_HTTP_HEADERS_TIMEOUT_MS > e.PAYFLUX_HTTP_REQUEST_TIMEOUT_MS) {
     // Node refuses a server whose headers may take longer than the whole request.
     problems.push(
@@ -338,10 +350,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       kind: e.PAYFLUX_BUFFER,
       redis: {
         url: redisUrl,
-        explicit: e.REDIS_ADDR !== undefined || e.REDIS_URL !== undefined,
+        explicit: e.REDIS_ADDR !== undefined || e.REDIS_URL !== undefined || e.REDIS_CLUSTER_NODES.length > 0,
         password: e.REDIS_PASSWORD,
         tls: e.REDIS_TLS || redisUrl.startsWith('rediss://'),
         socketTimeoutMs: e.REDIS_SOCKET_TIMEOUT_MS,
+        clusterNodes: e.REDIS_CLUSTER_NODES,
+        waitReplicas: e.PAYFLUX_REDIS_WAIT_REPLICAS,
+        waitTimeoutMs: e.PAYFLUX_REDIS_WAIT_TIMEOUT_MS,
       },
       keyPrefix: e.PAYFLUX_KEY_PREFIX,
       stream: e.PAYFLUX_STREAM,
@@ -357,6 +372,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       readBlockMs: e.PAYFLUX_READ_BLOCK_MS,
       claimIdleMs: e.PAYFLUX_CLAIM_IDLE_MS,
       maxDeliveries: e.PAYFLUX_MAX_DELIVERIES,
+      leaseMs: e.PAYFLUX_LEASE_TTL_MS,
       ackMode: e.PAYFLUX_ACK_MODE,
     },
     export: { mode: e.PAYFLUX_EXPORT_MODE, file: e.PAYFLUX_EXPORT_FILE, staleSec: e.PAYFLUX_EXPORT_STALE_SEC },

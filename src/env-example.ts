@@ -44,14 +44,20 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   REDIS_PASSWORD: 'Redis password (never logged)',
   REDIS_TLS: 'TLS to Redis',
   REDIS_SOCKET_TIMEOUT_MS: 'reconnect a Redis connection whose commands got no answer this long; 0 = never',
+  REDIS_CLUSTER_NODES: 'Redis Cluster seed nodes, host:port,host:port (instead of REDIS_ADDR/REDIS_URL)',
+  PAYFLUX_REDIS_WAIT_REPLICAS: 'replicas that must acknowledge each append (WAIT) before ingest answers; 0 = off',
+  PAYFLUX_REDIS_WAIT_TIMEOUT_MS: 'how long an append waits for those replicas before ingest answers 503',
   PAYFLUX_KEY_PREFIX: 'prefix of every key PayFlux owns besides the streams',
-  PAYFLUX_STREAM: 'the event stream',
+  PAYFLUX_STREAM:
+    'stream name: each processor partition is <name>:{<tag>}; a stream of this exact name is read until drained',
   PAYFLUX_CONSUMER_GROUP: 'the consumer group',
-  PAYFLUX_DLQ_STREAM: 'the dead-letter stream',
-  PAYFLUX_STREAM_MAXLEN: 'retention cap on stream length, in events; 0 = off (unacknowledged entries are always kept)',
+  PAYFLUX_DLQ_STREAM: 'dead-letter stream name: each partition has <name>:{<tag>}',
+  PAYFLUX_STREAM_MAXLEN:
+    'retention cap on each partition stream length, in events; 0 = off (unacknowledged entries are always kept)',
   PAYFLUX_RAW_EVENT_TTL_DAYS:
     'trim acknowledged entries older than this; 0 = no purge by age (any past event_timestamp is accepted)',
   PAYFLUX_RETENTION_INTERVAL_MS: 'how often retention runs',
+  PAYFLUX_LEASE_TTL_MS: 'partition lease time to live: a dead consumer partitions move after at most this + 5 s',
   PAYFLUX_CONSUMER_NAME: 'consumer name in the group (hostname-pid-random when unset)',
   PAYFLUX_READ_COUNT: 'events per read (XREADGROUP asks for as many entries as carry about this many events)',
   PAYFLUX_READ_BLOCK_MS: 'BLOCK of each read',

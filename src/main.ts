@@ -31,6 +31,8 @@ import { startConsumer } from './pipeline/consumer.js';
 import { riskStages } from './pipeline/risk-stages.js';
 import { createExporter } from './sinks/exporter.js';
 import { warmupBatches } from './sources/warmup-batches.js';
+import { createPartitionState } from './pipeline/partition-state.js';
+import { startCheckpointView } from './pipeline/checkpoint-view.js';
 import { createPilot } from './pilot/pilot.js';
 import { riskApiRoutes } from './risk-api/routes.js';
 
@@ -139,9 +141,12 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     guard,
     consumer: consumerOn,
     ingest: createBulkIngestor(ingestOne, ingestOn),
+    ...(buffer.owned && { isLeader: () => buffer.isLeader() }),
   });
 
   let scorer: RiskScorer | undefined;
+  // Partitions with leases: each consumer restores and checkpoints the partitions it owns.
+  const partitionState = buffer.owned ? createPartitionState() : undefined;
   const consumer =
     exporter === undefined || !consumerOn
       ? undefined
@@ -151,22 +156,33 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
           metrics,
           logger,
           afterExport: pilot.afterExport,
+          ownership: partitionState?.hooks,
           // Risk scoring off: events pass straight to the sinks, and there is no window to rebuild.
           ...(config.risk.enabled && {
             stages: riskStages({
               risk: config.risk,
               incidents: pilot.incidents,
-              onScorer: (s) => (scorer = s),
+              onScorer: (s) => {
+                scorer = s;
+                partitionState?.setScorer(s);
+              },
+              onBook: (b) => partitionState?.setBook(b),
               onScored: riskRecorder(metrics),
             }),
+            // Owned partitions restore their checkpoints instead.
             warmup: () =>
-              warmupBatches(buffer, {
-                windowSec: config.risk.windowSec,
-                allowedLatenessSec: config.risk.allowedLatenessSec,
-                now: Date.now(),
-              }),
+              buffer.owned
+                ? Promise.resolve([])
+                : warmupBatches(buffer, {
+                    windowSec: config.risk.windowSec,
+                    allowedLatenessSec: config.risk.allowedLatenessSec,
+                    now: Date.now(),
+                  }),
           }),
         });
+  // Every node answers /v1/risk/processors from the owners' checkpoints, alike.
+  const checkpointView =
+    buffer.owned && config.risk.enabled ? startCheckpointView(buffer, config.risk, { logger }) : undefined;
   const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
   const readiness = createReadiness({
     config,
@@ -201,7 +217,11 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
         ? [routeGroup(riskApiRoutes, { config: config.riskApi, redis: sideRedis, keyPrefix, registry, logger })]
         : []),
       ...pilot.routes,
-      routeGroup(riskRoutes, { guard, snapshot: () => scorer?.snapshot(), ...config.risk }),
+      routeGroup(riskRoutes, {
+        guard,
+        snapshot: () => (checkpointView !== undefined ? checkpointView.snapshot() : scorer?.snapshot()),
+        ...config.risk,
+      }),
     ],
   });
 
@@ -237,6 +257,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
         await consumer?.stop();
         await pilot.close();
         maintenance.stop();
+        checkpointView?.stop();
         await exporter?.close();
         await closeSideConnection(sideRedis);
         await buffer.close();

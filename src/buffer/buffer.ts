@@ -2,15 +2,17 @@
  * The event buffer behind ingest and the consumer: a durable, ordered log with a consumer group.
  *
  * Two implementations share this interface: Redis Streams (production) and an in-process
- * memory buffer (non-durable, for `npm start` on a machine with no Redis). Key names and the
- * reader stay behind it so that partitioning by processor can arrive without touching the
- * pipeline.
+ * memory buffer (non-durable, for `npm start` on a machine with no Redis). Key names, partitions
+ * and the reader stay behind it: the pipeline sees one reader whose every read is one
+ * partition's entries.
  */
 
 /** One event to append: the dedup key (already canonical and compact) and the stored JSON. */
 export interface AppendItem {
   readonly dedupKey: string;
   readonly payload: string;
+  /** The event's processor, which names its partition; absent: the legacy stream. */
+  readonly partition?: string;
 }
 
 /** Per item, in order: stored now, or already stored within the dedup window. */
@@ -47,6 +49,8 @@ export interface DlqEntry {
   readonly data: string;
   readonly reason: string;
   readonly timestamp: string;
+  /** The partition whose DLQ holds it ('' the legacy one). */
+  readonly partition?: string;
 }
 
 /**
@@ -63,7 +67,19 @@ export interface BufferStats {
    */
   readonly lag: number;
   readonly dlqDepth: number;
-  /** The group's last-delivered id (`0-0` before the first delivery). */
+  /** The group's last-delivered id (`0-0` before the first delivery, and when there are several partitions). */
+  readonly lastDeliveredId: string;
+  /** The same figures per partition (length, pending, lag, DLQ depth are their sums). */
+  readonly partitions?: readonly PartitionStats[];
+}
+
+export interface PartitionStats {
+  /** The processor ('' the legacy stream). */
+  readonly partition: string;
+  readonly length: number;
+  readonly pending: number;
+  readonly lag: number;
+  readonly dlqDepth: number;
   readonly lastDeliveredId: string;
 }
 
@@ -96,8 +112,29 @@ export interface StreamReader {
   close(): Promise<void>;
 }
 
+/** What an owning reader asks of the consumer's state, per partition (see buffer/ownership.ts). */
+export interface OwnershipHooks {
+  /** Restore a partition's state from its checkpoint (undefined: none yet) before its entries are read. */
+  restore(partition: string, checkpoint: string | undefined): void;
+  /** The partition is no longer this consumer's: drop its state. */
+  forget(partition: string): void;
+  /** The checkpoint to commit with the batch that ends at `lastId`. */
+  checkpoint(partition: string, lastId: string): string;
+}
+
 export interface EventBuffer {
   readonly kind: 'redis' | 'memory';
+  /** Its partitions' names (processors; '' the legacy stream), for per-partition `range`. */
+  readonly partitions: readonly string[];
+  /** Whether `openReader` honours ownership hooks (partitions with leases). */
+  readonly owned: boolean;
+  /**
+   * Whether this node should run the work done once per cluster (trimming, idle-consumer
+   * cleanup, alert delivery): it holds the leader lease. Always true without one (memory).
+   */
+  isLeader(): boolean;
+  /** Every partition's latest checkpoint (committed by its owner), by processor. */
+  checkpoints(): Promise<Map<string, string>>;
   /** Whether appends can be attempted right now (connected and ready). */
   readonly available: boolean;
   /** Dedup and append, atomically per item; all items of one call in one round trip. */
@@ -111,13 +148,18 @@ export interface EventBuffer {
   /** Why the buffer last failed to connect or answer (an authentication error, say), while it is not available. */
   readonly lastError?: string | undefined;
   stats(): Promise<BufferStats>;
-  openReader(consumer: string): Promise<StreamReader>;
+  /**
+   * The consumer's reader. With `ownership` (a buffer that has partitions), it reads only the
+   * partitions this consumer owns, and its `ack` is the fenced commit of the batch's checkpoint
+   * (buffer/ownership.ts); without, every partition.
+   */
+  openReader(consumer: string, ownership?: OwnershipHooks): Promise<StreamReader>;
   /** Remove consumers of the group that have no pending entries and have been idle for `idleMs`. */
   removeIdleConsumers(idleMs: number, except: string): Promise<string[]>;
   /** Trim by retention without ever removing an undelivered or unacknowledged entry. */
   trim(nowMs: number): Promise<TrimResult>;
-  /** Entries stored since `sinceMs` (event log order), for `payflux replay`. */
-  range(sinceMs: number, afterId: string | undefined, count: number): Promise<StreamEntry[]>;
+  /** A partition's entries stored since `sinceMs` (its log order), for `payflux replay` and the warm-up. */
+  range(sinceMs: number, afterId: string | undefined, count: number, partition?: string): Promise<StreamEntry[]>;
   dlqList(count: number): Promise<DlqEntry[]>;
   /** Move DLQ entries back to the stream (fresh ids) and delete them from the DLQ. */
   dlqReplay(count: number): Promise<number>;

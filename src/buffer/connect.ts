@@ -32,6 +32,12 @@ export async function connectBuffer(config: Config, o: ConnectOptions): Promise<
   const redis = () =>
     createRedisBuffer({
       url: b.redis.url,
+      clusterNodes: b.redis.clusterNodes,
+      waitReplicas: b.redis.waitReplicas,
+      waitTimeoutMs: b.redis.waitTimeoutMs,
+      processors: config.ingest.processors,
+      leaseMs: config.consumer.leaseMs,
+      nodeName: config.consumer.name,
       password: b.redis.password,
       tls: b.redis.tls,
       socketTimeoutMs: b.redis.socketTimeoutMs,

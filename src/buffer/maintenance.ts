@@ -50,7 +50,9 @@ export function startMaintenance(
     metrics.dlqDepth.set(stats.dlqDepth);
   };
 
+  // Trimming and cleanup are once-per-cluster work: the leader lease's holder does them.
   every(config.buffer.retentionIntervalMs, async () => {
+    if (!buffer.isLeader()) return;
     const r = await buffer.trim(Date.now());
     if (r.trimmedByLength > 0) metrics.streamEvictions.inc({ reason: 'maxlen' }, r.trimmedByLength);
     if (r.trimmedByAge > 0) metrics.streamEvictions.inc({ reason: 'ttl' }, r.trimmedByAge);
@@ -61,9 +63,11 @@ export function startMaintenance(
     overCap = r.overCap;
   });
   every(STATS_INTERVAL_MS, refreshStats);
-  if (d.consumerName !== undefined) {
-    const self = d.consumerName;
+  {
+    // Whichever node leads, consumer or not; a consumer keeps itself.
+    const self = d.consumerName ?? '';
     every(CLEANUP_INTERVAL_MS, async () => {
+      if (!buffer.isLeader()) return;
       const removed = await buffer.removeIdleConsumers(CONSUMER_IDLE_MS, self);
       if (removed.length > 0) logger.info({ removed }, 'idle_consumers_removed');
     });

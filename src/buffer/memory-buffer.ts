@@ -107,6 +107,10 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
 
   const buffer: EventBuffer = {
     kind: 'memory',
+    partitions: [''],
+    owned: false,
+    isLeader: () => true,
+    checkpoints: () => Promise.resolve(new Map<string, string>()),
     get available() {
       return !closed;
     },

@@ -1,13 +1,13 @@
 /**
- * The production buffer: Redis Streams with one consumer group and a dead-letter stream.
+ * The production buffer: Redis Streams, standalone or Cluster, one partition per processor
+ * (partitions.ts), each with its stream, consumer group and dead-letter stream under one hash tag.
  *
- * Connections: one shared command connection (appends, acks, stats) with the offline queue off,
+ * Connections: one shared command client (appends, acks, stats) with the offline queue off,
  * so that while Redis is down every command fails at once and ingest answers 503 instead of
- * queueing; and one dedicated connection per reader, because XREADGROUP BLOCK holds its
- * connection for up to a second.
+ * queueing; and one dedicated connection per partition a reader reads, because XREADGROUP
+ * BLOCK holds its connection for up to a second.
  */
-import { backoffMs } from '../backoff.js';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { streamIdMs } from '../stream-id.js';
 import {
@@ -18,7 +18,13 @@ import {
   SCRIPT_CHUNK,
   TRIM_SCRIPT,
 } from './lua.js';
-import { createRedisReader } from './redis-reader.js';
+import { createRedisReader, type PartitionStreamReader } from './redis-reader.js';
+import { createOwnedReader } from './ownership.js';
+import { startLeaderLease } from './leader-lease.js';
+import { hostname } from 'node:os';
+import { createPartitionedReader, type PartitionReader } from './partitioned-reader.js';
+import { partitionLayout, type Partition } from './partitions.js';
+import { clusterTag, createRedisClient, isReady, type RedisClient } from './redis-client.js';
 import { runScript } from './redis-script.js';
 import { BufferUnavailableError } from '../errors.js';
 import {
@@ -27,6 +33,8 @@ import {
   type BufferStats,
   type DlqEntry,
   type EventBuffer,
+  type OwnershipHooks,
+  type PartitionStats,
   type StreamEntry,
   type StreamReader,
   type TrimResult,
@@ -36,22 +44,33 @@ import { createEntrySize } from './entry-size.js';
 
 export interface RedisBufferOptions {
   readonly url: string;
+  /** Seed nodes (host:port) of a Redis Cluster; empty or absent = standalone at `url`. */
+  readonly clusterNodes?: readonly string[];
   readonly password: string | undefined;
   readonly tls: boolean;
   /** REDIS_SOCKET_TIMEOUT_MS: drop a connection whose commands got no answer for this long; 0 = never. */
   readonly socketTimeoutMs?: number;
   readonly keyPrefix: string;
+  /** The configured processors: one partition each. Absent or empty: the legacy stream only. */
+  readonly processors?: readonly string[];
   readonly stream: string;
   readonly group: string;
   readonly dlqStream: string;
   readonly dedupWindowSec: number;
   readonly maxLen: number;
   readonly rawEventTtlDays: number;
+  /** Replicas that must acknowledge each append (WAIT) before it counts as stored; 0 = off. */
+  readonly waitReplicas?: number;
+  readonly waitTimeoutMs?: number;
   readonly logger: Logger;
   /** Passed to each reader (`RedisReaderOptions.watchdogGraceMs`); tests shorten it. */
   readonly readWatchdogGraceMs?: number;
   /** Give up connecting at start after this long (ms); later disconnects retry forever. */
   readonly connectTimeoutMs?: number;
+  /** PAYFLUX_LEASE_TTL_MS: partition leases, consumer membership and the leader lease (10000). */
+  readonly leaseMs?: number;
+  /** This node's name in the leader lease (PAYFLUX_CONSUMER_NAME); hostname-pid by default. */
+  readonly nodeName?: string;
 }
 
 const MIN_VERSION: readonly [number, number] = [6, 2];
@@ -67,29 +86,10 @@ export const LAG_COUNT_CAP = 1000;
 // The arguments go as one array (ioredis flattens it): spread into a call, a round trip of
 // ~60k events (PAYFLUX_APPEND_MAX_BATCH allows 100k) would overflow the call stack.
 
-export function redisOptions(o: Pick<RedisBufferOptions, 'password' | 'tls' | 'socketTimeoutMs'>): RedisOptions {
-  return {
-    password: o.password,
-    tls: o.tls ? {} : undefined,
-    // ioredis destroys the socket when commands wait this long with no byte back, reconnects,
-    // and re-sends them on the new connection. A command Redis had received runs twice when
-    // Redis itself stalled that long: the buffer's commands are safe to run twice (the append's
-    // dedup, the dead-letter and replay scripts skip what is done, acks, trims and the purge
-    // are idempotent), and so are the side connection's, but for the few docs/operations.md lists.
-    // (Not on the blocking reader: see redis-reader.ts.)
-    socketTimeout: o.socketTimeoutMs !== undefined && o.socketTimeoutMs > 0 ? o.socketTimeoutMs : undefined,
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    // Back off to at most 2 s between reconnect attempts; never give up.
-    retryStrategy: (times) => backoffMs(times, 100, 2000),
-    connectionName: 'payflux',
-  };
-}
-
-/** Connect, check the server version, create the group; throws a clear error on a wrong key type. */
+/** Connect, check the server version, create the groups; throws a clear error on a wrong key type. */
 export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuffer> {
-  const redis = new Redis(o.url, redisOptions(o));
+  const redis = createRedisClient(o);
+  const cluster = redis instanceof Cluster;
   let socketError: Error | undefined;
   let authFailing = false;
   let started = false;
@@ -107,64 +107,211 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     authFailing = false;
     socketError = undefined;
   });
+  const layout = partitionLayout({
+    processors: o.processors ?? [],
+    keyPrefix: o.keyPrefix,
+    stream: o.stream,
+    dlqStream: o.dlqStream,
+  });
+  // The legacy stream's keys share no hash tag, so a Cluster (which no single-stream deployment
+  // ever ran on) has none; a standalone Redis keeps reading it.
+  const legacy: Partition | undefined = cluster && layout.partitions.length > 0 ? undefined : layout.legacy;
+  const all: readonly Partition[] = legacy === undefined ? layout.partitions : [legacy, ...layout.partitions];
   try {
-    await redis.connect();
+    // A Cluster client retries its slot map for ever: bounded here, connectBuffer retries.
+    const limit = o.connectTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      redis.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${limit} ms`)), limit);
+      }),
+    ]).finally(() => clearTimeout(timer));
     await checkVersion(redis);
-    await ensureGroup(redis, o.stream, o.group);
-    await ensureStreamOrAbsent(redis, o.dlqStream, 'PAYFLUX_DLQ_STREAM');
+    for (const p of all) {
+      await ensureGroup(redis, p.stream, o.group, p === legacy ? 'PAYFLUX_STREAM' : 'PAYFLUX_PROCESSORS');
+      await ensureStreamOrAbsent(redis, p.dlq, 'PAYFLUX_DLQ_STREAM');
+    }
     started = true;
   } catch (err) {
     redis.disconnect();
     // ioredis rejects a refused connection with "Connection is closed.": the socket's own error says why.
     throw (err as Error).message === 'Connection is closed.' && socketError !== undefined ? socketError : err;
   }
-  const dedupPrefix = `${o.keyPrefix}d:`;
-  const countAfter = async (id: string, length: number): Promise<number> => {
-    const after = await redis.xrange(o.stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP);
+  const byName = new Map(all.map((p) => [p.name, p]));
+  const partitionFor = (item: AppendItem): Partition => {
+    const p = item.partition === undefined ? legacy : (layout.partitionOf(item.partition) ?? legacy);
+    if (p === undefined) throw new BufferUnavailableError(`no partition for processor "${item.partition ?? ''}"`);
+    return p;
+  };
+  const entrySize = createEntrySize();
+  /** Entries → events, for lengths and caps that Redis counts in entries. */
+  const inEvents = (entries: number): number => Math.round(entries * entrySize.perEntry());
+  const waitReplicas = o.waitReplicas ?? 0;
+  const waitTimeoutMs = o.waitTimeoutMs ?? 200;
+
+  /** One partition's share of an append: one script call in its slot, then WAIT if asked. */
+  const appendTo = async (p: Partition, items: readonly AppendItem[]): Promise<number[]> => {
+    // KEYS: the stream, one dedup key per item; ARGV: the TTL, one payload per item.
+    const keys = new Array<string>(items.length + 1);
+    const args = new Array<string | number>(items.length + 1);
+    keys[0] = p.stream;
+    args[0] = o.dedupWindowSec;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as AppendItem;
+      keys[i + 1] = p.dedupPrefix + item.dedupKey;
+      args[i + 1] = item.payload;
+    }
+    const res = await runScript(redis, APPEND_SCRIPT, keys, args);
+    if (waitReplicas > 0) {
+      // WAIT counts the replicas that have every write this connection made to that master.
+      const node = nodeForSlot(redis, p.slot);
+      const acked = (await node.call('WAIT', waitReplicas, waitTimeoutMs)) as number;
+      if (acked < waitReplicas)
+        throw new BufferUnavailableError(
+          `${acked} of ${waitReplicas} replicas acknowledged within ${waitTimeoutMs} ms`,
+        );
+    }
+    return res;
+  };
+
+  const countAfter = async (stream: string, id: string, length: number): Promise<number> => {
+    const after = await redis.xrange(stream, `(${id}`, '+', 'COUNT', LAG_COUNT_CAP);
     const first = after[0];
     if (after.length < LAG_COUNT_CAP || first === undefined) return after.length;
     const [oldest, newest] = await Promise.all([
-      redis.xrange(o.stream, '-', '+', 'COUNT', 1),
-      redis.xrevrange(o.stream, '+', '-', 'COUNT', 1),
+      redis.xrange(stream, '-', '+', 'COUNT', 1),
+      redis.xrevrange(stream, '+', '-', 'COUNT', 1),
     ]);
     const ms = (x: string | undefined): number => (x === undefined ? -1 : streamIdMs(x, x.indexOf('-')));
     const newestMs = ms(newest[0]?.[0]);
     const share = (newestMs - ms(first[0]) + 1) / (newestMs - ms(oldest[0]?.[0]) + 1);
     return Math.min(length, Math.max(after.length, Math.round(length * (Number.isFinite(share) ? share : 1))));
   };
-  const readers = new Set<StreamReader>();
-  const entrySize = createEntrySize();
-  /** Entries → events, for lengths and caps that Redis counts in entries. */
-  const inEvents = (entries: number): number => Math.round(entries * entrySize.perEntry());
 
+  const statsOf = async (p: Partition): Promise<PartitionStats> => {
+    const [len, groups, dlq] = (await redis.pipeline().xlen(p.stream).xinfo('GROUPS', p.stream).xlen(p.dlq).exec()) as [
+      [Error | null, number],
+      [Error | null, unknown[][]],
+      [Error | null, number],
+    ];
+    let pending = 0;
+    let lag: unknown = 0;
+    let lastDeliveredId = '0-0';
+    for (const g of groups[1] ?? []) {
+      const f = fieldsOf(g);
+      if (f.get('name') === o.group) {
+        pending = Number(f.get('pending') ?? 0);
+        lag = f.get('lag');
+        lastDeliveredId = text(f.get('last-delivered-id')) || '0-0';
+      }
+    }
+    // Redis 6.2 has no `lag`, and 7.x says null once entries past the group's position were
+    // deleted: count them instead (estimated past LAG_COUNT_CAP) rather than report 0.
+    const undelivered =
+      lag === undefined || lag === null ? await countAfter(p.stream, lastDeliveredId, len[1] ?? 0) : Number(lag);
+    return {
+      partition: p.name,
+      length: inEvents(len[1] ?? 0),
+      pending: inEvents(pending),
+      lag: inEvents(undelivered),
+      dlqDepth: dlq[1] ?? 0,
+      lastDeliveredId,
+    };
+  };
+
+  const readers = new Set<StreamReader>();
+  const readerOf = (p: Partition, consumer: string): Promise<PartitionStreamReader> =>
+    createRedisReader(redis, {
+      stream: p.stream,
+      group: o.group,
+      dlqStream: p.dlq,
+      consumer,
+      logger: o.logger,
+      watchdogGraceMs: o.readWatchdogGraceMs,
+      deadLetter: (stream, dlqKey, args) => runScript(redis, DEAD_LETTER_SCRIPT, [stream, dlqKey], args),
+      probationKey: p.probation,
+      entrySize,
+    });
+
+  const dlqListOf = async (p: Partition, count: number): Promise<DlqEntry[]> => {
+    const raw = (await redis.xrange(p.dlq, '-', '+', 'COUNT', count)) as [string, string[] | null][];
+    return raw.map(([dlqId, fields]) => {
+      const f = fieldsOf(fields ?? []);
+      return {
+        dlqId,
+        originalId: text(f.get('original_id')),
+        data: text(f.get('data')),
+        reason: text(f.get('reason')),
+        timestamp: text(f.get('timestamp')),
+        partition: p.name,
+      };
+    });
+  };
+
+  const membersKey = `${o.keyPrefix}${clusterTag(redis, 'pf')}members`;
+  const leader = startLeaderLease({
+    redis,
+    key: `${o.keyPrefix}${clusterTag(redis, 'pf')}leader`,
+    name: o.nodeName ?? `${hostname()}-${process.pid}`,
+    ttlMs: o.leaseMs ?? 10_000,
+    logger: o.logger,
+  });
   const buffer: EventBuffer = {
     kind: 'redis',
+    partitions: all.map((p) => p.name),
+    owned: layout.partitions.length > 0,
+    isLeader: () => leader.isLeader(),
+
+    async checkpoints(): Promise<Map<string, string>> {
+      const got = await Promise.all(layout.partitions.map((p) => redis.get(p.checkpoint)));
+      const out = new Map<string, string>();
+      layout.partitions.forEach((p, i) => {
+        const c = got[i];
+        if (c !== null && c !== undefined) out.set(p.name, c);
+      });
+      return out;
+    },
     get available() {
-      return redis.status === 'ready';
+      return isReady(redis);
     },
 
     async append(items: readonly AppendItem[]): Promise<AppendOutcome[]> {
-      if (redis.status !== 'ready') throw new BufferUnavailableError(`redis is ${redis.status}`);
-      // KEYS: the stream, one dedup key per item; ARGV: the TTL, one payload per item.
-      const keys = new Array<string>(items.length + 1);
-      const args = new Array<string | number>(items.length + 1);
-      keys[0] = o.stream;
-      args[0] = o.dedupWindowSec;
+      if (!isReady(redis)) throw new BufferUnavailableError(`redis is ${redis.status}`);
+      // One script call per partition (its slot), all at once. No autopipelining: on a Cluster
+      // it mis-groups calls whose key counts differ (ioredis#2109).
+      const groups = new Map<Partition, number[]>();
       for (let i = 0; i < items.length; i++) {
-        const item = items[i] as AppendItem;
-        keys[i + 1] = dedupPrefix + item.dedupKey;
-        args[i + 1] = item.payload;
+        const p = partitionFor(items[i] as AppendItem);
+        const idx = groups.get(p);
+        if (idx === undefined) groups.set(p, [i]);
+        else idx.push(i);
       }
-      let res: number[];
+      const out = new Array<AppendOutcome>(items.length);
+      let stored = 0;
       try {
-        res = await runScript(redis, APPEND_SCRIPT, keys, args);
+        if (groups.size === 1) {
+          const [p] = groups.keys();
+          const res = await appendTo(p as Partition, items);
+          for (let i = 0; i < res.length; i++) out[i] = res[i] === 1 ? (stored++, 'accepted') : 'duplicate';
+        } else {
+          await Promise.all(
+            [...groups].map(async ([p, idx]) => {
+              const res = await appendTo(
+                p,
+                idx.map((i) => items[i] as AppendItem),
+              );
+              for (let j = 0; j < idx.length; j++)
+                out[idx[j] as number] = res[j] === 1 ? (stored++, 'accepted') : 'duplicate';
+            }),
+          );
+        }
       } catch (err) {
+        if (err instanceof BufferUnavailableError) throw err;
         throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
       }
-      let stored = 0;
-      const outcomes = res.map((r): AppendOutcome => (r === 1 ? (stored++, 'accepted') : 'duplicate'));
       entrySize.observe(stored, stored);
-      return outcomes;
+      return out;
     },
 
     async ping() {
@@ -181,54 +328,78 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
     },
 
     async stats(): Promise<BufferStats> {
-      const [len, groups, dlq] = (await redis
-        .pipeline()
-        .xlen(o.stream)
-        .xinfo('GROUPS', o.stream)
-        .xlen(o.dlqStream)
-        .exec()) as [[Error | null, number], [Error | null, unknown[][]], [Error | null, number]];
+      const parts = await Promise.all(all.map(statsOf));
+      let length = 0;
       let pending = 0;
-      let lag: unknown = 0;
-      let lastDeliveredId = '0-0';
-      for (const g of groups[1] ?? []) {
-        const f = fieldsOf(g);
-        if (f.get('name') === o.group) {
-          pending = Number(f.get('pending') ?? 0);
-          lag = f.get('lag');
-          lastDeliveredId = text(f.get('last-delivered-id')) || '0-0';
-        }
+      let lag = 0;
+      let dlqDepth = 0;
+      for (const s of parts) {
+        length += s.length;
+        pending += s.pending;
+        lag += s.lag;
+        dlqDepth += s.dlqDepth;
       }
-      // Redis 6.2 has no `lag`, and 7.x says null once entries past the group's position were
-      // deleted: count them instead (estimated past LAG_COUNT_CAP) rather than report 0.
-      const undelivered =
-        lag === undefined || lag === null ? await countAfter(lastDeliveredId, len[1] ?? 0) : Number(lag);
-      return {
-        length: inEvents(len[1] ?? 0),
-        pending: inEvents(pending),
-        lag: inEvents(undelivered),
-        dlqDepth: dlq[1] ?? 0,
-        lastDeliveredId,
-      };
+      const lastDeliveredId = parts.length === 1 ? (parts[0]?.lastDeliveredId ?? '0-0') : '0-0';
+      return { length, pending, lag, dlqDepth, lastDeliveredId, partitions: parts };
     },
 
-    async openReader(consumer: string): Promise<StreamReader> {
-      const reader = await createRedisReader(redis, {
-        stream: o.stream,
-        group: o.group,
-        dlqStream: o.dlqStream,
-        consumer,
-        logger: o.logger,
-        watchdogGraceMs: o.readWatchdogGraceMs,
-        deadLetter: (stream, dlq, args) => runScript(redis, DEAD_LETTER_SCRIPT, [stream, dlq], args),
-        probationKey: `${o.keyPrefix}probation`,
-        entrySize,
-      });
+    async openReader(consumer: string, ownership?: OwnershipHooks): Promise<StreamReader> {
+      if (ownership !== undefined && layout.partitions.length > 0) {
+        const legacyReader = legacy === undefined ? undefined : await readerOf(legacy, consumer);
+        const owned = createOwnedReader({
+          redis,
+          consumer,
+          group: o.group,
+          partitions: layout.partitions,
+          membersKey,
+          leaseMs: o.leaseMs ?? 10_000,
+          hooks: ownership,
+          readerOf: (p) => readerOf(p, consumer),
+          legacy:
+            legacyReader === undefined || legacy === undefined
+              ? undefined
+              : {
+                  reader: legacyReader,
+                  drained: async () => {
+                    const s = await statsOf(legacy);
+                    return s.lag === 0 && s.pending === 0;
+                  },
+                },
+          logger: o.logger,
+        });
+        readers.add(owned);
+        return owned;
+      }
+      const parts: PartitionReader[] = [];
+      for (const p of layout.partitions) parts.push({ name: p.name, reader: await readerOf(p, consumer) });
+      const legacyReader = legacy === undefined ? undefined : { name: '', reader: await readerOf(legacy, consumer) };
+      // Only the legacy stream (no processors configured): it is the one partition.
+      const reader =
+        parts.length === 0 && legacyReader !== undefined
+          ? legacyReader.reader
+          : createPartitionedReader({
+              consumer,
+              partitions: () => parts,
+              drainFirst:
+                legacyReader === undefined || legacy === undefined
+                  ? undefined
+                  : {
+                      reader: legacyReader,
+                      drained: async () => {
+                        const s = await statsOf(legacy);
+                        return s.lag === 0 && s.pending === 0;
+                      },
+                    },
+            });
       readers.add(reader);
       return reader;
     },
 
-    removeIdleConsumers(idleMs: number, except: string): Promise<string[]> {
-      return runScript(redis, REMOVE_IDLE_CONSUMERS_SCRIPT, [o.stream], [o.group, idleMs, except]);
+    async removeIdleConsumers(idleMs: number, except: string): Promise<string[]> {
+      const removed = await Promise.all(
+        all.map((p) => runScript(redis, REMOVE_IDLE_CONSUMERS_SCRIPT, [p.stream], [o.group, idleMs, except])),
+      );
+      return [...new Set(removed.flat())];
     },
 
     async trim(nowMs: number): Promise<TrimResult> {
@@ -237,57 +408,90 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       // PAYFLUX_STREAM_MAXLEN counts events; XTRIM counts entries.
       const perEntry = entrySize.perEntry();
       const maxEntries = o.maxLen > 0 ? Math.max(1, Math.ceil(o.maxLen / perEntry)) : 0;
-      const [byLength, byAge, overCap] = await runScript(redis, TRIM_SCRIPT, [o.stream], [o.group, maxEntries, floor]);
-      return { trimmedByLength: inEvents(byLength), trimmedByAge: inEvents(byAge), overCap: inEvents(overCap) };
+      const results = await Promise.all(
+        all.map((p) => runScript(redis, TRIM_SCRIPT, [p.stream], [o.group, maxEntries, floor])),
+      );
+      let trimmedByLength = 0;
+      let trimmedByAge = 0;
+      let overCap = 0;
+      for (const [byLength, byAge, over] of results) {
+        trimmedByLength += byLength;
+        trimmedByAge += byAge;
+        overCap += over;
+      }
+      return {
+        trimmedByLength: inEvents(trimmedByLength),
+        trimmedByAge: inEvents(trimmedByAge),
+        overCap: inEvents(overCap),
+      };
     },
 
-    async range(sinceMs: number, afterId: string | undefined, count: number): Promise<StreamEntry[]> {
+    async range(sinceMs: number, afterId: string | undefined, count: number, partition = ''): Promise<StreamEntry[]> {
+      const p = byName.get(partition);
+      if (p === undefined) return [];
       const start = afterId === undefined ? `${sinceMs}-0` : `(${afterId}`;
-      const raw = (await redis.callBuffer('XRANGE', o.stream, start, '+', 'COUNT', count)) as RawEntry[];
+      const raw = (await redis.callBuffer('XRANGE', p.stream, start, '+', 'COUNT', count)) as RawEntry[];
       return toStreamEntries(raw, 0);
     },
 
     async dlqList(count: number): Promise<DlqEntry[]> {
-      const raw = (await redis.xrange(o.dlqStream, '-', '+', 'COUNT', count)) as [string, string[] | null][];
-      return raw.map(([dlqId, fields]) => {
-        const f = fieldsOf(fields ?? []);
-        return {
-          dlqId,
-          originalId: text(f.get('original_id')),
-          data: text(f.get('data')),
-          reason: text(f.get('reason')),
-          timestamp: text(f.get('timestamp')),
-        };
-      });
+      const lists = await Promise.all(all.map((p) => dlqListOf(p, count)));
+      // Oldest first across partitions, as one DLQ would list them.
+      return lists
+        .flat()
+        .sort((a, b) => compareIds(a.dlqId, b.dlqId))
+        .slice(0, count);
     },
 
     async dlqReplay(count: number): Promise<number> {
       const entries = await buffer.dlqList(count);
-      if (entries.length === 0) return 0;
       let moved = 0;
-      for (let i = 0; i < entries.length; i += SCRIPT_CHUNK) {
-        const idsAndPayloads = entries.slice(i, i + SCRIPT_CHUNK).flatMap((e) => [e.dlqId, e.data]);
-        moved += await runScript(redis, DLQ_REPLAY_SCRIPT, [o.stream, o.dlqStream], idsAndPayloads);
+      for (const p of all) {
+        const mine = entries.filter((e) => (e.partition ?? '') === p.name);
+        for (let i = 0; i < mine.length; i += SCRIPT_CHUNK) {
+          const idsAndPayloads = mine.slice(i, i + SCRIPT_CHUNK).flatMap((e) => [e.dlqId, e.data]);
+          moved += await runScript(redis, DLQ_REPLAY_SCRIPT, [p.stream, p.dlq], idsAndPayloads);
+        }
       }
       return moved;
     },
 
     async dlqPurge(): Promise<number> {
-      // Up to the newest entry seen now, not the whole key: a dead letter that arrives meanwhile
-      // (or before a re-sent command runs again) is kept, not deleted unreported.
-      const [newest] = await redis.xrevrange(o.dlqStream, '+', '-', 'COUNT', 1);
-      if (newest === undefined) return 0;
-      const [ms = '0', seq = '0'] = newest[0].split('-');
-      return redis.xtrim(o.dlqStream, 'MINID', `${ms}-${BigInt(seq) + 1n}`);
+      let purged = 0;
+      for (const p of all) {
+        // Up to the newest entry seen now, not the whole key: a dead letter that arrives meanwhile
+        // (or before a re-sent command runs again) is kept, not deleted unreported.
+        const [newest] = await redis.xrevrange(p.dlq, '+', '-', 'COUNT', 1);
+        if (newest === undefined) continue;
+        const [ms = '0', seq = '0'] = newest[0].split('-');
+        purged += await redis.xtrim(p.dlq, 'MINID', `${ms}-${BigInt(seq) + 1n}`);
+      }
+      return purged;
     },
 
     async close() {
       await Promise.allSettled([...readers].map((r) => r.close()));
+      await leader.stop();
       readers.clear();
       await redis.quit().catch(() => redis.disconnect());
     },
   };
   return buffer;
+}
+
+/** The master connection serving `slot` (the client itself when standalone). */
+function nodeForSlot(client: RedisClient, slot: number): Redis {
+  if (!(client instanceof Cluster)) return client;
+  const key = client.slots[slot]?.[0];
+  const node = client.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === key);
+  if (node === undefined) throw new BufferUnavailableError(`no master known for slot ${slot}`);
+  return node;
+}
+
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -299,7 +503,7 @@ export function fieldsOf(flat: readonly unknown[]): Map<string, unknown> {
   return m;
 }
 
-async function checkVersion(redis: Redis): Promise<void> {
+async function checkVersion(redis: RedisClient): Promise<void> {
   const info = await redis.info('server');
   const m = /redis_version:(\d+)\.(\d+)/.exec(info);
   const major = Number(m?.[1] ?? 0);
@@ -315,7 +519,7 @@ async function checkVersion(redis: Redis): Promise<void> {
  * The dead-letter stream is created by its first entry; a key of another type there would make
  * every dead-letter write fail, and the consumer retry that batch's ack forever: fatal at start.
  */
-async function ensureStreamOrAbsent(redis: Redis, key: string, variable: string): Promise<void> {
+async function ensureStreamOrAbsent(redis: RedisClient, key: string, variable: string): Promise<void> {
   const type = await redis.type(key);
   if (type !== 'none' && type !== 'stream')
     throw new Error(
@@ -323,7 +527,7 @@ async function ensureStreamOrAbsent(redis: Redis, key: string, variable: string)
     );
 }
 
-async function ensureGroup(redis: Redis, stream: string, group: string): Promise<void> {
+async function ensureGroup(redis: RedisClient, stream: string, group: string, variable: string): Promise<void> {
   try {
     // From 0, not $: entries already in the stream before the group existed are not skipped.
     await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
@@ -332,7 +536,7 @@ async function ensureGroup(redis: Redis, stream: string, group: string): Promise
     if (msg.startsWith('BUSYGROUP')) return;
     if (msg.startsWith('WRONGTYPE')) {
       throw new Error(
-        `Redis key "${stream}" exists and is not a stream: rename it or set PAYFLUX_STREAM to another name`,
+        `Redis key "${stream}" exists and is not a stream: rename it or set ${variable} to another name`,
         { cause: err },
       );
     }

@@ -11,7 +11,7 @@
  * the consumer until the kernel gives up, minutes later.
  * test/integration/buffer/read-watchdog.test.ts stops a server mid-read.
  */
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from './redis-client.js';
 import type { Logger } from 'pino';
 import type { DeadLetterItem, ProbationMarks, StreamEntry, StreamReader } from './buffer.js';
 import { SCRIPT_CHUNK } from './lua.js';
@@ -45,11 +45,44 @@ type ReadReply = [RawText, RawEntry[]][] | null;
 type ClaimReply = [RawText, RawEntry[], RawText[]?];
 type PendingReply = [string, string, number, number][];
 
-export async function createRedisReader(shared: Redis, o: RedisReaderOptions): Promise<StreamReader> {
+/** A partition's reader: a `StreamReader` that can also take over a partition's pending entries. */
+export interface PartitionStreamReader extends StreamReader {
+  /**
+   * Claim every entry pending in the group (a previous owner's) for this consumer, without
+   * counting a delivery, and read them first, in stream order, before new entries. Returns
+   * how many were claimed.
+   */
+  adopt(): Promise<number>;
+  /**
+   * Read new entries only while `epochKey` holds `epoch` (the partition's fencing epoch): the
+   * check and the XREADGROUP run as one script, so a consumer that lost the partition (paused
+   * past its lease) can never take entries the new owner is due to read. A refused read throws
+   * `FencedError`. Without a fence (undefined), new entries are read with a plain blocking read.
+   */
+  fence(epochKey: string, epoch: number | undefined): void;
+}
+
+/** A read or commit refused because another consumer owns the partition now. */
+export class FencedError extends Error {
+  constructor(readonly epoch: number) {
+    super(`partition fenced: epoch ${epoch} is no longer the partition's`);
+  }
+}
+
+/** Epoch check + non-blocking XREADGROUP; -1 fenced, else the reply, or the newest id when there is nothing new. */
+const FENCED_READ_LUA = `
+if redis.call('GET', KEYS[2]) ~= ARGV[4] then return -1 end
+local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+if r then return r end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if last[1] then return last[1][1] end
+return '0-0'`;
+
+export async function createRedisReader(shared: RedisClient, o: RedisReaderOptions): Promise<PartitionStreamReader> {
   // Blocking reads get their own connection; an offline queue would only hide outages here.
   // Its watchdog (above) replaces the shared connection's socket timeout, which a BLOCK longer
   // than it (PAYFLUX_READ_BLOCK_MS) would trip on every quiet read.
-  const conn = shared.duplicate({
+  const conn = duplicateClient(shared, {
     connectionName: `payflux-reader-${o.consumer}`,
     enableOfflineQueue: false,
     socketTimeout: undefined,
@@ -58,6 +91,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
   await conn.connect();
   let claimCursor = '0-0';
   let closed = false;
+  let fence: { key: string; epoch: number } | undefined;
   /**
    * Read this consumer's own pending entries (XREADGROUP … 0) before new ones: at start (a
    * restart under a fixed PAYFLUX_CONSUMER_NAME) and after the connection dropped. A drop can
@@ -75,7 +109,7 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
    * XACK with the ids in one array, as the append does: spread into a call, PAYFLUX_READ_COUNT's
    * 100k ids come close to the ~125k arguments at which V8's stack overflows.
    */
-  const xack = (via: Redis, ids: readonly string[]) => via.call('xack', [o.stream, o.group, ...ids]);
+  const xack = (via: RedisClient, ids: readonly string[]) => via.call('xack', [o.stream, o.group, ...ids]);
 
   /** Reconnect every `waitMs` + grace while `op` stays unanswered; clear the returned timer after. */
   const watch = (op: 'read' | 'reclaim', waitMs: number): NodeJS.Timeout =>
@@ -184,6 +218,33 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
           if (gone.length === 0) ownPendingFirst = false;
           else return [];
         }
+        if (fence !== undefined) {
+          const { key, epoch } = fence;
+          for (let attempt = 0; ; attempt++) {
+            const fenced = (await withGroup(() =>
+              conn.callBuffer('EVAL', FENCED_READ_LUA, 2, o.stream, key, o.group, o.consumer, count, epoch),
+            )) as ReadReply | number | RawText;
+            if (fenced === -1) throw new FencedError(epoch);
+            if (Array.isArray(fenced)) {
+              const got = fenced[0];
+              return got === undefined ? [] : observed(toStreamEntries(got[1], 1));
+            }
+            if (attempt > 0) return [];
+            // Nothing new: wait for an entry past the newest without taking it (XREAD is not a
+            // group read), then take it through the fence at once.
+            const woke = (await conn.callBuffer(
+              'XREAD',
+              'COUNT',
+              1,
+              'BLOCK',
+              blockMs,
+              'STREAMS',
+              o.stream,
+              rawText(fenced as RawText),
+            )) as unknown[] | null;
+            if (woke === null) return [];
+          }
+        }
         const reply = (await withGroup(() =>
           conn.callBuffer(
             'XREADGROUP',
@@ -238,6 +299,24 @@ export async function createRedisReader(shared: Redis, o: RedisReaderOptions): P
           args = [o.group, now];
         }
       }
+    },
+
+    fence(key: string, epoch: number | undefined): void {
+      fence = epoch === undefined ? undefined : { key, epoch };
+    },
+
+    async adopt(): Promise<number> {
+      let cursor = '0-0';
+      let claimed = 0;
+      do {
+        const [next, ids] = (await withGroup(() =>
+          conn.call('XAUTOCLAIM', o.stream, o.group, o.consumer, 0, cursor, 'COUNT', 1000, 'JUSTID'),
+        )) as [string, string[]];
+        claimed += ids.length;
+        cursor = next;
+      } while (cursor !== '0-0');
+      ownPendingFirst = true;
+      return claimed;
     },
 
     async close(): Promise<void> {

@@ -3,22 +3,18 @@
  * buffer (pilot warnings and alerts, the Risk API's limits, cache and history), with the
  * buffer's own connection settings. None on the memory buffer, where those features are off.
  */
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { EventBuffer } from './buffer.js';
-import { redisOptions } from './redis-buffer.js';
+import { createRedisClient, type RedisClient } from './redis-client.js';
 
 export async function openSideConnection(
   config: Config,
   buffer: EventBuffer,
   logger: Logger,
-): Promise<Redis | undefined> {
+): Promise<RedisClient | undefined> {
   if (buffer.kind !== 'redis') return undefined;
-  const redis = new Redis(config.buffer.redis.url, {
-    ...redisOptions(config.buffer.redis),
-    connectionName: 'payflux-side',
-  });
+  const redis = createRedisClient(config.buffer.redis, { connectionName: 'payflux-side' });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis_side_error'));
   // The buffer just connected to the same server, so this is quick.
   await redis.connect();
@@ -26,6 +22,6 @@ export async function openSideConnection(
 }
 
 /** Close the side connection: QUIT, or drop it when Redis does not answer. */
-export async function closeSideConnection(redis: Redis | undefined): Promise<void> {
+export async function closeSideConnection(redis: RedisClient | undefined): Promise<void> {
   await redis?.quit().catch(() => redis.disconnect());
 }

@@ -36,22 +36,25 @@ export async function runReplay(
   const buffer = await operatorBuffer(config, o.logger);
   const encode = createLineEncoder(`replay-${config.consumer.name}`);
   const limit = o.count ?? Infinity;
-  let after: string | undefined;
   let total = 0;
   try {
-    while (total < limit) {
-      const page = await buffer.range(o.sinceMs, after, Math.min(PAGE, limit - total));
-      if (page.length === 0) break;
-      after = page[page.length - 1]?.id;
-      const envs: Envelope[] = [];
-      for (const e of page) {
-        const env = decodeEnvelope(e);
-        if (env !== undefined && envs.length < limit - total) envs.push(env);
+    // Partition by partition, each in its stream order.
+    for (const partition of buffer.partitions) {
+      let after: string | undefined;
+      while (total < limit) {
+        const page = await buffer.range(o.sinceMs, after, Math.min(PAGE, limit - total), partition);
+        if (page.length === 0) break;
+        after = page[page.length - 1]?.id;
+        const envs: Envelope[] = [];
+        for (const e of page) {
+          const env = decodeEnvelope(e);
+          if (env !== undefined && envs.length < limit - total) envs.push(env);
+        }
+        // The encoder reuses its buffer: wait for the write before encoding the next page.
+        const chunk = encode(envs, new Date().toISOString());
+        await new Promise<void>((resolve, reject) => o.out.write(chunk, (err) => (err ? reject(err) : resolve())));
+        total += envs.length;
       }
-      // The encoder reuses its buffer: wait for the write before encoding the next page.
-      const chunk = encode(envs, new Date().toISOString());
-      await new Promise<void>((resolve, reject) => o.out.write(chunk, (err) => (err ? reject(err) : resolve())));
-      total += envs.length;
     }
   } finally {
     await buffer.close();

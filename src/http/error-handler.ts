@@ -140,16 +140,37 @@ export function sendError(reply: FastifyReply, err: PayFluxError): FastifyReply 
 
 /**
  * An error answered before the request's body was read (401, 429, 413 by `Content-Length`, the
- * body budget's 503, ingest disabled): `Connection: close`, and the socket is destroyed once the
- * answer is written, so the body is never read. Node would otherwise read and discard it to
- * keep the connection, for as long as a client takes to dribble it.
+ * body budget's 503, ingest disabled): `Connection: close`, and the socket closes once the
+ * answer is written, so the body is never read into the request. Node would otherwise read and
+ * discard it to keep the connection, for as long as a client takes to dribble it.
+ *
+ * The close lingers: Node ends such a response with `destroySoon()` (FIN, then close at once),
+ * and closing a socket while the body's bytes still arrive sends a reset, on which most clients
+ * drop the answer unread (measured: 112 of 115 budget refusals arrived as a reset). Instead,
+ * what still arrives is discarded for at most LINGER_MS after the FIN, so the client reads its
+ * 401 or 503 and `Retry-After`; then the socket is destroyed whatever the client does.
  */
 function closeIfBodyUnread(reply: FastifyReply): void {
   const req = reply.request.raw;
   if (req.complete || !hasBody(req.headers)) return;
   void reply.header('connection', 'close');
   const socket = req.socket;
-  reply.raw.once('finish', () => socket.destroy());
+  socket.destroySoon = () => lingerThenDestroy(socket);
+}
+
+const LINGER_MS = 1000;
+
+function lingerThenDestroy(socket: Duplex): void {
+  if (socket.writable) socket.end();
+  socket.on('data', discard);
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+function discard(): void {
+  // The rest of a body that was refused: dropped as it arrives.
 }
 
 function hasBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {

@@ -85,7 +85,11 @@ export function createEventIngestor(
     let outcome: AppendOutcome | undefined;
     try {
       [outcome] = await o.batcher.submit([
-        { dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(text, body, v.event, false) },
+        {
+          dedupKey: dedupKeyFor(v.event.event_id),
+          payload: storedPayload(text, body, v.event, false),
+          partition: v.event.processor,
+        },
       ]);
     } catch (err) {
       m.ingestRejected.inc({ reason: 'unavailable' });
@@ -227,7 +231,11 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
         result.rejected.push({ index: i, error: v.error.toBody().error });
         continue;
       }
-      items.push({ dedupKey: dedupKeyFor(v.event.event_id), payload: storedPayload(texts?.[i], raw, v.event, true) });
+      items.push({
+        dedupKey: dedupKeyFor(v.event.event_id),
+        payload: storedPayload(texts?.[i], raw, v.event, true),
+        partition: v.event.processor,
+      });
       processors.push(v.event.processor);
     }
     if (result.rejected.length > 0) m.ingestRejected.inc({ reason: 'validation' }, result.rejected.length);

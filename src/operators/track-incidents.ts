@@ -6,6 +6,7 @@
  *                               │  ▲                                 │
  *                               │  └──(band ≥ elevated: update) ◀────┘
  *                               └──(band stays low for cooldownSec of event time)──▶ RESOLVED
+ *                                   (resolved_at = first low event + cooldownSec)
  *
  * Pure over event time: the only wall clock is the injected `now()`, read once per opened
  * incident for `processed_at`.
@@ -13,6 +14,7 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
 import { BAND_RANK, type Band, type RiskDriverOrStatus } from '../risk-terms.js';
 import type { Batch, Envelope, RiskAssessment } from '../pipeline/types.js';
+import { fromPlain, toPlain, type Plain } from './risk/plain-state.js';
 
 export const INCIDENT_STATUSES = ['open', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
@@ -73,6 +75,8 @@ export interface TrackIncidentsOptions {
   readonly now: () => number;
   /** Incidents open at start (the store's `loadOpen()`), so a restart continues them. */
   readonly seed?: readonly Incident[];
+  /** Called once per subscription with its state, so that partitions can be checkpointed and restored. */
+  readonly onBook?: (book: IncidentBook) => void;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -179,9 +183,11 @@ export class IncidentBook {
     // stands in for its own clock. Only when it had no event in the batch: one that did runs on
     // its own events (quiet above), so another processor's clock — up to the allowed skew ahead —
     // cannot cut its cooldown short.
+    // It resolves at the moment its cooldown ended, whichever batch brings the clock past it: the
+    // incident is the same however batches fall, live or in a backtest, on one node or several.
     for (const cur of this.open.values()) {
       if (cur.seenInBatch !== batch && cur.lowSinceMs >= 0 && watermark - cur.lowSinceMs >= this.cooldownMs)
-        this.resolve(cur, watermark, out);
+        this.resolve(cur, cur.lowSinceMs + this.cooldownMs, out);
     }
     for (const cur of this.open.values()) {
       if (cur.dirty) {
@@ -190,6 +196,20 @@ export class IncidentBook {
       }
     }
     return out;
+  }
+
+  /** One processor's incident state as JSON-safe data, for a checkpoint; null when none is open. */
+  exportProcessor(processor: string): Plain {
+    const cur = this.open.get(processor);
+    return cur === undefined ? null : toPlain({ w: cur.w, lowSinceMs: cur.lowSinceMs, dirty: cur.dirty });
+  }
+
+  /** Replaces `processor`'s incident state with an `exportProcessor` result. */
+  importProcessor(processor: string, state: Plain): void {
+    this.open.delete(processor);
+    if (state === null) return;
+    const s = fromPlain(state) as { w: Incident; lowSinceMs: number; dirty: boolean };
+    this.open.set(processor, { w: copyIncident(s.w), lowSinceMs: s.lowSinceMs, dirty: s.dirty, seenInBatch: -1 });
   }
 
   private openIncident(env: Envelope, risk: RiskAssessment, out: IncidentTransition[]): void {
@@ -222,7 +242,9 @@ export class IncidentBook {
 
   private quiet(cur: OpenIncident, t: number, out: IncidentTransition[]): void {
     if (cur.lowSinceMs < 0) cur.lowSinceMs = t;
-    if (t - cur.lowSinceMs >= this.cooldownMs) this.resolve(cur, t, out);
+    // Resolved as of the moment the cooldown ended, not the event that showed it: the same
+    // instant however the processor's events and other processors' batches interleave.
+    if (t - cur.lowSinceMs >= this.cooldownMs) this.resolve(cur, cur.lowSinceMs + this.cooldownMs, out);
   }
 
   private resolve(cur: OpenIncident, atMs: number, out: IncidentTransition[]): void {
@@ -251,6 +273,7 @@ export function trackIncidents(options: TrackIncidentsOptions): OperatorFunction
   return (source$) =>
     defer(() => {
       const book = new IncidentBook(cooldownMs, now, seed);
+      options.onBook?.(book);
       // Warm-up batches only rebuild the risk window: the incidents they would replay are already
       // in the store (and seeded), so counting them again would double `event_count`.
       return source$.pipe(

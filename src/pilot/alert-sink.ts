@@ -13,7 +13,7 @@
  */
 import { backoffMs } from '../backoff.js';
 import { luaScript, runScript } from '../buffer/redis-script.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../buffer/redis-client.js';
 import { Counter, type Registry } from 'prom-client';
 import { BAND_RANK, type Band } from '../risk-terms.js';
 import type { IncidentTransition } from '../operators/track-incidents.js';
@@ -85,6 +85,8 @@ export interface AlertSinkOptions {
   readonly maxPerHour: number;
   readonly now?: () => number;
   readonly pollMs?: number;
+  /** Deliver only while this says so (the leader lease: one node of a cluster delivers). */
+  readonly shouldDeliver?: () => boolean;
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
   /** Give up on an alert this long after it was queued. */
@@ -209,7 +211,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
 
   async function deliverDue(): Promise<number> {
     const t = now();
-    const flat = await runScript(redis, CLAIM_LUA, [], [P, t, t + leaseMs, claimBatch]);
+    const flat = await runScript(redis, CLAIM_LUA, [`${P}due`], [P, t, t + leaseMs, claimBatch]);
     const work: Promise<void>[] = [];
     for (let n = 0; n + 4 < flat.length; n += 5) {
       const [id, slack, hook, att, first] = flat.slice(n, n + 5) as [string, string, string, string, string];
@@ -227,7 +229,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
     running = (async () => {
       let next = pollMs;
       try {
-        if ((await deliverDue()) >= claimBatch) next = 0; // more may be due: go again at once
+        if ((options.shouldDeliver?.() ?? true) && (await deliverDue()) >= claimBatch) next = 0; // more may be due: go again at once
       } catch (err) {
         log?.warn({ err: err instanceof Error ? err.message : String(err) }, 'alert_pass_failed');
       }
@@ -248,7 +250,7 @@ export function createAlertSink(options: AlertSinkOptions): AlertSink {
         if (slack !== '' || hook !== '') args.push(a.id, slack, hook);
       }
       if (args.length === 5) return { queued: 0, capped: 0, duplicates: 0 };
-      const [queued, capped, duplicates] = await runScript(redis, ENQUEUE_LUA, [], args);
+      const [queued, capped, duplicates] = await runScript(redis, ENQUEUE_LUA, [`${P}due`], args);
       if (capped > 0) {
         suppressed.inc({ reason: 'hourly_cap' }, capped);
         log?.warn({ capped, max_per_hour: options.maxPerHour }, 'alerts_capped');

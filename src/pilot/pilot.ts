@@ -6,7 +6,7 @@
  * - the pilot routes and dashboard, the Stripe webhook and checkout routes.
  * Everything here keeps state in Redis; on the memory buffer pilot mode is refused with a log.
  */
-import type { Redis } from 'ioredis';
+import { clusterTag, type RedisClient as Redis } from '../buffer/redis-client.js';
 import type { Logger } from 'pino';
 import type { onRequestHookHandler } from 'fastify';
 import type { Config } from '../config.js';
@@ -43,6 +43,8 @@ export interface PilotDeps {
   readonly ingest: (events: readonly PaymentEvent[]) => Promise<unknown>;
   /** Whether this node runs the consumer (incidents come from its pipeline). */
   readonly consumer: boolean;
+  /** The leader lease, on a buffer with one: alerts are delivered by its holder alone. */
+  readonly isLeader?: () => boolean;
 }
 
 export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> {
@@ -71,9 +73,11 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   }
 
   const redis = d.redis;
+  // Warnings, outcomes and alerts share one slot on a Cluster: their scripts index across them.
+  const pilotPrefix = config.buffer.keyPrefix + clusterTag(redis, 'pf');
   const store = createWarningStore({
     redis,
-    keyPrefix: config.buffer.keyPrefix,
+    keyPrefix: pilotPrefix,
     maxWarnings: config.pilot.maxWarnings,
     retentionDays: config.pilot.retentionDays,
   });
@@ -87,16 +91,18 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   const alerts: AlertSink | undefined = alertsOn
     ? createAlertSink({
         redis,
-        keyPrefix: config.buffer.keyPrefix,
+        keyPrefix: pilotPrefix,
         slackWebhookUrl: config.alerts.slackWebhookUrl,
         webhookUrl: config.alerts.webhookUrl,
         minBand: config.alerts.minBand,
         maxPerHour: config.alerts.maxPerHour,
         registry: d.metrics.registry,
         log: d.logger,
+        shouldDeliver: d.isLeader,
       })
     : undefined;
-  if (d.consumer) alerts?.start();
+  // Delivery is once-per-cluster work: every node runs the loop, the leader lease's holder delivers.
+  if (d.consumer || d.isLeader !== undefined) alerts?.start();
 
   const warningsOn = d.consumer && config.pilot.warningsEnabled;
   const seed = warningsOn ? await store.loadOpen() : [];

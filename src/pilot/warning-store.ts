@@ -14,7 +14,7 @@
  */
 import { luaScript, runScript } from '../buffer/redis-script.js';
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../buffer/redis-client.js';
 import { PayFluxError } from '../errors.js';
 import type { Incident, IncidentStatus, IncidentTransition } from '../operators/track-incidents.js';
 import { MAX_OUTCOMES, toIncident, toWarning, type Outcome, type Warning } from './warning.js';
@@ -197,7 +197,11 @@ export function createWarningStore(options: WarningStoreOptions): WarningStore {
     const cutoffMs = Math.max(0, now() - retentionMs);
     const args: (string | number)[] = [P, `[${String(INV - cutoffMs + 1).padStart(13, '0')}`, maxWarnings, trimBatch];
     for (const i of last.values()) args.push(i.warning_id, i.processor, i.status, memberFor(i), JSON.stringify(i));
-    return runScript(redis, APPLY_LUA, [], args);
+    // Declared keys route the script to the pilot's slot; the trim also touches older warnings'
+    // keys found in the index, all under the same prefix (one hash tag on a Cluster).
+    const keys = [`${P}x:all`];
+    for (const i of last.values()) keys.push(`${P}w:${i.warning_id}`);
+    return runScript(redis, APPLY_LUA, keys, args);
   };
 
   const fetch = async (ids: readonly string[]): Promise<Warning[]> => {
@@ -250,7 +254,7 @@ export function createWarningStore(options: WarningStoreOptions): WarningStore {
       const [code, i, o, l] = await runScript(
         redis,
         OUTCOME_LUA,
-        [],
+        [`${P}w:${id}`],
         [
           P,
           id,

@@ -13,7 +13,7 @@
 import { BehaviorSubject, concat, concatMap, from, map, tap, type Observable, type OperatorFunction } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import type { EventBuffer, StreamReader } from '../buffer/buffer.js';
+import type { EventBuffer, OwnershipHooks, StreamReader } from '../buffer/buffer.js';
 import { backoffMs, sleep } from '../backoff.js';
 import type { Metrics } from '../metrics.js';
 import { decodeBatch } from '../operators/decode-entries.js';
@@ -37,6 +37,8 @@ export interface ConsumerDeps {
   readonly afterExport?: (staged: IncidentBatch) => Promise<void>;
   /** Entries to feed through the stages before the first read (window rebuild), never exported. */
   readonly warmup?: () => Promise<readonly Batch[]>;
+  /** Own partitions (restore, checkpoint, fenced commits) through these, when the buffer has them. */
+  readonly ownership?: OwnershipHooks;
 }
 
 /** A stage the consumer keeps retrying (a sink, the warnings store, Redis): what /ready shows. */
@@ -59,7 +61,7 @@ export interface RunningConsumer {
 export async function startConsumer(config: Config, d: ConsumerDeps): Promise<RunningConsumer> {
   const { metrics, logger, exporter } = d;
   const c = config.consumer;
-  const reader: StreamReader = await d.buffer.openReader(c.name);
+  const reader: StreamReader = await d.buffer.openReader(c.name, d.ownership);
   const abort = new AbortController();
   const demand$ = new BehaviorSubject<void>(undefined);
   let stopping = false;

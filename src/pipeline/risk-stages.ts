@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { enrichTier } from '../operators/enrich-tier.js';
 import type { RiskBatchReport, RiskScorer } from '../operators/risk/risk-scorer.js';
 import { scoreRisk } from '../operators/score-risk.js';
-import { trackIncidents, type Incident, type IncidentBatch } from '../operators/track-incidents.js';
+import { trackIncidents, type Incident, type IncidentBatch, type IncidentBook } from '../operators/track-incidents.js';
 import type { Batch } from './types.js';
 
 export interface RiskStagesOptions {
@@ -20,6 +20,8 @@ export interface RiskStagesOptions {
   readonly now?: () => number;
   readonly onScored?: (report: RiskBatchReport, batch: Batch) => void;
   readonly onScorer?: (scorer: RiskScorer) => void;
+  /** Each subscription's incident state (pilot warnings on), for checkpoints. */
+  readonly onBook?: (book: IncidentBook) => void;
 }
 
 export function riskStages(o: RiskStagesOptions): OperatorFunction<Batch, IncidentBatch> {
@@ -43,5 +45,5 @@ export function riskStages(o: RiskStagesOptions): OperatorFunction<Batch, Incide
         map((batch) => ({ batch, transitions: [] })),
       );
   const { cooldownSec, seed } = o.incidents;
-  return (batch$) => batch$.pipe(scored, trackIncidents({ cooldownSec, now, seed }));
+  return (batch$) => batch$.pipe(scored, trackIncidents({ cooldownSec, now, seed, onBook: o.onBook }));
 }

@@ -10,7 +10,7 @@
  */
 import { luaScript, runScript } from '../buffer/redis-script.js';
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { slotScoped, type RedisClient as Redis } from '../buffer/redis-client.js';
 import type { RiskApiLimits } from './limits.js';
 import { POLICY_STATUSES, type PolicyStatus, type RiskSnapshot, type Trend } from './types.js';
 
@@ -63,7 +63,7 @@ export function createHistoryStore(
   limits: RiskApiLimits,
   now: () => number,
 ): HistoryStore {
-  const keyOf = (host: string): string => `${keyPrefix}risk:history:${host}`;
+  const keyOf = (host: string): string => `${keyPrefix}risk:history:${slotScoped(redis, host)}`;
   const minScore = (): string => String(Math.max(0, Math.floor(now() - limits.historyRetentionSec * 1000) * 1024));
 
   async function newest(
@@ -93,7 +93,7 @@ export function createHistoryStore(
       await runScript(
         redis,
         APPEND_SCAN,
-        [keyOf(host), `${keyOf(host)}:seq`, `${keyPrefix}risk:history-call:${randomUUID()}`],
+        [keyOf(host), `${keyOf(host)}:seq`, `${keyPrefix}risk:history-call:${slotScoped(redis, host)}:${randomUUID()}`],
         [
           Number.isFinite(ms) ? ms : now(),
           JSON.stringify(snapshot),

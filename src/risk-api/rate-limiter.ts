@@ -14,7 +14,7 @@
  */
 import { luaScript, runScript } from '../buffer/redis-script.js';
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../buffer/redis-client.js';
 import type { BucketLimits } from './limits.js';
 
 export const TAKE_TOKEN = luaScript<unknown>(

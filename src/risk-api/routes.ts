@@ -13,7 +13,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { validationError } from '../http/validation-error.js';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../buffer/redis-client.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';

@@ -7,7 +7,7 @@
  * normalised industry and processor, and the scoring version.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../buffer/redis-client.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import type { RiskApiLimits } from './limits.js';
 import { SCORING_VERSION } from './score-snapshot.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { idFactory } from '../support/events.js';
 import { parseExportLine, readExportFile } from '../support/export-lines.js';
-import { payfluxEnv } from '../support/payflux-env.js';
+import { payfluxEnv, streamOf } from '../support/payflux-env.js';
 import { startPayflux } from '../support/payflux-process.js';
 import { drained, groupState, metric } from '../support/probes.js';
 import { sendEvents } from '../support/producer.js';
@@ -40,17 +40,19 @@ describe('chaos: outputs', { timeout: FULL ? 300_000 : 90_000 }, () => {
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_MAX_DELIVERIES: '2',
       PAYFLUX_CLAIM_IDLE_MS: '300',
+      // Each new generation takes the partition over once the killed one's lease lapses.
+      PAYFLUX_LEASE_TTL_MS: '1000',
     });
     const pf = await startPayflux(suite, env);
     const rss = rssSampler(() => pf.pid);
     const ids = await sendEvents(pf.url, 200, idFactory());
     const restarts = FULL ? 8 : 5;
     for (let i = 0; i < restarts; i++) {
-      // Each generation has a new consumer name: it reclaims the last one's entries (XAUTOCLAIM),
-      // which counts a delivery each time.
+      // Each generation has a new consumer name: it takes the partition over and reads the last
+      // one's pending entries again, which counts a delivery each time.
       await poll(
         'the entries delivered to this generation',
-        () => maxDeliveries(env.PAYFLUX_STREAM, env.PAYFLUX_CONSUMER_GROUP),
+        () => maxDeliveries(streamOf(env), env.PAYFLUX_CONSUMER_GROUP),
         (n) => n >= i + 1,
         { timeoutMs: 15_000, context: pf.stderrTail },
       );
@@ -58,7 +60,7 @@ describe('chaos: outputs', { timeout: FULL ? 300_000 : 90_000 }, () => {
       await pf.exited();
       await pf.restart();
     }
-    const deliveries = await maxDeliveries(env.PAYFLUX_STREAM, env.PAYFLUX_CONSUMER_GROUP);
+    const deliveries = await maxDeliveries(streamOf(env), env.PAYFLUX_CONSUMER_GROUP);
     rmdirSync(file);
     const fixed = Date.now();
     await poll('the backlog drained', () => groupState(suite.redis, env), drained, {

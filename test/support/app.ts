@@ -7,6 +7,7 @@ import pino from 'pino';
 import { beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { start, type Running } from '../../src/main.js';
+import { partitionLayout } from '../../src/buffer/partitions.js';
 import { useRedis, type RedisSuite, type RedisSuiteOptions } from './use-redis.js';
 
 export const TEST_KEY = 'test-key-0123456789abcdef';
@@ -14,7 +15,12 @@ export const TEST_KEY = 'test-key-0123456789abcdef';
 export interface TestApp {
   readonly running: Running;
   readonly url: string;
+  /** The stripe partition's stream (test events are stripe's unless they say otherwise). */
   readonly stream: string;
+  /** `PAYFLUX_STREAM`: the single-stream layout's stream, which consumers read until drained. */
+  readonly legacyStream: string;
+  /** The stream of a processor's partition. */
+  streamOf(processor: string): string;
   readonly prefix: string;
   /** Export lines written so far, parsed. */
   readonly lines: Record<string, unknown>[];
@@ -23,19 +29,19 @@ export interface TestApp {
 }
 
 /**
- * Start PayFlux under the suite's current prefix (stream `<prefix>events`, DLQ `<prefix>dlq`),
+ * Start PayFlux under the suite's current prefix (streams `<prefix>events:{<tag>}`, DLQs `<prefix>dlq:{<tag>}`),
  * with short reads and silent logs; `env` wins. Closed after the test (after the file, from a
  * `beforeAll`). Two apps started in one test share their keys: a restart.
  */
 export async function startTestApp(s: RedisSuite, env: Record<string, string> = {}): Promise<TestApp> {
   const prefix = s.prefix;
-  const stream = `${prefix}events`;
+  const legacyStream = `${prefix}events`;
   const config = loadConfig({
     HTTP_ADDR: '127.0.0.1:0',
     REDIS_ADDR: s.server.addr,
     PAYFLUX_API_KEYS: TEST_KEY,
     PAYFLUX_KEY_PREFIX: prefix,
-    PAYFLUX_STREAM: stream,
+    PAYFLUX_STREAM: legacyStream,
     PAYFLUX_DLQ_STREAM: `${prefix}dlq`,
     PAYFLUX_LOG_LEVEL: 'silent',
     PAYFLUX_READ_BLOCK_MS: '100',
@@ -54,10 +60,19 @@ export async function startTestApp(s: RedisSuite, env: Record<string, string> = 
     },
   });
   const running = await start(config, { logger: pino({ level: 'silent' }), stdout });
+  const layout = partitionLayout({
+    processors: config.ingest.processors,
+    keyPrefix: prefix,
+    stream: legacyStream,
+    dlqStream: config.buffer.dlqStream,
+  });
+  const streamOf = (processor: string): string => layout.partitionOf(processor)?.stream ?? legacyStream;
   const app: TestApp = {
     running,
     url: `http://127.0.0.1:${running.port}`,
-    stream,
+    stream: streamOf('stripe'),
+    legacyStream,
+    streamOf,
     prefix,
     lines,
     close: () => running.close(),

@@ -2,6 +2,7 @@
  * The environment a PayFlux child process runs with in a test: the suite's redis-server, its
  * stream, DLQ and keys under the test's prefix, a free port, one API key, short timeouts.
  */
+import { partitionLayout } from '../../src/buffer/partitions.js';
 import { freePort } from './redis-server.js';
 import type { RedisSuite } from './use-redis.js';
 
@@ -31,4 +32,28 @@ export async function payfluxEnv(
     PAYFLUX_RETENTION_INTERVAL_MS: '500',
     ...overrides,
   };
+}
+
+const DEFAULT_PROCESSORS = 'stripe,adyen,checkout,internal';
+
+/** Every stream a PayFlux child with `env` reads: the single-stream layout's, then each processor's partition. */
+export function streamsOf(env: { readonly [name: string]: string | undefined }): string[] {
+  const layout = partitionLayout({
+    processors: (env.PAYFLUX_PROCESSORS ?? DEFAULT_PROCESSORS).split(',').map((p) => p.trim()),
+    keyPrefix: env.PAYFLUX_KEY_PREFIX ?? 'payflux:',
+    stream: env.PAYFLUX_STREAM ?? 'events_stream',
+    dlqStream: env.PAYFLUX_DLQ_STREAM ?? 'events_stream_dlq',
+  });
+  return [layout.legacy.stream, ...layout.partitions.map((p) => p.stream)];
+}
+
+/** The stream of one processor's partition (test events are stripe's unless they say otherwise). */
+export function streamOf(env: { readonly [name: string]: string | undefined }, processor = 'stripe'): string {
+  const layout = partitionLayout({
+    processors: (env.PAYFLUX_PROCESSORS ?? DEFAULT_PROCESSORS).split(',').map((p) => p.trim()),
+    keyPrefix: env.PAYFLUX_KEY_PREFIX ?? 'payflux:',
+    stream: env.PAYFLUX_STREAM ?? 'events_stream',
+    dlqStream: env.PAYFLUX_DLQ_STREAM ?? 'events_stream_dlq',
+  });
+  return layout.partitionOf(processor)?.stream ?? layout.legacy.stream;
 }

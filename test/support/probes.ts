@@ -3,6 +3,7 @@
  * its consumer group's progress straight from Redis.
  */
 import type { Redis } from 'ioredis';
+import { streamsOf } from './payflux-env.js';
 
 /** GET `url`: its status and JSON body. */
 export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -41,26 +42,32 @@ export interface GroupState {
  */
 export async function groupState(
   redis: Redis,
-  env: { PAYFLUX_STREAM: string; PAYFLUX_CONSUMER_GROUP: string },
+  env: { readonly PAYFLUX_STREAM: string; readonly PAYFLUX_CONSUMER_GROUP: string; readonly [name: string]: string },
 ): Promise<GroupState> {
-  const replies = await redis
-    .multi()
-    .xpending(env.PAYFLUX_STREAM, env.PAYFLUX_CONSUMER_GROUP)
-    .xinfo('GROUPS', env.PAYFLUX_STREAM)
-    .exec();
-  const failed = replies?.find(([err]) => err !== null);
-  if (replies === null || failed) throw failed?.[0] ?? new Error('group state transaction aborted');
-  const [count, , , perConsumer] = replies[0]?.[1] as [number, unknown, unknown, [string, string][] | null];
-  const groups = replies[1]?.[1] as unknown[][];
-  let lag = -1;
-  for (const g of groups) {
-    const f = new Map<string, unknown>();
-    for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
-    if (f.get('name') === env.PAYFLUX_CONSUMER_GROUP) lag = Number(f.get('lag'));
+  const state: { pending: number; lag: number; consumers: Record<string, number> } = {
+    pending: 0,
+    lag: 0,
+    consumers: {},
+  };
+  for (const stream of streamsOf(env)) {
+    const replies = await redis.multi().xpending(stream, env.PAYFLUX_CONSUMER_GROUP).xinfo('GROUPS', stream).exec();
+    const failed = replies?.find(([err]) => err !== null);
+    // A partition nobody has created yet (no consumer started) has no group: nothing in it.
+    if (failed !== undefined && /no such key|NOGROUP/i.test(String(failed[0]))) continue;
+    if (replies === null || failed) throw failed?.[0] ?? new Error('group state transaction aborted');
+    const [count, , , perConsumer] = replies[0]?.[1] as [number, unknown, unknown, [string, string][] | null];
+    const groups = replies[1]?.[1] as unknown[][];
+    let lag = -1;
+    for (const g of groups) {
+      const f = new Map<string, unknown>();
+      for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
+      if (f.get('name') === env.PAYFLUX_CONSUMER_GROUP) lag = Number(f.get('lag'));
+    }
+    state.pending += count;
+    state.lag = state.lag < 0 || lag < 0 ? -1 : state.lag + lag;
+    for (const [name, n] of perConsumer ?? []) state.consumers[name] = (state.consumers[name] ?? 0) + Number(n);
   }
-  const consumers: Record<string, number> = {};
-  for (const [name, n] of perConsumer ?? []) consumers[name] = Number(n);
-  return { pending: count, lag, consumers };
+  return state;
 }
 
 /** Pending and lag both 0: everything stored has been delivered and acknowledged. */

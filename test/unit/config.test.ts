@@ -147,6 +147,9 @@ describe('loadConfig', () => {
       password: 's3cret',
       tls: true,
       socketTimeoutMs: 10_000,
+      clusterNodes: [],
+      waitReplicas: 0,
+      waitTimeoutMs: 200,
     });
     expect(loadConfig({ REDIS_URL: 'redis://cache:6379/2' }).buffer.redis.url).toBe('redis://cache:6379/2');
   });

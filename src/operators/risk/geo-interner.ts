@@ -4,7 +4,7 @@
  *
  * The first GEO_BITS distinct geos get a bit each (countries and regions fit comfortably);
  * beyond that, a geo is folded onto a bit by a string hash, so distinct counts can only be
- * under-estimated, never grow the table. One interner per window store, shared by processors.
+ * under-estimated, never grow the table. One interner per processor of a window store.
  */
 
 export const GEO_BITS = 256;
@@ -27,6 +27,16 @@ export class GeoInterner {
 
   get size(): number {
     return this.bits.size;
+  }
+
+  /** The dictionary, for a checkpoint: [geo, bit] in assignment order. */
+  entries(): [string, number][] {
+    return [...this.bits];
+  }
+
+  /** Loads a dictionary from `entries()` into an empty interner. */
+  load(entries: readonly (readonly [string, number])[]): void {
+    for (const [geo, bit] of entries) this.bits.set(geo, bit);
   }
 }
 

@@ -13,7 +13,8 @@
  *   that fall out (each exactly once); their slot is zeroed lazily on the next write to it.
  * - An event later than `watermark - allowedLateness` (or older than the window) is "too late":
  *   counted in the watermark's bucket and reported, so scoring never rewrites history.
- * - Redelivered entries are recognised by stream id (`RecentIds`) and not counted again.
+ * - Redelivered entries are recognised by stream id (`RecentIds`, per processor: its partition's
+ *   stream) and not counted again.
  * - "Recent" (the last R buckets) and the baseline (exponentially decayed sums over every bucket
  *   that left the window, late arrivals included) are kept here because they are window
  *   bookkeeping; the classic model ignores them, the adaptive one compares the two. An incident
@@ -28,6 +29,7 @@
  * what was fed; history older than the rebuild range is replaced by the model's priors.
  */
 import { GEO_WORDS, GeoInterner } from './geo-interner.js';
+import { fromPlain, restoreInto, toPlain, type Plain } from './plain-state.js';
 import { BASELINE_PRIOR, baselineRate } from './baseline.js';
 import { ProcessorWindow } from './processor-window.js';
 import { RecentIds } from './recent-ids.js';
@@ -92,8 +94,17 @@ export class RiskWindow {
   private readonly latenessMs: number;
   private readonly segments: boolean;
   private readonly byName = new Map<string, ProcessorWindow>();
-  private readonly ids: RecentIds;
-  private readonly geos = new GeoInterner();
+  /**
+   * Per processor: each processor's entries come from its own partition's stream, and ids of
+   * different streams are not ordered against each other (two streams both hold `1700…-0`).
+   */
+  private readonly ids = new Map<string, RecentIds>();
+  private readonly idCapacity: number;
+  /**
+   * Per processor too: a processor's geo bits then depend on its own events alone, so a window
+   * restored on another node (from a checkpoint, with its dictionary) scores the same.
+   */
+  private readonly geos = new Map<string, GeoInterner>();
   private clock = 0;
   /** Outcome of the last `add`. */
   outcome: AddOutcome = 'counted';
@@ -108,7 +119,7 @@ export class RiskWindow {
     this.decay = Math.pow(0.5, BUCKET_MS / 1000 / (o.baselineHalfLifeSec ?? DEFAULT_HALF_LIFE_SEC));
     this.latenessMs = o.allowedLatenessSec * 1000;
     this.segments = o.segments ?? true;
-    this.ids = new RecentIds(o.recentIdCapacity ?? 65_536);
+    this.idCapacity = o.recentIdCapacity ?? 65_536;
   }
 
   get(processor: string): ProcessorWindow | undefined {
@@ -125,7 +136,9 @@ export class RiskWindow {
 
   /** Stream ids remembered for redelivery detection (bounded by `recentIdCapacity`). */
   get rememberedIds(): number {
-    return this.ids.size;
+    let n = 0;
+    for (const ids of this.ids.values()) n += ids.size;
+    return n;
   }
 
   /**
@@ -151,7 +164,12 @@ export class RiskWindow {
   ): ProcessorWindow {
     const p = this.processor(processor);
     p.touched = ++this.clock;
-    if (this.ids.seen(id, idMs, idSeq, idIndex)) {
+    let ids = this.ids.get(processor);
+    if (ids === undefined) {
+      ids = new RecentIds(this.idCapacity);
+      this.ids.set(processor, ids);
+    }
+    if (ids.seen(id, idMs, idSeq, idIndex)) {
       p.duplicates++;
       this.outcome = 'duplicate';
       return p;
@@ -201,7 +219,12 @@ export class RiskWindow {
     }
     let geoBit = -1;
     if (geo !== undefined && geo !== '') {
-      const bit = (geoBit = this.geos.bitOf(geo));
+      let geos = this.geos.get(processor);
+      if (geos === undefined) {
+        geos = new GeoInterner();
+        this.geos.set(processor, geos);
+      }
+      const bit = (geoBit = geos.bitOf(geo));
       const word = s * GEO_WORDS + (bit >>> 5);
       const mask = 1 << (bit & 31);
       const cur = p.geo[word] ?? 0;
@@ -220,6 +243,38 @@ export class RiskWindow {
     return p;
   }
 
+  /**
+   * One processor's state as JSON-safe data (its window and geo dictionary), for a checkpoint;
+   * undefined when the window holds nothing of it. `importProcessor` on any window with the same
+   * options restores it exactly: the redelivery ids are not included (entries up to a
+   * checkpoint are acknowledged with it and never delivered again).
+   */
+  exportProcessor(name: string): Plain | undefined {
+    const p = this.byName.get(name);
+    if (p === undefined) return undefined;
+    return { window: toPlain(p), geos: toPlain(this.geos.get(name)?.entries() ?? []) };
+  }
+
+  /** Replaces `name`'s state with an `exportProcessor` result (from this or another node). */
+  importProcessor(name: string, state: Plain): void {
+    if (state === null || typeof state !== 'object' || Array.isArray(state))
+      throw new TypeError('a processor checkpoint is an object');
+    this.forget(name);
+    const p = this.processor(name);
+    restoreInto(p, state.window ?? null);
+    p.touched = ++this.clock;
+    const geos = new GeoInterner();
+    geos.load(fromPlain(state.geos ?? []) as [string, number][]);
+    this.geos.set(name, geos);
+  }
+
+  /** Drops `name`'s state (its partition moved to another consumer). */
+  forget(name: string): void {
+    this.byName.delete(name);
+    this.ids.delete(name);
+    this.geos.delete(name);
+  }
+
   private processor(name: string): ProcessorWindow {
     const known = this.byName.get(name);
     if (known !== undefined) return known;
@@ -234,6 +289,8 @@ export class RiskWindow {
     for (const p of this.byName.values()) if (oldest === undefined || p.touched < oldest.touched) oldest = p;
     if (oldest !== undefined) {
       this.byName.delete(oldest.processor);
+      this.ids.delete(oldest.processor);
+      this.geos.delete(oldest.processor);
       this.evictions++;
     }
   }

@@ -7,7 +7,7 @@ import { symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { idFactory, makeEvent } from '../../support/events.js';
 import { countIds, readExportFile } from '../../support/export-lines.js';
-import { API_KEY, payfluxEnv } from '../../support/payflux-env.js';
+import { API_KEY, payfluxEnv, streamOf } from '../../support/payflux-env.js';
 import { startPayflux } from '../../support/payflux-process.js';
 import { drained, getJson, groupState, metric } from '../../support/probes.js';
 import { sendEvents } from '../../support/producer.js';
@@ -190,13 +190,13 @@ describe('payflux replay --since', { timeout: 30_000 }, () => {
     );
     expect((await pf.stop('SIGTERM')).code).toBe(0);
     expect(drained(await groupState(suite.redis, env))).toBe(true);
-    // More than two replay pages (1000 entries each), stored while no consumer runs.
+    // More than two replay pages (1000 entries each), stored in stripe's partition while no consumer runs.
     const pipeline = suite.redis.pipeline();
     const stored: string[] = [];
     for (let i = 0; i < 2100; i++) {
       const e = makeEvent(`stored-${i}`);
       stored.push(e.event_id);
-      pipeline.xadd(env.PAYFLUX_STREAM, '*', 'e', JSON.stringify(e));
+      pipeline.xadd(streamOf(env), '*', 'e', JSON.stringify(e));
     }
     await pipeline.exec();
     const before = await groupState(suite.redis, env);

@@ -8,7 +8,7 @@ import { mkdirSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { idFactory } from '../../support/events.js';
 import { countIds, parseExportLine, readExportFile, type ExportLine } from '../../support/export-lines.js';
-import { payfluxEnv } from '../../support/payflux-env.js';
+import { payfluxEnv, streamsOf } from '../../support/payflux-env.js';
 import { startPayflux } from '../../support/payflux-process.js';
 import { drained, getJson, groupState } from '../../support/probes.js';
 import { sendEvents, startProducer } from '../../support/producer.js';
@@ -24,13 +24,22 @@ const streamOrder = (a: string, b: string): number => {
   return am - bm || as - bs;
 };
 
-/** Event ids of the entries the group has not delivered yet (after last-delivered-id). */
-async function undelivered(env: { PAYFLUX_STREAM: string; PAYFLUX_CONSUMER_GROUP: string }): Promise<string[]> {
-  const groups = (await suite.redis.xinfo('GROUPS', env.PAYFLUX_STREAM)) as unknown[][];
-  const g = groups.find((x) => x[x.indexOf('name') + 1] === env.PAYFLUX_CONSUMER_GROUP) ?? [];
-  const last = String(g[g.indexOf('last-delivered-id') + 1]);
-  const tail = await suite.redis.xrange(env.PAYFLUX_STREAM, `(${last}`, '+');
-  return tail.map(([, f]) => (JSON.parse(f[f.indexOf('e') + 1] ?? '{}') as { event_id: string }).event_id);
+/** Event ids of the entries the group has not delivered yet (after last-delivered-id), in every partition. */
+async function undelivered(env: {
+  readonly PAYFLUX_STREAM: string;
+  readonly PAYFLUX_CONSUMER_GROUP: string;
+  readonly [name: string]: string;
+}): Promise<string[]> {
+  const out: string[] = [];
+  for (const stream of streamsOf(env)) {
+    if ((await suite.redis.exists(stream)) === 0) continue;
+    const groups = (await suite.redis.xinfo('GROUPS', stream)) as unknown[][];
+    const g = groups.find((x) => x[x.indexOf('name') + 1] === env.PAYFLUX_CONSUMER_GROUP) ?? [];
+    const last = String(g[g.indexOf('last-delivered-id') + 1]);
+    const tail = await suite.redis.xrange(stream, `(${last}`, '+');
+    for (const [, f] of tail) out.push((JSON.parse(f[f.indexOf('e') + 1] ?? '{}') as { event_id: string }).event_id);
+  }
+  return out;
 }
 
 describe('signals under load', { timeout: 30_000 }, () => {
@@ -153,6 +162,8 @@ describe('signals under load', { timeout: 30_000 }, () => {
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_READ_COUNT: String(readCount),
       PAYFLUX_CLAIM_IDLE_MS: '500',
+      // The restarted process takes the partitions over once the killed one's lease lapses.
+      PAYFLUX_LEASE_TTL_MS: '1500',
     });
     const pf = await startPayflux(suite, env);
     // Two producers keep the consumer busy, so the kill lands with a batch in flight.

@@ -28,7 +28,7 @@ describe('mounted routes', () => {
     );
 
     expect((await fetch(`${suite.app.url}/v1/risk/processors`)).status).toBe(401);
-    const body = (await (await fetch(`${suite.app.url}/v1/risk/processors`, { headers: auth })).json()) as {
+    type Body = {
       live: boolean;
       model: string;
       processors: {
@@ -40,6 +40,13 @@ describe('mounted routes', () => {
         window: { events: number };
       }[];
     };
+    // Every node answers from the owners' checkpoints, read again every second.
+    const body = await poll(
+      'adyen critical',
+      async () => (await (await fetch(`${suite.app.url}/v1/risk/processors`, { headers: auth })).json()) as Body,
+      (b) => b.processors.find((p) => p.processor === 'adyen')?.window.events === 60,
+      { timeoutMs: 5000 },
+    );
     expect(body.live).toBe(true);
     expect(body.model).toBe('adaptive');
     const adyen = body.processors.find((p) => p.processor === 'adyen');

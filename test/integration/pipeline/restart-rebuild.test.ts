@@ -1,4 +1,4 @@
-/** A restart rebuilds each processor's risk window from the stream, without exporting twice. */
+/** A restart restores each processor's risk window from its partition's checkpoint, without exporting twice. */
 import { describe, expect, it } from 'vitest';
 import { post, startTestApp, TEST_KEY } from '../../support/app.js';
 import { event } from '../../support/events.js';
@@ -20,7 +20,7 @@ const snapshot = async (url: string): Promise<Snap[]> =>
   ).processors;
 
 describe('restart', () => {
-  it('rebuilds the window from the stream: same band and counts, and nothing exported again', async () => {
+  it('restores the window from the checkpoint: same band and counts, and nothing exported again', async () => {
     // Both apps run under the test's prefix: the second finds the first one's stream.
     const env = { PAYFLUX_RATELIMIT_RPS: '0' };
     const first = await startTestApp(suite, env);
@@ -39,7 +39,12 @@ describe('restart', () => {
       (n) => n >= 80,
       { timeoutMs: 5000 },
     );
-    const before = (await snapshot(first.url)).find((s) => s.processor === 'checkout');
+    const before = await poll(
+      'the committed window',
+      async () => (await snapshot(first.url)).find((s) => s.processor === 'checkout'),
+      (s) => s?.window.events === 80,
+      { timeoutMs: 5000 },
+    );
     await first.close();
 
     const second = await startTestApp(suite, env);

@@ -1,0 +1,308 @@
+/**
+ * Exact ownership of partitions by consumers: every partition is read, scored and committed by
+ * one consumer at a time, and a consumer that lost it can never commit to it again.
+ *
+ *   every lease/3:  HEARTBEAT (members zset) ─▶ rendezvous(partition, members) = desired owner
+ *       desired, not held ─▶ ACQUIRE (SET NX PX + INCR epoch) ─▶ GET checkpoint ─▶ restore
+ *                            ─▶ adopt the previous owner's pending entries ─▶ read
+ *       held, not desired ─▶ stop reading; once its batch is committed ─▶ RELEASE ─▶ forget
+ *       held             ─▶ RENEW (epoch still ours?) ─ no ─▶ forget (fenced)
+ *   each batch:      COMMIT = epoch check + XACK + checkpoint + lease extension, one script
+ *
+ * Rendezvous hashing moves only the partitions a joining or leaving member wins or held. The
+ * checkpoint (window state, incident state, last applied id) is written by the same script that
+ * acknowledges the batch, so a new owner restores exactly the state after the last
+ * acknowledged entry and replays the rest (the pending entries it adopts, in stream order):
+ * scores after a failover are those one consumer would have produced. A paused owner that wakes
+ * up finds its commit refused (the epoch moved on) and drops the partition; its batch in flight
+ * was exported once more, by both — the only duplicates.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { DeadLetterItem, OwnershipHooks, StreamEntry, StreamReader } from './buffer.js';
+import {
+  ACQUIRE_SCRIPT,
+  COMMIT_SCRIPT,
+  HEARTBEAT_SCRIPT,
+  LEAVE_SCRIPT,
+  RELEASE_SCRIPT,
+  RENEW_SCRIPT,
+} from './ownership-lua.js';
+import { createPartitionedReader, type PartitionReader } from './partitioned-reader.js';
+import type { Partition } from './partitions.js';
+import type { RedisClient } from './redis-client.js';
+import { FencedError, type PartitionStreamReader } from './redis-reader.js';
+import { runScript } from './redis-script.js';
+
+export interface OwnershipOptions {
+  readonly redis: RedisClient;
+  readonly consumer: string;
+  readonly group: string;
+  readonly partitions: readonly Partition[];
+  /** The members zset and the leader lease's key prefix (one slot on a Cluster). */
+  readonly membersKey: string;
+  /** PAYFLUX_LEASE_TTL_MS: lease and membership time to live; renewed every third of it. */
+  readonly leaseMs: number;
+  readonly hooks: OwnershipHooks;
+  readonly readerOf: (p: Partition) => Promise<PartitionStreamReader>;
+  /** The single-stream layout's stream, drained first and read by every consumer. */
+  readonly legacy?: { readonly reader: StreamReader; readonly drained: () => Promise<boolean> };
+  readonly logger: Logger;
+  readonly onChange?: (owned: readonly string[]) => void;
+}
+
+interface Held {
+  readonly p: Partition;
+  epoch: number;
+  releasing: boolean;
+  readonly reader: PartitionStreamReader;
+}
+
+/** The rendezvous owner of `partition` among `members` (sorted): highest hash of member + partition. */
+export function rendezvousOwner(partition: string, members: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = -1;
+  for (const m of members) {
+    const score = createHash('sha1').update(m).update('\0').update(partition).digest().readUIntBE(0, 6);
+    if (score > bestScore) {
+      best = m;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+export interface OwnedReader extends StreamReader {
+  /** The partitions this consumer holds now. */
+  owned(): string[];
+}
+
+/** A `StreamReader` over the partitions this consumer owns; see the module comment. */
+export function createOwnedReader(o: OwnershipOptions): OwnedReader {
+  const held = new Map<string, Held>();
+  const readers = new Map<string, PartitionStreamReader>();
+  /** Epoch of each partition when its latest batch was read: that batch commits under it. */
+  const readEpoch = new Map<string, number>();
+  let unacked: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> | undefined;
+  let closed = false;
+  const key = (p: Partition): [string, string] => [p.lease, p.epoch];
+
+  const wrap = (name: string, h: Held): PartitionReader => ({
+    name,
+    reader: {
+      consumer: o.consumer,
+      probation: h.reader.probation,
+      read: async (count, blockMs) => {
+        const epoch = h.epoch;
+        try {
+          const got = await h.reader.read(count, blockMs);
+          if (got.length > 0) readEpoch.set(name, epoch);
+          return got;
+        } catch (err) {
+          if (!(err instanceof FencedError)) throw err;
+          o.logger.warn({ partition: name, epoch }, 'partition_read_fenced');
+          if (held.get(name) === h) drop(name, 'fenced');
+          return [];
+        }
+      },
+      // Only the owner reads a partition, and it adopted every pending entry when it took it
+      // over: there is nobody else's to reclaim.
+      reclaim: () => Promise.resolve([]),
+      ack: (ids) => h.reader.ack(ids),
+      deadLetter: (items) => h.reader.deadLetter(items),
+      close: () => Promise.resolve(),
+    },
+  });
+  const wrapped = new Map<string, PartitionReader>();
+  const reading = (): PartitionReader[] => {
+    const out: PartitionReader[] = [];
+    for (const [name, h] of held) if (!h.releasing) out.push(wrapped.get(name) ?? wrap(name, h));
+    return out;
+  };
+  const legacyReader: PartitionReader | undefined =
+    o.legacy === undefined ? undefined : { name: '', reader: o.legacy.reader };
+  const inner = createPartitionedReader({
+    consumer: o.consumer,
+    partitions: reading,
+    drainFirst:
+      o.legacy === undefined || legacyReader === undefined
+        ? undefined
+        : { reader: legacyReader, drained: o.legacy.drained },
+  });
+
+  const drop = (name: string, why: string): void => {
+    if (!held.delete(name)) return;
+    wrapped.delete(name);
+    o.hooks.forget(name);
+    o.logger.info({ partition: name, reason: why }, 'partition_released');
+    o.onChange?.([...held.keys()]);
+  };
+
+  const acquire = async (p: Partition): Promise<void> => {
+    const epoch = await runScript(o.redis, ACQUIRE_SCRIPT, key(p), [o.consumer, o.leaseMs]);
+    if (epoch === 0) return;
+    const checkpoint = (await o.redis.get(p.checkpoint)) ?? undefined;
+    o.hooks.restore(p.name, checkpoint);
+    let reader = readers.get(p.name);
+    if (reader === undefined) {
+      reader = await o.readerOf(p);
+      readers.set(p.name, reader);
+    }
+    reader.fence(p.epoch, epoch);
+    const adopted = await reader.adopt();
+    const h: Held = { p, epoch, releasing: false, reader };
+    held.set(p.name, h);
+    wrapped.set(p.name, wrap(p.name, h));
+    o.logger.info({ partition: p.name, epoch, adopted, checkpoint: checkpoint !== undefined }, 'partition_acquired');
+    o.onChange?.([...held.keys()]);
+  };
+
+  const tick = async (): Promise<void> => {
+    const members = await runScript(o.redis, HEARTBEAT_SCRIPT, [o.membersKey], [o.consumer, o.leaseMs]);
+    for (const p of o.partitions) {
+      const mine = rendezvousOwner(p.name, members) === o.consumer;
+      const h = held.get(p.name);
+      if (h === undefined) {
+        if (mine) await acquire(p);
+        continue;
+      }
+      if (!mine) h.releasing = true;
+      if (h.releasing && !inner.busy(p.name) && unacked !== p.name) {
+        await runScript(o.redis, RELEASE_SCRIPT, key(p), [o.consumer, h.epoch]);
+        drop(p.name, 'rebalanced');
+        continue;
+      }
+      const ok = await runScript(o.redis, RENEW_SCRIPT, key(p), [o.consumer, h.epoch, o.leaseMs]);
+      if (ok === 0) drop(p.name, 'lease_lost');
+    }
+  };
+
+  const schedule = (): void => {
+    if (closed) return;
+    timer = setTimeout(
+      () => {
+        ticking = tick()
+          .catch((err: unknown) => o.logger.warn({ err: (err as Error).message }, 'ownership_tick_failed'))
+          .finally(() => {
+            ticking = undefined;
+            schedule();
+          });
+      },
+      Math.max(50, Math.floor(o.leaseMs / 3)),
+    );
+    timer.unref();
+  };
+
+  let started = false;
+  const ensureStarted = async (): Promise<void> => {
+    if (started) return;
+    started = true;
+    // The first pass runs inline: the consumer's state exists once it reads.
+    await tick().catch((err: unknown) => o.logger.warn({ err: (err as Error).message }, 'ownership_tick_failed'));
+    schedule();
+  };
+
+  /**
+   * The latest read's entries not yet acknowledged or dead-lettered: the consumer may pass one
+   * read through the stages in several batches (a suspect alone: pipeline/poison-policy.ts),
+   * and the checkpoint holds the state after all of them, so the commit waits for the last.
+   */
+  const open = new Set<string>();
+  const acked: string[] = [];
+  let lastId = '';
+  const took = (got: StreamEntry[]): StreamEntry[] => {
+    if (got.length === 0) return got;
+    unacked = inner.current;
+    open.clear();
+    acked.length = 0;
+    for (const e of got) open.add(e.id);
+    lastId = got[got.length - 1]?.id ?? '';
+    return got;
+  };
+
+  return {
+    consumer: o.consumer,
+    probation: inner.probation,
+    owned: () => [...held.keys()],
+
+    async read(count: number, blockMs: number): Promise<StreamEntry[]> {
+      await ensureStarted();
+      while (ticking !== undefined) await ticking;
+      const got = await inner.read(count, blockMs);
+      const name = inner.current;
+      // Entries read for a partition dropped since (its lease lost): the new owner adopted them
+      // with the previous owner's pending entries; scoring them here, on a state dropped with
+      // the partition, would export other scores. They are left to it.
+      if (got.length > 0 && name !== '' && held.get(name)?.epoch !== readEpoch.get(name)) {
+        o.logger.info({ partition: name, entries: got.length }, 'partition_read_discarded');
+        return [];
+      }
+      return took(got);
+    },
+
+    async reclaim(idleMs: number, count: number): Promise<StreamEntry[]> {
+      await ensureStarted();
+      while (ticking !== undefined) await ticking;
+      return took(await inner.reclaim(idleMs, count));
+    },
+
+    async ack(ids: readonly string[]): Promise<void> {
+      const name = inner.current;
+      if (unacked === undefined) return;
+      if (name === '') {
+        await inner.ack(ids);
+        for (const id of ids) open.delete(id);
+        if (open.size === 0) unacked = undefined;
+        return;
+      }
+      for (const id of ids) {
+        if (open.delete(id)) acked.push(id);
+      }
+      if (open.size > 0) return;
+      await commit(name, acked);
+    },
+
+    async deadLetter(items: readonly DeadLetterItem[]): Promise<void> {
+      await inner.deadLetter(items);
+      for (const it of items) open.delete(it.entryId);
+    },
+
+    async close(): Promise<void> {
+      closed = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await ticking;
+      await inner.close();
+      await Promise.allSettled([...readers.values()].map((r) => r.close()));
+      // Leave at once, so that the others take over now rather than after the lease; a
+      // partition whose batch is still being delivered is released by its commit.
+      await Promise.allSettled([
+        runScript(o.redis, LEAVE_SCRIPT, [o.membersKey], [o.consumer]),
+        ...[...held.values()]
+          .filter((h) => h.p.name !== unacked)
+          .map((h) => runScript(o.redis, RELEASE_SCRIPT, key(h.p), [o.consumer, h.epoch])),
+      ]);
+    },
+  };
+
+  async function commit(name: string, ids: readonly string[]): Promise<void> {
+    const p = o.partitions.find((x) => x.name === name);
+    const epoch = readEpoch.get(name);
+    if (p === undefined || epoch === undefined) throw new Error(`no partition "${name}" to commit to`);
+    // A partition already dropped commits nothing: its state is gone, the new owner replays.
+    const checkpoint = held.get(name)?.epoch === epoch ? o.hooks.checkpoint(name, lastId) : '';
+    const ok = await runScript(
+      o.redis,
+      COMMIT_SCRIPT,
+      [p.stream, p.lease, p.epoch, p.checkpoint],
+      // One flat array: ioredis flattens one level of arguments only.
+      [o.group, o.consumer, epoch, o.leaseMs, checkpoint].concat(ids),
+    );
+    unacked = undefined;
+    if (ok === 0) {
+      o.logger.warn({ partition: name, epoch }, 'partition_commit_fenced');
+      if (held.get(name)?.epoch === epoch) drop(name, 'fenced');
+    } else if (closed) await runScript(o.redis, RELEASE_SCRIPT, key(p), [o.consumer, epoch]);
+  }
+}
