@@ -46,6 +46,7 @@ const USAGE = `usage: node bench/run.js [--quick] [--only ${SECTIONS.join(',')}]
                     the ceiling is read first and last whenever a section is a ratio to it)
   --soak            also run the 10-minute RSS soak (skipped by default)
   --drain-events N  backlog size of the drain benchmark (default 1,000,000)
+  --drain-pack N    events per stream entry in the drain's backlog (default 500, as batch ingest stores them)
   --backtest-events N  events in the backtest file (default 1,000,000)
   --profile         run each PayFlux child with --cpu-prof into bench/results/profiles.tmp/
   --keep-work-dir   leave the work dir (children's logs, export files) in place, and say where
@@ -84,6 +85,7 @@ function options() {
       only: { type: 'string' },
       soak: { type: 'boolean', default: false },
       'drain-events': { type: 'string' },
+      'drain-pack': { type: 'string' },
       'backtest-events': { type: 'string' },
       profile: { type: 'boolean', default: false },
       'keep-work-dir': { type: 'boolean', default: false },
@@ -157,6 +159,7 @@ function options() {
     e2eWarmS: q ? 1 : 2,
     e2eSeconds: q ? 3 : 10,
     drainEvents: int('drain-events', q ? 100_000 : 1_000_000),
+    drainPack: int('drain-pack', 500),
     backtestEvents: int('backtest-events', q ? 100_000 : 1_000_000),
     latencyRate: 10_000,
     latencyBatch: 50,

@@ -33,7 +33,7 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_MAX_BATCH: 'events per batch request; at most PAYFLUX_APPEND_MAX_PENDING',
   PAYFLUX_MAX_BATCH_BODY_BYTES: 'batch body limit',
   PAYFLUX_MAX_CLOCK_SKEW_SEC: 'how far in the future event_timestamp may be',
-  PAYFLUX_DEDUP_WINDOW_SEC: 'an event_id is accepted once per window',
+  PAYFLUX_DEDUP_WINDOW_SEC: 'an event_id is accepted once per window: refused for at least this long, at most twice it',
   PAYFLUX_APPEND_MAX_BATCH: 'events per micro-batched Redis round trip',
   PAYFLUX_APPEND_MAX_PENDING: 'events queued or in flight before ingest answers 503',
   PAYFLUX_APPEND_TIMEOUT_MS: 'every ingest request is answered within this (50-1000)',

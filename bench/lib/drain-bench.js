@@ -11,7 +11,7 @@ import { startPayflux } from './processes.js';
 import { pipelinedXadd } from './redis-load.js';
 import { exportEnv, until, drained } from './pipeline-common.js';
 
-/** 5. Drain: a preloaded backlog of N entries, consumed and exported by PAYFLUX_ROLE=consumer. */
+/** 5. Drain: a preloaded backlog of N events (packed as PayFlux's batch ingest stores them), consumed and exported by PAYFLUX_ROLE=consumer. */
 export async function benchDrain(ctx) {
   const o = ctx.opts;
   const n = o.drainEvents;
@@ -20,14 +20,15 @@ export async function benchDrain(ctx) {
   const file = join(ctx.workDir, 'drain.ndjson');
   const tag = newTag();
   await ctx.redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
-  ctx.log(`drain: preloading ${n.toLocaleString('en-US')} entries (pipelined XADD)…`);
+  ctx.log(`drain: preloading ${n.toLocaleString('en-US')} events, ${o.drainPack} an entry (pipelined XADD)…`);
   const windowMs = 600_000;
   const pre = await pipelinedXadd(ctx.redis, {
     stream,
     tag,
     total: n,
-    chunk: 1000,
+    chunk: Math.max(1000, o.drainPack * 4),
     inFlight: 4,
+    pack: o.drainPack,
     startMs: Date.now() - windowMs,
     stepMs: windowMs / n,
     deadlineMs: performance.now() + 300_000,

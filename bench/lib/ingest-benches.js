@@ -5,7 +5,16 @@
 import { SINGLE_PATH, jsonHeaders, payfluxEnv, resetRedis, round1, round3, sectionKeys } from './context.js';
 import { bodyTemplate, newTag } from './events.js';
 import { autocannonRound, batchDriver, idCounter, isoClock } from './load.js';
-import { cpuColumn, cpuCost, costNote, cpuMeter, metricValue, redisCommandStats, scrape } from './observe.js';
+import {
+  cpuColumn,
+  cpuCost,
+  costNote,
+  cpuMeter,
+  metricValue,
+  redisCommandStats,
+  scrape,
+  streamEvents,
+} from './observe.js';
 import { sleep, startBaseline, startPayflux } from './processes.js';
 
 /** Server-side truth after a run: PayFlux's counters and the stream length. */
@@ -23,7 +32,8 @@ async function storedState(ctx, pf, stream) {
           Math.max(1, metricValue(text, 'payflux_append_batch_events_count'))) *
           10,
       ) / 10,
-    xlen: await ctx.redis.xlen(stream),
+    // Events, not entries: an entry may carry a whole append round trip's events.
+    xlen: await streamEvents(ctx.redis, stream),
   };
 }
 
@@ -146,7 +156,7 @@ export async function benchIngest(ctx) {
     const budget = budgetAt(1.0, pfCost, durableCost, 'durable', ctx.cores);
     const integrityNote = ok
       ? ''
-      : `non-2xx/errors ${failures}; PayFlux XLEN ${stored.xlen} vs accepted ${stored.accepted}, duplicates ${stored.duplicates}; durable handler XLEN ${durableXlen} vs 2xx ${durableOk}; `;
+      : `non-2xx/errors ${failures}; PayFlux stream events ${stored.xlen} vs accepted ${stored.accepted}, duplicates ${stored.duplicates}; durable handler XLEN ${durableXlen} vs 2xx ${durableOk}; `;
     const details = {
       cpuCost: { payflux: pfCost, durable: durableCost, empty: emptyCost, budgetAt1: budget },
       rounds: Object.fromEntries(Object.entries(rounds).map(([k, rs]) => [k, rs.map((r) => Math.round(r.rps))])),
@@ -244,7 +254,7 @@ export async function benchBatch(ctx) {
       r.rejected === 0 &&
       r.duplicates === 0;
     ctx.log(
-      `  ${Math.round(eventsPerSec).toLocaleString('en-US')} events/s (${r.accepted} accepted in ${r.seconds.toFixed(1)}s), XLEN ${stored.xlen} = accepted ${stored.accepted}: ${integrity}`,
+      `  ${Math.round(eventsPerSec).toLocaleString('en-US')} events/s (${r.accepted} accepted in ${r.seconds.toFixed(1)}s), stream events ${stored.xlen} = accepted ${stored.accepted}: ${integrity}`,
     );
     return [
       {
@@ -255,7 +265,7 @@ export async function benchBatch(ctx) {
         vsCeiling: 0.3,
         ok: integrity,
         cpu: cpuColumn({ ...cost, cores: cpu }),
-        note: `${integrity ? `XLEN ${stored.xlen.toLocaleString('en-US')} = accepted` : `XLEN ${stored.xlen}, server accepted ${stored.accepted}, client accepted ${clientAccepted}, errors ${r.errors}, statuses ${JSON.stringify(r.statuses)}`}; ${stored.avgAppendBatch} events per append round trip; ${costNote(cost)}`,
+        note: `${integrity ? `stream events ${stored.xlen.toLocaleString('en-US')} = accepted` : `stream events ${stored.xlen}, server accepted ${stored.accepted}, client accepted ${clientAccepted}, errors ${r.errors}, statuses ${JSON.stringify(r.statuses)}`}; ${stored.avgAppendBatch} events per append round trip; ${costNote(cost)}`,
         details: {
           requests: r.requests,
           accepted: r.accepted,

@@ -216,3 +216,39 @@ export function cpuColumn({ usPerEvent, cores }) {
   const r2 = (x) => (x === null || x === undefined ? null : Math.round(x * 100) / 100);
   return { us: usPerEvent, other: r2(cores?.other), steal: r2(cores?.steal) };
 }
+
+/**
+ * Events stored in `stream` and its partitions: each entry's `e` carries one event, or several
+ * joined by `\n` (src/events/packed-entry.ts), so XLEN counts entries, not events. Read in
+ * pages of entries.
+ */
+export async function streamEvents(redis, stream) {
+  // PayFlux's partitions are `<stream>:{tag}`, one per processor, beside the single-stream layout's `<stream>`.
+  const streams = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${stream}*`, 'TYPE', 'stream', 'COUNT', 1000);
+    streams.push(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  let events = 0;
+  for (const s of streams) events += await eventsIn(redis, s);
+  return events;
+}
+
+async function eventsIn(redis, stream) {
+  let events = 0;
+  let start = '-';
+  for (;;) {
+    const page = await redis.xrangeBuffer(stream, start, '+', 'COUNT', 2000);
+    for (const [, fields] of page) {
+      const e = fields?.[1];
+      if (e === undefined) continue;
+      events++;
+      if (e.indexOf('}\n{') < 0) continue;
+      for (let at = e.indexOf(10); at >= 0; at = e.indexOf(10, at + 1)) events++;
+    }
+    if (page.length < 2000) return events;
+    start = `(${page[page.length - 1][0].toString()}`;
+  }
+}

@@ -20,11 +20,24 @@ export function connect(port) {
  * XADD up to `total` events (ids firstId…) to `stream`, `chunk` per pipeline and `inFlight`
  * pipelines at once, stopping early at `deadlineMs` (performance.now() time) if given.
  * Event times run from `startMs` in steps of `stepMs`; `prebuilt` payloads (reused in turn)
- * keep payload building out of a ceiling measurement. Returns { added, seconds }.
+ * keep payload building out of a ceiling measurement; `pack` events go in each entry (not with
+ * `prebuilt`). Returns { added, seconds }, added in events.
  */
 export async function pipelinedXadd(
   redis,
-  { stream, tag, firstId = 0, total, chunk = 1000, inFlight = 4, startMs, stepMs = 1, deadlineMs = Infinity, prebuilt },
+  {
+    stream,
+    tag,
+    firstId = 0,
+    total,
+    chunk = 1000,
+    inFlight = 4,
+    startMs,
+    stepMs = 1,
+    deadlineMs = Infinity,
+    prebuilt,
+    pack = 1,
+  },
 ) {
   let next = 0;
   let added = 0;
@@ -39,7 +52,8 @@ export async function pipelinedXadd(
         for (let i = 0; i < n; i++) p.xadd(stream, '*', 'e', prebuilt[(from + i) % prebuilt.length]);
       } else {
         const payloads = storedPayloads(tag, firstId + from, n, startMs + from * stepMs, stepMs);
-        for (let i = 0; i < n; i++) p.xadd(stream, '*', 'e', payloads[i]);
+        // PayFlux's packed entries: `pack` events an entry, joined by \n (src/events/packed-entry.ts).
+        for (let i = 0; i < n; i += pack) p.xadd(stream, '*', 'e', payloads.slice(i, i + pack).join('\n'));
       }
       const res = await p.exec();
       for (const [err] of res) if (err) throw err;

@@ -158,7 +158,10 @@ export interface EventBuffer {
   removeIdleConsumers(idleMs: number, except: string): Promise<string[]>;
   /** Trim by retention without ever removing an undelivered or unacknowledged entry. */
   trim(nowMs: number): Promise<TrimResult>;
-  /** A partition's entries stored since `sinceMs` (its log order), for `payflux replay` and the warm-up. */
+  /**
+   * A partition's entries stored since `sinceMs` (its log order), about `count` events' worth,
+   * for `payflux replay` and the warm-up.
+   */
   range(sinceMs: number, afterId: string | undefined, count: number, partition?: string): Promise<StreamEntry[]>;
   dlqList(count: number): Promise<DlqEntry[]>;
   /** Move DLQ entries back to the stream (fresh ids) and delete them from the DLQ. */

@@ -4,54 +4,75 @@
  */
 import { luaScript } from './redis-script.js';
 
+/** Dedup members per SMISMEMBER / SADD / SREM call: Lua's `unpack` holds at most ~8,000 values. */
+const MEMBERS_PER_CALL = 1000;
+
 /**
- * Dedup + append for a micro-batch.
- * KEYS[1] the stream; KEYS[2..n] one dedup key per event.
- * ARGV[1] dedup TTL (s); ARGV[2..n] the event payloads (ARGV[i] goes with KEYS[i]).
- * Returns one integer per event: 1 appended, 0 duplicate.
+ * Dedup + append of a micro-batch as one packed entry (events/packed-entry.ts), dedup marks as
+ * members of time-bucketed sets.
+ * KEYS[1] the stream; KEYS[2] the current dedup bucket; KEYS[3] the previous one; KEYS[4] the
+ * one before it, which is unlinked. ARGV[1] the bucket's TTL (s); ARGV[2] the events, joined;
+ * ARGV[3..n] one dedup member per event, in the same order (none twice).
+ * Returns {1} when the entry was appended and every member marked, or {0, i, …}: the positions
+ * (1-based) of the events already marked, and nothing written; the caller drops them and calls
+ * again with the rest.
  *
- * An entry is one field, `e`. When it was stored is its id's time part (Redis's clock at the
- * XADD): a separate ingest-time field cost 17 B per entry (6 % of the stream's memory) and
- * script work, for a value the id already carries.
+ * A mark is a member of the bucket of the time it was set; a check looks in the current and the
+ * previous bucket, so an event id is refused for at least one bucket length after it was
+ * accepted (PAYFLUX_DEDUP_WINDOW_SEC) and at most two. A bucket is a set of 16-char members, far
+ * cheaper than a key with its own expiry per event; the whole bucket goes at once, with UNLINK
+ * (freed off Redis's main thread) as soon as it is two buckets old, and by its TTL (twice the
+ * window) only if nothing is appended meanwhile.
  *
- * The mark is set first (SET NX is the check), then the entry is appended; if the append fails
- * the mark is deleted before the error is returned, so a failed append never leaves a mark
- * behind and the client's retry is accepted. Entries appended earlier in the same call stay:
- * the retry sees them as duplicates, which is still exactly one stored copy.
+ * The members are added first, then the entry appended; if the append fails the members are
+ * removed before the error is returned, so a failed append leaves no mark and the retry is
+ * accepted.
  */
-export const APPEND_SCRIPT = luaScript<number[]>(
-  'append',
+export const APPEND_PACKED_SCRIPT = luaScript<number[]>(
+  'append_packed',
   `
-local ttl = ARGV[1]
-local out = {}
-for i = 2, #KEYS do
-  if redis.call('SET', KEYS[i], '1', 'NX', 'EX', ttl) then
-    local r = redis.pcall('XADD', KEYS[1], '*', 'e', ARGV[i])
-    if type(r) == 'table' and r.err then
-      redis.call('DEL', KEYS[i])
-      return r
-    end
-    out[i - 1] = 1
-  else
-    out[i - 1] = 0
+local step = ${MEMBERS_PER_CALL}
+local dups = {0}
+for from = 3, #ARGV, step do
+  local to = math.min(from + step - 1, #ARGV)
+  local cur = redis.call('SMISMEMBER', KEYS[2], unpack(ARGV, from, to))
+  local prev = redis.call('SMISMEMBER', KEYS[3], unpack(ARGV, from, to))
+  for i = 1, #cur do
+    if cur[i] == 1 or prev[i] == 1 then dups[#dups + 1] = from - 3 + i end
   end
 end
-return out
+if #dups > 1 then return dups end
+for from = 3, #ARGV, step do
+  redis.call('SADD', KEYS[2], unpack(ARGV, from, math.min(from + step - 1, #ARGV)))
+end
+local r = redis.pcall('XADD', KEYS[1], '*', 'e', ARGV[2])
+if type(r) == 'table' and r.err then
+  for from = 3, #ARGV, step do
+    redis.call('SREM', KEYS[2], unpack(ARGV, from, math.min(from + step - 1, #ARGV)))
+  end
+  return r
+end
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('UNLINK', KEYS[4])
+return {1}
 `,
 );
 
 /**
  * Retention that never removes an entry the group has not delivered and acknowledged.
- * KEYS[1] the stream. ARGV[1] group; ARGV[2] max length (0 = no cap); ARGV[3] TTL floor id.
+ * KEYS[1] the stream. ARGV[1] group; ARGV[2] max length (0 = no cap); ARGV[3] TTL floor id;
+ * ARGV[4] `~` (approximate) or `=` (exact).
  * Returns {trimmed by length, trimmed by age, entries over the cap kept because unacked}.
  *
  *   oldest ─────────────── safe ──────────── last-delivered ─────── newest
  *   [ acked: may be trimmed ) [ pending or acked ]  [ lag: undelivered ]
  *
  * `safe` is the oldest pending id, or the id right after last-delivered when nothing is
- * pending. Everything at or after `safe` is protected. Trimming is approximate (~): it removes
- * whole radix-tree nodes only, so it can keep a few extra entries but never removes more than
- * asked, which keeps the protected range intact.
+ * pending. Everything at or after `safe` is protected. Approximate trimming (~) removes whole
+ * radix-tree nodes only, so it can keep up to ~100 extra entries but never removes more than
+ * asked, which keeps the protected range intact; exact trimming (=), for packed entries, keeps
+ * none (100 packed entries can be tens of thousands of events, and so few entries cost little
+ * to trim exactly).
  */
 export const TRIM_SCRIPT = luaScript<[number, number, number]>(
   'trim',
@@ -106,17 +127,17 @@ if maxlen > 0 and len > maxlen then
     protected = #redis.call('XRANGE', stream, safe, '+', 'COUNT', maxlen + 1)
   end
   if protected <= maxlen then
-    byLength = redis.call('XTRIM', stream, 'MAXLEN', '~', maxlen)
+    byLength = redis.call('XTRIM', stream, 'MAXLEN', ARGV[4], maxlen)
   else
     -- Everything unprotected goes; what is left is (about) the protected backlog, which the
     -- count above only bounded. Measure it after the trim instead.
-    byLength = redis.call('XTRIM', stream, 'MINID', '~', safe)
+    byLength = redis.call('XTRIM', stream, 'MINID', ARGV[4], safe)
     overCap = math.max(0, redis.call('XLEN', stream) - maxlen)
   end
 end
 local floor = ttlFloor
 if less(safe, floor) then floor = safe end
-local byAge = redis.call('XTRIM', stream, 'MINID', '~', floor)
+local byAge = redis.call('XTRIM', stream, 'MINID', ARGV[4], floor)
 return {byLength, byAge, overCap}
 `,
 );

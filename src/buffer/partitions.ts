@@ -4,7 +4,7 @@
  * commit each run in one slot.
  *
  *   processor ─▶ tag `pf:<processor>:<n>` ─▶ slot (CRC16 of the tag)
- *   keys: <stream>:{tag}  <dlq>:{tag}  <prefix>d:{tag}:<dedup key>  <prefix>lease:{tag}  …
+ *   keys: <stream>:{tag}  <dlq>:{tag}  <prefix>d:{tag}:bucket:<n>  <prefix>lease:{tag}  …
  *
  * Tags are chosen to spread partitions evenly over the 16384 slots (hence over masters, which
  * own contiguous slot ranges): processors sorted by name, the i-th of N takes the first suffix n
@@ -30,7 +30,7 @@ export interface Partition {
   readonly slot: number;
   readonly stream: string;
   readonly dlq: string;
-  /** Dedup marks are `dedupPrefix + dedupKey`. */
+  /** Dedup marks are members of the sets `dedupPrefix + 'bucket:' + n` (buffer/packed-append.ts). */
   readonly dedupPrefix: string;
   /** Ownership (consumers): the lease, its fencing epoch, the window checkpoint. */
   readonly lease: string;

@@ -11,7 +11,6 @@ import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { streamIdMs } from '../stream-id.js';
 import {
-  APPEND_SCRIPT,
   DEAD_LETTER_SCRIPT,
   DLQ_REPLAY_SCRIPT,
   REMOVE_IDLE_CONSUMERS_SCRIPT,
@@ -40,7 +39,8 @@ import {
   type TrimResult,
 } from './buffer.js';
 import { toStreamEntries, type RawEntry } from './redis-entries.js';
-import { createEntrySize } from './entry-size.js';
+import { createEntrySize, eventsIn } from './entry-size.js';
+import { appendPacked, dedupBucketOf } from './packed-append.js';
 
 export interface RedisBufferOptions {
   readonly url: string;
@@ -65,6 +65,8 @@ export interface RedisBufferOptions {
   readonly logger: Logger;
   /** Passed to each reader (`RedisReaderOptions.watchdogGraceMs`); tests shorten it. */
   readonly readWatchdogGraceMs?: number;
+  /** The clock that picks the dedup bucket (epoch ms); tests move it. */
+  readonly now?: () => number;
   /** Give up connecting at start after this long (ms); later disconnects retry forever. */
   readonly connectTimeoutMs?: number;
   /** PAYFLUX_LEASE_TTL_MS: partition leases, consumer membership and the leader lease (10000). */
@@ -128,6 +130,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       }),
     ]).finally(() => clearTimeout(timer));
     await checkVersion(redis);
+    await checkLazyExpire(redis, o.logger);
     for (const p of all) {
       await ensureGroup(redis, p.stream, o.group, p === legacy ? 'PAYFLUX_STREAM' : 'PAYFLUX_PROCESSORS');
       await ensureStreamOrAbsent(redis, p.dlq, 'PAYFLUX_DLQ_STREAM');
@@ -150,19 +153,13 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
   const waitReplicas = o.waitReplicas ?? 0;
   const waitTimeoutMs = o.waitTimeoutMs ?? 200;
 
-  /** One partition's share of an append: one script call in its slot, then WAIT if asked. */
+  /**
+   * One partition's share of an append: its events packed into one entry in one script call in
+   * its slot (buffer/packed-append.ts), then WAIT if asked. 1 stored, 0 duplicate, per item.
+   */
   const appendTo = async (p: Partition, items: readonly AppendItem[]): Promise<number[]> => {
-    // KEYS: the stream, one dedup key per item; ARGV: the TTL, one payload per item.
-    const keys = new Array<string>(items.length + 1);
-    const args = new Array<string | number>(items.length + 1);
-    keys[0] = p.stream;
-    args[0] = o.dedupWindowSec;
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as AppendItem;
-      keys[i + 1] = p.dedupPrefix + item.dedupKey;
-      args[i + 1] = item.payload;
-    }
-    const res = await runScript(redis, APPEND_SCRIPT, keys, args);
+    const bucket = dedupBucketOf((o.now ?? Date.now)(), o.dedupWindowSec);
+    const res = await appendPacked(redis, p, items, bucket, o.dedupWindowSec);
     if (waitReplicas > 0) {
       // WAIT counts the replicas that have every write this connection made to that master.
       const node = nodeForSlot(redis, p.slot);
@@ -288,12 +285,15 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         else idx.push(i);
       }
       const out = new Array<AppendOutcome>(items.length);
+      // Events stored, and entries written: one per partition that stored any.
       let stored = 0;
+      let entries = 0;
       try {
         if (groups.size === 1) {
           const [p] = groups.keys();
           const res = await appendTo(p as Partition, items);
           for (let i = 0; i < res.length; i++) out[i] = res[i] === 1 ? (stored++, 'accepted') : 'duplicate';
+          if (res.includes(1)) entries++;
         } else {
           await Promise.all(
             [...groups].map(async ([p, idx]) => {
@@ -303,6 +303,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
               );
               for (let j = 0; j < idx.length; j++)
                 out[idx[j] as number] = res[j] === 1 ? (stored++, 'accepted') : 'duplicate';
+              if (res.includes(1)) entries++;
             }),
           );
         }
@@ -310,7 +311,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
         if (err instanceof BufferUnavailableError) throw err;
         throw new BufferUnavailableError(`append failed: ${(err as Error).message}`, { cause: err });
       }
-      entrySize.observe(stored, stored);
+      entrySize.observe(stored, entries);
       return out;
     },
 
@@ -408,8 +409,9 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       // PAYFLUX_STREAM_MAXLEN counts events; XTRIM counts entries.
       const perEntry = entrySize.perEntry();
       const maxEntries = o.maxLen > 0 ? Math.max(1, Math.ceil(o.maxLen / perEntry)) : 0;
+      const exact = perEntry >= 2 ? '=' : '~';
       const results = await Promise.all(
-        all.map((p) => runScript(redis, TRIM_SCRIPT, [p.stream], [o.group, maxEntries, floor])),
+        all.map((p) => runScript(redis, TRIM_SCRIPT, [p.stream], [o.group, maxEntries, floor, exact])),
       );
       let trimmedByLength = 0;
       let trimmedByAge = 0;
@@ -430,8 +432,14 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       const p = byName.get(partition);
       if (p === undefined) return [];
       const start = afterId === undefined ? `${sinceMs}-0` : `(${afterId}`;
-      const raw = (await redis.callBuffer('XRANGE', p.stream, start, '+', 'COUNT', count)) as RawEntry[];
-      return toStreamEntries(raw, 0);
+      // `count` is in events: one entry first while their size is unknown, then as many as carry about that many.
+      const entries = entrySize.known ? Math.max(1, Math.floor(count / entrySize.perEntry())) : 1;
+      const raw = (await redis.callBuffer('XRANGE', p.stream, start, '+', 'COUNT', entries)) as RawEntry[];
+      const page = toStreamEntries(raw, 0);
+      let events = 0;
+      for (const e of page) events += eventsIn(e.payload);
+      entrySize.observe(events, page.length);
+      return page;
     },
 
     async dlqList(count: number): Promise<DlqEntry[]> {
@@ -501,6 +509,26 @@ export function fieldsOf(flat: readonly unknown[]): Map<string, unknown> {
   const m = new Map<string, unknown>();
   for (let i = 0; i + 1 < flat.length; i += 2) m.set(String(flat[i]), flat[i + 1]);
   return m;
+}
+
+/**
+ * Dedup buckets are sets of up to tens of millions of members (buffer/packed-append.ts). PayFlux
+ * unlinks each one once it is two buckets old; one that expires instead (no append for a whole
+ * bucket) is freed on Redis's main thread unless `lazyfree-lazy-expire` is on, stalling Redis
+ * for as long as freeing it takes. Said once at start; a Redis that refuses CONFIG (managed
+ * services often do) is left alone.
+ */
+async function checkLazyExpire(redis: RedisClient, logger: Logger): Promise<void> {
+  try {
+    const reply = (await redis.call('CONFIG', 'GET', 'lazyfree-lazy-expire')) as string[];
+    if (reply[1] === 'no')
+      logger.warn(
+        { hint: 'set lazyfree-lazy-expire yes in redis.conf (docs/operations.md, Sizing Redis)' },
+        'redis_lazyfree_lazy_expire_off',
+      );
+  } catch {
+    // CONFIG disabled or renamed: nothing to say.
+  }
 }
 
 async function checkVersion(redis: RedisClient): Promise<void> {

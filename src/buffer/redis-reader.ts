@@ -164,12 +164,14 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
   };
 
   /**
-   * Entries to ask for so that about `events` events come back. Until this node has seen an
-   * entry, the stream's newest one is looked at first: a first read of a packed backlog must not
-   * take PAYFLUX_READ_COUNT entries of hundreds of events each.
+   * Entries to ask for so that about `events` events come back. Before its first read, unless
+   * this node has seen an entry already, the reader looks at the stream's newest one: a first
+   * read of a packed backlog must not take PAYFLUX_READ_COUNT entries of hundreds of events each.
    */
+  let peeked = false;
   const entriesFor = async (events: number): Promise<number> => {
-    if (!o.entrySize.known) {
+    if (!peeked && !o.entrySize.known) {
+      peeked = true;
       const [newest] = ((await conn.callBuffer('XREVRANGE', o.stream, '+', '-', 'COUNT', 1)) ?? []) as RawEntry[];
       if (newest !== undefined) observed(toStreamEntries([newest], 0));
     }

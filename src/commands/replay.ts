@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { connectBuffer } from '../buffer/connect.js';
 import type { EventBuffer } from '../buffer/buffer.js';
-import { decodeEnvelope } from '../operators/decode-entries.js';
+import { decodeBatch } from '../operators/decode-entries.js';
 import { createLineEncoder } from '../sinks/export-line.js';
 import type { Envelope } from '../pipeline/types.js';
 
@@ -45,11 +45,8 @@ export async function runReplay(
         const page = await buffer.range(o.sinceMs, after, Math.min(PAGE, limit - total), partition);
         if (page.length === 0) break;
         after = page[page.length - 1]?.id;
-        const envs: Envelope[] = [];
-        for (const e of page) {
-          const env = decodeEnvelope(e);
-          if (env !== undefined && envs.length < limit - total) envs.push(env);
-        }
+        const decoded = decodeBatch(page, { maxDeliveries: Infinity }).entries;
+        const envs: readonly Envelope[] = decoded.length <= limit - total ? decoded : decoded.slice(0, limit - total);
         // The encoder reuses its buffer: wait for the write before encoding the next page.
         const chunk = encode(envs, new Date().toISOString());
         await new Promise<void>((resolve, reject) => o.out.write(chunk, (err) => (err ? reject(err) : resolve())));

@@ -51,8 +51,8 @@ async function partitionWarmup(
     if (page.length === 0) break;
     after = page[page.length - 1]?.id;
     const upTo = page.filter((e) => delivered(e.id));
-    total += upTo.length;
     const batch = await firstValueFrom(of(upTo).pipe(decode));
+    total += batch.entries.length + batch.dead.length;
     if (batch.entries.length > 0) out.push({ entries: batch.entries, dead: [], ackIds: [], warmup: true });
     if (upTo.length < page.length) break;
   }

@@ -1,6 +1,6 @@
 /** A Redis event buffer for buffer integration tests, under the test's key prefix. */
 import pino from 'pino';
-import type { EventBuffer } from '../../src/buffer/buffer.js';
+import type { AppendItem, EventBuffer } from '../../src/buffer/buffer.js';
 import { createRedisBuffer, type RedisBufferOptions } from '../../src/buffer/redis-buffer.js';
 import type { RedisSuite } from './use-redis.js';
 
@@ -33,4 +33,9 @@ export async function testBuffer(s: RedisSuite, overrides: Partial<RedisBufferOp
   });
   s.defer(() => buffer.close());
   return { buffer, stream, prefix };
+}
+
+/** Append each item in a call of its own: one stream entry per event (one call packs its events in one). */
+export async function appendEach(b: EventBuffer, items: readonly AppendItem[]): Promise<void> {
+  for (const it of items) await b.append([it]);
 }

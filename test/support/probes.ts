@@ -2,7 +2,9 @@
  * Looking at a running PayFlux from outside: its JSON endpoints, its Prometheus samples, and
  * its consumer group's progress straight from Redis.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { unpackEntry } from '../../src/events/packed-entry.js';
+import { compareStreamIds } from '../../src/stream-id.js';
 import { streamsOf } from './payflux-env.js';
 
 /** GET `url`: its status and JSON body. */
@@ -27,17 +29,18 @@ export async function metric(url: string, name: string, labels: Record<string, s
 }
 
 export interface GroupState {
-  /** Entries delivered and not acknowledged (XPENDING). */
+  /** Events delivered and not acknowledged (in XPENDING's entries). */
   readonly pending: number;
-  /** Entries not yet delivered to the group (XINFO GROUPS lag). */
+  /** Events not yet delivered to the group (in the entries after the group's last-delivered id). */
   readonly lag: number;
-  /** Pending entries per consumer name. */
+  /** Pending events per consumer name. */
   readonly consumers: Readonly<Record<string, number>>;
 }
 
 /**
- * The consumer group's progress, straight from Redis, as one snapshot: XPENDING and XINFO GROUPS
- * in one MULTI, or a read landing between the two would show "nothing pending" (before it) and
+ * The consumer group's progress, straight from Redis, as one snapshot in events (an entry may
+ * carry several: src/events/packed-entry.ts): XPENDING, XINFO GROUPS and the stream's entries
+ * in one MULTI, or a read landing between them would show "nothing pending" (before it) and
  * "nothing undelivered" (after it) at once.
  */
 export async function groupState(
@@ -50,25 +53,49 @@ export async function groupState(
     consumers: {},
   };
   for (const stream of streamsOf(env)) {
-    const replies = await redis.multi().xpending(stream, env.PAYFLUX_CONSUMER_GROUP).xinfo('GROUPS', stream).exec();
+    const replies = await redis
+      .multi()
+      .xpending(stream, env.PAYFLUX_CONSUMER_GROUP, '-', '+', 100_000)
+      .xinfo('GROUPS', stream)
+      .xrange(stream, '-', '+')
+      .exec();
     const failed = replies?.find(([err]) => err !== null);
     // A partition nobody has created yet (no consumer started) has no group: nothing in it.
     if (failed !== undefined && /no such key|NOGROUP/i.test(String(failed[0]))) continue;
     if (replies === null || failed) throw failed?.[0] ?? new Error('group state transaction aborted');
-    const [count, , , perConsumer] = replies[0]?.[1] as [number, unknown, unknown, [string, string][] | null];
+    const pendingList = replies[0]?.[1] as [string, string, number, number][];
     const groups = replies[1]?.[1] as unknown[][];
-    let lag = -1;
+    const entries = replies[2]?.[1] as [string, string[]][];
+    const events = new Map<string, number>();
+    for (const [id, fields] of entries) events.set(id, eventsOf(fields[1]));
+    let lastDelivered: string | undefined;
     for (const g of groups) {
       const f = new Map<string, unknown>();
       for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
-      if (f.get('name') === env.PAYFLUX_CONSUMER_GROUP) lag = Number(f.get('lag'));
+      if (f.get('name') === env.PAYFLUX_CONSUMER_GROUP) lastDelivered = String(f.get('last-delivered-id'));
     }
-    state.pending += count;
+    let lag = 0;
+    if (lastDelivered === undefined) lag = -1;
+    else for (const [id, n] of events) if (compareStreamIds(id, lastDelivered) > 0) lag += n;
     state.lag = state.lag < 0 || lag < 0 ? -1 : state.lag + lag;
-    for (const [name, n] of perConsumer ?? []) state.consumers[name] = (state.consumers[name] ?? 0) + Number(n);
+    for (const [id, consumer] of pendingList) {
+      // An entry deleted while pending carries nothing: counted as one, as XPENDING counts it.
+      const n = events.get(id) ?? 1;
+      state.pending += n;
+      state.consumers[consumer] = (state.consumers[consumer] ?? 0) + n;
+    }
   }
   return state;
 }
 
+const eventsOf = (e: string | undefined): number => (e === undefined ? 1 : unpackEntry(e).length);
+
 /** Pending and lag both 0: everything stored has been delivered and acknowledged. */
 export const drained = (s: GroupState): boolean => s.pending === 0 && s.lag === 0;
+
+/** Events stored in `stream` (XLEN counts entries, and an entry may carry several). */
+export async function streamEvents(redis: Redis | Cluster, stream: string): Promise<number> {
+  let n = 0;
+  for (const [, fields] of await redis.xrange(stream, '-', '+')) n += eventsOf(fields[1]);
+  return n;
+}

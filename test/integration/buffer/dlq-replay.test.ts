@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DLQ_REPLAY_SCRIPT } from '../../../src/buffer/lua.js';
 import { runScript } from '../../../src/buffer/redis-script.js';
-import { testBuffer } from '../../support/buffer.js';
+import { appendEach, testBuffer } from '../../support/buffer.js';
 import { useRedis } from '../../support/use-redis.js';
 
 const suite = useRedis();
@@ -129,7 +129,7 @@ describe('dlq replay', () => {
 describe('dead-lettering', () => {
   it('records each pending entry once and acknowledges it, also when run twice', async () => {
     const { buffer: b, stream, prefix } = await testBuffer(suite);
-    await b.append([
+    await appendEach(b, [
       { dedupKey: 'k1', payload: 'garbage' },
       { dedupKey: 'k2', payload: '{"n":2}' },
     ]);

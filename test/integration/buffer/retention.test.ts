@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testBuffer } from '../../support/buffer.js';
+import { appendEach, testBuffer } from '../../support/buffer.js';
 import { useRedis } from '../../support/use-redis.js';
 
 const suite = useRedis();
@@ -14,7 +14,7 @@ const items = (n: number, tag: string) =>
 describe('retention', () => {
   it('trims acknowledged entries down to maxLen', async () => {
     const { b, stream } = await buffer(100);
-    await b.append(items(1000, 'a'));
+    await appendEach(b, items(1000, 'a'));
     const r = await b.openReader('c');
     for (;;) {
       const got = await r.read(500, 10);
@@ -31,7 +31,7 @@ describe('retention', () => {
 
   it('never trims pending or undelivered entries, and reports how far over the cap it is', async () => {
     const { b, stream } = await buffer(10);
-    await b.append(items(50, 'p'));
+    await appendEach(b, items(50, 'p'));
     const r = await b.openReader('c');
     const got = await r.read(30, 10); // 30 pending, 20 undelivered
     await r.ack(got.slice(0, 5).map((e) => e.id)); // 5 acked, 25 pending
@@ -52,7 +52,7 @@ describe('retention', () => {
 
   it('with a retention of 0 days never trims by age', async () => {
     const { b, stream } = await buffer(0, 0);
-    await b.append(items(200, 'z'));
+    await appendEach(b, items(200, 'z'));
     const r = await b.openReader('c');
     await r.ack((await r.read(500, 10)).map((e) => e.id));
     const years = Date.now() + 3 * 365 * 86_400_000;
@@ -62,13 +62,13 @@ describe('retention', () => {
 
   it('drops entries older than the raw-event retention only once acknowledged', async () => {
     const { b, stream } = await buffer(0, 1);
-    await b.append(items(200, 'o')); // two whole radix-tree nodes (100 entries each)
+    await appendEach(b, items(200, 'o')); // two whole radix-tree nodes (100 entries each)
     const future = Date.now() + 2 * 86_400_000; // as if two days passed
     expect((await b.trim(future)).trimmedByAge).toBe(0); // nothing delivered yet
     const r = await b.openReader('c');
     const got = await r.read(500, 10);
     await r.ack(got.map((e) => e.id));
-    await b.append(items(150, 'n')); // newer entries, undelivered
+    await appendEach(b, items(150, 'n')); // newer entries, undelivered
     await b.trim(future);
     const left = await suite.redis.xlen(stream);
     expect(left).toBeGreaterThanOrEqual(150);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testBuffer } from '../../support/buffer.js';
+import { appendEach, testBuffer } from '../../support/buffer.js';
 import { useRedis } from '../../support/use-redis.js';
 import { LAG_COUNT_CAP } from '../../../src/buffer/redis-buffer.js';
 
@@ -10,7 +10,7 @@ const items = (n: number, tag: string) =>
 describe('buffer stats', () => {
   it('reports length, pending, lag and the group position as Redis does', async () => {
     const { buffer: b } = await testBuffer(suite);
-    await b.append(items(30, 'a'));
+    await appendEach(b, items(30, 'a'));
     const r = await b.openReader('c');
     const got = await r.read(10, 10);
     expect(await b.stats()).toMatchObject({
@@ -24,7 +24,7 @@ describe('buffer stats', () => {
 
   it('counts the undelivered entries itself where Redis reports no lag (entries past the group deleted)', async () => {
     const { buffer: b, stream } = await testBuffer(suite);
-    await b.append(items(30, 'b'));
+    await appendEach(b, items(30, 'b'));
     const r = await b.openReader('c');
     await r.read(10, 10);
     const ids = (await suite.redis.xrange(stream, '-', '+')).map(([id]) => id);

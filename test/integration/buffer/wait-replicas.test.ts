@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { post, startTestApp } from '../../support/app.js';
 import { event } from '../../support/events.js';
+import { unpackEntry } from '../../../src/events/packed-entry.js';
 import { poll } from '../../support/poll.js';
 import { startRedis } from '../../support/redis-server.js';
 import { useRedis } from '../../support/use-redis.js';
@@ -33,9 +34,10 @@ describe('replica acknowledgement', () => {
     const events = Array.from({ length: 20 }, () => event());
     expect((await post(`${app.url}/v1/events/batch`, events)).status).toBe(200);
     // The replica holds every event the client was told is stored.
-    const onReplica = (await r.xrange(app.stream, '-', '+')).map(
-      ([, f]) => (JSON.parse(f[1] ?? '{}') as { event_id: string }).event_id,
-    );
+    // (Each processor's events packed in one entry: src/events/packed-entry.ts.)
+    const onReplica = (await r.xrange(app.stream, '-', '+'))
+      .flatMap(([, f]) => unpackEntry(f[1] ?? '{}'))
+      .map((text) => (JSON.parse(text) as { event_id: string }).event_id);
     expect(onReplica).toEqual(events.map((e) => e.event_id));
 
     await replica.stop('SIGKILL');

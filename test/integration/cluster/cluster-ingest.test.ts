@@ -12,6 +12,7 @@ import { start, type Running } from '../../../src/main.js';
 import { partitionLayout } from '../../../src/buffer/partitions.js';
 import { event } from '../../support/events.js';
 import { poll } from '../../support/poll.js';
+import { streamEvents } from '../../support/probes.js';
 import { useRedisCluster } from '../../support/redis-cluster.js';
 import { post, TEST_KEY } from '../../support/app.js';
 
@@ -65,7 +66,7 @@ describe('on a Redis Cluster', { timeout: 60_000 }, () => {
         stream: `${suite.prefix}events`,
         dlqStream: `${suite.prefix}dlq`,
       });
-      for (const p of layout.partitions) expect(await suite.redis.xlen(p.stream)).toBe(50);
+      for (const p of layout.partitions) expect(await streamEvents(suite.redis, p.stream)).toBe(50);
       await poll(
         'every event exported',
         () => lines.length,

@@ -11,7 +11,7 @@ import { idFactory } from '../../support/events.js';
 import { countIds, parseExportLine, readExportFile } from '../../support/export-lines.js';
 import { payfluxEnv, streamOf } from '../../support/payflux-env.js';
 import { startPayflux } from '../../support/payflux-process.js';
-import { drained, getJson, groupState, metric } from '../../support/probes.js';
+import { drained, getJson, groupState, metric, streamEvents } from '../../support/probes.js';
 import { sendEvents } from '../../support/producer.js';
 import { poll } from '../../support/poll.js';
 import { useRedis } from '../../support/use-redis.js';
@@ -157,7 +157,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
       (n) => n >= 250,
       { context: pf.stderrTail },
     );
-    expect(await suite.redis.xlen(streamOf(env))).toBe(ids.length);
+    expect(await streamEvents(suite.redis, streamOf(env))).toBe(ids.length);
     expect(pf.stderrTail()).toContain('stream_backlog_over_cap_not_trimmed');
 
     unlinkSync(file);
@@ -171,7 +171,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     // Once acknowledged, the entries are trimmed back towards the cap.
     await poll(
       'trimmed after the export',
-      () => suite.redis.xlen(streamOf(env)),
+      () => streamEvents(suite.redis, streamOf(env)),
       (n) => n <= 150,
     );
   });

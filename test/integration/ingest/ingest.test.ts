@@ -6,6 +6,7 @@ import { post, TEST_KEY, useApp } from '../../support/app.js';
 import { event } from '../../support/events.js';
 import { defined, poll } from '../../support/poll.js';
 import { metric } from '../../support/probes.js';
+import { unpackEntry } from '../../../src/events/packed-entry.js';
 
 const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0' });
 
@@ -173,10 +174,9 @@ describe('batch ingest', () => {
     ];
     const storedPayloads = async () =>
       new Map(
-        (await suite.redis.xrange(suite.app.stream, '-', '+')).map(([, f]) => [
-          (JSON.parse(f[1]!) as { event_id: string }).event_id,
-          f[1],
-        ]),
+        (await suite.redis.xrange(suite.app.stream, '-', '+'))
+          .flatMap(([, f]) => unpackEntry(f[1]!))
+          .map((text) => [(JSON.parse(text) as { event_id: string }).event_id, text]),
       );
     const fresh = (group: typeof forms) => {
       for (const [e] of group) e.event_id = `evt_${Math.random().toString(36).slice(2)}`;

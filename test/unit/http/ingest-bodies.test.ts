@@ -12,7 +12,6 @@ import {
   jsonEventParser,
   ndjsonParser,
   splitItems,
-  storedText,
   SUSPECT_CONSTRUCTOR,
   SUSPECT_PROTO,
 } from '../../../src/http/ingest-bodies.js';
@@ -160,17 +159,10 @@ describe('the JSON parsers against Fastify’s own', () => {
   });
 });
 
-describe('splitItems and storedText', () => {
+describe('splitItems', () => {
   it('leaves a body of more items than a batch may hold to the fallback', () => {
     expect(splitItems('[{"a":1},{"a":2},{"a":3}]', 3)?.items).toEqual([{ a: 1 }, { a: 2 }, { a: 3 }]);
     expect(splitItems('[{"a":1},{"a":2},{"a":3}]', 2)).toBeUndefined();
-  });
-
-  it('copies a text out of its body, the same characters', () => {
-    const body = `[${'{"a":"é"},'.repeat(3)}{"a":1}]`;
-    const view = splitItems(body, 10)?.texts[1] ?? '';
-    expect(storedText(view)).toBe('{"a":"é"}');
-    expect(storedText('')).toBe('');
   });
 });
 
