@@ -27,16 +27,17 @@ export function createTierContexts(windowSec: number, capacity = 4096): (risk: R
     playbookContext: playbookContext(risk.band, risk.drivers, risk.focus),
     riskTrajectory: trajectoryText(risk.trajectory, risk.trajectoryRatio, windowSec),
   });
-  // A focused assessment (a segment incident) is built once per distinct assessment object.
-  let lastFocused: RiskAssessment | undefined;
-  let lastFocusedContext: TierContext | undefined;
+  // A focused assessment (a segment incident) is built once per assessment object: the scorer
+  // interns them per focus, and a WeakMap lets them go with their cell.
+  const focused = new WeakMap<RiskAssessment, TierContext>();
   return (risk) => {
     if (risk.focus !== undefined) {
-      if (risk !== lastFocused || lastFocusedContext === undefined) {
-        lastFocused = risk;
-        lastFocusedContext = build(risk);
+      let context = focused.get(risk);
+      if (context === undefined) {
+        context = build(risk);
+        focused.set(risk, context);
       }
-      return lastFocusedContext;
+      return context;
     }
     const mask = MASK_OF_LIST.get(risk.drivers);
     const tenths = Math.round(risk.trajectoryRatio * 10);

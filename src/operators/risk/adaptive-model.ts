@@ -89,10 +89,15 @@ type Knots = readonly (readonly number[])[];
  * read as 0 (they are not computed).
  */
 export function evidenceOf(x: number, n: number, p0: number, tauSq: number, from = P.evidence.from): number {
+  return p0 > 0 && p0 < 1 ? evidenceK(x, n, p0, tauSq / (p0 * (1 - p0)), from) : 0;
+}
+
+/** `evidenceOf` with the over-dispersion per event, `k = τ²/(p0(1−p0))`, computed once per bucket. */
+function evidenceK(x: number, n: number, p0: number, k: number, from: number): number {
   const mean = n * p0;
   if (n <= 0 || x <= mean || p0 <= 0 || p0 >= 1) return 0;
   const q0 = 1 - p0;
-  const phi = 1 + (n * tauSq) / (p0 * q0);
+  const phi = 1 + n * k;
   // The score statistic bounds the likelihood root from above in the upper tail: most calls
   // (healthy traffic) end here without a logarithm.
   const d = x - mean;
@@ -143,7 +148,10 @@ function clamp(x: number, range: readonly number[]): number {
   return x < lo ? lo : x > hi ? hi : x;
 }
 
-/** Baseline rates (failures, timeouts, auth failures, retries) and the three drifts τ². */
+/**
+ * Baseline rates (failures, timeouts, auth failures, retries), the three drifts τ², and each
+ * τ²/(p(1−p)), the over-dispersion per event of `evidenceK`.
+ */
 function deriveBaseline(w: WindowView, v: number[]): void {
   const be = w.baseEvents;
   const fb = baselineRate(w.baseFailures, be, BASELINE_PRIOR.failureRate);
@@ -156,10 +164,14 @@ function deriveBaseline(w: WindowView, v: number[]): void {
   v[4] = driftSq(w.driftFailures, w.driftWeight, fb);
   v[5] = driftSq(w.driftTimeouts, w.driftWeight, tb);
   v[6] = driftSq(w.driftAuthFailures, w.driftWeight, ab);
+  v[7] = (v[4] ?? 0) / (fb * (1 - fb));
+  v[8] = (v[5] ?? 0) / (tb * (1 - tb));
+  v[9] = (v[6] ?? 0) / (ab * (1 - ab));
 }
 
 export const adaptiveModel: RiskModel = {
   name: 'adaptive',
+  segments: true,
 
   evaluate(w: WindowView, c: Float64Array): number {
     const d = w.derived;
@@ -181,9 +193,9 @@ export const adaptiveModel: RiskModel = {
     // before it is diluted in 30 s of normal traffic. The short look counts only while the
     // recent span corroborates it (`spanSeverity`), so it is read only then.
     const n = w.recentEvents;
-    const zf = evidenceOf(w.recentFailures, n, fb, fv, P.evidence.corroborate);
-    const zt = evidenceOf(w.recentTimeouts, n, tb, tv, P.evidence.corroborate);
-    const za = evidenceOf(w.recentAuthFailures, n, ab, av, P.evidence.corroborate);
+    const zf = evidenceK(w.recentFailures, n, fb, v[7] ?? 0, P.evidence.corroborate);
+    const zt = evidenceK(w.recentTimeouts, n, tb, v[8] ?? 0, P.evidence.corroborate);
+    const za = evidenceK(w.recentAuthFailures, n, ab, v[9] ?? 0, P.evidence.corroborate);
     let sFail = countSeverityOf(zf, w.recentFailures, n, fb, P.failureEffect);
     let sTimeout = countSeverityOf(zt, w.recentTimeouts, n, tb, P.timeoutEffect);
     let sAuth = countSeverityOf(za, w.recentAuthFailures, n, ab, P.authEffect);

@@ -9,6 +9,7 @@ import type { WindowView } from './processor-window.js';
 import { BUCKET_MS } from './risk-window.js';
 import { DRIVER_LISTS, INSUFFICIENT, MIN_EVENTS, bandOf, clamp01, round2 } from './risk-model.js';
 import type { RiskModel, RiskThresholds } from './risk-model.js';
+import type { RiskFocus } from './segment-cells.js';
 
 /** Below this baseline failure rate a ratio is taken against 5%, and nothing "decelerates". */
 export const TRAJECTORY_BASELINE_FLOOR = 0.05;
@@ -78,10 +79,9 @@ export function assessRisk(
   ) {
     return last;
   }
-  // Focused assessments are rare (a segment incident) and carry their cell's focus object.
-  return cache === undefined || focus !== undefined
+  return cache === undefined
     ? { score, band, drivers, trajectory, trajectoryRatio, focus }
-    : cache.intern(score, band, drivers, mask, trajectory, trajectoryRatio);
+    : cache.intern(score, band, drivers, mask, trajectory, trajectoryRatio, focus);
 }
 
 /**
@@ -90,6 +90,8 @@ export function assessRisk(
  */
 export class AssessmentCache {
   private readonly byKey = new Map<number, RiskAssessment>();
+  /** Focused assessments, per focus object (one per segment cell, so few and short-lived). */
+  private readonly byFocus = new WeakMap<RiskFocus, Map<number, RiskAssessment>>();
 
   constructor(readonly capacity = 4096) {}
 
@@ -100,19 +102,28 @@ export class AssessmentCache {
     mask: number,
     trajectory: Trajectory,
     ratio: number,
+    focus?: RiskFocus,
   ): RiskAssessment {
     const cents = Math.round(score * 100);
     const tenths = Math.round(ratio * 10);
-    if (tenths > 255 || tenths < 0)
-      return { score, band, drivers, trajectory, trajectoryRatio: ratio, focus: undefined };
+    if (tenths > 255 || tenths < 0) return { score, band, drivers, trajectory, trajectoryRatio: ratio, focus };
     const t = trajectory === 'stable' ? 0 : trajectory === 'accelerating' ? 1 : 2;
     // Band follows the score for fixed thresholds, so it needs no place in the key.
     const key = ((cents * DRIVER_LISTS.length + mask) * 3 + t) * 256 + tenths;
-    let a = this.byKey.get(key);
+    let map = this.byKey;
+    if (focus !== undefined) {
+      let forFocus = this.byFocus.get(focus);
+      if (forFocus === undefined) {
+        forFocus = new Map();
+        this.byFocus.set(focus, forFocus);
+      }
+      map = forFocus;
+    }
+    let a = map.get(key);
     if (a === undefined) {
-      if (this.byKey.size >= this.capacity) this.byKey.clear();
-      a = { score, band, drivers, trajectory, trajectoryRatio: ratio, focus: undefined };
-      this.byKey.set(key, a);
+      if (map.size >= this.capacity) map.clear();
+      a = { score, band, drivers, trajectory, trajectoryRatio: ratio, focus };
+      map.set(key, a);
     }
     return a;
   }

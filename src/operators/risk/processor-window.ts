@@ -82,7 +82,7 @@ export class ProcessorWindow {
    * What a model derives from the baseline, kept for the watermark bucket it was derived at
    * (`bucket`, -1: never): the baseline only changes when the watermark moves.
    */
-  readonly derived = { bucket: -1, values: doubles(8) };
+  readonly derived = { bucket: -1, values: doubles(10) };
   /** Where failures concentrate (geo, merchant, category, route); null when segments are off. */
   readonly segments: SegmentState | null;
   /** The last assessment made from this state (reused while nothing reported changes). */

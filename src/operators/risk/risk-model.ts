@@ -12,6 +12,8 @@ export type RiskThresholds = readonly [number, number, number];
 
 export interface RiskModel {
   readonly name: RiskModelName;
+  /** True when the model reads the window's segment cells (they are kept only then). */
+  readonly segments?: boolean;
   /**
    * Writes one component per driver (RISK_DRIVERS order) into `components` and returns the
    * unrounded score in [0, 1]. Called with at least 5 events in the window.

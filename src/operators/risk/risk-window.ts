@@ -61,7 +61,10 @@ export interface RiskWindowOptions {
   readonly recentSec?: number;
   /** Half-life of the decayed baseline (default DEFAULT_HALF_LIFE_SEC). */
   readonly baselineHalfLifeSec?: number;
-  /** Segment cells (geo, merchant, failure category, route) per processor (default true). */
+  /**
+   * Segment cells (geo, merchant, failure category, route) per processor (default true; the
+   * scorer keeps them when its model reads them).
+   */
   readonly segments?: boolean;
 }
 
@@ -214,13 +217,14 @@ export class RiskWindow {
       p.recentAuthFailures += auth;
       p.recentRetrySum += retries;
     }
+    let geoBit = -1;
     if (geo !== undefined && geo !== '') {
       let geos = this.geos.get(processor);
       if (geos === undefined) {
         geos = new GeoInterner();
         this.geos.set(processor, geos);
       }
-      const bit = geos.bitOf(geo);
+      const bit = (geoBit = geos.bitOf(geo));
       const word = s * GEO_WORDS + (bit >>> 5);
       const mask = 1 << (bit & 31);
       const cur = p.geo[word] ?? 0;
@@ -233,7 +237,7 @@ export class RiskWindow {
     // Timeout and auth-failure categories have signals of their own; category cells watch the rest.
     if (p.segments !== null) {
       const cat = (flags & (TIMEOUT | AUTH_FAILURE)) === 0 ? category : undefined;
-      countSegments(p.segments, p.wmBucket, failure, geo, merchant, cat, method, channel);
+      countSegments(p.segments, p.wmBucket, failure, geo, geoBit, merchant, cat, method, channel);
     }
     p.counted++;
     return p;
@@ -296,7 +300,7 @@ export class RiskWindow {
     const from = p.wmBucket;
     if (p.segments !== null && from !== -Infinity) {
       const fb = baselineRate(p.baseFailures, p.baseEvents, BASELINE_PRIOR.failureRate);
-      advanceSegments(p.segments, from, to, this.decay, p.alarmed[p.curSlot] === 0, p, fb);
+      advanceSegments(p.segments, from, to, this.decay, p, fb);
     }
     p.wmBucket = to;
     p.curSlot = p.slotOf(to);
