@@ -55,7 +55,7 @@ export async function settled(t: Topology): Promise<void> {
     'every partition with its rendezvous owner',
     () => PROCESSORS.every((p) => ownerOf(t, p)?.env.PAYFLUX_CONSUMER_NAME === rendezvousOwner(p, members)),
     (yes) => yes,
-    { timeoutMs: 30_000, context: () => t.consumers.map((c) => c.stderrTail()).join('\n') },
+    { timeoutMs: 60_000, context: () => t.consumers.map((c) => c.stderrTail()).join('\n') },
   );
 }
 

@@ -50,14 +50,14 @@ async function groundTruth(s: ReturnType<typeof useSuite>, env: Record<string, s
   for (const node of [...t.ingest, ...t.consumers]) await expectWarningsEqualIncidents(node, truth);
 }
 
-describe('ground truth on a standalone Redis', { timeout: 120_000 }, () => {
+describe('ground truth on a standalone Redis', { timeout: 180_000 }, () => {
   const suite = useRedis();
   it('2 ingest + 3 consumer processes export what the backtest computes, per event and per incident', async () => {
     await groundTruth(suite, baseEnv({ addr: suite.server.addr }, suite.prefix));
   });
 });
 
-describe('ground truth on a Redis Cluster', { timeout: 120_000 }, () => {
+describe('ground truth on a Redis Cluster', { timeout: 180_000 }, () => {
   const cluster = useRedisCluster();
   const suite = useSuite();
   it('2 ingest + 3 consumer processes export what the backtest computes, per event and per incident', async () => {
