@@ -30,7 +30,11 @@ export function createTierContexts(windowSec: number, capacity = 4096): (risk: R
   // A focused assessment (a segment incident) is built once per assessment object: the scorer
   // interns them per focus, and a WeakMap lets them go with their cell.
   const focused = new WeakMap<RiskAssessment, TierContext>();
-  return (risk) => {
+  // The scorer reuses an assessment object while nothing it reports changes, and interns the
+  // rest: consecutive events mostly carry the same one, which then costs no lookup.
+  let lastRisk: RiskAssessment | undefined;
+  let lastContext: TierContext | undefined;
+  const contextOf = (risk: RiskAssessment): TierContext => {
     if (risk.focus !== undefined) {
       let context = focused.get(risk);
       if (context === undefined) {
@@ -53,6 +57,12 @@ export function createTierContexts(windowSec: number, capacity = 4096): (risk: R
       byKey.set(key, context);
     }
     return context;
+  };
+  return (risk) => {
+    if (risk === lastRisk && lastContext !== undefined) return lastContext;
+    lastContext = contextOf(risk);
+    lastRisk = risk;
+    return lastContext;
   };
 }
 

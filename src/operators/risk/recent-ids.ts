@@ -127,7 +127,9 @@ export class RecentIds {
       // overwritten one cannot remove a live entry.
       this.index.delete(this.idAt(slot));
     }
-    if (this.seq[slot] === ODD) this.odd.delete(slot);
+    // Reading the overwritten slot is a cache miss on a ring this size: only when ids of
+    // other shapes were ever remembered.
+    if (this.odd.size > 0 && this.seq[slot] === ODD) this.odd.delete(slot);
     if (sx !== ODD) {
       this.ms[slot] = ms;
       this.seq[slot] = sx;

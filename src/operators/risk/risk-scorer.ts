@@ -111,7 +111,8 @@ export class RiskScorer {
       // What the baseline's drift must not learn from (processor-window.ts, DRIFT).
       if (a.band !== 'low') p.alarmed[p.curSlot] = 1;
     }
-    const i = BAND_RANK[a.band];
+    // Most assessments are low: a comparison of interned strings, not a keyed lookup.
+    const i = a.band === 'low' ? 0 : BAND_RANK[a.band];
     p.scoredByBand[i] = (p.scoredByBand[i] ?? 0) + 1;
     this.scored++;
     env.risk = a;

@@ -85,6 +85,13 @@ export function checkWindowOptions(o: RiskWindowOptions): void {
     bad('baselineHalfLifeSec', '> 0', o.baselineHalfLifeSec);
 }
 
+/** What the window holds per processor. */
+interface Held {
+  readonly p: ProcessorWindow;
+  readonly ids: RecentIds;
+  readonly geos: GeoInterner;
+}
+
 export class RiskWindow {
   readonly bucketCount: number;
   readonly recentBucketCount: number;
@@ -93,18 +100,18 @@ export class RiskWindow {
   readonly decay: number;
   private readonly latenessMs: number;
   private readonly segments: boolean;
-  private readonly byName = new Map<string, ProcessorWindow>();
   /**
-   * Per processor: each processor's entries come from its own partition's stream, and ids of
-   * different streams are not ordered against each other (two streams both hold `1700…-0`).
+   * Per processor, found with one lookup (the last one found is kept: a batch of one
+   * partition's entries is one processor's): its window, the stream ids it counted (per
+   * processor, since each processor's entries come from its own partition's stream, and ids of
+   * different streams are not ordered against each other: two streams both hold `1700…-0`), and
+   * its geo dictionary (per processor too, so that its geo bits depend on its own events alone
+   * and a window restored on another node, from a checkpoint with its dictionary, scores the same).
    */
-  private readonly ids = new Map<string, RecentIds>();
+  private readonly byName = new Map<string, Held>();
+  private lastName: string | undefined = undefined;
+  private last: Held | undefined = undefined;
   private readonly idCapacity: number;
-  /**
-   * Per processor too: a processor's geo bits then depend on its own events alone, so a window
-   * restored on another node (from a checkpoint, with its dictionary) scores the same.
-   */
-  private readonly geos = new Map<string, GeoInterner>();
   private clock = 0;
   /** Outcome of the last `add`. */
   outcome: AddOutcome = 'counted';
@@ -123,11 +130,11 @@ export class RiskWindow {
   }
 
   get(processor: string): ProcessorWindow | undefined {
-    return this.byName.get(processor);
+    return this.byName.get(processor)?.p;
   }
 
-  processors(): IterableIterator<ProcessorWindow> {
-    return this.byName.values();
+  *processors(): IterableIterator<ProcessorWindow> {
+    for (const h of this.byName.values()) yield h.p;
   }
 
   get size(): number {
@@ -137,7 +144,7 @@ export class RiskWindow {
   /** Stream ids remembered for redelivery detection (bounded by `recentIdCapacity`). */
   get rememberedIds(): number {
     let n = 0;
-    for (const ids of this.ids.values()) n += ids.size;
+    for (const h of this.byName.values()) n += h.ids.size;
     return n;
   }
 
@@ -162,14 +169,15 @@ export class RiskWindow {
     method?: string,
     channel?: string,
   ): ProcessorWindow {
-    const p = this.processor(processor);
-    p.touched = ++this.clock;
-    let ids = this.ids.get(processor);
-    if (ids === undefined) {
-      ids = new RecentIds(this.idCapacity);
-      this.ids.set(processor, ids);
+    let h = this.last;
+    if (processor !== this.lastName || h === undefined) {
+      h = this.held(processor);
+      this.lastName = processor;
+      this.last = h;
     }
-    if (ids.seen(id, idMs, idSeq, idIndex)) {
+    const p = h.p;
+    p.touched = ++this.clock;
+    if (h.ids.seen(id, idMs, idSeq, idIndex)) {
       p.duplicates++;
       this.outcome = 'duplicate';
       return p;
@@ -219,12 +227,7 @@ export class RiskWindow {
     }
     let geoBit = -1;
     if (geo !== undefined && geo !== '') {
-      let geos = this.geos.get(processor);
-      if (geos === undefined) {
-        geos = new GeoInterner();
-        this.geos.set(processor, geos);
-      }
-      const bit = (geoBit = geos.bitOf(geo));
+      const bit = (geoBit = h.geos.bitOf(geo));
       const word = s * GEO_WORDS + (bit >>> 5);
       const mask = 1 << (bit & 31);
       const cur = p.geo[word] ?? 0;
@@ -250,9 +253,9 @@ export class RiskWindow {
    * checkpoint are acknowledged with it and never delivered again).
    */
   exportProcessor(name: string): Plain | undefined {
-    const p = this.byName.get(name);
-    if (p === undefined) return undefined;
-    return { window: toPlain(p), geos: toPlain(this.geos.get(name)?.entries() ?? []) };
+    const h = this.byName.get(name);
+    if (h === undefined) return undefined;
+    return { window: toPlain(h.p), geos: toPlain(h.geos.entries()) };
   }
 
   /** Replaces `name`'s state with an `exportProcessor` result (from this or another node). */
@@ -260,37 +263,36 @@ export class RiskWindow {
     if (state === null || typeof state !== 'object' || Array.isArray(state))
       throw new TypeError('a processor checkpoint is an object');
     this.forget(name);
-    const p = this.processor(name);
-    restoreInto(p, state.window ?? null);
-    p.touched = ++this.clock;
-    const geos = new GeoInterner();
-    geos.load(fromPlain(state.geos ?? []) as [string, number][]);
-    this.geos.set(name, geos);
+    const h = this.held(name);
+    restoreInto(h.p, state.window ?? null);
+    h.p.touched = ++this.clock;
+    h.geos.load(fromPlain(state.geos ?? []) as [string, number][]);
   }
 
   /** Drops `name`'s state (its partition moved to another consumer). */
   forget(name: string): void {
     this.byName.delete(name);
-    this.ids.delete(name);
-    this.geos.delete(name);
+    this.last = undefined;
   }
 
-  private processor(name: string): ProcessorWindow {
+  private held(name: string): Held {
     const known = this.byName.get(name);
     if (known !== undefined) return known;
     if (this.byName.size >= this.maxProcessors) this.evictOldest();
-    const p = new ProcessorWindow(name, this.bucketCount, this.recentBucketCount, this.segments);
-    this.byName.set(name, p);
-    return p;
+    const h: Held = {
+      p: new ProcessorWindow(name, this.bucketCount, this.recentBucketCount, this.segments),
+      ids: new RecentIds(this.idCapacity),
+      geos: new GeoInterner(),
+    };
+    this.byName.set(name, h);
+    return h;
   }
 
   private evictOldest(): void {
     let oldest: ProcessorWindow | undefined;
-    for (const p of this.byName.values()) if (oldest === undefined || p.touched < oldest.touched) oldest = p;
+    for (const h of this.byName.values()) if (oldest === undefined || h.p.touched < oldest.touched) oldest = h.p;
     if (oldest !== undefined) {
-      this.byName.delete(oldest.processor);
-      this.ids.delete(oldest.processor);
-      this.geos.delete(oldest.processor);
+      this.forget(oldest.processor);
       this.evictions++;
     }
   }
