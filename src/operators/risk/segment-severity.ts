@@ -1,0 +1,142 @@
+/**
+ * Severity of the segment cells (segment-cells.ts) for the adaptive model: per cell, evidence of
+ * its failures against its own baseline, the effect size, its impact on the processor and how
+ * concentrated the processor's excess failures are in it (ADAPTIVE_PARAMS), over the recent
+ * span and over the last 10 s.
+ */
+import { BUCKET_MS } from './risk-window.js';
+import { baselineRate, driftSq } from './baseline.js';
+import { ADAPTIVE_PARAMS as P, countSeverityOf, effectOf, evidenceOf } from './evidence.js';
+import type { WindowView } from './processor-window.js';
+import { CATEGORY_PRIOR } from './segment-cells.js';
+import type { SegmentState, SegmentTable } from './segment-cells.js';
+import { clamp01 } from './risk-model.js';
+
+const CONC_FROM = P.concentration[0] ?? 0.2;
+const CONC_FULL = P.concentration[1] ?? 0.6;
+
+/**
+ * Brings cell severities up to date: every cell once per watermark bucket, else only the cells
+ * the last event touched (a cell's severity moves with its own events; the processor-level
+ * inputs drift slowly within a bucket). Keeps each table's `top` on its largest cell.
+ */
+export function updateSegments(seg: SegmentState, w: WindowView): void {
+  // Read here, not passed in: numbers passed to a call that is not inlined are boxed, per event.
+  const bucket = w.wmBucket;
+  const all = seg.evaluatedBucket !== bucket;
+  const touched = seg.touched;
+  if (!all && touched[0] === -1 && touched[1] === -1 && touched[2] === -1 && touched[3] === -1) return;
+  seg.evaluatedBucket = bucket;
+  const n = w.recentEvents;
+  const fb = w.derived.values[0] ?? 0;
+  const excess = w.recentFailures - n * fb;
+  // The last 10 s, as for the processor's own signals: the watermark's ring slot plus the
+  // share of the previous one those 10 s still cover.
+  const r = seg.r;
+  const slot = ((bucket % r) + r) % r;
+  const carry = 1 - clamp01((w.watermarkMs - bucket * BUCKET_MS) / BUCKET_MS);
+  const n10 = w.bucketEvents(0) + carry * w.bucketEvents(1);
+  SHORT[0] = slot;
+  SHORT[1] = r > 1 ? (slot === 0 ? r - 1 : slot - 1) : -1;
+  SHORT[2] = carry;
+  SHORT[3] = n10;
+  SHORT[4] = w.bucketFailures(0) + carry * w.bucketFailures(1) - n10 * fb;
+  for (let i = 0; i < seg.tables.length; i++) {
+    const t = seg.tables[i];
+    if (t === undefined) continue;
+    if (all) {
+      t.top = -1;
+      for (let k = 0; k < t.keys.length; k++) {
+        const v = t.keys[k] === '' ? 0 : cellSeverity(t, k, n, fb, excess);
+        t.severity[k] = v;
+        if (v > 0 && (t.top < 0 || v > (t.severity[t.top] ?? 0))) t.top = k;
+      }
+      continue;
+    }
+    const k = seg.touched[i] ?? -1;
+    if (k < 0) continue;
+    const before = t.severity[k] ?? 0;
+    const v = cellSeverity(t, k, n, fb, excess);
+    t.severity[k] = v;
+    if (t.top === k && v < before) {
+      t.top = -1;
+      for (let j = 0; j < t.keys.length; j++) {
+        const u = t.severity[j] ?? 0;
+        if (u > 0 && (t.top < 0 || u > (t.severity[t.top] ?? 0))) t.top = j;
+      }
+    } else if (v > 0 && (t.top < 0 || v > (t.severity[t.top] ?? 0))) t.top = k;
+  }
+}
+
+/**
+ * The processor's last 10 s for `cellSeverity`, set by `updateSegments` before it: the ring
+ * slots of the watermark's bucket and the one before (-1: none), the previous one's share,
+ * the processor's events and excess failures over those 10 s.
+ */
+const SHORT = new Float64Array(5);
+
+/**
+ * One cell's severity: evidence, effect, impact and concentration (ADAPTIVE_PARAMS), over the
+ * recent span, and over the last 10 s while the recent span corroborates it (a segment outage
+ * on a busy processor shows there seconds before it does over 30 s).
+ */
+function cellSeverity(t: SegmentTable, k: number, n: number, fb: number, processorExcess: number): number {
+  const category = t.dim === 'category';
+  const x = t.recentFailures[k] ?? 0;
+  const ne = category ? n : (t.recentEvents[k] ?? 0);
+  if (ne <= 0 || x <= 0) return 0;
+  const p0 = baselineRate(t.baseFailures[k] ?? 0, t.baseEvents[k] ?? 0, category ? CATEGORY_PRIOR * fb : fb);
+  const excess = x - ne * p0;
+  if (excess <= 0) return 0;
+  const tauSq = driftSq(0, 0, p0);
+  const z = evidenceOf(x, ne, p0, tauSq, P.evidence.corroborate);
+  if (z < P.evidence.corroborate) return 0;
+  const traffic = category ? (fb > 0 ? Math.min(1, p0 / fb) : 0) : ne / n;
+  let v = spanSeverity(z, x, ne, p0, excess, n, processorExcess, traffic);
+  const r = t.recentEvents.length > 0 ? t.ringEvents.length / t.recentEvents.length : 0;
+  const s0 = SHORT[0] ?? 0;
+  const s1 = SHORT[1] ?? -1;
+  const carry = SHORT[2] ?? 0;
+  const n10 = SHORT[3] ?? 0;
+  if (n10 > 0) {
+    const x10 = (t.ringFailures[k * r + s0] ?? 0) + (s1 < 0 ? 0 : carry * (t.ringFailures[k * r + s1] ?? 0));
+    const ne10 = category
+      ? n10
+      : (t.ringEvents[k * r + s0] ?? 0) + (s1 < 0 ? 0 : carry * (t.ringEvents[k * r + s1] ?? 0));
+    const excess10 = x10 - ne10 * p0;
+    if (ne10 > 0 && excess10 >= P.evidence.minExcess) {
+      const z10 = evidenceOf(x10, ne10, p0, tauSq);
+      const traffic10 = category ? traffic : ne10 / n10;
+      const v10 = spanSeverity(z10, x10, ne10, p0, excess10, n10, SHORT[4] ?? 0, traffic10);
+      if (v10 > v) v = v10;
+    }
+  }
+  return v;
+}
+
+/**
+ * A cell's severity over one span: `x` failures of its `ne` events against its rate `p0` with
+ * evidence `z`, `excess` failures beyond it, among the processor's `n` events and its
+ * `processorExcess` failures beyond its own rate; `traffic` the cell's share of traffic.
+ */
+function spanSeverity(
+  z: number,
+  x: number,
+  ne: number,
+  p0: number,
+  excess: number,
+  n: number,
+  processorExcess: number,
+  traffic: number,
+): number {
+  const severity = countSeverityOf(z, x, ne, p0, P.failureEffect);
+  if (severity === 0) return 0;
+  const impact = effectOf(excess / n, P.impactEffect);
+  // Concentration: the cell's share of the processor's excess failures beyond its share of
+  // traffic (of failures, for a category); a cell carrying most traffic concentrates nothing.
+  const share = excess / (processorExcess > excess ? processorExcess : excess);
+  // A cell holding most of the traffic cannot be told from the whole: its lift stays small.
+  const lift = (share - traffic) / (1 - traffic > 0.25 ? 1 - traffic : 0.25);
+  const conc = clamp01((lift - CONC_FROM) / (CONC_FULL - CONC_FROM));
+  return Math.min(severity, impact) * conc;
+}
