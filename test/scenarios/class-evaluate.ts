@@ -5,27 +5,30 @@
  * the anomaly and its 3-minute tail, after warm-up) and false warnings (pilot incidents opened
  * there), per processor-day.
  *
- * - `adaptive` and `classic`: the real `scoreRisk` operator over batches of 500; alarmed =
- *   elevated or worse; warnings are the incidents `IncidentBook` (pilot mode) opens.
+ * - `adaptive` and `classic`: `RiskScorer` (the core of the `scoreRisk` operator, which calls
+ *   it once per batch) over batches of 500; alarmed = elevated or worse; warnings are the
+ *   incidents `IncidentBook` (pilot mode) opens.
  * - `cusum`: a textbook one-sided CUSUM chart on the 10 s failure rate (Page 1954), reference
  *   μ₀ = the failure rate over the warm-up, per bucket k with nₖ events and rate rₖ:
  *
  *     zₖ = (rₖ − μ₀) / √(μ₀(1 − μ₀)/nₖ),   Sₖ = max(0, Sₖ₋₁ + zₖ − 0.5),   alarm while Sₖ > 5
  *
  *   judged at the end of each bucket; a warning is an alarm starting after 120 s without one.
+ *
+ * The traffic is streamed batch by batch (`stream`) through all three at once: a case holds one
+ * batch of envelopes, not its whole run.
  */
-import { from } from 'rxjs';
-import { scoreRisk } from '../../src/operators/score-risk.js';
+import { RiskScorer } from '../../src/operators/risk/risk-scorer.js';
 import { IncidentBook } from '../../src/operators/track-incidents.js';
 import type { Envelope } from '../../src/pipeline/types.js';
-import { batchOf } from '../unit/operators/fixtures.js';
 import type { ClassCase } from './classes.js';
-import { generate } from './generator.js';
+import { stream } from './generator.js';
 
 export const DETECTORS = ['adaptive', 'classic', 'cusum'] as const;
 export type Detector = (typeof DETECTORS)[number];
 
 const START_MS = Date.UTC(2024, 0, 1, 0, 0, 0);
+const BATCH = 500;
 const EPISODE_SEC = 20;
 const TAIL_SEC = 180;
 const COOLDOWN_SEC = 120;
@@ -42,73 +45,96 @@ export interface ClassOutcome {
 /** A time span in seconds: [start, end]. */
 type Span = readonly [number, number];
 
-export function runCase(c: ClassCase): Record<Detector, ClassOutcome> {
-  const envs = generate([{ name: 'stripe', shape: c.shape }], c.durationSec, c.seed, START_MS);
-  const out = {} as Record<Detector, ClassOutcome>;
-  for (const m of ['adaptive', 'classic'] as const) {
-    const book = new IncidentBook(COOLDOWN_SEC * 1000, () => 0);
-    const opens: number[] = [];
-    const batches = [];
-    for (let i = 0; i < envs.length; i += 500) batches.push(batchOf(envs.slice(i, i + 500)));
-    from(batches)
-      .pipe(scoreRisk({ model: m, windowSec: 300, allowedLatenessSec: 30, thresholds: [0.3, 0.6, 0.8] }))
-      .subscribe((b) => {
-        for (const tr of book.apply(b.entries))
-          if (tr.kind === 'open') opens.push((Date.parse(tr.incident.opened_at) - START_MS) / 1000);
-      });
-    out[m] = measure(c, alarmSpans(envs), opens);
+/** One risk model as the pipeline runs it: scorer, pilot incidents, and its alarm spans. */
+class ModelRun {
+  private readonly scorer: RiskScorer;
+  private readonly book = new IncidentBook(COOLDOWN_SEC * 1000, () => 0);
+  readonly opens: number[] = [];
+  /** Spans where the scored band was elevated or worse, in event time. */
+  readonly spans: Span[] = [];
+  private open = NaN;
+  private clock = -Infinity;
+
+  constructor(model: 'adaptive' | 'classic') {
+    this.scorer = new RiskScorer({ model, windowSec: 300, allowedLatenessSec: 30, thresholds: [0.3, 0.6, 0.8] });
   }
-  const cusum = cusumSpans(envs, c.warmupSec);
+
+  apply(entries: Envelope[]): void {
+    this.scorer.scoreAll(entries);
+    for (const tr of this.book.apply(entries))
+      if (tr.kind === 'open') this.opens.push((Date.parse(tr.incident.opened_at) - START_MS) / 1000);
+    for (const env of entries) {
+      this.clock = Math.max(this.clock, (env.eventTimeMs - START_MS) / 1000);
+      const alarmed = env.risk !== undefined && env.risk.band !== 'low';
+      if (alarmed && Number.isNaN(this.open)) this.open = this.clock;
+      if (!alarmed && !Number.isNaN(this.open)) {
+        this.spans.push([this.open, this.clock]);
+        this.open = NaN;
+      }
+      env.risk = undefined;
+    }
+  }
+
+  finish(): void {
+    if (!Number.isNaN(this.open)) this.spans.push([this.open, this.clock]);
+  }
+}
+
+/** `trace` sees each detector's alarm spans and warning openings (seconds from the start). */
+export function runCase(
+  c: ClassCase,
+  trace?: (d: Detector, spans: readonly Span[], opens: readonly number[]) => void,
+): Record<Detector, ClassOutcome> {
+  const adaptive = new ModelRun('adaptive');
+  const classic = new ModelRun('classic');
+  const buckets = Math.ceil(c.durationSec / 10) + 1;
+  const n = new Float64Array(buckets);
+  const f = new Float64Array(buckets);
+  stream({ name: 'stripe', shape: c.shape }, c.durationSec, c.seed, START_MS, BATCH, (entries) => {
+    adaptive.apply(entries);
+    classic.apply(entries);
+    for (const env of entries) {
+      const b = Math.min(buckets - 1, Math.floor((env.eventTimeMs - START_MS) / 10_000));
+      n[b] = (n[b] ?? 0) + 1;
+      if (env.event.event_type === 'payment_failed') f[b] = (f[b] ?? 0) + 1;
+    }
+  });
+  adaptive.finish();
+  classic.finish();
+  const cusum = cusumSpans(n, f, c.warmupSec);
   const cusumOpens: number[] = [];
   let lastEnd = -Infinity;
   for (const [s, e] of cusum) {
     if (s - lastEnd > COOLDOWN_SEC) cusumOpens.push(s);
     lastEnd = e;
   }
-  out.cusum = measure(c, cusum, cusumOpens);
-  return out;
+  trace?.('adaptive', adaptive.spans, adaptive.opens);
+  trace?.('classic', classic.spans, classic.opens);
+  trace?.('cusum', cusum, cusumOpens);
+  return {
+    adaptive: measure(c, adaptive.spans, adaptive.opens),
+    classic: measure(c, classic.spans, classic.opens),
+    cusum: measure(c, cusum, cusumOpens),
+  };
 }
 
-/** Spans where the scored band was elevated or worse, in event time. */
-function alarmSpans(envs: readonly Envelope[]): Span[] {
-  const spans: Span[] = [];
-  let open = NaN;
-  let clock = -Infinity;
-  for (const env of envs) {
-    clock = Math.max(clock, (env.eventTimeMs - START_MS) / 1000);
-    const alarmed = env.risk !== undefined && env.risk.band !== 'low';
-    if (alarmed && Number.isNaN(open)) open = clock;
-    if (!alarmed && !Number.isNaN(open)) {
-      spans.push([open, clock]);
-      open = NaN;
-    }
-  }
-  if (!Number.isNaN(open)) spans.push([open, clock]);
-  return spans;
-}
-
-function cusumSpans(envs: readonly Envelope[], warmupSec: number): Span[] {
-  const n = new Map<number, number>();
-  const f = new Map<number, number>();
-  for (const env of envs) {
-    const b = Math.floor((env.eventTimeMs - START_MS) / 10_000);
-    n.set(b, (n.get(b) ?? 0) + 1);
-    if (env.event.event_type === 'payment_failed') f.set(b, (f.get(b) ?? 0) + 1);
-  }
-  const last = Math.max(...n.keys());
+/** The chart over per-bucket events `n` and failures `f` (see the header). */
+function cusumSpans(n: Float64Array, f: Float64Array, warmupSec: number): Span[] {
+  let last = n.length - 1;
+  while (last > 0 && n[last] === 0) last--;
   let refN = 0;
   let refF = 0;
-  for (let b = 0; b < warmupSec / 10; b++) {
-    refN += n.get(b) ?? 0;
-    refF += f.get(b) ?? 0;
+  for (let b = 0; b < warmupSec / 10 && b < n.length; b++) {
+    refN += n[b] ?? 0;
+    refF += f[b] ?? 0;
   }
   const mu = Math.min(0.999, Math.max(0.001, refF / Math.max(1, refN)));
   const spans: Span[] = [];
   let s = 0;
   let open = NaN;
   for (let b = 0; b <= last; b++) {
-    const nk = n.get(b) ?? 0;
-    if (nk > 0) s = Math.max(0, s + ((f.get(b) ?? 0) / nk - mu) / Math.sqrt((mu * (1 - mu)) / nk) - 0.5);
+    const nk = n[b] ?? 0;
+    if (nk > 0) s = Math.max(0, s + ((f[b] ?? 0) / nk - mu) / Math.sqrt((mu * (1 - mu)) / nk) - 0.5);
     const t = (b + 1) * 10;
     if (s > 5 && Number.isNaN(open)) open = t;
     if (s <= 5 && !Number.isNaN(open)) {

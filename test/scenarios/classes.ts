@@ -19,6 +19,8 @@ export interface NormalOptions {
   /** Relative change of the failure rate at `t` (drift). */
   readonly drift?: (t: number) => number;
   readonly phase?: number;
+  /** Payment methods (`payment_method_bucket`) and their shares; none by default. */
+  readonly methods?: readonly (readonly [string, number])[];
 }
 
 /**
@@ -39,7 +41,32 @@ export function normal(o: NormalOptions): TrafficShape & { failureRate(t: number
   return {
     failureRate,
     rate: (t) => o.rate * (1 + 0.5 * Math.sin(w(t))) * (1 + 0.15 * noise(t / 20 + phase * 13)) * (o.volume?.(t) ?? 1),
-    draw: (t, r) => drawOrdinary(failureRate(t), USUAL_GEOS, r),
+    draw:
+      o.methods === undefined
+        ? (t, r) => drawOrdinary(failureRate(t), USUAL_GEOS, r)
+        : withMethod(o.methods, failureRate),
+  };
+}
+
+/** Cards, wallets and bank transfers: the routes of a processor with routes. */
+const METHODS: readonly (readonly [string, number])[] = [
+  ['card', 0.7],
+  ['wallet', 0.2],
+  ['bank_transfer', 0.1],
+];
+
+/** Ordinary payments, each on a method drawn by its share. */
+function withMethod(methods: readonly (readonly [string, number])[], failureRate: (t: number) => number) {
+  return (t: number, r: Rng): Draw => {
+    let u = r();
+    let method = methods[0]?.[0] ?? '';
+    for (const [m, w] of methods) {
+      if ((u -= w) < 0) {
+        method = m;
+        break;
+      }
+    }
+    return { ...drawOrdinary(failureRate(t), USUAL_GEOS, r), method };
   };
 }
 
@@ -78,6 +105,17 @@ const declineShift: Incident = (base, points) => ({
   draw: (t, r) => drawOrdinary(Math.min(0.98, base.failureRate(t) + points), USUAL_GEOS, r),
 });
 
+/** Wallet payments (a fifth of the traffic) fail at `rate`: a broken route (payment method). */
+const routeOutage: Incident = (base, rate) => ({
+  rate: base.rate,
+  draw: (t, r): Draw => {
+    const d = base.draw(t, r);
+    if (d.method !== 'wallet') return d;
+    // Failures of the usual kinds, only many more of them on this route.
+    return { ...drawOrdinary(rate, [[d.geo, 1]], r), method: 'wallet' };
+  },
+});
+
 /** One geo carrying `share` of the traffic goes to 85% declines (an issuer outage). */
 const geoOutage: Incident = (base, share) => ({
   rate: base.rate,
@@ -102,6 +140,8 @@ interface ClassDef {
   readonly drift?: (t: number, o: { onset: number; duration: number }) => number;
   /** The anomaly starts with the first event (a processor failing from the start). */
   readonly fromStart?: boolean;
+  /** Its traffic carries payment methods. */
+  readonly routes?: boolean;
 }
 
 export const CLASSES: readonly ClassDef[] = [
@@ -147,6 +187,12 @@ export const CLASSES: readonly ClassDef[] = [
     incident: { shape: geoOutage, sizes: [0.1, 0.25], unit: 'of traffic', excess: (s, p) => s * (0.85 - p) },
   },
   {
+    name: 'route-outage',
+    description: 'wallet payments (a fifth of the traffic) failing at 50% or 85%',
+    routes: true,
+    incident: { shape: routeOutage, sizes: [0.5, 0.85], unit: 'wallets failing', excess: (s, p) => 0.2 * (s - p) },
+  },
+  {
     name: 'bad-from-start',
     description: 'a processor at 50% failures from its first event',
     fromStart: true,
@@ -167,26 +213,31 @@ const FULL_PROFILES: readonly (readonly [number, number])[] = [0.5, 5, 15, 80, 5
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
+/** Seeds per case of the full grid. */
+export const FULL_SEEDS = 2;
+
 /** Every case of every class: the fast grid (one seed) or the full one (`seeds` seeds, longer days). */
-export function casesOf(full: boolean, seeds = full ? 2 : 1): ClassCase[] {
+export function casesOf(full: boolean, seeds = full ? FULL_SEEDS : 1): ClassCase[] {
   const out: ClassCase[] = [];
   for (const c of CLASSES) {
     for (const [rate, failure] of full ? FULL_PROFILES : FAST_PROFILES) {
       // Busy profiles run shorter: the event count, not event time, is what costs. The full
-      // grid gives quiet profiles whole simulated days.
-      const duration = full
-        ? rate >= 500
-          ? 1_800
-          : rate >= 80
-            ? 3_600
-            : rate >= 15
-              ? 21_600
-              : 86_400
-        : rate >= 500
-          ? 1_800
-          : rate >= 80
-            ? 2_400
-            : 3_600;
+      // grid gives the healthy classes of quiet profiles whole simulated days (what false
+      // warnings per day are counted over); an incident needs its warm-up, itself and a tail.
+      const duration =
+        full && c.incident === undefined
+          ? rate >= 500
+            ? 1_800
+            : rate >= 80
+              ? 3_600
+              : rate >= 15
+                ? 21_600
+                : 86_400
+          : rate >= 500
+            ? 1_800
+            : rate >= 80
+              ? 2_400
+              : 3_600;
       // A simulated day is 24 h; a short run covers a slice of it, its phase set by the seed.
       const periodSec = 86_400;
       const onset = c.fromStart ? 0 : Math.min(1_200, duration / 2);
@@ -201,6 +252,7 @@ export function casesOf(full: boolean, seeds = full ? 2 : 1): ClassCase[] {
             phase: seed * 1.7 + rate,
             ...(c.volume ? { volume: (t: number) => c.volume!(t, o) } : {}),
             ...(c.drift ? { drift: (t: number) => c.drift!(t, o) } : {}),
+            ...(c.routes === true ? { methods: METHODS } : {}),
           });
           const incident = c.incident && size !== undefined ? c.incident.shape(base, size) : undefined;
           const end = c.fromStart ? duration : onset + 300;

@@ -28,6 +28,8 @@ export interface Draw {
   readonly category: string | undefined;
   readonly retries: number;
   readonly geo: string;
+  /** `payment_method_bucket`, when the traffic has routes. */
+  readonly method?: string;
 }
 
 /** What one processor's traffic looks like at event time `t` (seconds from the start). */
@@ -163,6 +165,116 @@ export const MILD_JITTER: Arrival = { jitter: (r) => r() * 0.3 };
 export const HEAVY_JITTER: Arrival = { jitter: (r) => (r() < 0.02 ? 5 + r() * 55 : -Math.log(1 - r()) * 1.5) };
 
 /**
+ * Stamps envelopes in arrival order: stream ids follow arrival like XADD's, and the event's
+ * timestamp string is built from a prefix cached per minute (toISOString per event would
+ * dominate the suite's runtime).
+ */
+function envelopeMaker(): (arrive: number, at: number, name: string, d: Draw) => Envelope {
+  let seq = 0;
+  let lastMs = 0;
+  let minute = NaN;
+  let prefix = '';
+  const iso = (ms: number) => {
+    const m = Math.floor(ms / 60_000);
+    if (m !== minute) {
+      minute = m;
+      prefix = new Date(m * 60_000).toISOString().slice(0, 17);
+    }
+    const rest = ms - m * 60_000;
+    const sec = Math.floor(rest / 1000);
+    const milli = rest - sec * 1000;
+    return `${prefix}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+  };
+  return (arrive, at, name, d) => {
+    const ms = Math.max(lastMs, Math.floor(arrive));
+    seq = ms === lastMs ? seq + 1 : 0;
+    lastMs = ms;
+    const event = paymentEvent({
+      at,
+      timestamp: iso(at),
+      processor: name,
+      failed: d.failed,
+      category: d.category,
+      retries: d.retries,
+      geo: d.geo,
+      method: d.method,
+    });
+    return {
+      id: `${ms}-${seq}`,
+      idMs: ms,
+      idSeq: seq,
+      event,
+      eventJson: undefined,
+      eventTimeMs: at,
+      ingestedAtMs: ms,
+      deliveries: 1,
+      risk: undefined,
+      tier: undefined,
+    };
+  };
+}
+
+interface Timed {
+  readonly arrive: number;
+  readonly at: number;
+  readonly d: Draw;
+}
+
+/**
+ * One processor's envelopes over `durationSec`, handed to `onBatch` `batchSize` at a time in
+ * arrival order: exactly `generate`'s envelopes for that processor alone, without holding the
+ * run in memory (a simulated day of a busy processor is millions of envelopes, and keeping
+ * them alive made the garbage collector a third of the suite's time). Arrival is never before
+ * event time, so an event arriving no later than the newest event time drawn can be handed
+ * over: nothing drawn later arrives before it. Returns the number of envelopes.
+ */
+export function stream(
+  p: { readonly name: string; readonly shape: TrafficShape; readonly arrival?: Arrival },
+  durationSec: number,
+  seed: number,
+  startMs: number,
+  batchSize: number,
+  onBatch: (entries: Envelope[]) => void,
+): number {
+  const r = rng(seed);
+  const arrival = p.arrival ?? MILD_JITTER;
+  const make = envelopeMaker();
+  let pending: Timed[] = [];
+  let batch: Envelope[] = [];
+  let count = 0;
+  let t = 0;
+  for (;;) {
+    t += -Math.log(1 - r()) / Math.max(0.01, p.shape.rate(t));
+    const done = t >= durationSec;
+    let newest = Infinity;
+    if (!done) {
+      const at = startMs + Math.floor(t * 1000);
+      const arrive = at + arrival.jitter(r) * 1000;
+      pending.push({ arrive, at, d: p.shape.draw(t, r) });
+      newest = at;
+      if (pending.length < 1024) continue;
+    }
+    // Stable: equal arrivals keep the order they were drawn in, as in `generate`'s sort.
+    pending.sort((a, b) => a.arrive - b.arrive);
+    let i = 0;
+    for (; i < pending.length; i++) {
+      const e = pending[i]!;
+      if (e.arrive > newest) break;
+      batch.push(make(e.arrive, e.at, p.name, e.d));
+      count++;
+      if (batch.length === batchSize) {
+        onBatch(batch);
+        batch = [];
+      }
+    }
+    pending = pending.slice(i);
+    if (done) break;
+  }
+  if (batch.length > 0) onBatch(batch);
+  return count;
+}
+
+/**
  * Envelopes for `processors` over `durationSec`, in arrival order, starting at `startMs`.
  */
 export function generate(
@@ -184,43 +296,6 @@ export function generate(
     }
   }
   timed.sort((a, b) => a.arrive - b.arrive);
-  let seq = 0;
-  let lastMs = 0;
-  // toISOString per event would dominate the suite's runtime; the second changes rarely.
-  let second = NaN;
-  let prefix = '';
-  const iso = (ms: number) => {
-    const sec = Math.floor(ms / 1000);
-    if (sec !== second) {
-      second = sec;
-      prefix = new Date(sec * 1000).toISOString().slice(0, 20);
-    }
-    return `${prefix}${String(ms - sec * 1000).padStart(3, '0')}Z`;
-  };
-  return timed.map(({ arrive, at, name, d }) => {
-    const ms = Math.max(lastMs, Math.floor(arrive));
-    seq = ms === lastMs ? seq + 1 : 0;
-    lastMs = ms;
-    const event = paymentEvent({
-      at,
-      timestamp: iso(at),
-      processor: name,
-      failed: d.failed,
-      category: d.category,
-      retries: d.retries,
-      geo: d.geo,
-    });
-    return {
-      id: `${ms}-${seq}`,
-      idMs: ms,
-      idSeq: seq,
-      event,
-      eventJson: undefined,
-      eventTimeMs: at,
-      ingestedAtMs: ms,
-      deliveries: 1,
-      risk: undefined,
-      tier: undefined,
-    };
-  });
+  const make = envelopeMaker();
+  return timed.map(({ arrive, at, name, d }) => make(arrive, at, name, d));
 }

@@ -12,6 +12,8 @@ export interface EventSpec {
   readonly retries?: number;
   readonly geo?: string;
   readonly merchant?: string;
+  /** `payment_method_bucket`. */
+  readonly method?: string;
   readonly id?: string;
   readonly deliveries?: number;
   /** `event_timestamp` when already formatted (the scenario generator caches it). */
@@ -38,6 +40,7 @@ export function paymentEvent(s: EventSpec): PaymentEvent {
     failure_category: s.category,
     geo_bucket: s.geo,
     retry_count: s.retries,
+    payment_method_bucket: s.method,
   });
 }
 
