@@ -195,13 +195,19 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
   };
 
   const probation: ProbationMarks = {
-    async marked(ids) {
-      if (ids.length === 0) return new Set<string>();
+    async strikes(ids) {
+      const out = new Map<string, number>();
+      if (ids.length === 0) return out;
       const values = await shared.hmget(o.probationKey, ...ids);
-      return new Set(ids.filter((_, i) => values[i] !== null));
+      ids.forEach((id, i) => {
+        const v = values[i];
+        // A mark holding a time (written before marks counted) is one strike.
+        if (v !== null && v !== undefined) out.set(id, /^\d+$/.test(v) ? Number(v) : 1);
+      });
+      return out;
     },
-    async mark(id) {
-      await shared.hset(o.probationKey, id, new Date().toISOString());
+    async mark(id, strikes) {
+      await shared.hset(o.probationKey, id, String(strikes));
     },
     async clear(id) {
       await shared.hdel(o.probationKey, id);
