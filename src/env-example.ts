@@ -15,6 +15,8 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_HTTP_BODY_BUDGET_BYTES: 'request-body bytes in flight over all requests; beyond, 503 before the body is read',
   PAYFLUX_ENV: 'dev or prod; prod refuses keys shorter than 16 chars and placeholders',
   PAYFLUX_ROLE: 'all, ingest (no consumer) or consumer (ingest answers 503)',
+  PAYFLUX_WORKERS:
+    'processes: 1 = this one does it all; N > 1 = a supervisor, N-1 ingest workers on the port and 1 consumer',
   PAYFLUX_BUFFER: 'auto, redis or memory; auto falls back to the non-durable memory buffer only without REDIS_ADDR/URL',
   PAYFLUX_LOG_LEVEL: 'pino level; logs are JSON on stderr',
   PAYFLUX_PANIC_MODE: 'on an uncaught error: crash (exit 1, the supervisor restarts) or recover (log and go on)',
@@ -63,7 +65,7 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_READ_BLOCK_MS: 'BLOCK of each read',
   PAYFLUX_CLAIM_IDLE_MS: 'reclaim entries idle this long in a dead consumer',
   PAYFLUX_MAX_DELIVERIES:
-    'deliveries after which an entry is processed alone on probation; dead-lettered only if such a run ended on it',
+    'deliveries after which an entry is processed alone on probation; dead-lettered only if three such runs ended on it',
   PAYFLUX_ACK_MODE:
     'after_export (at least once) or before_export (best effort: a failing destination is counted, never waited for)',
   PAYFLUX_EXPORT_MODE: 'stdout, file or both',
