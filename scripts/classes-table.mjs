@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Prints the detection-quality table of docs/risk-model.md from the rows the class suite files
+ * Prints the detection-quality table of docs/risk-scenarios.md from the rows the class suite files
  * wrote to test-results/classes/ (`npm run scenarios:full`), in class order, with the run's
  * seeds, wall time and machine.
  */

@@ -4,7 +4,7 @@
  * split over a few test files (`classes-*.test.ts`) so that vitest runs them in parallel
  * workers. `npm test` runs the fast grid (one seed, short days); `npm run scenarios:full` runs
  * the many-seed grid with whole simulated days: each file writes its rows to
- * test-results/classes/, and scripts/classes-table.mjs prints the table of docs/risk-model.md.
+ * test-results/classes/, and scripts/classes-table.mjs prints the table of docs/risk-scenarios.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

@@ -1,4 +1,4 @@
-/** Detection quality, healthy traffic: every alarm is false (class-suite.ts). */
+/** Detection quality, healthy traffic with its daily wave, growth and drift: every alarm is false (class-suite.ts). */
 import { classSuite } from './class-suite.js';
 
-classSuite('healthy', ['steady', 'growth', 'drop', 'flash-sale', 'drift']);
+classSuite('healthy', ['steady', 'growth', 'drift']);

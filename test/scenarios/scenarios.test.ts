@@ -1,7 +1,7 @@
 /**
  * The risk scenario suite (issue 4): every scenario, three seeds, both models. The adaptive
  * model must meet every expectation; the classic model is a comparison row only. The table in
- * docs/risk-model.md is printed by this file: `npx vitest run test/scenarios`.
+ * docs/risk-scenarios.md is printed by this file: `npx vitest run test/scenarios`.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RiskModelName } from '../../src/risk-terms.js';
@@ -74,7 +74,7 @@ function fmt(values: (number | undefined)[], unit = 's'): string {
   return `${Math.round(max)}${unit}${missing > 0 ? ` (${missing} missed)` : ''}`;
 }
 
-/** The markdown table of docs/risk-model.md: worst case over the seeds. */
+/** The markdown table of docs/risk-scenarios.md: worst case over the seeds. */
 export function table(): string {
   const rows = [
     '| scenario | model | elevated | high | critical | expected drivers | false positives | back to low | peak | quiet peak |',
