@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { unpackEntry } from '../../../src/events/packed-entry.js';
+import { compareStreamIds } from '../../../src/stream-id.js';
 import { idFactory } from '../../support/events.js';
 import { countIds, parseExportLine, readExportFile, type ExportLine } from '../../support/export-lines.js';
 import { payfluxEnv, streamsOf } from '../../support/payflux-env.js';
@@ -16,13 +18,6 @@ import { poll } from '../../support/poll.js';
 import { useRedis } from '../../support/use-redis.js';
 
 const suite = useRedis();
-
-/** Stream ids compare as (ms, seq) pairs. */
-const streamOrder = (a: string, b: string): number => {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
-};
 
 /** Event ids of the entries the group has not delivered yet (after last-delivered-id), in every partition. */
 async function undelivered(env: {
@@ -37,7 +32,11 @@ async function undelivered(env: {
     const g = groups.find((x) => x[x.indexOf('name') + 1] === env.PAYFLUX_CONSUMER_GROUP) ?? [];
     const last = String(g[g.indexOf('last-delivered-id') + 1]);
     const tail = await suite.redis.xrange(stream, `(${last}`, '+');
-    for (const [, f] of tail) out.push((JSON.parse(f[f.indexOf('e') + 1] ?? '{}') as { event_id: string }).event_id);
+    for (const [, f] of tail) {
+      for (const stored of unpackEntry(f[f.indexOf('e') + 1] ?? '{}')) {
+        out.push((JSON.parse(stored) as { event_id: string }).event_id);
+      }
+    }
   }
   return out;
 }
@@ -83,10 +82,10 @@ describe('signals under load', { timeout: 30_000 }, () => {
     const lastOld =
       rotated
         .map((l) => l.stream_message_id)
-        .sort(streamOrder)
+        .sort(compareStreamIds)
         .at(-1) ?? '';
-    const firstNew = current.map((l) => l.stream_message_id).sort(streamOrder)[0] ?? '';
-    expect(streamOrder(lastOld, firstNew)).toBeLessThan(0);
+    const firstNew = current.map((l) => l.stream_message_id).sort(compareStreamIds)[0] ?? '';
+    expect(compareStreamIds(lastOld, firstNew)).toBeLessThan(0);
     expect(pf.stderrTail()).toContain('export_file_reopened');
   });
 
