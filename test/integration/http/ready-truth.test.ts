@@ -51,6 +51,15 @@ const ready = async (url: string): Promise<{ status: number; body: Record<string
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
 
+/** Poll /ready until it answers `status`. */
+const untilReady = (url: string, status: number, timeoutMs: number) =>
+  poll(
+    `/ready ${status}`,
+    () => ready(url),
+    (x) => x.status === status,
+    { timeoutMs },
+  );
+
 describe('truthful health', { timeout: 60_000 }, () => {
   it('a stdout whose reader stopped reading makes /export/health and /ready 503 within 10 s; everything is exported once it reads again', async () => {
     let stalled = true;
@@ -73,12 +82,7 @@ describe('truthful health', { timeout: 60_000 }, () => {
     const sent = [makeEvent('stall-1'), makeEvent('stall-2')];
     for (const e of sent) expect((await post(`${pf.url}/v1/events/payment_exhaust`, e)).status).toBe(202);
     const t0 = Date.now();
-    const r = await poll(
-      '/ready 503',
-      () => ready(pf.url),
-      (x) => x.status === 503,
-      { timeoutMs: 15_000 },
-    );
+    const r = await untilReady(pf.url, 503, 15_000);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(String(r.body.reason)).toMatch(/^export destination unhealthy: stdout \(a write pending since /);
     const eh = await fetch(`${pf.url}/export/health`);
@@ -89,12 +93,7 @@ describe('truthful health', { timeout: 60_000 }, () => {
 
     stalled = false;
     for (const done of held.splice(0)) done();
-    await poll(
-      '/ready 200 again',
-      () => ready(pf.url),
-      (x) => x.status === 200,
-      { timeoutMs: 10_000 },
-    );
+    await untilReady(pf.url, 200, 10_000);
     await poll(
       'every event exported',
       () => lines.length,
@@ -109,12 +108,7 @@ describe('truthful health', { timeout: 60_000 }, () => {
     await suite.redis.config('SET', 'maxmemory', '1');
     try {
       const t0 = Date.now();
-      const r = await poll(
-        '/ready 503',
-        () => ready(pf.url),
-        (x) => x.status === 503,
-        { timeoutMs: 10_000 },
-      );
+      const r = await untilReady(pf.url, 503, 10_000);
       expect(Date.now() - t0).toBeLessThan(10_000);
       expect(String(r.body.reason)).toMatch(/^Redis refuses a write: OOM/);
       expect(r.body.redis).toMatchObject({ connected: true, writable: false });
@@ -123,12 +117,7 @@ describe('truthful health', { timeout: 60_000 }, () => {
       await suite.redis.config('SET', 'maxmemory', '0');
       await suite.redis.config('SET', 'maxmemory-policy', policy);
     }
-    await poll(
-      '/ready 200 again',
-      () => ready(pf.url),
-      (x) => x.status === 200,
-      { timeoutMs: 10_000 },
-    );
+    await untilReady(pf.url, 200, 10_000);
   });
 
   it('Redis frozen (SIGSTOP): /ready 503 within seconds saying it did not answer a write', async () => {
@@ -137,23 +126,13 @@ describe('truthful health', { timeout: 60_000 }, () => {
     suite.server.pause();
     try {
       const t0 = Date.now();
-      const r = await poll(
-        '/ready 503',
-        () => ready(pf.url),
-        (x) => x.status === 503,
-        { timeoutMs: 10_000 },
-      );
+      const r = await untilReady(pf.url, 503, 10_000);
       expect(Date.now() - t0).toBeLessThan(10_000);
       expect(String(r.body.reason)).toMatch(/no answer within 1000 ms|not connected/);
     } finally {
       suite.server.resume();
     }
-    await poll(
-      '/ready 200 again',
-      () => ready(pf.url),
-      (x) => x.status === 200,
-      { timeoutMs: 20_000 },
-    );
+    await untilReady(pf.url, 200, 20_000);
   });
 
   it('a password Redis no longer accepts: /ready 503 naming the authentication failure, logged once as redis_auth_failed', async () => {
@@ -179,11 +158,6 @@ describe('truthful health', { timeout: 60_000 }, () => {
     } finally {
       await suite.redis.config('SET', 'requirepass', '');
     }
-    await poll(
-      '/ready 200 again',
-      () => ready(pf.url),
-      (x) => x.status === 200,
-      { timeoutMs: 10_000 },
-    );
+    await untilReady(pf.url, 200, 10_000);
   });
 });
