@@ -63,7 +63,7 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_READ_BLOCK_MS: 'BLOCK of each read',
   PAYFLUX_CLAIM_IDLE_MS: 'reclaim entries idle this long in a dead consumer',
   PAYFLUX_MAX_DELIVERIES:
-    'deliveries after which an entry is processed alone on probation; dead-lettered only if such a run ended on it',
+    'deliveries after which an entry is processed alone on probation; dead-lettered only if three such runs ended on it',
   PAYFLUX_ACK_MODE:
     'after_export (at least once) or before_export (best effort: a failing destination is counted, never waited for)',
   PAYFLUX_EXPORT_MODE: 'stdout, file or both',

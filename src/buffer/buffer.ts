@@ -85,12 +85,14 @@ export interface PartitionStats {
 
 /**
  * Probation marks of suspect entries (pipeline/poison-policy.ts), kept where they outlive the
- * process: set before a suspect is processed alone, cleared once it passed the stages.
+ * process: set before a suspect is processed alone, cleared once it passed the stages. A mark
+ * holds its strikes: how many runs began processing the entry alone and never got past it.
  */
 export interface ProbationMarks {
-  /** Which of `ids` carry a mark. */
-  marked(ids: readonly string[]): Promise<ReadonlySet<string>>;
-  mark(id: string): Promise<void>;
+  /** The strikes of those of `ids` that carry a mark. */
+  strikes(ids: readonly string[]): Promise<ReadonlyMap<string, number>>;
+  /** Mark `id` with `strikes` (one more than it had) before it is processed alone. */
+  mark(id: string, strikes: number): Promise<void>;
   clear(id: string): Promise<void>;
 }
 

@@ -55,7 +55,7 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
   let dlq: DlqEntry[] = [];
   let dlqSeq = 0;
   /** Probation marks (pipeline/poison-policy.ts): as long-lived as the rest of this buffer. */
-  const probation = new Set<string>();
+  const probation = new Map<string, number>();
   const waiters = new Set<() => void>();
   let closed = false;
 
@@ -149,9 +149,16 @@ export function createMemoryBuffer(o: MemoryBufferOptions): EventBuffer {
       const reader: StreamReader = {
         consumer,
         probation: {
-          marked: (ids) => Promise.resolve(new Set(ids.filter((id) => probation.has(id)))),
-          mark: (id) => {
-            probation.add(id);
+          strikes: (ids) => {
+            const out = new Map<string, number>();
+            for (const id of ids) {
+              const n = probation.get(id);
+              if (n !== undefined) out.set(id, n);
+            }
+            return Promise.resolve(out);
+          },
+          mark: (id, strikes) => {
+            probation.set(id, strikes);
             return Promise.resolve();
           },
           clear: (id) => {

@@ -109,11 +109,11 @@ export function createPartitionedReader(o: PartitionedReaderOptions): Partitione
 
   // Marks live per partition (entry ids are per stream): those of the latest read's partition.
   const probation: ProbationMarks = {
-    marked: (ids) =>
-      current === undefined ? Promise.resolve(new Set<string>()) : current.reader.probation.marked(ids),
-    mark: async (id) => {
+    strikes: (ids) =>
+      current === undefined ? Promise.resolve(new Map<string, number>()) : current.reader.probation.strikes(ids),
+    mark: async (id, strikes) => {
       if (current === undefined) throw new Error('probation mark before any read');
-      await current.reader.probation.mark(id);
+      await current.reader.probation.mark(id, strikes);
     },
     clear: async (id) => {
       if (current === undefined) throw new Error('probation clear before any read');

@@ -11,6 +11,7 @@
  * the consumer until the kernel gives up, minutes later.
  * test/integration/buffer/read-watchdog.test.ts stops a server mid-read.
  */
+import { BufferUnavailableError } from '../errors.js';
 import { duplicateClient, type RedisClient } from './redis-client.js';
 import type { Logger } from 'pino';
 import type { DeadLetterItem, ProbationMarks, StreamEntry, StreamReader } from './buffer.js';
@@ -91,6 +92,14 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
   await conn.connect();
   let claimCursor = '0-0';
   let closed = false;
+  // A command ioredis holds to re-send after a reconnect stays unsettled for ever when
+  // disconnect() comes while it waits to reconnect: close() settles the reader's calls itself.
+  let settleOnClose: (err: Error) => void = () => undefined;
+  const closing = new Promise<never>((_, reject) => {
+    settleOnClose = reject;
+  });
+  closing.catch(() => undefined);
+  const untilClosed = <T>(op: Promise<T>): Promise<T> => Promise.race([op, closing]);
   let fence: { key: string; epoch: number } | undefined;
   /**
    * Read this consumer's own pending entries (XREADGROUP … 0) before new ones: at start (a
@@ -185,102 +194,130 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
   };
 
   const probation: ProbationMarks = {
-    async marked(ids) {
-      if (ids.length === 0) return new Set<string>();
+    async strikes(ids) {
+      const out = new Map<string, number>();
+      if (ids.length === 0) return out;
       const values = await shared.hmget(o.probationKey, ...ids);
-      return new Set(ids.filter((_, i) => values[i] !== null));
+      ids.forEach((id, i) => {
+        const v = values[i];
+        // A mark holding a time (written before marks counted) is one strike.
+        if (v !== null && v !== undefined) out.set(id, /^\d+$/.test(v) ? Number(v) : 1);
+      });
+      return out;
     },
-    async mark(id) {
-      await shared.hset(o.probationKey, id, new Date().toISOString());
+    async mark(id, strikes) {
+      await shared.hset(o.probationKey, id, String(strikes));
     },
     async clear(id) {
       await shared.hdel(o.probationKey, id);
     },
   };
 
-  return {
-    consumer: o.consumer,
-    probation,
-
-    async read(events: number, blockMs: number): Promise<StreamEntry[]> {
-      const watchdog = watch('read', blockMs);
-      try {
-        const count = await entriesFor(events);
-        if (ownPendingFirst) {
-          const history = (await withGroup(() =>
-            conn.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'),
-          )) as ReadReply;
-          const raw = history?.[0]?.[1] ?? [];
-          // Entries deleted (trimmed) while pending come back without fields: nothing to export.
-          const gone = raw.filter(([, fields]) => fields === null).map(([id]) => rawText(id));
-          if (gone.length > 0) await xack(shared, gone);
-          const live = raw.filter(([, fields]) => fields !== null);
-          if (live.length > 0) return observed(await withDeliveries(live));
-          // Acknowledged batch by batch, so an empty history means all of it was handled.
-          if (gone.length === 0) ownPendingFirst = false;
-          else return [];
-        }
-        if (fence !== undefined) {
-          const { key, epoch } = fence;
-          for (let attempt = 0; ; attempt++) {
-            const fenced = (await withGroup(() =>
-              conn.callBuffer('EVAL', FENCED_READ_LUA, 2, o.stream, key, o.group, o.consumer, count, epoch),
-            )) as ReadReply | number | RawText;
-            if (fenced === -1) throw new FencedError(epoch);
-            if (Array.isArray(fenced)) {
-              const got = fenced[0];
-              return got === undefined ? [] : observed(toStreamEntries(got[1], 1));
-            }
-            if (attempt > 0) return [];
-            // Nothing new: wait for an entry past the newest without taking it (XREAD is not a
-            // group read), then take it through the fence at once.
-            const woke = (await conn.callBuffer(
-              'XREAD',
-              'COUNT',
-              1,
-              'BLOCK',
-              blockMs,
-              'STREAMS',
-              o.stream,
-              rawText(fenced as RawText),
-            )) as unknown[] | null;
-            if (woke === null) return [];
+  const readNew = async (events: number, blockMs: number): Promise<StreamEntry[]> => {
+    const watchdog = watch('read', blockMs);
+    try {
+      const count = await entriesFor(events);
+      if (ownPendingFirst) {
+        const history = (await withGroup(() =>
+          conn.callBuffer('XREADGROUP', 'GROUP', o.group, o.consumer, 'COUNT', count, 'STREAMS', o.stream, '0'),
+        )) as ReadReply;
+        const raw = history?.[0]?.[1] ?? [];
+        // Entries deleted (trimmed) while pending come back without fields: nothing to export.
+        const gone = raw.filter(([, fields]) => fields === null).map(([id]) => rawText(id));
+        if (gone.length > 0) await xack(shared, gone);
+        const live = raw.filter(([, fields]) => fields !== null);
+        if (live.length > 0) return observed(await withDeliveries(live));
+        // Acknowledged batch by batch, so an empty history means all of it was handled.
+        if (gone.length === 0) ownPendingFirst = false;
+        else return [];
+      }
+      if (fence !== undefined) {
+        const { key, epoch } = fence;
+        for (let attempt = 0; ; attempt++) {
+          const fenced = (await withGroup(() =>
+            conn.callBuffer('EVAL', FENCED_READ_LUA, 2, o.stream, key, o.group, o.consumer, count, epoch),
+          )) as ReadReply | number | RawText;
+          if (fenced === -1) throw new FencedError(epoch);
+          if (Array.isArray(fenced)) {
+            const got = fenced[0];
+            return got === undefined ? [] : observed(toStreamEntries(got[1], 1));
           }
-        }
-        const reply = (await withGroup(() =>
-          conn.callBuffer(
-            'XREADGROUP',
-            'GROUP',
-            o.group,
-            o.consumer,
+          if (attempt > 0) return [];
+          // Nothing new: wait for an entry past the newest without taking it (XREAD is not a
+          // group read), then take it through the fence at once.
+          const woke = (await conn.callBuffer(
+            'XREAD',
             'COUNT',
-            count,
+            1,
             'BLOCK',
             blockMs,
             'STREAMS',
             o.stream,
-            '>',
-          ),
-        )) as ReadReply;
-        const first = reply?.[0];
-        return first === undefined ? [] : observed(toStreamEntries(first[1], 1));
-      } finally {
-        clearInterval(watchdog);
+            rawText(fenced as RawText),
+          )) as unknown[] | null;
+          if (woke === null) return [];
+        }
       }
+      const reply = (await withGroup(() =>
+        conn.callBuffer(
+          'XREADGROUP',
+          'GROUP',
+          o.group,
+          o.consumer,
+          'COUNT',
+          count,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          o.stream,
+          '>',
+        ),
+      )) as ReadReply;
+      const first = reply?.[0];
+      return first === undefined ? [] : observed(toStreamEntries(first[1], 1));
+    } finally {
+      clearInterval(watchdog);
+    }
+  };
+
+  const reclaimIdle = async (idleMs: number, events: number): Promise<StreamEntry[]> => {
+    const watchdog = watch('reclaim', 0);
+    try {
+      const count = await entriesFor(events);
+      const [next, raw] = (await withGroup(() =>
+        conn.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count),
+      )) as ClaimReply;
+      claimCursor = rawText(next);
+      return observed(await withDeliveries(raw.filter(([, fields]) => fields !== null)));
+    } finally {
+      clearInterval(watchdog);
+    }
+  };
+
+  const adoptPending = async (): Promise<number> => {
+    let cursor = '0-0';
+    let claimed = 0;
+    do {
+      const [next, ids] = (await withGroup(() =>
+        conn.call('XAUTOCLAIM', o.stream, o.group, o.consumer, 0, cursor, 'COUNT', 1000, 'JUSTID'),
+      )) as [string, string[]];
+      claimed += ids.length;
+      cursor = next;
+    } while (cursor !== '0-0');
+    ownPendingFirst = true;
+    return claimed;
+  };
+
+  return {
+    consumer: o.consumer,
+    probation,
+
+    read(events: number, blockMs: number): Promise<StreamEntry[]> {
+      return untilClosed(readNew(events, blockMs));
     },
 
-    async reclaim(idleMs: number, events: number): Promise<StreamEntry[]> {
-      const watchdog = watch('reclaim', 0);
-      try {
-        const count = await entriesFor(events);
-        const [next, raw] = (await withGroup(() =>
-          conn.callBuffer('XAUTOCLAIM', o.stream, o.group, o.consumer, idleMs, claimCursor, 'COUNT', count),
-        )) as ClaimReply;
-        claimCursor = rawText(next);
-        return observed(await withDeliveries(raw.filter(([, fields]) => fields !== null)));
-      } finally {
-        clearInterval(watchdog);
-      }
+    reclaim(idleMs: number, events: number): Promise<StreamEntry[]> {
+      return untilClosed(reclaimIdle(idleMs, events));
     },
 
     async ack(ids: readonly string[]): Promise<void> {
@@ -307,25 +344,15 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
       fence = epoch === undefined ? undefined : { key, epoch };
     },
 
-    async adopt(): Promise<number> {
-      let cursor = '0-0';
-      let claimed = 0;
-      do {
-        const [next, ids] = (await withGroup(() =>
-          conn.call('XAUTOCLAIM', o.stream, o.group, o.consumer, 0, cursor, 'COUNT', 1000, 'JUSTID'),
-        )) as [string, string[]];
-        claimed += ids.length;
-        cursor = next;
-      } while (cursor !== '0-0');
-      ownPendingFirst = true;
-      return claimed;
+    adopt(): Promise<number> {
+      return untilClosed(adoptPending());
     },
-
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       // disconnect(), not quit(): QUIT would queue behind a blocked XREADGROUP for up to a second.
       conn.disconnect(false);
+      settleOnClose(new BufferUnavailableError('the reader is closed'));
     },
   };
 }

@@ -69,4 +69,25 @@ describe('read watchdog', () => {
     await reader.ack(got.map((e) => e.id));
     expect(await readOk(50)).toEqual([]);
   }, 15_000);
+
+  it('close() settles a read whose connection was dropped and cannot come back (its password refused)', async () => {
+    const { buffer: b } = await testBuffer(suite);
+    const reader = await b.openReader('c1');
+    expect(await reader.read(10, 50)).toEqual([]);
+    const read = reader.read(10, 10_000);
+    void read.catch(() => undefined);
+
+    // ioredis keeps the read to re-send it once a new connection is ready, which never comes.
+    const password = 'a-new-password-0002';
+    await suite.redis.config('SET', 'requirepass', password);
+    suite.defer(() => suite.redis.config('SET', 'requirepass', ''));
+    await suite.redis.auth(password);
+    await suite.redis.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    const started = Date.now();
+    await reader.close();
+    await expect(read).rejects.toThrow('the reader is closed');
+    expect(Date.now() - started).toBeLessThan(1000);
+  }, 15_000);
 });

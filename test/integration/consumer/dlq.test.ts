@@ -1,11 +1,12 @@
 /**
  * Poison entries: an entry that cannot be decoded, or one delivered more than
- * PAYFLUX_MAX_DELIVERIES times whose processing alone ended an earlier run (its probation mark
- * is still there), goes to the dead-letter stream with
+ * PAYFLUX_MAX_DELIVERIES times whose processing alone ended three earlier runs (the strikes
+ * of its probation mark), goes to the dead-letter stream with
  * `data, original_id, reason, timestamp` and is acknowledged; `payflux dlq list|replay|purge`
  * handle them. Real process, real redis-server; poison entries are written with ioredis.
  */
 import { describe, expect, it } from 'vitest';
+import { PROBATION_STRIKES } from '../../../src/pipeline/poison-policy.js';
 import { idFactory, makeEvent } from '../../support/events.js';
 import { countIds } from '../../support/export-lines.js';
 import { payfluxEnv } from '../../support/payflux-env.js';
@@ -41,9 +42,9 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
 
     // Three valid events already delivered to a consumer that vanished, with delivery counts set
     // as if earlier consumers had died holding them: the reclaim makes them 4, 3 and 10. The
-    // first carries the probation mark a run leaves when it dies processing that entry alone:
-    // a dead letter. The second is within the bound; the third, redelivered by restarts alone,
-    // is processed alone and exported.
+    // first carries a probation mark with the strikes of three runs that died processing that
+    // entry alone: a dead letter. The second is within the bound; the third, redelivered by
+    // restarts, with one strike (a mark holding a time counts as one), is processed alone and exported.
     const poison = makeEvent('poison-1');
     const boundary = makeEvent('boundary-1');
     const restarted = makeEvent('restarted-1');
@@ -55,7 +56,8 @@ describe('dead-letter queue', { timeout: 30_000 }, () => {
     await suite.redis.xclaim(s, g, 'ghost', 0, boundaryId!, 'IDLE', 60_000, 'RETRYCOUNT', 2, 'JUSTID');
     await suite.redis.xclaim(s, g, 'ghost', 0, restartedId!, 'IDLE', 60_000, 'RETRYCOUNT', 9, 'JUSTID');
     const marks = `${env.PAYFLUX_KEY_PREFIX}probation`;
-    await suite.redis.hset(marks, poisonId!, new Date().toISOString());
+    await suite.redis.hset(marks, poisonId!, String(PROBATION_STRIKES));
+    await suite.redis.hset(marks, restartedId!, new Date().toISOString());
     // Undecodable: not JSON, and an entry without the payload field at all (another producer's).
     const garbageId = await suite.redis.xadd(s, '*', 'e', '{"event_id": not json');
     const foreignId = await suite.redis.xadd(s, '*', 'something', 'else');

@@ -21,7 +21,7 @@ function fakeReader() {
   const reader: StreamReader = {
     consumer: 'c1',
     probation: {
-      marked: () => Promise.resolve(new Set<string>()),
+      strikes: () => Promise.resolve(new Map<string, number>()),
       mark: () => Promise.resolve(),
       clear: () => Promise.resolve(),
     },
