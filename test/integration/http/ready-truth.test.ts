@@ -6,11 +6,9 @@
  * suite's redis-server.
  */
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { start, type Running } from '../../../src/main.js';
-import { post, TEST_KEY } from '../../support/app.js';
+import type { Running } from '../../../src/main.js';
+import { captureLogs, post, startTestApp, type LogLine } from '../../support/app.js';
 import { makeEvent } from '../../support/events.js';
 import { poll } from '../../support/poll.js';
 import { useRedis, type RedisSuite } from '../../support/use-redis.js';
@@ -20,30 +18,13 @@ const suite = useRedis();
 interface Started {
   readonly running: Running;
   readonly url: string;
-  readonly logs: { msg: string; [k: string]: unknown }[];
+  readonly logs: LogLine[];
 }
 
 async function startWith(s: RedisSuite, env: Record<string, string>, stdout?: Writable): Promise<Started> {
-  const logs: { msg: string }[] = [];
-  const logger = pino({ level: 'info' }, { write: (l: string) => void logs.push(JSON.parse(l) as { msg: string }) });
-  const config = loadConfig({
-    HTTP_ADDR: '127.0.0.1:0',
-    REDIS_ADDR: s.server.addr,
-    PAYFLUX_API_KEYS: TEST_KEY,
-    PAYFLUX_KEY_PREFIX: s.prefix,
-    PAYFLUX_STREAM: `${s.prefix}events`,
-    PAYFLUX_DLQ_STREAM: `${s.prefix}dlq`,
-    PAYFLUX_READ_BLOCK_MS: '100',
-    ...env,
-  });
-  const out =
-    stdout ??
-    new Writable({
-      write: (_c, _e, done) => done(),
-    });
-  const running = await start(config, { logger, stdout: out });
-  s.defer(() => running.close());
-  return { running, url: `http://127.0.0.1:${running.port}`, logs };
+  const { logger, logs } = captureLogs();
+  const { running, url } = await startTestApp(s, env, { logger, stdout });
+  return { running, url, logs };
 }
 
 const ready = async (url: string): Promise<{ status: number; body: Record<string, unknown> }> => {
