@@ -26,7 +26,7 @@ import { benchFloors } from './lib/floors-bench.js';
 import { applyCeiling, benchXaddNode, measureCeiling } from './lib/ceiling.js';
 import { benchBatch, benchIngest } from './lib/ingest-benches.js';
 import { benchDrain } from './lib/drain-bench.js';
-import { benchE2e } from './lib/e2e-bench.js';
+import { benchE2e, benchE2eAlternating } from './lib/e2e-bench.js';
 import { benchLatency } from './lib/latency-bench.js';
 import { benchSoak } from './lib/soak-bench.js';
 import { CLI, ROOT, childNodePath, killAllNow, runScript, startRedis, useChildNode } from './lib/processes.js';
@@ -56,6 +56,9 @@ const USAGE = `usage: node bench/run.js [--quick] [--only ${SECTIONS.join(',')}]
                                       this run's end-to-end rate, or 30000 without e2e)
   --wait-quiet N    wait up to N s for other processes to leave the CPUs idle before starting
   --e2e-split       also run end-to-end with ingest and consumer as two processes (what-if)
+  --e2e-workers N   end to end also with PAYFLUX_WORKERS=N (one command: supervisor, N-1 ingest
+                    workers, 1 consumer), alternating with one process (default 2; 1: one process only)
+  --e2e-rounds N    rounds of that alternation (default 2; each variant reports its median)
   --env KEY=VALUE   extra environment for every PayFlux child (repeatable), for what-if runs,
                     e.g. --env PAYFLUX_READ_COUNT=2000 --env PAYFLUX_STREAM_MAXLEN=0
   --node-arg FLAG   extra Node flag for every PayFlux \`serve\` child (repeatable; its stdout then
@@ -98,6 +101,8 @@ function options() {
       env: { type: 'string', multiple: true },
       'node-arg': { type: 'string', multiple: true },
       'e2e-split': { type: 'boolean', default: false },
+      'e2e-workers': { type: 'string' },
+      'e2e-rounds': { type: 'string' },
       node: { type: 'string' },
       out: { type: 'string', default: 'latest' },
       'max-minutes': { type: 'string' },
@@ -172,6 +177,8 @@ function options() {
     payfluxEnv: parseEnvFlags(v.env ?? []),
     nodeArgs: v['node-arg'] ?? [],
     e2eSplit: v['e2e-split'],
+    e2eWorkers: int('e2e-workers', 2),
+    e2eRounds: int('e2e-rounds', 2, 1),
     node: v.node,
     out: v.out,
     maxMinutes: int('max-minutes', 30 + (selected.has('soak') ? Math.ceil(soakSeconds / 60) : 0)),
@@ -254,7 +261,10 @@ const RUNNERS = {
   ingest: benchIngest,
   xadd: benchXaddNode,
   batch: benchBatch,
-  e2e: async (ctx) => [...(await benchE2e(ctx)), ...(ctx.opts.e2eSplit ? await benchE2e(ctx, true) : [])],
+  e2e: async (ctx) => [
+    ...(ctx.opts.e2eWorkers > 1 ? await benchE2eAlternating(ctx) : await benchE2e(ctx)),
+    ...(ctx.opts.e2eSplit ? await benchE2e(ctx, 'split') : []),
+  ],
   drain: benchDrain,
   latency: benchLatency,
   soak: benchSoak,

@@ -12,6 +12,9 @@ export interface RuleInput {
   readonly PAYFLUX_TIER: Tier;
   readonly PAYFLUX_ALERT_SLACK_WEBHOOK_URL?: string | undefined;
   readonly PAYFLUX_ALERT_WEBHOOK_URL?: string | undefined;
+  readonly PAYFLUX_WORKERS: number;
+  readonly PAYFLUX_ROLE: string;
+  readonly PAYFLUX_BUFFER: string;
 }
 
 /**
@@ -42,4 +45,22 @@ export function tierProblems(e: RuleInput): string[] {
       (name) =>
         `${name}: alerts are a tier 2 feature (${TIER_LABELS.tier2}); PAYFLUX_TIER=tier1 (${TIER_LABELS.tier1}) sends none. Set PAYFLUX_TIER=tier2 or remove the URL`,
     );
+}
+
+/**
+ * Several worker processes (src/supervisor.ts) share the stream, so they need Redis; and one
+ * consumer process exports for them all, so a consumer-only node has nothing to multiply.
+ */
+export function workerProblems(e: RuleInput): string[] {
+  if (e.PAYFLUX_WORKERS === 1) return [];
+  const problems: string[] = [];
+  if (e.PAYFLUX_BUFFER === 'memory')
+    problems.push(
+      `PAYFLUX_BUFFER: memory is in-process and cannot be shared by PAYFLUX_WORKERS=${e.PAYFLUX_WORKERS} processes; use redis (or auto)`,
+    );
+  if (e.PAYFLUX_ROLE === 'consumer')
+    problems.push(
+      'PAYFLUX_WORKERS: a consumer node runs one consumer process; more workers serve ingest (PAYFLUX_ROLE=all or ingest)',
+    );
+  return problems;
 }

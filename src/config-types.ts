@@ -18,6 +18,8 @@ export type ExportMode = (typeof EXPORT_MODES)[number];
 export interface Config {
   readonly env: 'dev' | 'prod';
   readonly role: Role;
+  /** Worker processes under one supervising primary (src/supervisor.ts); 1: this process does it all. */
+  readonly workers: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   readonly panicMode: 'crash' | 'recover';
   readonly shutdownTimeoutMs: number;

@@ -15,7 +15,7 @@ import { bool, csv, int, oneOf, optionalString, optionalUrl, blankToUndefined } 
 
 import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, ROLES } from './config-types.js';
 import { RISK_MODELS, TIERS } from './risk-terms.js';
-import { riskOffProblems, tierProblems } from './config-rules.js';
+import { riskOffProblems, tierProblems, workerProblems } from './config-rules.js';
 import { ConfigError } from './errors.js';
 import { weakKeyProblems } from './config-keys.js';
 
@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   PAYFLUX_HTTP_BODY_BUDGET_BYTES: int(32 * 1_048_576, 1_048_576, 4096 * 1_048_576),
   PAYFLUX_ENV: oneOf(['dev', 'prod'] as const, 'dev'),
   PAYFLUX_ROLE: oneOf(ROLES, 'all'),
+  PAYFLUX_WORKERS: int(1, 1, 64),
   PAYFLUX_BUFFER: oneOf(BUFFER_KINDS, 'auto'),
   PAYFLUX_LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   PAYFLUX_PANIC_MODE: oneOf(['crash', 'recover'] as const, 'crash'),
@@ -268,12 +269,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       `PAYFLUX_MAX_BATCH: ${e.PAYFLUX_MAX_BATCH} is more than PAYFLUX_APPEND_MAX_PENDING (${e.PAYFLUX_APPEND_MAX_PENDING}), so a full batch could never be appended`,
     );
   }
-  problems.push(...riskOffProblems(e), ...tierProblems(e));
+  problems.push(...riskOffProblems(e), ...tierProblems(e), ...workerProblems(e));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const config: Config = {
     env: e.PAYFLUX_ENV,
     role: e.PAYFLUX_ROLE,
+    workers: e.PAYFLUX_WORKERS,
     logLevel: e.PAYFLUX_LOG_LEVEL,
     panicMode: e.PAYFLUX_PANIC_MODE,
     shutdownTimeoutMs: e.PAYFLUX_SHUTDOWN_TIMEOUT_SEC * 1000,

@@ -15,6 +15,8 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_HTTP_BODY_BUDGET_BYTES: 'request-body bytes in flight over all requests; beyond, 503 before the body is read',
   PAYFLUX_ENV: 'dev or prod; prod refuses keys shorter than 16 chars and placeholders',
   PAYFLUX_ROLE: 'all, ingest (no consumer) or consumer (ingest answers 503)',
+  PAYFLUX_WORKERS:
+    'processes: 1 = this one does it all; N > 1 = a supervisor, N-1 ingest workers on the port and 1 consumer',
   PAYFLUX_BUFFER: 'auto, redis or memory; auto falls back to the non-durable memory buffer only without REDIS_ADDR/URL',
   PAYFLUX_LOG_LEVEL: 'pino level; logs are JSON on stderr',
   PAYFLUX_PANIC_MODE: 'on an uncaught error: crash (exit 1, the supervisor restarts) or recover (log and go on)',

@@ -20,6 +20,7 @@ import { createBulkIngestor } from './http/ingest-routes.js';
 import { loadKeySet } from './http/key-files.js';
 import { createReadiness } from './http/readiness.js';
 import { riskRoutes } from './http/risk-routes.js';
+import type { WorkerLink } from './http/worker-link.js';
 import { buildServer, routeGroup } from './http/server.js';
 import { openStartingServer } from './http/starting-server.js';
 import type { RiskScorer } from './operators/risk/risk-scorer.js';
@@ -41,6 +42,8 @@ export interface StartOptions {
   readonly stdout?: NodeJS.WritableStream;
   /** Listen at all (false: build only, for inject()). Default true. */
   readonly listen?: boolean;
+  /** A supervised worker's link (PAYFLUX_WORKERS > 1): `/metrics` and `/ready` over every worker. */
+  readonly link?: WorkerLink;
 }
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -169,12 +172,13 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
 
   const { keyPrefix } = config.buffer;
   const registry = metrics.registry;
+  const ops = o.link?.attach(registry, () => readiness.ready()) ?? { registry, ready: () => readiness.ready() };
   const app = buildServer({
     logger,
     http: config.http,
     metrics,
     processors: config.ingest.processors,
-    ops: { registry, health: () => readiness.health(), ready: () => readiness.ready() },
+    ops: { ...ops, health: () => readiness.health() },
     ingest: {
       enabled: ingestOn,
       guard,

@@ -4,6 +4,7 @@
  * down in order within PAYFLUX_SHUTDOWN_TIMEOUT_SEC; PAYFLUX_PANIC_MODE says whether an
  * uncaught error ends the process.
  */
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { environment, loadConfig, type Config } from './config.js';
 import { unknownVariables } from './unknown-variables.js';
@@ -11,6 +12,7 @@ import { ConfigError } from './errors.js';
 import { tuneHeap, YOUNG_GENERATION_FLAG, youngGenerationSet } from './heap.js';
 import { createLogger } from './logger.js';
 import { start } from './main.js';
+import { workerLink } from './http/worker-link.js';
 
 /**
  * Exit once the logs written so far reached stderr (the last lines, `shutdown_complete` among
@@ -44,6 +46,9 @@ export async function serve(): Promise<void> {
   }
   tuneHeap(config.heapGrowingPercent);
   const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) return (await import('./supervisor.js')).supervise(config, logger);
+  // A supervised consumer has no port: the ingest workers answer for it (http/worker-link.ts).
+  const link = workerLink();
   for (const u of unknownVariables(env))
     logger.warn({ variable: u.name, did_you_mean: u.suggestion }, 'unknown_variable_ignored');
   if (!youngGenerationSet(process.execArgv, env.NODE_OPTIONS))
@@ -58,10 +63,12 @@ export async function serve(): Promise<void> {
   // What `killall -SIGHUP payflux` (logrotate's postrotate) and `ps` match. Only now: a SIGHUP
   // that found the process before its handler would end it.
   process.title = 'payflux';
-  const running = await start(config, { logger }).catch((err: unknown) => {
-    exitOnConfigError(err); // the key files, read by start()
-    throw err;
-  });
+  const running = await start(config, { logger, link, listen: link === undefined || config.role !== 'consumer' }).catch(
+    (err: unknown) => {
+      exitOnConfigError(err); // the key files, read by start()
+      throw err;
+    },
+  );
   process.off('SIGHUP', hupDuringStart);
   // environment() reads .env: passed as a reader so that an unreadable one is reload's error.
   process.on('SIGHUP', () => void running.reload(environment));

@@ -17,22 +17,32 @@ import {
   redisCommandStats,
   scrape,
 } from './observe.js';
-import { startPayflux } from './processes.js';
+import { childProcesses, startPayflux } from './processes.js';
 import { exportEnv, until, drained } from './pipeline-common.js';
 
 /**
  * 4. End-to-end: batch ingest → consumer → file export → XACK, in one PayFlux process
- * (`PAYFLUX_ROLE=all`, the default deployment), or with `split` in two (ingest + consumer).
+ * (`variant` 'one': `PAYFLUX_ROLE=all`, the default deployment), in two started apart
+ * ('split': ingest + consumer), or in one command with `PAYFLUX_WORKERS=<ctx.opts.e2eWorkers>`
+ * ('workers': a supervisor, its ingest workers and a consumer process).
  */
-export async function benchE2e(ctx, split = false) {
+export async function benchE2e(ctx, variant = 'one') {
   const o = ctx.opts;
   await resetRedis(ctx);
-  const section = split ? 'e2e-split' : 'e2e';
+  const split = variant === 'split';
+  const workers = variant === 'workers' ? o.e2eWorkers : 1;
+  const section = variant === 'one' ? 'e2e' : `e2e-${variant}`;
   const { stream } = sectionKeys(section);
   const file = join(ctx.workDir, `${section}.ndjson`);
   const pf = await startPayflux({
     name: section,
-    env: exportEnv(ctx, section, split ? 'ingest' : 'all', file),
+    env: exportEnv(
+      ctx,
+      section,
+      split ? 'ingest' : 'all',
+      file,
+      workers > 1 ? { PAYFLUX_WORKERS: String(workers) } : {},
+    ),
     workDir: ctx.workDir,
     cpuProf: ctx.profDir,
     nodeArgs: ctx.opts.nodeArgs,
@@ -58,7 +68,7 @@ export async function benchE2e(ctx, split = false) {
     const template = bodyTemplate(tag, o.batchSize);
     const { counter, drive } = batchDriver(ctx, pf.url, template, clock);
     ctx.log(
-      `${section}: warm-up ${o.e2eWarmS}s, then batch ingest for ${o.e2eSeconds}s with the consumer exporting to a file${split ? ' (ingest and consumer in two processes)' : ''}`,
+      `${section}: warm-up ${o.e2eWarmS}s, then batch ingest for ${o.e2eSeconds}s with the consumer exporting to a file${split ? ' (ingest and consumer in two processes)' : workers > 1 ? ` (PAYFLUX_WORKERS=${workers})` : ''}`,
     );
     const warm = await drive(o.e2eWarmS);
     await until(async () => lines.poll() >= warm.accepted && (await drained(ctx, stream)), {
@@ -82,7 +92,9 @@ export async function benchE2e(ctx, split = false) {
     const meter = cpuMeter(
       consumer
         ? { payflux: pf.pid, consumer: consumer.pid, redis: ctx.redisPid, loadgen: 'self' }
-        : { payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' },
+        : workers > 1
+          ? { supervisor: pf.pid, ...workerProcs(pf.pid), redis: ctx.redisPid, loadgen: 'self' }
+          : { payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' },
     );
     const started = performance.now();
     const r = await drive(o.e2eSeconds);
@@ -104,29 +116,32 @@ export async function benchE2e(ctx, split = false) {
 
     const seconds = ((doneAt ?? performance.now()) - started) / 1000;
     const rate = r.accepted / seconds;
-    if (!split) ctx.e2eRate = rate;
+    if (variant === 'one') ctx.e2eRate = rate;
+    const restarts = workers > 1 ? (pf.logTail().match(/"msg":"worker_exited"/g) ?? []).length : 0;
     const scan = scanExport(file, tag, counter.next);
     const check = checkRanges(scan.seen, [...warm.acceptedRanges, ...r.acceptedRanges]);
     const nothingLost =
       doneAt !== undefined && check.missing === 0 && r.partial.length === 0 && scan.lines >= serverAccepted;
-    const ok = nothingLost && check.duplicated === 0 && drainedAt !== undefined;
+    const ok = nothingLost && check.duplicated === 0 && drainedAt !== undefined && restarts === 0;
     ctx.log(
       `  ${Math.round(rate).toLocaleString('en-US')} events/s end to end (${r.accepted} in ${seconds.toFixed(1)}s; ingest alone ${(r.accepted / r.seconds / 1000).toFixed(0)}k/s over ${r.seconds.toFixed(1)}s), ` +
         `max lag ${maxLag}, drained ${drainedAt !== undefined}, missing ${check.missing}, duplicated ${check.duplicated}`,
     );
     return [
       {
-        id: split ? 'e2e_split' : 'e2e',
+        id: variant === 'one' ? 'e2e' : `e2e_${variant}`,
         what: split
           ? 'end-to-end sustained, ingest and consumer as two processes (PAYFLUX_ROLE=ingest + consumer)'
-          : 'end-to-end sustained (batch ingest → consumer → file export, ack after export)',
+          : workers > 1
+            ? `end-to-end sustained, one command with PAYFLUX_WORKERS=${workers} (supervisor, ${workers - 1} ingest, 1 consumer)`
+            : 'end-to-end sustained (batch ingest → consumer → file export, ack after export)',
         value: rate,
         unit: 'events/s',
         vsCeiling: 0.2,
         targetMore: ', lag drained to 0, nothing lost or duplicated',
         ok,
         cpu: cpuColumn({ ...cost, cores: cpu }),
-        note: `lag max ${maxLag.toLocaleString('en-US')} during load, ${drainedAt !== undefined ? 'drained to 0' : 'NOT drained'}; ${check.missing} of ${check.expected.toLocaleString('en-US')} accepted ids missing, ${check.duplicated} duplicated; ${costNote(cost)}`,
+        note: `${restarts > 0 ? `${restarts} WORKER RESTARTS; ` : ''}lag max ${maxLag.toLocaleString('en-US')} events during load, ${drainedAt !== undefined ? 'drained to 0' : 'NOT drained'}; ${check.missing} of ${check.expected.toLocaleString('en-US')} accepted ids missing, ${check.duplicated} duplicated; ${costNote(cost)}`,
         details: {
           accepted: r.accepted,
           ingestSeconds: round3(r.seconds),
@@ -153,4 +168,39 @@ export async function benchE2e(ctx, split = false) {
     await Promise.all([pf.stop(), consumer?.stop()]);
     rmSync(file, { force: true });
   }
+}
+
+/** The supervisor's children as meter entries: `ingest`, `ingest2`, …, `consumer`. */
+function workerProcs(pid) {
+  const out = {};
+  for (const c of childProcesses(pid)) {
+    let name = c.role;
+    for (let i = 2; name in out; i++) name = `${c.role}${i}`;
+    out[name] = c.pid;
+  }
+  return out;
+}
+
+/**
+ * 4b. One process against `PAYFLUX_WORKERS=N`, alternating (one, N, one, N, …) so that both
+ * see the same machine: a row for each, its rate the median of its rounds.
+ */
+export async function benchE2eAlternating(ctx) {
+  const rows = { one: [], workers: [] };
+  for (let r = 0; r < ctx.opts.e2eRounds; r++)
+    for (const variant of ['one', 'workers']) rows[variant].push(...(await benchE2e(ctx, variant)));
+  return Object.values(rows).map((runs) => {
+    const sorted = [...runs].sort((a, b) => a.value - b.value);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
+    const rates = runs.map((x) => Math.round(x.value).toLocaleString('en-US')).join(', ');
+    return {
+      ...median,
+      ok: runs.every((x) => x.ok),
+      note: `rounds, alternating: ${rates} events/s (the median's figures follow); ${median.note}`,
+      details: {
+        ...median.details,
+        rounds: runs.map((x) => ({ rate: Math.round(x.value), cpuCost: x.details.cpuCost })),
+      },
+    };
+  });
 }

@@ -89,22 +89,70 @@ export function quantile(sorted, q) {
   return sorted[i];
 }
 
-/** Lag and pending of `group` on `stream` (XINFO GROUPS). */
+/**
+ * The streams PayFlux keeps under `stream`: its partitions (`<stream>:{tag}`, one per processor,
+ * src/buffer/partitions.ts) and the single-stream layout's `<stream>` when it exists.
+ */
+export async function partitionStreams(redis, stream) {
+  const streams = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${stream}*`, 'TYPE', 'stream', 'COUNT', 1000);
+    streams.push(...keys.filter((k) => k === stream || k.startsWith(`${stream}:{`)));
+    cursor = next;
+  } while (cursor !== '0');
+  return streams.sort();
+}
+
+/**
+ * Undelivered entries read to count their events: up to this many an exact count, beyond it the
+ * lag in entries times the events per entry of these (entries of one run carry similar counts).
+ */
+const LAG_SAMPLE_ENTRIES = 8;
+
+/**
+ * The progress of `group` over every partition of `stream`, summed: `lag` in events (an entry
+ * may carry several: src/events/packed-entry.ts), `pending` in entries delivered and not yet
+ * acknowledged, `lagEntries` in entries, `partitions` how many streams were read. Undefined
+ * while no stream has the group yet.
+ */
 export async function groupState(redis, stream, group) {
-  const groups = await redis.xinfo('GROUPS', stream);
-  for (const g of groups) {
-    const f = new Map();
-    for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
-    if (f.get('name') === group) {
-      const lag = f.get('lag');
-      return {
-        lag: lag === null || lag === undefined ? NaN : Number(lag),
-        pending: Number(f.get('pending')),
-        lastDelivered: String(f.get('last-delivered-id')),
-      };
+  let state;
+  for (const s of await partitionStreams(redis, stream)) {
+    const groups = await redis.xinfo('GROUPS', s).catch(() => []);
+    for (const g of groups) {
+      const f = new Map();
+      for (let i = 0; i + 1 < g.length; i += 2) f.set(String(g[i]), g[i + 1]);
+      if (f.get('name') !== group) continue;
+      state ??= { lag: 0, lagEntries: 0, pending: 0, partitions: 0 };
+      const last = String(f.get('last-delivered-id'));
+      const lagField = f.get('lag');
+      // Redis says null once entries past the group's position were deleted: count what follows.
+      const entries = lagField === null || lagField === undefined ? LAG_SAMPLE_ENTRIES : Number(lagField);
+      state.lag += entries === 0 ? 0 : await undeliveredEvents(redis, s, last, entries);
+      state.lagEntries += lagField === null || lagField === undefined ? 0 : entries;
+      state.pending += Number(f.get('pending'));
+      state.partitions++;
     }
   }
-  return undefined;
+  return state;
+}
+
+async function undeliveredEvents(redis, stream, lastDelivered, entries) {
+  const page = await redis.xrangeBuffer(stream, `(${lastDelivered}`, '+', 'COUNT', LAG_SAMPLE_ENTRIES);
+  let events = 0;
+  for (const [, fields] of page) events += eventsOfEntry(fields?.[1]);
+  if (page.length < LAG_SAMPLE_ENTRIES || entries <= page.length) return events;
+  return Math.round((events / page.length) * entries);
+}
+
+/** The events an entry's `e` value carries: one, or several joined by `\n` (packed). */
+function eventsOfEntry(e) {
+  if (e === undefined) return 0;
+  let events = 1;
+  if (e.indexOf('}\n{') < 0) return events;
+  for (let at = e.indexOf(10); at >= 0; at = e.indexOf(10, at + 1)) events++;
+  return events;
 }
 
 /** Redis's per-command time since the last CONFIG RESETSTAT: the top commands by total µs. */
@@ -223,16 +271,8 @@ export function cpuColumn({ usPerEvent, cores }) {
  * pages of entries.
  */
 export async function streamEvents(redis, stream) {
-  // PayFlux's partitions are `<stream>:{tag}`, one per processor, beside the single-stream layout's `<stream>`.
-  const streams = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${stream}*`, 'TYPE', 'stream', 'COUNT', 1000);
-    streams.push(...keys);
-    cursor = next;
-  } while (cursor !== '0');
   let events = 0;
-  for (const s of streams) events += await eventsIn(redis, s);
+  for (const s of await partitionStreams(redis, stream)) events += await eventsIn(redis, s);
   return events;
 }
 
@@ -241,13 +281,7 @@ async function eventsIn(redis, stream) {
   let start = '-';
   for (;;) {
     const page = await redis.xrangeBuffer(stream, start, '+', 'COUNT', 2000);
-    for (const [, fields] of page) {
-      const e = fields?.[1];
-      if (e === undefined) continue;
-      events++;
-      if (e.indexOf('}\n{') < 0) continue;
-      for (let at = e.indexOf(10); at >= 0; at = e.indexOf(10, at + 1)) events++;
-    }
+    for (const [, fields] of page) events += eventsOfEntry(fields?.[1]);
     if (page.length < 2000) return events;
     start = `(${page[page.length - 1][0].toString()}`;
   }

@@ -299,6 +299,26 @@ export function reapedChildrenCpuSeconds() {
   }
 }
 
+/** The children of a process and the PAYFLUX_ROLE each runs with, from /proc (Linux); [] elsewhere. */
+export function childProcesses(pid) {
+  let pids = [];
+  try {
+    pids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+  return pids.map((child) => {
+    let role = 'child';
+    try {
+      const env = readFileSync(`/proc/${child}/environ`, 'utf8').split('\0');
+      role = env.find((e) => e.startsWith('PAYFLUX_ROLE='))?.slice('PAYFLUX_ROLE='.length) ?? role;
+    } catch {
+      // gone meanwhile
+    }
+    return { pid: child, role };
+  });
+}
+
 /** Resident set size of a process in MB, from /proc (Linux); undefined elsewhere. */
 export function rssMb(pid) {
   try {

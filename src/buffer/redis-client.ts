@@ -67,17 +67,44 @@ export function createRedisClient(o: RedisClientOptions, overrides: Partial<Redi
   return new Cluster(nodes.map(hostPort), clusterOptions(base));
 }
 
-/** Another connection to the same Redis (a dedicated blocking reader), with `overrides`. */
+/**
+ * Another connection to the same Redis (a dedicated blocking reader), with `overrides`. A
+ * Cluster copy keeps the Cluster's offline queue whatever `overrides` say: without it, the
+ * ready check that follows the slot map (CLUSTER INFO to any node) fails on a node connection
+ * still being made, and the client reconnects in a loop of its own (see `connectClient`).
+ */
 export function duplicateClient(client: RedisClient, overrides: Partial<RedisOptions>): RedisClient {
   if (client instanceof Cluster) {
-    const { retryStrategy: _retry, enableOfflineQueue, ...node } = overrides;
+    const { retryStrategy: _retry, enableOfflineQueue: _queue, ...node } = overrides;
     return client.duplicate(undefined, {
       ...client.options,
       redisOptions: { ...client.options.redisOptions, ...node },
-      enableOfflineQueue: enableOfflineQueue ?? client.options.enableOfflineQueue,
     });
   }
   return client.duplicate(overrides);
+}
+
+/**
+ * Connect; settles once the client is ready, or with the attempt's error. ioredis's
+ * `Cluster.connect()` never settles when its ready check fails (a node connection not up yet,
+ * or `cluster_state:fail` in a failover): the Cluster reconnects by itself and the promise of
+ * the retry that succeeds is not the one returned. So a Cluster is ready at its `ready` event.
+ */
+export function connectClient(client: RedisClient): Promise<void> {
+  if (!(client instanceof Cluster)) return client.connect();
+  return new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error): void => {
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onReady = (): void => settle();
+    const onEnd = (): void => settle(new Error('Connection is closed.'));
+    client.once('ready', onReady);
+    client.once('end', onEnd);
+    client.connect().then(onReady, (err: unknown) => settle(err as Error));
+  });
 }
 
 /** Whether commands can be sent now. */

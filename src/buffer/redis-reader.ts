@@ -14,7 +14,7 @@
 import { BufferUnavailableError } from '../errors.js';
 import { Cluster } from 'ioredis';
 import { sleep } from '../backoff.js';
-import { duplicateClient, type RedisClient } from './redis-client.js';
+import { connectClient, duplicateClient, type RedisClient } from './redis-client.js';
 import type { Logger } from 'pino';
 import type { DeadLetterItem, ProbationMarks, StreamEntry, StreamReader } from './buffer.js';
 import { SCRIPT_CHUNK } from './lua.js';
@@ -84,7 +84,8 @@ if last[1] then return last[1][1] end
 return '0-0'`;
 
 export async function createRedisReader(shared: RedisClient, o: RedisReaderOptions): Promise<PartitionStreamReader> {
-  // Blocking reads get their own connection; an offline queue would only hide outages here.
+  // Blocking reads get their own connection; an offline queue would only hide outages here
+  // (on a standalone Redis: a Cluster keeps its own, see duplicateClient).
   // Its watchdog (above) replaces the shared connection's socket timeout, which a BLOCK longer
   // than it (PAYFLUX_READ_BLOCK_MS) would trip on every quiet read.
   const conn = duplicateClient(shared, {
@@ -93,7 +94,7 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
     socketTimeout: undefined,
   });
   conn.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'redis_reader_error'));
-  await conn.connect();
+  await connectClient(conn);
   let claimCursor = '0-0';
   let closed = false;
   // What close() must let finish or settle: the call in flight on `conn`, if any.

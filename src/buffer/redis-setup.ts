@@ -2,7 +2,7 @@
 import { Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { BufferUnavailableError } from '../errors.js';
-import type { RedisClient } from './redis-client.js';
+import { connectClient, type RedisClient } from './redis-client.js';
 
 const MIN_VERSION: readonly [number, number] = [6, 2];
 
@@ -45,7 +45,7 @@ export function trackErrors(redis: RedisClient, logger: Logger): ErrorTracker {
 export async function connectWithin(redis: RedisClient, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
-    redis.connect(),
+    connectClient(redis),
     new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
     }),

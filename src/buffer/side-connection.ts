@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { EventBuffer } from './buffer.js';
-import { createRedisClient, type RedisClient } from './redis-client.js';
+import { connectClient, createRedisClient, type RedisClient } from './redis-client.js';
 
 export async function openSideConnection(
   config: Config,
@@ -17,7 +17,7 @@ export async function openSideConnection(
   const redis = createRedisClient(config.buffer.redis, { connectionName: 'payflux-side' });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis_side_error'));
   // The buffer just connected to the same server, so this is quick.
-  await redis.connect();
+  await connectClient(redis);
   return redis;
 }
 

@@ -13,10 +13,13 @@ export interface ReadyReport {
   readonly [detail: string]: unknown;
 }
 
+/** Where `/metrics` comes from: our registry, or every worker's aggregated (http/worker-link.ts). */
+export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
+
 export interface OpsRoutesOptions {
   readonly health: () => Promise<Health>;
   readonly ready: () => Promise<ReadyReport>;
-  readonly registry: Registry;
+  readonly registry: MetricsSource;
 }
 
 export async function opsRoutes(app: FastifyInstance, o: OpsRoutesOptions): Promise<void> {

@@ -190,6 +190,18 @@ describe('loadConfig', () => {
     expect(problems({ PAYFLUX_MAX_BATCH: '4000', PAYFLUX_APPEND_MAX_PENDING: '4000' })).toEqual([]);
   });
 
+  it('refuses several worker processes on the memory buffer or on a consumer-only node', () => {
+    expect(problems({ PAYFLUX_WORKERS: '2', PAYFLUX_BUFFER: 'memory' })).toEqual([
+      expect.stringContaining('PAYFLUX_BUFFER: memory is in-process and cannot be shared by PAYFLUX_WORKERS=2'),
+    ]);
+    expect(problems({ PAYFLUX_WORKERS: '3', PAYFLUX_ROLE: 'consumer' })).toEqual([
+      expect.stringContaining('PAYFLUX_WORKERS: a consumer node runs one consumer process'),
+    ]);
+    expect(problems({ PAYFLUX_WORKERS: '2', PAYFLUX_ROLE: 'ingest' })).toEqual([]);
+    expect(problems({ PAYFLUX_WORKERS: '1', PAYFLUX_BUFFER: 'memory' })).toEqual([]);
+    expect(problems({ PAYFLUX_WORKERS: '0' })).toEqual([expect.stringContaining('PAYFLUX_WORKERS')]);
+  });
+
   it('lists every problem at once', () => {
     const p = problems({ PAYFLUX_READ_COUNT: 'x', PAYFLUX_ACK_MODE: 'x', PAYFLUX_TIER: 'x' });
     expect(p.map((m) => m.split(':')[0]).sort()).toEqual(['PAYFLUX_ACK_MODE', 'PAYFLUX_READ_COUNT', 'PAYFLUX_TIER']);
