@@ -47,17 +47,27 @@ describe('chaos: outputs', { timeout: FULL ? 300_000 : 90_000 }, () => {
     const rss = rssSampler(() => pf.pid);
     const ids = await sendEvents(pf.url, 200, idFactory());
     const restarts = FULL ? 8 : 5;
+    let born = 0; // the first stderr line of the current generation
     for (let i = 0; i < restarts; i++) {
       // Each generation has a new consumer name: it takes the partition over and reads the last
-      // one's pending entries again, which counts a delivery each time.
+      // one's pending entries again, which counts a delivery each time. It is killed once its
+      // export failed: a kill in the milliseconds a suspect spends alone in the stages is the
+      // probation's own case (test/unit/pipeline/poison-policy.test.ts).
       await poll(
-        'the entries delivered to this generation',
-        () => maxDeliveries(streamOf(env), env.PAYFLUX_CONSUMER_GROUP),
-        (n) => n >= i + 1,
+        'the entries delivered to this generation and its export failing',
+        async () => ({
+          deliveries: await maxDeliveries(streamOf(env), env.PAYFLUX_CONSUMER_GROUP),
+          exportFailed: pf
+            .stderrLines()
+            .slice(born)
+            .some((l) => l.includes('"consumer_stage_failed_retrying"') && l.includes('"stage":"export"')),
+        }),
+        (g) => g.deliveries >= i + 1 && g.exportFailed,
         { timeoutMs: 15_000, context: pf.stderrTail },
       );
       pf.signal('SIGKILL');
       await pf.exited();
+      born = pf.stderrLines().length;
       await pf.restart();
     }
     const deliveries = await maxDeliveries(streamOf(env), env.PAYFLUX_CONSUMER_GROUP);
