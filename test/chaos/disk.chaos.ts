@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseExportLine, readExportFile } from '../support/export-lines.js';
 import { payfluxEnv } from '../support/payflux-env.js';
 import { startPayflux } from '../support/payflux-process.js';
-import { untilDrained } from '../support/probes.js';
+import { deadLettered, untilDrained } from '../support/probes.js';
 import { poll } from '../support/poll.js';
 import { useRedis } from '../support/use-redis.js';
 import { record, recordLoad, rssSampler, startLoad, tally } from './chaos.js';
@@ -98,7 +98,7 @@ describe('chaos: disk', { timeout: 300_000 }, () => {
     rss.stop();
     const out = readExport(file);
     const t = tally(load.acked, out.ids);
-    const dlq = await suite.redis.xlen(env.PAYFLUX_DLQ_STREAM);
+    const dlq = await deadLettered(suite.redis, env);
     recordLoad(
       'full disk (tmpfs)',
       load,

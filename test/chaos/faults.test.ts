@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { payfluxEnv } from '../support/payflux-env.js';
 import { startPayflux, type PayfluxProcess } from '../support/payflux-process.js';
-import { untilDrained } from '../support/probes.js';
+import { deadLettered, untilDrained } from '../support/probes.js';
 import { poll } from '../support/poll.js';
 import { useRedis } from '../support/use-redis.js';
 import { FULL, recordLoad, rssSampler, startLoad, tally, untilAcked, type Load } from './chaos.js';
@@ -51,7 +51,7 @@ async function finish(
   ).catch(() => undefined);
   rss.stop();
   const t = tally(load.acked, exportedIds(pf));
-  const dlq = await suite.redis.xlen(env.PAYFLUX_DLQ_STREAM);
+  const dlq = await deadLettered(suite.redis, env);
   recordLoad(scenario, load, rss, t, recoverSec, `${note}; dead-lettered ${dlq}`);
   expect(t.lost).toBe(0);
   expect(dlq).toBe(0);

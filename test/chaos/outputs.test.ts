@@ -12,7 +12,7 @@ import { idFactory } from '../support/events.js';
 import { parseExportLine, readExportFile } from '../support/export-lines.js';
 import { payfluxEnv, streamOf } from '../support/payflux-env.js';
 import { startPayflux } from '../support/payflux-process.js';
-import { metric, untilDrained } from '../support/probes.js';
+import { deadLettered, metric, untilDrained } from '../support/probes.js';
 import { sendEvents } from '../support/producer.js';
 import { poll } from '../support/poll.js';
 import { useRedis } from '../support/use-redis.js';
@@ -77,7 +77,7 @@ describe('chaos: outputs', { timeout: FULL ? 300_000 : 90_000 }, () => {
     const recover = (Date.now() - fixed) / 1000;
     rss.stop();
     const t = tally(new Set(ids), readExportIds(file));
-    const dlq = await suite.redis.xlen(env.PAYFLUX_DLQ_STREAM);
+    const dlq = await deadLettered(suite.redis, env);
     record({
       scenario: 'restarts while export fails',
       sent: ids.length,

@@ -5,7 +5,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { unpackEntry } from '../../src/events/packed-entry.js';
 import { compareStreamIds } from '../../src/stream-id.js';
-import { streamsOf } from './payflux-env.js';
+import { dlqsOf, streamsOf } from './payflux-env.js';
 import { poll, type PollOptions } from './poll.js';
 
 /** GET `url`: its status and JSON body. */
@@ -121,5 +121,15 @@ export function untilStatus(
 export async function streamEvents(redis: Redis | Cluster, stream: string): Promise<number> {
   let n = 0;
   for (const [, fields] of await redis.xrange(stream, '-', '+')) n += eventsOf(fields[1]);
+  return n;
+}
+
+/** Entries in every dead-letter stream of a PayFlux child with `env` (the single stream's and each partition's). */
+export async function deadLettered(
+  redis: Redis,
+  env: { readonly [name: string]: string | undefined },
+): Promise<number> {
+  let n = 0;
+  for (const dlq of dlqsOf(env)) n += await redis.xlen(dlq);
   return n;
 }
