@@ -106,14 +106,15 @@ export function scenario(seconds: number): Record<string, unknown>[] {
 /**
  * Sends `events` in batches, one at a time and alternating between the ingest nodes, so that
  * each processor's events are stored in file order; a 503 is retried. `during(i)` runs before
- * batch `i` (chaos hooks).
+ * batch `i` (chaos hooks). Resolves with how many attempts were answered 503.
  */
 export async function send(
   nodes: readonly PayfluxProcess[],
   events: readonly Record<string, unknown>[],
   o: { size?: number; during?: (batch: number) => Promise<void> } = {},
-): Promise<void> {
+): Promise<number> {
   const size = o.size ?? 200;
+  let refused = 0;
   for (let i = 0, b = 0; i < events.length; i += size, b++) {
     await o.during?.(b);
     const body = JSON.stringify(events.slice(i, i + size));
@@ -126,10 +127,12 @@ export async function send(
         signal: AbortSignal.timeout(5000),
       }).catch(() => undefined);
       if (res?.status === 200) break;
+      if (res?.status === 503) refused++;
       if (attempt > 50) throw new Error(`batch ${b} not accepted: ${res?.status ?? 'no answer'}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+  return refused;
 }
 
 export interface Backtest {
