@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { stderrDropped } from './log-destination.js';
-import { createMetrics, riskRecorder, type Metrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { TIER_LABELS } from './risk-terms.js';
 import { VERSION } from './version.js';
 import type { EventBuffer } from './buffer/buffer.js';
@@ -16,20 +16,14 @@ import { startMaintenance } from './buffer/maintenance.js';
 import { closeSideConnection, openSideConnection } from './buffer/side-connection.js';
 import { exportHealthRoutes } from './http/export-health-routes.js';
 import { createIngest } from './http/ingest.js';
-import { createBulkIngestor } from './http/ingest-routes.js';
 import { loadKeySet } from './http/key-files.js';
 import { createReadiness } from './http/readiness.js';
 import { riskRoutes } from './http/risk-routes.js';
 import type { WorkerLink } from './http/worker-link.js';
 import { buildServer, routeGroup } from './http/server.js';
 import { openStartingServer } from './http/starting-server.js';
-import type { RiskScorer } from './operators/risk/risk-scorer.js';
-import { startConsumer } from './pipeline/consumer.js';
-import { riskStages } from './pipeline/risk-stages.js';
+import { createConsumerNode } from './pipeline/consumer-node.js';
 import { createExporter } from './sinks/exporter.js';
-import { warmupBatches } from './sources/warmup-batches.js';
-import { createPartitionState } from './pipeline/partition-state.js';
-import { startCheckpointView } from './pipeline/checkpoint-view.js';
 import { createPilot } from './pilot/pilot.js';
 import { riskApiRoutes } from './risk-api/routes.js';
 
@@ -101,7 +95,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
 
   const ingestOn = config.role !== 'consumer' && config.ingest.enabled;
   const consumerOn = config.role !== 'ingest';
-  const { batcher, guard, validate, ingestOne, reloadKeys } = createIngest(config, { buffer, metrics, logger, keySet });
+  const ingest = createIngest(config, { buffer, metrics, logger, keySet, enabled: ingestOn });
 
   const stdout = o.stdout ?? process.stdout;
   // A reader of stdout that goes away (EPIPE) must not crash PayFlux: the failed write reaches
@@ -115,56 +109,26 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     metrics,
     logger,
     annotate: (line) => exporter?.annotate(line) ?? Promise.resolve(),
-    guard,
+    guard: ingest.guard,
     consumer: consumerOn,
-    ingest: createBulkIngestor(ingestOne, ingestOn),
-    ...(buffer.owned && { isLeader: () => buffer.isLeader() }),
+    ingest: ingest.bulk,
+    buffer,
   });
-
-  let scorer: RiskScorer | undefined;
-  // Partitions with leases: each consumer restores and checkpoints the partitions it owns.
-  const partitionState = buffer.owned ? createPartitionState() : undefined;
-  const consumer =
-    exporter === undefined || !consumerOn
-      ? undefined
-      : await startConsumer(config, {
-          buffer,
-          exporter,
-          metrics,
-          logger,
-          afterExport: pilot.afterExport,
-          ownership: partitionState?.hooks,
-          // Risk scoring off: events pass straight to the sinks, and there is no window to rebuild.
-          ...(config.risk.enabled && {
-            stages: riskStages({
-              risk: config.risk,
-              incidents: pilot.incidents,
-              onScorer: (s) => {
-                scorer = s;
-                partitionState?.setScorer(s);
-              },
-              onBook: (b) => partitionState?.setBook(b),
-              onScored: riskRecorder(metrics),
-            }),
-            // Owned partitions restore their checkpoints instead.
-            warmup: () =>
-              buffer.owned
-                ? Promise.resolve([])
-                : warmupBatches(buffer, {
-                    windowSec: config.risk.windowSec,
-                    allowedLatenessSec: config.risk.allowedLatenessSec,
-                    now: Date.now(),
-                  }),
-          }),
-        });
-  // Every node answers /v1/risk/processors from the owners' checkpoints, alike.
-  const checkpointView =
-    buffer.owned && config.risk.enabled ? startCheckpointView(buffer, config.risk, { logger }) : undefined;
+  const node = await createConsumerNode(config, {
+    buffer,
+    exporter,
+    metrics,
+    logger,
+    enabled: consumerOn,
+    incidents: pilot.incidents,
+    afterExport: pilot.afterExport,
+  });
+  const { consumer } = node;
   const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
   const readiness = createReadiness({
     config,
     buffer,
-    ingest: { enabled: ingestOn, pending: () => batcher.pending },
+    ingest: { enabled: ingestOn, pending: () => ingest.batcher.pending },
     consumer,
     exporter: consumerOn ? exporter : undefined,
     maintenance,
@@ -179,27 +143,14 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     metrics,
     processors: config.ingest.processors,
     ops: { ...ops, health: () => readiness.health() },
-    ingest: {
-      enabled: ingestOn,
-      guard,
-      validate,
-      batcher,
-      metrics,
-      maxBodyBytes: config.ingest.maxBodyBytes,
-      maxBatch: config.ingest.maxBatch,
-      maxBatchBodyBytes: config.ingest.maxBatchBodyBytes,
-    },
+    ingest: ingest.routes,
     routes: [
       ...(exporter ? [routeGroup(exportHealthRoutes, { exporter })] : []),
       ...(sideRedis !== undefined && config.riskApi.enabled
         ? [routeGroup(riskApiRoutes, { config: config.riskApi, redis: sideRedis, keyPrefix, registry, logger })]
         : []),
       ...pilot.routes,
-      routeGroup(riskRoutes, {
-        guard,
-        snapshot: () => (checkpointView !== undefined ? checkpointView.snapshot() : scorer?.snapshot()),
-        ...config.risk,
-      }),
+      routeGroup(riskRoutes, { guard: ingest.guard, snapshot: () => node.snapshot(), ...config.risk }),
     ],
   });
 
@@ -222,7 +173,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     metrics,
     logger,
     async reload(env = process.env) {
-      reloadKeys(env);
+      ingest.reloadKeys(env);
       await exporter?.reopen();
     },
     close() {
@@ -231,11 +182,10 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
         // Order: stop taking requests (in-flight ones are answered), let queued appends land,
         // finish the batch in flight and ack it, flush the sinks, then close Redis.
         await app.close();
-        await batcher.drain();
-        await consumer?.stop();
+        await ingest.batcher.drain();
+        await node.stop();
         await pilot.close();
         maintenance.stop();
-        checkpointView?.stop();
         await exporter?.close();
         await closeSideConnection(sideRedis);
         await buffer.close();

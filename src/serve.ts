@@ -11,7 +11,6 @@ import { unknownVariables } from './unknown-variables.js';
 import { ConfigError } from './errors.js';
 import { tuneHeap, YOUNG_GENERATION_FLAG, youngGenerationSet } from './heap.js';
 import { createLogger } from './logger.js';
-import { start } from './main.js';
 import { workerLink } from './http/worker-link.js';
 
 /**
@@ -47,6 +46,8 @@ export async function serve(): Promise<void> {
   tuneHeap(config.heapGrowingPercent);
   const logger = createLogger(config.logLevel);
   if (config.workers > 1 && cluster.isPrimary) return (await import('./supervisor.js')).supervise(config, logger);
+  // The server's modules load only where they run: a supervisor that loaded them held ~100 MB for nothing.
+  const { start } = await import('./main.js');
   // A supervised consumer has no port: the ingest workers answer for it (http/worker-link.ts).
   const link = workerLink();
   for (const u of unknownVariables(env))

@@ -116,26 +116,35 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
     },
   });
   const wrapped = new Map<string, PartitionReader>();
-  const reading = (): PartitionReader[] => {
+  /** Every partition held: a releasing one's entries already read are still scored and committed. */
+  const holding = (): PartitionReader[] => {
     const out: PartitionReader[] = [];
-    for (const [name, h] of held) if (!h.releasing) out.push(wrapped.get(name) ?? wrap(name, h));
+    for (const [name, h] of held) out.push(wrapped.get(name) ?? wrap(name, h));
     return out;
   };
   const legacyReader: PartitionReader | undefined =
     o.legacy === undefined ? undefined : { name: '', reader: o.legacy.reader };
   const inner = createPartitionedReader({
     consumer: o.consumer,
-    partitions: reading,
+    partitions: holding,
+    reads: (name) => held.get(name)?.releasing !== true,
     drainFirst:
       o.legacy === undefined || legacyReader === undefined
         ? undefined
         : { reader: legacyReader, drained: o.legacy.drained },
   });
 
+  /**
+   * Partitions dropped while their batch was being scored: the stages still hold its state,
+   * which is forgotten once that batch's commit (refused, or committing nothing) is through.
+   * Forgotten at once, the rest of the batch would be scored on an emptied window and exported.
+   */
+  const forgetAfterCommit = new Set<string>();
   const drop = (name: string, why: string): void => {
     if (!held.delete(name)) return;
     wrapped.delete(name);
-    o.hooks.forget(name);
+    if (unacked === name) forgetAfterCommit.add(name);
+    else o.hooks.forget(name);
     o.logger.info({ partition: name, reason: why }, 'partition_released');
     o.onChange?.([...held.keys()]);
   };
@@ -165,7 +174,9 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
       const mine = rendezvousOwner(p.name, members) === o.consumer;
       const h = held.get(p.name);
       if (h === undefined) {
-        if (mine) await acquire(p);
+        // Not while a batch of an earlier hold is being scored: restoring the checkpoint would
+        // change the state under it (it is taken at the next tick, after that batch's commit).
+        if (mine && unacked !== p.name && !forgetAfterCommit.has(p.name)) await acquire(p);
         continue;
       }
       if (!mine) h.releasing = true;
@@ -300,6 +311,7 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
       [o.group, o.consumer, epoch, o.leaseMs, checkpoint].concat(ids),
     );
     unacked = undefined;
+    if (forgetAfterCommit.delete(name)) o.hooks.forget(name);
     if (ok === 0) {
       o.logger.warn({ partition: name, epoch }, 'partition_commit_fenced');
       if (held.get(name)?.epoch === epoch) drop(name, 'fenced');

@@ -83,12 +83,6 @@ export async function deadLetters(redis: RedisClient, p: Partition, count: numbe
   });
 }
 
-export function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
-}
-
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** XINFO replies are flat [name, value, …] arrays. */

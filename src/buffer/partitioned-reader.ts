@@ -27,8 +27,13 @@ export interface PartitionReader {
 
 export interface PartitionedReaderOptions {
   readonly consumer: string;
-  /** The partitions to read, in the order ties are served. */
+  /** The partitions whose entries may be handed out, in the order ties are served. */
   readonly partitions: () => readonly PartitionReader[];
+  /**
+   * Whether to start new reads of a partition (default: every one): a partition being handed
+   * over has what it read already taken and committed, and reads nothing more.
+   */
+  readonly reads?: (name: string) => boolean;
   /** Read this one alone until `drained()` says it is empty and nothing of it is pending. */
   readonly drainFirst?: { readonly reader: PartitionReader; readonly drained: () => Promise<boolean> };
 }
@@ -61,10 +66,16 @@ export function createPartitionedReader(o: PartitionedReaderOptions): Partitione
     (o.drainFirst?.reader.name === name ? o.drainFirst.reader : undefined);
 
   const take = (): StreamEntry[] | undefined => {
-    const next = ready.shift();
-    if (next === undefined) return undefined;
-    current = byName(next.name);
-    return next.entries;
+    for (let next = ready.shift(); next !== undefined; next = ready.shift()) {
+      // A partition given up since its read landed (its lease lost): those entries are its new
+      // owner's, adopted as pending or refused by the fence; handed out here they would be
+      // scored on a state that is gone, and acknowledged nowhere.
+      const p = byName(next.name);
+      if (p === undefined) continue;
+      current = p;
+      return next.entries;
+    }
+    return undefined;
   };
 
   /** Every partition read now: after the drain, the legacy stream stays one of them (late writers, DLQ replays). */
@@ -73,7 +84,7 @@ export function createPartitionedReader(o: PartitionedReaderOptions): Partitione
 
   const startReads = (count: number, blockMs: number): void => {
     for (const p of reading()) {
-      if (inFlight.has(p.name) || ready.some((r) => r.name === p.name)) continue;
+      if (inFlight.has(p.name) || ready.some((r) => r.name === p.name) || o.reads?.(p.name) === false) continue;
       const read = p.reader.read(count, blockMs).then(
         (entries) => {
           inFlight.delete(p.name);

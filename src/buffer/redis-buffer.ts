@@ -38,7 +38,8 @@ import {
   type TrimResult,
 } from './buffer.js';
 import { toStreamEntries, type RawEntry } from './redis-entries.js';
-import { compareIds, deadLetters, partitionStats } from './partition-stats.js';
+import { deadLetters, partitionStats } from './partition-stats.js';
+import { compareStreamIds } from '../stream-id.js';
 import {
   checkLazyExpire,
   checkVersion,
@@ -351,7 +352,7 @@ export async function createRedisBuffer(o: RedisBufferOptions): Promise<EventBuf
       // Oldest first across partitions, as one DLQ would list them.
       return lists
         .flat()
-        .sort((a, b) => compareIds(a.dlqId, b.dlqId))
+        .sort((a, b) => compareStreamIds(a.dlqId, b.dlqId))
         .slice(0, count);
     },
 

@@ -12,6 +12,8 @@
  * test/integration/buffer/read-watchdog.test.ts stops a server mid-read.
  */
 import { BufferUnavailableError } from '../errors.js';
+import { Cluster } from 'ioredis';
+import { sleep } from '../backoff.js';
 import { connectClient, duplicateClient, type RedisClient } from './redis-client.js';
 import type { Logger } from 'pino';
 import type { DeadLetterItem, ProbationMarks, StreamEntry, StreamReader } from './buffer.js';
@@ -20,6 +22,8 @@ import { rawText, toStreamEntries, type RawEntry, type RawText } from './redis-e
 import { eventsIn, type EntrySize } from './entry-size.js';
 
 const WATCHDOG_GRACE_MS = 5000;
+/** How long close() lets a read in flight finish: a Cluster's blocked read ends by its BLOCK time (1 s by default). */
+const CLOSE_WAIT_MS = 1500;
 
 /** DEAD_LETTER_SCRIPT as the buffer defines it: (stream, DLQ, [group, timestamp, entry id, address, payload, reason, …]). */
 export type DeadLetterFn = (stream: string, dlq: string, args: readonly string[]) => Promise<number>;
@@ -93,6 +97,8 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
   await connectClient(conn);
   let claimCursor = '0-0';
   let closed = false;
+  // What close() must let finish or settle: the call in flight on `conn`, if any.
+  let inFlight: Promise<unknown> | undefined;
   // A command ioredis holds to re-send after a reconnect stays unsettled for ever when
   // disconnect() comes while it waits to reconnect: close() settles the reader's calls itself.
   let settleOnClose: (err: Error) => void = () => undefined;
@@ -100,7 +106,25 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
     settleOnClose = reject;
   });
   closing.catch(() => undefined);
-  const untilClosed = <T>(op: Promise<T>): Promise<T> => Promise.race([op, closing]);
+  // The connection's id, to wake its blocked read at close (standalone; a Cluster's read ends by its BLOCK time).
+  let clientId: number | undefined;
+  if (!(conn instanceof Cluster)) {
+    const learnId = (): void => {
+      conn.client('ID').then(
+        (id) => (clientId = id),
+        () => (clientId = undefined),
+      );
+    };
+    conn.on('ready', learnId);
+    learnId();
+  }
+  const untilClosed = <T>(op: Promise<T>): Promise<T> => {
+    const tracked = op.finally(() => {
+      if (inFlight === tracked) inFlight = undefined;
+    });
+    inFlight = tracked;
+    return Promise.race([tracked, closing]);
+  };
   let fence: { key: string; epoch: number } | undefined;
   /**
    * Read this consumer's own pending entries (XREADGROUP … 0) before new ones: at start (a
@@ -351,6 +375,14 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      // A read Redis already served must deliver its entries, or they stay pending until the
+      // next start: wake a blocked read (it answers as if its BLOCK ran out) and let it finish.
+      // Over a connection that is down no answer can come.
+      const op = inFlight;
+      if (op !== undefined && conn.status === 'ready') {
+        if (clientId !== undefined) await shared.client('UNBLOCK', clientId, 'TIMEOUT').catch(() => undefined);
+        await Promise.race([op.catch(() => undefined), sleep(CLOSE_WAIT_MS)]);
+      }
       // disconnect(), not quit(): QUIT would queue behind a blocked XREADGROUP for up to a second.
       conn.disconnect(false);
       settleOnClose(new BufferUnavailableError('the reader is closed'));

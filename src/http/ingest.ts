@@ -1,7 +1,8 @@
 /**
  * Everything ingest needs, built from the configuration: the append batcher in front of the
- * buffer, the API keys (with their reloader for SIGHUP) and rate limits behind one guard, and
- * the validated single-event ingestor that the routes and the pilot's bulk ingest share.
+ * buffer, the API keys (with their reloader for SIGHUP) and rate limits behind one guard, the
+ * ingest routes' options, and the bulk ingestor for the pilot's Stripe webhooks (the same
+ * validated single-event path as the routes; 503 on a node that does not ingest).
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -11,13 +12,13 @@ import type { EventBuffer } from '../buffer/buffer.js';
 import { createEventValidator } from '../events/validate-event.js';
 import { createApiKeys } from './api-keys.js';
 import { createGuard } from './guard.js';
-import { createEventIngestor } from './ingest-routes.js';
+import { createBulkIngestor, createEventIngestor, type IngestRoutesOptions } from './ingest-routes.js';
 import { createKeyReloader, type KeySet } from './key-files.js';
 import { createTokenBuckets } from './token-bucket.js';
 
 export function createIngest(
   config: Config,
-  d: { buffer: EventBuffer; metrics: Metrics; logger: Logger; keySet: KeySet },
+  d: { buffer: EventBuffer; metrics: Metrics; logger: Logger; keySet: KeySet; enabled: boolean },
 ) {
   const { metrics, logger } = d;
   const batcher: AppendBatcher = createAppendBatcher(d.buffer, {
@@ -42,6 +43,16 @@ export function createIngest(
     processors: config.ingest.processors,
     maxClockSkewSec: config.ingest.maxClockSkewSec,
   });
-  const ingestOne = createEventIngestor({ validate, batcher, metrics });
-  return { batcher, guard, validate, ingestOne, reloadKeys };
+  const routes: IngestRoutesOptions = {
+    enabled: d.enabled,
+    guard,
+    validate,
+    batcher,
+    metrics,
+    maxBodyBytes: config.ingest.maxBodyBytes,
+    maxBatch: config.ingest.maxBatch,
+    maxBatchBodyBytes: config.ingest.maxBatchBodyBytes,
+  };
+  const bulk = createBulkIngestor(createEventIngestor({ validate, batcher, metrics }), d.enabled);
+  return { batcher, guard, routes, bulk, reloadKeys };
 }

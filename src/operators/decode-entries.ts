@@ -36,14 +36,16 @@ const isString = (v: unknown): v is string => typeof v === 'string' && v.length 
 /** Decode one stored event (an entry carrying one event); undefined when it is not a usable event. */
 export function decodeEnvelope(e: EncodedEntry): Envelope | undefined {
   if (e.payload === undefined) return undefined;
-  let idMs = e.idMs;
-  let idSeq = e.idSeq;
-  if (idMs === undefined || idSeq === undefined) {
-    const dash = e.id.indexOf('-');
-    idMs = streamIdMs(e.id, dash);
-    idSeq = idMs >= 0 ? streamIdSeq(e.id, dash) : -1;
-  }
+  const [idMs, idSeq] = idPartsOf(e);
   return decodeEvent(e.payload, e.id, idMs, idSeq, -1, e);
+}
+
+/** The entry id's milliseconds and sequence: the source's, or read from the id (-1 when unparsable). */
+function idPartsOf(e: EncodedEntry): readonly [ms: number, seq: number] {
+  if (e.idMs !== undefined && e.idSeq !== undefined) return [e.idMs, e.idSeq];
+  const dash = e.id.indexOf('-');
+  const ms = streamIdMs(e.id, dash);
+  return [ms, ms >= 0 ? streamIdSeq(e.id, dash) : -1];
 }
 
 function decodeEvent(
@@ -117,13 +119,7 @@ export function decodeBatch(raw: readonly EncodedEntry[], o: DecodeOptions): Bat
       }
       continue;
     }
-    let idMs = e.idMs;
-    let idSeq = e.idSeq;
-    if (idMs === undefined || idSeq === undefined) {
-      const dash = e.id.indexOf('-');
-      idMs = streamIdMs(e.id, dash);
-      idSeq = idMs >= 0 ? streamIdSeq(e.id, dash) : -1;
-    }
+    const [idMs, idSeq] = idPartsOf(e);
     const events = unpackEntry(payload);
     let decoded = false;
     for (let i = 0; i < events.length; i++) {

@@ -10,6 +10,7 @@ import { clusterTag, type RedisClient as Redis } from '../buffer/redis-client.js
 import type { Logger } from 'pino';
 import type { onRequestHookHandler } from 'fastify';
 import type { Config } from '../config.js';
+import type { EventBuffer } from '../buffer/buffer.js';
 import type { PaymentEvent } from '../events/payment-event.js';
 import type { Metrics } from '../metrics.js';
 import { routeGroup, type RouteGroup } from '../http/server.js';
@@ -43,8 +44,8 @@ export interface PilotDeps {
   readonly ingest: (events: readonly PaymentEvent[]) => Promise<unknown>;
   /** Whether this node runs the consumer (incidents come from its pipeline). */
   readonly consumer: boolean;
-  /** The leader lease, on a buffer with one: alerts are delivered by its holder alone. */
-  readonly isLeader?: () => boolean;
+  /** On a buffer with partitions (and so a leader lease), alerts are delivered by its holder alone. */
+  readonly buffer: Pick<EventBuffer, 'owned' | 'isLeader'>;
 }
 
 export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> {
@@ -87,6 +88,7 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
     registry: d.metrics.registry,
     writeLine: (line) => void d.annotate(`${JSON.stringify(line)}\n`),
   });
+  const isLeader = d.buffer.owned ? () => d.buffer.isLeader() : undefined;
   const alertsOn = config.alerts.slackWebhookUrl !== undefined || config.alerts.webhookUrl !== undefined;
   const alerts: AlertSink | undefined = alertsOn
     ? createAlertSink({
@@ -98,11 +100,11 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
         maxPerHour: config.alerts.maxPerHour,
         registry: d.metrics.registry,
         log: d.logger,
-        shouldDeliver: d.isLeader,
+        shouldDeliver: isLeader,
       })
     : undefined;
   // Delivery is once-per-cluster work: every node runs the loop, the leader lease's holder delivers.
-  if (d.consumer || d.isLeader !== undefined) alerts?.start();
+  if (d.consumer || isLeader !== undefined) alerts?.start();
 
   const warningsOn = d.consumer && config.pilot.warningsEnabled;
   const seed = warningsOn ? await store.loadOpen() : [];

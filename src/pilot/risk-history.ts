@@ -42,16 +42,8 @@ const U32 = 4_294_967_295;
  */
 export const DRIVER_BITS: readonly RiskDriverOrStatus[] = ['nominal_behavior', 'insufficient_data', ...RISK_DRIVERS];
 
-/** One slot's worth of a batch: the events of one processor whose event time falls in it. */
-export interface SlotSample {
-  /** Any event time within the slot (epoch ms). */
-  readonly atMs: number;
-  readonly events: number;
-  readonly failures: number;
-  /** The highest score among them, and its band. */
-  readonly maxScore: number;
-  readonly maxBand: Band;
-  /** The assessment of the last of them in stream order. */
+/** An assessment of a processor: its score and band, why, and where it is heading. */
+export interface AssessedState {
   readonly score: number;
   readonly band: Band;
   readonly drivers: readonly RiskDriverOrStatus[];
@@ -59,37 +51,41 @@ export interface SlotSample {
   readonly trajectoryRatio: number;
 }
 
-/** What one batch says about one processor: the writer's input. */
-export interface RiskSample {
+/** A slot's counts, and its highest score and that score's band. */
+export interface SlotFigures {
+  readonly events: number;
+  readonly failures: number;
+  readonly maxScore: number;
+  readonly maxBand: Band;
+}
+
+/**
+ * One slot's worth of a batch: the events of one processor whose event time falls in it, with
+ * the assessment of the last of them in stream order.
+ */
+export interface SlotSample extends SlotFigures, AssessedState {
+  /** Any event time within the slot (epoch ms). */
+  readonly atMs: number;
+}
+
+/**
+ * What one batch says about one processor: the writer's input. Its assessment is that of the
+ * processor's last event in the batch: its state now.
+ */
+export interface RiskSample extends AssessedState {
   readonly processor: string;
   /** Newest event time of the processor in the batch (epoch ms). */
   readonly atMs: number;
   /** One entry per slot the batch's events fall in, usually one or two. */
   readonly slots: readonly SlotSample[];
-  /** The assessment of the processor's last event in the batch: its state now. */
-  readonly score: number;
-  readonly band: Band;
-  readonly drivers: readonly RiskDriverOrStatus[];
-  readonly trajectory: Trajectory;
-  readonly trajectoryRatio: number;
   /** The segment the failures concentrate in, when the model names one (`{"geo_bucket":"BR"}`). */
   readonly focus: Readonly<Record<string, string>> | null;
 }
 
-/** One 10 s slot as stored. */
-export interface RiskPoint {
+/** One 10 s slot as stored; the assessment as of the slot's last write. */
+export interface RiskPoint extends SlotFigures, AssessedState {
   /** Slot start, epoch ms. */
   readonly t: number;
-  readonly events: number;
-  readonly failures: number;
-  readonly maxScore: number;
-  readonly maxBand: Band;
-  /** As of the slot's last write. */
-  readonly score: number;
-  readonly band: Band;
-  readonly trajectory: Trajectory;
-  readonly trajectoryRatio: number;
-  readonly drivers: readonly RiskDriverOrStatus[];
 }
 
 /** A processor's latest state, as the dashboard's tile shows it (wire shape). */

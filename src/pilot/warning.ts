@@ -51,31 +51,23 @@ function byObservedTime(list: readonly Outcome[]): Outcome[] {
  * `list` is every outcome as recorded; a warning stored before lists existed has only `o`.
  */
 export function toWarning(i: Incident, o: Outcome | undefined, list?: readonly Outcome[]): Warning {
+  // The incident's fields up to risk_trajectory, then the outcome's, then the incident's state.
+  const { status, opened_at, resolved_at, peak_score, peak_band, event_count, ...head } = copyIncident(i);
   return {
-    warning_id: i.warning_id,
-    event_id: i.event_id,
-    processor: i.processor,
-    merchant_id_hash: i.merchant_id_hash ?? null,
-    processed_at: i.processed_at,
-    event_timestamp: i.event_timestamp,
-    processor_risk_score: i.processor_risk_score,
-    processor_risk_band: i.processor_risk_band,
-    processor_risk_drivers: i.processor_risk_drivers,
-    processor_risk_focus: i.processor_risk_focus ?? null,
-    processor_playbook_context: i.processor_playbook_context,
-    risk_trajectory: i.risk_trajectory,
+    ...head,
+    merchant_id_hash: head.merchant_id_hash ?? null,
     outcome_observed: o !== undefined && o.outcome_type !== 'none',
     outcome_type: o?.outcome_type ?? null,
     outcome_timestamp: o?.outcome_timestamp ?? null,
     outcome_source: o?.outcome_source ?? null,
     outcome_notes: o?.outcome_notes ?? null,
     outcomes: byObservedTime(list ?? (o === undefined ? [] : [o])),
-    status: i.status,
-    opened_at: i.opened_at,
-    resolved_at: i.resolved_at ?? null,
-    peak_score: i.peak_score,
-    peak_band: i.peak_band,
-    event_count: i.event_count,
+    status,
+    opened_at,
+    resolved_at: resolved_at ?? null,
+    peak_score,
+    peak_band,
+    event_count,
   };
 }
 

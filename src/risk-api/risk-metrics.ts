@@ -63,72 +63,43 @@ export function createRiskMetrics(registry: Registry, inflightSize: () => number
   };
   const successRatio = (): number => (c.scans === 0 ? 1 : c.succeeded / c.scans);
 
-  const requests = new Counter({
-    name: 'payflux_risk_api_requests_total',
-    help: 'Risk API requests by route',
-    labelNames: ['route'] as const,
-    registers,
-  });
-  const scans = new Counter({
-    name: 'payflux_risk_api_scans_total',
-    help: 'Fresh (uncached) merchant scans by outcome',
-    labelNames: ['outcome'] as const,
-    registers,
-  });
+  const counter = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers });
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  const requests = counter('payflux_risk_api_requests_total', 'Risk API requests by route', ['route']);
+  const scans = counter('payflux_risk_api_scans_total', 'Fresh (uncached) merchant scans by outcome', ['outcome']);
   const duration = new Histogram({
     name: 'payflux_risk_api_scan_duration_seconds',
     help: 'Wall time of fresh merchant scans',
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20],
     registers,
   });
-  new Gauge({
-    name: 'payflux_risk_api_scan_success_ratio',
-    help: 'Successful fresh scans / all fresh scans since start',
-    registers,
-    collect() {
-      this.set(successRatio());
-    },
-  });
-  const blocks = new Counter({
-    name: 'payflux_risk_api_ssrf_blocks_total',
-    help: 'Fetches refused by the SSRF guard, by reason',
-    labelNames: ['reason'] as const,
-    registers,
-  });
-  const limited = new Counter({
-    name: 'payflux_risk_api_rate_limited_total',
-    help: 'Requests refused by the rate limiter, by caller tier',
-    labelNames: ['tier'] as const,
-    registers,
-  });
-  const denied = new Counter({
-    name: 'payflux_risk_api_auth_denied_total',
-    help: 'Requests with an unknown API key',
-    registers,
-  });
-  const hits = new Counter({
-    name: 'payflux_risk_api_cache_hits_total',
-    help: 'Scan requests answered from the cache',
-    registers,
-  });
-  const misses = new Counter({
-    name: 'payflux_risk_api_cache_misses_total',
-    help: 'Scan requests not in the cache',
-    registers,
-  });
-  const joined = new Counter({
-    name: 'payflux_risk_api_inflight_joined_total',
-    help: 'Scan requests that joined an identical scan already running',
-    registers,
-  });
-  new Gauge({
-    name: 'payflux_risk_api_inflight_scans',
-    help: 'Distinct scans running in this process',
-    registers,
-    collect() {
-      this.set(inflightSize());
-    },
-  });
+  gauge('payflux_risk_api_scan_success_ratio', 'Successful fresh scans / all fresh scans since start', successRatio);
+  const blocks = counter('payflux_risk_api_ssrf_blocks_total', 'Fetches refused by the SSRF guard, by reason', [
+    'reason',
+  ]);
+  const limited = counter(
+    'payflux_risk_api_rate_limited_total',
+    'Requests refused by the rate limiter, by caller tier',
+    ['tier'],
+  );
+  const denied = counter('payflux_risk_api_auth_denied_total', 'Requests with an unknown API key');
+  const hits = counter('payflux_risk_api_cache_hits_total', 'Scan requests answered from the cache');
+  const misses = counter('payflux_risk_api_cache_misses_total', 'Scan requests not in the cache');
+  const joined = counter(
+    'payflux_risk_api_inflight_joined_total',
+    'Scan requests that joined an identical scan already running',
+  );
+  gauge('payflux_risk_api_inflight_scans', 'Distinct scans running in this process', inflightSize);
 
   // Present from zero, so that increase() sees the first one after a start.
   for (const route of ROUTE_LABELS) requests.inc({ route }, 0);

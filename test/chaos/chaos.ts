@@ -9,6 +9,7 @@
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { makeEvent } from '../support/events.js';
+import { poll } from '../support/poll.js';
 import { API_KEY } from '../support/payflux-env.js';
 
 /** Full-size scenarios (`npm run chaos`), or the reduced ones `npm test` runs. */
@@ -141,4 +142,36 @@ export function tally(
   let duplicated = 0;
   for (const n of counts.values()) if (n > 1) duplicated += n - 1;
   return { exported: counts.size, lost, duplicated };
+}
+
+/** Wait for a 202 after `sinceMs` (epoch ms; `what` names the moment); the seconds from then to that 202. */
+export async function untilAcked(load: Load, sinceMs: number, what: string, timeoutMs = 30_000): Promise<number> {
+  await poll(
+    `a 202 ${what}`,
+    () => load.lastAckMs(),
+    (t) => t > sinceMs,
+    { timeoutMs },
+  );
+  return (load.lastAckMs() - sinceMs) / 1000;
+}
+
+/** Record the row of a scenario run under `load`: what it sent and had acknowledged, the export tally, peak RSS. */
+export function recordLoad(
+  scenario: string,
+  load: Load,
+  rss: { peakMb(): number },
+  t: ReturnType<typeof tally>,
+  recoverSec: number | null,
+  note: string,
+): void {
+  record({
+    scenario,
+    sent: load.sent(),
+    acked: load.acked.size,
+    ...t,
+    fivexx: load.fivexx(),
+    peakRssMb: rss.peakMb(),
+    recoverSec,
+    note,
+  });
 }

@@ -10,10 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { parseExportLine, readExportFile } from '../support/export-lines.js';
 import { payfluxEnv } from '../support/payflux-env.js';
 import { startPayflux } from '../support/payflux-process.js';
-import { drained, groupState } from '../support/probes.js';
+import { deadLettered, untilDrained } from '../support/probes.js';
 import { poll } from '../support/poll.js';
 import { useRedis } from '../support/use-redis.js';
-import { record, rssSampler, startLoad, tally } from './chaos.js';
+import { record, recordLoad, rssSampler, startLoad, tally } from './chaos.js';
 
 const suite = useRedis({ appendonly: true });
 /**
@@ -93,22 +93,20 @@ describe('chaos: disk', { timeout: 300_000 }, () => {
     rmSync(filler, { force: true });
     const freed = Date.now();
     await load.stop();
-    await poll('the backlog drained', () => groupState(suite.redis, env), drained, { timeoutMs: 60_000 });
+    await untilDrained(suite.redis, env, { what: 'the backlog drained', timeoutMs: 60_000 });
     const recover = (Date.now() - freed) / 1000;
     rss.stop();
     const out = readExport(file);
     const t = tally(load.acked, out.ids);
-    const dlq = await suite.redis.xlen(env.PAYFLUX_DLQ_STREAM);
-    record({
-      scenario: 'full disk (tmpfs)',
-      sent: load.sent(),
-      acked: load.acked.size,
-      ...t,
-      fivexx: load.fivexx(),
-      peakRssMb: rss.peakMb(),
-      recoverSec: recover,
-      note: `64 MiB tmpfs filled under load, 3 restarts while full; dead-lettered ${dlq}; ${out.torn} torn fragment lines`,
-    });
+    const dlq = await deadLettered(suite.redis, env);
+    recordLoad(
+      'full disk (tmpfs)',
+      load,
+      rss,
+      t,
+      recover,
+      `64 MiB tmpfs filled under load, 3 restarts while full; dead-lettered ${dlq}; ${out.torn} torn fragment lines`,
+    );
     expect(t.lost).toBe(0);
     expect(dlq).toBe(0);
   });

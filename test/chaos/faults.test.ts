@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { payfluxEnv } from '../support/payflux-env.js';
 import { startPayflux, type PayfluxProcess } from '../support/payflux-process.js';
-import { drained, groupState } from '../support/probes.js';
+import { deadLettered, untilDrained } from '../support/probes.js';
 import { poll } from '../support/poll.js';
 import { useRedis } from '../support/use-redis.js';
-import { FULL, record, rssSampler, startLoad, tally, type Load } from './chaos.js';
+import { FULL, recordLoad, rssSampler, startLoad, tally, untilAcked, type Load } from './chaos.js';
 
 const suite = useRedis({ appendonly: true });
 const RPS = FULL ? 1000 : 300;
@@ -39,10 +39,7 @@ async function finish(
   env: { PAYFLUX_STREAM: string; PAYFLUX_DLQ_STREAM: string; PAYFLUX_CONSUMER_GROUP: string },
 ): Promise<void> {
   await load.stop();
-  await poll('the backlog drained', () => groupState(suite.redis, env), drained, {
-    timeoutMs: 60_000,
-    context: pf.stderrTail,
-  });
+  await untilDrained(suite.redis, env, { what: 'the backlog drained', timeoutMs: 60_000, context: pf.stderrTail });
   await poll(
     'every acknowledged event exported',
     () => tally(load.acked, exportedIds(pf)).lost,
@@ -54,17 +51,8 @@ async function finish(
   ).catch(() => undefined);
   rss.stop();
   const t = tally(load.acked, exportedIds(pf));
-  const dlq = await suite.redis.xlen(env.PAYFLUX_DLQ_STREAM);
-  record({
-    scenario,
-    sent: load.sent(),
-    acked: load.acked.size,
-    ...t,
-    fivexx: load.fivexx(),
-    peakRssMb: rss.peakMb(),
-    recoverSec,
-    note: `${note}; dead-lettered ${dlq}`,
-  });
+  const dlq = await deadLettered(suite.redis, env);
+  recordLoad(scenario, load, rss, t, recoverSec, `${note}; dead-lettered ${dlq}`);
   expect(t.lost).toBe(0);
   expect(dlq).toBe(0);
 }
@@ -76,23 +64,17 @@ describe('chaos: process and Redis faults', { timeout: FULL ? 300_000 : 90_000 }
     const rss = rssSampler(() => pf.pid);
     const load = startLoad(() => pf.url, { rps: RPS, tag: `kill${Date.now()}` });
     const kills = FULL ? 3 : 1;
-    let recoverMs = 0;
+    let recoverSec = 0;
     for (let k = 0; k < kills; k++) {
       await sleep(FULL ? 5000 : 2000);
       pf.signal('SIGKILL');
       await pf.exited();
       const down = Date.now();
       await pf.restart();
-      await poll(
-        'a 202 after the restart',
-        () => load.lastAckMs(),
-        (t) => t > down,
-        { timeoutMs: 20_000 },
-      );
-      recoverMs = Math.max(recoverMs, load.lastAckMs() - down);
+      recoverSec = Math.max(recoverSec, await untilAcked(load, down, 'after the restart', 20_000));
     }
     await sleep(1000);
-    await finish('kill -9 under load', pf, load, rss, recoverMs / 1000, `${kills}× SIGKILL at ${RPS} req/s`, env);
+    await finish('kill -9 under load', pf, load, rss, recoverSec, `${kills}× SIGKILL at ${RPS} req/s`, env);
   });
 
   it('Redis killed (AOF, fsync always) under load and restarted: ingest answers 503 meanwhile, nothing acknowledged is lost', async () => {
@@ -105,13 +87,7 @@ describe('chaos: process and Redis faults', { timeout: FULL ? 300_000 : 90_000 }
     await sleep(FULL ? 5000 : 2000);
     await suite.server.start();
     const up = Date.now();
-    await poll(
-      'a 202 after Redis is back',
-      () => load.lastAckMs(),
-      (t) => t > up,
-      { timeoutMs: 30_000 },
-    );
-    const recover = (load.lastAckMs() - up) / 1000;
+    const recover = await untilAcked(load, up, 'after Redis is back');
     await sleep(1000);
     await finish('Redis SIGKILL with AOF', pf, load, rss, recover, `Redis down ${FULL ? 5 : 2} s at ${RPS} req/s`, env);
   });
@@ -144,13 +120,7 @@ describe('chaos: process and Redis faults', { timeout: FULL ? 300_000 : 90_000 }
       (r) => r.status === 200,
       { timeoutMs: 30_000 },
     );
-    await poll(
-      'a 202 after the thaw',
-      () => load.lastAckMs(),
-      (t) => t > thawed,
-      { timeoutMs: 30_000 },
-    );
-    const recover = (load.lastAckMs() - thawed) / 1000;
+    const recover = await untilAcked(load, thawed, 'after the thaw');
     await finish(
       'Redis frozen (SIGSTOP)',
       pf,
@@ -188,13 +158,7 @@ describe('chaos: process and Redis faults', { timeout: FULL ? 300_000 : 90_000 }
       await suite.redis.config('SET', 'maxmemory', '0');
     }
     const freed = Date.now();
-    await poll(
-      'a 202 once memory is free',
-      () => load.lastAckMs(),
-      (t) => t > freed,
-      { timeoutMs: 30_000 },
-    );
-    const recover = (load.lastAckMs() - freed) / 1000;
+    const recover = await untilAcked(load, freed, 'once memory is free');
     await finish(
       'Redis at maxmemory',
       pf,

@@ -11,10 +11,9 @@ import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { payfluxEnv, API_KEY } from '../support/payflux-env.js';
 import { startPayflux } from '../support/payflux-process.js';
-import { drained, groupState, metric } from '../support/probes.js';
-import { poll } from '../support/poll.js';
+import { metric, untilDrained } from '../support/probes.js';
 import { useRedis } from '../support/use-redis.js';
-import { FULL, record, rssSampler, startLoad, tally } from './chaos.js';
+import { FULL, record, recordLoad, rssSampler, startLoad, tally } from './chaos.js';
 
 const suite = useRedis();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -101,7 +100,7 @@ describe('chaos: hostile clients', { timeout: FULL ? 300_000 : 90_000 }, () => {
     await load.stop();
     const refused = await metric(child.url, 'payflux_http_connections_refused_total');
     const denied = await metric(child.url, 'payflux_auth_denied_total', { reason: 'missing' });
-    await poll('the backlog drained', () => groupState(suite.redis, env), drained, { timeoutMs: 60_000 });
+    await untilDrained(suite.redis, env, { what: 'the backlog drained', timeoutMs: 60_000 });
     rss.stop();
     latencies.sort((a, b) => a - b);
     const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
@@ -109,16 +108,14 @@ describe('chaos: hostile clients', { timeout: FULL ? 300_000 : 90_000 }, () => {
       load.acked,
       child.exported().map((l) => l.event_id),
     );
-    record({
-      scenario: 'slow clients at the connection limit',
-      sent: load.sent(),
-      acked: load.acked.size,
-      ...t,
-      fivexx: load.fivexx(),
-      peakRssMb: rss.peakMb(),
-      recoverSec: null,
-      note: `${attackers} slow connections, ulimit -n ${limit}: /health p99 ${Math.round(p99)} ms, ${healthFailures}/${latencies.length} failed; ${denied} answered 401 unread, ${refused} closed for the cap; ingest ${load.otherFailures()} failed`,
-    });
+    recordLoad(
+      'slow clients at the connection limit',
+      load,
+      rss,
+      t,
+      null,
+      `${attackers} slow connections, ulimit -n ${limit}: /health p99 ${Math.round(p99)} ms, ${healthFailures}/${latencies.length} failed; ${denied} answered 401 unread, ${refused} closed for the cap; ingest ${load.otherFailures()} failed`,
+    );
     expect(p99).toBeLessThan(1000);
     expect(healthFailures).toBeLessThanOrEqual(Math.ceil(latencies.length * 0.01));
     expect(t.lost).toBe(0);
@@ -175,7 +172,7 @@ describe('chaos: hostile clients', { timeout: FULL ? 300_000 : 90_000 }, () => {
         }
       }),
     );
-    await poll('the backlog drained', () => groupState(suite.redis, env), drained, { timeoutMs: 120_000 });
+    await untilDrained(suite.redis, env, { what: 'the backlog drained', timeoutMs: 120_000 });
     rss.stop();
     const t = tally(
       acked,

@@ -12,11 +12,11 @@ import { idFactory } from '../support/events.js';
 import { parseExportLine, readExportFile } from '../support/export-lines.js';
 import { payfluxEnv, streamOf } from '../support/payflux-env.js';
 import { startPayflux } from '../support/payflux-process.js';
-import { drained, groupState, metric } from '../support/probes.js';
+import { deadLettered, metric, untilDrained } from '../support/probes.js';
 import { sendEvents } from '../support/producer.js';
 import { poll } from '../support/poll.js';
 import { useRedis } from '../support/use-redis.js';
-import { FULL, record, rssSampler, startLoad, tally } from './chaos.js';
+import { FULL, record, recordLoad, rssSampler, startLoad, tally, untilAcked } from './chaos.js';
 
 const suite = useRedis({ appendonly: true });
 const readExportIds = (path: string): string[] => readExportFile(path).map((l) => parseExportLine(l).event_id);
@@ -47,30 +47,37 @@ describe('chaos: outputs', { timeout: FULL ? 300_000 : 90_000 }, () => {
     const rss = rssSampler(() => pf.pid);
     const ids = await sendEvents(pf.url, 200, idFactory());
     const restarts = FULL ? 8 : 5;
+    let born = 0; // the first stderr line of the current generation
     for (let i = 0; i < restarts; i++) {
       // Each generation has a new consumer name: it takes the partition over and reads the last
-      // one's pending entries again, which counts a delivery each time.
+      // one's pending entries again, which counts a delivery each time. It is killed once its
+      // export failed: a kill in the milliseconds a suspect spends alone in the stages is the
+      // probation's own case (test/unit/pipeline/poison-policy.test.ts).
       await poll(
-        'the entries delivered to this generation',
-        () => maxDeliveries(streamOf(env), env.PAYFLUX_CONSUMER_GROUP),
-        (n) => n >= i + 1,
+        'the entries delivered to this generation and its export failing',
+        async () => ({
+          deliveries: await maxDeliveries(streamOf(env), env.PAYFLUX_CONSUMER_GROUP),
+          exportFailed: pf
+            .stderrLines()
+            .slice(born)
+            .some((l) => l.includes('"consumer_stage_failed_retrying"') && l.includes('"stage":"export"')),
+        }),
+        (g) => g.deliveries >= i + 1 && g.exportFailed,
         { timeoutMs: 15_000, context: pf.stderrTail },
       );
       pf.signal('SIGKILL');
       await pf.exited();
+      born = pf.stderrLines().length;
       await pf.restart();
     }
     const deliveries = await maxDeliveries(streamOf(env), env.PAYFLUX_CONSUMER_GROUP);
     rmdirSync(file);
     const fixed = Date.now();
-    await poll('the backlog drained', () => groupState(suite.redis, env), drained, {
-      timeoutMs: 60_000,
-      context: pf.stderrTail,
-    });
+    await untilDrained(suite.redis, env, { what: 'the backlog drained', timeoutMs: 60_000, context: pf.stderrTail });
     const recover = (Date.now() - fixed) / 1000;
     rss.stop();
     const t = tally(new Set(ids), readExportIds(file));
-    const dlq = await suite.redis.xlen(env.PAYFLUX_DLQ_STREAM);
+    const dlq = await deadLettered(suite.redis, env);
     record({
       scenario: 'restarts while export fails',
       sent: ids.length,
@@ -116,20 +123,18 @@ describe('chaos: outputs', { timeout: FULL ? 300_000 : 90_000 }, () => {
     );
     const recover = (Date.now() - resumed) / 1000;
     await load.stop();
-    await poll('the backlog drained', () => groupState(suite.redis, env), drained, { timeoutMs: 60_000 });
+    await untilDrained(suite.redis, env, { what: 'the backlog drained', timeoutMs: 60_000 });
     rss.stop();
     const exported = pf.exported().map((l) => l.event_id);
     const t = tally(load.acked, exported);
-    record({
-      scenario: 'stalled stdout',
-      sent: load.sent(),
-      acked: load.acked.size,
-      ...t,
-      fivexx: load.fivexx(),
-      peakRssMb: rss.peakMb(),
-      recoverSec: recover,
-      note: `/export/health 503 ${detect.toFixed(1)} s after the reader stopped (${reason.slice(0, 50)})`,
-    });
+    recordLoad(
+      'stalled stdout',
+      load,
+      rss,
+      t,
+      recover,
+      `/export/health 503 ${detect.toFixed(1)} s after the reader stopped (${reason.slice(0, 50)})`,
+    );
     expect(r).toBe(503);
     expect(ready.status).toBe(503);
     expect(detect).toBeLessThan(15);
@@ -153,15 +158,9 @@ describe('chaos: outputs', { timeout: FULL ? 300_000 : 90_000 }, () => {
     await suite.server.start();
     const up = Date.now();
     pf.resumeOutput('stderr');
-    await poll(
-      'a 202 after Redis is back',
-      () => load.lastAckMs(),
-      (t) => t > up,
-      { timeoutMs: 30_000 },
-    );
-    const recover = (load.lastAckMs() - up) / 1000;
+    const recover = await untilAcked(load, up, 'after Redis is back');
     await load.stop();
-    await poll('the backlog drained', () => groupState(suite.redis, env), drained, { timeoutMs: 60_000 });
+    await untilDrained(suite.redis, env, { what: 'the backlog drained', timeoutMs: 60_000 });
     // Everything written meanwhile has reached us once stderr is read again; every export line too.
     await poll(
       'every acknowledged event exported',
@@ -188,16 +187,14 @@ describe('chaos: outputs', { timeout: FULL ? 300_000 : 90_000 }, () => {
         `chaos: ${t.lost} acknowledged events not exported, ${inStream} in the stream: ${missing.slice(0, 5).join(', ')}`,
       );
     }
-    record({
-      scenario: 'Redis outage, stderr stalled',
-      sent: load.sent(),
-      acked: load.acked.size,
-      ...t,
-      fivexx: load.fivexx(),
-      peakRssMb: rss.peakMb(),
-      recoverSec: recover,
-      note: `Redis down ${seconds} s at ${Math.round(sentDuring / seconds)} req/s: ${logLines} log lines, ${dropped} dropped`,
-    });
+    recordLoad(
+      'Redis outage, stderr stalled',
+      load,
+      rss,
+      t,
+      recover,
+      `Redis down ${seconds} s at ${Math.round(sentDuring / seconds)} req/s: ${logLines} log lines, ${dropped} dropped`,
+    );
     expect(logLines).toBeLessThan(100);
     expect(t.lost).toBe(0);
   });

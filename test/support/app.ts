@@ -3,7 +3,7 @@
  * port, with export lines captured from its stdout sink.
  */
 import { Writable } from 'node:stream';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { start, type Running } from '../../src/main.js';
@@ -28,12 +28,29 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface LogLine {
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/** A pino logger at `info` whose lines land, parsed, in `logs`. */
+export function captureLogs(): { logger: Logger; logs: LogLine[] } {
+  const logs: LogLine[] = [];
+  const logger = pino({ level: 'info' }, { write: (l: string) => void logs.push(JSON.parse(l) as LogLine) });
+  return { logger, logs };
+}
+
 /**
  * Start PayFlux under the suite's current prefix (streams `<prefix>events:{<tag>}`, DLQs `<prefix>dlq:{<tag>}`),
- * with short reads and silent logs; `env` wins. Closed after the test (after the file, from a
+ * with short reads and silent logs (or `o.logger`), export lines in `lines` (unless `o.stdout`
+ * takes them); `env` wins. Closed after the test (after the file, from a
  * `beforeAll`). Two apps started in one test share their keys: a restart.
  */
-export async function startTestApp(s: RedisSuite, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  s: RedisSuite,
+  env: Record<string, string> = {},
+  o: { readonly logger?: Logger; readonly stdout?: NodeJS.WritableStream } = {},
+): Promise<TestApp> {
   const prefix = s.prefix;
   const legacyStream = `${prefix}events`;
   const config = loadConfig({
@@ -59,7 +76,7 @@ export async function startTestApp(s: RedisSuite, env: Record<string, string> = 
       done();
     },
   });
-  const running = await start(config, { logger: pino({ level: 'silent' }), stdout });
+  const running = await start(config, { logger: o.logger ?? pino({ level: 'silent' }), stdout: o.stdout ?? stdout });
   const layout = partitionLayout({
     processors: config.ingest.processors,
     keyPrefix: prefix,

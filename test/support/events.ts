@@ -43,3 +43,44 @@ export function idFactory(): () => string {
   let n = 0;
   return () => `${tag}-${n++}`;
 }
+
+export interface TrafficOptions {
+  /** Seconds of event time, ending six minutes before now. */
+  readonly seconds: number;
+  readonly perSecond: number;
+  /** Of the pseudo-random failures: the same seed, the same traffic. */
+  readonly seed: number;
+  readonly idPrefix: string;
+  /** The processor of a second's `k`th event. */
+  readonly processorOf: (k: number) => string;
+  /** How likely an event of `processor` at second `s` fails, and whether as an outage's timeout. */
+  readonly failure: (processor: string, s: number) => { readonly rate: number; readonly outage: boolean };
+}
+
+/**
+ * Synthetic payment traffic, 90 ms apart within a second: ids `<idPrefix>-<s>-<k>`, failures
+ * card declines (an outage's: gateway timeouts) with one retry, geos US, CA, GB in turn.
+ */
+export function syntheticTraffic(o: TrafficOptions): Record<string, unknown>[] {
+  const t0 = Date.now() - (o.seconds + 360) * 1000;
+  const out: Record<string, unknown>[] = [];
+  let seed = o.seed;
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let s = 0; s < o.seconds; s++) {
+    for (let k = 0; k < o.perSecond; k++) {
+      const processor = o.processorOf(k);
+      const { rate, outage } = o.failure(processor, s);
+      const failed = rand() < rate;
+      out.push({
+        event_id: `${o.idPrefix}-${s}-${k}`,
+        event_timestamp: new Date(t0 + s * 1000 + k * 90).toISOString(),
+        event_type: failed ? 'payment_failed' : 'payment_succeeded',
+        processor,
+        failure_category: failed ? (outage ? 'gateway_timeout' : 'card_declined') : undefined,
+        retry_count: failed ? 1 : 0,
+        geo_bucket: ['US', 'CA', 'GB'][k % 3],
+      });
+    }
+  }
+  return out;
+}

@@ -1,5 +1,6 @@
 /** Reading what PayFlux exported: NDJSON lines from stdout or an export file, and their event ids. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { expect } from 'vitest';
 
 export interface ExportLine {
   readonly type: string;
@@ -34,3 +35,11 @@ export function countIds(ids: Iterable<string>): Map<string, number> {
   for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1);
   return m;
 }
+
+/** `seen` holds each of `ids` exactly once, and nothing else, in the order of `ids`. */
+export function expectEachOnce(seen: Iterable<string>, ids: readonly string[]): void {
+  expect([...countIds(seen)]).toEqual(ids.map((id) => [id, 1]));
+}
+
+/** The event ids of an export file's complete lines. */
+export const exportFileIds = (path: string): string[] => readExportFile(path).map((l) => parseExportLine(l).event_id);

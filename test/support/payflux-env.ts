@@ -36,24 +36,32 @@ export async function payfluxEnv(
 
 const DEFAULT_PROCESSORS = 'stripe,adyen,checkout,internal';
 
-/** Every stream a PayFlux child with `env` reads: the single-stream layout's, then each processor's partition. */
-export function streamsOf(env: { readonly [name: string]: string | undefined }): string[] {
-  const layout = partitionLayout({
+type Env = { readonly [name: string]: string | undefined };
+
+/** The partition layout a PayFlux child with `env` uses. */
+function layoutOf(env: Env): ReturnType<typeof partitionLayout> {
+  return partitionLayout({
     processors: (env.PAYFLUX_PROCESSORS ?? DEFAULT_PROCESSORS).split(',').map((p) => p.trim()),
     keyPrefix: env.PAYFLUX_KEY_PREFIX ?? 'payflux:',
     stream: env.PAYFLUX_STREAM ?? 'events_stream',
     dlqStream: env.PAYFLUX_DLQ_STREAM ?? 'events_stream_dlq',
   });
+}
+
+/** Every stream a PayFlux child with `env` reads: the single-stream layout's, then each processor's partition. */
+export function streamsOf(env: Env): string[] {
+  const layout = layoutOf(env);
   return [layout.legacy.stream, ...layout.partitions.map((p) => p.stream)];
 }
 
+/** Every dead-letter stream a PayFlux child with `env` writes: the single-stream layout's, then each partition's. */
+export function dlqsOf(env: Env): string[] {
+  const layout = layoutOf(env);
+  return [layout.legacy.dlq, ...layout.partitions.map((p) => p.dlq)];
+}
+
 /** The stream of one processor's partition (test events are stripe's unless they say otherwise). */
-export function streamOf(env: { readonly [name: string]: string | undefined }, processor = 'stripe'): string {
-  const layout = partitionLayout({
-    processors: (env.PAYFLUX_PROCESSORS ?? DEFAULT_PROCESSORS).split(',').map((p) => p.trim()),
-    keyPrefix: env.PAYFLUX_KEY_PREFIX ?? 'payflux:',
-    stream: env.PAYFLUX_STREAM ?? 'events_stream',
-    dlqStream: env.PAYFLUX_DLQ_STREAM ?? 'events_stream_dlq',
-  });
+export function streamOf(env: Env, processor = 'stripe'): string {
+  const layout = layoutOf(env);
   return layout.partitionOf(processor)?.stream ?? layout.legacy.stream;
 }

@@ -5,7 +5,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { unpackEntry } from '../../src/events/packed-entry.js';
 import { compareStreamIds } from '../../src/stream-id.js';
-import { streamsOf } from './payflux-env.js';
+import { dlqsOf, streamsOf } from './payflux-env.js';
+import { poll, type PollOptions } from './poll.js';
 
 /** GET `url`: its status and JSON body. */
 export async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -93,9 +94,42 @@ const eventsOf = (e: string | undefined): number => (e === undefined ? 1 : unpac
 /** Pending and lag both 0: everything stored has been delivered and acknowledged. */
 export const drained = (s: GroupState): boolean => s.pending === 0 && s.lag === 0;
 
+/** Wait until the group is `drained`; `what` names the wait in a timeout. */
+export function untilDrained(
+  redis: Redis,
+  env: Parameters<typeof groupState>[1],
+  o: PollOptions & { readonly what?: string } = {},
+): Promise<GroupState> {
+  return poll(o.what ?? 'the group drained', () => groupState(redis, env), drained, o);
+}
+
+/** Wait until GET `url` answers `status`; its status and JSON body. */
+export function untilStatus(
+  url: string,
+  status: number,
+  o: PollOptions = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  return poll(
+    `${url.replace(/^https?:\/\/[^/]+/, '')} ${status}`,
+    () => getJson(url),
+    (r) => r.status === status,
+    o,
+  );
+}
+
 /** Events stored in `stream` (XLEN counts entries, and an entry may carry several). */
 export async function streamEvents(redis: Redis | Cluster, stream: string): Promise<number> {
   let n = 0;
   for (const [, fields] of await redis.xrange(stream, '-', '+')) n += eventsOf(fields[1]);
+  return n;
+}
+
+/** Entries in every dead-letter stream of a PayFlux child with `env` (the single stream's and each partition's). */
+export async function deadLettered(
+  redis: Redis,
+  env: { readonly [name: string]: string | undefined },
+): Promise<number> {
+  let n = 0;
+  for (const dlq of dlqsOf(env)) n += await redis.xlen(dlq);
   return n;
 }

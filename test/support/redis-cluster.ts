@@ -21,6 +21,11 @@ export interface ClusterNode {
   readonly addr: string;
   /** SIGKILL the node (a master failure). */
   kill(): void;
+  /**
+   * Start a killed node again on its port and directory: its nodes.conf makes it rejoin, as a
+   * replica of whoever took its slots over meanwhile. Resolves once it is in sync.
+   */
+  restart(): Promise<void>;
 }
 
 export interface RedisCluster {
@@ -50,11 +55,9 @@ export async function startRedisCluster(o: { masters?: number; replicas?: number
   const dir = mkdtempSync(join(tmpdir(), 'payflux-cluster-'));
   const ports: number[] = [];
   const children: ChildProcess[] = [];
-  for (let i = 0; i < count; i++) {
-    const port = await freePort();
-    ports.push(port);
+  const startNode = (port: number): ChildProcess => {
     const nodeDir = join(dir, String(port));
-    const child = spawn(
+    return spawn(
       'bash',
       [
         '-c',
@@ -64,7 +67,11 @@ export async function startRedisCluster(o: { masters?: number; replicas?: number
       ],
       { stdio: 'ignore' },
     );
-    children.push(child);
+  };
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    ports.push(port);
+    children.push(startNode(port));
   }
   const kill = (): void => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
@@ -126,6 +133,18 @@ export async function startRedisCluster(o: { masters?: number; replicas?: number
     port,
     addr: `127.0.0.1:${port}`,
     kill: () => children[i]?.kill('SIGKILL'),
+    async restart() {
+      const old = children[i];
+      if (old !== undefined && old.exitCode === null && old.signalCode === null)
+        await new Promise((r) => old.once('exit', r));
+      children[i] = startNode(port);
+      await poll(
+        `node ${port} back in sync`,
+        () => clusterInfo(port, 'replication').catch(() => ''),
+        (info) => info.includes('master_link_status:up'),
+        { timeoutMs: 30_000 },
+      );
+    },
   }));
   const masterOf = async (slot: number): Promise<ClusterNode> => {
     // Asked of every live node in turn: one of them may have been killed.

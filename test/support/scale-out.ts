@@ -11,6 +11,7 @@ import { expect } from 'vitest';
 import type { ExportLine } from './export-lines.js';
 import { API_KEY } from './payflux-env.js';
 import { startPayflux, type PayfluxProcess } from './payflux-process.js';
+import { syntheticTraffic } from './events.js';
 import { poll } from './poll.js';
 import { rendezvousOwner } from '../../src/buffer/ownership.js';
 import { freePort } from './redis-server.js';
@@ -88,41 +89,32 @@ export async function startTopology(
  * has a timeout outage (an incident) in the middle; adyen a smaller decline burst.
  */
 export function scenario(seconds: number): Record<string, unknown>[] {
-  const t0 = Date.now() - (seconds + 360) * 1000;
-  const out: Record<string, unknown>[] = [];
-  let seed = 17;
-  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  for (let s = 0; s < seconds; s++) {
-    for (let k = 0; k < 9; k++) {
-      const processor = PROCESSORS[k % 3] as string;
+  return syntheticTraffic({
+    seconds,
+    perSecond: 9,
+    seed: 17,
+    idPrefix: 'gt',
+    processorOf: (k) => PROCESSORS[k % 3] as string,
+    failure: (processor, s) => {
       const outage = processor === 'stripe' && s >= seconds * 0.3 && s < seconds * 0.55;
       const burst = processor === 'adyen' && s >= seconds * 0.6 && s < seconds * 0.7;
-      const failed = rand() < (outage ? 0.9 : burst ? 0.5 : 0.06);
-      out.push({
-        event_id: `gt-${s}-${k}`,
-        event_timestamp: new Date(t0 + s * 1000 + k * 90).toISOString(),
-        event_type: failed ? 'payment_failed' : 'payment_succeeded',
-        processor,
-        failure_category: failed ? (outage ? 'gateway_timeout' : 'card_declined') : undefined,
-        retry_count: failed ? 1 : 0,
-        geo_bucket: ['US', 'CA', 'GB'][k % 3],
-      });
-    }
-  }
-  return out;
+      return { rate: outage ? 0.9 : burst ? 0.5 : 0.06, outage };
+    },
+  });
 }
 
 /**
  * Sends `events` in batches, one at a time and alternating between the ingest nodes, so that
  * each processor's events are stored in file order; a 503 is retried. `during(i)` runs before
- * batch `i` (chaos hooks).
+ * batch `i` (chaos hooks). Resolves with how many attempts were answered 503.
  */
 export async function send(
   nodes: readonly PayfluxProcess[],
   events: readonly Record<string, unknown>[],
   o: { size?: number; during?: (batch: number) => Promise<void> } = {},
-): Promise<void> {
+): Promise<number> {
   const size = o.size ?? 200;
+  let refused = 0;
   for (let i = 0, b = 0; i < events.length; i += size, b++) {
     await o.during?.(b);
     const body = JSON.stringify(events.slice(i, i + size));
@@ -135,10 +127,12 @@ export async function send(
         signal: AbortSignal.timeout(5000),
       }).catch(() => undefined);
       if (res?.status === 200) break;
+      if (res?.status === 503) refused++;
       if (attempt > 50) throw new Error(`batch ${b} not accepted: ${res?.status ?? 'no answer'}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+  return refused;
 }
 
 export interface Backtest {

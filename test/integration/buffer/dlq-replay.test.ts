@@ -11,22 +11,15 @@ import { useRedis } from '../../support/use-redis.js';
 
 const suite = useRedis();
 
+/** The fields of a dead letter of `data`, as the consumer records one. */
+const deadLetter = (data: string, reason = 'decode_error') =>
+  ['data', data, 'original_id', '1-1', 'reason', reason, 'timestamp', 'now'] as const;
+
 describe('dlq replay', () => {
   it('moves every entry back into the stream, in order, and empties the DLQ', async () => {
     const { buffer: b, stream, prefix } = await testBuffer(suite);
     for (const data of ['{"n":1}', '{"n":2}', 'garbage'])
-      await suite.redis.xadd(
-        `${prefix}dlq`,
-        '*',
-        'data',
-        data,
-        'original_id',
-        '1-1',
-        'reason',
-        'decode_error',
-        'timestamp',
-        'now',
-      );
+      await suite.redis.xadd(`${prefix}dlq`, '*', ...deadLetter(data));
     expect(await b.dlqReplay(10)).toBe(3);
     expect((await suite.redis.xrange(stream, '-', '+')).map(([, f]) => f)).toEqual([
       ['e', '{"n":1}'],
@@ -38,18 +31,7 @@ describe('dlq replay', () => {
 
   it('keeps an entry in the DLQ when putting it back fails', async () => {
     const { buffer: b, stream, prefix } = await testBuffer(suite);
-    await suite.redis.xadd(
-      `${prefix}dlq`,
-      '*',
-      'data',
-      '{"n":1}',
-      'original_id',
-      '1-1',
-      'reason',
-      'max_deliveries',
-      'timestamp',
-      'now',
-    );
+    await suite.redis.xadd(`${prefix}dlq`, '*', ...deadLetter('{"n":1}', 'max_deliveries'));
     // The stream key holds a string for a moment: the XADD fails inside Redis.
     await suite.redis.rename(stream, `${stream}:aside`);
     await suite.redis.set(stream, 'not a stream');
@@ -65,19 +47,7 @@ describe('dlq replay', () => {
   it('replays more dead letters than one script call takes, every one of them once', async () => {
     const { buffer: b, stream, prefix } = await testBuffer(suite);
     const tx = suite.redis.multi();
-    for (let n = 0; n < 2500; n++)
-      tx.xadd(
-        `${prefix}dlq`,
-        '*',
-        'data',
-        `{"n":${n}}`,
-        'original_id',
-        '1-1',
-        'reason',
-        'decode_error',
-        'timestamp',
-        'now',
-      );
+    for (let n = 0; n < 2500; n++) tx.xadd(`${prefix}dlq`, '*', ...deadLetter(`{"n":${n}}`));
     await tx.exec();
     expect(await b.dlqReplay(10_000)).toBe(2500);
     const back = (await suite.redis.xrange(stream, '-', '+')).map(([, f]) => f[1]);
@@ -87,19 +57,7 @@ describe('dlq replay', () => {
 
   it('purges what is there, and a second purge finds nothing', async () => {
     const { buffer: b, prefix } = await testBuffer(suite);
-    for (let n = 0; n < 3; n++)
-      await suite.redis.xadd(
-        `${prefix}dlq`,
-        '*',
-        'data',
-        'x',
-        'original_id',
-        '1-1',
-        'reason',
-        'decode_error',
-        'timestamp',
-        'now',
-      );
+    for (let n = 0; n < 3; n++) await suite.redis.xadd(`${prefix}dlq`, '*', ...deadLetter('x'));
     expect(await b.dlqPurge()).toBe(3);
     expect(await b.dlqPurge()).toBe(0);
     expect(await suite.redis.xlen(`${prefix}dlq`)).toBe(0);
@@ -107,18 +65,7 @@ describe('dlq replay', () => {
 
   it('moves nothing twice when the same replay runs again', async () => {
     const { stream, prefix } = await testBuffer(suite);
-    const id = await suite.redis.xadd(
-      `${prefix}dlq`,
-      '*',
-      'data',
-      '{"n":1}',
-      'original_id',
-      '1-1',
-      'reason',
-      'decode_error',
-      'timestamp',
-      'now',
-    );
+    const id = await suite.redis.xadd(`${prefix}dlq`, '*', ...deadLetter('{"n":1}'));
     for (let run = 0; run < 2; run++)
       await runScript(suite.redis, DLQ_REPLAY_SCRIPT, [stream, `${prefix}dlq`], [id ?? '', '{"n":1}']);
     expect(await suite.redis.xlen(stream)).toBe(1);

@@ -30,7 +30,12 @@ describe('replica acknowledgement', () => {
         timeoutMs: 15_000,
       },
     );
-    const app = await startTestApp(suite, { PAYFLUX_REDIS_WAIT_REPLICAS: '1', PAYFLUX_REDIS_WAIT_TIMEOUT_MS: '300' });
+    // The most the append's deadline allows: 300 ms missed the replica once in a full run under load.
+    const app = await startTestApp(suite, {
+      PAYFLUX_REDIS_WAIT_REPLICAS: '1',
+      PAYFLUX_REDIS_WAIT_TIMEOUT_MS: '900',
+      PAYFLUX_APPEND_TIMEOUT_MS: '1000',
+    });
     const events = Array.from({ length: 20 }, () => event());
     expect((await post(`${app.url}/v1/events/batch`, events)).status).toBe(200);
     // The replica holds every event the client was told is stored.

@@ -1,7 +1,7 @@
 /**
  * PayFlux on a Redis Cluster (3 masters + 3 replicas): partitions spread over the masters, every
  * event accepted is stored in its processor's partition and exported once by one in-process
- * node (role `all`), which then closes. Ground truth with processes: ground-truth.chaos.ts.
+ * node (role `all`), which then closes. Ground truth with processes: ground-truth.test.ts.
  * Replica acknowledgement: wait-replicas.test.ts, and on a Cluster with a master killed in
  * `npm run chaos:cluster`.
  */

@@ -8,27 +8,43 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { idFactory } from '../../support/events.js';
-import { countIds, parseExportLine, readExportFile } from '../../support/export-lines.js';
+import { expectEachOnce, exportFileIds, parseExportLine, readExportFile } from '../../support/export-lines.js';
 import { payfluxEnv, streamOf } from '../../support/payflux-env.js';
 import { startPayflux } from '../../support/payflux-process.js';
-import { drained, getJson, groupState, metric, streamEvents } from '../../support/probes.js';
+import { getJson, groupState, metric, streamEvents, untilDrained, untilStatus } from '../../support/probes.js';
 import { sendEvents } from '../../support/producer.js';
 import { poll } from '../../support/poll.js';
 import { useRedis } from '../../support/use-redis.js';
 
 const suite = useRedis();
 
+/** PayFlux exporting to a file on a full disk (/dev/full: ENOSPC on every write), and `count` events sent. */
+async function exportingToFullDisk(count: number, vars: Record<string, string>) {
+  const file = join(suite.scratch(), 'export.ndjson');
+  symlinkSync('/dev/full', file);
+  const env = await payfluxEnv(suite, { PAYFLUX_EXPORT_FILE: file, ...vars });
+  const pf = await startPayflux(suite, env);
+  const ids = await sendEvents(pf.url, count, idFactory());
+  return { file, env, pf, ids };
+}
+
+/** A path under a regular file (ENOTDIR on open) that `fix()` makes a directory. */
+function pathUnderAFile(name: string) {
+  const parent = join(suite.scratch(), name);
+  writeFileSync(parent, 'a regular file where a directory should be\n');
+  const fix = (): void => {
+    rmSync(parent);
+    mkdirSync(parent);
+  };
+  return { file: join(parent, 'export.ndjson'), fix };
+}
+
 describe('export destination failing', { timeout: 30_000 }, () => {
   it('keeps a batch pending while the file export fails, reports it, and exports and acks everything once the file is writable', async () => {
-    const file = join(suite.scratch(), 'export.ndjson');
-    symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite, {
+    const { file, env, pf, ids } = await exportingToFullDisk(200, {
       PAYFLUX_EXPORT_MODE: 'both',
-      PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_EXPORT_STALE_SEC: '1',
     });
-    const pf = await startPayflux(suite, env);
-    const ids = await sendEvents(pf.url, 200, idFactory());
 
     // Delivered, not acknowledged: the batch in flight sits in the consumer's pending list, and
     // nothing more is read while it is stuck (one batch in flight: the rest stays undelivered).
@@ -41,12 +57,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect(Object.values(held.consumers)).toEqual([held.pending]);
 
     // Once failing for longer than PAYFLUX_EXPORT_STALE_SEC, health and readiness say so.
-    const health = await poll(
-      '/export/health 503',
-      () => getJson(`${pf.url}/export/health`),
-      (h) => h.status === 503,
-      { timeoutMs: 5000 },
-    );
+    const health = await untilStatus(`${pf.url}/export/health`, 503, { timeoutMs: 5000 });
     expect(health.body).toMatchObject({
       enabled: true,
       export_mode: 'both',
@@ -82,19 +93,14 @@ describe('export destination failing', { timeout: 30_000 }, () => {
 
     // The path becomes writable: the retried batch lands in the file, then it is acked.
     unlinkSync(file);
-    await poll('pending drained', () => groupState(suite.redis, env), drained, {
-      timeoutMs: 10_000,
-      context: pf.stderrTail,
-    });
-    const fileIds = readExportFile(file).map((l) => parseExportLine(l).event_id);
-    expect([...countIds(fileIds)]).toEqual(ids.map((id) => [id, 1]));
+    await untilDrained(suite.redis, env, { context: pf.stderrTail });
+    expectEachOnce(exportFileIds(file), ids);
     // In `both` mode stdout succeeded on the first attempt; the retries did not repeat it.
-    expect([...countIds(pf.exported().map((l) => l.event_id))]).toEqual(ids.map((id) => [id, 1]));
-    const recovered = await poll(
-      '/export/health 200',
-      () => getJson(`${pf.url}/export/health`),
-      (h) => h.status === 200,
+    expectEachOnce(
+      pf.exported().map((l) => l.event_id),
+      ids,
     );
+    const recovered = await untilStatus(`${pf.url}/export/health`, 200);
     expect(recovered.body).toMatchObject({
       healthy: true,
       destinations: { file: { healthy: true, failing_since: null, lines_written: ids.length } },
@@ -103,24 +109,22 @@ describe('export destination failing', { timeout: 30_000 }, () => {
   });
 
   it('in before_export mode holds neither stdout nor the consumer: every event reaches stdout and is acked, what the file missed is counted', async () => {
-    const file = join(suite.scratch(), 'export.ndjson');
-    symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite, {
+    const { env, pf, ids } = await exportingToFullDisk(200, {
       PAYFLUX_EXPORT_MODE: 'both',
-      PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_ACK_MODE: 'before_export',
       PAYFLUX_EXPORT_STALE_SEC: '1',
       PAYFLUX_READ_COUNT: '50',
     });
-    const pf = await startPayflux(suite, env);
-    const ids = await sendEvents(pf.url, 200, idFactory());
-    await poll('everything acknowledged', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
+    await untilDrained(suite.redis, env, { what: 'everything acknowledged', context: pf.stderrTail });
     await poll(
       'every event on stdout',
       () => pf.exported().length,
       (n) => n >= ids.length,
     );
-    expect([...countIds(pf.exported().map((l) => l.event_id))]).toEqual(ids.map((id) => [id, 1]));
+    expectEachOnce(
+      pf.exported().map((l) => l.event_id),
+      ids,
+    );
     // The file's failure is counted once its write has failed, which may be after stdout's lines.
     await poll(
       'what the file missed counted',
@@ -129,27 +133,18 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     );
     expect(await metric(pf.url, 'payflux_export_dropped_events_total', { destination: 'stdout' })).toBe(0);
     // Health says the file is failing; readiness does not hold the node for it.
-    const health = await poll(
-      '/export/health 503',
-      () => getJson(`${pf.url}/export/health`),
-      (h) => h.status === 503,
-    );
+    const health = await untilStatus(`${pf.url}/export/health`, 503);
     expect(health.body).toMatchObject({ destinations: { stdout: { healthy: true }, file: { healthy: false } } });
     expect((await getJson(`${pf.url}/ready`)).status).toBe(200);
   });
 
   it('never trims entries that are pending or undelivered while the export is down, even far over PAYFLUX_STREAM_MAXLEN', async () => {
-    const file = join(suite.scratch(), 'export.ndjson');
-    symlinkSync('/dev/full', file);
-    const env = await payfluxEnv(suite, {
+    const { file, env, pf, ids } = await exportingToFullDisk(400, {
       PAYFLUX_EXPORT_MODE: 'file',
-      PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_STREAM_MAXLEN: '100',
       PAYFLUX_READ_COUNT: '50',
       PAYFLUX_RETENTION_INTERVAL_MS: '100',
     });
-    const pf = await startPayflux(suite, env);
-    const ids = await sendEvents(pf.url, 400, idFactory());
     // Retention runs every 100 ms; over the cap it reports instead of dropping.
     await poll(
       'the backlog reported over the cap',
@@ -161,13 +156,8 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect(pf.stderrTail()).toContain('stream_backlog_over_cap_not_trimmed');
 
     unlinkSync(file);
-    await poll('pending drained', () => groupState(suite.redis, env), drained, {
-      timeoutMs: 10_000,
-      context: pf.stderrTail,
-    });
-    expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(
-      ids.map((id) => [id, 1]),
-    );
+    await untilDrained(suite.redis, env, { context: pf.stderrTail });
+    expectEachOnce(exportFileIds(file), ids);
     // Once acknowledged, the entries are trimmed back towards the cap.
     await poll(
       'trimmed after the export',
@@ -184,7 +174,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     const env = await payfluxEnv(suite, { PAYFLUX_EXPORT_MODE: 'file', PAYFLUX_EXPORT_FILE: file });
     const pf = await startPayflux(suite, env);
     const ids = await sendEvents(pf.url, 20, idFactory());
-    await poll('the group drained', () => groupState(suite.redis, env), drained, { context: pf.stderrTail });
+    await untilDrained(suite.redis, env, { context: pf.stderrTail });
 
     const lines = readExportFile(file);
     expect(lines.slice(0, 2)).toEqual(['{"type":"payment_event","event_id":"whole"}', torn]);
@@ -192,10 +182,7 @@ describe('export destination failing', { timeout: 30_000 }, () => {
   });
 
   it('starts with an export file that cannot be opened, holds the events, and exports them once the directory exists', async () => {
-    const dir = suite.scratch();
-    const parent = join(dir, 'not-a-dir');
-    writeFileSync(parent, 'a regular file where a directory should be\n');
-    const file = join(parent, 'export.ndjson');
+    const { file, fix } = pathUnderAFile('not-a-dir');
     const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
@@ -210,43 +197,25 @@ describe('export destination failing', { timeout: 30_000 }, () => {
       (s) => s.pending === ids.length,
       { context: pf.stderrTail },
     );
-    const health = await poll(
-      '/export/health 503',
-      () => getJson(`${pf.url}/export/health`),
-      (h) => h.status === 503,
-      { timeoutMs: 5000 },
-    );
+    const health = await untilStatus(`${pf.url}/export/health`, 503, { timeoutMs: 5000 });
     expect(JSON.stringify(health.body)).toContain('ENOTDIR');
     expect(pf.lines).toEqual([]);
 
-    rmSync(parent);
-    mkdirSync(parent);
-    await poll('pending drained', () => groupState(suite.redis, env), drained, {
-      timeoutMs: 10_000,
-      context: pf.stderrTail,
-    });
-    expect([...countIds(readExportFile(file).map((l) => parseExportLine(l).event_id))]).toEqual(
-      ids.map((id) => [id, 1]),
-    );
+    fix();
+    await untilDrained(suite.redis, env, { context: pf.stderrTail });
+    expectEachOnce(exportFileIds(file), ids);
     expect((await getJson(`${pf.url}/export/health`)).status).toBe(200);
   });
 
   it('reports an export file that cannot be opened before any event arrives, and its recovery without one', async () => {
-    const parent = join(suite.scratch(), 'late-volume');
-    writeFileSync(parent, 'not a directory yet\n');
-    const file = join(parent, 'export.ndjson');
+    const { file, fix } = pathUnderAFile('late-volume');
     const env = await payfluxEnv(suite, {
       PAYFLUX_EXPORT_MODE: 'file',
       PAYFLUX_EXPORT_FILE: file,
       PAYFLUX_EXPORT_STALE_SEC: '1',
     });
     const pf = await startPayflux(suite, env);
-    const failing = await poll(
-      '/export/health 503 with no traffic',
-      () => getJson(`${pf.url}/export/health`),
-      (h) => h.status === 503,
-      { timeoutMs: 5000 },
-    );
+    const failing = await untilStatus(`${pf.url}/export/health`, 503, { timeoutMs: 5000 });
     expect(failing.body).toMatchObject({
       healthy: false,
       destinations: { file: { healthy: false, last_success_at: null } },
@@ -254,14 +223,8 @@ describe('export destination failing', { timeout: 30_000 }, () => {
     expect(JSON.stringify(failing.body)).toContain('ENOTDIR');
     expect((await getJson(`${pf.url}/ready`)).status).toBe(503);
 
-    rmSync(parent);
-    mkdirSync(parent);
-    const healthy = await poll(
-      '/export/health 200 with no traffic',
-      () => getJson(`${pf.url}/export/health`),
-      (h) => h.status === 200,
-      { timeoutMs: 6000 },
-    );
+    fix();
+    const healthy = await untilStatus(`${pf.url}/export/health`, 200, { timeoutMs: 6000 });
     expect(healthy.body).toMatchObject({
       healthy: true,
       destinations: { file: { healthy: true, failing_since: null } },

@@ -6,11 +6,9 @@
  * suite's redis-server.
  */
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { start, type Running } from '../../../src/main.js';
-import { post, TEST_KEY } from '../../support/app.js';
+import type { Running } from '../../../src/main.js';
+import { captureLogs, post, startTestApp, type LogLine } from '../../support/app.js';
 import { makeEvent } from '../../support/events.js';
 import { poll } from '../../support/poll.js';
 import { useRedis, type RedisSuite } from '../../support/use-redis.js';
@@ -20,36 +18,28 @@ const suite = useRedis();
 interface Started {
   readonly running: Running;
   readonly url: string;
-  readonly logs: { msg: string; [k: string]: unknown }[];
+  readonly logs: LogLine[];
 }
 
 async function startWith(s: RedisSuite, env: Record<string, string>, stdout?: Writable): Promise<Started> {
-  const logs: { msg: string }[] = [];
-  const logger = pino({ level: 'info' }, { write: (l: string) => void logs.push(JSON.parse(l) as { msg: string }) });
-  const config = loadConfig({
-    HTTP_ADDR: '127.0.0.1:0',
-    REDIS_ADDR: s.server.addr,
-    PAYFLUX_API_KEYS: TEST_KEY,
-    PAYFLUX_KEY_PREFIX: s.prefix,
-    PAYFLUX_STREAM: `${s.prefix}events`,
-    PAYFLUX_DLQ_STREAM: `${s.prefix}dlq`,
-    PAYFLUX_READ_BLOCK_MS: '100',
-    ...env,
-  });
-  const out =
-    stdout ??
-    new Writable({
-      write: (_c, _e, done) => done(),
-    });
-  const running = await start(config, { logger, stdout: out });
-  s.defer(() => running.close());
-  return { running, url: `http://127.0.0.1:${running.port}`, logs };
+  const { logger, logs } = captureLogs();
+  const { running, url } = await startTestApp(s, env, { logger, stdout });
+  return { running, url, logs };
 }
 
 const ready = async (url: string): Promise<{ status: number; body: Record<string, unknown> }> => {
   const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(5000) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
+
+/** Poll /ready until it answers `status`. */
+const untilReady = (url: string, status: number, timeoutMs: number) =>
+  poll(
+    `/ready ${status}`,
+    () => ready(url),
+    (x) => x.status === status,
+    { timeoutMs },
+  );
 
 describe('truthful health', { timeout: 60_000 }, () => {
   it('a stdout whose reader stopped reading makes /export/health and /ready 503 within 10 s; everything is exported once it reads again', async () => {
@@ -73,12 +63,7 @@ describe('truthful health', { timeout: 60_000 }, () => {
     const sent = [makeEvent('stall-1'), makeEvent('stall-2')];
     for (const e of sent) expect((await post(`${pf.url}/v1/events/payment_exhaust`, e)).status).toBe(202);
     const t0 = Date.now();
-    const r = await poll(
-      '/ready 503',
-      () => ready(pf.url),
-      (x) => x.status === 503,
-      { timeoutMs: 15_000 },
-    );
+    const r = await untilReady(pf.url, 503, 15_000);
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(String(r.body.reason)).toMatch(/^export destination unhealthy: stdout \(a write pending since /);
     const eh = await fetch(`${pf.url}/export/health`);
@@ -89,12 +74,7 @@ describe('truthful health', { timeout: 60_000 }, () => {
 
     stalled = false;
     for (const done of held.splice(0)) done();
-    await poll(
-      '/ready 200 again',
-      () => ready(pf.url),
-      (x) => x.status === 200,
-      { timeoutMs: 10_000 },
-    );
+    await untilReady(pf.url, 200, 10_000);
     await poll(
       'every event exported',
       () => lines.length,
@@ -109,12 +89,7 @@ describe('truthful health', { timeout: 60_000 }, () => {
     await suite.redis.config('SET', 'maxmemory', '1');
     try {
       const t0 = Date.now();
-      const r = await poll(
-        '/ready 503',
-        () => ready(pf.url),
-        (x) => x.status === 503,
-        { timeoutMs: 10_000 },
-      );
+      const r = await untilReady(pf.url, 503, 10_000);
       expect(Date.now() - t0).toBeLessThan(10_000);
       expect(String(r.body.reason)).toMatch(/^Redis refuses a write: OOM/);
       expect(r.body.redis).toMatchObject({ connected: true, writable: false });
@@ -123,12 +98,7 @@ describe('truthful health', { timeout: 60_000 }, () => {
       await suite.redis.config('SET', 'maxmemory', '0');
       await suite.redis.config('SET', 'maxmemory-policy', policy);
     }
-    await poll(
-      '/ready 200 again',
-      () => ready(pf.url),
-      (x) => x.status === 200,
-      { timeoutMs: 10_000 },
-    );
+    await untilReady(pf.url, 200, 10_000);
   });
 
   it('Redis frozen (SIGSTOP): /ready 503 within seconds saying it did not answer a write', async () => {
@@ -137,23 +107,13 @@ describe('truthful health', { timeout: 60_000 }, () => {
     suite.server.pause();
     try {
       const t0 = Date.now();
-      const r = await poll(
-        '/ready 503',
-        () => ready(pf.url),
-        (x) => x.status === 503,
-        { timeoutMs: 10_000 },
-      );
+      const r = await untilReady(pf.url, 503, 10_000);
       expect(Date.now() - t0).toBeLessThan(10_000);
       expect(String(r.body.reason)).toMatch(/no answer within 1000 ms|not connected/);
     } finally {
       suite.server.resume();
     }
-    await poll(
-      '/ready 200 again',
-      () => ready(pf.url),
-      (x) => x.status === 200,
-      { timeoutMs: 20_000 },
-    );
+    await untilReady(pf.url, 200, 20_000);
   });
 
   it('a password Redis no longer accepts: /ready 503 naming the authentication failure, logged once as redis_auth_failed', async () => {
@@ -179,11 +139,6 @@ describe('truthful health', { timeout: 60_000 }, () => {
     } finally {
       await suite.redis.config('SET', 'requirepass', '');
     }
-    await poll(
-      '/ready 200 again',
-      () => ready(pf.url),
-      (x) => x.status === 200,
-      { timeoutMs: 10_000 },
-    );
+    await untilReady(pf.url, 200, 10_000);
   });
 });

@@ -2,11 +2,8 @@
  * Bounded logging: per-request failures during a Redis outage are counted and summarised, one
  * line an interval with counts per code, never a line (with a stack) per request.
  */
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config.js';
-import { start } from '../../../src/main.js';
-import { post, TEST_KEY } from '../../support/app.js';
+import { captureLogs, post, startTestApp } from '../../support/app.js';
 import { makeEvent } from '../../support/events.js';
 import { useRedis } from '../../support/use-redis.js';
 
@@ -14,20 +11,8 @@ const suite = useRedis();
 
 describe('log flood', { timeout: 60_000 }, () => {
   it('writes no line per 503 while Redis is down, and one summary with the counts', async () => {
-    const logs: { msg: string; counts?: Record<string, number> }[] = [];
-    const logger = pino({ level: 'info' }, { write: (l: string) => void logs.push(JSON.parse(l) as { msg: string }) });
-    const config = loadConfig({
-      HTTP_ADDR: '127.0.0.1:0',
-      REDIS_ADDR: suite.server.addr,
-      PAYFLUX_API_KEYS: TEST_KEY,
-      PAYFLUX_KEY_PREFIX: suite.prefix,
-      PAYFLUX_STREAM: `${suite.prefix}events`,
-      PAYFLUX_DLQ_STREAM: `${suite.prefix}dlq`,
-      PAYFLUX_READ_BLOCK_MS: '100',
-      PAYFLUX_RATELIMIT_RPS: '0',
-    });
-    const running = await start(config, { logger });
-    const url = `http://127.0.0.1:${running.port}`;
+    const { logger, logs } = captureLogs();
+    const { running, url } = await startTestApp(suite, { PAYFLUX_RATELIMIT_RPS: '0' }, { logger });
     const before = logs.length;
     suite.server.pause();
     let answers: number[];
@@ -49,7 +34,10 @@ describe('log flood', { timeout: 60_000 }, () => {
     const during = logs.slice(before);
     expect(during.filter((l) => l.msg === 'request_failed')).toEqual([]);
     const summaries = during.filter((l) => l.msg === 'request_failures_summary');
-    const counted = summaries.reduce((n, l) => n + Object.values(l.counts ?? {}).reduce((a, b) => a + b, 0), 0);
+    const counted = summaries.reduce(
+      (n, l) => n + Object.values((l.counts as Record<string, number> | undefined) ?? {}).reduce((a, b) => a + b, 0),
+      0,
+    );
     expect(counted).toBe(answers.filter((s) => s === 503).length);
     // Everything else PayFlux logged meanwhile (the consumer's and the watchdog's state changes) is a few lines.
     expect(during.length).toBeLessThan(30);

@@ -2,12 +2,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { pino } from 'pino';
 import Stripe from 'stripe';
 import { useRedis } from '../../support/use-redis.js';
 import { chargeFailed, disputeCreated, piFailed, reviewOpened, stripeEvent } from '../../support/stripe-events.js';
-import { createRedisBuffer } from '../../../src/buffer/redis-buffer.js';
 import { dedupKeyFor } from '../../../src/buffer/dedup-key.js';
+import { testBuffer } from '../../support/buffer.js';
 import type { AppendOutcome, EventBuffer } from '../../../src/buffer/buffer.js';
 import type { PaymentEvent } from '../../../src/events/payment-event.js';
 import { createWarningStore, type WarningStore } from '../../../src/pilot/warning-store.js';
@@ -63,20 +62,7 @@ interface Harness {
 /** The routes on a real port, over a Redis buffer and warning store under the test's prefix. */
 async function serve(overrides: Partial<StripeRoutesOptions> = {}): Promise<Harness> {
   const prefix = suite.prefix;
-  const buffer = await createRedisBuffer({
-    url: suite.server.url,
-    password: undefined,
-    tls: false,
-    keyPrefix: prefix,
-    stream: `${prefix}events_stream`,
-    group: 'payment_consumers',
-    dlqStream: `${prefix}events_stream_dlq`,
-    dedupWindowSec: 86_400,
-    maxLen: 0,
-    rawEventTtlDays: 7,
-    logger: pino({ level: 'silent' }),
-  });
-  suite.defer(() => buffer.close());
+  const { buffer } = await testBuffer(suite, { dedupWindowSec: 86_400 });
   const store = createWarningStore({ redis: suite.redis, keyPrefix: prefix, maxWarnings: 100, retentionDays: 3650 });
   const registry = new Registry();
   const h: Harness = { url: '', store, buffer, ingested: [], appended: [], lines: [], registry };

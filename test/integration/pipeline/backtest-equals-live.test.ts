@@ -9,33 +9,24 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { toPaymentEvent } from '../../../src/events/payment-event.js';
 import { post, useApp } from '../../support/app.js';
+import { syntheticTraffic } from '../../support/events.js';
 import { poll } from '../../support/poll.js';
 
 const run = promisify(execFile);
 
 /** `seconds` (4 minutes) of two processors at 10 events/s; stripe has a timeout outage in minute 3. */
 function traffic(seconds = 240): Record<string, unknown>[] {
-  const t0 = Date.now() - (seconds + 360) * 1000;
-  const out: Record<string, unknown>[] = [];
-  let seed = 7;
-  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  for (let s = 0; s < seconds; s++) {
-    for (let k = 0; k < 10; k++) {
-      const processor = k % 2 === 0 ? 'stripe' : 'adyen';
+  return syntheticTraffic({
+    seconds,
+    perSecond: 10,
+    seed: 7,
+    idPrefix: 'bt',
+    processorOf: (k) => (k % 2 === 0 ? 'stripe' : 'adyen'),
+    failure: (processor, s) => {
       const outage = processor === 'stripe' && s >= 120 && s < 180;
-      const failed = rand() < (outage ? 0.9 : 0.08);
-      out.push({
-        event_id: `bt-${s}-${k}`,
-        event_timestamp: new Date(t0 + s * 1000 + k * 90).toISOString(),
-        event_type: failed ? 'payment_failed' : 'payment_succeeded',
-        processor,
-        failure_category: failed ? (outage ? 'gateway_timeout' : 'card_declined') : undefined,
-        retry_count: failed ? 1 : 0,
-        geo_bucket: ['US', 'CA', 'GB'][k % 3],
-      });
-    }
-  }
-  return out;
+      return { rate: outage ? 0.9 : 0.08, outage };
+    },
+  });
 }
 
 /** Each line's processed_at is the latest event time up to the end of its 500-line batch. */

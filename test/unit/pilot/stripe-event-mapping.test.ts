@@ -108,96 +108,58 @@ describe('mapStripeEvent', () => {
     expect(m.kind === 'outcome' && m.notes).toContain(notes);
   });
 
-  it('maps an account losing charges or payouts to a hold, and ignores benign account updates', () => {
-    const restricted = stripeEvent(
-      'evt_a',
-      'account.updated',
-      {
-        id: 'acct_1',
-        charges_enabled: false,
-        payouts_enabled: true,
-        requirements: { disabled_reason: 'requirements.past_due' },
-      },
-      {
-        data: {
-          object: {
-            id: 'acct_1',
-            charges_enabled: false,
-            payouts_enabled: true,
-            requirements: { disabled_reason: 'requirements.past_due' },
-          },
-          previous_attributes: { charges_enabled: true },
-        },
-      },
-    );
-    expect(mapStripeEvent(restricted)).toMatchObject({
-      kind: 'outcome',
-      outcomeType: 'hold',
-      notes: 'Stripe account restricted: charges disabled (requirements.past_due)',
+  const ACCOUNT = { id: 'acct_1', charges_enabled: true, payouts_enabled: true };
+  const PAST_DUE = { ...ACCOUNT, requirements: { disabled_reason: 'requirements.past_due', currently_due: ['x'] } };
+  /** Account and capability updates: the object after, its attributes before, and the hold's notes (none: ignored). */
+  const updates: {
+    what: string;
+    type: string;
+    object: Record<string, unknown>;
+    previous: Record<string, unknown>;
+    hold?: string;
+  }[] = [
+    {
+      what: 'an account losing charges',
+      type: 'account.updated',
+      object: { ...ACCOUNT, charges_enabled: false, requirements: { disabled_reason: 'requirements.past_due' } },
+      previous: { charges_enabled: true },
+      hold: 'Stripe account restricted: charges disabled (requirements.past_due)',
+    },
+    { what: 'a benign account update', type: 'account.updated', object: ACCOUNT, previous: { email: 'x' } },
+    {
+      what: 'a disabled_reason newly set',
+      type: 'account.updated',
+      object: PAST_DUE,
+      previous: { requirements: { disabled_reason: null } },
+      hold: 'Stripe account restricted: requirements (requirements.past_due)',
+    },
+    {
+      what: 'another requirement changing under an old disabled_reason',
+      type: 'account.updated',
+      object: PAST_DUE,
+      previous: { requirements: { currently_due: [] } },
+    },
+    {
+      what: 'a capability going from active to inactive',
+      type: 'capability.updated',
+      object: { id: 'card_payments', status: 'inactive', requirements: { disabled_reason: 'rejected.fraud' } },
+      previous: { status: 'active' },
+      hold: 'Stripe capability card_payments inactive (rejected.fraud)',
+    },
+    {
+      what: 'a capability being onboarded',
+      type: 'capability.updated',
+      object: { id: 'card_payments', status: 'active' },
+      previous: { status: 'pending' },
+    },
+  ];
+  it.each(updates)('maps $what to a hold when it names one, and ignores it otherwise', (u) => {
+    const event = stripeEvent('evt_u', u.type, u.object, {
+      data: { object: u.object, previous_attributes: u.previous },
     });
-    const benign = stripeEvent(
-      'evt_b',
-      'account.updated',
-      {},
-      {
-        data: {
-          object: { id: 'acct_1', charges_enabled: true, payouts_enabled: true },
-          previous_attributes: { email: 'x' },
-        },
-      },
+    expect(mapStripeEvent(event)).toMatchObject(
+      u.hold === undefined ? { kind: 'ignored' } : { kind: 'outcome', outcomeType: 'hold', notes: u.hold },
     );
-    expect(mapStripeEvent(benign)).toMatchObject({ kind: 'ignored' });
-    // A disabled_reason newly set is a hold; another requirement changing under an old one is not.
-    const account = {
-      id: 'acct_1',
-      charges_enabled: true,
-      payouts_enabled: true,
-      requirements: { disabled_reason: 'requirements.past_due', currently_due: ['x'] },
-    };
-    const newlySet = stripeEvent(
-      'evt_e',
-      'account.updated',
-      {},
-      { data: { object: account, previous_attributes: { requirements: { disabled_reason: null } } } },
-    );
-    expect(mapStripeEvent(newlySet)).toMatchObject({
-      kind: 'outcome',
-      outcomeType: 'hold',
-      notes: 'Stripe account restricted: requirements (requirements.past_due)',
-    });
-    const unchanged = stripeEvent(
-      'evt_f',
-      'account.updated',
-      {},
-      { data: { object: account, previous_attributes: { requirements: { currently_due: [] } } } },
-    );
-    expect(mapStripeEvent(unchanged)).toMatchObject({ kind: 'ignored' });
-  });
-
-  it('maps a capability going from active to inactive to a hold, and ignores onboarding changes', () => {
-    const lost = stripeEvent(
-      'evt_c',
-      'capability.updated',
-      {},
-      {
-        data: {
-          object: { id: 'card_payments', status: 'inactive', requirements: { disabled_reason: 'rejected.fraud' } },
-          previous_attributes: { status: 'active' },
-        },
-      },
-    );
-    expect(mapStripeEvent(lost)).toMatchObject({
-      kind: 'outcome',
-      outcomeType: 'hold',
-      notes: 'Stripe capability card_payments inactive (rejected.fraud)',
-    });
-    const onboarding = stripeEvent(
-      'evt_d',
-      'capability.updated',
-      {},
-      { data: { object: { id: 'card_payments', status: 'active' }, previous_attributes: { status: 'pending' } } },
-    );
-    expect(mapStripeEvent(onboarding)).toMatchObject({ kind: 'ignored' });
   });
 
   it('ignores event types it does not know', () => {

@@ -32,6 +32,9 @@ function fakeExporter(written: Batch[]): Exporter {
   };
 }
 
+const memoryBuffer = () =>
+  createMemoryBuffer({ dedupWindowSec: 60, maxLen: 0, maxBacklog: 1000, maxDedupKeys: 1000, rawEventTtlDays: 7 });
+
 // The consumer's waits (blocking reads, retry backoff) run on fake timers: time moves only when
 // a test advances it, so "after a retry or two" is a number of milliseconds, not a sleep.
 beforeEach(() => {
@@ -44,13 +47,7 @@ afterEach(() => {
 describe('startConsumer', () => {
   it('writes a batch’s dead letters once when the ack after them fails and is retried', async () => {
     const config = loadConfig({ PAYFLUX_BUFFER: 'memory', PAYFLUX_READ_BLOCK_MS: '50' });
-    const memory = createMemoryBuffer({
-      dedupWindowSec: 60,
-      maxLen: 0,
-      maxBacklog: 1000,
-      maxDedupKeys: 1000,
-      rawEventTtlDays: 7,
-    });
+    const memory = memoryBuffer();
     const calls = { deadLetter: 0, ack: 0 };
     // The real memory buffer, its reader's first ack failing as a dropped connection would.
     const buffer: EventBuffer = {
@@ -96,13 +93,7 @@ describe('startConsumer', () => {
 
   it('reports the stage it keeps retrying, and clears it once the stage succeeds', async () => {
     const config = loadConfig({ PAYFLUX_BUFFER: 'memory', PAYFLUX_READ_BLOCK_MS: '50' });
-    const buffer = createMemoryBuffer({
-      dedupWindowSec: 60,
-      maxLen: 0,
-      maxBacklog: 1000,
-      maxDedupKeys: 1000,
-      rawEventTtlDays: 7,
-    });
+    const buffer = memoryBuffer();
     await buffer.append([{ dedupKey: 'a', payload: stored }]);
     let failing = true;
     const metrics = createMetrics();

@@ -69,9 +69,6 @@ function record(source: ReturnType<typeof streamBatches>) {
   return { out, subscription };
 }
 
-/** Let promise callbacks run without moving the fake clock. */
-const settle = () => vi.advanceTimersByTimeAsync(0);
-
 let clock: number;
 let stopped: boolean;
 let abort: AbortController;
@@ -108,116 +105,119 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** Let promise callbacks run without moving the fake clock. */
+const settle = () => vi.advanceTimersByTimeAsync(0);
+
+/**
+ * A subscribed source over a fake reader, with its demand: `ask()` demands a batch and lets the
+ * read be issued, `answer(...ids)` answers the waiting read with entries of those ids and lets
+ * the batch through, `fail(message)` fails it, and `ids()` is the ids of every batch emitted.
+ */
+function started(overrides: Partial<StreamBatchesOptions> = {}) {
+  const r = fakeReader();
+  const demand$ = new Subject<void>();
+  const { out, subscription } = record(streamBatches(r.reader, demand$, options(overrides)));
+  return {
+    r,
+    demand$,
+    out,
+    subscription,
+    async ask(): Promise<void> {
+      demand$.next();
+      await settle();
+    },
+    async answer(...ids: string[]): Promise<void> {
+      r.lastRead().answer(ids.map(entry));
+      await settle();
+    },
+    async fail(message: string): Promise<void> {
+      r.lastRead().fail(new Error(message));
+      await settle();
+    },
+    ids: () => out.batches.map((b) => b.map((e) => e.id)),
+  };
+}
+
 describe('streamBatches', () => {
   it('emits one batch per demand, each the entries of one read with the configured count and block time', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out } = record(streamBatches(r.reader, demand$, options()));
-
-    demand$.next();
-    await settle();
-    expect(r.reads().map((c) => c.args)).toEqual([[10, 2000]]);
-    r.lastRead().answer([entry('1-0'), entry('1-1')]);
-    await settle();
-    demand$.next();
-    await settle();
+    const src = started();
+    await src.ask();
+    expect(src.r.reads().map((c) => c.args)).toEqual([[10, 2000]]);
+    await src.answer('1-0', '1-1');
+    await src.ask();
     // A read that timed out in BLOCK with nothing new is an empty batch, not a skipped one.
-    r.lastRead().answer([]);
-    await settle();
-    expect(out.batches.map((b) => b.map((e) => e.id))).toEqual([['1-0', '1-1'], []]);
-    expect(out.completed).toBe(false);
+    await src.answer();
+    expect(src.ids()).toEqual([['1-0', '1-1'], []]);
+    expect(src.out.completed).toBe(false);
   });
 
   it('never reads ahead: the next read is issued only once the previous batch was taken and more is asked for', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out } = record(streamBatches(r.reader, demand$, options()));
-
-    demand$.next();
-    await settle();
-    r.lastRead().answer([entry('1-0')]);
-    await settle();
-    expect(out.batches).toHaveLength(1);
+    const src = started();
+    await src.ask();
+    await src.answer('1-0');
+    expect(src.out.batches).toHaveLength(1);
     // However long the batch takes downstream, nothing is read until the next demand.
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(r.reads()).toHaveLength(1);
+    expect(src.r.reads()).toHaveLength(1);
 
     // Two demands while a read is in flight: still one read at a time, in order.
-    demand$.next();
-    demand$.next();
-    await settle();
-    expect(r.reads()).toHaveLength(2);
-    r.lastRead().answer([entry('2-0')]);
-    await settle();
-    expect(r.reads()).toHaveLength(3);
-    r.lastRead().answer([entry('3-0')]);
-    await settle();
-    expect(out.batches.map((b) => b.map((e) => e.id))).toEqual([['1-0'], ['2-0'], ['3-0']]);
+    src.demand$.next();
+    await src.ask();
+    expect(src.r.reads()).toHaveLength(2);
+    await src.answer('2-0');
+    expect(src.r.reads()).toHaveLength(3);
+    await src.answer('3-0');
+    expect(src.ids()).toEqual([['1-0'], ['2-0'], ['3-0']]);
   });
 
   it('retries a failed read after a growing backoff, reporting each attempt, without ending the stream', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out } = record(streamBatches(r.reader, demand$, options()));
-
-    demand$.next();
-    await settle();
-    r.lastRead().fail(new Error('connection lost'));
-    await settle();
+    const src = started();
+    await src.ask();
+    await src.fail('connection lost');
     expect(errors).toEqual([['connection lost', 0]]);
     await vi.advanceTimersByTimeAsync(49);
-    expect(r.reads()).toHaveLength(1);
+    expect(src.r.reads()).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(r.reads()).toHaveLength(2);
+    expect(src.r.reads()).toHaveLength(2);
 
-    r.lastRead().fail(new Error('still down'));
-    await settle();
+    await src.fail('still down');
     expect(errors).toEqual([
       ['connection lost', 0],
       ['still down', 1],
     ]);
     await vi.advanceTimersByTimeAsync(99);
-    expect(r.reads()).toHaveLength(2);
+    expect(src.r.reads()).toHaveLength(2);
     await vi.advanceTimersByTimeAsync(1);
-    expect(r.reads()).toHaveLength(3);
+    expect(src.r.reads()).toHaveLength(3);
 
-    r.lastRead().answer([entry('1-0')]);
-    await settle();
+    await src.answer('1-0');
     // The demand is answered once, by the read that succeeded.
-    expect(out.batches.map((b) => b.map((e) => e.id))).toEqual([['1-0']]);
-    expect(out).toMatchObject({ completed: false, error: undefined });
+    expect(src.ids()).toEqual([['1-0']]);
+    expect(src.out).toMatchObject({ completed: false, error: undefined });
   });
 
   it('reclaims idle entries before reading, at most every claimIdleMs / 2, as a batch of their own', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out } = record(streamBatches(r.reader, demand$, options({ claimIdleMs: 60_000 })));
-
-    r.offerIdle([entry('0-1'), entry('0-2')]);
-    demand$.next();
-    await settle();
-    expect(r.reclaims().map((c) => c.args)).toEqual([[60_000, 10]]);
-    expect(r.reads()).toHaveLength(0);
+    const src = started({ claimIdleMs: 60_000 });
+    src.r.offerIdle([entry('0-1'), entry('0-2')]);
+    await src.ask();
+    expect(src.r.reclaims().map((c) => c.args)).toEqual([[60_000, 10]]);
+    expect(src.r.reads()).toHaveLength(0);
     expect(reclaimed).toEqual([2]);
 
     // Not due again before 30 s: the next demand reads.
     clock += 29_999;
-    demand$.next();
-    await settle();
-    expect(r.reclaims()).toHaveLength(1);
-    r.lastRead().answer([entry('5-0')]);
-    await settle();
+    await src.ask();
+    expect(src.r.reclaims()).toHaveLength(1);
+    await src.answer('5-0');
 
     // Due: nothing idle, so the same demand goes on to read.
     clock += 1;
-    demand$.next();
-    await settle();
-    expect(r.reclaims()).toHaveLength(2);
-    expect(r.reads()).toHaveLength(2);
-    r.lastRead().answer([]);
-    await settle();
+    await src.ask();
+    expect(src.r.reclaims()).toHaveLength(2);
+    expect(src.r.reads()).toHaveLength(2);
+    await src.answer();
     expect(reclaimed).toEqual([2]);
-    expect(out.batches.map((b) => b.map((e) => e.id))).toEqual([['0-1', '0-2'], ['5-0'], []]);
+    expect(src.ids()).toEqual([['0-1', '0-2'], ['5-0'], []]);
   });
 
   it('keeps the reclaim schedule per subscription, not per source', async () => {
@@ -240,111 +240,82 @@ describe('streamBatches', () => {
   });
 
   it('issues no read for a demand once stopped, and completes when demand completes', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out } = record(streamBatches(r.reader, demand$, options()));
-
+    const src = started();
     stopped = true;
-    demand$.next();
+    await src.ask();
+    expect(src.r.reads()).toHaveLength(0);
+    expect(src.out.batches).toEqual([]);
+    src.demand$.complete();
     await settle();
-    expect(r.reads()).toHaveLength(0);
-    expect(out.batches).toEqual([]);
-    demand$.complete();
-    await settle();
-    expect(out.completed).toBe(true);
+    expect(src.out.completed).toBe(true);
   });
 
   it('does not retry a read that fails while stopping, and emits nothing for it', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out } = record(streamBatches(r.reader, demand$, options()));
-
-    demand$.next();
-    await settle();
+    const src = started();
+    await src.ask();
     // As the consumer stops: no more demand, the reader closed under the read in flight.
     stopped = true;
-    demand$.complete();
-    r.lastRead().fail(new Error('reader closed'));
+    src.demand$.complete();
+    src.r.lastRead().fail(new Error('reader closed'));
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(r.reads()).toHaveLength(1);
+    expect(src.r.reads()).toHaveLength(1);
     expect(errors).toEqual([]);
-    expect(out).toMatchObject({ batches: [], completed: true, error: undefined });
+    expect(src.out).toMatchObject({ batches: [], completed: true, error: undefined });
   });
 
   it('ends a backoff at once when the signal aborts, and reads no more once stopped', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out } = record(streamBatches(r.reader, demand$, options()));
-
-    demand$.next();
-    await settle();
-    r.lastRead().fail(new Error('connection lost'));
-    await settle();
-    demand$.complete();
+    const src = started();
+    await src.ask();
+    await src.fail('connection lost');
+    src.demand$.complete();
     // The shutdown's grace ran out during the backoff: no time passes, yet the stream is done.
     stopped = true;
     abort.abort();
     await settle();
-    expect(r.reads()).toHaveLength(1);
-    expect(out).toMatchObject({ batches: [], completed: true, error: undefined });
+    expect(src.r.reads()).toHaveLength(1);
+    expect(src.out).toMatchObject({ batches: [], completed: true, error: undefined });
   });
 
   it('completes after the read in flight when demand completes, with that read as its last batch', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out } = record(streamBatches(r.reader, demand$, options()));
-
-    demand$.next();
-    demand$.complete();
+    const src = started();
+    src.demand$.next();
+    src.demand$.complete();
     await settle();
-    expect(out.completed).toBe(false);
-    r.lastRead().answer([entry('1-0')]);
-    await settle();
-    expect(out.batches.map((b) => b.map((e) => e.id))).toEqual([['1-0']]);
-    expect(out.completed).toBe(true);
+    expect(src.out.completed).toBe(false);
+    await src.answer('1-0');
+    expect(src.ids()).toEqual([['1-0']]);
+    expect(src.out.completed).toBe(true);
   });
 
   it('passes an error of demand on', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out } = record(streamBatches(r.reader, demand$, options()));
-
+    const src = started();
     const failure = new Error('pipeline failed');
-    demand$.error(failure);
+    src.demand$.error(failure);
     await settle();
-    expect(out.error).toBe(failure);
-    expect(r.reads()).toHaveLength(0);
+    expect(src.out.error).toBe(failure);
+    expect(src.r.reads()).toHaveLength(0);
   });
 
   it('stops on unsubscribe: the read in flight is dropped and later demand reads nothing', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out, subscription } = record(streamBatches(r.reader, demand$, options()));
-
-    demand$.next();
-    await settle();
-    subscription.unsubscribe();
-    r.lastRead().answer([entry('1-0')]);
-    demand$.next();
+    const src = started();
+    await src.ask();
+    src.subscription.unsubscribe();
+    src.r.lastRead().answer([entry('1-0')]);
+    src.demand$.next();
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(out.batches).toEqual([]);
-    expect(r.reads()).toHaveLength(1);
-    expect(demand$.observed).toBe(false);
+    expect(src.out.batches).toEqual([]);
+    expect(src.r.reads()).toHaveLength(1);
+    expect(src.demand$.observed).toBe(false);
   });
 
   it('stops retrying on unsubscribe: a read failing in its backoff is not issued again', async () => {
-    const r = fakeReader();
-    const demand$ = new Subject<void>();
-    const { out, subscription } = record(streamBatches(r.reader, demand$, options()));
-
-    demand$.next();
-    await settle();
-    r.lastRead().fail(new Error('connection lost'));
-    await settle();
-    subscription.unsubscribe();
+    const src = started();
+    await src.ask();
+    await src.fail('connection lost');
+    src.subscription.unsubscribe();
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(r.reads()).toHaveLength(1);
+    expect(src.r.reads()).toHaveLength(1);
     expect(errors).toEqual([['connection lost', 0]]);
-    expect(out.batches).toEqual([]);
+    expect(src.out.batches).toEqual([]);
   });
 });
