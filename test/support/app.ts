@@ -107,6 +107,16 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   });
 }
 
+/** One processor as `GET /v1/risk/processors` shows it (the fields tests look at). */
+export interface ProcessorView {
+  readonly processor: string;
+  readonly band: string;
+  readonly drivers: string[];
+  readonly components: Record<string, number>;
+  readonly focus: Record<string, string> | null;
+  readonly window: { readonly events: number };
+}
+
 export interface AppSuite extends RedisSuite {
   /** The app every test of the file (or describe) talks to, started once with the suite's `env`. */
   readonly app: TestApp;

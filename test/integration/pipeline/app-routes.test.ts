@@ -1,6 +1,6 @@
 /** The route groups as `payflux serve` mounts them: risk state, the Risk API, export health. */
 import { describe, expect, it } from 'vitest';
-import { post, TEST_KEY, useApp } from '../../support/app.js';
+import { post, TEST_KEY, useApp, type ProcessorView } from '../../support/app.js';
 import { event } from '../../support/events.js';
 import { poll } from '../../support/poll.js';
 
@@ -28,18 +28,7 @@ describe('mounted routes', () => {
     );
 
     expect((await fetch(`${suite.app.url}/v1/risk/processors`)).status).toBe(401);
-    type Body = {
-      live: boolean;
-      model: string;
-      processors: {
-        processor: string;
-        band: string;
-        drivers: string[];
-        components: Record<string, number>;
-        focus: Record<string, string> | null;
-        window: { events: number };
-      }[];
-    };
+    type Body = { live: boolean; model: string; processors: ProcessorView[] };
     // Every node answers from the owners' checkpoints, read again every second.
     const body = await poll(
       'adyen critical',

@@ -5,23 +5,12 @@
  * drivers, `processor_risk_focus` naming the geo, and the tier 2 text naming it.
  */
 import { describe, expect, it } from 'vitest';
-import { post, TEST_KEY, useApp } from '../../support/app.js';
+import { post, TEST_KEY, useApp, type ProcessorView } from '../../support/app.js';
 import { event } from '../../support/events.js';
 import { poll } from '../../support/poll.js';
+import { rng } from '../../scenarios/generator.js';
 
 const suite = useApp({ PAYFLUX_RATELIMIT_RPS: '0', PAYFLUX_TIER: 'tier2' });
-
-/** mulberry32: the same traffic on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const GEOS = ['US', 'US', 'GB', 'BR', 'DE'] as const;
 const RATE = 10;
@@ -70,16 +59,7 @@ describe('a geo outage over HTTP', () => {
     expect(['elevated', 'high', 'critical']).toContain(last.processor_risk_band);
     expect(String(last.processor_playbook_context)).toContain('geography BR');
 
-    type Body = {
-      processors: {
-        processor: string;
-        band: string;
-        drivers: string[];
-        components: Record<string, number>;
-        focus: Record<string, string> | null;
-        window: { events: number };
-      }[];
-    };
+    type Body = { processors: ProcessorView[] };
     const auth = { authorization: `Bearer ${TEST_KEY}` };
     const body = await poll(
       'adyen with its whole window',
