@@ -98,6 +98,12 @@ export interface Metrics {
   readAppendPendingFrom(read: () => number): void;
 }
 
+/**
+ * How a figure every process reads from the same place (Redis, the shared stream), or that one
+ * process alone sets, adds up over PAYFLUX_WORKERS processes (supervisor.ts): once, not N times.
+ */
+const ONCE = 'max';
+
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics !== false) {
@@ -194,20 +200,28 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     streamLength: new Gauge({
       name: 'payflux_stream_length',
+      aggregator: ONCE,
       help: 'Entries in the event stream (XLEN).',
       registers: r,
     }),
     pendingMessages: new Gauge({
       name: 'payflux_pending_messages',
+      aggregator: ONCE,
       help: 'Entries delivered but not yet acknowledged.',
       registers: r,
     }),
     consumerLag: new Gauge({
       name: 'payflux_consumer_lag_messages',
+      aggregator: ONCE,
       help: 'Entries not yet delivered to the group (XINFO GROUPS lag).',
       registers: r,
     }),
-    dlqDepth: new Gauge({ name: 'payflux_dlq_depth', help: 'Entries in the dead-letter stream.', registers: r }),
+    dlqDepth: new Gauge({
+      name: 'payflux_dlq_depth',
+      aggregator: ONCE,
+      help: 'Entries in the dead-letter stream.',
+      registers: r,
+    }),
     streamEvictions: new Counter({
       name: 'payflux_stream_evictions_total',
       help: 'Entries removed by retention, by reason.',
@@ -216,6 +230,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     streamOverCap: new Gauge({
       name: 'payflux_stream_over_cap_messages',
+      aggregator: ONCE,
       help: 'Entries above PAYFLUX_STREAM_MAXLEN kept because they are not yet acknowledged.',
       registers: r,
     }),
@@ -239,6 +254,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     exportLastSuccess: new Gauge({
       name: 'payflux_exports_last_success_timestamp_seconds',
+      aggregator: ONCE,
       help: 'Unix time of the last successful export write, by destination.',
       labelNames: ['destination'],
       registers: r,
@@ -251,6 +267,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     riskScoreLast: new Gauge({
       name: 'payflux_processor_risk_score_last',
+      aggregator: ONCE,
       help: 'Latest risk score per processor.',
       labelNames: ['processor'],
       registers: r,
@@ -269,17 +286,20 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     processorLastEvent: new Gauge({
       name: 'payflux_processor_last_event_timestamp_seconds',
+      aggregator: ONCE,
       help: 'Unix time at which the consumer last scored an event of the processor.',
       labelNames: ['processor'],
       registers: r,
     }),
     incidentsOpen: new Gauge({
       name: 'payflux_incidents_open',
+      aggregator: ONCE,
       help: 'Incidents (pilot warnings) this consumer holds open.',
       registers: r,
     }),
     buildInfo: new Gauge({
       name: 'payflux_build_info',
+      aggregator: ONCE,
       help: 'Always 1; labels name the PayFlux version and the Node.js version running it.',
       labelNames: ['version', 'node'],
       registers: r,

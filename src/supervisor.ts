@@ -43,35 +43,12 @@ const RESTART_MAX_MS = 10_000;
 /** A worker that lived this long starts the backoff afresh when it dies. */
 const HEALTHY_LIFE_MS = 60_000;
 
-/**
- * Gauges that every process reads from the same place (Redis, the shared stream) or that only
- * one process sets: summing them over workers would count the one figure N times.
- */
-const MAX_GAUGES = new Set([
-  'payflux_stream_length',
-  'payflux_pending_messages',
-  'payflux_consumer_lag_messages',
-  'payflux_dlq_depth',
-  'payflux_stream_over_cap_messages',
-  'payflux_exports_last_success_timestamp_seconds',
-  'payflux_processor_risk_score_last',
-  'payflux_processor_last_event_timestamp_seconds',
-  'payflux_incidents_open',
-  'payflux_build_info',
-]);
+/** A metric as `registry.getMetricsAsJSON()` gives it (with the aggregator metrics.ts chose). */
+type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number];
 
-/** A metric as `registry.getMetricsAsJSON()` gives it. */
-interface MetricJson {
-  readonly name: string;
-  readonly aggregator?: string;
-}
-
-/** Every worker's registry as one: counters, histograms and per-process gauges summed; shared figures once. */
-export function aggregateMetrics(perWorker: readonly (readonly MetricJson[])[]): Registry {
-  const marked = perWorker.map((metrics) =>
-    metrics.map((m) => (MAX_GAUGES.has(m.name) ? { ...m, aggregator: 'max' as const } : m)),
-  );
-  return AggregatorRegistry.aggregate(marked);
+/** Every worker's registry as one: counters, histograms and per-process gauges summed, shared figures once (metrics.ts). */
+export function aggregateMetrics(perWorker: readonly MetricJson[][]): Registry {
+  return AggregatorRegistry.aggregate([...perWorker]);
 }
 
 interface Slot {
@@ -153,7 +130,9 @@ export function supervise(config: Config, logger: Logger): void {
     slot.restart = setTimeout(() => fork(slot), delayMs);
   };
 
-  const live = (): Worker[] => slots.flatMap((s) => (s.worker === undefined ? [] : [s.worker]));
+  /** The workers running now (of `role`, when given). */
+  const live = (role?: Slot['role']): Worker[] =>
+    slots.flatMap((s) => (s.worker === undefined || (role !== undefined && s.role !== role) ? [] : [s.worker]));
 
   /** Ask `worker` and resolve with its reply, or undefined after REPLY_TIMEOUT_MS or on its exit. */
   let nextId = 0;
@@ -200,7 +179,7 @@ export function supervise(config: Config, logger: Logger): void {
   };
 
   const stopRole = async (role: Slot['role']): Promise<void> => {
-    const ws = slots.filter((s) => s.role === role).flatMap((s) => (s.worker === undefined ? [] : [s.worker]));
+    const ws = live(role);
     for (const w of ws) w.process.kill('SIGTERM');
     await Promise.all(ws.map((w) => exits.get(w) ?? Promise.resolve(0)));
   };

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { createMetrics } from '../../src/metrics.js';
 import { aggregateMetrics, workerRoles } from '../../src/supervisor.js';
 import { joinReady } from '../../src/http/worker-link.js';
 
 /** A worker's registry as JSON: `accepted` counted here, the shared lag read from Redis here too. */
 async function worker(accepted: number, lag: number, connections: number) {
-  const r = new Registry();
-  new Counter({ name: 'payflux_ingest_accepted_total', help: 'h', registers: [r] }).inc(accepted);
-  new Gauge({ name: 'payflux_consumer_lag_messages', help: 'h', registers: [r] }).set(lag);
-  new Gauge({ name: 'payflux_http_connections', help: 'h', registers: [r] }).set(connections);
-  return r.getMetricsAsJSON();
+  const m = createMetrics({ defaultMetrics: false });
+  m.ingestAccepted.inc(accepted);
+  m.consumerLag.set(lag);
+  m.readHttpConnectionsFrom(() => connections);
+  return m.registry.getMetricsAsJSON();
 }
 
 describe('aggregateMetrics', () => {
