@@ -111,8 +111,10 @@ export function supervise(config: Config, logger: Logger): void {
 
   const onExit = (slot: Slot, worker: Worker, code: number | null, signal: string | null): void => {
     if (stopping) {
-      // Our SIGTERM ends a worker still starting (before its handlers): it held nothing yet.
-      if (code !== 0 && signal !== 'SIGTERM') exitCode = 1;
+      // Every worker reads the same configuration, so a second may fail on it while we stop;
+      // our SIGTERM ends a worker still starting (before its handlers): it held nothing yet.
+      if (code === EX_CONFIG) exitCode = EX_CONFIG;
+      else if (code !== 0 && signal !== 'SIGTERM' && exitCode === 0) exitCode = 1;
       return;
     }
     if (code === EX_CONFIG) {
