@@ -51,7 +51,10 @@ describe('warning store', () => {
   it('continues an open incident across a restart: a new store and operator seeded from loadOpen()', async () => {
     const t0 = Date.parse('2024-05-01T09:00:00Z');
     const first = await firstValueFrom(
-      of(batchOf(scored('stripe', t0, 0.4, 'elevated'))).pipe(trackIncidents({ cooldownSec: 120, now: () => NOW })),
+      // Elevated held for the hold (10 s) opens the incident.
+      of(batchOf(scored('stripe', t0, 0.4, 'elevated'), scored('stripe', t0 + 10_000, 0.4, 'elevated'))).pipe(
+        trackIncidents({ cooldownSec: 120, now: () => NOW }),
+      ),
     );
     await open().store.applyTransitions(first.transitions);
 
