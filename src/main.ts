@@ -122,6 +122,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     enabled: consumerOn,
     incidents: pilot.incidents,
     afterExport: pilot.afterExport,
+    records: pilot.records,
   });
   const { consumer } = node;
   const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });

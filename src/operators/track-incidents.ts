@@ -1,12 +1,17 @@
 /**
  * `trackIncidents`: per-processor risk incidents from per-event risk. One incident per
- * processor at a time, never one warning per event:
+ * processor at a time, never one warning per event, and only on sustained risk:
  *
- *   low ──(band ≥ elevated)──▶ OPEN ──(band above peak)──▶ escalate ─┐
- *                               │  ▲                                 │
- *                               │  └──(band ≥ elevated: update) ◀────┘
- *                               └──(band stays low for cooldownSec of event time)──▶ RESOLVED
- *                                   (resolved_at = first low event + cooldownSec)
+ *   low ──(elevated)──▶ PENDING ──(still elevated holdSec after its first event, or high)──▶ OPEN
+ *    ▲                     │                                                          │
+ *    └────(a low event)────┘                 ┌──────(band above peak)──▶ escalate ────┤
+ *    ▲                                       └──(band ≥ elevated: update) ◀───────────┤
+ *    └──────(band stays low for cooldownSec of event time)──▶ RESOLVED ◀──────────────┘
+ *           (resolved_at = first low event + cooldownSec)
+ *
+ * A band of `high` or worse opens at once. A touch of `elevated` that a low event ends within
+ * `holdSec` of event time opens nothing: on healthy low-volume traffic such touches are the
+ * binomial tail of looking at every event, and they last seconds.
  *
  * Pure over event time: the only wall clock is the injected `now()`, read once per opened
  * incident for `processed_at`.
@@ -68,9 +73,17 @@ export interface IncidentBatch {
   readonly transitions: readonly IncidentTransition[];
 }
 
+/** Default `holdSec`: how long an `elevated` band must hold before it opens an incident. */
+export const WARNING_HOLD_SEC = 10;
+
 export interface TrackIncidentsOptions {
   /** Seconds of event time the band must stay `low` before an incident resolves. */
   readonly cooldownSec: number;
+  /**
+   * Seconds of event time an `elevated` band must hold (no `low` event of the processor in
+   * between) before it opens an incident; `high` or worse opens at once. Default `WARNING_HOLD_SEC`.
+   */
+  readonly holdSec?: number;
   /** Wall clock (epoch ms) for `processed_at`. */
   readonly now: () => number;
   /** Incidents open at start (the store's `loadOpen()`), so a restart continues them. */
@@ -119,18 +132,22 @@ export function copyIncident(i: Incident): Mutable<Incident> {
 }
 
 /**
- * The state behind `trackIncidents`: the open incident of each processor. Plain class, no RxJS.
- * Memory: one entry per processor with an open incident (processors are a configured, closed
- * set); resolved incidents are dropped at once.
+ * The state behind `trackIncidents`: the open incident of each processor, and when the elevated
+ * run of a processor without one began. Plain class, no RxJS. Memory: one entry per processor
+ * with an open incident or an elevated run (processors are a configured, closed set); resolved
+ * incidents are dropped at once.
  */
 export class IncidentBook {
   private readonly open = new Map<string, OpenIncident>();
+  /** Event time of the first event of each elevated run not (yet) an incident. */
+  private readonly pending = new Map<string, number>();
   private batches = 0;
 
   constructor(
     private readonly cooldownMs: number,
     private readonly now: () => number,
     seed: readonly Incident[] = [],
+    private readonly holdMs = WARNING_HOLD_SEC * 1000,
   ) {
     for (const s of seed)
       if (s.status === 'open')
@@ -155,10 +172,11 @@ export class IncidentBook {
       if (cur !== undefined) cur.seenInBatch = batch;
       if (risk.band === 'low') {
         if (cur !== undefined) this.quiet(cur, t, out);
+        else this.pending.delete(env.event.processor);
         continue;
       }
       if (cur === undefined) {
-        this.openIncident(env, risk, out);
+        if (this.held(env.event.processor, risk.band, t)) this.openIncident(env, risk, out);
         continue;
       }
       const w = cur.w;
@@ -198,18 +216,40 @@ export class IncidentBook {
     return out;
   }
 
-  /** One processor's incident state as JSON-safe data, for a checkpoint; null when none is open. */
+  /**
+   * One processor's incident state as JSON-safe data, for a checkpoint: its open incident, or the
+   * start of its elevated run (`{"pendingSinceMs":…}`); null when it has neither.
+   */
   exportProcessor(processor: string): Plain {
     const cur = this.open.get(processor);
-    return cur === undefined ? null : toPlain({ w: cur.w, lowSinceMs: cur.lowSinceMs, dirty: cur.dirty });
+    if (cur !== undefined) return toPlain({ w: cur.w, lowSinceMs: cur.lowSinceMs, dirty: cur.dirty });
+    const since = this.pending.get(processor);
+    return since === undefined ? null : { pendingSinceMs: since };
   }
 
   /** Replaces `processor`'s incident state with an `exportProcessor` result. */
   importProcessor(processor: string, state: Plain): void {
     this.open.delete(processor);
+    this.pending.delete(processor);
     if (state === null) return;
-    const s = fromPlain(state) as { w: Incident; lowSinceMs: number; dirty: boolean };
-    this.open.set(processor, { w: copyIncident(s.w), lowSinceMs: s.lowSinceMs, dirty: s.dirty, seenInBatch: -1 });
+    const s = fromPlain(state) as { w?: Incident; lowSinceMs: number; dirty: boolean; pendingSinceMs?: number };
+    if (s.w !== undefined)
+      this.open.set(processor, { w: copyIncident(s.w), lowSinceMs: s.lowSinceMs, dirty: s.dirty, seenInBatch: -1 });
+    else if (typeof s.pendingSinceMs === 'number') this.pending.set(processor, s.pendingSinceMs);
+  }
+
+  /**
+   * Whether an event of band ≥ elevated at event time `t` opens an incident for a processor
+   * without one: `high` or worse at once, `elevated` once its run has lasted `holdMs`.
+   */
+  private held(processor: string, band: Band, t: number): boolean {
+    const since = this.pending.get(processor);
+    if (BAND_RANK[band] >= BAND_RANK.high || this.holdMs <= 0 || (since !== undefined && t - since >= this.holdMs)) {
+      if (since !== undefined) this.pending.delete(processor);
+      return true;
+    }
+    if (since === undefined) this.pending.set(processor, t);
+    return false;
   }
 
   private openIncident(env: Envelope, risk: RiskAssessment, out: IncidentTransition[]): void {
@@ -269,10 +309,12 @@ export class IncidentBook {
 export function trackIncidents(options: TrackIncidentsOptions): OperatorFunction<Batch, IncidentBatch> {
   const cooldownMs = options.cooldownSec * 1000;
   if (!Number.isFinite(cooldownMs) || cooldownMs < 0) throw new RangeError('cooldownSec must be a finite number ≥ 0');
+  const holdMs = (options.holdSec ?? WARNING_HOLD_SEC) * 1000;
+  if (!Number.isFinite(holdMs) || holdMs < 0) throw new RangeError('holdSec must be a finite number ≥ 0');
   const { now, seed = [] } = options;
   return (source$) =>
     defer(() => {
-      const book = new IncidentBook(cooldownMs, now, seed);
+      const book = new IncidentBook(cooldownMs, now, seed, holdMs);
       options.onBook?.(book);
       // Warm-up batches only rebuild the risk window: the incidents they would replay are already
       // in the store (and seeded), so counting them again would double `event_count`.

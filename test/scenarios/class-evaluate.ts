@@ -1,7 +1,8 @@
 /**
  * Runs one traffic-class case through three detectors on the same envelopes and measures what
  * an operator would see: detection (an alarm raised inside the labelled anomaly and held for
- * more than 20 s) and its delay after onset, false episodes (alarmed for more than 20 s outside
+ * more than 20 s) and its delay after onset, the delay of the first warning opened inside the
+ * anomaly, false episodes (alarmed for more than 20 s outside
  * the anomaly and its 3-minute tail, after warm-up) and false warnings (pilot incidents opened
  * there), per processor-day.
  *
@@ -36,6 +37,8 @@ const COOLDOWN_SEC = 120;
 export interface ClassOutcome {
   /** Seconds from onset to the first alarm inside the anomaly; undefined when missed. */
   readonly detectSec: number | undefined;
+  /** Seconds from onset to the first warning opened inside the anomaly; undefined when none. */
+  readonly warnSec: number | undefined;
   readonly falseEpisodes: number;
   readonly falseWarnings: number;
   /** Processor-days over which false alarms were counted. */
@@ -163,11 +166,12 @@ function measure(c: ClassCase, spans: readonly Span[], opens: readonly number[])
     if (before > EPISODE_SEC) falseEpisodes++;
     if (after > EPISODE_SEC) falseEpisodes++;
   }
+  const warned = opens.find((t) => t >= onset && t < end);
   const labelled = (t: number) => t >= onset && t < end + TAIL_SEC;
   const falseWarnings = opens.filter((t) => t >= c.warmupSec && !labelled(t)).length;
   const labelledSec = Number.isFinite(onset)
     ? Math.max(0, Math.min(c.durationSec, end + TAIL_SEC) - Math.max(onset, c.warmupSec))
     : 0;
   const days = Math.max(0, c.durationSec - c.warmupSec - labelledSec) / 86_400;
-  return { detectSec, falseEpisodes, falseWarnings, days };
+  return { detectSec, warnSec: warned === undefined ? undefined : warned - onset, falseEpisodes, falseWarnings, days };
 }

@@ -22,6 +22,9 @@ interface Row {
   readonly incidents: number;
   readonly medianSec: number | undefined;
   readonly maxSec: number | undefined;
+  readonly warned: number;
+  readonly warnMedianSec: number | undefined;
+  readonly warnMaxSec: number | undefined;
   readonly falseEpisodesPerDay: number;
   readonly falseWarningsPerDay: number;
 }
@@ -33,6 +36,8 @@ function rowOf(results: Results, klass: string, d: Detector): Row {
   const incidents = list.filter((r) => r.c.onsetSec !== undefined);
   const times = incidents.map((r) => r.o[d].detectSec).filter((v): v is number => v !== undefined);
   times.sort((a, b) => a - b);
+  const warnTimes = incidents.map((r) => r.o[d].warnSec).filter((v): v is number => v !== undefined);
+  warnTimes.sort((a, b) => a - b);
   const days = list.reduce((s, r) => s + r.o[d].days, 0);
   const eps = list.reduce((s, r) => s + r.o[d].falseEpisodes, 0);
   const warns = list.reduce((s, r) => s + r.o[d].falseWarnings, 0);
@@ -42,6 +47,9 @@ function rowOf(results: Results, klass: string, d: Detector): Row {
     incidents: incidents.length,
     medianSec: times.length > 0 ? times[Math.floor((times.length - 1) / 2)] : undefined,
     maxSec: times.at(-1),
+    warned: warnTimes.length,
+    warnMedianSec: warnTimes.length > 0 ? warnTimes[Math.floor((warnTimes.length - 1) / 2)] : undefined,
+    warnMaxSec: warnTimes.at(-1),
     falseEpisodesPerDay: days > 0 ? eps / days : 0,
     falseWarningsPerDay: days > 0 ? warns / days : 0,
   };
@@ -106,8 +114,8 @@ export function classSuite(group: string, names: readonly string[]): void {
 }
 
 export const TABLE_HEAD = [
-  '| class | detector | cases | recall | time to detect (median / max) | false episodes / day | false warnings / day |',
-  '|---|---|---|---|---|---|---|',
+  '| class | detector | cases | recall | time to detect (median / max) | warned | time to warning (median / max) | false episodes / day | false warnings / day |',
+  '|---|---|---|---|---|---|---|---|---|',
 ];
 
 const sec = (v: number | undefined) => (v === undefined ? '—' : `${Math.round(v)}s`);
@@ -122,6 +130,8 @@ function tableRows(results: Results): string[] {
       rows.push(
         `| ${c.name} | ${d} | ${r.cases} | ${r.incidents > 0 ? `${r.detected}/${r.incidents}` : '—'} | ${
           r.incidents > 0 ? `${sec(r.medianSec)} / ${sec(r.maxSec)}` : '—'
+        } | ${r.incidents > 0 ? `${r.warned}/${r.incidents}` : '—'} | ${
+          r.incidents > 0 ? `${sec(r.warnMedianSec)} / ${sec(r.warnMaxSec)}` : '—'
         } | ${r.falseEpisodesPerDay.toFixed(1)} | ${r.falseWarningsPerDay.toFixed(1)} |`,
       );
     }

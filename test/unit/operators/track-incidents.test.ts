@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { Subject, firstValueFrom, from, lastValueFrom, throwError, toArray, concat } from 'rxjs';
 import {
   IncidentBook,
+  WARNING_HOLD_SEC,
   trackIncidents,
   type Incident,
   type IncidentBatch,
 } from '../../../src/operators/track-incidents.js';
 import type { Band } from '../../../src/risk-terms.js';
 import type { Batch, Envelope } from '../../../src/pipeline/types.js';
+import type { Plain } from '../../../src/operators/risk/plain-state.js';
 import { envelope } from './fixtures.js';
 
 const T0 = Date.parse('2024-05-01T09:00:00Z');
@@ -32,22 +34,36 @@ function env(processor: string, atSec: number, score: number, band: Band, tier =
 const batch = (...entries: Envelope[]): Batch => ({ entries, dead: [], ackIds: entries.map((e) => e.id) });
 const kinds = (b: IncidentBatch): string[] => b.transitions.map((t) => `${t.kind}:${t.incident.processor}`);
 
-async function run(batches: Batch[], cooldownSec = 120, seed: Incident[] = []): Promise<IncidentBatch[]> {
-  return lastValueFrom(from(batches).pipe(trackIncidents({ cooldownSec, now: () => NOW, seed }), toArray()));
+/**
+ * Runs the operator over `batches`. Most cases below are about what happens once an incident is
+ * open, so they run without a hold (`holdSec` 0: the first elevated event opens); the hold has
+ * its own cases at the end, with the default.
+ */
+async function run(batches: Batch[], cooldownSec = 120, seed: Incident[] = [], holdSec = 0): Promise<IncidentBatch[]> {
+  return lastValueFrom(from(batches).pipe(trackIncidents({ cooldownSec, now: () => NOW, seed, holdSec }), toArray()));
 }
 
 describe('trackIncidents', () => {
-  it('opens one incident when the band reaches elevated, with the opener as the warning', async () => {
-    const opener = env('stripe', 0, 0.31, 'elevated', true);
-    const [out] = await run([batch(env('stripe', -1, 0.1, 'low'), opener)]);
-    expect(kinds(out!)).toEqual(['open:stripe']);
-    expect(out!.transitions[0]!.incident).toEqual({
+  it('opens one incident when the band has held elevated for holdSec, with the event that completes it as the warning', async () => {
+    const opener = env('stripe', 10, 0.31, 'elevated', true);
+    const [first, second] = await run(
+      [
+        batch(env('stripe', -1, 0.1, 'low'), env('stripe', 0, 0.33, 'elevated'), env('stripe', 9.9, 0.35, 'elevated')),
+        batch(opener),
+      ],
+      120,
+      [],
+      WARNING_HOLD_SEC,
+    );
+    expect(kinds(first!)).toEqual([]);
+    expect(kinds(second!)).toEqual(['open:stripe']);
+    expect(second!.transitions[0]!.incident).toEqual({
       warning_id: `stripe:${opener.event.event_id}`,
       event_id: opener.event.event_id,
       processor: 'stripe',
       merchant_id_hash: 'm1',
       processed_at: '2024-05-01T09:00:03.000Z',
-      event_timestamp: '2024-05-01T09:00:00.000Z',
+      event_timestamp: '2024-05-01T09:00:10.000Z',
       processor_risk_score: 0.31,
       processor_risk_band: 'elevated',
       processor_risk_drivers: ['high_failure_rate'],
@@ -55,7 +71,7 @@ describe('trackIncidents', () => {
       processor_playbook_context: 'context 0.31',
       risk_trajectory: 'Pattern accelerating.',
       status: 'open',
-      opened_at: '2024-05-01T09:00:00.000Z',
+      opened_at: '2024-05-01T09:00:10.000Z',
       resolved_at: null,
       peak_score: 0.31,
       peak_band: 'elevated',
@@ -197,7 +213,7 @@ describe('trackIncidents', () => {
   });
 
   it('keeps state per subscription', async () => {
-    const tracked$ = from([batch(env('stripe', 0, 0.4, 'elevated'))]).pipe(
+    const tracked$ = from([batch(env('stripe', 0, 0.7, 'high'))]).pipe(
       trackIncidents({ cooldownSec: 120, now: () => NOW }),
     );
     expect(kinds(await firstValueFrom(tracked$))).toEqual(['open:stripe']);
@@ -213,7 +229,7 @@ describe('trackIncidents', () => {
     const seen: string[] = [];
     const errors: unknown[] = [];
     const failing$ = concat(
-      from([batch(env('stripe', 0, 0.4, 'elevated'))]),
+      from([batch(env('stripe', 0, 0.7, 'high'))]),
       throwError(() => new Error('boom')),
     );
     failing$
@@ -245,13 +261,64 @@ describe('trackIncidents', () => {
         }),
       )
       .subscribe({ error: (e: unknown) => errors.push(e) });
-    source.next(batch(env('stripe', 0, 0.4, 'elevated')));
+    source.next(batch(env('stripe', 0, 0.7, 'high')));
     expect(errors).toHaveLength(1);
     expect(source.observed).toBe(false);
   });
 
-  it('rejects a negative cooldown up front', () => {
+  it('rejects a negative cooldown or hold up front', () => {
     expect(() => trackIncidents({ cooldownSec: -1, now: () => NOW })).toThrow(RangeError);
+    expect(() => trackIncidents({ cooldownSec: 1, holdSec: -1, now: () => NOW })).toThrow(RangeError);
+  });
+});
+
+describe('trackIncidents: the hold (default holdSec)', () => {
+  const held = (batches: Batch[]) =>
+    lastValueFrom(from(batches).pipe(trackIncidents({ cooldownSec: 120, now: () => NOW }), toArray()));
+
+  it('has a default of 10 s', () => {
+    expect(WARNING_HOLD_SEC).toBe(10);
+  });
+
+  it('opens nothing on touches of elevated that a low event ends within the hold', async () => {
+    const out = await held([
+      batch(env('stripe', 0, 0.31, 'elevated'), env('stripe', 6, 0.34, 'elevated'), env('stripe', 9, 0.2, 'low')),
+      // A new run starts its own hold: 9.5 s after its first event is not enough.
+      batch(env('stripe', 12, 0.32, 'elevated'), env('stripe', 21.5, 0.4, 'elevated'), env('stripe', 22, 0.1, 'low')),
+    ]);
+    expect(out.flatMap(kinds)).toEqual([]);
+  });
+
+  it('opens at once on high or worse, in the middle of an elevated run too', async () => {
+    const [a] = await held([batch(env('adyen', 0, 0.65, 'high'))]);
+    expect(kinds(a!)).toEqual(['open:adyen']);
+    const [b] = await held([batch(env('stripe', 0, 0.35, 'elevated'), env('stripe', 2, 0.85, 'critical'))]);
+    expect(kinds(b!)).toEqual(['open:stripe']);
+    expect(b!.transitions[0]!.incident).toMatchObject({ opened_at: '2024-05-01T09:00:02.000Z', peak_band: 'critical' });
+  });
+
+  it('holds runs per processor: another processor’s low events do not end one', async () => {
+    const [a] = await held([
+      batch(env('stripe', 0, 0.35, 'elevated'), env('adyen', 5, 0.1, 'low'), env('stripe', 10, 0.35, 'elevated')),
+    ]);
+    expect(kinds(a!)).toEqual(['open:stripe']);
+  });
+
+  it('carries an elevated run over a checkpoint: export, import into a fresh book, same opening', () => {
+    const one = new IncidentBook(120_000, () => NOW);
+    expect(one.apply([env('stripe', 0, 0.35, 'elevated')])).toEqual([]);
+    const state = JSON.parse(JSON.stringify(one.exportProcessor('stripe'))) as Plain;
+    expect(state).toEqual({ pendingSinceMs: T0 });
+    const two = new IncidentBook(120_000, () => NOW);
+    two.importProcessor('stripe', state);
+    const next = env('stripe', 10, 0.36, 'elevated');
+    expect(two.apply([next]).map((t) => t.kind)).toEqual(['open']);
+    expect(one.apply([next]).map((t) => t.kind)).toEqual(['open']);
+    // Importing null drops the run.
+    const three = new IncidentBook(120_000, () => NOW);
+    three.importProcessor('stripe', state);
+    three.importProcessor('stripe', null);
+    expect(three.apply([env('stripe', 10, 0.36, 'elevated')])).toEqual([]);
   });
 });
 
