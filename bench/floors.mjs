@@ -68,8 +68,9 @@ async function scriptUs(script, stream, keyPrefix) {
   for (let i = 0; i < N; i += BATCH) {
     const n = Math.min(BATCH, N - i);
     const keys = [stream, `${keyPrefix}1`, `${keyPrefix}0`, `${keyPrefix}-1`];
-    const argv = [172_800, payloads.slice(i, i + n).join('\n')];
-    for (let j = 0; j < n; j++) argv.push(dedupKeyFor(`floors-${i + j}`));
+    const members = [];
+    for (let j = 0; j < n; j++) members.push(dedupKeyFor(`floors-${i + j}`));
+    const argv = [172_800, payloads.slice(i, i + n).join('\n'), members.join(',')];
     await redis.evalsha(sha, keys.length, ...keys, ...argv);
   }
   return (await commandUs('evalsha')) / N;

@@ -82,7 +82,7 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_WARNINGS_ENABLED: 'open warnings in pilot mode',
   PAYFLUX_WARNING_COOLDOWN_SEC: 'low this long (event time) resolves a warning',
   PAYFLUX_WARNING_RETENTION_DAYS: 'warnings kept this long',
-  PAYFLUX_WARNING_MAX: 'warnings kept at most',
+  PAYFLUX_WARNING_MAX: 'warnings kept at most, per processor',
   PAYFLUX_RISK_HISTORY_HOURS: 'per-processor risk history for the dashboard, one summary per 10 s (1-168)',
   PAYFLUX_ALERT_SLACK_WEBHOOK_URL: 'Slack incoming webhook for incidents (tier 2 only)',
   PAYFLUX_ALERT_WEBHOOK_URL: 'generic JSON webhook for incidents (tier 2 only)',

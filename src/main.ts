@@ -86,7 +86,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     signal: abort.signal,
     onRetry: (why) => starting?.setReason(why),
   }).catch((err: unknown) => {
-    starting?.handOver();
+    starting?.close();
     throw err;
   });
   const sideRedis = await openSideConnection(config, buffer, logger);
@@ -122,6 +122,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     enabled: consumerOn,
     incidents: pilot.incidents,
     afterExport: pilot.afterExport,
+    records: pilot.records,
   });
   const { consumer } = node;
   const maintenance = startMaintenance(config, { buffer, metrics, logger, consumerName: consumer?.name });
@@ -143,6 +144,7 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
     metrics,
     processors: config.ingest.processors,
     ops: { ...ops, health: () => readiness.health() },
+    ...(starting !== undefined && { listening: starting }),
     ingest: ingest.routes,
     routes: [
       ...(exporter ? [routeGroup(exportHealthRoutes, { exporter })] : []),
@@ -156,13 +158,14 @@ export async function start(config: Config, o: StartOptions = {}): Promise<Runni
 
   let url = '';
   let port = 0;
+  await app.ready();
   if (starting !== undefined) {
-    await app.ready();
+    // The port stays open throughout: its requests go to the full server from here on.
     starting.handOver();
-    url = await app.listen({ host: config.http.host, port: starting.port });
+    url = starting.url;
     port = starting.port;
     logger.info({ address: url, buffer: buffer.kind, role: config.role }, 'server_ready');
-  } else await app.ready();
+  }
 
   let closing: Promise<void> | undefined;
   return {

@@ -122,6 +122,23 @@ export interface OwnershipHooks {
   forget(partition: string): void;
   /** The checkpoint to commit with the batch that ends at `lastId`. */
   checkpoint(partition: string, lastId: string): string;
+  /**
+   * Records staged since the last call (the batch's warnings), by processor: each partition's
+   * are written by its next commit, under its fence; a processor without a partition's, or a
+   * partition's this consumer does not hold, by a plain upsert in their slot before the ack.
+   */
+  takeRecords(): ReadonlyMap<string, readonly CommitRecord[]>;
+}
+
+/**
+ * A record a commit upserts beside the checkpoint, in the partition's slot (buffer/records-lua.ts):
+ * a hash at `key` holding `value`, listed as `member` (score 0, ordered by member) in `indexes`.
+ */
+export interface CommitRecord {
+  readonly key: string;
+  readonly value: string;
+  readonly member: string;
+  readonly indexes: readonly string[];
 }
 
 export interface EventBuffer {

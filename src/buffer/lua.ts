@@ -12,7 +12,11 @@ const MEMBERS_PER_CALL = 1000;
  * members of time-bucketed sets.
  * KEYS[1] the stream; KEYS[2] the current dedup bucket; KEYS[3] the previous one; KEYS[4] the
  * one before it, which is unlinked. ARGV[1] the bucket's TTL (s); ARGV[2] the events, joined;
- * ARGV[3..n] one dedup member per event, in the same order (none twice).
+ * ARGV[3] their dedup members (none twice, none empty or with a comma), in the same order,
+ * joined by commas. One argument rather than one per member:
+ * the client encodes each argument on its own (ioredis: ~1.2 µs an event with one argument per
+ * member against ~0.55 with one for all, measured), and Redis splits it for about what it spends
+ * taking the arguments one by one.
  * Returns {1} when the entry was appended and every member marked, or {0, i, …}: the positions
  * (1-based) of the events already marked, and nothing written; the caller drops them and calls
  * again with the rest.
@@ -31,24 +35,27 @@ const MEMBERS_PER_CALL = 1000;
 export const APPEND_PACKED_SCRIPT = luaScript<number[]>(
   'append_packed',
   `
+local m = {}
+for member in string.gmatch(ARGV[3], '[^,]+') do m[#m + 1] = member end
+local n = #m
 local step = ${MEMBERS_PER_CALL}
 local dups = {0}
-for from = 3, #ARGV, step do
-  local to = math.min(from + step - 1, #ARGV)
-  local cur = redis.call('SMISMEMBER', KEYS[2], unpack(ARGV, from, to))
-  local prev = redis.call('SMISMEMBER', KEYS[3], unpack(ARGV, from, to))
+for from = 1, n, step do
+  local to = math.min(from + step - 1, n)
+  local cur = redis.call('SMISMEMBER', KEYS[2], unpack(m, from, to))
+  local prev = redis.call('SMISMEMBER', KEYS[3], unpack(m, from, to))
   for i = 1, #cur do
-    if cur[i] == 1 or prev[i] == 1 then dups[#dups + 1] = from - 3 + i end
+    if cur[i] == 1 or prev[i] == 1 then dups[#dups + 1] = from - 1 + i end
   end
 end
 if #dups > 1 then return dups end
-for from = 3, #ARGV, step do
-  redis.call('SADD', KEYS[2], unpack(ARGV, from, math.min(from + step - 1, #ARGV)))
+for from = 1, n, step do
+  redis.call('SADD', KEYS[2], unpack(m, from, math.min(from + step - 1, n)))
 end
 local r = redis.pcall('XADD', KEYS[1], '*', 'e', ARGV[2])
 if type(r) == 'table' and r.err then
-  for from = 3, #ARGV, step do
-    redis.call('SREM', KEYS[2], unpack(ARGV, from, math.min(from + step - 1, #ARGV)))
+  for from = 1, n, step do
+    redis.call('SREM', KEYS[2], unpack(m, from, math.min(from + step - 1, n)))
   end
   return r
 end

@@ -3,6 +3,7 @@
  * and the leader lease share the `{pf}` tag (on a Cluster), a partition's lease, epoch, stream and
  * checkpoint share the partition's tag.
  */
+import { UPSERT_RECORDS_LUA } from './records-lua.js';
 import { luaScript } from './redis-script.js';
 
 /**
@@ -71,22 +72,25 @@ return 0
 
 /**
  * The fenced batch commit, one script in the partition's slot: KEYS[1] stream, KEYS[2] lease,
- * KEYS[3] epoch, KEYS[4] checkpoint. ARGV[1] group, ARGV[2] owner, ARGV[3] epoch, ARGV[4] TTL
- * ms, ARGV[5] the checkpoint ('' = keep), ARGV[6..] the entry ids to acknowledge.
+ * KEYS[3] epoch, KEYS[4] checkpoint, then the records' keys. ARGV[1] group, ARGV[2] owner,
+ * ARGV[3] epoch, ARGV[4] TTL ms, ARGV[5] the checkpoint ('' = keep), ARGV[6] how many entry ids
+ * follow, the ids to acknowledge, then the records (`recordArgs`: the batch's warnings).
  *
  * Refused (0, nothing written) once the epoch moved on: another consumer owns the partition
  * and restored an older checkpoint; this one's batch will be replayed there. Otherwise the
- * acks and the checkpoint land together (a crash leaves both or neither), and a lease still
- * held is extended (one released at shutdown stays released).
+ * acks, the checkpoint and the records land together (a crash leaves all or none), and a lease
+ * still held is extended (one released at shutdown stays released).
  */
 export const COMMIT_SCRIPT = luaScript<number>(
   'commit',
-  `
+  `${UPSERT_RECORDS_LUA}
 if redis.call('GET', KEYS[3]) ~= ARGV[3] then return 0 end
-for i = 6, #ARGV, 1000 do
-  redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+local last = 6 + tonumber(ARGV[6])
+for i = 7, last, 1000 do
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, i, math.min(i + 999, last)))
 end
 if ARGV[5] ~= '' then redis.call('SET', KEYS[4], ARGV[5]) end
+upsert_records(last + 1)
 if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[4]) end
 return 1
 `,

@@ -7,7 +7,7 @@
  *                            ─▶ adopt the previous owner's pending entries ─▶ read
  *       held, not desired ─▶ stop reading; once its batch is committed ─▶ RELEASE ─▶ forget
  *       held             ─▶ RENEW (epoch still ours?) ─ no ─▶ forget (fenced)
- *   each batch:      COMMIT = epoch check + XACK + checkpoint + lease extension, one script
+ *   each batch:      COMMIT = epoch check + XACK + checkpoint + warnings + lease extension, one script
  *
  * Rendezvous hashing moves only the partitions a joining or leaving member wins or held. The
  * checkpoint (window state, incident state, last applied id) is written by the same script that
@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { DeadLetterItem, OwnershipHooks, StreamEntry, StreamReader } from './buffer.js';
+import type { CommitRecord, DeadLetterItem, OwnershipHooks, StreamEntry, StreamReader } from './buffer.js';
 import {
   ACQUIRE_SCRIPT,
   COMMIT_SCRIPT,
@@ -29,6 +29,7 @@ import {
   RENEW_SCRIPT,
 } from './ownership-lua.js';
 import { createPartitionedReader, type PartitionReader } from './partitioned-reader.js';
+import { recordArgs, recordKeys, UPSERT_SCRIPT } from './records-lua.js';
 import type { Partition } from './partitions.js';
 import type { RedisClient } from './redis-client.js';
 import { FencedError, type PartitionStreamReader } from './redis-reader.js';
@@ -84,6 +85,10 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
   /** Epoch of each partition when its latest batch was read: that batch commits under it. */
   const readEpoch = new Map<string, number>();
   let unacked: string | undefined;
+  /** The last entry id committed per partition: what a commit without entries names in its checkpoint. */
+  const lastIds = new Map<string, string>();
+  /** Records staged and not yet written, by processor (kept across a failed commit's retry). */
+  const pending = new Map<string, CommitRecord[]>();
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
   let closed = false;
@@ -261,8 +266,14 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
 
     async ack(ids: readonly string[]): Promise<void> {
       const name = inner.current;
-      if (unacked === undefined) return;
+      for (const [proc, records] of o.hooks.takeRecords())
+        pending.set(proc, [...(pending.get(proc) ?? []), ...records]);
+      if (unacked === undefined) {
+        await writeRecords(undefined);
+        return;
+      }
       if (name === '') {
+        await writeRecords(undefined);
         await inner.ack(ids);
         for (const id of ids) open.delete(id);
         if (open.size === 0) unacked = undefined;
@@ -272,6 +283,7 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
         if (open.delete(id)) acked.push(id);
       }
       if (open.size > 0) return;
+      await writeRecords(name);
       await commit(name, acked);
     },
 
@@ -303,18 +315,54 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
     if (p === undefined || epoch === undefined) throw new Error(`no partition "${name}" to commit to`);
     // A partition already dropped commits nothing: its state is gone, the new owner replays.
     const checkpoint = held.get(name)?.epoch === epoch ? o.hooks.checkpoint(name, lastId) : '';
+    // The batch's records land with its acks, also for a partition released since it was read.
+    const records = pending.get(name) ?? [];
     const ok = await runScript(
       o.redis,
       COMMIT_SCRIPT,
-      [p.stream, p.lease, p.epoch, p.checkpoint],
+      [p.stream, p.lease, p.epoch, p.checkpoint, ...recordKeys(records)],
       // One flat array: ioredis flattens one level of arguments only.
-      [o.group, o.consumer, epoch, o.leaseMs, checkpoint].concat(ids),
+      [o.group, o.consumer, epoch, o.leaseMs, checkpoint, ids.length].concat(ids, recordArgs(records)),
     );
+    pending.delete(name);
+    if (ok === 1) lastIds.set(name, lastId);
     unacked = undefined;
     if (forgetAfterCommit.delete(name)) o.hooks.forget(name);
     if (ok === 0) {
       o.logger.warn({ partition: name, epoch }, 'partition_commit_fenced');
       if (held.get(name)?.epoch === epoch) drop(name, 'fenced');
     } else if (closed) await runScript(o.redis, RELEASE_SCRIPT, key(p), [o.consumer, epoch]);
+  }
+
+  /**
+   * Every staged record but `except`'s (which its own commit writes): a held partition's by a
+   * commit without entries, under its fence, with its checkpoint (the state that produced them);
+   * the rest (processors without a partition, a partition drained from the single-stream layout
+   * while another consumer holds it) by a plain upsert in their slot.
+   */
+  async function writeRecords(except: string | undefined): Promise<void> {
+    for (const [name, records] of pending) {
+      if (name === except) continue;
+      const h = held.get(name);
+      if (h === undefined) {
+        if (records.length > 0) await runScript(o.redis, UPSERT_SCRIPT, recordKeys(records), recordArgs(records));
+        pending.delete(name);
+        continue;
+      }
+      const p = h.p;
+      const ok = await runScript(
+        o.redis,
+        COMMIT_SCRIPT,
+        [p.stream, p.lease, p.epoch, p.checkpoint, ...recordKeys(records)],
+        [o.group, o.consumer, h.epoch, o.leaseMs, o.hooks.checkpoint(name, lastIds.get(name) ?? ''), 0].concat(
+          recordArgs(records),
+        ),
+      );
+      pending.delete(name);
+      if (ok === 0) {
+        o.logger.warn({ partition: name, epoch: h.epoch }, 'partition_commit_fenced');
+        if (held.get(name) === h) drop(name, 'fenced');
+      }
+    }
   }
 }

@@ -38,6 +38,8 @@ export async function appendPacked(
   const seen = new Set<string>();
   for (let i = 0; i < items.length; i++) {
     const key = (items[i] as AppendItem).dedupKey;
+    // The script takes the members joined by commas (lua.ts); dedupKeyFor's never hold one.
+    if (key === '' || key.includes(',')) throw new Error(`dedup key ${JSON.stringify(key)}: empty or with a comma`);
     if (seen.has(key)) continue;
     seen.add(key);
     live.push(i);
@@ -45,17 +47,16 @@ export async function appendPacked(
   const sets = `${target.dedupPrefix}bucket:`;
   const keys = [target.stream, sets + bucket, sets + (bucket - 1), sets + (bucket - 2)];
   while (live.length > 0) {
-    // ARGV: the bucket's TTL, the events joined, one dedup member per event (one argument for
-    // all the payloads: ioredis encodes each argument on its own).
-    const args = new Array<string | number>(live.length + 2);
+    // ARGV: the bucket's TTL, the events joined, their dedup members joined (one argument each:
+    // ioredis encodes each argument on its own).
     const payloads = new Array<string>(live.length);
-    args[0] = 2 * windowSec;
+    const members = new Array<string>(live.length);
     for (let j = 0; j < live.length; j++) {
       const item = items[live[j] as number] as AppendItem;
       payloads[j] = item.payload;
-      args[j + 2] = item.dedupKey;
+      members[j] = item.dedupKey;
     }
-    args[1] = packEvents(payloads);
+    const args = [2 * windowSec, packEvents(payloads), members.join(',')];
     const res = await runScript(redis, APPEND_PACKED_SCRIPT, keys, args);
     if (res[0] === 1) {
       for (const i of live) out[i] = 1;

@@ -70,9 +70,14 @@ export function spreadTag(name: string, index: number, count: number): string {
   return `pf:${name}`;
 }
 
+/** Each processor's partition tag: what every node computes from the same processor list. */
+export function partitionTags(processors: readonly string[]): Map<string, string> {
+  const names = [...new Set(processors)].sort();
+  return new Map(names.map((name, i) => [name, spreadTag(name, i, names.length)]));
+}
+
 export function partitionLayout(o: LayoutOptions): PartitionLayout {
-  const names = [...new Set(o.processors)].sort();
-  const partitions = names.map((name, i) => keysFor(o, name, spreadTag(name, i, names.length)));
+  const partitions = [...partitionTags(o.processors)].map(([name, tag]) => keysFor(o, name, tag));
   const byName = new Map(partitions.map((p) => [p.name, p]));
   const legacy: Partition = {
     name: '',

@@ -1,6 +1,7 @@
 /**
- * The HTTP server, built but not listening: `main.ts` listens, tests may `inject()` or listen on
- * port 0. Route groups are plugins registered here; each owns one file.
+ * The HTTP server, built but not listening: tests may `inject()` or listen on port 0. `main.ts`
+ * builds it on the starting server's port (`listening`), which then hands its requests over.
+ * Route groups are plugins registered here; each owns one file.
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import { clientError, frameworkError, installErrorHandling, requestIdFor } from 
 import { ingestRoutes, type IngestRoutesOptions } from './ingest-routes.js';
 import { opsRoutes, type OpsRoutesOptions } from './ops-routes.js';
 import { registerOpenApi } from './openapi.js';
+import type { StartingServer } from './starting-server.js';
 
 /** A further route group and its options (risk API, pilot, webhooks, …). */
 export interface RouteGroup {
@@ -34,6 +36,11 @@ export interface ServerDeps {
   /** Timeouts, the connection cap and the body budget (connection-limits.ts, body-budget.ts). */
   readonly http: Config['http'];
   readonly metrics: Metrics;
+  /**
+   * A server already listening to build on (starting-server.ts): no `listen()` then, and
+   * `close()` closes it (stops accepting, closes idle connections, waits for the busy ones).
+   */
+  readonly listening?: Pick<StartingServer, 'serverFactory'>;
 }
 
 export function buildServer(d: ServerDeps): FastifyInstance {
@@ -58,8 +65,10 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     // Errors before any route or hook runs get the same JSON contract (error-handler.ts).
     frameworkErrors: frameworkError,
     clientErrorHandler: clientError,
+    ...(d.listening !== undefined && { serverFactory: d.listening.serverFactory }),
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
+  if (d.listening !== undefined) closeWithApp(app);
   limitConnections(app.server, connectionCap(d.http.maxConnections), d.metrics);
   const budget = createBodyBudget(d.http.bodyBudgetBytes, (n) => d.metrics.httpBodyBytesInFlight.set(n));
   app.addHook('preParsing', bodyBudgetHook(budget, d.metrics));
@@ -71,4 +80,15 @@ export function buildServer(d: ServerDeps): FastifyInstance {
   for (const r of d.routes ?? [])
     void app.register(r.plugin as FastifyPluginAsync, r.options as Record<string, unknown>);
   return app;
+}
+
+/**
+ * Close a server Fastify did not listen on itself where Fastify closes its own: once every
+ * `preClose` hook ran (late requests get their 503s; the long-lived streams are ended), stop
+ * accepting, close the idle connections and wait for the busy ones.
+ */
+function closeWithApp(app: FastifyInstance): void {
+  app.addHook('onClose', async () => {
+    await new Promise<void>((resolve) => app.server.close(() => resolve()));
+  });
 }

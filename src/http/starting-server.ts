@@ -8,11 +8,14 @@
  * - anything else → 503 `PF_ERR_BUFFER_UNAVAILABLE` with `Retry-After`, as ingest answers
  *   whenever the buffer is down.
  *
- * Every answer closes its connection, so no client keeps a socket to this server. `handOver()`
- * closes the port for the full server to listen on it at once: connections are refused only
- * in between, for about a millisecond.
+ * Every answer closes its connection, so no client keeps a socket to this server. The port is
+ * never closed and opened again: Fastify builds the full server on this same listening server
+ * (`serverFactory`), and `handOver()` sends every request from then on to it. A connection
+ * opened at any moment is answered by one or the other; closing the port and listening again
+ * would refuse or reset the connections in between, and leave one the cluster's primary had
+ * handed to a worker that just closed unanswered.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { errorBody } from '../errors.js';
 import { requestIdFor } from './error-handler.js';
@@ -36,8 +39,25 @@ export interface StartingServer {
   readonly url: string;
   /** What `/health` and the 503s say is missing, e.g. `Redis at … is not answering yet (…)`. */
   setReason(reason: string): void;
-  /** Stop listening (answers in flight still finish), so the full server can take the port. */
+  /**
+   * Fastify's `serverFactory`: this listening server, with the request handler Fastify gives
+   * and its timeouts. Requests still get the starting answers until `handOver()`.
+   */
+  serverFactory(handler: RequestHandler, options: FactoryOptions): Server;
+  /** From now on every request goes to the handler `serverFactory` was given. */
   handOver(): void;
+  /** Stop listening (a start that failed: answers in flight still finish). */
+  close(): void;
+}
+
+type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** What of Fastify's options its own HTTP/1 server would take (the rest is set at creation). */
+export interface FactoryOptions {
+  readonly keepAliveTimeout?: number;
+  readonly requestTimeout?: number;
+  readonly connectionTimeout?: number;
+  readonly maxRequestsPerSocket?: number;
 }
 
 const RETRY_AFTER_SEC = 1;
@@ -61,7 +81,9 @@ export async function openStartingServer(o: StartingServerOptions): Promise<Star
           requestTimeout: o.http.requestTimeoutMs,
           connectionsCheckingInterval: 1000,
         };
-  const server = createServer(timeouts, (req, res) => {
+  let full: RequestHandler | undefined;
+  let handedOver = false;
+  const starting: RequestHandler = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health')
       return send(req, res, 503, { status: 'unhealthy', reason: `buffer unavailable: ${reason}` });
@@ -76,7 +98,8 @@ export async function openStartingServer(o: StartingServerOptions): Promise<Star
     }
     // The body is not read: the connection closes after the answer.
     send(req, res, 503, errorBody('PF_ERR_BUFFER_UNAVAILABLE', `PayFlux is starting (${reason}); retry later`));
-  });
+  };
+  const server = createServer(timeouts, (req, res) => (handedOver && full !== undefined ? full : starting)(req, res));
   if (o.http !== undefined) server.maxConnections = connectionCap(o.http.maxConnections);
   // Never what keeps the process alive: a start that fails exits without closing it.
   server.unref();
@@ -96,7 +119,25 @@ export async function openStartingServer(o: StartingServerOptions): Promise<Star
     setReason(r) {
       reason = r;
     },
+    serverFactory(handler, options) {
+      full = handler;
+      // As Fastify sets them on a server of its own (its lib/server.js); the header timeout
+      // and the check interval were given at creation.
+      if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+      if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+      if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+      if (options.maxRequestsPerSocket !== undefined && options.maxRequestsPerSocket > 0)
+        server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+      return server;
+    },
     handOver() {
+      if (full === undefined) throw new Error('handOver() before a server was built on the starting port');
+      handedOver = true;
+      // The full server's own cap (connection-limits.ts) closes idle connections to make room
+      // instead of refusing the new one.
+      server.maxConnections = Infinity;
+    },
+    close() {
       server.close();
       server.closeIdleConnections();
     },

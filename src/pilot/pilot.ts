@@ -6,6 +6,8 @@
  * - the pilot routes and dashboard, the Stripe webhook and checkout routes.
  * Everything here keeps state in Redis; on the memory buffer pilot mode is refused with a log.
  */
+import type { CommitRecord } from '../buffer/buffer.js';
+import { partitionTags } from '../buffer/partitions.js';
 import { clusterTag, type RedisClient as Redis } from '../buffer/redis-client.js';
 import type { Logger } from 'pino';
 import type { onRequestHookHandler } from 'fastify';
@@ -19,7 +21,7 @@ import { stripeRoutes } from './stripe-routes.js';
 import type { Incident, IncidentBatch } from '../operators/track-incidents.js';
 import { createAlertSink, type AlertSink } from './alert-sink.js';
 import { createOutcomeRecorder } from './outcome-recorder.js';
-import { createWarningStore } from './warning-store.js';
+import { createWarningStore, warningSegments } from './warning-store.js';
 import { createRiskHistory } from './risk-history.js';
 import { createRiskRecorder } from './risk-recorder.js';
 import { createLiveState } from './live-state.js';
@@ -29,6 +31,11 @@ export interface Pilot {
   /** Incidents to seed `trackIncidents` with; undefined when warnings are off. */
   readonly incidents: { readonly cooldownSec: number; readonly seed: readonly Incident[] } | undefined;
   readonly afterExport: ((staged: IncidentBatch) => Promise<void>) | undefined;
+  /**
+   * On a buffer with partitions: a batch's warnings as records for the partitions' commits
+   * (written with the acks, under the fence), which `afterExport` then leaves alone.
+   */
+  readonly records: ((transitions: IncidentBatch['transitions']) => Map<string, CommitRecord[]>) | undefined;
   readonly routes: readonly RouteGroup[];
   close(): Promise<void>;
 }
@@ -70,7 +77,7 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
       stripe.webhookSecret !== undefined || checkout !== undefined
         ? [routeGroup(stripeRoutes, { webhookSecret: stripe.webhookSecret, ingest: d.ingest, checkout })]
         : [];
-    return { incidents: undefined, afterExport: undefined, routes, close: async () => undefined };
+    return { incidents: undefined, afterExport: undefined, records: undefined, routes, close: async () => undefined };
   }
 
   const redis = d.redis;
@@ -81,6 +88,9 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
     keyPrefix: pilotPrefix,
     maxWarnings: config.pilot.maxWarnings,
     retentionDays: config.pilot.retentionDays,
+    segments: d.buffer.owned
+      ? warningSegments(config.buffer.keyPrefix, partitionTags(config.ingest.processors))
+      : undefined,
   });
   // Annotation lines go where export lines go; each is one write, so they never interleave.
   const outcomes = createOutcomeRecorder({
@@ -107,6 +117,7 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
   if (d.consumer || isLeader !== undefined) alerts?.start();
 
   const warningsOn = d.consumer && config.pilot.warningsEnabled;
+  const committed = warningsOn && d.buffer.owned;
   const seed = warningsOn ? await store.loadOpen() : [];
   if (seed.length > 0) d.logger.info({ open: seed.length }, 'pilot_incidents_resumed');
   const history = createRiskHistory({ redis, keyPrefix: config.buffer.keyPrefix, hours: config.pilot.historyHours });
@@ -118,10 +129,14 @@ export async function createPilot(config: Config, d: PilotDeps): Promise<Pilot> 
 
   return {
     incidents: warningsOn ? { cooldownSec: config.pilot.cooldownSec, seed } : undefined,
+    records: committed ? (transitions) => store.records(transitions) : undefined,
     afterExport: d.consumer
       ? async ({ batch, transitions }) => {
           if (warningsOn && transitions.length > 0) {
-            await store.applyTransitions(transitions);
+            // Partitions: the records are staged for the commit (consumer-node.ts); trimming is
+            // retention's, and a batch that changed a warning is a rare enough moment for it.
+            if (committed) await store.trim();
+            else await store.applyTransitions(transitions);
             await alerts?.enqueue(transitions);
             for (const t of transitions)
               if (t.kind === 'open') open.add(t.incident.processor);

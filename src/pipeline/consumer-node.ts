@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { riskRecorder, type Metrics } from '../metrics.js';
-import type { EventBuffer } from '../buffer/buffer.js';
+import type { CommitRecord, EventBuffer } from '../buffer/buffer.js';
 import type { ProcessorRiskSnapshot } from '../operators/risk/risk-snapshot.js';
 import type { RiskScorer } from '../operators/risk/risk-scorer.js';
 import type { IncidentBatch } from '../operators/track-incidents.js';
@@ -35,6 +35,8 @@ export interface ConsumerNodeDeps {
   /** Incidents to track, and what to do once a batch is exported (the pilot's). */
   readonly incidents?: RiskStagesOptions['incidents'];
   readonly afterExport?: (staged: IncidentBatch) => Promise<void>;
+  /** A batch's warnings as records (the pilot's), written by each partition's commit with its acks. */
+  readonly records?: (transitions: IncidentBatch['transitions']) => ReadonlyMap<string, readonly CommitRecord[]>;
 }
 
 export interface ConsumerNode {
@@ -50,6 +52,16 @@ export async function createConsumerNode(config: Config, d: ConsumerNodeDeps): P
   const { buffer, exporter, metrics, logger } = d;
   let scorer: RiskScorer | undefined;
   const partitionState = buffer.owned ? createPartitionState() : undefined;
+  const records = partitionState === undefined ? undefined : d.records;
+  // Staged before the rest of afterExport and the ack: the commit that acknowledges the batch
+  // writes them, so a crash leaves both or neither, and a fenced owner writes neither.
+  const afterExport =
+    records === undefined || partitionState === undefined
+      ? d.afterExport
+      : async (staged: IncidentBatch): Promise<void> => {
+          if (staged.transitions.length > 0) partitionState.stage(records(staged.transitions));
+          await d.afterExport?.(staged);
+        };
   const consumer =
     exporter === undefined || !d.enabled
       ? undefined
@@ -58,7 +70,7 @@ export async function createConsumerNode(config: Config, d: ConsumerNodeDeps): P
           exporter,
           metrics,
           logger,
-          afterExport: d.afterExport,
+          afterExport,
           ownership: partitionState?.hooks,
           ...(config.risk.enabled && {
             stages: riskStages({

@@ -9,7 +9,7 @@
  * the stages run one batch at a time, so between batches they hold exactly the state after the
  * batch being committed.
  */
-import type { OwnershipHooks } from '../buffer/buffer.js';
+import type { CommitRecord, OwnershipHooks } from '../buffer/buffer.js';
 import type { Plain } from '../operators/risk/plain-state.js';
 import type { RiskScorer } from '../operators/risk/risk-scorer.js';
 import type { IncidentBook } from '../operators/track-incidents.js';
@@ -26,6 +26,8 @@ export interface PartitionState {
   /** Give it the live scorer and book (riskStages' callbacks). */
   setScorer(scorer: RiskScorer): void;
   setBook(book: IncidentBook): void;
+  /** Records (a batch's warnings, by processor) for the partitions' next commits. */
+  stage(records: ReadonlyMap<string, readonly CommitRecord[]>): void;
 }
 
 /** Parses a stored checkpoint; undefined for none or one of another format. */
@@ -44,6 +46,7 @@ export function createPartitionState(): PartitionState {
   let book: IncidentBook | undefined;
   /** Partitions this consumer held and gave up: what it still has of them is no one's state. */
   const dropped = new Set<string>();
+  let staged = new Map<string, CommitRecord[]>();
   const reset = (partition: string): void => {
     scorer?.window.forget(partition);
     book?.importProcessor(partition, null);
@@ -51,7 +54,19 @@ export function createPartitionState(): PartitionState {
   return {
     setScorer: (s) => (scorer = s),
     setBook: (b) => (book = b),
+    stage(records) {
+      for (const [processor, list] of records) {
+        const cur = staged.get(processor);
+        if (cur === undefined) staged.set(processor, [...list]);
+        else cur.push(...list);
+      }
+    },
     hooks: {
+      takeRecords() {
+        const out = staged;
+        staged = new Map();
+        return out;
+      },
       restore(partition, text) {
         const c = parseCheckpoint(text);
         // No checkpoint yet: what this consumer holds for the processor from draining the

@@ -24,6 +24,7 @@ function recordingHooks(): { hooks: OwnershipHooks; calls: string[] } {
       restore: (p) => void calls.push(`restore ${p}`),
       forget: (p) => void calls.push(`forget ${p}`),
       checkpoint: (p) => (calls.push(`checkpoint ${p}`), '{}'),
+      takeRecords: () => new Map(),
     },
   };
 }

@@ -31,9 +31,11 @@ const once = (ids: readonly string[]): [string, number][] => ids.map((id): [stri
 async function startWorkers(overrides: Record<string, string> = {}) {
   const env = await payfluxEnv(suite, { PAYFLUX_WORKERS: '2', ...overrides });
   const pf = await startPayflux(suite, env, { readyTimeoutMs: 45_000 });
+  // While the consumer process starts, the primary waits up to 2 s for its answer: as long as
+  // getJson's own timeout, so a probe may time out then.
   await poll(
     'the consumer process ready too',
-    () => getJson(`${pf.url}/ready`),
+    () => getJson(`${pf.url}/ready`).catch(() => ({ status: 0 })),
     (r) => r.status === 200,
     { timeoutMs: 45_000, context: pf.stderrTail },
   );

@@ -3,7 +3,13 @@ import { Redis } from 'ioredis';
 import { firstValueFrom, of } from 'rxjs';
 import { useRedis } from '../../support/use-redis.js';
 import { runScript } from '../../../src/buffer/redis-script.js';
-import { createWarningStore, OUTCOME_LUA, type WarningStore } from '../../../src/pilot/warning-store.js';
+import {
+  createWarningStore,
+  OUTCOME_LUA,
+  warningSegments,
+  type WarningStore,
+} from '../../../src/pilot/warning-store.js';
+import { partitionTags } from '../../../src/buffer/partitions.js';
 import { trackIncidents } from '../../../src/operators/track-incidents.js';
 import { batchOf, incident, scored, transition } from './fixtures.js';
 
@@ -11,7 +17,9 @@ const suite = useRedis();
 const NOW = Date.parse('2024-05-02T00:00:00Z');
 
 /** A store under the test's prefix, on a connection of its own (a restart is a new store). */
-function open(opts: { maxWarnings?: number; retentionDays?: number; now?: () => number } = {}): {
+function open(
+  opts: { maxWarnings?: number; retentionDays?: number; now?: () => number; partitions?: readonly string[] } = {},
+): {
   store: WarningStore;
   redis: Redis;
 } {
@@ -25,9 +33,17 @@ function open(opts: { maxWarnings?: number; retentionDays?: number; now?: () => 
       maxWarnings: opts.maxWarnings ?? 100,
       retentionDays: opts.retentionDays ?? 90,
       now: opts.now ?? (() => NOW),
+      segments: opts.partitions && warningSegments(suite.prefix, partitionTags(opts.partitions)),
     }),
   };
 }
+
+const OUTCOME = {
+  outcome_type: 'hold',
+  outcome_timestamp: '2024-05-01T10:00:00Z',
+  outcome_source: 'manual',
+  outcome_notes: null,
+} as const;
 
 const at = (min: number): string => new Date(Date.parse('2024-05-01T09:00:00Z') + min * 60_000).toISOString();
 
@@ -128,6 +144,59 @@ describe('warning store', () => {
       code: 'PF_ERR_VALIDATION',
       field: 'cursor',
     });
+  });
+
+  it('keeps a partition’s warnings in its slot and lists every segment merged, newest first, paged', async () => {
+    const { store, redis } = open({ partitions: ['stripe', 'adyen'] });
+    const all = [
+      incident({ warning_id: 'stripe:e1', processed_at: at(1), status: 'resolved', resolved_at: at(5) }),
+      incident({ warning_id: 'adyen:e2', processor: 'adyen', processed_at: at(2) }),
+      incident({ warning_id: 'internal:e3', processor: 'internal', processed_at: at(3) }),
+      incident({ warning_id: 'stripe:e4', processed_at: at(4) }),
+      incident({ warning_id: 'adyen:e5', processor: 'adyen', processed_at: at(5), status: 'resolved' }),
+    ];
+    await store.applyTransitions(all.map((i) => transition('open', i)));
+    const tags = partitionTags(['stripe', 'adyen']);
+    expect(await redis.exists(`${suite.prefix}pilot:{${tags.get('stripe') ?? ''}}:w:stripe:e4`)).toBe(1);
+    expect(await redis.exists(`${suite.prefix}pilot:w:internal:e3`)).toBe(1);
+    const ids = async (q: Parameters<WarningStore['list']>[0]): Promise<string[]> =>
+      (await store.list(q)).warnings.map((w) => w.warning_id);
+    expect(await ids({ limit: 500 })).toEqual(['adyen:e5', 'stripe:e4', 'internal:e3', 'adyen:e2', 'stripe:e1']);
+    expect(await ids({ limit: 10, status: 'open' })).toEqual(['stripe:e4', 'internal:e3', 'adyen:e2']);
+    expect(await ids({ limit: 10, processor: 'adyen' })).toEqual(['adyen:e5', 'adyen:e2']);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10 && cursor !== null; pages += 1) {
+      const page = await store.list({ limit: 2, cursor });
+      seen.push(...page.warnings.map((w) => w.warning_id));
+      if (page.nextCursor === null) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(['adyen:e5', 'stripe:e4', 'internal:e3', 'adyen:e2', 'stripe:e1']);
+    expect((await store.recordOutcome('adyen:e2', OUTCOME)).status).toBe('stored');
+    expect((await store.get('adyen:e2'))?.outcome_type).toBe('hold');
+    expect((await store.recordOutcome('adyen:nope', OUTCOME)).status).toBe('unknown');
+  });
+
+  it('moves an open warning stored before partitions into its partition’s segment at loadOpen, with its outcome', async () => {
+    const before = open();
+    const i = incident({ warning_id: 'stripe:e1', processed_at: at(1) });
+    // The layout before partitions: processor and status in `p` and `s`, no `x`.
+    const P = `${suite.prefix}pilot:`;
+    const m = `${String(9_999_999_999_999 - Date.parse(at(1))).padStart(13, '0')}:stripe:e1`;
+    await before.redis.hset(`${P}w:stripe:e1`, 'i', JSON.stringify(i), 'p', 'stripe', 's', 'open', 'm', m);
+    for (const k of ['x:all', 'x:p:stripe', 'x:s:open', 'x:ps:open:stripe']) await before.redis.zadd(`${P}${k}`, 0, m);
+    await before.store.recordOutcome('stripe:e1', OUTCOME);
+    const { store, redis } = open({ partitions: ['stripe'] });
+    expect((await store.loadOpen()).map((x) => x.warning_id)).toEqual(['stripe:e1']);
+    expect(await redis.exists(`${suite.prefix}pilot:w:stripe:e1`)).toBe(0);
+    for (const k of ['x:all', 'x:p:stripe', 'x:s:open', 'x:ps:open:stripe'])
+      expect(await redis.zcard(`${P}${k}`)).toBe(0);
+    // Its commit-written updates now land on the one copy: resolved, it leaves the open list.
+    await store.applyTransitions([transition('resolve', { ...i, status: 'resolved', resolved_at: at(9) })]);
+    expect(await store.list({ limit: 10, status: 'open' })).toMatchObject({ warnings: [] });
+    const [w] = (await store.list({ limit: 10 })).warnings;
+    expect(w).toMatchObject({ warning_id: 'stripe:e1', status: 'resolved', outcome_type: 'hold' });
   });
 
   it('moves a warning between status indexes when it resolves', async () => {

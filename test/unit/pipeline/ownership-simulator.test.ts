@@ -2,7 +2,8 @@
  * A randomized simulator of partition ownership, without Redis: nodes own partitions, score
  * batches, commit checkpoints (the consumer's own `createPartitionState`, through JSON), crash
  * before committing, are paused and fenced, and hand partitions over; the new owner restores
- * the last checkpoint and replays what was not committed. Every exported line must carry the
+ * the last checkpoint and replays what was not committed. Warnings are written by the commit, as
+ * buffer/ownership.ts does: a refused commit writes none. Every exported line must carry the
  * risk fields one scorer gives over the same events (the backtest), duplicates identical, and
  * the warnings must end as the backtest's incidents.
  */
@@ -88,8 +89,8 @@ interface Node {
   readonly state: PartitionState;
   /** Partitions held and the epoch each was taken under. */
   readonly held: Map<string, number>;
-  /** A scored batch not yet committed: [partition, epoch, next index]. */
-  inFlight: [string, number, number] | undefined;
+  /** A scored batch not yet committed: [partition, epoch, next index, its warnings]. */
+  inFlight: [string, number, number, [string, string][]] | undefined;
 }
 
 function newNode(): Node {
@@ -131,7 +132,7 @@ function simulate(parts: Map<string, Entry[]>, seed: number) {
     const f = node.inFlight;
     if (f === undefined) return;
     node.inFlight = undefined;
-    const [p, epoch, next] = f;
+    const [p, epoch, next, staged] = f;
     const r = redis.get(p);
     if (r === undefined) return;
     if (r.epoch !== epoch) {
@@ -146,6 +147,7 @@ function simulate(parts: Map<string, Entry[]>, seed: number) {
     const list = parts.get(p) ?? [];
     r.checkpoint = JSON.stringify(JSON.parse(node.state.hooks.checkpoint(p, list[next - 1]?.id ?? '')));
     r.committed = next;
+    for (const [id, w] of staged) warnings.set(id, w);
   };
 
   for (let step = 0; step < 100_000; step++) {
@@ -198,9 +200,10 @@ function simulate(parts: Map<string, Entry[]>, seed: number) {
       seen.push(riskOf(e));
       exported.set(e.event.event_id, seen);
     }
-    // Warnings are stored before the commit, as the consumer does (afterExport).
-    for (const t of node.book.apply(batch)) warnings.set(t.incident.warning_id, incidentKey(t.incident));
-    node.inFlight = [p, node.held.get(p) ?? -1, r.committed + batch.length];
+    const staged = node.book
+      .apply(batch)
+      .map((t): [string, string] => [t.incident.warning_id, incidentKey(t.incident)]);
+    node.inFlight = [p, node.held.get(p) ?? -1, r.committed + batch.length, staged];
   }
   return { exported, warnings, stats };
 }
