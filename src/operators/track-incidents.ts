@@ -90,6 +90,12 @@ export interface TrackIncidentsOptions {
   readonly seed?: readonly Incident[];
   /** Called once per subscription with its state, so that partitions can be checkpointed and restored. */
   readonly onBook?: (book: IncidentBook) => void;
+  /**
+   * An event-time clock beyond the batch's (epoch ms; -1 none), read once per batch: the newest
+   * event time committed over every partition of a cluster, so that a processor whose owner
+   * reads nothing else still resolves (`IncidentBook.apply`).
+   */
+  readonly clock?: () => number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -158,11 +164,15 @@ export class IncidentBook {
     return this.open.size;
   }
 
-  /** Feed one batch in stream order; returns the transitions it caused. */
-  apply(entries: readonly Envelope[]): IncidentTransition[] {
+  /**
+   * Feed one batch in stream order; returns the transitions it caused. `clockMs`: event time
+   * known to have passed elsewhere (the cluster's watermark), for processors without an event
+   * in the batch, as the batch's own newest event time is.
+   */
+  apply(entries: readonly Envelope[], clockMs = -1): IncidentTransition[] {
     const out: IncidentTransition[] = [];
     const batch = ++this.batches;
-    let watermark = -1;
+    let watermark = clockMs;
     for (const env of entries) {
       const risk = env.risk;
       if (risk === undefined) continue;
@@ -311,7 +321,7 @@ export function trackIncidents(options: TrackIncidentsOptions): OperatorFunction
   if (!Number.isFinite(cooldownMs) || cooldownMs < 0) throw new RangeError('cooldownSec must be a finite number ≥ 0');
   const holdMs = (options.holdSec ?? WARNING_HOLD_SEC) * 1000;
   if (!Number.isFinite(holdMs) || holdMs < 0) throw new RangeError('holdSec must be a finite number ≥ 0');
-  const { now, seed = [] } = options;
+  const { now, seed = [], clock } = options;
   return (source$) =>
     defer(() => {
       const book = new IncidentBook(cooldownMs, now, seed, holdMs);
@@ -319,7 +329,10 @@ export function trackIncidents(options: TrackIncidentsOptions): OperatorFunction
       // Warm-up batches only rebuild the risk window: the incidents they would replay are already
       // in the store (and seeded), so counting them again would double `event_count`.
       return source$.pipe(
-        map((batch): IncidentBatch => ({ batch, transitions: batch.warmup === true ? [] : book.apply(batch.entries) })),
+        map((batch): IncidentBatch => ({
+          batch,
+          transitions: batch.warmup === true ? [] : book.apply(batch.entries, clock?.() ?? -1),
+        })),
       );
     });
 }

@@ -1,7 +1,9 @@
 /**
  * `/v1/risk/processors` on a partitioned buffer: every processor's state as its owner last
  * committed it (the partitions' checkpoints), read again every `everyMs` (1 s), so every node
- * (ingest-only ones too) answers alike, at most about a second behind the owners.
+ * (ingest-only ones too) answers alike, at most about a second behind the owners. The newest
+ * event time among them is the cluster's watermark, on which a silent processor's incident
+ * cools down (`trackIncidents`' `clock`).
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -12,6 +14,8 @@ import { parseCheckpoint } from './partition-state.js';
 
 export interface CheckpointView {
   snapshot(): readonly ProcessorRiskSnapshot[] | undefined;
+  /** The newest event time committed over every partition (epoch ms); -1 before any. */
+  watermark(): number;
   stop(): void;
 }
 
@@ -34,7 +38,9 @@ export function startCheckpointView(
       if (c?.window !== undefined && c.window !== null) scorer.window.importProcessor(processor, c.window);
     }
     latest = scorer.snapshot();
+    for (const s of latest) if (s.watermarkMs > watermark) watermark = s.watermarkMs;
   };
+  let watermark = -1;
   const timer = setInterval(() => {
     if (busy || !buffer.available) return;
     busy = true;
@@ -48,6 +54,7 @@ export function startCheckpointView(
   void refresh().catch(() => undefined);
   return {
     snapshot: () => latest,
+    watermark: () => watermark,
     stop: () => clearInterval(timer),
   };
 }

@@ -62,6 +62,8 @@ export async function createConsumerNode(config: Config, d: ConsumerNodeDeps): P
           if (staged.transitions.length > 0) partitionState.stage(records(staged.transitions));
           await d.afterExport?.(staged);
         };
+  const checkpointView =
+    buffer.owned && config.risk.enabled ? startCheckpointView(buffer, config.risk, { logger }) : undefined;
   const consumer =
     exporter === undefined || !d.enabled
       ? undefined
@@ -81,6 +83,7 @@ export async function createConsumerNode(config: Config, d: ConsumerNodeDeps): P
                 partitionState?.setScorer(s);
               },
               onBook: (b) => partitionState?.setBook(b),
+              clock: checkpointView && (() => checkpointView.watermark()),
               onScored: riskRecorder(metrics),
             }),
             warmup: () =>
@@ -93,8 +96,6 @@ export async function createConsumerNode(config: Config, d: ConsumerNodeDeps): P
                   }),
           }),
         });
-  const checkpointView =
-    buffer.owned && config.risk.enabled ? startCheckpointView(buffer, config.risk, { logger }) : undefined;
   return {
     consumer,
     snapshot: () => (checkpointView !== undefined ? checkpointView.snapshot() : scorer?.snapshot()),

@@ -22,6 +22,8 @@ export interface RiskStagesOptions {
   readonly onScorer?: (scorer: RiskScorer) => void;
   /** Each subscription's incident state (pilot warnings on), for checkpoints. */
   readonly onBook?: (book: IncidentBook) => void;
+  /** The cluster's event-time watermark, for processors with nothing in a batch (`trackIncidents`' `clock`). */
+  readonly clock?: () => number;
 }
 
 export function riskStages(o: RiskStagesOptions): OperatorFunction<Batch, IncidentBatch> {
@@ -45,5 +47,5 @@ export function riskStages(o: RiskStagesOptions): OperatorFunction<Batch, Incide
         map((batch) => ({ batch, transitions: [] })),
       );
   const { cooldownSec, seed } = o.incidents;
-  return (batch$) => batch$.pipe(scored, trackIncidents({ cooldownSec, now, seed, onBook: o.onBook }));
+  return (batch$) => batch$.pipe(scored, trackIncidents({ cooldownSec, now, seed, onBook: o.onBook, clock: o.clock }));
 }

@@ -162,6 +162,29 @@ describe('trackIncidents', () => {
     expect(b!.transitions[0]!.incident.resolved_at).toBe('2024-05-01T09:02:05.000Z');
   });
 
+  it('resolves a silent processor on the clock given (the cluster’s watermark) at the end of its cooldown, also with nothing read', async () => {
+    let clock = -1;
+    const out = await lastValueFrom(
+      from([
+        batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 5, 0.1, 'low')),
+        batch(),
+        batch(),
+        batch(env('stripe', 130, 0.1, 'low')),
+      ]).pipe(
+        trackIncidents({
+          cooldownSec: 120,
+          now: () => NOW,
+          holdSec: 0,
+          // Read once per batch: behind the cooldown's end, then past it, then far past it.
+          clock: () => [T0 + 100_000, T0 + 124_999, T0 + 125_000, T0 + 900_000][++clock] ?? -1,
+        }),
+        toArray(),
+      ),
+    );
+    expect(out.map(kinds)).toEqual([['open:stripe'], [], ['resolve:stripe'], []]);
+    expect(out[2]!.transitions[0]!.incident.resolved_at).toBe('2024-05-01T09:02:05.000Z');
+  });
+
   it('runs the cooldown on the processor’s own events while it has some: another processor’s later clock does not cut it short', async () => {
     // adyen's event is 200 s ahead (clock skew is allowed up to 300 s); stripe is only 10 s into its quiet spell.
     const [a, b, c] = await run([
