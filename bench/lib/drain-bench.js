@@ -4,22 +4,30 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GROUP, resetRedis, round3, sectionKeys } from './context.js';
-import { newTag } from './events.js';
+import { partitionLayout } from '../../dist/buffer/partitions.js';
+import { newTag, PROCESSORS } from './events.js';
 import { checkRanges, fileSize, scanExport } from './export-file.js';
 import { cpuColumn, cpuCost, costNote, cpuMeter, redisCommandStats } from './observe.js';
 import { startPayflux } from './processes.js';
 import { pipelinedXadd } from './redis-load.js';
 import { exportEnv, until, drained } from './pipeline-common.js';
 
-/** 5. Drain: a preloaded backlog of N events (packed as PayFlux's batch ingest stores them), consumed and exported by PAYFLUX_ROLE=consumer. */
+/**
+ * 5. Drain: a preloaded backlog of N events in the processors' partitions (packed as PayFlux's
+ * batch ingest stores them: each entry one partition's events), consumed and exported by
+ * PAYFLUX_ROLE=consumer, which owns every partition.
+ */
 export async function benchDrain(ctx) {
   const o = ctx.opts;
   const n = o.drainEvents;
   await resetRedis(ctx);
-  const { stream } = sectionKeys('drain');
+  const { stream, dlq, prefix } = sectionKeys('drain');
+  const layout = partitionLayout({ processors: PROCESSORS, keyPrefix: prefix, stream, dlqStream: dlq });
+  const processorRe = /"processor":"([^"]+)"/;
+  const streamOf = (payload) => layout.partitionOf(processorRe.exec(payload)?.[1] ?? '')?.stream ?? stream;
   const file = join(ctx.workDir, 'drain.ndjson');
   const tag = newTag();
-  await ctx.redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM');
+  for (const p of layout.partitions) await ctx.redis.xgroup('CREATE', p.stream, GROUP, '0', 'MKSTREAM');
   ctx.log(`drain: preloading ${n.toLocaleString('en-US')} events, ${o.drainPack} an entry (pipelined XADD)…`);
   const windowMs = 600_000;
   const pre = await pipelinedXadd(ctx.redis, {
@@ -29,6 +37,7 @@ export async function benchDrain(ctx) {
     chunk: Math.max(1000, o.drainPack * 4),
     inFlight: 4,
     pack: o.drainPack,
+    streamOf,
     startMs: Date.now() - windowMs,
     stepMs: windowMs / n,
     deadlineMs: performance.now() + 300_000,
@@ -110,6 +119,6 @@ export async function benchDrain(ctx) {
     clearInterval(watch);
     await pf?.stop();
     rmSync(file, { force: true });
-    await ctx.redis.del(stream);
+    await ctx.redis.del(stream, ...layout.partitions.map((p) => p.stream));
   }
 }

@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 
 export const ID_DIGITS = 10;
 const ISO_LEN = 24; // 2026-01-15T09:30:00.000Z
-const PROCESSORS = ['stripe', 'adyen', 'checkout', 'internal'];
+/** The processors of the bench's events: PayFlux's default PAYFLUX_PROCESSORS, one partition each. */
+export const PROCESSORS = ['stripe', 'adyen', 'checkout', 'internal'];
 const FAILURES = [
   'card_declined',
   'gateway_timeout',

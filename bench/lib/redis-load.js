@@ -37,6 +37,7 @@ export async function pipelinedXadd(
     deadlineMs = Infinity,
     prebuilt,
     pack = 1,
+    streamOf,
   },
 ) {
   let next = 0;
@@ -52,8 +53,17 @@ export async function pipelinedXadd(
         for (let i = 0; i < n; i++) p.xadd(stream, '*', 'e', prebuilt[(from + i) % prebuilt.length]);
       } else {
         const payloads = storedPayloads(tag, firstId + from, n, startMs + from * stepMs, stepMs);
-        // PayFlux's packed entries: `pack` events an entry, joined by \n (src/events/packed-entry.ts).
-        for (let i = 0; i < n; i += pack) p.xadd(stream, '*', 'e', payloads.slice(i, i + pack).join('\n'));
+        // PayFlux's packed entries: `pack` events an entry, joined by \n (src/events/packed-entry.ts);
+        // with `streamOf`, each stream (a processor's partition) gets its own events' entries.
+        const byStream = new Map();
+        for (const e of payloads) {
+          const s = streamOf === undefined ? stream : streamOf(e);
+          const list = byStream.get(s);
+          if (list === undefined) byStream.set(s, [e]);
+          else list.push(e);
+        }
+        for (const [s, list] of byStream)
+          for (let i = 0; i < list.length; i += pack) p.xadd(s, '*', 'e', list.slice(i, i + pack).join('\n'));
       }
       const res = await p.exec();
       for (const [err] of res) if (err) throw err;

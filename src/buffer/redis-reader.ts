@@ -20,6 +20,7 @@ import type { DeadLetterItem, ProbationMarks, StreamEntry, StreamReader } from '
 import { SCRIPT_CHUNK } from './lua.js';
 import { rawText, toStreamEntries, type RawEntry, type RawText } from './redis-entries.js';
 import { eventsIn, type EntrySize } from './entry-size.js';
+import { luaScript, runScriptBuffer } from './redis-script.js';
 
 const WATCHDOG_GRACE_MS = 5000;
 /** How long close() lets a read in flight finish: a Cluster's blocked read ends by its BLOCK time (1 s by default). */
@@ -74,14 +75,20 @@ export class FencedError extends Error {
   }
 }
 
-/** Epoch check + non-blocking XREADGROUP; -1 fenced, else the reply, or the newest id when there is nothing new. */
-const FENCED_READ_LUA = `
+/**
+ * Epoch check + non-blocking XREADGROUP; -1 fenced, else the reply, or the newest id when there
+ * is nothing new. By EVALSHA: its text goes to Redis once, not with every read.
+ */
+const FENCED_READ_SCRIPT = luaScript<ReadReply | number | RawText>(
+  'fenced_read',
+  `
 if redis.call('GET', KEYS[2]) ~= ARGV[4] then return -1 end
 local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
 if r then return r end
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if last[1] then return last[1][1] end
-return '0-0'`;
+return '0-0'`,
+);
 
 export async function createRedisReader(shared: RedisClient, o: RedisReaderOptions): Promise<PartitionStreamReader> {
   // Blocking reads get their own connection; an offline queue would only hide outages here
@@ -260,9 +267,9 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
       if (fence !== undefined) {
         const { key, epoch } = fence;
         for (let attempt = 0; ; attempt++) {
-          const fenced = (await withGroup(() =>
-            conn.callBuffer('EVAL', FENCED_READ_LUA, 2, o.stream, key, o.group, o.consumer, count, epoch),
-          )) as ReadReply | number | RawText;
+          const fenced = await withGroup(() =>
+            runScriptBuffer(conn, FENCED_READ_SCRIPT, [o.stream, key], [o.group, o.consumer, count, epoch]),
+          );
           if (fenced === -1) throw new FencedError(epoch);
           if (Array.isArray(fenced)) {
             const got = fenced[0];

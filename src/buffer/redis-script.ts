@@ -38,3 +38,15 @@ export function runScript<R>(
   if (commands[script.name] === undefined) redis.defineCommand(script.name, { lua: script.lua });
   return (commands[script.name] as Runner).call(redis, keys.length, keys, args) as Promise<R>;
 }
+
+/** `runScript` with bulk strings in the reply as Buffers (ioredis's `<name>Buffer` variant of the command). */
+export function runScriptBuffer<R>(
+  redis: Redis | Cluster,
+  script: LuaScript<R>,
+  keys: readonly ScriptArg[],
+  args: readonly unknown[],
+): Promise<R> {
+  const commands = redis as unknown as Record<string, Runner | undefined>;
+  if (commands[script.name] === undefined) redis.defineCommand(script.name, { lua: script.lua });
+  return (commands[`${script.name}Buffer`] as Runner).call(redis, keys.length, keys, args) as Promise<R>;
+}

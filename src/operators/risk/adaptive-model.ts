@@ -22,6 +22,7 @@ import { focusOf as focusOfCell } from './segment-cells.js';
 import type { RiskFocus } from './segment-cells.js';
 import { ADAPTIVE_PARAMS, countSeverity, countSeverityOf, evidenceK } from './evidence.js';
 import { updateSegments } from './segment-severity.js';
+import { advanceSequential, deriveSequential, sequentialSeverity } from './sequential.js';
 import { clamp01 } from './risk-model.js';
 import type { RiskModel } from './risk-model.js';
 
@@ -66,6 +67,8 @@ export const adaptiveModel: RiskModel = {
     if (d.bucket !== w.wmBucket) {
       d.bucket = w.wmBucket;
       deriveBaseline(w, v);
+      deriveSequential(w, v, v[4] ?? 0);
+      advanceSequential(w, v);
     }
     const fb = v[0] ?? 0;
     const tb = v[1] ?? 0;
@@ -102,6 +105,9 @@ export const adaptiveModel: RiskModel = {
         sAuth = Math.max(sAuth, countSeverity(a10, n10, ab, av, P.authEffect));
       }
     }
+    // The sequential test: evidence accumulated over minutes, for processors too quiet for 30 s.
+    const sSeq = sequentialSeverity(w, v);
+    if (sSeq > sFail) sFail = sSeq;
     const rr = (w.recentRetrySum + P.retry.shrinkEvents * rb) / (n + P.retry.shrinkEvents);
     const sRetry = clamp01((rr - rb - P.retry.deadZone) / P.retry.slope);
 

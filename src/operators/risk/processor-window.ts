@@ -82,7 +82,12 @@ export class ProcessorWindow {
    * What a model derives from the baseline, kept for the watermark bucket it was derived at
    * (`bucket`, -1: never): the baseline only changes when the watermark moves.
    */
-  readonly derived = { bucket: -1, values: doubles(10) };
+  readonly derived = { bucket: -1, values: doubles(15) };
+  /**
+   * The sequential test's state (sequential.ts): S, run events, run failures, R, last bucket fed,
+   * the run's shifted rate.
+   */
+  readonly sequential = doubles(6);
   /** Where failures concentrate (geo, merchant, category, route); null when segments are off. */
   readonly segments: SegmentState | null;
   /** The last assessment made from this state (reused while nothing reported changes). */
@@ -138,6 +143,12 @@ export class ProcessorWindow {
   eventsInBucket(b: number): number {
     const s = this.slotOf(b);
     return this.ids[s] === b ? (this.events[s] ?? 0) : 0;
+  }
+
+  /** Failures counted in bucket `b` while it is in the window; 0 otherwise. */
+  failuresInBucket(b: number): number {
+    const s = this.slotOf(b);
+    return this.ids[s] === b ? (this.failures[s] ?? 0) : 0;
   }
 
   /** The slot holding the bucket `age` (0 or 1) before the watermark's, or -1 when it holds another. */

@@ -142,8 +142,11 @@ describe('scoreRisk', () => {
       // Alarmed or not, event by event, as before the restart; the band itself may differ by a
       // step where the score sits on a threshold.
       expect(r.after.map((a) => a.band !== 'low')).toEqual(r.before.map((a) => a.band !== 'low'));
+      // The scores within 0.2: the baseline is rebuilt from the last window, and the sequential
+      // test, which weighs minutes of history, starts afresh (it is off until the baseline holds
+      // 200 events); during the auth cluster it had added to the failure signal.
       const drift = Math.max(...r.after.map((a, i) => Math.abs(a.score - r.before[i]!.score)));
-      expect(drift).toBeLessThanOrEqual(0.1);
+      expect(drift).toBeLessThanOrEqual(0.2);
     });
   });
 
