@@ -107,12 +107,10 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
   // What close() must let finish or settle: the call in flight on `conn`, if any.
   let inFlight: Promise<unknown> | undefined;
   // A command ioredis holds to re-send after a reconnect stays unsettled for ever when
-  // disconnect() comes while it waits to reconnect: close() settles the reader's calls itself.
-  let settleOnClose: (err: Error) => void = () => undefined;
-  const closing = new Promise<never>((_, reject) => {
-    settleOnClose = reject;
-  });
-  closing.catch(() => undefined);
+  // disconnect() comes while it waits to reconnect: close() settles each call still waiting.
+  // (Not a race against one promise as long-lived as the reader: each race leaves a reaction on
+  // it that keeps the entries read reachable until close, ~15 MB/s at 25k events/s.)
+  const waiting = new Set<(err: Error) => void>();
   // The connection's id, to wake its blocked read at close (standalone; a Cluster's read ends by its BLOCK time).
   let clientId: number | undefined;
   if (!(conn instanceof Cluster)) {
@@ -130,7 +128,10 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
       if (inFlight === tracked) inFlight = undefined;
     });
     inFlight = tracked;
-    return Promise.race([tracked, closing]);
+    return new Promise<T>((resolve, reject) => {
+      waiting.add(reject);
+      void tracked.then(resolve, reject).finally(() => waiting.delete(reject));
+    });
   };
   let fence: { key: string; epoch: number } | undefined;
   /**
@@ -392,7 +393,8 @@ export async function createRedisReader(shared: RedisClient, o: RedisReaderOptio
       }
       // disconnect(), not quit(): QUIT would queue behind a blocked XREADGROUP for up to a second.
       conn.disconnect(false);
-      settleOnClose(new BufferUnavailableError('the reader is closed'));
+      for (const settle of waiting) settle(new BufferUnavailableError('the reader is closed'));
+      waiting.clear();
     },
   };
 }

@@ -3,7 +3,8 @@
  * batches, commit checkpoints (the consumer's own `createPartitionState`, through JSON), crash
  * before committing, are paused and fenced, and hand partitions over; the new owner restores
  * the last checkpoint and replays what was not committed. Warnings are written by the commit, as
- * buffer/ownership.ts does: a refused commit writes none. Every exported line must carry the
+ * buffer/ownership.ts does: a refused commit writes none, and those of another partition the
+ * node holds (an incident resolved on the batch's clock) go under that partition's fence. Every exported line must carry the
  * risk fields one scorer gives over the same events (the backtest), duplicates identical, and
  * the warnings must end as the backtest's incidents.
  */
@@ -89,8 +90,8 @@ interface Node {
   readonly state: PartitionState;
   /** Partitions held and the epoch each was taken under. */
   readonly held: Map<string, number>;
-  /** A scored batch not yet committed: [partition, epoch, next index, its warnings]. */
-  inFlight: [string, number, number, [string, string][]] | undefined;
+  /** A scored batch not yet committed: [partition, epoch, next index, its warnings by processor]. */
+  inFlight: [string, number, number, Map<string, [string, string][]>] | undefined;
 }
 
 function newNode(): Node {
@@ -135,6 +136,22 @@ function simulate(parts: Map<string, Entry[]>, seed: number) {
     const [p, epoch, next, staged] = f;
     const r = redis.get(p);
     if (r === undefined) return;
+    // Another held partition's warnings (an incident resolved on this batch's clock) land first,
+    // under that partition's own fence and with its checkpoint, as buffer/ownership.ts does.
+    for (const [q, list] of staged) {
+      const rq = redis.get(q);
+      if (q === p || rq === undefined) continue;
+      if (rq.epoch !== node.held.get(q)) {
+        stats.fenced++;
+        node.held.delete(q);
+        node.state.hooks.forget(q);
+        continue;
+      }
+      rq.checkpoint = JSON.stringify(
+        JSON.parse(node.state.hooks.checkpoint(q, parts.get(q)?.[rq.committed - 1]?.id ?? '')),
+      );
+      for (const [id, w] of list) warnings.set(id, w);
+    }
     if (r.epoch !== epoch) {
       // Fenced: another node owns it now; this one drops what it had.
       stats.fenced++;
@@ -147,7 +164,7 @@ function simulate(parts: Map<string, Entry[]>, seed: number) {
     const list = parts.get(p) ?? [];
     r.checkpoint = JSON.stringify(JSON.parse(node.state.hooks.checkpoint(p, list[next - 1]?.id ?? '')));
     r.committed = next;
-    for (const [id, w] of staged) warnings.set(id, w);
+    for (const [id, w] of staged.get(p) ?? []) warnings.set(id, w);
   };
 
   for (let step = 0; step < 100_000; step++) {
@@ -200,9 +217,12 @@ function simulate(parts: Map<string, Entry[]>, seed: number) {
       seen.push(riskOf(e));
       exported.set(e.event.event_id, seen);
     }
-    const staged = node.book
-      .apply(batch)
-      .map((t): [string, string] => [t.incident.warning_id, incidentKey(t.incident)]);
+    const staged = new Map<string, [string, string][]>();
+    for (const t of node.book.apply(batch)) {
+      const list = staged.get(t.incident.processor) ?? [];
+      list.push([t.incident.warning_id, incidentKey(t.incident)]);
+      staged.set(t.incident.processor, list);
+    }
     node.inFlight = [p, node.held.get(p) ?? -1, r.committed + batch.length, staged];
   }
   return { exported, warnings, stats };
