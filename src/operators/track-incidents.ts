@@ -178,7 +178,13 @@ export class IncidentBook {
       if (risk === undefined) continue;
       const t = env.eventTimeMs;
       if (t > watermark) watermark = t;
-      const cur = this.open.get(env.event.processor);
+      let cur = this.open.get(env.event.processor);
+      // A quiet spell that lasted the cooldown ended the incident, whether or not a batch showed
+      // it yet: an elevated event after it starts a new one, however batches fall.
+      if (cur !== undefined && cur.lowSinceMs >= 0 && t - cur.lowSinceMs >= this.cooldownMs) {
+        this.resolve(cur, cur.lowSinceMs + this.cooldownMs, out);
+        cur = undefined;
+      }
       if (cur !== undefined) cur.seenInBatch = batch;
       if (risk.band === 'low') {
         if (cur !== undefined) this.quiet(cur, t, out);

@@ -185,6 +185,20 @@ describe('trackIncidents', () => {
     expect(out[2]!.transitions[0]!.incident.resolved_at).toBe('2024-05-01T09:02:05.000Z');
   });
 
+  it('an elevated event after a full quiet spell opens a new incident, whether or not a low event showed the end of the spell first', async () => {
+    const opener = (): Batch => batch(env('stripe', 0, 0.4, 'elevated'), env('stripe', 5, 0.1, 'low'));
+    const shown = await run([opener(), batch(env('stripe', 126, 0.1, 'low')), batch(env('stripe', 130, 0.7, 'high'))]);
+    const unseen = await run([opener(), batch(env('stripe', 130, 0.7, 'high'))]);
+    expect(shown.map(kinds)).toEqual([['open:stripe'], ['resolve:stripe'], ['open:stripe']]);
+    expect(unseen.map(kinds)).toEqual([['open:stripe'], ['resolve:stripe', 'open:stripe']]);
+    for (const out of [shown, unseen]) {
+      const [resolved, reopened] = out.flatMap((b) => b.transitions).slice(1);
+      expect(resolved!.incident.resolved_at).toBe('2024-05-01T09:02:05.000Z');
+      expect(reopened!.incident.opened_at).toBe('2024-05-01T09:02:10.000Z');
+      expect(reopened!.incident.warning_id).not.toBe(resolved!.incident.warning_id);
+    }
+  });
+
   it('runs the cooldown on the processor’s own events while it has some: another processor’s later clock does not cut it short', async () => {
     // adyen's event is 200 s ahead (clock skew is allowed up to 300 s); stripe is only 10 s into its quiet spell.
     const [a, b, c] = await run([
