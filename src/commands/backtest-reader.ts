@@ -33,7 +33,7 @@ import { createEventValidator, type EventValidator } from '../events/validate-ev
 import type { Envelope } from '../pipeline/types.js';
 import { inputChunks } from './backtest-input.js';
 
-/** Events per batch of the pipeline, as the live consumer reads them (PAYFLUX_READ_COUNT's default). */
+/** Events per batch of the pipeline: scores and incidents do not depend on it (live batches fall however reads do). */
 export const BATCH = 500;
 export const MAX_REPORTED_ERRORS = 20;
 /** Batches the worker may have posted and the main thread not yet taken. */

@@ -41,7 +41,7 @@ describe('loadConfig', () => {
       dedupWindowSec: 86_400,
     });
     expect(c.consumer).toMatchObject({
-      readCount: 500,
+      readCount: 2000,
       readBlockMs: 1000,
       claimIdleMs: 30_000,
       maxDeliveries: 5,
@@ -233,7 +233,7 @@ describe('loadConfig', () => {
   });
 
   it('treats blank values as unset', () => {
-    expect(loadConfig({ PAYFLUX_READ_COUNT: '  ', REDIS_ADDR: '' }).consumer.readCount).toBe(500);
+    expect(loadConfig({ PAYFLUX_READ_COUNT: '  ', REDIS_ADDR: '' }).consumer.readCount).toBe(2000);
     expect(loadConfig({ REDIS_ADDR: '' }).buffer.redis.explicit).toBe(false);
   });
 });
