@@ -31,12 +31,7 @@ export function runScript<R>(
   keys: readonly ScriptArg[],
   args: readonly unknown[],
 ): Promise<R> {
-  const commands = redis as unknown as Record<string, Runner | undefined>;
-  // Keys and arguments go as arrays (ioredis flattens them): spread into the call, the ~120k
-  // arguments of a 60k-event append or ack would overflow V8's call stack.
-  // defineCommand with no numberOfKeys: the key count is the first argument of each call.
-  if (commands[script.name] === undefined) redis.defineCommand(script.name, { lua: script.lua });
-  return (commands[script.name] as Runner).call(redis, keys.length, keys, args) as Promise<R>;
+  return run(redis, script, '', keys, args);
 }
 
 /** `runScript` with bulk strings in the reply as Buffers (ioredis's `<name>Buffer` variant of the command). */
@@ -46,7 +41,20 @@ export function runScriptBuffer<R>(
   keys: readonly ScriptArg[],
   args: readonly unknown[],
 ): Promise<R> {
+  return run(redis, script, 'Buffer', keys, args);
+}
+
+function run<R>(
+  redis: Redis | Cluster,
+  script: LuaScript<R>,
+  variant: '' | 'Buffer',
+  keys: readonly ScriptArg[],
+  args: readonly unknown[],
+): Promise<R> {
   const commands = redis as unknown as Record<string, Runner | undefined>;
+  // Keys and arguments go as arrays (ioredis flattens them): spread into the call, the ~120k
+  // arguments of a 60k-event append or ack would overflow V8's call stack.
+  // defineCommand with no numberOfKeys: the key count is the first argument of each call.
   if (commands[script.name] === undefined) redis.defineCommand(script.name, { lua: script.lua });
-  return (commands[`${script.name}Buffer`] as Runner).call(redis, keys.length, keys, args) as Promise<R>;
+  return (commands[script.name + variant] as Runner).call(redis, keys.length, keys, args) as Promise<R>;
 }

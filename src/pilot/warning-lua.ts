@@ -20,6 +20,19 @@ local function indexes_of(P, k)
 end
 `;
 
+/** `drop(P, m)`: deletes the warning of index member `m` from segment P and all its indexes; DEL's count. */
+const DROP_LUA = `${INDEXES_OF_LUA}
+local function drop(P, m)
+  local k = P .. 'w:' .. string.sub(m, 15)
+  local x = indexes_of(P, k)
+  redis.call('ZREM', P .. 'x:all', m)
+  if x then
+    for idx in string.gmatch(x, '[^\\n]+') do redis.call('ZREM', idx, m) end
+  end
+  return redis.call('DEL', k)
+end
+`;
+
 /**
  * Upsert records (`recordArgs` from ARGV[5]), then trim the segment by retention and by count.
  * ARGV[1] P, ARGV[2] the retention cutoff (a BYLEX bound), ARGV[3] most warnings kept, ARGV[4]
@@ -27,7 +40,7 @@ end
  */
 export const APPLY_LUA = luaScript<number>(
   'warning_apply',
-  `${UPSERT_RECORDS_LUA}${INDEXES_OF_LUA}
+  `${UPSERT_RECORDS_LUA}${DROP_LUA}
 local P, cutoff, max, lim = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local i = 5
 while i <= #ARGV do
@@ -35,24 +48,15 @@ while i <= #ARGV do
   i = i + 4 + tonumber(ARGV[i + 3])
 end
 upsert_records(5)
-local function drop(m)
-  local k = P .. 'w:' .. string.sub(m, 15)
-  local x = indexes_of(P, k)
-  redis.call('ZREM', P .. 'x:all', m)
-  if x then
-    for idx in string.gmatch(x, '[^\\n]+') do redis.call('ZREM', idx, m) end
-  end
-  redis.call('DEL', k)
-end
 local dropped = 0
 for _, m in ipairs(redis.call('ZRANGE', P .. 'x:all', cutoff, '+', 'BYLEX', 'LIMIT', 0, lim)) do
-  drop(m)
+  drop(P, m)
   dropped = dropped + 1
 end
 local n = redis.call('ZCARD', P .. 'x:all')
 if n > max then
   for _, m in ipairs(redis.call('ZRANGE', P .. 'x:all', max, math.min(n - 1, max + lim - 1))) do
-    drop(m)
+    drop(P, m)
     dropped = dropped + 1
   end
 end
@@ -77,15 +81,8 @@ return 1`,
 /** Remove one warning from a segment: ARGV[1] P, ARGV[2] its index member. */
 export const REMOVE_LUA = luaScript<number>(
   'warning_remove',
-  `${INDEXES_OF_LUA}
-local P, m = ARGV[1], ARGV[2]
-local k = P .. 'w:' .. string.sub(m, 15)
-local x = indexes_of(P, k)
-redis.call('ZREM', P .. 'x:all', m)
-if x then
-  for idx in string.gmatch(x, '[^\\n]+') do redis.call('ZREM', idx, m) end
-end
-return redis.call('DEL', k)`,
+  `${DROP_LUA}
+return drop(ARGV[1], ARGV[2])`,
 );
 
 /**
