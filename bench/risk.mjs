@@ -5,9 +5,11 @@
  *   npx tsc -p tsconfig.build.json && node bench/risk.mjs [--quick] [--model adaptive|classic]
  *
  * Pushes batches of 500 envelopes through `scoreRisk` and `enrichTier` (tier 2, the costlier
- * tier) exactly as the pipeline composes them, over a realistic mix: 4 processors, ~2 000
- * events/s of event time, ~10% failures with timeouts and auth failures among them, 12 geos,
- * retries, and a timeout outage on one processor in the last third. Each round is a fresh
+ * tier) exactly as the pipeline composes them, over a realistic mix: 4 processors, events
+ * spread over 15 minutes of event time (so that each processor's baseline, segment cells and
+ * sequential test are past their warm-up for most of the run, as on a live node), ~10% failures
+ * with timeouts and auth failures among them, 12 geos, retries, and a timeout outage on one
+ * processor in the last third. Each round is a fresh
  * subscription (fresh windows). Prints per-round figures, then one JSON line: the median CPU
  * ns per event (and the best round), and the same pass through an identity stage as the floor
  * the harness itself costs.
@@ -34,9 +36,12 @@ const PROCESSORS = ['stripe', 'adyen', 'checkout', 'internal'];
 const GEOS = ['US', 'GB', 'CA', 'DE', 'FR', 'AU', 'NL', 'ES', 'IT', 'SE', 'BR', 'MX'];
 const DECLINES = ['card_declined', 'insufficient_funds', 'do_not_honor', 'expired_card'];
 const T0 = Date.UTC(2024, 0, 1);
+const SPAN_MS = 15 * 60_000;
+/** Event time of the i-th event's stream id: evenly over SPAN_MS whatever the event count. */
+const idMsOf = (i) => T0 + Math.floor((i * SPAN_MS) / EVENTS);
 
 function envelope(i) {
-  const at = T0 + Math.floor(i / 2) + Math.floor(rand() * 200);
+  const at = idMsOf(i) + Math.floor(rand() * 200);
   const u = rand();
   // The last third: `internal` goes through a timeout outage, so elevated bands and tier 2
   // sentences are part of the mix.
@@ -61,9 +66,9 @@ function envelope(i) {
   });
   // With the id's numbers, as decode hands them over (it reads them once per entry).
   return {
-    id: `${T0 + Math.floor(i / 2)}-${i % 2}`,
-    idMs: T0 + Math.floor(i / 2),
-    idSeq: i % 2,
+    id: `${idMsOf(i)}-${i}`,
+    idMs: idMsOf(i),
+    idSeq: i,
     event,
     eventJson: undefined,
     eventTimeMs: at,
