@@ -46,8 +46,17 @@ describe('replica acknowledgement', () => {
     expect(onReplica).toEqual(events.map((e) => e.event_id));
 
     await replica.stop('SIGKILL');
-    const res = await post(`${app.url}/v1/events/payment_exhaust`, event());
+    // A short WAIT, so that on a loaded machine its time-out, not the append's 1 s deadline
+    // around it, is what answers (both are a 503; the message tells them apart).
+    const waitShort = await startTestApp(suite, {
+      PAYFLUX_REDIS_WAIT_REPLICAS: '1',
+      PAYFLUX_REDIS_WAIT_TIMEOUT_MS: '200',
+      PAYFLUX_APPEND_TIMEOUT_MS: '1000',
+    });
+    const res = await post(`${waitShort.url}/v1/events/payment_exhaust`, event());
     expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/0 of 1 replicas/);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /0 of 1 replicas acknowledged within 200 ms/,
+    );
   });
 });
