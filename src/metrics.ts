@@ -7,11 +7,10 @@
  * reasons and stages below, the configured processors): `increase()` and `rate()` need a
  * sample before the first increment, or the first jump after a start is lost.
  */
-import type { RiskBatchReport } from './operators/risk/risk-scorer.js';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { BucketHistogram } from './bucket-histogram.js';
 import { AUTH_DENY_REASONS } from './http/api-keys.js';
-import { DEAD_LETTER_REASONS, type Batch } from './pipeline/types.js';
+import { DEAD_LETTER_REASONS } from './pipeline/types.js';
 import { BANDS } from './risk-terms.js';
 import { VERSION } from './version.js';
 
@@ -375,30 +374,4 @@ export function initExportSeries(
   metrics.eventsExported.inc({ destination }, 0);
   metrics.exportDropped.inc({ destination }, 0);
   for (const reason of EXPORT_ERROR_REASONS) metrics.exportErrors.inc({ destination, reason }, 0);
-}
-
-/**
- * Risk metrics, once per batch: labelled by processor and band, both small closed sets. The
- * window rebuilt at start is history, not traffic now: it moves no counter and no timestamp.
- */
-export function riskRecorder(metrics: Metrics): (report: RiskBatchReport, batch: Batch) => void {
-  // The snapshot carries running totals; the counter wants increments.
-  const lateSeen = new Map<string, number>();
-  return (report, batch) => {
-    const live = batch.warmup !== true;
-    for (const p of report.processors) {
-      metrics.riskScoreLast.set({ processor: p.processor }, p.score);
-      const seen = lateSeen.get(p.processor) ?? 0;
-      if (live && p.totals.tooLate > seen)
-        metrics.riskLateEvents.inc({ processor: p.processor }, p.totals.tooLate - seen);
-      lateSeen.set(p.processor, p.totals.tooLate);
-    }
-    if (!live) return;
-    // Wall-clock time, not event time: producers' clocks and backlogs must not silence alerts.
-    const nowSec = Date.now() / 1000;
-    for (const b of report.bands) {
-      metrics.riskEvents.inc({ processor: b.processor, band: b.band }, b.count);
-      metrics.processorLastEvent.set({ processor: b.processor }, nowSec);
-    }
-  };
 }

@@ -12,7 +12,8 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { riskRecorder, type Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics.js';
+import { riskRecorder } from './risk-batch-metrics.js';
 import type { CommitRecord, EventBuffer } from '../buffer/buffer.js';
 import type { ProcessorRiskSnapshot } from '../operators/risk/risk-snapshot.js';
 import type { RiskScorer } from '../operators/risk/risk-scorer.js';
