@@ -316,14 +316,7 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
     // A partition already dropped commits nothing: its state is gone, the new owner replays.
     const checkpoint = held.get(name)?.epoch === epoch ? o.hooks.checkpoint(name, lastId) : '';
     // The batch's records land with its acks, also for a partition released since it was read.
-    const records = pending.get(name) ?? [];
-    const ok = await runScript(
-      o.redis,
-      COMMIT_SCRIPT,
-      [p.stream, p.lease, p.epoch, p.checkpoint, ...recordKeys(records)],
-      // One flat array: ioredis flattens one level of arguments only.
-      [o.group, o.consumer, epoch, o.leaseMs, checkpoint, ids.length].concat(ids, recordArgs(records)),
-    );
+    const ok = await runCommit(p, epoch, checkpoint, ids, pending.get(name) ?? []);
     pending.delete(name);
     if (ok === 1) lastIds.set(name, lastId);
     unacked = undefined;
@@ -332,6 +325,23 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
       o.logger.warn({ partition: name, epoch }, 'partition_commit_fenced');
       if (held.get(name)?.epoch === epoch) drop(name, 'fenced');
     } else if (closed) await runScript(o.redis, RELEASE_SCRIPT, key(p), [o.consumer, epoch]);
+  }
+
+  /** The commit script: 1 done, 0 refused (the epoch moved on). */
+  function runCommit(
+    p: Partition,
+    epoch: number,
+    checkpoint: string,
+    ids: readonly string[],
+    records: readonly CommitRecord[],
+  ): Promise<number> {
+    return runScript<number>(
+      o.redis,
+      COMMIT_SCRIPT,
+      [p.stream, p.lease, p.epoch, p.checkpoint, ...recordKeys(records)],
+      // One flat array: ioredis flattens one level of arguments only.
+      [o.group, o.consumer, epoch, o.leaseMs, checkpoint, ids.length].concat(ids, recordArgs(records)),
+    );
   }
 
   /**
@@ -349,15 +359,7 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
         pending.delete(name);
         continue;
       }
-      const p = h.p;
-      const ok = await runScript(
-        o.redis,
-        COMMIT_SCRIPT,
-        [p.stream, p.lease, p.epoch, p.checkpoint, ...recordKeys(records)],
-        [o.group, o.consumer, h.epoch, o.leaseMs, o.hooks.checkpoint(name, lastIds.get(name) ?? ''), 0].concat(
-          recordArgs(records),
-        ),
-      );
+      const ok = await runCommit(h.p, h.epoch, o.hooks.checkpoint(name, lastIds.get(name) ?? ''), [], records);
       pending.delete(name);
       if (ok === 0) {
         o.logger.warn({ partition: name, epoch: h.epoch }, 'partition_commit_fenced');
