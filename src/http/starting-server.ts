@@ -82,7 +82,6 @@ export async function openStartingServer(o: StartingServerOptions): Promise<Star
           connectionsCheckingInterval: 1000,
         };
   let full: RequestHandler | undefined;
-  let handedOver = false;
   const starting: RequestHandler = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health')
@@ -99,7 +98,8 @@ export async function openStartingServer(o: StartingServerOptions): Promise<Star
     // The body is not read: the connection closes after the answer.
     send(req, res, 503, errorBody('PF_ERR_BUFFER_UNAVAILABLE', `PayFlux is starting (${reason}); retry later`));
   };
-  const server = createServer(timeouts, (req, res) => (handedOver && full !== undefined ? full : starting)(req, res));
+  let serve = starting;
+  const server = createServer(timeouts, (req, res) => serve(req, res));
   if (o.http !== undefined) server.maxConnections = connectionCap(o.http.maxConnections);
   // Never what keeps the process alive: a start that fails exits without closing it.
   server.unref();
@@ -132,7 +132,7 @@ export async function openStartingServer(o: StartingServerOptions): Promise<Star
     },
     handOver() {
       if (full === undefined) throw new Error('handOver() before a server was built on the starting port');
-      handedOver = true;
+      serve = full;
       // The full server's own cap (connection-limits.ts) closes idle connections to make room
       // instead of refusing the new one.
       server.maxConnections = Infinity;
