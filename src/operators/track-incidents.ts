@@ -178,21 +178,24 @@ export class IncidentBook {
       if (risk === undefined) continue;
       const t = env.eventTimeMs;
       if (t > watermark) watermark = t;
-      let cur = this.open.get(env.event.processor);
-      // A quiet spell that lasted the cooldown ended the incident, whether or not a batch showed
-      // it yet: an elevated event after it starts a new one, however batches fall.
-      if (cur !== undefined && cur.lowSinceMs >= 0 && t - cur.lowSinceMs >= this.cooldownMs) {
-        this.resolve(cur, cur.lowSinceMs + this.cooldownMs, out);
-        cur = undefined;
+      const processor = env.event.processor;
+      let cur = this.open.get(processor);
+      if (cur !== undefined) {
+        if (risk.band === 'low' && cur.lowSinceMs < 0) cur.lowSinceMs = t;
+        // A quiet spell as long as the cooldown ends the incident, as of the spell's end (the
+        // same instant however events and batches fall), whichever event shows it: an elevated
+        // event after it starts a new one.
+        if (cur.lowSinceMs >= 0 && t - cur.lowSinceMs >= this.cooldownMs) {
+          this.resolve(cur, cur.lowSinceMs + this.cooldownMs, out);
+          cur = undefined;
+        } else cur.seenInBatch = batch;
       }
-      if (cur !== undefined) cur.seenInBatch = batch;
       if (risk.band === 'low') {
-        if (cur !== undefined) this.quiet(cur, t, out);
-        else this.pending.delete(env.event.processor);
+        if (cur === undefined) this.pending.delete(processor);
         continue;
       }
       if (cur === undefined) {
-        if (this.held(env.event.processor, risk.band, t)) this.openIncident(env, risk, out);
+        if (this.held(processor, risk.band, t)) this.openIncident(env, risk, out);
         continue;
       }
       const w = cur.w;
@@ -294,13 +297,6 @@ export class IncidentBook {
     };
     this.open.set(e.processor, { w, lowSinceMs: -1, dirty: false, seenInBatch: -1 });
     out.push({ kind: 'open', incident: copyIncident(w) });
-  }
-
-  private quiet(cur: OpenIncident, t: number, out: IncidentTransition[]): void {
-    if (cur.lowSinceMs < 0) cur.lowSinceMs = t;
-    // Resolved as of the moment the cooldown ended, not the event that showed it: the same
-    // instant however the processor's events and other processors' batches interleave.
-    if (t - cur.lowSinceMs >= this.cooldownMs) this.resolve(cur, cur.lowSinceMs + this.cooldownMs, out);
   }
 
   private resolve(cur: OpenIncident, atMs: number, out: IncidentTransition[]): void {

@@ -25,6 +25,7 @@ export function startCheckpointView(
   o: { logger: Logger; everyMs?: number },
 ): CheckpointView {
   let latest: ProcessorRiskSnapshot[] | undefined;
+  let watermark = -1;
   let busy = false;
   const refresh = async (): Promise<void> => {
     const scorer = new RiskScorer({
@@ -40,7 +41,6 @@ export function startCheckpointView(
     latest = scorer.snapshot();
     for (const s of latest) if (s.watermarkMs > watermark) watermark = s.watermarkMs;
   };
-  let watermark = -1;
   const timer = setInterval(() => {
     if (busy || !buffer.available) return;
     busy = true;
