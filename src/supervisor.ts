@@ -87,6 +87,10 @@ export function supervise(config: Config, logger: Logger): void {
   });
   let stopping = false;
   let exitCode = 0;
+  /** A failure the primary's exit reports: bad configuration (78) outranks any other (1). */
+  const failWith = (code: 1 | typeof EX_CONFIG): void => {
+    if (exitCode !== EX_CONFIG) exitCode = code;
+  };
   const exits = new Map<Worker, Promise<number>>();
 
   const fork = (slot: Slot): void => {
@@ -113,13 +117,13 @@ export function supervise(config: Config, logger: Logger): void {
     if (stopping) {
       // Every worker reads the same configuration, so a second may fail on it while we stop;
       // our SIGTERM ends a worker still starting (before its handlers): it held nothing yet.
-      if (code === EX_CONFIG) exitCode = EX_CONFIG;
-      else if (code !== 0 && signal !== 'SIGTERM' && exitCode === 0) exitCode = 1;
+      if (code === EX_CONFIG) failWith(EX_CONFIG);
+      else if (code !== 0 && signal !== 'SIGTERM') failWith(1);
       return;
     }
     if (code === EX_CONFIG) {
       logger.fatal({ role: slot.role, pid: worker.process.pid }, 'worker_config_error');
-      exitCode = EX_CONFIG;
+      failWith(EX_CONFIG);
       void stop('worker_config_error');
       return;
     }
@@ -196,7 +200,7 @@ export function supervise(config: Config, logger: Logger): void {
       const kill = setTimeout(
         () => {
           logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown_timed_out');
-          exitCode = 1;
+          failWith(1);
           for (const w of live()) w.process.kill('SIGKILL');
         },
         config.shutdownTimeoutMs * 2 + 5000,
