@@ -41,9 +41,13 @@ function parsed(body: string, parse = jsonBatchParser(fallback, 1000)): { err: E
 
 // Strings with the characters that could fool a cut: braces, commas, quotes, backslashes.
 const tricky = fc.string({ unit: fc.constantFrom('}', '{', ',', '"', '\\', '[', ']', 'a', ' ', 'é'), maxLength: 8 });
+// Keys without escapes: Node 24's JSON.parse (V8 13.6) now and then gives an escaped key of an
+// object the wrong name after other objects of the same first key (docs/decisions.md); the
+// reference this test compares with is JSON.parse itself.
+const trickyKey = fc.string({ unit: fc.constantFrom('}', '{', ',', '[', ']', 'a', ' ', 'é'), maxLength: 8 });
 const item = fc.oneof(
   fc.dictionary(
-    fc.oneof(tricky, fc.constantFrom('event_id', 'a')),
+    fc.oneof(trickyKey, fc.constantFrom('event_id', 'a')),
     fc.oneof(tricky, fc.integer(), fc.jsonValue({ maxDepth: 2 })),
     { maxKeys: 4 },
   ),
