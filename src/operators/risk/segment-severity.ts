@@ -8,7 +8,7 @@ import { BUCKET_MS } from './risk-window.js';
 import { baselineRate, driftSq } from './baseline.js';
 import { ADAPTIVE_PARAMS as P, countSeverityOf, effectOf, evidenceOf } from './evidence.js';
 import type { WindowView } from './processor-window.js';
-import { CATEGORY_PRIOR } from './segment-cells.js';
+import { CATEGORY_PRIOR, ringSlot } from './segment-cells.js';
 import type { SegmentState, SegmentTable } from './segment-cells.js';
 import { clamp01 } from './risk-model.js';
 
@@ -33,7 +33,7 @@ export function updateSegments(seg: SegmentState, w: WindowView): void {
   // The last 10 s, as for the processor's own signals: the watermark's ring slot plus the
   // share of the previous one those 10 s still cover.
   const r = seg.r;
-  const slot = ((bucket % r) + r) % r;
+  const slot = ringSlot(bucket, r);
   const carry = 1 - clamp01((w.watermarkMs - bucket * BUCKET_MS) / BUCKET_MS);
   const n10 = w.bucketEvents(0) + carry * w.bucketEvents(1);
   SHORT[0] = slot;
