@@ -107,11 +107,22 @@ export const adaptiveModel: RiskModel = {
     countSignal(w, v, c, 2);
     // The sequential test: evidence accumulated over minutes, for processors too quiet for 30 s.
     const sSeq = sequentialSeverity(w, v);
-    const sFail = sSeq > (c[0] ?? 0) ? sSeq : (c[0] ?? 0);
+    let sFail = sSeq > (c[0] ?? 0) ? sSeq : (c[0] ?? 0);
     const sTimeout = c[2] ?? 0;
     const sAuth = c[4] ?? 0;
+    const fb = v[0] ?? 0;
     const rb = v[3] ?? 0;
     const n = w.recentEvents;
+    // Cold start: until a bucket leaves the window, the window holds all the processor has sent
+    // and the baseline is the prior. While the recent span holds fewer than `coldStart.events`,
+    // the window's failure rate is weighed against the prior with the evidence of at most that
+    // many events: what a processor at 5 events/s has in 30 s (docs/risk-model.md).
+    if (w.baseBuckets === 0 && n < P.coldStart.events && w.windowEvents > n) {
+      const ne = w.windowEvents < P.coldStart.events ? w.windowEvents : P.coldStart.events;
+      const fe = (w.windowFailures * ne) / w.windowEvents;
+      const sCold = countSeverityOf(evidenceK(fe, ne, fb, v[7] ?? 0, P.evidence.from), fe, ne, fb, P.failureEffect);
+      if (sCold > sFail) sFail = sCold;
+    }
     const rr = (w.recentRetrySum + P.retry.shrinkEvents * rb) / (n + P.retry.shrinkEvents);
     const sRetry = clamp01((rr - rb - P.retry.deadZone) / P.retry.slope);
 

@@ -51,6 +51,11 @@ export const ADAPTIVE_PARAMS = Object.freeze({
     [0.2, 1],
   ],
   concentration: [0.2, 0.6],
+  /**
+   * Cold start (no bucket has left the window yet): the events of the whole window weighed
+   * against the prior, with the evidence of at most this many events.
+   */
+  coldStart: { events: 150 },
   /** Retries per event: pseudo-events shrinking the recent rate, baseline range, dead zone, slope. */
   retry: { shrinkEvents: 30, baselineRange: [0.05, 1], deadZone: 0.3, slope: 2 },
   /** Volume over baseline: ratio from which it counts, slope, ceiling, Poisson pseudo-events. */
