@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=16
+#!/usr/bin/env -S MALLOC_MMAP_THRESHOLD_=131072 node --max-semi-space-size=16
 /**
  * The `payflux` command (commander): `serve` (the default), `check`, `dlq list|replay|purge`,
  * `replay`, `backtest`, `loadgen`; `--version`; `<command> --help` lists every option with its

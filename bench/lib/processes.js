@@ -168,7 +168,14 @@ export async function startPayflux({ name, env, workDir, cpuProf, nodeArgs: extr
   const logPath = join(workDir, `${name}.log`);
   const log = openSync(logPath, 'a');
   const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', cpuProf, '--cpu-prof-name', `${name}.cpuprofile`] : [];
-  const fullEnv = { ...cleanEnv(), PAYFLUX_LOG_LEVEL: 'warn', ...env, HTTP_ADDR: `127.0.0.1:${port}` };
+  // MALLOC_MMAP_THRESHOLD_ as the Docker image and the systemd unit set it (docs/operations.md, Memory).
+  const fullEnv = {
+    ...cleanEnv(),
+    MALLOC_MMAP_THRESHOLD_: '131072',
+    PAYFLUX_LOG_LEVEL: 'warn',
+    ...env,
+    HTTP_ADDR: `127.0.0.1:${port}`,
+  };
   const stdout = extra.length > 0 ? log : 'ignore';
   const child = track(
     spawn(childNode, [...nodeArgs, '--max-semi-space-size=16', ...extra, CLI, 'serve'], {
