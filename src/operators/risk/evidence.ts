@@ -127,6 +127,8 @@ function severityOf(z: number, excess: number, knots: Knots): number {
 
 /** `countSeverity` for evidence `z` already computed (0 below the evidence threshold). */
 export function countSeverityOf(z: number, x: number, n: number, p0: number, knots: Knots): number {
-  if (x - n * p0 < P.evidence.minExcess) return 0;
+  // `severityOf`'s own first test, made before the call: most looks end here, and a call that
+  // is not inlined boxes its double arguments.
+  if (z <= P.evidence.from || x - n * p0 < P.evidence.minExcess) return 0;
   return severityOf(z, x / n - p0, knots);
 }

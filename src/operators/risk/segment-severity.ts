@@ -41,13 +41,15 @@ export function updateSegments(seg: SegmentState, w: WindowView): void {
   SHORT[2] = carry;
   SHORT[3] = n10;
   SHORT[4] = w.bucketFailures(0) + carry * w.bucketFailures(1) - n10 * fb;
+  SHORT[5] = fb;
+  SHORT[6] = excess;
   for (let i = 0; i < seg.tables.length; i++) {
     const t = seg.tables[i];
     if (t === undefined) continue;
     if (all) {
       t.top = -1;
       for (let k = 0; k < t.keys.length; k++) {
-        const v = t.keys[k] === '' ? 0 : cellSeverity(t, k, n, fb, excess);
+        const v = t.keys[k] === '' ? 0 : cellSeverity(t, k, n);
         t.severity[k] = v;
         if (v > 0 && (t.top < 0 || v > (t.severity[t.top] ?? 0))) t.top = k;
       }
@@ -56,7 +58,7 @@ export function updateSegments(seg: SegmentState, w: WindowView): void {
     const k = seg.touched[i] ?? -1;
     if (k < 0) continue;
     const before = t.severity[k] ?? 0;
-    const v = cellSeverity(t, k, n, fb, excess);
+    const v = cellSeverity(t, k, n);
     t.severity[k] = v;
     if (t.top === k && v < before) {
       t.top = -1;
@@ -69,11 +71,13 @@ export function updateSegments(seg: SegmentState, w: WindowView): void {
 }
 
 /**
- * The processor's last 10 s for `cellSeverity`, set by `updateSegments` before it: the ring
- * slots of the watermark's bucket and the one before (-1: none), the previous one's share,
- * the processor's events and excess failures over those 10 s.
+ * The processor's numbers for `cellSeverity`, set by `updateSegments` before it (passed here, not
+ * as arguments: V8 boxes a double passed to a call it does not inline): the ring slots of the
+ * watermark's bucket and the one before (-1: none), the previous one's share, the processor's
+ * events and excess failures over those 10 s, its baseline failure rate and its recent excess
+ * failures.
  */
-const SHORT = new Float64Array(5);
+const SHORT = new Float64Array(7);
 /** Processor events in the last 10 s from which cells are also weighed over them. */
 const SHORT_MIN_EVENTS = 100;
 
@@ -82,7 +86,9 @@ const SHORT_MIN_EVENTS = 100;
  * recent span, and over the last 10 s while the recent span corroborates it (a segment outage
  * on a busy processor shows there seconds before it does over 30 s).
  */
-function cellSeverity(t: SegmentTable, k: number, n: number, fb: number, processorExcess: number): number {
+function cellSeverity(t: SegmentTable, k: number, n: number): number {
+  const fb = SHORT[5] ?? 0;
+  const processorExcess = SHORT[6] ?? 0;
   const category = t.dim === 'category';
   const x = t.recentFailures[k] ?? 0;
   const ne = category ? n : (t.recentEvents[k] ?? 0);
