@@ -9,8 +9,10 @@
  * Failures, timeouts and auth failures are counts out of the recent events: their evidence is
  * the tempered signed likelihood root of a binomial test (`evidenceOf`), so the more payments,
  * the smaller the shift that counts, down to a floor set by the tempering (ordinary drift of
- * the processor's own rate). A severity is the smaller of an evidence ramp and an effect-size
- * ramp: clear evidence of a small shift says `elevated`, never `critical`. Volume alone is
+ * the processor's own rate). In its first window (no baseline of its own yet) a quiet
+ * processor's whole window is also weighed against the prior: the cold-start look. A severity
+ * is the smaller of an evidence ramp and an effect-size ramp: clear evidence of a small shift
+ * says `elevated`, never `critical`. Volume alone is
  * capped below `elevated`: a surge with a normal failure rate is named, but opens no warning.
  * The arithmetic of evidence is in evidence.ts, the segment cells' severity in
  * segment-severity.ts; docs/risk-model.md has the formula and its error rates.
