@@ -2,6 +2,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Plain } from '../../../../src/operators/risk/plain-state.js';
 import { RiskScorer } from '../../../../src/operators/risk/risk-scorer.js';
+import {
+  BASE_EVENTS,
+  BASE_FAILURES,
+  RECENT_EVENTS,
+  RECENT_FAILURES,
+  RING,
+  SEVERITY,
+  WEIGHT,
+} from '../../../../src/operators/risk/segment-cells.js';
 import type { Envelope } from '../../../../src/pipeline/types.js';
 import { T0, envelope } from '../fixtures.js';
 
@@ -30,14 +39,25 @@ function entry(i: number): Envelope {
   });
 }
 
+interface OldTable {
+  readonly dim: string;
+  readonly keys: string[];
+  readonly ids: number[];
+  readonly hashes: number[];
+  readonly ringEvents: number[];
+  readonly ringFailures: number[];
+  readonly recentEvents: number[];
+  readonly recentFailures: number[];
+  readonly baseEvents: number[];
+  readonly baseFailures: number[];
+  readonly weight: number[];
+  readonly severity: number[];
+}
+
 interface Fixture {
   readonly cut: number;
   readonly end: number;
   readonly checkpoint: Plain;
-  /** Score cents per event from `cut` on, comma-separated. */
-  readonly cents: string;
-  /** [event, "band drivers focus"] where that changes. */
-  readonly changes: [number, string][];
 }
 
 /** Scores events [from, to) and describes them as the fixture does. */
@@ -56,20 +76,47 @@ function continuation(s: RiskScorer, from: number, to: number): { cents: string;
 }
 
 describe('segment cells in a checkpoint', () => {
-  it('restores a checkpoint written with one array per cell field, to the scores that code gave', () => {
-    // Written by the layout before one packed Float64Array per table (its `segments` tables
-    // hold ids, hashes, ringEvents, … as arrays of numbers), with what that code scored next.
+  it('restores a checkpoint written with one array per cell field: every number in its cell, the scoring goes on', () => {
+    // Written by the layout before one packed Float64Array per table: its `segments` tables hold
+    // ids, hashes, ringEvents, … as arrays of numbers. Its processor is 11 minutes in; the geo BR
+    // fails from minute 12.
     const url = new URL('./fixtures/checkpoint-segments-arrays.json', import.meta.url);
     const f = JSON.parse(readFileSync(url, 'utf8')) as Fixture;
-    const tables = ((f.checkpoint as { window: { segments: { tables: unknown[] } } }).window.segments.tables ??
-      []) as Record<string, unknown>[];
-    expect(Array.isArray(tables[0]?.ringEvents)).toBe(true);
+    const old = (f.checkpoint as unknown as { window: { segments: { r: number; tables: OldTable[] } } }).window
+      .segments;
     const s = new RiskScorer(OPTIONS);
     s.window.importProcessor('stripe', f.checkpoint);
-    const got = continuation(s, f.cut, f.end);
-    expect(got.changes).toEqual(f.changes);
-    expect(got.cents).toBe(f.cents);
-    expect(f.changes.some(([, label]) => label.includes('{"geo_bucket":"BR"}'))).toBe(true);
+    const seg = s.window.get('stripe')?.segments;
+    const r = old.r;
+    let cells = 0;
+    old.tables.forEach((o, i) => {
+      const t = seg?.tables[i];
+      expect(t?.keys).toEqual(o.keys);
+      for (let k = 0; k < o.keys.length; k++) {
+        if (o.keys[k] === '' || t === undefined) continue;
+        cells++;
+        const at = (offset: number): number => t.cells[k * t.stride + offset] ?? NaN;
+        expect([RECENT_EVENTS, RECENT_FAILURES, BASE_EVENTS, BASE_FAILURES, WEIGHT, SEVERITY].map(at)).toEqual([
+          o.recentEvents[k],
+          o.recentFailures[k],
+          o.baseEvents[k],
+          o.baseFailures[k],
+          o.weight[k],
+          o.severity[k],
+        ]);
+        for (let j = 0; j < r; j++) {
+          expect(at(RING + j)).toBe(o.ringEvents[k * r + j]);
+          expect(at(RING + r + j)).toBe(o.ringFailures[k * r + j]);
+        }
+        expect(t.tags[k]).toBe(t.dim === 'geo' ? o.ids[k] : o.hashes[k]);
+      }
+    });
+    // Three geos, seven merchants, two categories, two payment methods.
+    expect(cells).toBe(14);
+    const next = continuation(s, f.cut, f.end);
+    const hit = next.changes.find(([, label]) => label.includes('geo_failure_concentration'));
+    expect(hit?.[1]).toContain('{"geo_bucket":"BR"}');
+    expect((hit?.[0] ?? Infinity) - ONSET).toBeLessThan(30 * 20);
   });
 
   it('round-trips through JSON: the restored window scores as the one that never stopped', () => {
