@@ -20,7 +20,7 @@
 import { BUCKET_MS } from './risk-window.js';
 import { BASELINE_PRIOR, baselineRate, driftSq } from './baseline.js';
 import type { WindowView } from './processor-window.js';
-import { focusOf as focusOfCell } from './segment-cells.js';
+import { focusOf as focusOfCell, severityAt } from './segment-cells.js';
 import type { RiskFocus } from './segment-cells.js';
 import { ADAPTIVE_PARAMS, countSeverity, countSeverityOf, evidenceK } from './evidence.js';
 import { updateSegments } from './segment-severity.js';
@@ -161,7 +161,7 @@ export const adaptiveModel: RiskModel = {
       for (let i = 0; i < tables.length; i++) {
         const t = tables[i];
         if (t === undefined || t.top < 0) continue;
-        const v = t.severity[t.top] ?? 0;
+        const v = severityAt(t, t.top);
         if (i === 0) sGeoConc = v;
         else if (v > sSegConc) sSegConc = v;
       }
@@ -197,7 +197,7 @@ export const adaptiveModel: RiskModel = {
       if ((mask & (i === 0 ? GEO_CONC : SEG_CONC)) === 0) continue;
       const t = seg.tables[i];
       if (t === undefined || t.top < 0) continue;
-      const v = t.severity[t.top] ?? 0;
+      const v = severityAt(t, t.top);
       if (v > bestValue) {
         bestValue = v;
         best = focusOfCell(t, t.top);
