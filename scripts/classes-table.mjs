@@ -13,9 +13,9 @@ const parts = readdirSync(dir)
   .sort((a, b) => a.order - b.order);
 if (parts.length === 0) throw new Error(`no rows in ${dir}: run npm run scenarios:full`);
 console.log(
-  '| class | detector | cases | recall | time to detect (median / max) | warned | time to warning (median / max) | false episodes / day | false warnings / day |',
+  '| class | detector | cases | clear caught | all caught | time to detect (median / max) | warned | time to warning (median / max) | false episodes / day | false warnings / day |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const p of parts) for (const row of p.rows) console.log(row);
 const first = parts[0];
 console.log(

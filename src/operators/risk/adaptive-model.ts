@@ -9,8 +9,10 @@
  * Failures, timeouts and auth failures are counts out of the recent events: their evidence is
  * the tempered signed likelihood root of a binomial test (`evidenceOf`), so the more payments,
  * the smaller the shift that counts, down to a floor set by the tempering (ordinary drift of
- * the processor's own rate). A severity is the smaller of an evidence ramp and an effect-size
- * ramp: clear evidence of a small shift says `elevated`, never `critical`. Volume alone is
+ * the processor's own rate). In its first window (no baseline of its own yet) a quiet
+ * processor's whole window is also weighed against the prior: the cold-start look. A severity
+ * is the smaller of an evidence ramp and an effect-size ramp: clear evidence of a small shift
+ * says `elevated`, never `critical`. Volume alone is
  * capped below `elevated`: a surge with a normal failure rate is named, but opens no warning.
  * The arithmetic of evidence is in evidence.ts, the segment cells' severity in
  * segment-severity.ts; docs/risk-model.md has the formula and its error rates.
@@ -18,7 +20,7 @@
 import { BUCKET_MS } from './risk-window.js';
 import { BASELINE_PRIOR, baselineRate, driftSq } from './baseline.js';
 import type { WindowView } from './processor-window.js';
-import { focusOf as focusOfCell } from './segment-cells.js';
+import { focusOf as focusOfCell, severityAt } from './segment-cells.js';
 import type { RiskFocus } from './segment-cells.js';
 import { ADAPTIVE_PARAMS, countSeverity, countSeverityOf, evidenceK } from './evidence.js';
 import { updateSegments } from './segment-severity.js';
@@ -57,6 +59,38 @@ function deriveBaseline(w: WindowView, v: number[]): void {
   v[9] = (v[6] ?? 0) / (ab * (1 - ab));
 }
 
+/**
+ * Count signal `i` (0 failures, 1 timeouts, 2 auth failures) into component `2i`: evidence of its
+ * recent count against its baseline, and the last 10 s of event time (the watermark's bucket
+ * plus the share of the previous one those 10 s still cover), which sees a sharp onset before it
+ * is diluted in 30 s of normal traffic; the short look counts only while the recent span
+ * corroborates it, so it is read only then. A call of its own per signal, taking and returning
+ * no numbers: V8 boxes every double passed to or returned from a call it does not inline, and
+ * `evaluate` is past its inlining budget (the three signals inlined into it left evidence and
+ * severity calls out, ~80 B an event).
+ */
+function countSignal(w: WindowView, v: readonly number[], c: Float64Array, i: number): void {
+  const p0 = v[i] ?? 0;
+  const n = w.recentEvents;
+  const x = i === 0 ? w.recentFailures : i === 1 ? w.recentTimeouts : w.recentAuthFailures;
+  const knots = i === 0 ? P.failureEffect : i === 1 ? P.timeoutEffect : P.authEffect;
+  const z = evidenceK(x, n, p0, v[7 + i] ?? 0, P.evidence.corroborate);
+  let s = countSeverityOf(z, x, n, p0, knots);
+  if (z >= P.evidence.corroborate) {
+    const carry = 1 - clamp01((w.watermarkMs - w.wmBucket * BUCKET_MS) / BUCKET_MS);
+    const n10 = w.bucketEvents(0) + carry * w.bucketEvents(1);
+    const x10 =
+      i === 0
+        ? w.bucketFailures(0) + carry * w.bucketFailures(1)
+        : i === 1
+          ? w.bucketTimeouts(0) + carry * w.bucketTimeouts(1)
+          : w.bucketAuthFailures(0) + carry * w.bucketAuthFailures(1);
+    // `countSeverity`'s own first test, made before the call (it boxes its arguments).
+    if (x10 - n10 * p0 >= P.evidence.minExcess) s = Math.max(s, countSeverity(x10, n10, p0, v[4 + i] ?? 0, knots));
+  }
+  c[2 * i] = s;
+}
+
 export const adaptiveModel: RiskModel = {
   name: 'adaptive',
   segments: true,
@@ -70,44 +104,33 @@ export const adaptiveModel: RiskModel = {
       deriveSequential(w, v, v[4] ?? 0);
       advanceSequential(w, v);
     }
-    const fb = v[0] ?? 0;
-    const tb = v[1] ?? 0;
-    const ab = v[2] ?? 0;
-    const rb = v[3] ?? 0;
-    const fv = v[4] ?? 0;
-    const tv = v[5] ?? 0;
-    const av = v[6] ?? 0;
-
-    // Two spans: the recent span (30 s) and the last 10 s of event time (the watermark's bucket
-    // plus the share of the previous one those 10 s still cover), which sees a sharp onset
-    // before it is diluted in 30 s of normal traffic. The short look counts only while the
-    // recent span corroborates it (`spanSeverity`), so it is read only then.
-    const n = w.recentEvents;
-    const zf = evidenceK(w.recentFailures, n, fb, v[7] ?? 0, P.evidence.corroborate);
-    const zt = evidenceK(w.recentTimeouts, n, tb, v[8] ?? 0, P.evidence.corroborate);
-    const za = evidenceK(w.recentAuthFailures, n, ab, v[9] ?? 0, P.evidence.corroborate);
-    let sFail = countSeverityOf(zf, w.recentFailures, n, fb, P.failureEffect);
-    let sTimeout = countSeverityOf(zt, w.recentTimeouts, n, tb, P.timeoutEffect);
-    let sAuth = countSeverityOf(za, w.recentAuthFailures, n, ab, P.authEffect);
-    if (zf >= P.evidence.corroborate || zt >= P.evidence.corroborate || za >= P.evidence.corroborate) {
-      const carry = 1 - clamp01((w.watermarkMs - w.wmBucket * BUCKET_MS) / BUCKET_MS);
-      const n10 = w.bucketEvents(0) + carry * w.bucketEvents(1);
-      if (zf >= P.evidence.corroborate) {
-        const f10 = w.bucketFailures(0) + carry * w.bucketFailures(1);
-        sFail = Math.max(sFail, countSeverity(f10, n10, fb, fv, P.failureEffect));
-      }
-      if (zt >= P.evidence.corroborate) {
-        const t10 = w.bucketTimeouts(0) + carry * w.bucketTimeouts(1);
-        sTimeout = Math.max(sTimeout, countSeverity(t10, n10, tb, tv, P.timeoutEffect));
-      }
-      if (za >= P.evidence.corroborate) {
-        const a10 = w.bucketAuthFailures(0) + carry * w.bucketAuthFailures(1);
-        sAuth = Math.max(sAuth, countSeverity(a10, n10, ab, av, P.authEffect));
-      }
-    }
+    countSignal(w, v, c, 0);
+    countSignal(w, v, c, 1);
+    countSignal(w, v, c, 2);
     // The sequential test: evidence accumulated over minutes, for processors too quiet for 30 s.
     const sSeq = sequentialSeverity(w, v);
-    if (sSeq > sFail) sFail = sSeq;
+    let sFail = sSeq > (c[0] ?? 0) ? sSeq : (c[0] ?? 0);
+    const sTimeout = c[2] ?? 0;
+    const sAuth = c[4] ?? 0;
+    const fb = v[0] ?? 0;
+    const rb = v[3] ?? 0;
+    const n = w.recentEvents;
+    // Cold start: until a bucket leaves the window, the window holds all the processor has sent
+    // and the baseline is the prior. While the recent span holds fewer than `coldStart.events`,
+    // the window's failure rate is weighed against the prior with the evidence of at most that
+    // many events (what a processor at 5 events/s has in 30 s), while the recent span
+    // corroborates it: an incident that has ended is no longer evidence (docs/risk-model.md).
+    if (
+      w.baseBuckets === 0 &&
+      n < P.coldStart.events &&
+      w.windowEvents > n &&
+      evidenceK(w.recentFailures, n, fb, v[7] ?? 0, P.evidence.corroborate) >= P.evidence.corroborate
+    ) {
+      const ne = w.windowEvents < P.coldStart.events ? w.windowEvents : P.coldStart.events;
+      const fe = (w.windowFailures * ne) / w.windowEvents;
+      const sCold = countSeverityOf(evidenceK(fe, ne, fb, v[7] ?? 0, P.evidence.from), fe, ne, fb, P.failureEffect);
+      if (sCold > sFail) sFail = sCold;
+    }
     const rr = (w.recentRetrySum + P.retry.shrinkEvents * rb) / (n + P.retry.shrinkEvents);
     const sRetry = clamp01((rr - rb - P.retry.deadZone) / P.retry.slope);
 
@@ -138,7 +161,7 @@ export const adaptiveModel: RiskModel = {
       for (let i = 0; i < tables.length; i++) {
         const t = tables[i];
         if (t === undefined || t.top < 0) continue;
-        const v = t.severity[t.top] ?? 0;
+        const v = severityAt(t, t.top);
         if (i === 0) sGeoConc = v;
         else if (v > sSegConc) sSegConc = v;
       }
@@ -174,7 +197,7 @@ export const adaptiveModel: RiskModel = {
       if ((mask & (i === 0 ? GEO_CONC : SEG_CONC)) === 0) continue;
       const t = seg.tables[i];
       if (t === undefined || t.top < 0) continue;
-      const v = t.severity[t.top] ?? 0;
+      const v = severityAt(t, t.top);
       if (v > bestValue) {
         bestValue = v;
         best = focusOfCell(t, t.top);

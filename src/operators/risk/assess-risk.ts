@@ -7,7 +7,7 @@ import type { Band, RiskDriverOrStatus, Trajectory } from '../../risk-terms.js';
 import type { RiskAssessment } from '../../pipeline/types.js';
 import type { WindowView } from './processor-window.js';
 import { BUCKET_MS } from './risk-window.js';
-import { DRIVER_LISTS, INSUFFICIENT, MIN_EVENTS, bandOf, clamp01, round2 } from './risk-model.js';
+import { DRIVER_LISTS, INSUFFICIENT, MIN_EVENTS, bandOf, clamp01 } from './risk-model.js';
 import type { RiskModel, RiskThresholds } from './risk-model.js';
 import type { RiskFocus } from './segment-cells.js';
 
@@ -22,6 +22,15 @@ export const INSUFFICIENT_ASSESSMENT: RiskAssessment = Object.freeze({
   trajectoryRatio: 1,
   focus: undefined,
 });
+
+/**
+ * `n / 100` and `n / 10` read from tables: the same doubles as the division, without its latency
+ * (two dependent divisions an event).
+ */
+const CENTS = Float64Array.from({ length: 101 }, (_, n) => n / 100);
+const TENTHS = Float64Array.from({ length: 1024 }, (_, n) => n / 10);
+const centsOf = (n: number): number => (n >= 0 && n <= 100 ? (CENTS[n] ?? n / 100) : n / 100);
+const tenthsOf = (n: number): number => (n >= 0 && n < 1024 ? (TENTHS[n] ?? n / 10) : n / 10);
 
 export function trajectoryOf(ratio: number, baseline: number): Trajectory {
   if (ratio >= 2) return 'accelerating';
@@ -45,7 +54,7 @@ export function assessRisk(
     components.fill(0);
     return INSUFFICIENT_ASSESSMENT;
   }
-  const score = round2(clamp01(model.evaluate(w, components)));
+  const score = centsOf(Math.round(clamp01(model.evaluate(w, components)) * 100));
   const band = bandOf(score, thresholds);
   const mask = model.driverMask(components, score, thresholds[0]) & (DRIVER_LISTS.length - 1);
   const drivers = DRIVER_LISTS[mask] ?? INSUFFICIENT;
@@ -64,7 +73,7 @@ export function assessRisk(
     baseline = (w.windowFailures - curFailures) / otherEvents;
     const carry = 1 - clamp01((w.watermarkMs - w.wmBucket * BUCKET_MS) / BUCKET_MS);
     const current = (curFailures + carry * w.bucketFailures(1)) / (curEvents + carry * w.bucketEvents(1));
-    trajectoryRatio = Math.round((current / Math.max(baseline, TRAJECTORY_BASELINE_FLOOR)) * 10) / 10;
+    trajectoryRatio = tenthsOf(Math.round((current / Math.max(baseline, TRAJECTORY_BASELINE_FLOOR)) * 10));
   }
   const trajectory = trajectoryOf(trajectoryRatio, baseline);
   const last = w.assessment;

@@ -51,6 +51,11 @@ export const ADAPTIVE_PARAMS = Object.freeze({
     [0.2, 1],
   ],
   concentration: [0.2, 0.6],
+  /**
+   * Cold start (no bucket has left the window yet): the events of the whole window weighed
+   * against the prior, with the evidence of at most this many events.
+   */
+  coldStart: { events: 150 },
   /** Retries per event: pseudo-events shrinking the recent rate, baseline range, dead zone, slope. */
   retry: { shrinkEvents: 30, baselineRange: [0.05, 1], deadZone: 0.3, slope: 2 },
   /** Volume over baseline: ratio from which it counts, slope, ceiling, Poisson pseudo-events. */
@@ -122,6 +127,8 @@ function severityOf(z: number, excess: number, knots: Knots): number {
 
 /** `countSeverity` for evidence `z` already computed (0 below the evidence threshold). */
 export function countSeverityOf(z: number, x: number, n: number, p0: number, knots: Knots): number {
-  if (x - n * p0 < P.evidence.minExcess) return 0;
+  // `severityOf`'s own first test, made before the call: most looks end here, and a call that
+  // is not inlined boxes its double arguments.
+  if (z <= P.evidence.from || x - n * p0 < P.evidence.minExcess) return 0;
   return severityOf(z, x / n - p0, knots);
 }

@@ -38,13 +38,14 @@ export const NOMINAL: readonly RiskDriverOrStatus[] = Object.freeze(['nominal_be
 export const INSUFFICIENT: readonly RiskDriverOrStatus[] = Object.freeze(['insufficient_data'] as const);
 
 /**
- * Every driver list a mask can name, built once and frozen: assessments share them, so the hot
- * path allocates no arrays and `enrichTier` can key its text cache on them.
+ * Every driver list a mask can name, built once, each list frozen: assessments share them, so
+ * the hot path allocates no arrays and `enrichTier` can key its text cache on them. The outer
+ * array is read-only by type, not frozen: V8 reads a frozen array's elements through a generic
+ * inline cache (~3 ns a read, measured on Node 24), once per event here.
  */
-export const DRIVER_LISTS: readonly (readonly RiskDriverOrStatus[])[] = Object.freeze(
-  Array.from({ length: 1 << DRIVER_COUNT }, (_, mask) =>
-    mask === 0 ? NOMINAL : Object.freeze(RISK_DRIVERS.filter((_d, i) => (mask & (1 << i)) !== 0)),
-  ),
+export const DRIVER_LISTS: readonly (readonly RiskDriverOrStatus[])[] = Array.from(
+  { length: 1 << DRIVER_COUNT },
+  (_, mask) => (mask === 0 ? NOMINAL : Object.freeze(RISK_DRIVERS.filter((_d, i) => (mask & (1 << i)) !== 0))),
 );
 
 export function round2(x: number): number {

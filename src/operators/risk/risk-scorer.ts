@@ -61,6 +61,11 @@ export class RiskScorer {
   readonly window: RiskWindow;
   readonly model: RiskModel;
   readonly thresholds: RiskThresholds;
+  /**
+   * The thresholds as an unfrozen copy for the hot path: V8 reads a frozen array's elements
+   * through a generic inline cache (~3 ns a read, four reads an event; measured on Node 24).
+   */
+  private readonly cuts: RiskThresholds;
   private readonly components = new Float64Array(DRIVER_COUNT);
   private readonly assessments = new AssessmentCache();
   private readonly categories = new Map<string, number>();
@@ -71,6 +76,7 @@ export class RiskScorer {
 
   constructor(o: RiskScorerOptions) {
     this.thresholds = checkScorerOptions(o);
+    this.cuts = [this.thresholds[0], this.thresholds[1], this.thresholds[2]];
     this.model = typeof o.model === 'object' ? o.model : MODELS[o.model];
     // Segment cells cost ~0.1 µs an event: counted only for a model that reads them.
     this.window = new RiskWindow({ ...o, segments: o.segments ?? this.model.segments === true });
@@ -106,13 +112,21 @@ export class RiskScorer {
     } else {
       if (outcome === 'late') this.late++;
       else if (outcome === 'duplicate') this.duplicates++;
-      a = assessRisk(p, this.model, this.thresholds, this.components, this.assessments);
+      a = assessRisk(p, this.model, this.cuts, this.components, this.assessments);
       p.assessment = a;
       // What the baseline's drift must not learn from (processor-window.ts, DRIFT).
       if (a.band !== 'low') p.alarmed[p.curSlot] = 1;
     }
-    // Most assessments are low: a comparison of interned strings, not a keyed lookup.
-    const i = a.band === 'low' ? 0 : BAND_RANK[a.band];
+    // Comparisons of interned strings, not a keyed lookup (a generic inline cache per event).
+    const band = a.band;
+    const i =
+      band === 'low'
+        ? 0
+        : band === 'elevated'
+          ? BAND_RANK.elevated
+          : band === 'high'
+            ? BAND_RANK.high
+            : BAND_RANK.critical;
     p.scoredByBand[i] = (p.scoredByBand[i] ?? 0) + 1;
     this.scored++;
     env.risk = a;

@@ -8,7 +8,17 @@ import { BUCKET_MS } from './risk-window.js';
 import { baselineRate, driftSq } from './baseline.js';
 import { ADAPTIVE_PARAMS as P, countSeverityOf, effectOf, evidenceOf } from './evidence.js';
 import type { WindowView } from './processor-window.js';
-import { CATEGORY_PRIOR } from './segment-cells.js';
+import {
+  BASE_EVENTS,
+  BASE_FAILURES,
+  CATEGORY_PRIOR,
+  RECENT_EVENTS,
+  RECENT_FAILURES,
+  RING,
+  SEVERITY,
+  ringSlot,
+  severityAt,
+} from './segment-cells.js';
 import type { SegmentState, SegmentTable } from './segment-cells.js';
 import { clamp01 } from './risk-model.js';
 
@@ -33,7 +43,7 @@ export function updateSegments(seg: SegmentState, w: WindowView): void {
   // The last 10 s, as for the processor's own signals: the watermark's ring slot plus the
   // share of the previous one those 10 s still cover.
   const r = seg.r;
-  const slot = ((bucket % r) + r) % r;
+  const slot = ringSlot(bucket, r);
   const carry = 1 - clamp01((w.watermarkMs - bucket * BUCKET_MS) / BUCKET_MS);
   const n10 = w.bucketEvents(0) + carry * w.bucketEvents(1);
   SHORT[0] = slot;
@@ -41,39 +51,43 @@ export function updateSegments(seg: SegmentState, w: WindowView): void {
   SHORT[2] = carry;
   SHORT[3] = n10;
   SHORT[4] = w.bucketFailures(0) + carry * w.bucketFailures(1) - n10 * fb;
+  SHORT[5] = fb;
+  SHORT[6] = excess;
   for (let i = 0; i < seg.tables.length; i++) {
     const t = seg.tables[i];
     if (t === undefined) continue;
     if (all) {
       t.top = -1;
       for (let k = 0; k < t.keys.length; k++) {
-        const v = t.keys[k] === '' ? 0 : cellSeverity(t, k, n, fb, excess);
-        t.severity[k] = v;
-        if (v > 0 && (t.top < 0 || v > (t.severity[t.top] ?? 0))) t.top = k;
+        const v = t.keys[k] === '' ? 0 : cellSeverity(t, k, n);
+        t.cells[k * t.stride + SEVERITY] = v;
+        if (v > 0 && (t.top < 0 || v > severityAt(t, t.top))) t.top = k;
       }
       continue;
     }
     const k = seg.touched[i] ?? -1;
     if (k < 0) continue;
-    const before = t.severity[k] ?? 0;
-    const v = cellSeverity(t, k, n, fb, excess);
-    t.severity[k] = v;
+    const before = severityAt(t, k);
+    const v = cellSeverity(t, k, n);
+    t.cells[k * t.stride + SEVERITY] = v;
     if (t.top === k && v < before) {
       t.top = -1;
       for (let j = 0; j < t.keys.length; j++) {
-        const u = t.severity[j] ?? 0;
-        if (u > 0 && (t.top < 0 || u > (t.severity[t.top] ?? 0))) t.top = j;
+        const u = severityAt(t, j);
+        if (u > 0 && (t.top < 0 || u > severityAt(t, t.top))) t.top = j;
       }
-    } else if (v > 0 && (t.top < 0 || v > (t.severity[t.top] ?? 0))) t.top = k;
+    } else if (v > 0 && (t.top < 0 || v > severityAt(t, t.top))) t.top = k;
   }
 }
 
 /**
- * The processor's last 10 s for `cellSeverity`, set by `updateSegments` before it: the ring
- * slots of the watermark's bucket and the one before (-1: none), the previous one's share,
- * the processor's events and excess failures over those 10 s.
+ * The processor's numbers for `cellSeverity`, set by `updateSegments` before it (passed here, not
+ * as arguments: V8 boxes a double passed to a call it does not inline): the ring slots of the
+ * watermark's bucket and the one before (-1: none), the previous one's share, the processor's
+ * events and excess failures over those 10 s, its baseline failure rate and its recent excess
+ * failures.
  */
-const SHORT = new Float64Array(5);
+const SHORT = new Float64Array(7);
 /** Processor events in the last 10 s from which cells are also weighed over them. */
 const SHORT_MIN_EVENTS = 100;
 
@@ -82,12 +96,16 @@ const SHORT_MIN_EVENTS = 100;
  * recent span, and over the last 10 s while the recent span corroborates it (a segment outage
  * on a busy processor shows there seconds before it does over 30 s).
  */
-function cellSeverity(t: SegmentTable, k: number, n: number, fb: number, processorExcess: number): number {
+function cellSeverity(t: SegmentTable, k: number, n: number): number {
+  const fb = SHORT[5] ?? 0;
+  const processorExcess = SHORT[6] ?? 0;
   const category = t.dim === 'category';
-  const x = t.recentFailures[k] ?? 0;
-  const ne = category ? n : (t.recentEvents[k] ?? 0);
+  const c = t.cells;
+  const o = k * t.stride;
+  const x = c[o + RECENT_FAILURES] ?? 0;
+  const ne = category ? n : (c[o + RECENT_EVENTS] ?? 0);
   if (ne <= 0 || x <= 0) return 0;
-  const p0 = baselineRate(t.baseFailures[k] ?? 0, t.baseEvents[k] ?? 0, category ? CATEGORY_PRIOR * fb : fb);
+  const p0 = baselineRate(c[o + BASE_FAILURES] ?? 0, c[o + BASE_EVENTS] ?? 0, category ? CATEGORY_PRIOR * fb : fb);
   const excess = x - ne * p0;
   if (excess <= 0) return 0;
   const tauSq = driftSq(0, 0, p0);
@@ -95,7 +113,8 @@ function cellSeverity(t: SegmentTable, k: number, n: number, fb: number, process
   if (z < P.evidence.corroborate) return 0;
   const traffic = category ? (fb > 0 ? Math.min(1, p0 / fb) : 0) : ne / n;
   let v = spanSeverity(z, x, ne, p0, excess, n, processorExcess, traffic);
-  const r = t.recentEvents.length > 0 ? t.ringEvents.length / t.recentEvents.length : 0;
+  const ring = o + RING;
+  const r = (t.stride - RING) / 2;
   const s0 = SHORT[0] ?? 0;
   const s1 = SHORT[1] ?? -1;
   const carry = SHORT[2] ?? 0;
@@ -103,10 +122,8 @@ function cellSeverity(t: SegmentTable, k: number, n: number, fb: number, process
   // A quiet processor's 10 s hold a handful of events: there the short look only adds touches
   // of noise (measured on healthy days at 0.5 and 5 events/s: a quarter more false warnings).
   if (n10 >= SHORT_MIN_EVENTS) {
-    const x10 = (t.ringFailures[k * r + s0] ?? 0) + (s1 < 0 ? 0 : carry * (t.ringFailures[k * r + s1] ?? 0));
-    const ne10 = category
-      ? n10
-      : (t.ringEvents[k * r + s0] ?? 0) + (s1 < 0 ? 0 : carry * (t.ringEvents[k * r + s1] ?? 0));
+    const x10 = (c[ring + r + s0] ?? 0) + (s1 < 0 ? 0 : carry * (c[ring + r + s1] ?? 0));
+    const ne10 = category ? n10 : (c[ring + s0] ?? 0) + (s1 < 0 ? 0 : carry * (c[ring + s1] ?? 0));
     const excess10 = x10 - ne10 * p0;
     if (ne10 > 0 && excess10 >= P.evidence.minExcess) {
       const z10 = evidenceOf(x10, ne10, p0, tauSq);
