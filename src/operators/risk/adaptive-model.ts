@@ -118,8 +118,14 @@ export const adaptiveModel: RiskModel = {
     // Cold start: until a bucket leaves the window, the window holds all the processor has sent
     // and the baseline is the prior. While the recent span holds fewer than `coldStart.events`,
     // the window's failure rate is weighed against the prior with the evidence of at most that
-    // many events: what a processor at 5 events/s has in 30 s (docs/risk-model.md).
-    if (w.baseBuckets === 0 && n < P.coldStart.events && w.windowEvents > n) {
+    // many events (what a processor at 5 events/s has in 30 s), while the recent span
+    // corroborates it: an incident that has ended is no longer evidence (docs/risk-model.md).
+    if (
+      w.baseBuckets === 0 &&
+      n < P.coldStart.events &&
+      w.windowEvents > n &&
+      evidenceK(w.recentFailures, n, fb, v[7] ?? 0, P.evidence.corroborate) >= P.evidence.corroborate
+    ) {
       const ne = w.windowEvents < P.coldStart.events ? w.windowEvents : P.coldStart.events;
       const fe = (w.windowFailures * ne) / w.windowEvents;
       const sCold = countSeverityOf(evidenceK(fe, ne, fb, v[7] ?? 0, P.evidence.from), fe, ne, fb, P.failureEffect);
