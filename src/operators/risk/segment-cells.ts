@@ -105,12 +105,23 @@ export function doubles(n: number): number[] {
 }
 
 export function createSegments(recentBuckets: number, cells = SEGMENT_CELLS): SegmentState {
-  return {
+  const s: SegmentState = {
     r: recentBuckets,
     tables: SEGMENT_DIMENSIONS.map((d) => createTable(d, cells, recentBuckets)),
     touched: [-1, -1, -1, -1],
     evaluatedBucket: -1,
   };
+  // V8 treats a field never written since creation as a constant and takes its representation
+  // from its first value: the first writes of these (a bucket id, a cell) would change the map
+  // and deoptimise the functions that read it, once the processor's cells are first judged,
+  // mid-run. Written once here, as what they will hold.
+  s.evaluatedBucket = 0.5;
+  s.evaluatedBucket = -1;
+  for (const t of s.tables) {
+    t.top = 0;
+    t.top = -1;
+  }
+  return s;
 }
 
 /**
