@@ -4,8 +4,8 @@
  * HTTP port (the primary accepts and hands connections round-robin; a single ingest worker
  * accepts them itself) and one consumer process (PAYFLUX_ROLE=consumer, no HTTP port of its
  * own). With PAYFLUX_ROLE=ingest all N ingest; with PAYFLUX_ROLE=consumer all N consume, each
- * its own member of the consumer group (`<PAYFLUX_CONSUMER_NAME>-<index>`) holding its share of
- * the partitions, and the first serves the ops port for them all.
+ * its own member of the consumer group (`<PAYFLUX_CONSUMER_NAME>-<index>`, see `balancedNames`)
+ * holding its share of the partitions, and the first serves the ops port for them all.
  *
  * - A worker that dies is forked again after a backoff (200 ms doubling to 10 s, back to the
  *   start once a worker lived a minute); one that exits 78 (bad configuration) ends the primary
@@ -22,6 +22,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { backoffMs } from './backoff.js';
+import { balancedNames } from './rendezvous.js';
 import type { Config } from './config.js';
 import { WORKER_LISTENS_VAR, type Role } from './config-types.js';
 
@@ -101,17 +102,18 @@ export function supervise(config: Config, logger: Logger): void {
     attempt: 0,
     restart: undefined,
   }));
-  // Each consumer keeps one name across restarts (`-<index>` when there are several): a
-  // restarted consumer adopts its own pending entries and leases at once instead of waiting for
-  // them to go idle. Each worker is one process of one role (it knows it is supervised by being
-  // a cluster worker).
+  // Each consumer keeps one name across restarts (`-<index>` when there are several, chosen to
+  // split the partitions evenly among them): a restarted consumer adopts its own pending
+  // entries and leases at once instead of waiting for them to go idle. Each worker is one
+  // process of one role (it knows it is supervised by being a cluster worker).
   const consumers = roles.filter((r) => r === 'consumer').length;
+  const names = balancedNames(config.consumer.name, consumers, config.ingest.processors);
   const childEnv = (slot: Slot): Record<string, string> => ({
     PAYFLUX_ROLE: slot.role,
     PAYFLUX_WORKERS: '1',
     ...(config.buffer.kind === 'auto' && { PAYFLUX_BUFFER: 'redis' }),
     ...(slot.role === 'consumer' && {
-      PAYFLUX_CONSUMER_NAME: consumers > 1 ? `${config.consumer.name}-${slot.index}` : config.consumer.name,
+      PAYFLUX_CONSUMER_NAME: consumers > 1 ? (names[slot.index] ?? '') : config.consumer.name,
     }),
     ...(config.role === 'consumer' && slot.index === 0 && { [WORKER_LISTENS_VAR]: '1' }),
   });

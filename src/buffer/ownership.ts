@@ -19,7 +19,6 @@
  * up finds its commit refused (the epoch moved on) and drops the partition; its batch in flight
  * was exported once more, by both — the only duplicates.
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CommitRecord, DeadLetterItem, OwnershipHooks, StreamEntry, StreamReader } from './buffer.js';
 import {
@@ -36,6 +35,9 @@ import type { Partition } from './partitions.js';
 import type { RedisClient } from './redis-client.js';
 import { FencedError, type PartitionStreamReader } from './redis-reader.js';
 import { runScript } from './redis-script.js';
+import { rendezvousOwner } from '../rendezvous.js';
+
+export { rendezvousOwner };
 
 export interface OwnershipOptions {
   readonly redis: RedisClient;
@@ -59,20 +61,6 @@ interface Held {
   epoch: number;
   releasing: boolean;
   readonly reader: PartitionStreamReader;
-}
-
-/** The rendezvous owner of `partition` among `members` (sorted): highest hash of member + partition. */
-export function rendezvousOwner(partition: string, members: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = -1;
-  for (const m of members) {
-    const score = createHash('sha1').update(m).update('\0').update(partition).digest().readUIntBE(0, 6);
-    if (score > bestScore) {
-      best = m;
-      bestScore = score;
-    }
-  }
-  return best;
 }
 
 /**

@@ -6,8 +6,8 @@
  * resumes its partitions with nothing lost.
  */
 import { describe, expect, it } from 'vitest';
-import { rendezvousOwner } from '../../../src/buffer/ownership.js';
 import { partitionLayout } from '../../../src/buffer/partitions.js';
+import { balancedNames, rendezvousOwner } from '../../../src/rendezvous.js';
 import { makeEvent, idFactory } from '../../support/events.js';
 import { countIds, readExportFile, parseExportLine, type ExportLine } from '../../support/export-lines.js';
 import { payfluxEnv } from '../../support/payflux-env.js';
@@ -19,14 +19,6 @@ import { useRedis } from '../../support/use-redis.js';
 
 const suite = useRedis();
 const PROCESSORS = ['stripe', 'adyen', 'checkout', 'internal'];
-
-/** A consumer name whose two workers (`<name>-0`, `<name>-1`) each win some of the partitions. */
-function splittingName(): string {
-  for (let i = 0; ; i++) {
-    const members = [`cw${i}-0`, `cw${i}-1`];
-    if (new Set(PROCESSORS.map((p) => rendezvousOwner(p, members))).size === 2) return `cw${i}`;
-  }
-}
 
 /** `n` events spread over the processors in turn; their ids in sending order. */
 async function sendMixed(url: string, n: number, nextId: () => string, size = 100): Promise<string[]> {
@@ -57,7 +49,7 @@ function expectProcessorOrder(lines: readonly ExportLine[], sent: readonly strin
 async function startNodes(overrides: Record<string, string>) {
   const ingest = await startPayflux(suite, await payfluxEnv(suite, { PAYFLUX_ROLE: 'ingest' }));
   const file = `${suite.scratch()}/export.ndjson`;
-  const name = splittingName();
+  const name = `cw${Math.random().toString(36).slice(2, 8)}`;
   const env = await payfluxEnv(suite, {
     PAYFLUX_ROLE: 'consumer',
     PAYFLUX_WORKERS: '2',
@@ -88,7 +80,7 @@ function logs(pf: PayfluxProcess, msg: string): { time: number; partition?: stri
     .map((l) => ({ ...l, time: Date.parse(l.time) }));
 }
 
-/** Each partition's lease held by the worker rendezvous hashing gives it among `<name>-0` and `<name>-1`. */
+/** Each partition's lease held by the worker rendezvous hashing gives it among the node's two, two partitions each. */
 async function expectRendezvousOwners(env: Record<string, string>, name: string): Promise<void> {
   const layout = partitionLayout({
     processors: PROCESSORS,
@@ -96,9 +88,11 @@ async function expectRendezvousOwners(env: Record<string, string>, name: string)
     stream: env.PAYFLUX_STREAM ?? '',
     dlqStream: env.PAYFLUX_DLQ_STREAM ?? '',
   });
-  const members = [`${name}-0`, `${name}-1`];
-  for (const p of layout.partitions)
-    expect(await suite.redis.get(p.lease), p.name).toBe(rendezvousOwner(p.name, members));
+  const members = balancedNames(name, 2, PROCESSORS);
+  const owners: (string | null)[] = [];
+  for (const p of layout.partitions) owners.push(await suite.redis.get(p.lease));
+  expect(owners).toEqual(layout.partitions.map((p) => rendezvousOwner(p.name, members)));
+  expect([...countIds(owners.map(String)).values()]).toEqual([2, 2]);
 }
 
 describe('PAYFLUX_ROLE=consumer with PAYFLUX_WORKERS=2', { timeout: 120_000 }, () => {
@@ -117,7 +111,7 @@ describe('PAYFLUX_ROLE=consumer with PAYFLUX_WORKERS=2', { timeout: 120_000 }, (
     expect([...countIds(lines.map((l) => l.event_id))].sort()).toEqual(sent.map((id) => [id, 1]).sort());
     expectProcessorOrder(lines, sent);
     const byConsumer = countIds(lines.map((l) => l.consumer_name));
-    expect([...byConsumer.keys()].sort()).toEqual([`${name}-0`, `${name}-1`]);
+    expect([...byConsumer.keys()].sort()).toEqual(balancedNames(name, 2, PROCESSORS).sort());
 
     // Every partition with its rendezvous owner, the last taken within a second of the first:
     // the split does not wait for a lease renewal (every 3.3 s by default).
@@ -161,7 +155,7 @@ describe('PAYFLUX_ROLE=consumer with PAYFLUX_WORKERS=2', { timeout: 120_000 }, (
     await poll(
       'the restarted consumer exporting',
       () => readExportFile(file).slice(atRestart).map(parseExportLine),
-      (ls) => ls.filter((l) => l.consumer_name === `${name}-1`).length >= 200,
+      (ls) => ls.filter((l) => l.consumer_name === balancedNames(name, 2, PROCESSORS)[1]).length >= 200,
       { timeoutMs: 45_000, context: pf.stderrTail },
     );
     stopped = true;
