@@ -47,6 +47,8 @@ const USAGE = `usage: node bench/run.js [--quick] [--only ${SECTIONS.join(',')}]
   --soak            also run the 10-minute RSS soak (skipped by default)
   --drain-events N  backlog size of the drain benchmark (default 1,000,000)
   --drain-pack N    events per stream entry in the drain's backlog (default 500, as batch ingest stores them)
+  --drain-consumers N  also drain with a consumer node of N processes (PAYFLUX_WORKERS=N), alternating
+                    with one process for --drain-rounds N pairs (default 2; each reports its median)
   --backtest-events N  events in the backtest file (default 1,000,000)
   --profile         run each PayFlux child with --cpu-prof into bench/results/profiles.tmp/
   --keep-work-dir   leave the work dir (children's logs, export files) in place, and say where
@@ -89,6 +91,8 @@ function options() {
       soak: { type: 'boolean', default: false },
       'drain-events': { type: 'string' },
       'drain-pack': { type: 'string' },
+      'drain-consumers': { type: 'string' },
+      'drain-rounds': { type: 'string' },
       'backtest-events': { type: 'string' },
       profile: { type: 'boolean', default: false },
       'keep-work-dir': { type: 'boolean', default: false },
@@ -166,6 +170,8 @@ function options() {
     e2eSeconds: q ? 3 : 10,
     drainEvents: int('drain-events', q ? 100_000 : 1_000_000),
     drainPack: int('drain-pack', 500),
+    drainConsumers: int('drain-consumers', 1),
+    drainRounds: int('drain-rounds', 2, 1),
     backtestEvents: int('backtest-events', q ? 100_000 : 1_000_000),
     latencyRate: 10_000,
     latencyBatch: 50,

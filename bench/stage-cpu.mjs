@@ -21,6 +21,13 @@
 // of a running PayFlux; the stages of a batch run back to back.
 //
 // Usage: node --single-threaded --max-semi-space-size=16 bench/stage-cpu.mjs <port of a scratch redis-server> [--events N] [--batch N]  (FLUSHALLs it)
+//
+// --alloc: also the bytes each stage allocates per event (the heap's growth over the stage, the
+// median over the batches without a collection in between; null for a stage most of whose
+// batches saw one). Run it on its own, with a young generation large enough that most stages
+// see no collection:
+//   node --max-semi-space-size=128 bench/stage-cpu.mjs <port> --alloc
+import { getHeapStatistics } from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -39,7 +46,11 @@ import { newTag, storedPayloads } from './lib/events.js';
 
 const { values: v, positionals } = parseArgs({
   allowPositionals: true,
-  options: { events: { type: 'string', default: '200000' }, batch: { type: 'string', default: '500' } },
+  options: {
+    events: { type: 'string', default: '200000' },
+    batch: { type: 'string', default: '500' },
+    alloc: { type: 'boolean', default: false },
+  },
 });
 const port = Number(positionals[0]);
 const N = Number(v.events);
@@ -54,6 +65,8 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 
 const stages = {};
+/** Bytes allocated per stage and batch (`--alloc`): the heap's growth, kept only when no collection shrank it. */
+const allocated = {};
 // Run with `node --single-threaded` (as `npm`-less usage below says): V8 then collects garbage
 // and compiles on the main thread, so each stage's CPU includes the GC its own allocations
 // cause, instead of background threads' CPU landing in whichever stage waits on Redis.
@@ -61,10 +74,17 @@ const stages = {};
 const threadCpu = () => process.cpuUsage();
 /** Runs `fn` (synchronous or not), adding its CPU µs (user + system) to `stages[name]`. */
 async function timed(name, fn) {
+  const h0 = v.alloc ? getHeapStatistics().used_heap_size : 0;
   const c0 = threadCpu();
   const r = await fn();
   const c1 = threadCpu();
   stages[name] = (stages[name] ?? 0) + c1.user - c0.user + c1.system - c0.system;
+  if (v.alloc) {
+    const grown = getHeapStatistics().used_heap_size - h0;
+    const a = (allocated[name] ??= { batches: 0, grown: [] });
+    a.batches++;
+    if (grown >= 0) a.grown.push(grown);
+  }
   return r;
 }
 const commandUs = async (name) => {
@@ -144,6 +164,7 @@ await buffer.close();
 redis.disconnect();
 
 const r2 = (x) => Math.round(x * 100) / 100;
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 const perEvent = Object.fromEntries(Object.entries(stages).map(([k, us]) => [k, r2(us / N)]));
 const sum = (prefix) => r2(Object.entries(stages).reduce((s, [k, us]) => (k.startsWith(prefix) ? s + us : s), 0) / N);
 console.log(
@@ -162,5 +183,15 @@ console.log(
       consumer_gc_pauses: r2((gcConsumer * 1000) / N),
       consumer_redis: r2(consumerRedisUs / N),
     },
+    ...(v.alloc && {
+      alloc_bytes_per_event: Object.fromEntries(
+        // null: most of the stage's batches saw a collection (the read's large strings and
+        // buffers bring one on), so no figure.
+        Object.entries(allocated).map(([k, a]) => [
+          k,
+          a.grown.length * 2 < a.batches ? null : Math.round(median(a.grown) / BATCH),
+        ]),
+      ),
+    }),
   }),
 );

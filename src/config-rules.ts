@@ -15,6 +15,7 @@ export interface RuleInput {
   readonly PAYFLUX_WORKERS: number;
   readonly PAYFLUX_ROLE: string;
   readonly PAYFLUX_BUFFER: string;
+  readonly PAYFLUX_EXPORT_MODE: string;
 }
 
 /**
@@ -48,8 +49,10 @@ export function tierProblems(e: RuleInput): string[] {
 }
 
 /**
- * Several worker processes (src/supervisor.ts) share the stream, so they need Redis; and one
- * consumer process exports for them all, so a consumer-only node has nothing to multiply.
+ * Several worker processes (src/supervisor.ts) share the stream, so they need Redis. A consumer
+ * node's workers are all consumers, each exporting its own partitions: whole lines appended to
+ * one file are one write() each and do not mix, but stdout is one pipe for all of them, where a
+ * write over PIPE_BUF (4 KB) can be cut by another process's mid-line.
  */
 export function workerProblems(e: RuleInput): string[] {
   if (e.PAYFLUX_WORKERS === 1) return [];
@@ -58,9 +61,9 @@ export function workerProblems(e: RuleInput): string[] {
     problems.push(
       `PAYFLUX_BUFFER: memory is in-process and cannot be shared by PAYFLUX_WORKERS=${e.PAYFLUX_WORKERS} processes; use redis (or auto)`,
     );
-  if (e.PAYFLUX_ROLE === 'consumer')
+  if (e.PAYFLUX_ROLE === 'consumer' && e.PAYFLUX_EXPORT_MODE !== 'file')
     problems.push(
-      'PAYFLUX_WORKERS: a consumer node runs one consumer process; more workers serve ingest (PAYFLUX_ROLE=all or ingest)',
+      `PAYFLUX_EXPORT_MODE: ${e.PAYFLUX_EXPORT_MODE} writes to stdout, which PAYFLUX_WORKERS=${e.PAYFLUX_WORKERS} consumer processes would share and could interleave mid-line; use file (PAYFLUX_EXPORT_FILE), or PAYFLUX_WORKERS=1`,
     );
   return problems;
 }

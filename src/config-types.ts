@@ -10,6 +10,12 @@ export const ACK_MODES = ['after_export', 'before_export'] as const;
 export const EXPORT_MODES = ['stdout', 'file', 'both'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * Set by the supervisor in the consumer worker of a consumer node that serves the ops port
+ * (`/ready`, `/metrics`) for them all; the other consumer workers open no port.
+ */
+export const WORKER_LISTENS_VAR = 'PAYFLUX_WORKER_LISTENS';
+
 export type BufferKind = (typeof BUFFER_KINDS)[number];
 export type Role = (typeof ROLES)[number];
 export type AckMode = (typeof ACK_MODES)[number];

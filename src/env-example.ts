@@ -16,7 +16,7 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_ENV: 'dev or prod; prod refuses keys shorter than 16 chars and placeholders',
   PAYFLUX_ROLE: 'all, ingest (no consumer) or consumer (ingest answers 503)',
   PAYFLUX_WORKERS:
-    'processes: 1 = this one does it all; N > 1 = a supervisor, N-1 ingest workers on the port and 1 consumer',
+    'processes: 1 = this one does it all; N > 1 = a supervisor, N-1 ingest workers on the port and 1 consumer (N consumers with PAYFLUX_ROLE=consumer)',
   PAYFLUX_BUFFER: 'auto, redis or memory; auto falls back to the non-durable memory buffer only without REDIS_ADDR/URL',
   PAYFLUX_LOG_LEVEL: 'pino level; logs are JSON on stderr',
   PAYFLUX_PANIC_MODE: 'on an uncaught error: crash (exit 1, the supervisor restarts) or recover (log and go on)',

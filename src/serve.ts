@@ -48,8 +48,9 @@ export async function serve(): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) return (await import('./supervisor.js')).supervise(config, logger);
   // The server's modules load only where they run: a supervisor that loaded them held ~100 MB for nothing.
   const { start } = await import('./main.js');
-  // A supervised consumer has no port: the ingest workers answer for it (http/worker-link.ts).
-  const link = workerLink();
+  // A supervised consumer has no port: the ingest workers, or the first consumer of a consumer
+  // node, answer for it (http/worker-link.ts).
+  const link = workerLink(env);
   for (const u of unknownVariables(env))
     logger.warn({ variable: u.name, did_you_mean: u.suggestion }, 'unknown_variable_ignored');
   if (!youngGenerationSet(process.execArgv, env.NODE_OPTIONS))
@@ -64,12 +65,14 @@ export async function serve(): Promise<void> {
   // What `killall -SIGHUP payflux` (logrotate's postrotate) and `ps` match. Only now: a SIGHUP
   // that found the process before its handler would end it.
   process.title = 'payflux';
-  const running = await start(config, { logger, link, listen: link === undefined || config.role !== 'consumer' }).catch(
-    (err: unknown) => {
-      exitOnConfigError(err); // the key files, read by start()
-      throw err;
-    },
-  );
+  const running = await start(config, {
+    logger,
+    link,
+    listen: link === undefined || config.role !== 'consumer' || link.listens,
+  }).catch((err: unknown) => {
+    exitOnConfigError(err); // the key files, read by start()
+    throw err;
+  });
   process.off('SIGHUP', hupDuringStart);
   // environment() reads .env: passed as a reader so that an unreadable one is reload's error.
   process.on('SIGHUP', () => void running.reload(environment));

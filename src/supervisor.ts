@@ -3,7 +3,9 @@
  * itself. It forks, with node:cluster, N-1 ingest workers (PAYFLUX_ROLE=ingest) that share the
  * HTTP port (the primary accepts and hands connections round-robin; a single ingest worker
  * accepts them itself) and one consumer process (PAYFLUX_ROLE=consumer, no HTTP port of its
- * own). With PAYFLUX_ROLE=ingest all N ingest.
+ * own). With PAYFLUX_ROLE=ingest all N ingest; with PAYFLUX_ROLE=consumer all N consume, each
+ * its own member of the consumer group (`<PAYFLUX_CONSUMER_NAME>-<index>`, see `balancedNames`)
+ * holding its share of the partitions, and the first serves the ops port for them all.
  *
  * - A worker that dies is forked again after a backoff (200 ms doubling to 10 s, back to the
  *   start once a worker lived a minute); one that exits 78 (bad configuration) ends the primary
@@ -13,14 +15,16 @@
  *   the primary exits 0 once every worker exited 0. SIGHUP is passed on to every worker.
  * - `/metrics`, on whichever ingest worker takes the scrape, is every worker's registry
  *   aggregated here (worker-link.ts asks; prom-client's AggregatorRegistry adds them up): see
- *   `aggregateMetrics`. `/ready` is the ingest worker's own readiness joined with the consumer's.
+ *   `aggregateMetrics`. `/ready` is the ingest worker's own readiness joined with the consumer's;
+ *   on a consumer node, the first consumer's joined with every other consumer's.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { backoffMs } from './backoff.js';
+import { balancedNames } from './rendezvous.js';
 import type { Config } from './config.js';
-import type { Role } from './config-types.js';
+import { WORKER_LISTENS_VAR, type Role } from './config-types.js';
 
 /** A message between the primary and a worker (http/worker-link.ts is the worker's side). */
 export interface LinkMessage {
@@ -29,11 +33,20 @@ export interface LinkMessage {
   readonly value?: unknown;
 }
 
-/** The consumer's readiness as the primary relays it: no consumer process, one not answering, or its report. */
+export interface ReadyAnswer {
+  readonly ready: boolean;
+  readonly [detail: string]: unknown;
+}
+
+/**
+ * The consumer's readiness as the primary relays it: no consumer process, one not answering, or
+ * its report; to a consumer that asks, the other consumers' (undefined: not answering).
+ */
 export type ConsumerReady =
   | { readonly kind: 'none' }
   | { readonly kind: 'down' }
-  | { readonly kind: 'report'; readonly report: { readonly ready: boolean; readonly [detail: string]: unknown } };
+  | { readonly kind: 'report'; readonly report: ReadyAnswer }
+  | { readonly kind: 'peers'; readonly reports: readonly (ReadyAnswer | undefined)[] };
 
 /** A worker answers the primary within this, or counts as gone for that request. */
 export const REPLY_TIMEOUT_MS = 2000;
@@ -61,8 +74,12 @@ interface Slot {
   restart: NodeJS.Timeout | undefined;
 }
 
-/** What each worker runs, in start order: the ingest workers, then the consumer. */
+/**
+ * What each worker runs, in start order: the ingest workers, then the consumer. A node that
+ * ingests too keeps one consumer: its other cores serve ingest (docs/decisions.md).
+ */
 export function workerRoles(config: Pick<Config, 'role' | 'workers'>): Exclude<Role, 'all'>[] {
+  if (config.role === 'consumer') return Array<'consumer'>(config.workers).fill('consumer');
   const ingest = config.role === 'ingest' ? config.workers : config.workers - 1;
   return [...Array<'ingest'>(ingest).fill('ingest'), ...(config.role === 'ingest' ? [] : ['consumer' as const])];
 }
@@ -85,14 +102,20 @@ export function supervise(config: Config, logger: Logger): void {
     attempt: 0,
     restart: undefined,
   }));
-  // The consumer keeps one name across restarts: a restarted consumer adopts its own pending
-  // entries and leases at once instead of waiting for them to go idle.
-  // Each worker is one process of one role (it knows it is supervised by being a cluster worker).
-  const childEnv = (role: Slot['role']): Record<string, string> => ({
-    PAYFLUX_ROLE: role,
+  // Each consumer keeps one name across restarts (`-<index>` when there are several, chosen to
+  // split the partitions evenly among them): a restarted consumer adopts its own pending
+  // entries and leases at once instead of waiting for them to go idle. Each worker is one
+  // process of one role (it knows it is supervised by being a cluster worker).
+  const consumers = roles.filter((r) => r === 'consumer').length;
+  const names = balancedNames(config.consumer.name, consumers, config.ingest.processors);
+  const childEnv = (slot: Slot): Record<string, string> => ({
+    PAYFLUX_ROLE: slot.role,
     PAYFLUX_WORKERS: '1',
     ...(config.buffer.kind === 'auto' && { PAYFLUX_BUFFER: 'redis' }),
-    ...(role === 'consumer' && { PAYFLUX_CONSUMER_NAME: config.consumer.name }),
+    ...(slot.role === 'consumer' && {
+      PAYFLUX_CONSUMER_NAME: consumers > 1 ? (names[slot.index] ?? '') : config.consumer.name,
+    }),
+    ...(config.role === 'consumer' && slot.index === 0 && { [WORKER_LISTENS_VAR]: '1' }),
   });
   let stopping = false;
   let exitCode = 0;
@@ -104,7 +127,7 @@ export function supervise(config: Config, logger: Logger): void {
 
   const fork = (slot: Slot): void => {
     slot.restart = undefined;
-    const worker = cluster.fork(childEnv(slot.role));
+    const worker = cluster.fork(childEnv(slot));
     slot.worker = worker;
     slot.startedAt = Date.now();
     exits.set(
@@ -178,12 +201,15 @@ export function supervise(config: Config, logger: Logger): void {
       const registry = aggregateMetrics(all.filter((x): x is MetricJson[] => x !== undefined));
       const value = { text: await registry.metrics(), contentType: registry.contentType, workers: all.length };
       reply(from, { type: 'payflux:metrics:reply', id: m.id, value });
+    } else if (m.type === 'payflux:consumer-ready' && slots.find((s) => s.worker === from)?.role === 'consumer') {
+      const peers = slots.filter((s) => s.role === 'consumer' && s.worker !== from);
+      const reports = await Promise.all(
+        peers.map((s) => (s.worker === undefined ? Promise.resolve(undefined) : ask<ReadyAnswer>(s.worker, 'ready'))),
+      );
+      reply(from, { type: 'payflux:consumer-ready:reply', id: m.id, value: { kind: 'peers', reports } });
     } else if (m.type === 'payflux:consumer-ready') {
       const slot = slots.find((s) => s.role === 'consumer');
-      const report =
-        slot?.worker === undefined
-          ? undefined
-          : await ask<{ ready: boolean; [detail: string]: unknown }>(slot.worker, 'ready');
+      const report = slot?.worker === undefined ? undefined : await ask<ReadyAnswer>(slot.worker, 'ready');
       const value: ConsumerReady =
         slot === undefined ? { kind: 'none' } : report === undefined ? { kind: 'down' } : { kind: 'report', report };
       reply(from, { type: 'payflux:consumer-ready:reply', id: m.id, value });

@@ -1,5 +1,6 @@
 /** `PAYFLUX_*` variables set but never read, each with the variable it most likely meant. */
 import { ENV_VARS } from './config.js';
+import { WORKER_LISTENS_VAR } from './config-types.js';
 
 /**
  * `PAYFLUX_*` variables in `env` that PayFlux does not read (a typo is otherwise silently
@@ -9,7 +10,7 @@ import { ENV_VARS } from './config.js';
 export function unknownVariables(
   env: Readonly<Record<string, string | undefined>>,
 ): { readonly name: string; readonly suggestion: string | undefined }[] {
-  const known = new Set(ENV_VARS);
+  const known = new Set([...ENV_VARS, WORKER_LISTENS_VAR]);
   return Object.keys(env)
     .filter((name) => name.startsWith('PAYFLUX_') && !known.has(name))
     .sort()

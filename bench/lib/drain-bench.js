@@ -8,17 +8,55 @@ import { partitionLayout } from '../../dist/buffer/partitions.js';
 import { newTag, PROCESSORS } from './events.js';
 import { checkRanges, fileSize, scanExport } from './export-file.js';
 import { cpuColumn, cpuCost, costNote, cpuMeter, redisCommandStats } from './observe.js';
-import { startPayflux } from './processes.js';
+import { childProcesses, startPayflux } from './processes.js';
 import { pipelinedXadd } from './redis-load.js';
 import { exportEnv, until, drained } from './pipeline-common.js';
 
 /**
  * 5. Drain: a preloaded backlog of N events in the processors' partitions (packed as PayFlux's
  * batch ingest stores them: each entry one partition's events), consumed and exported by
- * PAYFLUX_ROLE=consumer, which owns every partition.
+ * PAYFLUX_ROLE=consumer, which owns every partition. With `--drain-consumers N` (N > 1) the
+ * same drain also by a consumer node of N processes (PAYFLUX_WORKERS=N), alternating with one
+ * process for `--drain-rounds` pairs: a row for each, its rate the median of its rounds.
  */
 export async function benchDrain(ctx) {
+  const consumers = ctx.opts.drainConsumers;
+  if (consumers <= 1) return drainOnce(ctx, 1);
+  const rows = { one: [], many: [] };
+  for (let r = 0; r < ctx.opts.drainRounds; r++) {
+    rows.one.push(await drainOnce(ctx, 1));
+    rows.many.push(await drainOnce(ctx, consumers));
+  }
+  return Object.values(rows).flatMap((runs) => {
+    const sorted = [...runs].sort((a, b) => a[0].value - b[0].value);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)];
+    const rates = runs.map((x) => Math.round(x[0].value).toLocaleString('en-US')).join(', ');
+    const [main, fromStart] = median;
+    return [
+      {
+        ...main,
+        ok: runs.every((x) => x[0].ok),
+        note: `rounds, alternating: ${rates} events/s (the median's figures follow); ${main.note}`,
+        details: {
+          ...main.details,
+          rounds: runs.map((x) => ({ rate: Math.round(x[0].value), cpuCost: x[0].details.cpuCost })),
+        },
+      },
+      fromStart,
+    ];
+  });
+}
+
+/** The consumer node's processes for the CPU meter: the supervisor and each consumer worker. */
+function workerProcs(pid) {
+  const out = { supervisor: pid };
+  childProcesses(pid).forEach((c, i) => (out[`consumer${i}`] = c.pid));
+  return out;
+}
+
+async function drainOnce(ctx, consumers) {
   const o = ctx.opts;
+  const suffix = consumers > 1 ? `_consumers_${consumers}` : '';
   const n = o.drainEvents;
   await resetRedis(ctx);
   const { stream, dlq, prefix } = sectionKeys('drain');
@@ -43,7 +81,9 @@ export async function benchDrain(ctx) {
     deadlineMs: performance.now() + 300_000,
   });
   if (pre.added < n) throw new Error(`preload stopped at ${pre.added} of ${n} entries after 300 s`);
-  ctx.log(`  preloaded in ${pre.seconds.toFixed(1)}s; starting PAYFLUX_ROLE=consumer`);
+  ctx.log(
+    `  preloaded in ${pre.seconds.toFixed(1)}s; starting PAYFLUX_ROLE=consumer${consumers > 1 ? ` PAYFLUX_WORKERS=${consumers}` : ''}`,
+  );
   await ctx.redis.config('RESETSTAT');
 
   let firstLineAt;
@@ -55,12 +95,13 @@ export async function benchDrain(ctx) {
   try {
     pf = await startPayflux({
       name: 'drain',
-      env: exportEnv(ctx, 'drain', 'consumer', file),
+      env: exportEnv(ctx, 'drain', 'consumer', file, consumers > 1 ? { PAYFLUX_WORKERS: String(consumers) } : {}),
       workDir: ctx.workDir,
       cpuProf: ctx.profDir,
       nodeArgs: ctx.opts.nodeArgs,
     });
-    const meter = cpuMeter({ payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' });
+    const procs = consumers > 1 ? workerProcs(pf.pid) : { payflux: pf.pid };
+    const meter = cpuMeter({ ...procs, redis: ctx.redisPid, loadgen: 'self' });
     const doneAt = await until(async () => ((await drained(ctx, stream)) ? performance.now() : undefined), {
       everyMs: 20,
       timeoutMs: Math.max(120_000, n / 10),
@@ -80,10 +121,10 @@ export async function benchDrain(ctx) {
       `  ${Math.round(rate).toLocaleString('en-US')} events/s (${seconds.toFixed(2)}s from the first export line; ${fromSpawnS.toFixed(2)}s from spawn), lines ${scan.lines}, missing ${check.missing}`,
     );
     const redisTopCommands = await redisCommandStats(ctx.redis);
-    const what = `consumer drain of a ${n.toLocaleString('en-US')}-event backlog (decode, risk, export to file, ack)`;
+    const what = `consumer drain of a ${n.toLocaleString('en-US')}-event backlog (decode, risk, export to file, ack)${consumers > 1 ? `, ${consumers} consumer processes (PAYFLUX_WORKERS=${consumers})` : ''}`;
     return [
       {
-        id: 'drain',
+        id: `drain${suffix}`,
         what,
         value: rate,
         unit: 'events/s',
@@ -105,7 +146,7 @@ export async function benchDrain(ctx) {
         },
       },
       {
-        id: 'drain_from_start',
+        id: `drain_from_start${suffix}`,
         what: `${what}, timed from process start`,
         value: n / fromSpawnS,
         unit: 'events/s',

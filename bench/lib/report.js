@@ -44,7 +44,7 @@ function cells(r) {
   return [
     r.what,
     measured(r),
-    r.baseline === undefined ? '—' : `${num(r.baseline)} ${r.unit} (${r.baselineWhat})`,
+    r.baseline === undefined ? '—' : `${r.baselineDisplay ?? `${num(r.baseline)} ${r.unit}`} (${r.baselineWhat})`,
     r.ratio === undefined || Number.isNaN(r.ratio) ? '—' : `${r.ratio.toFixed(2)}×`,
     r.target ?? '—',
     r.skipped ? 'skipped' : r.pass === null || r.pass === undefined ? 'info' : r.pass ? 'PASS' : 'FAIL',

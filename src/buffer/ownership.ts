@@ -2,7 +2,9 @@
  * Exact ownership of partitions by consumers: every partition is read, scored and committed by
  * one consumer at a time, and a consumer that lost it can never commit to it again.
  *
- *   every lease/3:  HEARTBEAT (members zset) ─▶ rendezvous(partition, members) = desired owner
+ *   every lease/3, and at once when a membership check (every 100 ms) sees the members change,
+ *   every 100 ms while a hand-over is under way:
+ *                   HEARTBEAT (members zset) ─▶ rendezvous(partition, members) = desired owner
  *       desired, not held ─▶ ACQUIRE (SET NX PX + INCR epoch) ─▶ GET checkpoint ─▶ restore
  *                            ─▶ adopt the previous owner's pending entries ─▶ read
  *       held, not desired ─▶ stop reading; once its batch is committed ─▶ RELEASE ─▶ forget
@@ -17,7 +19,6 @@
  * up finds its commit refused (the epoch moved on) and drops the partition; its batch in flight
  * was exported once more, by both — the only duplicates.
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { CommitRecord, DeadLetterItem, OwnershipHooks, StreamEntry, StreamReader } from './buffer.js';
 import {
@@ -34,6 +35,9 @@ import type { Partition } from './partitions.js';
 import type { RedisClient } from './redis-client.js';
 import { FencedError, type PartitionStreamReader } from './redis-reader.js';
 import { runScript } from './redis-script.js';
+import { rendezvousOwner } from '../rendezvous.js';
+
+export { rendezvousOwner };
 
 export interface OwnershipOptions {
   readonly redis: RedisClient;
@@ -59,19 +63,12 @@ interface Held {
   readonly reader: PartitionStreamReader;
 }
 
-/** The rendezvous owner of `partition` among `members` (sorted): highest hash of member + partition. */
-export function rendezvousOwner(partition: string, members: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = -1;
-  for (const m of members) {
-    const score = createHash('sha1').update(m).update('\0').update(partition).digest().readUIntBE(0, 6);
-    if (score > bestScore) {
-      best = m;
-      bestScore = score;
-    }
-  }
-  return best;
-}
+/**
+ * How often the members are checked between lease renewals, and a hand-over under way (a
+ * partition to release after its batch, or one this consumer waits for) is taken up again:
+ * consumers started together split the partitions within a few of these, not at a renewal.
+ */
+const WATCH_MS = 100;
 
 export interface OwnedReader extends StreamReader {
   /** The partitions this consumer holds now. */
@@ -173,8 +170,18 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
     o.onChange?.([...held.keys()]);
   };
 
+  const renewMs = Math.max(50, Math.floor(o.leaseMs / 3));
+  const heartbeat = (): Promise<string[]> =>
+    runScript(o.redis, HEARTBEAT_SCRIPT, [o.membersKey], [o.consumer, o.leaseMs]);
+  /** The members the last tick saw, its time, and whether it left a hand-over under way. */
+  let seen = '';
+  let tickedAt = 0;
+  let settled = false;
   const tick = async (): Promise<void> => {
-    const members = await runScript(o.redis, HEARTBEAT_SCRIPT, [o.membersKey], [o.consumer, o.leaseMs]);
+    tickedAt = Date.now();
+    const members = await heartbeat();
+    seen = members.join('\n');
+    let moving = false;
     for (const p of o.partitions) {
       const mine = rendezvousOwner(p.name, members) === o.consumer;
       const h = held.get(p.name);
@@ -182,6 +189,7 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
         // Not while a batch of an earlier hold is being scored: restoring the checkpoint would
         // change the state under it (it is taken at the next tick, after that batch's commit).
         if (mine && unacked !== p.name && !forgetAfterCommit.has(p.name)) await acquire(p);
+        if (mine && !held.has(p.name)) moving = true;
         continue;
       }
       if (!mine) h.releasing = true;
@@ -190,23 +198,30 @@ export function createOwnedReader(o: OwnershipOptions): OwnedReader {
         drop(p.name, 'rebalanced');
         continue;
       }
+      if (h.releasing) moving = true;
       const ok = await runScript(o.redis, RENEW_SCRIPT, key(p), [o.consumer, h.epoch, o.leaseMs]);
       if (ok === 0) drop(p.name, 'lease_lost');
     }
+    settled = !moving;
+  };
+  /** A renewal when due or a hand-over is under way; otherwise a membership check, and a tick if it changed. */
+  const step = async (): Promise<void> => {
+    if (settled && Date.now() - tickedAt < renewMs && (await heartbeat()).join('\n') === seen) return;
+    await tick();
   };
 
   const schedule = (): void => {
     if (closed) return;
     timer = setTimeout(
       () => {
-        ticking = tick()
+        ticking = step()
           .catch((err: unknown) => o.logger.warn({ err: (err as Error).message }, 'ownership_tick_failed'))
           .finally(() => {
             ticking = undefined;
             schedule();
           });
       },
-      Math.max(50, Math.floor(o.leaseMs / 3)),
+      Math.min(WATCH_MS, renewMs),
     );
     timer.unref();
   };

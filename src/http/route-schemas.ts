@@ -147,6 +147,11 @@ const readyReport = {
         enabled: { type: 'boolean' },
         name: { type: 'string' },
         running: { type: 'boolean' },
+        processes: {
+          type: 'integer',
+          minimum: 1,
+          description: 'Consumer processes on a consumer node with `PAYFLUX_WORKERS` > 1 (`running`: all of them).',
+        },
         ack_mode: { type: 'string', enum: ['after_export', 'before_export'] },
         retrying: {
           type: 'object',

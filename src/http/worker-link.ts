@@ -5,9 +5,11 @@
  *   worker ─ payflux:metrics ─▶ primary ─ payflux:collect ─▶ every worker ─ its registry as JSON ─▶
  *   primary: aggregated ─ text ─▶ the worker that was scraped
  *   worker ─ payflux:consumer-ready ─▶ primary ─ payflux:ready ─▶ the consumer ─ its /ready report ─▶ …
+ *   (asked by the first consumer of a consumer node: every other consumer's report)
  */
 import cluster from 'node:cluster';
 import type { Registry } from 'prom-client';
+import { WORKER_LISTENS_VAR } from '../config-types.js';
 import { REPLY_TIMEOUT_MS, type ConsumerReady, type LinkMessage } from '../supervisor.js';
 import type { MetricsSource, ReadyReport } from './ops-routes.js';
 
@@ -18,11 +20,13 @@ export interface WorkerOps {
 
 /** What `start()` wires into `/metrics` and `/ready` of a supervised worker. */
 export interface WorkerLink {
+  /** A consumer worker that serves the ops port for its node's consumers (the supervisor's first). */
+  readonly listens: boolean;
   attach(registry: Registry, ready: () => Promise<ReadyReport>): WorkerOps;
 }
 
-/** The link of a worker the supervisor forked; undefined in any other process. */
-export function workerLink(): WorkerLink | undefined {
+/** The link of a worker the supervisor forked (`env`: its environment); undefined in any other process. */
+export function workerLink(env: Readonly<Record<string, string | undefined>>): WorkerLink | undefined {
   if (!cluster.isWorker) return undefined;
   let nextId = 0;
   const waiting = new Map<number, (value: unknown) => void>();
@@ -39,6 +43,7 @@ export function workerLink(): WorkerLink | undefined {
       process.send?.({ type, id } satisfies LinkMessage);
     });
   return {
+    listens: env[WORKER_LISTENS_VAR] === '1',
     attach(registry, ready) {
       process.on('message', (m: LinkMessage) => {
         if (m.type === 'payflux:collect')
@@ -74,6 +79,7 @@ const reply = (m: LinkMessage): void => {
  * the node as a whole ingests and consumes, so it reports role `all` and the consumer's part.
  */
 export function joinReady(own: ReadyReport, answer: ConsumerReady): ReadyReport {
+  if (answer.kind === 'peers') return joinPeers(own, answer.reports);
   if (own.role !== 'ingest' || answer.kind === 'none') return own;
   if (answer.kind === 'down')
     return {
@@ -96,5 +102,31 @@ export function joinReady(own: ReadyReport, answer: ConsumerReady): ReadyReport 
     stream_length: consumer.stream_length,
     dlq_depth: consumer.dlq_depth,
     export: consumer.export,
+  };
+}
+
+/**
+ * A consumer node's readiness: the first consumer's own with every other consumer process's,
+ * ready when all are. Lag, pending and the stream figures are the group's, read alike by each.
+ */
+export function joinPeers(
+  own: ReadyReport,
+  peers: readonly ({ readonly ready: boolean; readonly [detail: string]: unknown } | undefined)[],
+): ReadyReport {
+  const consumer = (own.consumer ?? {}) as { readonly running?: boolean };
+  const down = peers.filter((p) => p === undefined).length;
+  const stuck = peers.find((p) => p !== undefined && !p.ready);
+  const reason = !own.ready
+    ? own.reason
+    : down > 0
+      ? `${down} of ${peers.length + 1} consumer processes not running (restarting)`
+      : stuck !== undefined
+        ? `consumer process: ${String(stuck.reason)}`
+        : undefined;
+  return {
+    ...own,
+    ready: reason === undefined,
+    ...(reason !== undefined && { reason }),
+    consumer: { ...consumer, processes: peers.length + 1, running: consumer.running === true && down === 0 },
   };
 }

@@ -190,13 +190,29 @@ describe('loadConfig', () => {
     expect(problems({ PAYFLUX_MAX_BATCH: '4000', PAYFLUX_APPEND_MAX_PENDING: '4000' })).toEqual([]);
   });
 
-  it('refuses several worker processes on the memory buffer or on a consumer-only node', () => {
+  it('refuses several worker processes on the memory buffer, or consumer processes sharing stdout', () => {
     expect(problems({ PAYFLUX_WORKERS: '2', PAYFLUX_BUFFER: 'memory' })).toEqual([
       expect.stringContaining('PAYFLUX_BUFFER: memory is in-process and cannot be shared by PAYFLUX_WORKERS=2'),
     ]);
-    expect(problems({ PAYFLUX_WORKERS: '3', PAYFLUX_ROLE: 'consumer' })).toEqual([
-      expect.stringContaining('PAYFLUX_WORKERS: a consumer node runs one consumer process'),
-    ]);
+    for (const mode of ['stdout', 'both'])
+      expect(
+        problems({
+          PAYFLUX_WORKERS: '3',
+          PAYFLUX_ROLE: 'consumer',
+          PAYFLUX_EXPORT_MODE: mode,
+          PAYFLUX_EXPORT_FILE: '/tmp/x',
+        }),
+      ).toEqual([expect.stringContaining(`PAYFLUX_EXPORT_MODE: ${mode} writes to stdout, which PAYFLUX_WORKERS=3`)]);
+    expect(
+      problems({
+        PAYFLUX_WORKERS: '3',
+        PAYFLUX_ROLE: 'consumer',
+        PAYFLUX_EXPORT_MODE: 'file',
+        PAYFLUX_EXPORT_FILE: '/tmp/x',
+      }),
+    ).toEqual([]);
+    expect(problems({ PAYFLUX_WORKERS: '1', PAYFLUX_ROLE: 'consumer' })).toEqual([]);
+    expect(problems({ PAYFLUX_WORKERS: '2', PAYFLUX_EXPORT_MODE: 'both', PAYFLUX_EXPORT_FILE: '/tmp/x' })).toEqual([]);
     expect(problems({ PAYFLUX_WORKERS: '2', PAYFLUX_ROLE: 'ingest' })).toEqual([]);
     expect(problems({ PAYFLUX_WORKERS: '1', PAYFLUX_BUFFER: 'memory' })).toEqual([]);
     expect(problems({ PAYFLUX_WORKERS: '0' })).toEqual([expect.stringContaining('PAYFLUX_WORKERS')]);

@@ -31,6 +31,10 @@ describe('workerRoles', () => {
     expect(workerRoles({ role: 'all', workers: 4 })).toEqual(['ingest', 'ingest', 'ingest', 'consumer']);
     expect(workerRoles({ role: 'ingest', workers: 2 })).toEqual(['ingest', 'ingest']);
   });
+
+  it('is N consumers for role consumer', () => {
+    expect(workerRoles({ role: 'consumer', workers: 3 })).toEqual(['consumer', 'consumer', 'consumer']);
+  });
 });
 
 describe('joinReady', () => {
@@ -60,5 +64,25 @@ describe('joinReady', () => {
   it('is not ready while the consumer process is down, and its own when there is no consumer process', () => {
     expect(joinReady(own, { kind: 'down' })).toMatchObject({ ready: false, consumer: { running: false } });
     expect(joinReady(own, { kind: 'none' })).toBe(own);
+  });
+
+  it("is a consumer node's first consumer with every other one, ready when all are", () => {
+    const first = { ...consumer, consumer: { enabled: true, name: 'c-0', running: true } };
+    expect(joinReady(first, { kind: 'peers', reports: [consumer] })).toMatchObject({
+      ready: true,
+      role: 'consumer',
+      consumer: { name: 'c-0', processes: 2, running: true },
+      lag: 7,
+    });
+    expect(joinReady(first, { kind: 'peers', reports: [consumer, undefined] })).toMatchObject({
+      ready: false,
+      reason: '1 of 3 consumer processes not running (restarting)',
+      consumer: { processes: 3, running: false },
+    });
+    const stuck = { ...consumer, ready: false, reason: 'export destination unhealthy' };
+    expect(joinReady(first, { kind: 'peers', reports: [stuck] })).toMatchObject({
+      ready: false,
+      reason: 'consumer process: export destination unhealthy',
+    });
   });
 });

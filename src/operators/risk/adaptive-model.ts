@@ -9,8 +9,10 @@
  * Failures, timeouts and auth failures are counts out of the recent events: their evidence is
  * the tempered signed likelihood root of a binomial test (`evidenceOf`), so the more payments,
  * the smaller the shift that counts, down to a floor set by the tempering (ordinary drift of
- * the processor's own rate). A severity is the smaller of an evidence ramp and an effect-size
- * ramp: clear evidence of a small shift says `elevated`, never `critical`. Volume alone is
+ * the processor's own rate). In its first window (no baseline of its own yet) a quiet
+ * processor's whole window is also weighed against the prior: the cold-start look. A severity
+ * is the smaller of an evidence ramp and an effect-size ramp: clear evidence of a small shift
+ * says `elevated`, never `critical`. Volume alone is
  * capped below `elevated`: a surge with a normal failure rate is named, but opens no warning.
  * The arithmetic of evidence is in evidence.ts, the segment cells' severity in
  * segment-severity.ts; docs/risk-model.md has the formula and its error rates.
@@ -18,7 +20,7 @@
 import { BUCKET_MS } from './risk-window.js';
 import { BASELINE_PRIOR, baselineRate, driftSq } from './baseline.js';
 import type { WindowView } from './processor-window.js';
-import { focusOf as focusOfCell } from './segment-cells.js';
+import { focusOf as focusOfCell, severityAt } from './segment-cells.js';
 import type { RiskFocus } from './segment-cells.js';
 import { ADAPTIVE_PARAMS, countSeverity, countSeverityOf, evidenceK } from './evidence.js';
 import { updateSegments } from './segment-severity.js';
@@ -116,8 +118,14 @@ export const adaptiveModel: RiskModel = {
     // Cold start: until a bucket leaves the window, the window holds all the processor has sent
     // and the baseline is the prior. While the recent span holds fewer than `coldStart.events`,
     // the window's failure rate is weighed against the prior with the evidence of at most that
-    // many events: what a processor at 5 events/s has in 30 s (docs/risk-model.md).
-    if (w.baseBuckets === 0 && n < P.coldStart.events && w.windowEvents > n) {
+    // many events (what a processor at 5 events/s has in 30 s), while the recent span
+    // corroborates it: an incident that has ended is no longer evidence (docs/risk-model.md).
+    if (
+      w.baseBuckets === 0 &&
+      n < P.coldStart.events &&
+      w.windowEvents > n &&
+      evidenceK(w.recentFailures, n, fb, v[7] ?? 0, P.evidence.corroborate) >= P.evidence.corroborate
+    ) {
       const ne = w.windowEvents < P.coldStart.events ? w.windowEvents : P.coldStart.events;
       const fe = (w.windowFailures * ne) / w.windowEvents;
       const sCold = countSeverityOf(evidenceK(fe, ne, fb, v[7] ?? 0, P.evidence.from), fe, ne, fb, P.failureEffect);
@@ -153,7 +161,7 @@ export const adaptiveModel: RiskModel = {
       for (let i = 0; i < tables.length; i++) {
         const t = tables[i];
         if (t === undefined || t.top < 0) continue;
-        const v = t.severity[t.top] ?? 0;
+        const v = severityAt(t, t.top);
         if (i === 0) sGeoConc = v;
         else if (v > sSegConc) sSegConc = v;
       }
@@ -189,7 +197,7 @@ export const adaptiveModel: RiskModel = {
       if ((mask & (i === 0 ? GEO_CONC : SEG_CONC)) === 0) continue;
       const t = seg.tables[i];
       if (t === undefined || t.top < 0) continue;
-      const v = t.severity[t.top] ?? 0;
+      const v = severityAt(t, t.top);
       if (v > bestValue) {
         bestValue = v;
         best = focusOfCell(t, t.top);

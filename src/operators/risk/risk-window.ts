@@ -33,7 +33,8 @@ import { fromPlain, restoreInto, toPlain, type Plain } from './plain-state.js';
 import { BASELINE_PRIOR, baselineRate } from './baseline.js';
 import { ProcessorWindow } from './processor-window.js';
 import { RecentIds } from './recent-ids.js';
-import { advanceSegments, countSegments } from './segment-cells.js';
+import { advanceSegments, countSegments, type SegmentState } from './segment-cells.js';
+import { restoreSegments } from './segment-checkpoint.js';
 
 export { ProcessorWindow, type WindowView } from './processor-window.js';
 
@@ -264,7 +265,18 @@ export class RiskWindow {
       throw new TypeError('a processor checkpoint is an object');
     this.forget(name);
     const h = this.held(name);
-    restoreInto(h.p, state.window ?? null);
+    const window = state.window ?? null;
+    if (window === null || typeof window !== 'object' || Array.isArray(window))
+      throw new TypeError('a checkpoint holds an object');
+    // Segment cells are read into the window's own tables, whichever layout wrote them.
+    const { segments, ...rest } = window;
+    restoreInto(h.p, rest);
+    if (segments !== undefined)
+      (h.p as { segments: SegmentState | null }).segments = restoreSegments(
+        h.p.segments,
+        h.p.recentBucketCount,
+        segments,
+      );
     h.p.touched = ++this.clock;
     h.geos.load(fromPlain(state.geos ?? []) as [string, number][]);
   }

@@ -5,12 +5,15 @@
  * carrying more than 1/K of the traffic keeps a cell, whatever the cardinality; admission is
  * thinned by the lightest weight, see `cellOf`).
  *
- *   cell k:  key │ field │ recent ring (R buckets: events, failures) │ baseline (decayed) │ weight
+ *   cell k (`cells`, from k·stride):  recent events, failures │ baseline (decayed) events,
+ *                                     failures │ weight │ severity │ ring: R events, R failures
+ *   per cell beside it: key │ field │ tag (the geo's interned bit, else a hash of the key)
  *
- * Memory: 4 × K cells of a few numbers, fixed at creation. Every piece is plain data (strings,
- * numbers, arrays of them, one plain `focus` object per cell), so the state serialises to JSON
- * and restores to identical scores. Per event: one scan of K keys per dimension; per bucket:
- * O(4·K·R).
+ * Memory: 4 × K cells of a few numbers, fixed at creation; one Float64Array per table, so a cell
+ * update touches one block of memory and allocates nothing. Every piece is plain data (strings,
+ * typed arrays, one plain `focus` object per cell), so the state checkpoints to JSON and restores
+ * to identical scores (segment-checkpoint.ts). Per event: one scan of K tags per dimension; per
+ * bucket: O(4·K·R).
  */
 import { baselineRate, winsorised } from './baseline.js';
 
@@ -24,28 +27,33 @@ export type RiskFocus = Readonly<Record<string, string>>;
 export const SEGMENT_CELLS = 8;
 const WEIGHT_DECAY = Math.pow(0.5, 1 / 6);
 
+/** Offsets in a cell's block of `SegmentTable.cells`; the ring follows at RING. */
+export const RECENT_EVENTS = 0;
+export const RECENT_FAILURES = 1;
+export const BASE_EVENTS = 2;
+export const BASE_FAILURES = 3;
+export const WEIGHT = 4;
+export const SEVERITY = 5;
+export const RING = 6;
+
 export interface SegmentTable {
   readonly dim: SegmentDimension;
   /** '' for a free cell. */
   readonly keys: string[];
-  /** Geo cells: the key's interned bit (the window's geo interner), compared instead of the string. */
-  readonly ids: number[];
-  /** Other cells: `hashOf` the key, compared before the string. */
-  readonly hashes: number[];
+  /** Geo cells: the key's interned bit (the window's geo interner); other cells: `hashOf` the key; -1 when free. */
+  readonly tags: Int32Array;
   /** The event field the key came from (`geo_bucket`, `merchant_id_hash`, …). */
   readonly fields: string[];
   /** Made on first use (`focusOf`), so a churning cell allocates nothing. */
   readonly focus: (RiskFocus | null)[];
-  /** Recent ring: cell k, slot j at `k·R + j`. Category cells count failures only. */
-  readonly ringEvents: number[];
-  readonly ringFailures: number[];
-  readonly recentEvents: number[];
-  readonly recentFailures: number[];
-  readonly baseEvents: number[];
-  readonly baseFailures: number[];
-  readonly weight: number[];
-  /** Severity last computed per cell (adaptive model), and the cell holding the largest. */
-  readonly severity: number[];
+  /** Doubles per cell: RING + 2R. */
+  readonly stride: number;
+  /**
+   * Cell k at k·stride: the offsets above, then its ring (slot j's events at RING + j, failures at
+   * RING + R + j). Category cells count failures only.
+   */
+  readonly cells: Float64Array;
+  /** The cell holding the largest severity (adaptive model), -1: none. */
   top: number;
   /** Misses since the last admission, and the lightest weight gating the next (see `cellOf`). */
   misses: number;
@@ -64,23 +72,21 @@ export interface SegmentState {
   evaluatedBucket: number;
 }
 
-function table(dim: SegmentDimension, k: number, r: number): SegmentTable {
-  const zeros = doubles;
+/** Cell `k`'s severity as last computed. */
+export function severityAt(t: SegmentTable, k: number): number {
+  return t.cells[k * t.stride + SEVERITY] ?? 0;
+}
+
+export function createTable(dim: SegmentDimension, k: number, r: number): SegmentTable {
+  const stride = RING + 2 * r;
   return {
     dim,
     keys: new Array<string>(k).fill(''),
-    ids: new Array<number>(k).fill(-1),
-    hashes: new Array<number>(k).fill(0),
+    tags: new Int32Array(k).fill(-1),
     fields: new Array<string>(k).fill(''),
     focus: new Array<RiskFocus | null>(k).fill(null),
-    ringEvents: zeros(k * r),
-    ringFailures: zeros(k * r),
-    recentEvents: zeros(k),
-    recentFailures: zeros(k),
-    baseEvents: zeros(k),
-    baseFailures: zeros(k),
-    weight: zeros(k),
-    severity: zeros(k),
+    stride,
+    cells: new Float64Array(k * stride),
     top: -1,
     misses: 0,
     lightestWeight: -1,
@@ -99,12 +105,23 @@ export function doubles(n: number): number[] {
 }
 
 export function createSegments(recentBuckets: number, cells = SEGMENT_CELLS): SegmentState {
-  return {
+  const s: SegmentState = {
     r: recentBuckets,
-    tables: SEGMENT_DIMENSIONS.map((d) => table(d, cells, recentBuckets)),
+    tables: SEGMENT_DIMENSIONS.map((d) => createTable(d, cells, recentBuckets)),
     touched: [-1, -1, -1, -1],
     evaluatedBucket: -1,
   };
+  // V8 treats a field never written since creation as a constant and takes its representation
+  // from its first value: the first writes of these (a bucket id, a cell) would change the map
+  // and deoptimise the functions that read it, once the processor's cells are first judged,
+  // mid-run. Written once here, as what they will hold.
+  s.evaluatedBucket = 0.5;
+  s.evaluatedBucket = -1;
+  for (const t of s.tables) {
+    t.top = 0;
+    t.top = -1;
+  }
+  return s;
 }
 
 /**
@@ -114,28 +131,29 @@ export function createSegments(recentBuckets: number, cells = SEGMENT_CELLS): Se
  * on every one (measured: ~0.4 µs an event with 97 merchants). The newcomer inherits the
  * lightest weight, as in Space-Saving.
  */
-function cellOf(t: SegmentTable, key: string, id: number, field: string, r: number): number {
+function cellOf(t: SegmentTable, key: string, id: number, field: string): number {
   const keys = t.keys;
+  const tags = t.tags;
   if (id >= 0) {
-    const ids = t.ids;
-    for (let k = 0; k < ids.length; k++) if (ids[k] === id) return k;
+    for (let k = 0; k < tags.length; k++) if (tags[k] === id) return k;
   } else {
     // A hash of a few characters, kept per cell: most values without a cell miss on the
     // signature bit, and strings are compared only where the hashes match (comparing the
     // sliced strings of stored lines was 5% of a backtest's CPU).
     const h = hashOf(key);
     if ((t.signature & (1 << (h & 31))) !== 0) {
-      const hashes = t.hashes;
-      for (let k = 0; k < keys.length; k++) if (hashes[k] === h && keys[k] === key) return k;
+      for (let k = 0; k < keys.length; k++) if (tags[k] === h && keys[k] === key) return k;
     }
   }
   // The lightest weight as of the last bucket (or admission) gates admission; only an admission
   // looks for the lightest cell itself.
   if (t.lightestWeight > ADMIT_EVERY && ++t.misses * ADMIT_EVERY < t.lightestWeight) return -1;
+  const cells = t.cells;
+  const stride = t.stride;
   let lightest = 0;
   let lightestWeight = Infinity;
   for (let k = 0; k < keys.length; k++) {
-    const w = keys[k] === '' ? -1 : (t.weight[k] ?? 0);
+    const w = keys[k] === '' ? -1 : (cells[k * stride + WEIGHT] ?? 0);
     if (w < lightestWeight) {
       lightest = k;
       lightestWeight = w;
@@ -144,26 +162,22 @@ function cellOf(t: SegmentTable, key: string, id: number, field: string, r: numb
   t.misses = 0;
   const k = lightest;
   keys[k] = key;
-  t.ids[k] = id;
-  t.hashes[k] = id >= 0 ? 0 : hashOf(key);
+  tags[k] = id >= 0 ? id : hashOf(key);
   t.fields[k] = field;
   t.focus[k] = null;
-  for (let j = k * r; j < (k + 1) * r; j++) {
-    t.ringEvents[j] = 0;
-    t.ringFailures[j] = 0;
-  }
-  t.recentEvents[k] = 0;
-  t.recentFailures[k] = 0;
-  t.baseEvents[k] = 0;
-  t.baseFailures[k] = 0;
-  t.severity[k] = 0;
+  cells.fill(0, k * stride, (k + 1) * stride);
   if (t.top === k) t.top = -1;
-  t.weight[k] = lightestWeight > 0 ? lightestWeight : 0;
+  cells[k * stride + WEIGHT] = lightestWeight > 0 ? lightestWeight : 0;
   t.lightestWeight = lightestOf(t);
-  let signature = 0;
-  for (let j = 0; j < keys.length; j++) if (keys[j] !== '') signature |= 1 << ((t.hashes[j] ?? 0) & 31);
-  t.signature = signature;
+  if (id < 0) t.signature = signatureOf(t);
   return k;
+}
+
+/** OR of one bit per tracked key (the low 5 bits of its hash). */
+export function signatureOf(t: SegmentTable): number {
+  let signature = 0;
+  for (let j = 0; j < t.keys.length; j++) if (t.keys[j] !== '') signature |= 1 << ((t.tags[j] ?? 0) & 31);
+  return signature;
 }
 
 /**
@@ -196,7 +210,7 @@ const ADMIT_EVERY = 4;
 function lightestOf(t: SegmentTable): number {
   let m = Infinity;
   for (let k = 0; k < t.keys.length; k++) {
-    const w = t.keys[k] === '' ? -1 : (t.weight[k] ?? 0);
+    const w = t.keys[k] === '' ? -1 : (t.cells[k * t.stride + WEIGHT] ?? 0);
     if (w < m) m = w;
   }
   return m;
@@ -225,16 +239,18 @@ function count(
 ): void {
   const t = s.tables[dim];
   if (t === undefined) return;
-  const k = cellOf(t, key, id, field, s.r);
+  const k = cellOf(t, key, id, field);
   // A success can only lower a cell's severity: the model takes that up at the next bucket.
   if (failed !== 0) s.touched[dim] = k;
   if (k < 0) return;
-  const j = k * s.r + slot;
-  t.ringEvents[j] = (t.ringEvents[j] ?? 0) + 1;
-  t.ringFailures[j] = (t.ringFailures[j] ?? 0) + failed;
-  t.recentEvents[k] = (t.recentEvents[k] ?? 0) + 1;
-  t.recentFailures[k] = (t.recentFailures[k] ?? 0) + failed;
-  t.weight[k] = (t.weight[k] ?? 0) + 1;
+  const c = t.cells;
+  const o = k * t.stride;
+  const j = o + RING + slot;
+  c[j] = (c[j] ?? 0) + 1;
+  c[j + s.r] = (c[j + s.r] ?? 0) + failed;
+  c[o + RECENT_EVENTS] = (c[o + RECENT_EVENTS] ?? 0) + 1;
+  c[o + RECENT_FAILURES] = (c[o + RECENT_FAILURES] ?? 0) + failed;
+  c[o + WEIGHT] = (c[o + WEIGHT] ?? 0) + 1;
 }
 
 /**
@@ -287,25 +303,27 @@ export function advanceSegments(
   const decay = Math.pow(WEIGHT_DECAY, to - from);
   for (const t of s.tables) {
     const category = t.dim === 'category';
+    const c = t.cells;
     t.lightestWeight = lightestOf(t) * decay;
     for (let k = 0; k < t.keys.length; k++) {
       if (t.keys[k] === '') continue;
-      t.weight[k] = (t.weight[k] ?? 0) * decay;
+      const o = k * t.stride;
+      c[o + WEIGHT] = (c[o + WEIGHT] ?? 0) * decay;
       for (let b = from - r + 1; b <= last; b++) {
-        const j = k * r + (((b % r) + r) % r);
-        const ce = t.ringEvents[j] ?? 0;
-        const f = t.ringFailures[j] ?? 0;
-        t.recentEvents[k] = (t.recentEvents[k] ?? 0) - ce;
-        t.recentFailures[k] = (t.recentFailures[k] ?? 0) - f;
-        t.ringEvents[j] = 0;
-        t.ringFailures[j] = 0;
+        const j = o + RING + ringSlot(b, r);
+        const ce = c[j] ?? 0;
+        const f = c[j + r] ?? 0;
+        c[o + RECENT_EVENTS] = (c[o + RECENT_EVENTS] ?? 0) - ce;
+        c[o + RECENT_FAILURES] = (c[o + RECENT_FAILURES] ?? 0) - f;
+        c[j] = 0;
+        c[j + r] = 0;
         const e = category ? processor.eventsInBucket(b) : ce;
         if (e > 0) {
-          const be = t.baseEvents[k] ?? 0;
-          const bf = t.baseFailures[k] ?? 0;
+          const be = c[o + BASE_EVENTS] ?? 0;
+          const bf = c[o + BASE_FAILURES] ?? 0;
           const p = baselineRate(bf, be, category ? CATEGORY_PRIOR * processorRate : processorRate);
-          t.baseEvents[k] = be * d + e;
-          t.baseFailures[k] = bf * d + winsorised(f, e, p);
+          c[o + BASE_EVENTS] = be * d + e;
+          c[o + BASE_FAILURES] = bf * d + winsorised(f, e, p);
         }
       }
     }

@@ -8,7 +8,17 @@ import { BUCKET_MS } from './risk-window.js';
 import { baselineRate, driftSq } from './baseline.js';
 import { ADAPTIVE_PARAMS as P, countSeverityOf, effectOf, evidenceOf } from './evidence.js';
 import type { WindowView } from './processor-window.js';
-import { CATEGORY_PRIOR, ringSlot } from './segment-cells.js';
+import {
+  BASE_EVENTS,
+  BASE_FAILURES,
+  CATEGORY_PRIOR,
+  RECENT_EVENTS,
+  RECENT_FAILURES,
+  RING,
+  SEVERITY,
+  ringSlot,
+  severityAt,
+} from './segment-cells.js';
 import type { SegmentState, SegmentTable } from './segment-cells.js';
 import { clamp01 } from './risk-model.js';
 
@@ -50,23 +60,23 @@ export function updateSegments(seg: SegmentState, w: WindowView): void {
       t.top = -1;
       for (let k = 0; k < t.keys.length; k++) {
         const v = t.keys[k] === '' ? 0 : cellSeverity(t, k, n);
-        t.severity[k] = v;
-        if (v > 0 && (t.top < 0 || v > (t.severity[t.top] ?? 0))) t.top = k;
+        t.cells[k * t.stride + SEVERITY] = v;
+        if (v > 0 && (t.top < 0 || v > severityAt(t, t.top))) t.top = k;
       }
       continue;
     }
     const k = seg.touched[i] ?? -1;
     if (k < 0) continue;
-    const before = t.severity[k] ?? 0;
+    const before = severityAt(t, k);
     const v = cellSeverity(t, k, n);
-    t.severity[k] = v;
+    t.cells[k * t.stride + SEVERITY] = v;
     if (t.top === k && v < before) {
       t.top = -1;
       for (let j = 0; j < t.keys.length; j++) {
-        const u = t.severity[j] ?? 0;
-        if (u > 0 && (t.top < 0 || u > (t.severity[t.top] ?? 0))) t.top = j;
+        const u = severityAt(t, j);
+        if (u > 0 && (t.top < 0 || u > severityAt(t, t.top))) t.top = j;
       }
-    } else if (v > 0 && (t.top < 0 || v > (t.severity[t.top] ?? 0))) t.top = k;
+    } else if (v > 0 && (t.top < 0 || v > severityAt(t, t.top))) t.top = k;
   }
 }
 
@@ -90,10 +100,12 @@ function cellSeverity(t: SegmentTable, k: number, n: number): number {
   const fb = SHORT[5] ?? 0;
   const processorExcess = SHORT[6] ?? 0;
   const category = t.dim === 'category';
-  const x = t.recentFailures[k] ?? 0;
-  const ne = category ? n : (t.recentEvents[k] ?? 0);
+  const c = t.cells;
+  const o = k * t.stride;
+  const x = c[o + RECENT_FAILURES] ?? 0;
+  const ne = category ? n : (c[o + RECENT_EVENTS] ?? 0);
   if (ne <= 0 || x <= 0) return 0;
-  const p0 = baselineRate(t.baseFailures[k] ?? 0, t.baseEvents[k] ?? 0, category ? CATEGORY_PRIOR * fb : fb);
+  const p0 = baselineRate(c[o + BASE_FAILURES] ?? 0, c[o + BASE_EVENTS] ?? 0, category ? CATEGORY_PRIOR * fb : fb);
   const excess = x - ne * p0;
   if (excess <= 0) return 0;
   const tauSq = driftSq(0, 0, p0);
@@ -101,7 +113,8 @@ function cellSeverity(t: SegmentTable, k: number, n: number): number {
   if (z < P.evidence.corroborate) return 0;
   const traffic = category ? (fb > 0 ? Math.min(1, p0 / fb) : 0) : ne / n;
   let v = spanSeverity(z, x, ne, p0, excess, n, processorExcess, traffic);
-  const r = t.recentEvents.length > 0 ? t.ringEvents.length / t.recentEvents.length : 0;
+  const ring = o + RING;
+  const r = (t.stride - RING) / 2;
   const s0 = SHORT[0] ?? 0;
   const s1 = SHORT[1] ?? -1;
   const carry = SHORT[2] ?? 0;
@@ -109,10 +122,8 @@ function cellSeverity(t: SegmentTable, k: number, n: number): number {
   // A quiet processor's 10 s hold a handful of events: there the short look only adds touches
   // of noise (measured on healthy days at 0.5 and 5 events/s: a quarter more false warnings).
   if (n10 >= SHORT_MIN_EVENTS) {
-    const x10 = (t.ringFailures[k * r + s0] ?? 0) + (s1 < 0 ? 0 : carry * (t.ringFailures[k * r + s1] ?? 0));
-    const ne10 = category
-      ? n10
-      : (t.ringEvents[k * r + s0] ?? 0) + (s1 < 0 ? 0 : carry * (t.ringEvents[k * r + s1] ?? 0));
+    const x10 = (c[ring + r + s0] ?? 0) + (s1 < 0 ? 0 : carry * (c[ring + r + s1] ?? 0));
+    const ne10 = category ? n10 : (c[ring + s0] ?? 0) + (s1 < 0 ? 0 : carry * (c[ring + s1] ?? 0));
     const excess10 = x10 - ne10 * p0;
     if (ne10 > 0 && excess10 >= P.evidence.minExcess) {
       const z10 = evidenceOf(x10, ne10, p0, tauSq);

@@ -40,4 +40,19 @@ describe('payflux serve with a bad configuration', () => {
     expect(r.status).toBe(78);
     expect(r.stderr).toContain('PAYFLUX_API_KEYS_FILE: cannot read /nonexistent-payflux-dir/keys');
   });
+
+  it('exits 78 when several consumer processes would share stdout', () => {
+    const r = serve({
+      PAYFLUX_ROLE: 'consumer',
+      PAYFLUX_WORKERS: '2',
+      PAYFLUX_EXPORT_MODE: 'both',
+      PAYFLUX_EXPORT_FILE: `${suite.scratch()}/export.ndjson`,
+      REDIS_ADDR: '127.0.0.1:1',
+      HTTP_ADDR: '127.0.0.1:0',
+    });
+    expect(r.status).toBe(78);
+    expect(r.stderr).toContain(
+      'PAYFLUX_EXPORT_MODE: both writes to stdout, which PAYFLUX_WORKERS=2 consumer processes',
+    );
+  });
 });

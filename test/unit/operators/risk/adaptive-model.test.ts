@@ -154,42 +154,56 @@ describe('adaptive model: cold start', () => {
   const prior = (x: number, n: number) => countSeverity(x, n, 0.1, driftSq(0, 0, 0.1), ADAPTIVE_PARAMS.failureEffect);
 
   it('weighs everything the processor sent against the prior, with the evidence of at most 150 events', () => {
-    // 5 of the last 15 events failed (under 4 excess failures: nothing), 18 of all 40.
+    // 5 of the last 15 events failed (under 4 excess failures: nothing alone, but evidence
+    // z ≈ 2.4 that corroborates the window), 18 of all 40.
     const quiet = { windowEvents: 40, windowFailures: 18, recentEvents: 15, recentFailures: 5 };
     expect(prior(5, 15)).toBe(0);
     expect(prior(18, 40)).toBeGreaterThan(0.5);
     expect(evaluate(cold(quiet)).c[0]).toBeCloseTo(prior(18, 40), 10);
+    // The recent span no longer corroborates it (an incident that has ended): off.
+    expect(evaluate(cold({ ...quiet, recentFailures: 2 })).c[0]).toBe(0);
     // A bucket has left the window: the baseline is the processor's own, the look is off.
     expect(evaluate(cold({ ...quiet, baseBuckets: 1 })).c[0]).toBe(0);
     // 400 events at 45%: weighed as 150 at that rate.
-    const many = { windowEvents: 400, windowFailures: 180, recentEvents: 140, recentFailures: 19 };
+    const many = { windowEvents: 400, windowFailures: 180, recentEvents: 140, recentFailures: 30 };
     expect(evaluate(cold(many)).c[0]).toBeCloseTo(prior(67.5, 150), 10);
     // 150 events in 30 s: the 30 s look holds that evidence itself.
-    expect(evaluate(cold({ ...many, recentEvents: 150, recentFailures: 20 })).c[0]).toBe(0);
+    expect(evaluate(cold({ ...many, recentEvents: 150, recentFailures: 32 })).c[0]).toBeCloseTo(prior(32, 150), 10);
   });
 
+  const run = (seconds: number, every: number, failing: (t: number) => boolean) => {
+    const scorer = new RiskScorer({
+      model: 'adaptive',
+      windowSec: 300,
+      allowedLatenessSec: 30,
+      thresholds: [0.3, 0.6, 0.8],
+    });
+    const bands: { t: number; band: string }[] = [];
+    for (let i = 0; i * every < seconds; i++) {
+      const t = i * every;
+      const a = scorer.score(
+        envelope({ at: T0 + Math.round(t * 1000), category: failing(i) ? 'card_declined' : undefined }),
+      );
+      bands.push({ t, band: a.band });
+    }
+    return bands;
+  };
+
   it('holds elevated on a processor at 0.5 event/s failing 45% from its first event, not on one at 10%', () => {
-    const run = (failing: (i: number) => boolean) => {
-      const scorer = new RiskScorer({
-        model: 'adaptive',
-        windowSec: 300,
-        allowedLatenessSec: 30,
-        thresholds: [0.3, 0.6, 0.8],
-      });
-      const bands: { t: number; band: string }[] = [];
-      for (let t = 0; t < 300; t += 2) {
-        const a = scorer.score(envelope({ at: T0 + t * 1000, category: failing(t / 2) ? 'card_declined' : undefined }));
-        bands.push({ t, band: a.band });
-      }
-      return bands;
-    };
     // 9 of every 20 events fail, spread out.
-    const bad = run((i) => (i * 9) % 20 < 9);
+    const bad = run(300, 2, (i) => (i * 9) % 20 < 9);
     const first = bad.find((b) => b.band !== 'low');
     expect(first).toBeDefined();
     expect(first!.t).toBeLessThan(120);
     // Held, not a touch: elevated or worse from 30 s after the first alarm to the window's end.
     expect(bad.filter((b) => b.t >= first!.t + 30).every((b) => b.band !== 'low')).toBe(true);
-    expect(run((i) => i % 10 === 0).every((b) => b.band === 'low')).toBe(true);
+    expect(run(300, 2, (i) => i % 10 === 0).every((b) => b.band === 'low')).toBe(true);
+  });
+
+  it('lets go of an outage inside the first window within a minute of its end', () => {
+    // 3 events/s, 6% failing, 90% from 90 s to 165 s.
+    const bands = run(300, 1 / 3, (i) => (i >= 270 && i < 495 ? i % 10 !== 0 : i % 17 === 0));
+    expect(bands.filter((b) => b.t >= 100 && b.t < 165).every((b) => b.band !== 'low')).toBe(true);
+    expect(bands.filter((b) => b.t >= 225).every((b) => b.band === 'low')).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RiskScorer } from '../../../../src/operators/risk/risk-scorer.js';
 import { FAILURE, RiskWindow } from '../../../../src/operators/risk/risk-window.js';
 import { SEGMENT_CELLS } from '../../../../src/operators/risk/segment-cells.js';
+import type { Plain } from '../../../../src/operators/risk/plain-state.js';
 import type { RiskAssessment } from '../../../../src/pipeline/types.js';
 import { T0, envelope, nextStreamId } from '../fixtures.js';
 
@@ -61,7 +62,7 @@ describe('segment cells', () => {
     expect(seg?.tables[1]?.keys).toContain('heavy');
   });
 
-  it('is plain data: a JSON round trip restores it exactly', () => {
+  it('is plain data: a checkpoint through JSON restores it exactly', () => {
     const w = new RiskWindow({ windowSec: 300, allowedLatenessSec: 30 });
     for (let i = 0; i < 5_000; i++)
       w.add(
@@ -79,6 +80,9 @@ describe('segment cells', () => {
         'wallet',
       );
     const seg = w.get('stripe')?.segments;
-    expect(JSON.parse(JSON.stringify(seg))).toEqual(seg);
+    const restored = new RiskWindow({ windowSec: 300, allowedLatenessSec: 30 });
+    restored.importProcessor('stripe', JSON.parse(JSON.stringify(w.exportProcessor('stripe'))) as Plain);
+    expect(restored.get('stripe')?.segments).toEqual(seg);
+    expect(seg?.tables[3]?.keys).toContain('wallet');
   });
 });
