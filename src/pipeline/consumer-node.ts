@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
-import { riskRecorder } from './risk-batch-metrics.js';
+import { forgetProcessorScore, riskRecorder } from './risk-batch-metrics.js';
 import type { CommitRecord, EventBuffer } from '../buffer/buffer.js';
 import type { ProcessorRiskSnapshot } from '../operators/risk/risk-snapshot.js';
 import type { RiskScorer } from '../operators/risk/risk-scorer.js';
@@ -52,7 +52,7 @@ export interface ConsumerNode {
 export async function createConsumerNode(config: Config, d: ConsumerNodeDeps): Promise<ConsumerNode> {
   const { buffer, exporter, metrics, logger } = d;
   let scorer: RiskScorer | undefined;
-  const partitionState = buffer.owned ? createPartitionState() : undefined;
+  const partitionState = buffer.owned ? createPartitionState(forgetProcessorScore(metrics)) : undefined;
   const records = partitionState === undefined ? undefined : d.records;
   // Staged before the rest of afterExport and the ack: the commit that acknowledges the batch
   // writes them, so a crash leaves both or neither, and a fenced owner writes neither.

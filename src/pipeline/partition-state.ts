@@ -41,7 +41,11 @@ export function parseCheckpoint(text: string | undefined): Checkpoint | undefine
   }
 }
 
-export function createPartitionState(): PartitionState {
+/**
+ * `forgotten`: called with a partition this consumer gave up, after its state is dropped, for
+ * what else describes it (its per-processor gauges: the new owner reports them now).
+ */
+export function createPartitionState(forgotten?: (partition: string) => void): PartitionState {
   let scorer: RiskScorer | undefined;
   let book: IncidentBook | undefined;
   /** Partitions this consumer held and gave up: what it still has of them is no one's state. */
@@ -83,6 +87,7 @@ export function createPartitionState(): PartitionState {
       forget(partition) {
         dropped.add(partition);
         reset(partition);
+        forgotten?.(partition);
       },
       checkpoint(partition, lastId) {
         const c: Checkpoint = {

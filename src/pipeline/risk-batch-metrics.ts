@@ -27,3 +27,12 @@ export function riskRecorder(metrics: Metrics): (report: RiskBatchReport, batch:
     }
   };
 }
+
+/**
+ * For a partition this consumer gave up: its processor's last score is the new owner's to report
+ * now. Several consumer processes of a node report it once (the highest, `metrics.ts`), so a
+ * value left behind would hide the owner's.
+ */
+export function forgetProcessorScore(metrics: Metrics): (processor: string) => void {
+  return (processor) => metrics.riskScoreLast.remove({ processor });
+}
