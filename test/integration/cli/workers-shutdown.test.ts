@@ -8,22 +8,17 @@
  */
 import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { payfluxEnv } from '../../support/payflux-env.js';
-import { startPayflux, type PayfluxProcess } from '../../support/payflux-process.js';
-import { getJson } from '../../support/probes.js';
+import type { PayfluxProcess } from '../../support/payflux-process.js';
 import { poll } from '../../support/poll.js';
+import { startWorkers, workerPids } from '../../support/payflux-workers.js';
 import { useRedis } from '../../support/use-redis.js';
 
 const suite = useRedis();
 
 function workerPid(pf: PayfluxProcess, role: 'ingest' | 'consumer'): number {
-  const line = pf
-    .stderrLines()
-    .filter((l) => l.includes('"msg":"worker_started"'))
-    .map((l) => JSON.parse(l) as { role: string; pid: number })
-    .find((l) => l.role === role);
-  if (line === undefined) throw new Error(`no ${role} worker logged`);
-  return line.pid;
+  const [pid] = workerPids(pf, role);
+  if (pid === undefined) throw new Error(`no ${role} worker logged`);
+  return pid;
 }
 
 function running(pid: number): boolean {
@@ -73,14 +68,7 @@ function connectionStorm(host: string, port: number, perTick: number) {
 
 describe('PAYFLUX_WORKERS=2 shutdown', { timeout: 120_000 }, () => {
   it('connections handed to the ingest worker while it closes and exits all end then, while the primary still runs', async () => {
-    const env = await payfluxEnv(suite, { PAYFLUX_WORKERS: '2', PAYFLUX_SHUTDOWN_TIMEOUT_SEC: '10' });
-    const pf = await startPayflux(suite, env, { readyTimeoutMs: 45_000 });
-    await poll(
-      'the consumer process ready too',
-      () => getJson(`${pf.url}/ready`).catch(() => ({ status: 0 })),
-      (r) => r.status === 200,
-      { timeoutMs: 45_000, context: pf.stderrTail },
-    );
+    const { env, pf } = await startWorkers(suite, { PAYFLUX_SHUTDOWN_TIMEOUT_SEC: '10' });
     const ingest = workerPid(pf, 'ingest');
     const consumer = workerPid(pf, 'consumer');
     // The primary now waits for a consumer that cannot exit: it outlives the ingest worker.

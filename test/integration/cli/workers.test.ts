@@ -8,43 +8,20 @@ import { describe, expect, it } from 'vitest';
 import { idFactory } from '../../support/events.js';
 import { countIds } from '../../support/export-lines.js';
 import { payfluxEnv } from '../../support/payflux-env.js';
-import { startPayflux, type PayfluxProcess } from '../../support/payflux-process.js';
+import { startPayflux } from '../../support/payflux-process.js';
 import { drained, getJson, groupState, metric } from '../../support/probes.js';
 import { sendEvents, startProducer } from '../../support/producer.js';
 import { poll } from '../../support/poll.js';
+import { startWorkers, workerPids } from '../../support/payflux-workers.js';
 import { useRedis } from '../../support/use-redis.js';
 
 const suite = useRedis();
 
-/** The pid of each worker the primary logged as started, latest last, by role. */
-function workerPids(pf: PayfluxProcess, role: 'ingest' | 'consumer'): number[] {
-  return pf
-    .stderrLines()
-    .filter((l) => l.includes('"msg":"worker_started"'))
-    .map((l) => JSON.parse(l) as { role: string; pid: number })
-    .filter((l) => l.role === role)
-    .map((l) => l.pid);
-}
-
 const once = (ids: readonly string[]): [string, number][] => ids.map((id): [string, number] => [id, 1]).sort();
-
-async function startWorkers(overrides: Record<string, string> = {}) {
-  const env = await payfluxEnv(suite, { PAYFLUX_WORKERS: '2', ...overrides });
-  const pf = await startPayflux(suite, env, { readyTimeoutMs: 45_000 });
-  // While the consumer process starts, the primary waits up to 2 s for its answer: as long as
-  // getJson's own timeout, so a probe may time out then.
-  await poll(
-    'the consumer process ready too',
-    () => getJson(`${pf.url}/ready`).catch(() => ({ status: 0 })),
-    (r) => r.status === 200,
-    { timeoutMs: 45_000, context: pf.stderrTail },
-  );
-  return { env, pf };
-}
 
 describe('PAYFLUX_WORKERS=2', { timeout: 120_000 }, () => {
   it('ingest and consumer in two processes: every accepted event exported once, /metrics over both, SIGTERM exits 0 with nothing pending', async () => {
-    const { env, pf } = await startWorkers();
+    const { env, pf } = await startWorkers(suite);
     const ready = await getJson(`${pf.url}/ready`);
     expect(ready.body).toMatchObject({ ready: true, role: 'all', consumer: { enabled: true, running: true } });
     expect(workerPids(pf, 'ingest')).toHaveLength(1);
@@ -98,7 +75,7 @@ describe('PAYFLUX_WORKERS=2', { timeout: 120_000 }, () => {
   });
 
   it('SIGKILL of the ingest worker, then of the consumer: each is forked again and every accepted event is exported', async () => {
-    const { env, pf } = await startWorkers({
+    const { env, pf } = await startWorkers(suite, {
       PAYFLUX_READ_COUNT: '50',
       PAYFLUX_CLAIM_IDLE_MS: '500',
       PAYFLUX_LEASE_TTL_MS: '1500',
