@@ -109,7 +109,7 @@ export function joinReady(own: ReadyReport, answer: ConsumerReady): ReadyReport 
  * A consumer node's readiness: the first consumer's own with every other consumer process's,
  * ready when all are. Lag, pending and the stream figures are the group's, read alike by each.
  */
-export function joinPeers(
+function joinPeers(
   own: ReadyReport,
   peers: readonly ({ readonly ready: boolean; readonly [detail: string]: unknown } | undefined)[],
 ): ReadyReport {

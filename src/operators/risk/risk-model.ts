@@ -48,10 +48,6 @@ export const DRIVER_LISTS: readonly (readonly RiskDriverOrStatus[])[] = Array.fr
   (_, mask) => (mask === 0 ? NOMINAL : Object.freeze(RISK_DRIVERS.filter((_d, i) => (mask & (1 << i)) !== 0))),
 );
 
-export function round2(x: number): number {
-  return Math.round(x * 100) / 100;
-}
-
 export function clamp01(x: number): number {
   return x <= 0 ? 0 : x >= 1 ? 1 : x;
 }

@@ -77,7 +77,7 @@ export function severityAt(t: SegmentTable, k: number): number {
   return t.cells[k * t.stride + SEVERITY] ?? 0;
 }
 
-export function createTable(dim: SegmentDimension, k: number, r: number): SegmentTable {
+function createTable(dim: SegmentDimension, k: number, r: number): SegmentTable {
   const stride = RING + 2 * r;
   return {
     dim,
@@ -174,7 +174,7 @@ function cellOf(t: SegmentTable, key: string, id: number, field: string): number
 }
 
 /** OR of one bit per tracked key (the low 5 bits of its hash). */
-export function signatureOf(t: SegmentTable): number {
+function signatureOf(t: SegmentTable): number {
   let signature = 0;
   for (let j = 0; j < t.keys.length; j++) if (t.keys[j] !== '') signature |= 1 << ((t.tags[j] ?? 0) & 31);
   return signature;
