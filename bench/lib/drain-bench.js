@@ -8,9 +8,9 @@ import { partitionLayout } from '../../dist/buffer/partitions.js';
 import { newTag, PROCESSORS } from './events.js';
 import { checkRanges, fileSize, scanExport } from './export-file.js';
 import { cpuColumn, cpuCost, costNote, cpuMeter, redisCommandStats } from './observe.js';
-import { childProcesses, startPayflux } from './processes.js';
+import { startPayflux, workerProcesses } from './processes.js';
 import { pipelinedXadd } from './redis-load.js';
-import { exportEnv, until, drained } from './pipeline-common.js';
+import { exportEnv, until, drained, medianRun, roundsRow } from './pipeline-common.js';
 
 /**
  * 5. Drain: a preloaded backlog of N events in the processors' partitions (packed as PayFlux's
@@ -28,30 +28,15 @@ export async function benchDrain(ctx) {
     rows.many.push(await drainOnce(ctx, consumers));
   }
   return Object.values(rows).flatMap((runs) => {
-    const sorted = [...runs].sort((a, b) => a[0].value - b[0].value);
-    const median = sorted[Math.floor((sorted.length - 1) / 2)];
-    const rates = runs.map((x) => Math.round(x[0].value).toLocaleString('en-US')).join(', ');
-    const [main, fromStart] = median;
+    const [main, fromStart] = medianRun(runs, (x) => x[0].value);
     return [
-      {
-        ...main,
-        ok: runs.every((x) => x[0].ok),
-        note: `rounds, alternating: ${rates} events/s (the median's figures follow); ${main.note}`,
-        details: {
-          ...main.details,
-          rounds: runs.map((x) => ({ rate: Math.round(x[0].value), cpuCost: x[0].details.cpuCost })),
-        },
-      },
+      roundsRow(
+        runs.map((x) => x[0]),
+        main,
+      ),
       fromStart,
     ];
   });
-}
-
-/** The consumer node's processes for the CPU meter: the supervisor and each consumer worker. */
-function workerProcs(pid) {
-  const out = { supervisor: pid };
-  childProcesses(pid).forEach((c, i) => (out[`consumer${i}`] = c.pid));
-  return out;
 }
 
 async function drainOnce(ctx, consumers) {
@@ -100,7 +85,7 @@ async function drainOnce(ctx, consumers) {
       cpuProf: ctx.profDir,
       nodeArgs: ctx.opts.nodeArgs,
     });
-    const procs = consumers > 1 ? workerProcs(pf.pid) : { payflux: pf.pid };
+    const procs = consumers > 1 ? workerProcesses(pf.pid) : { payflux: pf.pid };
     const meter = cpuMeter({ ...procs, redis: ctx.redisPid, loadgen: 'self' });
     const doneAt = await until(async () => ((await drained(ctx, stream)) ? performance.now() : undefined), {
       everyMs: 20,

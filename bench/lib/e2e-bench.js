@@ -17,8 +17,8 @@ import {
   redisCommandStats,
   scrape,
 } from './observe.js';
-import { childProcesses, startPayflux } from './processes.js';
-import { exportEnv, until, drained } from './pipeline-common.js';
+import { startPayflux, workerProcesses } from './processes.js';
+import { exportEnv, until, drained, medianRun, roundsRow } from './pipeline-common.js';
 
 /**
  * 4. End-to-end: batch ingest → consumer → file export → XACK, in one PayFlux process
@@ -93,7 +93,7 @@ export async function benchE2e(ctx, variant = 'one') {
       consumer
         ? { payflux: pf.pid, consumer: consumer.pid, redis: ctx.redisPid, loadgen: 'self' }
         : workers > 1
-          ? { supervisor: pf.pid, ...workerProcs(pf.pid), redis: ctx.redisPid, loadgen: 'self' }
+          ? { ...workerProcesses(pf.pid), redis: ctx.redisPid, loadgen: 'self' }
           : { payflux: pf.pid, redis: ctx.redisPid, loadgen: 'self' },
     );
     const started = performance.now();
@@ -170,17 +170,6 @@ export async function benchE2e(ctx, variant = 'one') {
   }
 }
 
-/** The supervisor's children as meter entries: `ingest`, `ingest2`, …, `consumer`. */
-function workerProcs(pid) {
-  const out = {};
-  for (const c of childProcesses(pid)) {
-    let name = c.role;
-    for (let i = 2; name in out; i++) name = `${c.role}${i}`;
-    out[name] = c.pid;
-  }
-  return out;
-}
-
 /**
  * 4b. One process against `PAYFLUX_WORKERS=N`, alternating (one, N, one, N, …) so that both
  * see the same machine: a row for each, its rate the median of its rounds.
@@ -189,18 +178,10 @@ export async function benchE2eAlternating(ctx) {
   const rows = { one: [], workers: [] };
   for (let r = 0; r < ctx.opts.e2eRounds; r++)
     for (const variant of ['one', 'workers']) rows[variant].push(...(await benchE2e(ctx, variant)));
-  return Object.values(rows).map((runs) => {
-    const sorted = [...runs].sort((a, b) => a.value - b.value);
-    const median = sorted[Math.floor((sorted.length - 1) / 2)];
-    const rates = runs.map((x) => Math.round(x.value).toLocaleString('en-US')).join(', ');
-    return {
-      ...median,
-      ok: runs.every((x) => x.ok),
-      note: `rounds, alternating: ${rates} events/s (the median's figures follow); ${median.note}`,
-      details: {
-        ...median.details,
-        rounds: runs.map((x) => ({ rate: Math.round(x.value), cpuCost: x.details.cpuCost })),
-      },
-    };
-  });
+  return Object.values(rows).map((runs) =>
+    roundsRow(
+      runs,
+      medianRun(runs, (x) => x.value),
+    ),
+  );
 }

@@ -44,3 +44,23 @@ export async function drained(ctx, stream) {
   }
   return seen;
 }
+
+/** The run of `runs` (rounds of one variant) with the median `value(run)`. */
+export function medianRun(runs, value) {
+  const sorted = [...runs].sort((a, b) => value(a) - value(b));
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+/** One row for rounds of a variant: the `median` round's figures, every round's rate and CPU beside them. */
+export function roundsRow(rows, median) {
+  const rates = rows.map((x) => Math.round(x.value).toLocaleString('en-US')).join(', ');
+  return {
+    ...median,
+    ok: rows.every((x) => x.ok),
+    note: `rounds, alternating: ${rates} events/s (the median's figures follow); ${median.note}`,
+    details: {
+      ...median.details,
+      rounds: rows.map((x) => ({ rate: Math.round(x.value), cpuCost: x.details.cpuCost })),
+    },
+  };
+}

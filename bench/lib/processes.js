@@ -306,8 +306,19 @@ export function reapedChildrenCpuSeconds() {
   }
 }
 
+/** A supervisor and its workers as CPU meter entries: `supervisor`, then `ingest`, `ingest2`, …, `consumer`, `consumer2`, …. */
+export function workerProcesses(pid) {
+  const out = { supervisor: pid };
+  for (const c of childProcesses(pid)) {
+    let name = c.role;
+    for (let i = 2; name in out; i++) name = `${c.role}${i}`;
+    out[name] = c.pid;
+  }
+  return out;
+}
+
 /** The children of a process and the PAYFLUX_ROLE each runs with, from /proc (Linux); [] elsewhere. */
-export function childProcesses(pid) {
+function childProcesses(pid) {
   let pids = [];
   try {
     pids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
