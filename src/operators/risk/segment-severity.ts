@@ -109,8 +109,15 @@ function cellSeverity(t: SegmentTable, k: number, n: number): number {
   const excess = x - ne * p0;
   if (excess <= 0) return 0;
   const tauSq = driftSq(0, 0, p0);
-  const z = evidenceOf(x, ne, p0, tauSq, P.evidence.corroborate);
-  if (z < P.evidence.corroborate) return 0;
+  // `evidenceOf`'s own first tests, made before the call (it boxes its double arguments): most
+  // cells of a healthy processor end here.
+  if (!(p0 > 0 && p0 < 1)) return 0;
+  const corroborate = P.evidence.corroborate;
+  const mean = ne * p0;
+  const q0 = 1 - p0;
+  if (excess * excess <= corroborate * corroborate * mean * q0 * (1 + ne * (tauSq / (p0 * q0)))) return 0;
+  const z = evidenceOf(x, ne, p0, tauSq, corroborate);
+  if (z < corroborate) return 0;
   const traffic = category ? (fb > 0 ? Math.min(1, p0 / fb) : 0) : ne / n;
   let v = spanSeverity(z, x, ne, p0, excess, n, processorExcess, traffic);
   const ring = o + RING;
