@@ -119,7 +119,7 @@ await redis.config('RESETSTAT');
 const gcIngest0 = gcMs;
 for (let i = 0; i < N; i += BATCH) {
   const body = `[${storedPayloads(tag, i, Math.min(BATCH, N - i), now - 600_000 + i, 1).join(',')}]`;
-  const cut = await timed('ingest: cut + parse', () => splitItems(body, 1000));
+  const cut = await timed('ingest: cut + parse', () => splitItems(body, Math.max(1000, BATCH)));
   const valid = await timed('ingest: validate', () => cut.items.map((item) => validate(item, now)));
   await timed('ingest: stored form', () => cut.items.map((item, j) => isStoredForm(cut.texts[j], item)));
   const keys = await timed('ingest: dedup key', () => valid.map((r) => dedupKeyFor(r.event.event_id)));

@@ -31,9 +31,11 @@ export function createTierContexts(windowSec: number, capacity = 4096): (risk: R
   // interns them per focus, and a WeakMap lets them go with their cell.
   const focused = new WeakMap<RiskAssessment, TierContext>();
   // The scorer reuses an assessment object while nothing it reports changes, and interns the
-  // rest: consecutive events mostly carry the same one, which then costs no lookup.
-  let lastRisk: RiskAssessment | undefined;
-  let lastContext: TierContext | undefined;
+  // rest: consecutive events of a processor mostly carry the same one, which then costs no
+  // lookup. The last few are kept, since a batch can interleave processors (a backtest's does).
+  const recentRisks: (RiskAssessment | undefined)[] = new Array<RiskAssessment | undefined>(RECENT).fill(undefined);
+  const recentContexts: (TierContext | undefined)[] = new Array<TierContext | undefined>(RECENT).fill(undefined);
+  let next = 0;
   const contextOf = (risk: RiskAssessment): TierContext => {
     if (risk.focus !== undefined) {
       let context = focused.get(risk);
@@ -59,12 +61,20 @@ export function createTierContexts(windowSec: number, capacity = 4096): (risk: R
     return context;
   };
   return (risk) => {
-    if (risk === lastRisk && lastContext !== undefined) return lastContext;
-    lastContext = contextOf(risk);
-    lastRisk = risk;
-    return lastContext;
+    for (let i = 0; i < RECENT; i++) {
+      const context = recentContexts[i];
+      if (recentRisks[i] === risk && context !== undefined) return context;
+    }
+    const context = contextOf(risk);
+    recentRisks[next] = risk;
+    recentContexts[next] = context;
+    next = next + 1 === RECENT ? 0 : next + 1;
+    return context;
   };
 }
+
+/** Assessments `createTierContexts` remembers with their context: the last few it was asked for. */
+const RECENT = 4;
 
 /** Scorer-made assessments share the frozen DRIVER_LISTS arrays: identity gives the mask. */
 const MASK_OF_LIST = new Map<readonly RiskDriverOrStatus[], number>(DRIVER_LISTS.map((list, mask) => [list, mask]));

@@ -22,7 +22,7 @@ import { BASELINE_PRIOR, baselineRate, driftSq } from './baseline.js';
 import type { WindowView } from './processor-window.js';
 import { focusOf as focusOfCell, severityAt } from './segment-cells.js';
 import type { RiskFocus } from './segment-cells.js';
-import { ADAPTIVE_PARAMS, countSeverity, countSeverityOf, evidenceK } from './evidence.js';
+import { ADAPTIVE_PARAMS, EVIDENCE_SURE, EVIDENCE_TOP, countSeverity, countSeverityOf, evidenceK } from './evidence.js';
 import { updateSegments } from './segment-severity.js';
 import { advanceSequential, deriveSequential, sequentialSeverity } from './sequential.js';
 import { clamp01 } from './risk-model.js';
@@ -74,9 +74,22 @@ function countSignal(w: WindowView, v: readonly number[], c: Float64Array, i: nu
   const n = w.recentEvents;
   const x = i === 0 ? w.recentFailures : i === 1 ? w.recentTimeouts : w.recentAuthFailures;
   const knots = i === 0 ? P.failureEffect : i === 1 ? P.timeoutEffect : P.authEffect;
-  const z = evidenceK(x, n, p0, v[7 + i] ?? 0, P.evidence.corroborate);
-  let s = countSeverityOf(z, x, n, p0, knots);
-  if (z >= P.evidence.corroborate) {
+  const k = v[7 + i] ?? 0;
+  // `evidenceK`'s and `countSeverityOf`'s own first tests, made before the calls: healthy
+  // traffic ends here, and a call that is not inlined boxes its double arguments.
+  const mean = n * p0;
+  const d = x - mean;
+  const corroborate = P.evidence.corroborate;
+  if (n <= 0 || d <= 0 || p0 <= 0 || p0 >= 1 || d * d <= corroborate * corroborate * mean * (1 - p0) * (1 + n * k)) {
+    c[2 * i] = 0;
+    return;
+  }
+  // Past the evidence ramp's top, no logarithm (EVIDENCE_SURE): an outage's counts are.
+  const rate = x / n - p0;
+  const z = 4 * n * rate * rate >= EVIDENCE_SURE * (1 + n * k) ? EVIDENCE_TOP : evidenceK(x, n, p0, k, corroborate);
+  let s = z > P.evidence.from && d >= P.evidence.minExcess ? countSeverityOf(z, x, n, p0, knots) : 0;
+  // The short look can only raise the severity, and not past 1.
+  if (z >= corroborate && s < 1) {
     const carry = 1 - clamp01((w.watermarkMs - w.wmBucket * BUCKET_MS) / BUCKET_MS);
     const n10 = w.bucketEvents(0) + carry * w.bucketEvents(1);
     const x10 =

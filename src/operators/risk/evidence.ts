@@ -97,6 +97,17 @@ export function evidenceK(x: number, n: number, p0: number, k: number, from: num
   return Math.sqrt((2 * n * kl) / phi);
 }
 
+/** Evidence at the top of the evidence ramp (`from + span`): beyond it a severity is its effect's. */
+export const EVIDENCE_TOP = P.evidence.from + P.evidence.span;
+
+/**
+ * `4n(x/n − p0)² ≥ EVIDENCE_SURE·φ` proves `evidenceK ≥ EVIDENCE_TOP` without a logarithm:
+ * Pinsker's inequality, KL(r ‖ p0) ≥ 2(r − p0)², bounds the likelihood root from below by
+ * 2|r − p0|·√(n/φ). The 1% margin is far beyond the rounding of either side. An outage's counts
+ * are past it on every event, and its logarithms were a tenth of the risk stage's time there.
+ */
+export const EVIDENCE_SURE = 1.01 * EVIDENCE_TOP * EVIDENCE_TOP;
+
 /** Piecewise-linear severity of an excess rate through `knots`. */
 export function effectOf(excess: number, knots: Knots): number {
   let x0 = 0;

@@ -27,6 +27,14 @@
  */
 import { compareStreamIds, streamIdIndex, streamIdMs, streamIdSeq } from '../../stream-id.js';
 
+/** A stream id and, when decode read them, its numbers (`Envelope` is one). */
+export interface StreamIdOf {
+  readonly id: string;
+  readonly idMs?: number;
+  readonly idSeq?: number;
+  readonly idIndex?: number;
+}
+
 /** `seq` of a slot whose id is not `<ms>-<seq>[/<index>]` in canonical digits: its text is in `odd`. */
 const ODD = -1;
 /** Sequence and index in one double: exact while seq < 2^31 and index < 2^21 - 1 (2^52 in all). */
@@ -56,12 +64,17 @@ export class RecentIds {
   }
 
   /**
-   * True when `id` was already counted (and is still remembered); otherwise remembers it.
-   * `ms`, `seq` and `index` are the id's numbers when the caller has them (decode read them);
-   * -1 (or undefined) for `ms` or `seq` lets the ring read them from the id. `index` is -1 for an
-   * entry id alone.
+   * True when `entry.id` was already counted (and is still remembered); otherwise remembers it.
+   * `idMs`, `idSeq` and `idIndex` are the id's numbers when the caller has them (decode read
+   * them); absent (or -1) `idMs` or `idSeq` lets the ring read them from the id. `idIndex` is -1
+   * (or absent) for an entry id alone. The entry itself is passed, not its numbers: V8 allocates
+   * a heap number for every double passed to a call it does not inline, per event here.
    */
-  seen(id: string, ms = -1, seq = -1, index = -1): boolean {
+  seen(entry: StreamIdOf): boolean {
+    const id = entry.id;
+    let ms = entry.idMs ?? -1;
+    let seq = entry.idSeq ?? -1;
+    let index = entry.idIndex ?? -1;
     if (!(ms >= 0 && seq >= 0)) {
       const dash = id.indexOf('-');
       ms = dash > 0 ? streamIdMs(id, dash) : -1;

@@ -89,21 +89,7 @@ export class RiskScorer {
     let flags = 0;
     if (e.event_type === 'payment_failed' || (cat !== undefined && cat !== ''))
       flags = FAILURE | this.categoryFlags(cat);
-    const p = this.window.add(
-      e.processor,
-      env.id,
-      env.eventTimeMs,
-      flags,
-      e.retry_count,
-      e.geo_bucket,
-      env.idMs,
-      env.idSeq,
-      env.idIndex,
-      e.merchant_id_hash,
-      cat,
-      e.payment_method_bucket,
-      e.channel,
-    );
+    const p = this.window.add(env, flags);
     const outcome = this.window.outcome;
     let a: RiskAssessment;
     if (outcome === 'duplicate' && p.assessment !== undefined) {

@@ -6,7 +6,14 @@
  */
 import { BUCKET_MS } from './risk-window.js';
 import { baselineRate, driftSq } from './baseline.js';
-import { ADAPTIVE_PARAMS as P, countSeverityOf, effectOf, evidenceOf } from './evidence.js';
+import {
+  ADAPTIVE_PARAMS as P,
+  EVIDENCE_SURE,
+  EVIDENCE_TOP,
+  countSeverityOf,
+  effectOf,
+  evidenceOf,
+} from './evidence.js';
 import type { WindowView } from './processor-window.js';
 import {
   BASE_EVENTS,
@@ -109,8 +116,18 @@ function cellSeverity(t: SegmentTable, k: number, n: number): number {
   const excess = x - ne * p0;
   if (excess <= 0) return 0;
   const tauSq = driftSq(0, 0, p0);
-  const z = evidenceOf(x, ne, p0, tauSq, P.evidence.corroborate);
-  if (z < P.evidence.corroborate) return 0;
+  // `evidenceOf`'s own first tests, made before the call (it boxes its double arguments): most
+  // cells of a healthy processor end here.
+  if (!(p0 > 0 && p0 < 1)) return 0;
+  const corroborate = P.evidence.corroborate;
+  const mean = ne * p0;
+  const q0 = 1 - p0;
+  const phi = 1 + ne * (tauSq / (p0 * q0));
+  if (excess * excess <= corroborate * corroborate * mean * q0 * phi) return 0;
+  // Past the evidence ramp's top, no logarithm (EVIDENCE_SURE): a segment outage's cells are.
+  const rate = x / ne - p0;
+  const z = 4 * ne * rate * rate >= EVIDENCE_SURE * phi ? EVIDENCE_TOP : evidenceOf(x, ne, p0, tauSq, corroborate);
+  if (z < corroborate) return 0;
   const traffic = category ? (fb > 0 ? Math.min(1, p0 / fb) : 0) : ne / n;
   let v = spanSeverity(z, x, ne, p0, excess, n, processorExcess, traffic);
   const ring = o + RING;
@@ -126,7 +143,9 @@ function cellSeverity(t: SegmentTable, k: number, n: number): number {
     const ne10 = category ? n10 : (c[ring + s0] ?? 0) + (s1 < 0 ? 0 : carry * (c[ring + s1] ?? 0));
     const excess10 = x10 - ne10 * p0;
     if (ne10 > 0 && excess10 >= P.evidence.minExcess) {
-      const z10 = evidenceOf(x10, ne10, p0, tauSq);
+      const r10 = x10 / ne10 - p0;
+      const sure = 4 * ne10 * r10 * r10 >= EVIDENCE_SURE * (1 + ne10 * (tauSq / (p0 * q0)));
+      const z10 = sure ? EVIDENCE_TOP : evidenceOf(x10, ne10, p0, tauSq);
       const traffic10 = category ? traffic : ne10 / n10;
       const v10 = spanSeverity(z10, x10, ne10, p0, excess10, n10, SHORT[4] ?? 0, traffic10);
       if (v10 > v) v = v10;

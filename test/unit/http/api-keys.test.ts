@@ -25,6 +25,23 @@ describe('API keys', () => {
     expect(keys.check('Bearer key-two-0123456789')).toMatchObject({ ok: true });
   });
 
+  it('forgets the keys it accepted on a reload: a key revoked or removed is refused at once', () => {
+    const k = createApiKeys(['old-key-0123456789', 'new-key-0123456789'], []);
+    expect(k.check('Bearer old-key-0123456789').ok).toBe(true);
+    expect(k.check('Bearer new-key-0123456789').ok).toBe(true);
+    k.reload(['new-key-0123456789'], ['old-key-0123456789']);
+    expect(k.check('Bearer old-key-0123456789')).toEqual({ ok: false, reason: 'revoked' });
+    k.reload([], []);
+    expect(k.check('Bearer new-key-0123456789')).toEqual({ ok: false, reason: 'invalid' });
+  });
+
+  it('answers a remembered key as the first time, by any spelling of the scheme and spacing', () => {
+    const first = keys.check('Bearer key-one-0123456789');
+    for (const h of ['Bearer key-one-0123456789', 'BEARER key-one-0123456789', 'Bearer   key-one-0123456789  '])
+      expect(keys.check(h)).toEqual(first);
+    expect(keys.check('Bearer key-one-0123456788')).toEqual({ ok: false, reason: 'invalid' });
+  });
+
   it('distinguishes missing, malformed and wrong keys', () => {
     expect(keys.check(undefined)).toEqual({ ok: false, reason: 'missing' });
     expect(keys.check('')).toEqual({ ok: false, reason: 'missing' });

@@ -1,6 +1,7 @@
 /** Envelope builders for operator tests and the scenario suite. */
 import { toPaymentEvent, type PaymentEvent } from '../../../src/events/payment-event.js';
 import type { Batch, Envelope } from '../../../src/pipeline/types.js';
+import type { WindowEntry } from '../../../src/operators/risk/risk-window.js';
 
 export const T0 = Date.UTC(2024, 0, 1, 12, 0, 0);
 
@@ -54,6 +55,31 @@ export function envelope(s: EventSpec): Envelope {
     deliveries: s.deliveries ?? 1,
     risk: undefined,
     tier: undefined,
+  };
+}
+
+/**
+ * An entry as `RiskWindow.add` reads it, at `at` (any number, unlike `envelope`: the window's own
+ * guards against what decode never hands over are tested too), with a fresh stream id.
+ */
+export function windowEntry(
+  at: number,
+  o: Pick<EventSpec, 'processor' | 'retries' | 'geo' | 'merchant' | 'category' | 'method' | 'id'> & {
+    readonly channel?: string;
+  } = {},
+): WindowEntry {
+  return {
+    id: o.id ?? nextStreamId(),
+    eventTimeMs: at,
+    event: {
+      processor: o.processor ?? 'stripe',
+      retry_count: o.retries ?? 0,
+      geo_bucket: o.geo,
+      merchant_id_hash: o.merchant,
+      failure_category: o.category,
+      payment_method_bucket: o.method,
+      channel: o.channel,
+    },
   };
 }
 

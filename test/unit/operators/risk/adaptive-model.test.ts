@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   ADAPTIVE_PARAMS,
@@ -7,6 +8,7 @@ import {
   evidenceOf,
 } from '../../../../src/operators/risk/adaptive-model.js';
 import { driftSq, winsorised } from '../../../../src/operators/risk/baseline.js';
+import { EVIDENCE_SURE, EVIDENCE_TOP, evidenceK } from '../../../../src/operators/risk/evidence.js';
 import { ProcessorWindow } from '../../../../src/operators/risk/processor-window.js';
 import { RiskScorer } from '../../../../src/operators/risk/risk-scorer.js';
 import { T0, envelope } from '../fixtures.js';
@@ -66,6 +68,27 @@ describe('adaptive model: evidence', () => {
     const s = countSeverity(1_800, 10_000, 0.1, 0, ADAPTIVE_PARAMS.failureEffect);
     expect(s).toBeCloseTo(effectOf(0.08, ADAPTIVE_PARAMS.failureEffect), 10);
     expect(s).toBeLessThan(0.6);
+  });
+
+  it('is past the evidence ramp wherever the bound without logarithms says so (Pinsker)', () => {
+    let sure = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.double({ min: 0.0001, max: 0.999, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 0.05, noNaN: true }),
+        (n, p0, u, k) => {
+          const x = Math.min(n, Math.ceil(n * p0 + u * u * n * (1 - p0)));
+          const r = x / n - p0;
+          if (4 * n * r * r < EVIDENCE_SURE * (1 + n * k)) return;
+          sure++;
+          expect(evidenceK(x, n, p0, k, ADAPTIVE_PARAMS.evidence.corroborate)).toBeGreaterThanOrEqual(EVIDENCE_TOP);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+    expect(sure).toBeGreaterThan(100);
   });
 
   it('winsorises what a bucket teaches the baseline: an outage moves it a small step', () => {

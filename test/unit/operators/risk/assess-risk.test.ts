@@ -4,7 +4,7 @@ import { DRIVER_LISTS } from '../../../../src/operators/risk/risk-model.js';
 import type { RiskModel } from '../../../../src/operators/risk/risk-model.js';
 import { FAILURE, RiskWindow } from '../../../../src/operators/risk/risk-window.js';
 import type { ProcessorWindow } from '../../../../src/operators/risk/risk-window.js';
-import { T0, nextStreamId } from '../fixtures.js';
+import { T0, windowEntry } from '../fixtures.js';
 
 const THRESHOLDS = [0.3, 0.6, 0.8] as const;
 
@@ -20,7 +20,7 @@ function windowOf(buckets: [number, number][], closeAtMs = 9_999): ProcessorWind
     for (let i = 0; i < events; i++) {
       const last = b === buckets.length - 1 && i === events - 1;
       const at = T0 + b * 10_000 + (last ? closeAtMs : Math.floor((i * closeAtMs) / events));
-      p = w.add('stripe', nextStreamId(), at, i < failures ? FAILURE : 0, 0, undefined);
+      p = w.add(windowEntry(at), i < failures ? FAILURE : 0);
     }
   });
   return p!;

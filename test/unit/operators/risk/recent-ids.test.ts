@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { RecentIds } from '../../../../src/operators/risk/recent-ids.js';
 import { compareStreamIds, streamIdMs, streamIdSeq } from '../../../../src/stream-id.js';
 
+/** `ids.seen` of `id`, with the numbers decode would hand over when given. */
+const seen = (ids: RecentIds, id: string, idMs?: number, idSeq?: number, idIndex?: number): boolean =>
+  ids.seen({ id, idMs, idSeq, idIndex });
+
 describe('compareStreamIds', () => {
   it('orders stream ids by milliseconds, then sequence', () => {
     const ids = ['1700000000000-10', '999-0', '1700000000000-9', '1700000000001-0', '1700000000000-0'];
@@ -54,42 +58,42 @@ describe('streamIdMs and streamIdSeq', () => {
 describe('RecentIds', () => {
   it('recognises an id it counted and accepts every new one', () => {
     const ids = new RecentIds(10);
-    expect(['5-0', '5-1', '6-0'].map((id) => ids.seen(id))).toEqual([false, false, false]);
-    expect(ids.seen('5-1')).toBe(true);
-    expect(ids.seen('4-0')).toBe(false); // older but never counted: a reclaim from elsewhere
-    expect(ids.seen('4-0')).toBe(true);
+    expect(['5-0', '5-1', '6-0'].map((id) => seen(ids, id))).toEqual([false, false, false]);
+    expect(seen(ids, '5-1')).toBe(true);
+    expect(seen(ids, '4-0')).toBe(false); // older but never counted: a reclaim from elsewhere
+    expect(seen(ids, '4-0')).toBe(true);
   });
 
   it('tells the events of a packed entry apart and recognises each one redelivered, with or without its numbers', () => {
     const ids = new RecentIds(10);
-    expect(ids.seen('5-9/12', 5, 9, 12)).toBe(false);
-    expect(ids.seen('5-10/0', 5, 10, 0)).toBe(false);
+    expect(seen(ids, '5-9/12', 5, 9, 12)).toBe(false);
+    expect(seen(ids, '5-10/0', 5, 10, 0)).toBe(false);
     // 5-9/13 is older than 5-10/0 although it sorts after it as text: looked up, not known, counted.
-    expect(ids.seen('5-9/13')).toBe(false);
-    expect(ids.seen('5-9/12')).toBe(true);
-    expect(ids.seen('5-10/0', 5, 10, 0)).toBe(true);
-    expect(ids.seen('5-10')).toBe(false);
-    expect(ids.seen('5-10/1')).toBe(false);
+    expect(seen(ids, '5-9/13')).toBe(false);
+    expect(seen(ids, '5-9/12')).toBe(true);
+    expect(seen(ids, '5-10/0', 5, 10, 0)).toBe(true);
+    expect(seen(ids, '5-10')).toBe(false);
+    expect(seen(ids, '5-10/1')).toBe(false);
     expect(ids.oddSize).toBe(0);
   });
 
   it('forgets ids beyond its capacity and keeps its memory bounded', () => {
     const ids = new RecentIds(100);
-    for (let i = 0; i < 1_000; i++) ids.seen(`${1_000 + i}-0`);
-    expect(ids.seen('1950-0')).toBe(true);
-    expect(ids.seen('1000-0')).toBe(false); // forgotten: counted again, the documented bound
-    for (let i = 0; i < 1_000; i++) ids.seen(`${5_000 + i}-0`);
+    for (let i = 0; i < 1_000; i++) seen(ids, `${1_000 + i}-0`);
+    expect(seen(ids, '1950-0')).toBe(true);
+    expect(seen(ids, '1000-0')).toBe(false); // forgotten: counted again, the documented bound
+    for (let i = 0; i < 1_000; i++) seen(ids, `${5_000 + i}-0`);
     expect(ids.size).toBe(100);
     expect(ids.indexSize).toBeLessThanOrEqual(100);
   });
 
   it('builds its lookup index only for older ids and drops it after a quiet stretch', () => {
     const ids = new RecentIds(50);
-    for (let i = 0; i < 40; i++) ids.seen(`${100 + i}-0`);
+    for (let i = 0; i < 40; i++) seen(ids, `${100 + i}-0`);
     expect(ids.indexSize).toBe(0);
-    ids.seen('120-0');
+    seen(ids, '120-0');
     expect(ids.indexSize).toBe(40);
-    for (let i = 0; i < 51; i++) ids.seen(`${200 + i}-0`);
+    for (let i = 0; i < 51; i++) seen(ids, `${200 + i}-0`);
     expect(ids.indexSize).toBe(0);
   });
 
@@ -114,7 +118,7 @@ describe('RecentIds', () => {
             const dash = x.indexOf('-');
             const ms = streamIdMs(x, dash);
             const seq = ms >= 0 ? streamIdSeq(x, dash) : -1;
-            expect(withNumbers ? ids.seen(x, ms, seq) : ids.seen(x)).toBe(expected);
+            expect(withNumbers ? seen(ids, x, ms, seq) : seen(ids, x)).toBe(expected);
             if (!expected) counted.push(x);
           }
           expect(ids.size).toBe(Math.min(capacity, counted.length));
@@ -126,12 +130,12 @@ describe('RecentIds', () => {
 
   it("keeps no string for a stream id, and drops an odd id's text once its slot is reused", () => {
     const ids = new RecentIds(4);
-    ids.seen('x');
-    ids.seen('9-1', 9, 1);
+    seen(ids, 'x');
+    seen(ids, '9-1', 9, 1);
     expect(ids.oddSize).toBe(1);
-    for (let i = 0; i < 3; i++) ids.seen(`${100 + i}-0`);
+    for (let i = 0; i < 3; i++) seen(ids, `${100 + i}-0`);
     expect(ids.oddSize).toBe(0);
-    expect(ids.seen('x')).toBe(false); // forgotten with its slot
+    expect(seen(ids, 'x')).toBe(false); // forgotten with its slot
   });
 
   it('rejects a capacity that is not a positive integer', () => {

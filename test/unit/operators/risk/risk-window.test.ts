@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AUTH_FAILURE, FAILURE, RiskWindow, TIMEOUT } from '../../../../src/operators/risk/risk-window.js';
-import { T0, nextStreamId } from '../fixtures.js';
+import { T0, nextStreamId, windowEntry } from '../fixtures.js';
 
 const S = 1000;
 
@@ -14,7 +14,7 @@ function add(
   flags = 0,
   o: { processor?: string; retries?: number; geo?: string; id?: string } = {},
 ) {
-  return w.add(o.processor ?? 'stripe', o.id ?? nextStreamId(), at, flags, o.retries ?? 0, o.geo);
+  return w.add(windowEntry(at, o), flags);
 }
 
 describe('RiskWindow: hand-computed totals', () => {

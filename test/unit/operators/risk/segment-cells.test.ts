@@ -4,7 +4,7 @@ import { FAILURE, RiskWindow } from '../../../../src/operators/risk/risk-window.
 import { SEGMENT_CELLS } from '../../../../src/operators/risk/segment-cells.js';
 import type { Plain } from '../../../../src/operators/risk/plain-state.js';
 import type { RiskAssessment } from '../../../../src/pipeline/types.js';
-import { T0, envelope, nextStreamId } from '../fixtures.js';
+import { T0, envelope, windowEntry } from '../fixtures.js';
 
 const OPTIONS = { model: 'adaptive', windowSec: 300, allowedLatenessSec: 30, thresholds: [0.3, 0.6, 0.8] } as const;
 const GEOS = ['US', 'US', 'US', 'US', 'US', 'US', 'GB', 'GB', 'GB', 'BR'];
@@ -55,7 +55,7 @@ describe('segment cells', () => {
     const w = new RiskWindow({ windowSec: 300, allowedLatenessSec: 30 });
     for (let i = 0; i < 100_000; i++) {
       const merchant = i % 4 === 0 ? 'heavy' : `m${i}`;
-      w.add('stripe', nextStreamId(), T0 + i * 10, i % 9 === 0 ? FAILURE : 0, 0, `g${i % 1000}`, -1, -1, -1, merchant);
+      w.add(windowEntry(T0 + i * 10, { geo: `g${i % 1000}`, merchant }), i % 9 === 0 ? FAILURE : 0);
     }
     const seg = w.get('stripe')?.segments;
     expect(seg?.tables.map((t) => t.keys.length)).toEqual([SEGMENT_CELLS, SEGMENT_CELLS, SEGMENT_CELLS, SEGMENT_CELLS]);
@@ -66,18 +66,13 @@ describe('segment cells', () => {
     const w = new RiskWindow({ windowSec: 300, allowedLatenessSec: 30 });
     for (let i = 0; i < 5_000; i++)
       w.add(
-        'stripe',
-        nextStreamId(),
-        T0 + i * 50,
+        windowEntry(T0 + i * 50, {
+          geo: GEOS[i % 10],
+          merchant: `m${i % 3}`,
+          category: 'card_declined',
+          method: 'wallet',
+        }),
         i % 5 === 0 ? FAILURE : 0,
-        0,
-        GEOS[i % 10],
-        -1,
-        -1,
-        -1,
-        `m${i % 3}`,
-        'card_declined',
-        'wallet',
       );
     const seg = w.get('stripe')?.segments;
     const restored = new RiskWindow({ windowSec: 300, allowedLatenessSec: 30 });
