@@ -7,21 +7,27 @@ import { z } from 'zod';
 export const blankToUndefined = (v: unknown): unknown =>
   typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v;
 
+/** A whole number from `min` to `max`, as text. */
+function wholeNumber(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^-?\d+$/, { message: 'must be a whole number' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be ≥ ${min}` })
+        .max(max, { message: `must be ≤ ${max}` }),
+    );
+}
+
 export function int(def: number, min: number, max: number) {
-  return z.preprocess(
-    blankToUndefined,
-    z
-      .string()
-      .regex(/^-?\d+$/, { message: 'must be a whole number' })
-      .transform(Number)
-      .pipe(
-        z
-          .number()
-          .min(min, { message: `must be ≥ ${min}` })
-          .max(max, { message: `must be ≤ ${max}` }),
-      )
-      .default(def),
-  );
+  return z.preprocess(blankToUndefined, wholeNumber(min, max).default(def));
+}
+
+/** A whole number whose default depends on other variables (undefined when unset). */
+export function optionalInt(min: number, max: number) {
+  return z.preprocess(blankToUndefined, wholeNumber(min, max).optional());
 }
 
 export function bool(def: boolean) {

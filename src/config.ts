@@ -11,7 +11,8 @@ import { hostname } from 'node:os';
 import { parseEnv } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { bool, csv, int, oneOf, optionalString, optionalUrl, blankToUndefined } from './config-fields.js';
+import { defaultHeapGrowingPercent } from './heap.js';
+import { bool, csv, int, oneOf, optionalInt, optionalString, optionalUrl, blankToUndefined } from './config-fields.js';
 
 import { ACK_MODES, BUFFER_KINDS, EXPORT_MODES, LOG_LEVELS, ROLES } from './config-types.js';
 import { RISK_MODELS, TIERS } from './risk-terms.js';
@@ -35,7 +36,7 @@ const EnvSchema = z.object({
   PAYFLUX_LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
   PAYFLUX_PANIC_MODE: oneOf(['crash', 'recover'] as const, 'crash'),
   PAYFLUX_SHUTDOWN_TIMEOUT_SEC: int(30, 1, 600),
-  PAYFLUX_HEAP_GROWING_PERCENT: int(100, 0, 1000),
+  PAYFLUX_HEAP_GROWING_PERCENT: optionalInt(0, 1000),
 
   PAYFLUX_API_KEYS: csv(''),
   PAYFLUX_API_KEY: optionalString(),
@@ -279,7 +280,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logLevel: e.PAYFLUX_LOG_LEVEL,
     panicMode: e.PAYFLUX_PANIC_MODE,
     shutdownTimeoutMs: e.PAYFLUX_SHUTDOWN_TIMEOUT_SEC * 1000,
-    heapGrowingPercent: e.PAYFLUX_HEAP_GROWING_PERCENT,
+    heapGrowingPercent: e.PAYFLUX_HEAP_GROWING_PERCENT ?? defaultHeapGrowingPercent(e.PAYFLUX_ROLE),
     http: {
       ...(http ?? { host: '0.0.0.0', port: 8080 }),
       maxConnections: e.PAYFLUX_HTTP_MAX_CONNECTIONS,

@@ -21,7 +21,8 @@ export const ENV_MEANINGS: Readonly<Record<EnvVar, string>> = {
   PAYFLUX_LOG_LEVEL: 'pino level; logs are JSON on stderr',
   PAYFLUX_PANIC_MODE: 'on an uncaught error: crash (exit 1, the supervisor restarts) or recover (log and go on)',
   PAYFLUX_SHUTDOWN_TIMEOUT_SEC: 'hard limit for a graceful shutdown',
-  PAYFLUX_HEAP_GROWING_PERCENT: "old generation may grow to (1 + p/100) x the live heap after a major GC; 0 = V8's own",
+  PAYFLUX_HEAP_GROWING_PERCENT:
+    "old generation may grow to (1 + p/100) x the live heap after a major GC; 0 = V8's own; unset: 100, or 300 with PAYFLUX_ROLE=consumer",
   PAYFLUX_API_KEYS: 'comma-separated bearer keys for ingest and the API',
   PAYFLUX_API_KEY: 'a single key, merged with PAYFLUX_API_KEYS',
   PAYFLUX_REVOKED_KEYS: 'keys refused even if listed',

@@ -79,6 +79,16 @@ describe('loadConfig', () => {
       ]);
   });
 
+  it('lets the heap of a process that only consumes grow further unless the percentage is set', () => {
+    const redis = { REDIS_ADDR: '127.0.0.1:6379' };
+    expect(loadConfig({ ...redis, PAYFLUX_ROLE: 'consumer' }).heapGrowingPercent).toBe(300);
+    expect(loadConfig({ ...redis, PAYFLUX_ROLE: 'ingest' }).heapGrowingPercent).toBe(100);
+    expect(loadConfig({ ...redis, PAYFLUX_ROLE: 'all' }).heapGrowingPercent).toBe(100);
+    expect(
+      loadConfig({ ...redis, PAYFLUX_ROLE: 'consumer', PAYFLUX_HEAP_GROWING_PERCENT: '100' }).heapGrowingPercent,
+    ).toBe(100);
+  });
+
   it('takes 0 days of raw-event retention for no purge by age', () => {
     expect(loadConfig({ PAYFLUX_RAW_EVENT_TTL_DAYS: '0' }).buffer.rawEventTtlDays).toBe(0);
     expect(problems({ PAYFLUX_RAW_EVENT_TTL_DAYS: '-1' })).toEqual([
