@@ -54,14 +54,6 @@ export function checkScorerOptions(o: RiskScorerOptions): RiskThresholds {
 
 const MODELS: Readonly<Record<RiskModelName, RiskModel>> = { adaptive: adaptiveModel, classic: classicModel };
 
-/** What `score` reads first of `env`, as one number that means nothing. */
-function readAhead(env: Envelope): number {
-  const e = env.event;
-  const m = e.merchant_id_hash;
-  const c = e.channel;
-  return (m === undefined ? 0 : m.length) + (c === undefined ? 0 : 1) + env.eventTimeMs + (env.idMs ?? 0);
-}
-
 /** Category strings are few; classifying each once keeps regex work off the hot path. */
 const MAX_CATEGORIES = 1024;
 
@@ -81,8 +73,6 @@ export class RiskScorer {
   private late = 0;
   private duplicates = 0;
   private scored = 0;
-  /** What `scoreAll`'s first pass read, kept so that its reads are not optimised away. */
-  private readAhead = 0;
 
   constructor(o: RiskScorerOptions) {
     this.thresholds = checkScorerOptions(o);
@@ -129,19 +119,8 @@ export class RiskScorer {
     return a;
   }
 
-  /**
-   * Scores every envelope of a batch, in order. A first pass reads what scoring reads first of
-   * each envelope (its event, merchant string, event time and stream-id time): where the batch
-   * is not in the cache, those loads, independent of each other there, overlap, where scoring
-   * would wait for each in turn (measured: bench/README.md, _The risk stage_).
-   */
+  /** Scores every envelope of a batch, in order. */
   scoreAll(entries: readonly Envelope[]): void {
-    let read = 0;
-    for (let i = 0; i < entries.length; i++) {
-      const env = entries[i];
-      if (env !== undefined) read += readAhead(env);
-    }
-    this.readAhead = read;
     for (let i = 0; i < entries.length; i++) {
       const env = entries[i];
       if (env !== undefined) this.score(env);
