@@ -37,8 +37,6 @@ import { FencedError, type PartitionStreamReader } from './redis-reader.js';
 import { runScript } from './redis-script.js';
 import { rendezvousOwner } from '../rendezvous.js';
 
-export { rendezvousOwner };
-
 export interface OwnershipOptions {
   readonly redis: RedisClient;
   readonly consumer: string;

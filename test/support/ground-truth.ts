@@ -4,7 +4,7 @@
  * warnings are exactly its incidents, one per episode, whichever node is asked.
  */
 import { expect } from 'vitest';
-import { rendezvousOwner } from '../../src/buffer/ownership.js';
+import { rendezvousOwner } from '../../src/rendezvous.js';
 import { poll } from './poll.js';
 import {
   backtest,

@@ -13,7 +13,7 @@ import { API_KEY } from './payflux-env.js';
 import { startPayflux, type PayfluxProcess } from './payflux-process.js';
 import { syntheticTraffic } from './events.js';
 import { poll } from './poll.js';
-import { rendezvousOwner } from '../../src/buffer/ownership.js';
+import { rendezvousOwner } from '../../src/rendezvous.js';
 import { freePort } from './redis-server.js';
 import { CLI, EMPTY_CWD, childEnv } from './run-cli.js';
 import type { Suite } from './use-suite.js';

@@ -6,7 +6,7 @@
  * publishes the newest committed event time; trackIncidents' clock).
  */
 import { describe, expect, it } from 'vitest';
-import { rendezvousOwner } from '../../../src/buffer/ownership.js';
+import { rendezvousOwner } from '../../../src/rendezvous.js';
 import { startPayflux, type PayfluxProcess } from '../../support/payflux-process.js';
 import { poll } from '../../support/poll.js';
 import { freePort } from '../../support/redis-server.js';
