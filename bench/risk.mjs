@@ -2,7 +2,7 @@
 /**
  * In-process benchmark of the risk stage (risk window + enrichment ≤ 400 ns/event).
  *
- *   npx tsc -p tsconfig.build.json && node bench/risk.mjs [--quick] [--model adaptive|classic]
+ *   npx tsc -p tsconfig.build.json && node bench/risk.mjs [--quick] [--model adaptive|classic] [--marks]
  *
  * Pushes batches of 500 envelopes through `scoreRisk` and `enrichTier` (tier 2, the costlier
  * tier) exactly as the pipeline composes them, over a realistic mix: 4 processors, events
@@ -13,14 +13,25 @@
  * subscription (fresh windows). Prints per-round figures, then one JSON line: the median CPU
  * ns per event (and the best round), and the same pass through an identity stage as the floor
  * the harness itself costs.
+ *
+ * `--marks` calls `os.uptime()` right before the first measured round and right after the last,
+ * so that callgrind dumps the measured rounds apart (instruction counts, immune to a shared
+ * machine's noise; bench/README.md, _The risk stage_):
+ *
+ *   valgrind --tool=callgrind --dump-before='node::os::GetUptime*' \
+ *     ./node_modules/.bin/node --single-threaded bench/risk.mjs --quick --marks
+ *
+ * Part 2 of the output (`callgrind.out.<pid>.2`) is the measured rounds, identity stages
+ * included (a few instructions an event).
  */
 import { from, map } from 'rxjs';
-import { cpus } from 'node:os';
+import { cpus, uptime } from 'node:os';
 import { scoreRisk } from '../dist/operators/score-risk.js';
 import { enrichTier } from '../dist/operators/enrich-tier.js';
 import { toPaymentEvent } from '../dist/events/payment-event.js';
 
 const quick = process.argv.includes('--quick');
+const marks = process.argv.includes('--marks');
 const modelArg = process.argv.indexOf('--model');
 const model = modelArg > 0 ? process.argv[modelArg + 1] : 'adaptive';
 const EVENTS = quick ? 100_000 : 400_000;
@@ -115,6 +126,7 @@ const identity = () => [map((b) => b)];
 for (let i = 0; i < 3; i++) round(...risk()); // warm-up: JIT, inline caches
 const riskRounds = [];
 const floorRounds = [];
+if (marks) uptime();
 for (let i = 0; i < ROUNDS; i++) {
   const r = round(...risk());
   const f = round(...identity());
@@ -124,6 +136,7 @@ for (let i = 0; i < ROUNDS; i++) {
     `round ${i + 1}: ${r.cpu.toFixed(1)} ns/event CPU, ${r.wall.toFixed(1)} wall (identity stage ${f.cpu.toFixed(1)} CPU)`,
   );
 }
+if (marks) uptime();
 // Stamp the last batch once more, so the sample shows what the stages wrote.
 round(...risk());
 const sample = batches.at(-1).entries.findLast((e) => e.event.processor === 'internal');

@@ -60,53 +60,60 @@ function deriveBaseline(w: WindowView, v: number[]): void {
 }
 
 /**
- * Count signal `i` (0 failures, 1 timeouts, 2 auth failures) into component `2i`: evidence of its
- * recent count against its baseline, and the last 10 s of event time (the watermark's bucket
- * plus the share of the previous one those 10 s still cover), which sees a sharp onset before it
- * is diluted in 30 s of normal traffic; the short look counts only while the recent span
- * corroborates it, so it is read only then. A call of its own per signal, taking and returning
+ * The count signals into components 0, 2 and 4 (failures, timeouts, auth failures): evidence of
+ * each recent count against its baseline, and the last 10 s of event time (the watermark's
+ * bucket plus the share of the previous one those 10 s still cover), which sees a sharp onset
+ * before it is diluted in 30 s of normal traffic; the short look counts only while the recent
+ * span corroborates it, so it is read only then. One call for the three, taking and returning
  * no numbers: V8 boxes every double passed to or returned from a call it does not inline, and
  * `evaluate` is past its inlining budget (the three signals inlined into it left evidence and
- * severity calls out, ~80 B an event).
+ * severity calls out, ~80 B an event); a call per signal cost two calls more per event.
  */
-function countSignal(w: WindowView, v: readonly number[], c: Float64Array, i: number): void {
-  const p0 = v[i] ?? 0;
+function countSignals(w: WindowView, v: readonly number[], c: Float64Array): void {
   const n = w.recentEvents;
-  const x = i === 0 ? w.recentFailures : i === 1 ? w.recentTimeouts : w.recentAuthFailures;
-  const knots = i === 0 ? P.failureEffect : i === 1 ? P.timeoutEffect : P.authEffect;
-  const k = v[7 + i] ?? 0;
-  // `evidenceK`'s and `countSeverityOf`'s own first tests, made before the calls: healthy
-  // traffic ends here, and a call that is not inlined boxes its double arguments.
-  const mean = n * p0;
-  const d = x - mean;
   const corroborate = P.evidence.corroborate;
-  if (n <= 0 || d <= 0 || p0 <= 0 || p0 >= 1 || d * d <= corroborate * corroborate * mean * (1 - p0) * (1 + n * k)) {
-    c[2 * i] = 0;
-    return;
+  for (let i = 0; i < 3; i++) {
+    const p0 = v[i] ?? 0;
+    const x = i === 0 ? w.recentFailures : i === 1 ? w.recentTimeouts : w.recentAuthFailures;
+    const k = v[7 + i] ?? 0;
+    // `evidenceK`'s and `countSeverityOf`'s own first tests, made before the calls: healthy
+    // traffic ends here, and a call that is not inlined boxes its double arguments.
+    const mean = n * p0;
+    const d = x - mean;
+    if (n <= 0 || d <= 0 || p0 <= 0 || p0 >= 1 || d * d <= corroborate * corroborate * mean * (1 - p0) * (1 + n * k)) {
+      c[2 * i] = 0;
+      continue;
+    }
+    const knots = i === 0 ? P.failureEffect : i === 1 ? P.timeoutEffect : P.authEffect;
+    // Past the evidence ramp's top, no logarithm (EVIDENCE_SURE): an outage's counts are.
+    const rate = x / n - p0;
+    const z = 4 * n * rate * rate >= EVIDENCE_SURE * (1 + n * k) ? EVIDENCE_TOP : evidenceK(x, n, p0, k, corroborate);
+    let s = z > P.evidence.from && d >= P.evidence.minExcess ? countSeverityOf(z, x, n, p0, knots) : 0;
+    // The short look can only raise the severity, and not past 1.
+    if (z >= corroborate && s < 1) {
+      const carry = 1 - clamp01((w.watermarkMs - w.wmBucket * BUCKET_MS) / BUCKET_MS);
+      const n10 = w.bucketEvents(0) + carry * w.bucketEvents(1);
+      const x10 =
+        i === 0
+          ? w.bucketFailures(0) + carry * w.bucketFailures(1)
+          : i === 1
+            ? w.bucketTimeouts(0) + carry * w.bucketTimeouts(1)
+            : w.bucketAuthFailures(0) + carry * w.bucketAuthFailures(1);
+      // `countSeverity`'s own first test, made before the call (it boxes its arguments).
+      if (x10 - n10 * p0 >= P.evidence.minExcess) s = Math.max(s, countSeverity(x10, n10, p0, v[4 + i] ?? 0, knots));
+    }
+    c[2 * i] = s;
   }
-  // Past the evidence ramp's top, no logarithm (EVIDENCE_SURE): an outage's counts are.
-  const rate = x / n - p0;
-  const z = 4 * n * rate * rate >= EVIDENCE_SURE * (1 + n * k) ? EVIDENCE_TOP : evidenceK(x, n, p0, k, corroborate);
-  let s = z > P.evidence.from && d >= P.evidence.minExcess ? countSeverityOf(z, x, n, p0, knots) : 0;
-  // The short look can only raise the severity, and not past 1.
-  if (z >= corroborate && s < 1) {
-    const carry = 1 - clamp01((w.watermarkMs - w.wmBucket * BUCKET_MS) / BUCKET_MS);
-    const n10 = w.bucketEvents(0) + carry * w.bucketEvents(1);
-    const x10 =
-      i === 0
-        ? w.bucketFailures(0) + carry * w.bucketFailures(1)
-        : i === 1
-          ? w.bucketTimeouts(0) + carry * w.bucketTimeouts(1)
-          : w.bucketAuthFailures(0) + carry * w.bucketAuthFailures(1);
-    // `countSeverity`'s own first test, made before the call (it boxes its arguments).
-    if (x10 - n10 * p0 >= P.evidence.minExcess) s = Math.max(s, countSeverity(x10, n10, p0, v[4 + i] ?? 0, knots));
-  }
-  c[2 * i] = s;
 }
+
+/** Driver bits of the two concentration signals (RISK_DRIVERS order). */
+const GEO_CONC = 1 << 6;
+const SEG_CONC = 1 << 7;
 
 export const adaptiveModel: RiskModel = {
   name: 'adaptive',
   segments: true,
+  focusDrivers: GEO_CONC | SEG_CONC,
 
   evaluate(w: WindowView, c: Float64Array): number {
     const d = w.derived;
@@ -117,9 +124,7 @@ export const adaptiveModel: RiskModel = {
       deriveSequential(w, v, v[4] ?? 0);
       advanceSequential(w, v);
     }
-    countSignal(w, v, c, 0);
-    countSignal(w, v, c, 1);
-    countSignal(w, v, c, 2);
+    countSignals(w, v, c);
     // The sequential test: evidence accumulated over minutes, for processors too quiet for 30 s.
     const sSeq = sequentialSeverity(w, v);
     let sFail = sSeq > (c[0] ?? 0) ? sSeq : (c[0] ?? 0);
@@ -243,7 +248,3 @@ export const adaptiveModel: RiskModel = {
 
 /** Index of `traffic_volatility` in the components. */
 const TRAFFIC = 3;
-
-/** Driver bits of the two concentration signals (RISK_DRIVERS order). */
-const GEO_CONC = 1 << 6;
-const SEG_CONC = 1 << 7;

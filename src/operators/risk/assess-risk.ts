@@ -58,7 +58,11 @@ export function assessRisk(
   const band = bandOf(score, thresholds);
   const mask = model.driverMask(components, score, thresholds[0]) & (DRIVER_LISTS.length - 1);
   const drivers = DRIVER_LISTS[mask] ?? INSUFFICIENT;
-  const focus = model.focusOf === undefined ? undefined : model.focusOf(w, mask);
+  const focusDrivers = model.focusDrivers;
+  const focus =
+    model.focusOf === undefined || (focusDrivers !== undefined && (mask & focusDrivers) === 0)
+      ? undefined
+      : model.focusOf(w, mask);
   // Trajectory: current failure rate over the window baseline. "Current" is the last
   // 10 s of event time: the watermark's bucket plus the share of the previous bucket those 10 s
   // still cover; a bare current bucket would judge the first handful of events after every

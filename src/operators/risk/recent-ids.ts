@@ -71,6 +71,35 @@ export class RecentIds {
    * a heap number for every double passed to a call it does not inline, per event here.
    */
   seen(entry: StreamIdOf): boolean {
+    // The common case first, in a function small enough for V8 to inline at the caller: an id
+    // with its numbers, above every id counted so far. Everything else takes the general path,
+    // which decides the same way.
+    const ms = entry.idMs ?? -1;
+    const seq = entry.idSeq ?? -1;
+    const index = entry.idIndex ?? -1;
+    if (
+      ms >= 0 &&
+      seq >= 0 &&
+      seq < MAX_SEQ &&
+      index < INDEX_SPAN - 1 &&
+      this.maxSx !== ODD &&
+      this.maxId !== undefined
+    ) {
+      const sx = seq * INDEX_SPAN + index + 1;
+      if (ms > this.maxMs || (ms === this.maxMs && sx > this.maxSx)) {
+        const id = entry.id;
+        this.maxId = id;
+        this.maxMs = ms;
+        this.maxSx = sx;
+        this.remember(id, ms, sx);
+        return false;
+      }
+    }
+    return this.check(entry);
+  }
+
+  /** `seen` for any id. */
+  private check(entry: StreamIdOf): boolean {
     const id = entry.id;
     let ms = entry.idMs ?? -1;
     let seq = entry.idSeq ?? -1;

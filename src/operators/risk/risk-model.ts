@@ -26,6 +26,11 @@ export interface RiskModel {
   driverMask(components: Float64Array, score: number, elevated: number): number;
   /** The segment the drivers in `mask` point at, when they name one (`processor_risk_focus`). */
   focusOf?(w: WindowView, mask: number): RiskFocus | undefined;
+  /**
+   * The driver bits that can name a segment: `focusOf` is asked only when the mask holds one
+   * (a call per event spared otherwise). Absent: `focusOf` is asked for every assessment.
+   */
+  readonly focusDrivers?: number;
 }
 
 /** Number of drivers, the length of a components array. */

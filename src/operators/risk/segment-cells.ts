@@ -132,22 +132,43 @@ export function createSegments(recentBuckets: number, cells = SEGMENT_CELLS): Se
  * lightest weight, as in Space-Saving.
  */
 function cellOf(t: SegmentTable, key: string, id: number, field: string): number {
+  const k = id >= 0 ? taggedCell(t, id) : keyedCell(t, key);
+  return k >= 0 || !admitted(t) ? k : admit(t, key, id, field);
+}
+
+/** The cell tagged `id` (a geo's interned bit), or -1. */
+function taggedCell(t: SegmentTable, id: number): number {
+  const tags = t.tags;
+  for (let k = 0; k < tags.length; k++) if (tags[k] === id) return k;
+  return -1;
+}
+
+/** The cell holding `key` (cells tagged with `hashOf` their key), or -1. */
+function keyedCell(t: SegmentTable, key: string): number {
+  // A hash of a few characters, kept per cell: most values without a cell miss on the
+  // signature bit, and strings are compared only where the hashes match (comparing the
+  // sliced strings of stored lines was 5% of a backtest's CPU).
+  const h = hashOf(key);
+  if ((t.signature & (1 << (h & 31))) !== 0) {
+    const keys = t.keys;
+    const tags = t.tags;
+    for (let k = 0; k < keys.length; k++) if (tags[k] === h && keys[k] === key) return k;
+  }
+  return -1;
+}
+
+/**
+ * Whether a value without a cell is admitted now: the lightest weight as of the last bucket (or
+ * admission) gates admission, counting the misses; only an admission looks for the lightest cell.
+ */
+function admitted(t: SegmentTable): boolean {
+  return !(t.lightestWeight > ADMIT_EVERY && ++t.misses * ADMIT_EVERY < t.lightestWeight);
+}
+
+/** Gives `key` the lightest cell (a free one first); returns it. */
+function admit(t: SegmentTable, key: string, id: number, field: string): number {
   const keys = t.keys;
   const tags = t.tags;
-  if (id >= 0) {
-    for (let k = 0; k < tags.length; k++) if (tags[k] === id) return k;
-  } else {
-    // A hash of a few characters, kept per cell: most values without a cell miss on the
-    // signature bit, and strings are compared only where the hashes match (comparing the
-    // sliced strings of stored lines was 5% of a backtest's CPU).
-    const h = hashOf(key);
-    if ((t.signature & (1 << (h & 31))) !== 0) {
-      for (let k = 0; k < keys.length; k++) if (tags[k] === h && keys[k] === key) return k;
-    }
-  }
-  // The lightest weight as of the last bucket (or admission) gates admission; only an admission
-  // looks for the lightest cell itself.
-  if (t.lightestWeight > ADMIT_EVERY && ++t.misses * ADMIT_EVERY < t.lightestWeight) return -1;
   const cells = t.cells;
   const stride = t.stride;
   let lightest = 0;
@@ -165,7 +186,8 @@ function cellOf(t: SegmentTable, key: string, id: number, field: string): number
   tags[k] = id >= 0 ? id : hashOf(key);
   t.fields[k] = field;
   t.focus[k] = null;
-  cells.fill(0, k * stride, (k + 1) * stride);
+  // A loop, not `fill`: TypedArray#fill calls into C++ (a few hundred instructions) for 12 doubles.
+  for (let j = k * stride, end = j + stride; j < end; j++) cells[j] = 0;
   if (t.top === k) t.top = -1;
   cells[k * stride + WEIGHT] = lightestWeight > 0 ? lightestWeight : 0;
   t.lightestWeight = lightestOf(t);
@@ -242,12 +264,16 @@ function count(
   const k = cellOf(t, key, id, field);
   // A success can only lower a cell's severity: the model takes that up at the next bucket.
   if (failed !== 0) s.touched[dim] = k;
-  if (k < 0) return;
+  if (k >= 0) tally(t, k, slot, s.r, failed);
+}
+
+/** Counts one event (`failed` 0 or 1) into cell `k`, its ring slot `slot` of `r`. */
+function tally(t: SegmentTable, k: number, slot: number, r: number, failed: number): void {
   const c = t.cells;
   const o = k * t.stride;
   const j = o + RING + slot;
   c[j] = (c[j] ?? 0) + 1;
-  c[j + s.r] = (c[j + s.r] ?? 0) + failed;
+  c[j + r] = (c[j + r] ?? 0) + failed;
   c[o + RECENT_EVENTS] = (c[o + RECENT_EVENTS] ?? 0) + 1;
   c[o + RECENT_FAILURES] = (c[o + RECENT_FAILURES] ?? 0) + failed;
   c[o + WEIGHT] = (c[o + WEIGHT] ?? 0) + 1;
@@ -256,7 +282,8 @@ function count(
 /**
  * Counts one event into its cells (`bucket` is the bucket it is counted in, the watermark's for
  * a late one; `geoBit` the geo's interned bit). Empty or absent values count nowhere; a category
- * is counted for failures only.
+ * is counted for failures only. The geo and merchant cells, on every event, are found here
+ * without a call (the lookup's hit and its admission gate), `count` only for the rest.
  */
 export function countSegments(
   s: SegmentState,
@@ -270,9 +297,23 @@ export function countSegments(
   channel: string | undefined,
 ): void {
   const slot = ringSlot(bucket, s.r);
-  s.touched[0] = s.touched[1] = s.touched[2] = s.touched[3] = -1;
-  if (geo !== undefined && geo !== '') count(s, 0, geo, geoBit, 'geo_bucket', slot, failed);
-  if (merchant !== undefined && merchant !== '') count(s, 1, merchant, -1, 'merchant_id_hash', slot, failed);
+  const touched = s.touched;
+  touched[0] = touched[1] = touched[2] = touched[3] = -1;
+  const tables = s.tables;
+  const g = tables[0];
+  if (g !== undefined && geo !== undefined && geo !== '') {
+    let k = taggedCell(g, geoBit);
+    if (k < 0 && admitted(g)) k = admit(g, geo, geoBit, 'geo_bucket');
+    if (failed !== 0) touched[0] = k;
+    if (k >= 0) tally(g, k, slot, s.r, failed);
+  }
+  const m = tables[1];
+  if (m !== undefined && merchant !== undefined && merchant !== '') {
+    let k = keyedCell(m, merchant);
+    if (k < 0 && admitted(m)) k = admit(m, merchant, -1, 'merchant_id_hash');
+    if (failed !== 0) touched[1] = k;
+    if (k >= 0) tally(m, k, slot, s.r, failed);
+  }
   if (failed !== 0 && category !== undefined && category !== '') count(s, 2, category, -1, 'failure_category', slot, 1);
   if (method !== undefined && method !== '') count(s, 3, method, -1, 'payment_method_bucket', slot, failed);
   else if (channel !== undefined && channel !== '') count(s, 3, channel, -1, 'channel', slot, failed);
