@@ -86,14 +86,15 @@ export interface Metrics {
   readonly httpBodyBytesInFlight: Gauge;
   readonly httpBodyBudgetRefused: Counter;
   readonly logLinesDropped: Counter;
-  /** Where `payflux_http_connections` reads its value at each scrape. */
+  /** One accepted event, added to its two counters at the next scrape: no label lookup a request. */
+  countAccepted(processor: string): void;
+  /** Where `payflux_http_connections` and `payflux_http_body_bytes_in_flight` read their values at each scrape. */
   readHttpConnectionsFrom(read: () => number): void;
+  readHttpBodyBytesFrom(read: () => number): void;
   /** Where `payflux_log_dropped_lines_total` reads the log destination's running count. */
   readLogDroppedFrom(read: () => number): void;
-  /**
-   * Where `payflux_append_pending_events` reads its value at each scrape: the queue changes on
-   * every request, and a gauge set only when a round trip ends stays stale once traffic stops.
-   */
+  /** Where `payflux_append_pending_events` reads its value at each scrape (the queue changes on
+   * every request; a gauge set when a round trip ends stays stale once traffic stops). */
   readAppendPendingFrom(read: () => number): void;
 }
 
@@ -112,6 +113,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const r = [registry];
   let appendPending: () => number = () => 0;
   let httpConnections: () => number = () => 0;
+  let httpBodyBytes: () => number = () => 0;
+  let acceptedUncounted = 0;
+  const byProcessorUncounted = new Map<string, number>();
   let logDropped: () => number = () => 0;
   let logDroppedSeen = 0;
   const metrics: Metrics = {
@@ -120,6 +124,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: 'payflux_ingest_accepted_total',
       help: 'Events accepted and stored in the buffer.',
       registers: r,
+      collect() {
+        this.inc(acceptedUncounted);
+        acceptedUncounted = 0;
+      },
     }),
     ingestRejected: new Counter({
       name: 'payflux_ingest_rejected_total',
@@ -144,6 +152,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       help: 'Accepted events by processor.',
       labelNames: ['processor'],
       registers: r,
+      collect() {
+        for (const [processor, n] of byProcessorUncounted) this.inc({ processor }, n);
+        byProcessorUncounted.clear();
+      },
     }),
     authDenied: new Counter({
       name: 'payflux_auth_denied_total',
@@ -320,6 +332,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       name: 'payflux_http_body_bytes_in_flight',
       help: 'Request-body bytes reserved by requests being read or handled (PAYFLUX_HTTP_BODY_BUDGET_BYTES).',
       registers: r,
+      collect() {
+        this.set(httpBodyBytes());
+      },
     }),
     httpBodyBudgetRefused: new Counter({
       name: 'payflux_http_body_budget_refused_total',
@@ -339,8 +354,15 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     readAppendPendingFrom(read) {
       appendPending = read;
     },
+    countAccepted(processor) {
+      acceptedUncounted++;
+      byProcessorUncounted.set(processor, (byProcessorUncounted.get(processor) ?? 0) + 1);
+    },
     readHttpConnectionsFrom(read) {
       httpConnections = read;
+    },
+    readHttpBodyBytesFrom(read) {
+      httpBodyBytes = read;
     },
     readLogDroppedFrom(read) {
       logDropped = read;

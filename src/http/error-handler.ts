@@ -79,7 +79,10 @@ export function logged(err: FastifyError, req: FastifyRequest): PayFluxError {
   if (pf.status < 500) return pf;
   const failures = req.server.failureLog;
   if (failures === undefined)
-    req.log.error({ reqId: req.id, err: { message: err.message, code: err.code, stack: err.stack } }, 'request_failed');
+    req.server.log.error(
+      { reqId: req.id, err: { message: err.message, code: err.code, stack: err.stack } },
+      'request_failed',
+    );
   else if (pf.code === 'PF_ERR_INTERNAL') failures.unexpected(err, req.id);
   else failures.expected(pf.code);
   return pf;

@@ -3,7 +3,7 @@
  * array or NDJSON). Validation is the precompiled schema; storage is the micro-batched,
  * atomic dedup-and-append. A request is answered only once its events are stored.
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { type AppendItem, type AppendOutcome } from '../buffer/buffer.js';
 import type { AppendBatcher } from '../buffer/append-batcher.js';
 import { dedupKeyFor } from '../buffer/dedup-key.js';
@@ -23,6 +23,13 @@ import { logged, sendError } from './error-handler.js';
 import type { Metrics } from '../metrics.js';
 import type { EventValidator } from '../events/validate-event.js';
 import { documentedBody, ingestBatchSchema, ingestOneSchema } from './route-schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** `performance.now()` when an ingest route's `onRequest` ran: the start of its duration. */
+    receivedAt: number;
+  }
+}
 
 export interface IngestRoutesOptions {
   readonly enabled: boolean;
@@ -98,8 +105,7 @@ export function createEventIngestor(
       m.ingestDuplicate.inc();
       return outcome;
     }
-    m.ingestAccepted.inc();
-    m.eventsByProcessor.inc({ processor: v.event.processor });
+    m.countAccepted(v.event.processor);
     return 'accepted';
   };
 }
@@ -135,9 +141,16 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
         { retryAfterSec: 30 },
       ),
     );
-  const onRequest = o.enabled ? o.guard : disabled;
-  // Observed in the handler from Fastify's own request clock (it starts at onRequest): a
-  // per-route onResponse hook would cost a hook run on every request of the hot path.
+  const inner = o.enabled ? o.guard : disabled;
+  // The duration starts here and is observed in the handler: a per-route onResponse hook would
+  // cost a hook run on every request of the hot path, and Fastify keeps no clock of its own
+  // without a logger (server.ts).
+  app.decorateRequest('receivedAt', 0);
+  const onRequest: onRequestHookHandler = function (this: FastifyInstance, req, reply, done) {
+    req.receivedAt = performance.now();
+    inner.call(this, req, reply, done);
+  };
+  const elapsedSec = (req: FastifyRequest): number => (performance.now() - req.receivedAt) / 1000;
   const single = m.ingestDuration.labels({ route: 'single' });
   const batch = m.ingestDuration.labels({ route: 'batch' });
 
@@ -149,7 +162,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     const reason = UNREAD_REASONS[pf.code];
     if (reason !== undefined) {
       m.ingestRejected.inc({ reason });
-      (req.url.startsWith('/v1/events/batch') ? batch : single).observe(reply.elapsedTime / 1000);
+      (req.url.startsWith('/v1/events/batch') ? batch : single).observe(elapsedSec(req));
     }
     return sendError(reply, pf);
   });
@@ -174,7 +187,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
       const b = req.body;
       const outcome = b instanceof EventBody ? await ingestOne(b.value, b.text) : await ingestOne(b);
       if (outcome === 'duplicate') void reply.header('payflux-duplicate', 'true');
-      single.observe(reply.elapsedTime / 1000);
+      single.observe(elapsedSec(req));
       return reply.code(202).send();
     });
   });
@@ -195,7 +208,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
     );
   });
 
-  async function batchHandler(req: FastifyRequest, reply: FastifyReply): Promise<BatchResult> {
+  async function batchHandler(req: FastifyRequest): Promise<BatchResult> {
     const parsed = req.body;
     const body = parsed instanceof BatchBody ? parsed.items : parsed;
     const texts = parsed instanceof BatchBody ? parsed.texts : undefined;
@@ -259,7 +272,7 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
       if (result.accepted > 0) m.ingestAccepted.inc(result.accepted);
       if (result.duplicates > 0) m.ingestDuplicate.inc(result.duplicates);
     }
-    batch.observe(reply.elapsedTime / 1000);
+    batch.observe(elapsedSec(req));
     return result;
   }
 }

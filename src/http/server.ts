@@ -46,15 +46,13 @@ export interface ServerDeps {
 export function buildServer(d: ServerDeps): FastifyInstance {
   const app = Fastify({
     ...serverTimeouts(d.http),
-    loggerInstance: d.logger,
-    // Nothing per request at info: at 50k req/s a log line per request would be the bottleneck.
+    // Fastify gets no logger of its own: with one, every request pays for a child logger, two
+    // response listeners and two clock reads. PayFlux logs what it answers itself (error-handler.ts,
+    // failure-log.ts) through `app.log`, set to our logger below, and nothing per request.
+    // Fastify's own warnings about misuse of its API (a reply sent twice) go unlogged: the tests
+    // catch those. Measured: bench/README.md, "Ingest: levers measured".
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdFor,
-    // No pino child per request: binding `reqId` stringifies it into a new logger on every
-    // request (~1 µs, 1.6 % of single-event ingest CPU) for logs we write only on errors, and
-    // those name `reqId` themselves. Fastify's own rare lines (client errors) go without it, and
-    // route-level log levels are not used anywhere.
-    childLoggerFactory: (logger) => logger,
     // While closing, new requests get our own 503 (installErrorHandling) and keep-alive sockets
     // are told to go away (Fastify sets Connection: close).
     return503OnClosing: false,
@@ -67,10 +65,12 @@ export function buildServer(d: ServerDeps): FastifyInstance {
     clientErrorHandler: clientError,
     ...(d.listening !== undefined && { serverFactory: d.listening.serverFactory }),
   }) as unknown as FastifyInstance;
+  app.log = d.logger;
   installErrorHandling(app);
   if (d.listening !== undefined) closeWithApp(app);
   limitConnections(app.server, connectionCap(d.http.maxConnections), d.metrics);
-  const budget = createBodyBudget(d.http.bodyBudgetBytes, (n) => d.metrics.httpBodyBytesInFlight.set(n));
+  const budget = createBodyBudget(d.http.bodyBudgetBytes);
+  d.metrics.readHttpBodyBytesFrom(() => budget.inFlight);
   app.addHook('preParsing', bodyBudgetHook(budget, d.metrics));
   // JSON only (415 otherwise); the batch route adds NDJSON, the Stripe route its raw body.
   app.removeContentTypeParser('text/plain');

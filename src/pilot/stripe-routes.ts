@@ -218,7 +218,7 @@ export const stripeRoutes: FastifyPluginAsync<StripeRoutesOptions> = async (app,
             cancel_url: `${site}/?checkout=cancelled`,
           });
         } catch (err) {
-          req.log.warn(
+          req.server.log.warn(
             { reqId: req.id, err: { message: err instanceof Error ? err.message : String(err) } },
             'stripe_checkout_failed',
           );
