@@ -113,11 +113,12 @@ describe('PAYFLUX_ROLE=consumer with PAYFLUX_WORKERS=2', { timeout: 120_000 }, (
     const byConsumer = countIds(lines.map((l) => l.consumer_name));
     expect([...byConsumer.keys()].sort()).toEqual(balancedNames(name, 2, PROCESSORS).sort());
 
-    // Every partition with its rendezvous owner, the last taken within a second of the first:
-    // the split does not wait for a lease renewal (every 3.3 s by default).
+    // Every partition with its rendezvous owner, the last taken well before the first lease
+    // renewal (every 3.3 s by default): the split does not wait for one. Typically 0.1-0.5 s;
+    // two processes starting on a loaded 2-core machine have taken 1.2 s.
     await expectRendezvousOwners(env, name);
     const acquired = logs(pf, 'partition_acquired').map((l) => l.time);
-    expect(Math.max(...acquired) - Math.min(...acquired)).toBeLessThan(1000);
+    expect(Math.max(...acquired) - Math.min(...acquired)).toBeLessThan(2500);
 
     const ready = await getJson(`${pf.url}/ready`);
     expect(ready.body).toMatchObject({ ready: true, role: 'consumer', consumer: { processes: 2, running: true } });
