@@ -93,8 +93,10 @@ export interface Metrics {
   readHttpBodyBytesFrom(read: () => number): void;
   /** Where `payflux_log_dropped_lines_total` reads the log destination's running count. */
   readLogDroppedFrom(read: () => number): void;
-  /** Where `payflux_append_pending_events` reads its value at each scrape (the queue changes on
-   * every request; a gauge set when a round trip ends stays stale once traffic stops). */
+  /**
+   * Where `payflux_append_pending_events` reads its value at each scrape: the queue changes on
+   * every request, and a gauge set only when a round trip ends stays stale once traffic stops.
+   */
   readAppendPendingFrom(read: () => number): void;
 }
 

@@ -24,18 +24,16 @@ export interface BodyBudget {
   readonly inFlight: number;
 }
 
-export function createBodyBudget(maxBytes: number, onChange?: (inFlight: number) => void): BodyBudget {
+export function createBodyBudget(maxBytes: number): BodyBudget {
   let inFlight = 0;
   return {
     tryReserve(n) {
       if (inFlight + n > maxBytes) return false;
       inFlight += n;
-      onChange?.(inFlight);
       return true;
     },
     release(n) {
       inFlight -= n;
-      onChange?.(inFlight);
     },
     get inFlight() {
       return inFlight;

@@ -259,17 +259,12 @@ export async function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions)
         m.ingestRejected.inc({ reason: 'unavailable' }, items.length);
         throw unavailable(err);
       }
-      // Count per processor first: one labelled increment per processor, not per event.
-      const byProcessor = new Map<string, number>();
       for (let i = 0; i < outcomes.length; i++) {
         if (outcomes[i] === 'accepted') {
           result.accepted++;
-          const p = processors[i] ?? 'unknown';
-          byProcessor.set(p, (byProcessor.get(p) ?? 0) + 1);
+          m.countAccepted(processors[i] ?? 'unknown');
         } else result.duplicates++;
       }
-      for (const [processor, n] of byProcessor) m.eventsByProcessor.inc({ processor }, n);
-      if (result.accepted > 0) m.ingestAccepted.inc(result.accepted);
       if (result.duplicates > 0) m.ingestDuplicate.inc(result.duplicates);
     }
     batch.observe(elapsedSec(req));
